@@ -1,0 +1,102 @@
+"""The one small interface every mail source implements.
+
+A connector knows how to list and read one mailbox (a Maildir, an mbox file, a folder
+of ``.eml`` files, an IMAP account, Gmail, Outlook) and how to save a draft there. It
+knows nothing about quotes, threads or follow-ups: it hands over raw RFC 5322 bytes.
+
+Reading is incremental. ``fetch(cursor)`` yields :class:`Batch` objects; each batch
+carries the messages it covers and the cursor to resume *after* them. The caller stores
+the messages and the batch's cursor in one transaction, so a crash between two batches
+loses nothing and a rerun re-reads at most one batch (messages are deduplicated by
+``(account, provider_id)`` and by Message-ID downstream).
+
+Cursors are opaque strings to the caller; each connector documents its own format.
+
+Errors are sorted by what the user does next (the Home Assistant convention)::
+
+    ConnectorError
+     ├── AuthenticationError   re-authenticate: wrong password, revoked token
+     ├── ConfigurationError    fix settings.toml: missing folder, bad path
+     └── TransientError        retry later: timeout, connection dropped, throttled
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterator, Protocol, runtime_checkable
+
+
+class ConnectorError(Exception):
+    """Base of every error a connector raises on purpose."""
+
+
+class AuthenticationError(ConnectorError):
+    """The account needs re-authentication (wrong password, revoked or expired token)."""
+
+
+class ConfigurationError(ConnectorError):
+    """The account's settings are wrong (missing path or folder, bad host)."""
+
+
+class TransientError(ConnectorError):
+    """A passing fault (timeout, dropped connection, throttling): retry later."""
+
+
+@dataclass(frozen=True, slots=True)
+class RawMessage:
+    """One message as the provider stores it.
+
+    ``provider_id`` is unique and stable within one account (a Maildir file's unique
+    name, an mbox byte offset, an IMAP ``UIDVALIDITY:UID``, a Gmail message id).
+    ``thread_id`` is the provider's own conversation id when it has one (Gmail
+    ``threadId``, Graph ``conversationId``, ``X-GM-THRID``), else ``None``.
+    ``folder`` is informative (``"INBOX"``, ``"Sent"``, ``"cur"``).
+    """
+
+    provider_id: str
+    data: bytes
+    thread_id: str | None = None
+    folder: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """Messages plus the cursor that resumes after them."""
+
+    messages: list[RawMessage]
+    cursor: str
+    skipped: list[str] = field(default_factory=list)
+    """Human-readable reasons for items that could not be read at all (logged)."""
+
+
+@dataclass(frozen=True, slots=True)
+class DraftMessage:
+    """A ready-to-save draft: full RFC 5322 bytes and its idempotency key.
+
+    The key is also written in the draft's ``X-Followup-Id`` header, so that a draft saved
+    just before a crash is found again (:meth:`Connector.find_draft`) instead of saved twice.
+    """
+
+    idempotency_key: str
+    data: bytes
+
+
+@runtime_checkable
+class Connector(Protocol):
+    """What sync needs from a mail source."""
+
+    def fetch(self, cursor: str | None) -> Iterator[Batch]:
+        """Yield batches of messages newer than ``cursor`` (``None``: from the start)."""
+        ...
+
+    def save_draft(self, draft: DraftMessage) -> str:
+        """Save ``draft`` in the mailbox's drafts; return its provider id."""
+        ...
+
+    def find_draft(self, idempotency_key: str) -> str | None:
+        """Return the provider id of a saved draft carrying this key, if any."""
+        ...
+
+    def close(self) -> None:
+        """Release connections and files."""
+        ...
