@@ -1,0 +1,253 @@
+"""``followup`` command line: a thin layer over :mod:`assistant.service`.
+
+The command names, options and JSON shapes are a contract (DESIGN.md, "Command-line
+contract"): add, don't break. Exit status: 0 ok, 1 a job failed (an account could not
+be synced, a file could not be read), 2 bad settings or usage.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from assistant import service
+from assistant.settings import Settings, default_settings_path, load_settings
+from assistant.settings_schema import SettingsError
+from assistant.storage.db import StorageError
+from connectors.base import ConnectorError
+
+STARTER = Path(__file__).with_name("starter") / "settings.toml"
+STATUS_ORDER = ("silent", "awaiting_us", "waiting", "bounced", "exhausted", "closed")
+STATUS_LABEL = {
+    "silent": "Silent — a follow-up is due",
+    "awaiting_us": "Awaiting us — the client answered",
+    "waiting": "Waiting — next step not due yet",
+    "bounced": "Bounced — fix the contact's address",
+    "exhausted": "Exhausted — protocol completed without answer",
+    "closed": "Closed",
+}
+
+err_console = Console(stderr=True)
+
+
+class Context:
+    def __init__(self, config: str | None) -> None:
+        self.config = config
+        self._settings: Settings | None = None
+
+    @property
+    def config_path(self) -> Path:
+        return Path(self.config) if self.config else default_settings_path()
+
+    def settings(self) -> Settings:
+        if self._settings is None:
+            try:
+                self._settings = load_settings(self.config_path)
+            except SettingsError as exc:
+                err_console.print(f"[bold red]Invalid settings[/]: {exc}", highlight=False)
+                sys.exit(2)
+        return self._settings
+
+    def engine(self):
+        try:
+            return service.open_store(self.settings())
+        except StorageError as exc:
+            err_console.print(f"[bold red]Database error[/]: {exc}", highlight=False)
+            sys.exit(1)
+
+
+def parse_now(value: str | None, settings: Settings | None) -> datetime:
+    if value is None:
+        return datetime.now(timezone.utc)
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not an ISO 8601 time; "
+                                 "write e.g. 2026-12-10T15:00:00-05:00", param_hint="--now")
+    if moment.tzinfo is None:
+        zone = ZoneInfo(settings.team.timezone) if settings else timezone.utc
+        moment = moment.replace(tzinfo=zone)
+    return moment
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config", type=click.Path(dir_okay=False), default=None,
+              help="settings file (default: $FOLLOWUP_CONFIG or ./settings.toml)")
+@click.option("-v", "--verbose", is_flag=True, help="log what happens, for debugging")
+@click.version_option(package_name="followup")
+@click.pass_context
+def main(ctx: click.Context, config: str | None, verbose: bool) -> None:
+    """Followup: every sales quote followed up, by someone clearly responsible."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    ctx.obj = Context(config)
+
+
+@main.command()
+@click.option("--force", is_flag=True, help="overwrite an existing settings file")
+@click.pass_obj
+def init(obj: Context, force: bool) -> None:
+    """Write a starter settings.toml and create the database."""
+    path = obj.config_path
+    if path.exists() and not force:
+        err_console.print(f"{path} already exists; edit it, or run `followup init --force` "
+                          "to start over.", highlight=False)
+        sys.exit(1)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(STARTER.read_text(encoding="utf-8"), encoding="utf-8")
+    settings = obj.settings()
+    obj.engine()
+    click.echo(f"Wrote {path} and created the database ({settings.storage.url}).")
+    click.echo("Next: edit the company, team and [[accounts]] sections, then run `followup sync`.")
+
+
+@main.command()
+@click.option("--account", default=None, help="sync only this account (its name in settings.toml)")
+@click.pass_obj
+def sync(obj: Context, account: str | None) -> None:
+    """Pull new mail from every (or one) account."""
+    settings, engine = obj.settings(), obj.engine()
+    console = Console(stderr=True)
+    with Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(),
+                  TextColumn("{task.completed} messages"), TimeElapsedColumn(),
+                  console=console, transient=not console.is_terminal) as progress:
+
+        def tracker(name: str):
+            task = progress.add_task(name, total=None)
+            return lambda count: progress.advance(task, count)
+
+        try:
+            results = service.sync(settings, engine, account=account, progress=tracker)
+        except ConnectorError as exc:
+            err_console.print(f"[bold red]Error[/]: {exc}", highlight=False)
+            sys.exit(2)
+    failed = 0
+    for result in results:
+        if result.error:
+            failed += 1
+            hint = {"needs_reauth": "re-authenticate this account",
+                    "retrying": "a passing fault: the next sync retries",
+                    "needs_attention": "check this account in settings.toml"}[result.status]
+            click.echo(f"{result.account}: FAILED ({hint}): {result.error}")
+        else:
+            extra = f", {result.warnings} with parse warnings" if result.warnings else ""
+            skipped = f", {len(result.skipped)} skipped" if result.skipped else ""
+            click.echo(f"{result.account}: read {result.read}, new {result.stored}{extra}{skipped}")
+    if failed:
+        sys.exit(1)
+
+
+@main.command()
+@click.option("--now", "now_text", default=None, help="evaluate at this ISO 8601 time (default: now)")
+@click.option("--json", "as_json", is_flag=True, help="print the contract's JSON object")
+@click.pass_obj
+def scan(obj: Context, now_text: str | None, as_json: bool) -> None:
+    """Lead threads with status, owner, scenario and next step."""
+    settings, engine = obj.settings(), obj.engine()
+    now = parse_now(now_text, settings)
+    reports = service.scan(settings, engine, now)
+    if as_json:
+        click.echo(json.dumps({"now": now.isoformat(),
+                               "threads": [r.as_json() for r in reports]},
+                              ensure_ascii=False, indent=1))
+        return
+    print_scan(reports, settings, now)
+
+
+def print_scan(reports, settings: Settings, now: datetime, console: Console | None = None) -> None:
+    if console is None:
+        console = Console()
+        if not console.is_terminal:  # piped or captured: don't squeeze the table into 80 columns
+            console = Console(width=140)
+    zone = ZoneInfo(settings.team.timezone)
+    console.print(f"[bold]{len(reports)} quote threads[/] at "
+                  f"{now.astimezone(zone):%Y-%m-%d %H:%M} ({settings.team.timezone})")
+    for status in STATUS_ORDER:
+        group = [r for r in reports if r.status == status]
+        if not group:
+            continue
+        if status in ("silent", "waiting"):
+            group.sort(key=lambda r: r.next_step.due_at)
+        table = Table(title=f"{STATUS_LABEL[status]} ({len(group)})", title_justify="left",
+                      expand=False, show_lines=False)
+        table.add_column("Subject", overflow="fold", max_width=40)
+        table.add_column("Contact", overflow="fold")
+        table.add_column("Owner", overflow="fold")
+        table.add_column("Scenario")
+        table.add_column("Touches", justify="right")
+        table.add_column("Next step")
+        table.add_column("Due")
+        for r in group:
+            step = r.next_step
+            table.add_row(
+                r.subject or "(no subject)", r.contact or "—", r.owner or "[red]nobody[/]",
+                r.scenario, str(r.touches),
+                f"{step.number}/{len(settings.protocol.steps)} {step.channel}" if step else "—",
+                f"{step.due_at.astimezone(zone):%a %d %b %H:%M}" if step else "—",
+            )
+        console.print(table)
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path())
+@click.option("--json", "as_json", is_flag=True, help="print the contract's JSON object")
+@click.pass_obj
+def inspect(obj: Context, files: tuple[str, ...], as_json: bool) -> None:
+    """How the rules read raw message files (debugging, audits). Works without settings."""
+    rules = None
+    if obj.config or obj.config_path.exists():
+        rules = service.rules_from_settings(obj.settings())
+    results = service.inspect_files(files, rules)
+    if as_json:
+        click.echo(json.dumps({"messages": [r.as_json() for r in results]},
+                              ensure_ascii=False, indent=1))
+    else:
+        table = Table(show_lines=False)
+        for column in ("File", "Kind", "Quote", "Lang", "Subject", "Notes"):
+            table.add_column(column, overflow="fold")
+        for r in results:
+            notes = []
+            if r.bounced_recipients:
+                notes.append("bounced: " + ", ".join(r.bounced_recipients)
+                             + (" (permanent)" if r.bounce_permanent else ""))
+            notes.extend(r.warnings)
+            table.add_row(r.file, r.kind or "[red]unreadable[/]", "yes" if r.is_quote else "",
+                          r.language or "", r.subject, "; ".join(notes))
+        Console().print(table)
+    if any(r.kind is None for r in results):
+        sys.exit(1)
+
+
+@main.command()
+@click.option("--dir", "folder", default="demo-output", type=click.Path(file_okay=False),
+              help="where to write the sample mailboxes and database")
+@click.pass_obj
+def demo(obj: Context, folder: str) -> None:
+    """Run the whole pipeline on a bundled sample mailbox."""
+    from assistant.sample import generate_sample
+
+    dest = Path(folder).resolve()
+    info = generate_sample(dest)
+    click.echo(f"Sample team written to {dest} ({info.message_files} message files).")
+    os.environ.pop("FOLLOWUP_DATABASE_URL", None)
+    settings = load_settings(info.settings_path)
+    engine = service.open_store(settings)
+    for result in service.sync(settings, engine):
+        click.echo(f"synced {result.account}: read {result.read}, new {result.stored}")
+    reports = service.scan(settings, engine, info.now)
+    print_scan(reports, settings, info.now)
+    click.echo(f"\nTry: followup --config {info.settings_path} scan --now {info.now.isoformat()} --json")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

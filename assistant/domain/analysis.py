@@ -1,0 +1,301 @@
+"""Status, ownership and next step of every lead thread (DESIGN.md, the rules themselves).
+
+Pure: :func:`scan` takes plain values and a ``now`` and returns one
+:class:`~assistant.domain.model.ThreadReport` per lead thread. Each helper below is
+named after the rule it implements so a test can point at it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Iterable
+
+from assistant.mail.text import contains_phrase, detect_language, has_keyword, reply_text
+
+from .calendar import due_at
+from .model import LoggedTouch, Mail, NextStep, Rules, ThreadMark, ThreadReport
+from .threading import attach_loose_replies, group_conversations
+
+MEANINGFUL_KINDS = ("message",)
+
+
+# --- Words ---------------------------------------------------------------------------
+
+def is_outbound(mail: Mail, rules: Rules) -> bool:
+    """From an internal address with at least one external recipient."""
+    return rules.is_internal(mail.from_addr) and any(
+        not rules.is_internal(r) for r in mail.recipients
+    )
+
+
+def is_inbound(mail: Mail, rules: Rules) -> bool:
+    """From an external address (or no readable address: a server, a robot)."""
+    return not rules.is_internal(mail.from_addr)
+
+
+def mentions_quote(mail: Mail, keywords: tuple[str, ...], phrases: tuple[str, ...] = ()) -> bool:
+    """The content half of "quote": a keyword in the subject or an attachment's file name
+    (accent- and case-insensitive), or a configured phrase in the body."""
+    if has_keyword(mail.subject, keywords):
+        return True
+    if any(has_keyword(name, keywords) for name in mail.attachment_names):
+        return True
+    return bool(phrases) and contains_phrase(mail.text, phrases) is not None
+
+
+def is_quote(mail: Mail, rules: Rules) -> bool:
+    """An outbound message that mentions a quote (:func:`mentions_quote`)."""
+    return is_outbound(mail, rules) and mentions_quote(mail, rules.quote_keywords,
+                                                       rules.quote_phrases)
+
+
+def is_real_reply(mail: Mail, rules: Rules) -> bool:
+    """An inbound message whose kind is ``message`` (not an auto-reply, bounce, delay,
+    complaint or receipt)."""
+    return mail.kind == "message" and is_inbound(mail, rules)
+
+
+def declines(mail: Mail, rules: Rules) -> str | None:
+    """The decline / opt-out phrase in the reply's *own* text (the quoted original a
+    client leaves below their answer is not their answer)."""
+    return contains_phrase(reply_text(mail.text), rules.decline_phrases)
+
+
+def first_quote(mails: list[Mail], rules: Rules, quote_keys: set[int] | None = None) -> Mail | None:
+    """The earliest quote of a conversation (``quote_keys``: precomputed quote flags)."""
+    for mail in mails:
+        if (mail.key in quote_keys) if quote_keys is not None else is_quote(mail, rules):
+            return mail
+    return None
+
+
+def contact_of(quote: Mail, rules: Rules) -> str | None:
+    """The first external ``To`` recipient of the first quote (then Cc, then Bcc, for the
+    rare quote sent with nobody external in To)."""
+    for group in (quote.to, quote.cc, quote.bcc):
+        for address in group:
+            if not rules.is_internal(address):
+                return address
+    return None
+
+
+# --- Timeline ------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class _Event:
+    at: datetime
+    outbound: bool
+    mail: Mail | None = None
+
+
+def _timeline(mails: list[Mail], quote: Mail, touches: list[LoggedTouch], rules: Rules) -> list[_Event]:
+    """The meaningful events from the first quote on: our outbound messages (auto-replies
+    from our side are not touches), logged calls and WhatsApp messages, and real replies."""
+    events: list[_Event] = []
+    for mail in mails:
+        if (mail.date, mail.message_id) < (quote.date, quote.message_id):
+            continue
+        if mail.kind == "message" and is_outbound(mail, rules):
+            events.append(_Event(mail.date, True, mail))
+        elif is_real_reply(mail, rules):
+            events.append(_Event(mail.date, False, mail))
+    for touch in touches:
+        if touch.at >= quote.date:
+            events.append(_Event(touch.at, True, None))
+    events.sort(key=lambda e: (e.at, 0 if e.mail is None else 1,
+                               e.mail.message_id if e.mail else ""))
+    return events
+
+
+def owner_candidates(mails: list[Mail], rules: Rules) -> tuple[str, ...]:
+    """The distinct internal senders of outbound messages in the thread."""
+    seen: dict[str, None] = {}
+    for mail in mails:
+        if mail.kind == "message" and is_outbound(mail, rules) and mail.from_addr:
+            seen.setdefault(mail.from_addr, None)
+    return tuple(seen)
+
+
+def owner_of(quote: Mail, mark: ThreadMark | None, rules: Rules) -> str | None:
+    """An explicit assignment by a user, else the sender of the first quote if that sender
+    is a team member, else none."""
+    if mark and mark.owner:
+        return mark.owner
+    if quote.from_addr and quote.from_addr in rules.members:
+        return quote.from_addr
+    return None
+
+
+def scenario_of(owner: str | None, candidates: tuple[str, ...], status: str, touches: int,
+                rules: Rules) -> str:
+    """The four cases, first that applies: unclear, nobody, manager, rep."""
+    if owner is None or len(candidates) >= 2:
+        return "unclear"
+    if status == "silent" and touches == 0:
+        return "nobody"
+    if rules.members.get(owner) == "manager":
+        return "manager"
+    return "rep"
+
+
+def bounced_last_outbound(mails: list[Mail], last_outbound: Mail | None,
+                          rules: Rules) -> Mail | None:
+    """The bounce the last outbound message drew, if no real reply came after it."""
+    if last_outbound is None:
+        return None
+    bounce = None
+    for mail in mails:
+        if mail.kind != "bounce":
+            continue
+        if mail.original_message_id == last_outbound.message_id or (
+            mail.original_message_id is None and mail.date >= last_outbound.date
+        ):
+            bounce = mail
+    if bounce is None:
+        return None
+    if any(is_real_reply(m, rules) and m.date > bounce.date for m in mails):
+        return None
+    return bounce
+
+
+# --- The whole thread ----------------------------------------------------------------
+
+def analyze_thread(mails: list[Mail], rules: Rules, now: datetime, *,
+                   mark: ThreadMark | None = None,
+                   touches: Iterable[LoggedTouch] = (),
+                   quote_keys: set[int] | None = None) -> ThreadReport | None:
+    """Status, owner, scenario and next step of one conversation; ``None`` when it holds
+    no quote (not a lead thread)."""
+    quote = first_quote(mails, rules, quote_keys)
+    if quote is None:
+        return None
+    logged = sorted(touches, key=lambda t: t.at)
+    events = _timeline(mails, quote, logged, rules)
+    replies = [e for e in events if not e.outbound]
+    outbound = [e for e in events if e.outbound]
+    last_reply = replies[-1] if replies else None
+
+    # open ask: the first outbound after the last real reply (the first quote if none)
+    if last_reply is None:
+        open_ask = outbound[0]
+    else:
+        open_ask = next((e for e in outbound if e.at > last_reply.at), None)
+    if open_ask is None:
+        touch_count = 0
+    else:
+        ask_index = next(i for i, e in enumerate(outbound) if e is open_ask)
+        touch_count = len(outbound) - ask_index - 1
+    last_outbound_event = outbound[-1] if outbound else None
+    outbound_mails = [e.mail for e in outbound if e.mail is not None]
+    last_outbound_mail = outbound_mails[-1] if outbound_mails else None
+
+    candidates = owner_candidates(mails, rules)
+    owner = owner_of(quote, mark, rules)
+    decline = declines(last_reply.mail, rules) if last_reply else None
+    bounce = bounced_last_outbound(mails, last_outbound_mail, rules)
+    last_meaningful = events[-1] if events else None
+
+    next_step: NextStep | None = None
+    closed_reason: str | None = None
+    if mark and mark.outcome:
+        status, closed_reason = "closed", f"marked {mark.outcome}"
+    elif decline:
+        status, closed_reason = "closed", f'reply says "{decline}"'
+    elif bounce is not None:
+        status = "bounced"
+    elif last_meaningful is not None and not last_meaningful.outbound:
+        status = "awaiting_us"
+    elif touch_count >= len(rules.steps):
+        status = "exhausted"
+    else:
+        step = rules.steps[touch_count]
+        assert last_outbound_event is not None
+        due = due_at(last_outbound_event.at, step.after_days, timezone=rules.timezone,
+                     country=rules.holidays_country, window_start=rules.send_window_start)
+        next_step = NextStep(touch_count + 1, step.channel, step.template, due)
+        status = "silent" if now >= due else "waiting"
+
+    tz = _zone(rules.timezone)
+    return ThreadReport(
+        quote_message_id=quote.message_id,
+        subject=quote.subject,
+        contact=contact_of(quote, rules),
+        status=status,
+        owner=owner,
+        scenario=scenario_of(owner, candidates, status, touch_count, rules),
+        owner_candidates=candidates,
+        touches=touch_count,
+        last_outbound_at=last_outbound_event.at.astimezone(tz) if last_outbound_event else None,
+        last_reply_at=last_reply.at.astimezone(tz) if last_reply else None,
+        next_step=next_step,
+        language=detect_language(" ".join([quote.subject, quote.text])),
+        quote_sent_at=quote.date.astimezone(tz),
+        closed_reason=closed_reason,
+        bounced_recipients=bounce.bounced_recipients if bounce else (),
+        mail_keys=tuple(m.key for m in mails),
+    )
+
+
+def _zone(name: str):
+    from zoneinfo import ZoneInfo
+    return ZoneInfo(name)
+
+
+def build_threads(mails: Iterable[Mail], rules: Rules, *,
+                  marks: dict[str, ThreadMark] | None = None,
+                  quote_keys: set[int] | None = None) -> list[list[Mail]]:
+    """Conversations with the loose-reply rule applied."""
+    marks = marks or {}
+    mails = list(mails)
+    if quote_keys is None:
+        quote_keys = {m.key for m in mails if is_quote(m, rules)}
+    conversations = group_conversations(mails)
+    quotes: dict[int, Mail | None] = {}
+
+    def quote_of(conversation: list[Mail]) -> Mail | None:
+        key = id(conversation)
+        if key not in quotes:
+            quotes[key] = first_quote(conversation, rules, quote_keys)
+        return quotes[key]
+
+    def open_at(conversation: list[Mail], moment: Mail) -> bool:
+        quote = quote_of(conversation)
+        mark = marks.get(quote.message_id) if quote else None
+        if mark and mark.outcome:
+            return False
+        earlier = [m for m in conversation if m.date < moment.date and is_real_reply(m, rules)]
+        return not (earlier and declines(earlier[-1], rules))
+
+    return attach_loose_replies(
+        conversations,
+        is_lead=lambda c: quote_of(c) is not None,
+        contact_of=lambda c: contact_of(quote_of(c), rules),
+        started_at=lambda c: quote_of(c).date,
+        is_open_at=open_at,
+        is_inbound=lambda m: is_inbound(m, rules),
+    )
+
+
+def scan(mails: Iterable[Mail], rules: Rules, now: datetime, *,
+         marks: dict[str, ThreadMark] | None = None,
+         touches: Iterable[LoggedTouch] = ()) -> list[ThreadReport]:
+    """Every lead thread's report at ``now``, oldest quote first."""
+    marks = marks or {}
+    touches_by_thread: dict[str, list[LoggedTouch]] = {}
+    for touch in touches:
+        touches_by_thread.setdefault(touch.thread, []).append(touch)
+    mails = list(mails)
+    quote_keys = {m.key for m in mails if is_quote(m, rules)}
+    reports = []
+    for conversation in build_threads(mails, rules, marks=marks, quote_keys=quote_keys):
+        quote = first_quote(conversation, rules, quote_keys)
+        if quote is None:
+            continue
+        report = analyze_thread(conversation, rules, now, mark=marks.get(quote.message_id),
+                                touches=touches_by_thread.get(quote.message_id, ()),
+                                quote_keys=quote_keys)
+        if report is not None:
+            reports.append(report)
+    reports.sort(key=lambda r: (r.quote_sent_at, r.quote_message_id))
+    return reports

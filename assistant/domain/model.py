@@ -1,0 +1,150 @@
+"""Plain values the domain computes with. No I/O, no database, no settings file.
+
+The service layer builds these from storage rows and from the settings object; the
+domain functions take them and return :class:`ThreadReport` values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, time
+from typing import Literal
+
+Status = Literal["closed", "bounced", "awaiting_us", "exhausted", "silent", "waiting"]
+Scenario = Literal["unclear", "nobody", "manager", "rep"]
+STATUSES: tuple[Status, ...] = ("closed", "bounced", "awaiting_us", "exhausted", "silent", "waiting")
+
+
+@dataclass(frozen=True, slots=True)
+class Mail:
+    """One stored message, as the rules need it."""
+
+    key: int
+    message_id: str
+    date: datetime
+    """Aware. When the message had no usable Date, the service passes the time it was
+    first seen, so every message has a place on the timeline."""
+    from_addr: str | None
+    to: tuple[str, ...] = ()
+    cc: tuple[str, ...] = ()
+    bcc: tuple[str, ...] = ()
+    subject: str = ""
+    in_reply_to: str | None = None
+    references: tuple[str, ...] = ()
+    kind: str = "message"
+    attachment_names: tuple[str, ...] = ()
+    text: str = ""
+    original_message_id: str | None = None
+    bounced_recipients: tuple[str, ...] = ()
+    thread_hints: tuple[str, ...] = ()
+    """Provider conversation ids, namespaced by account (``"ana:18c2f…"``)."""
+
+    @property
+    def recipients(self) -> tuple[str, ...]:
+        return self.to + self.cc + self.bcc
+
+    @property
+    def has_thread_headers(self) -> bool:
+        return bool(self.in_reply_to or self.references)
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedTouch:
+    """A call or WhatsApp message a rep logged for a thread."""
+
+    thread: str
+    """The thread's ``quote_message_id``."""
+    channel: str
+    at: datetime
+    by: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadMark:
+    """What users said about a thread: an outcome, an explicit owner."""
+
+    thread: str
+    outcome: Literal["won", "lost"] | None = None
+    owner: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StepRule:
+    after_days: int
+    channel: str
+    template: str
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    """Everything the rules read from the settings, as plain values."""
+
+    domains: frozenset[str]
+    members: dict[str, str]
+    """Team member email -> role."""
+    steps: tuple[StepRule, ...]
+    timezone: str
+    holidays_country: str
+    send_window_start: time
+    quote_keywords: tuple[str, ...]
+    quote_phrases: tuple[str, ...] = ()
+    decline_phrases: tuple[str, ...] = ()
+
+    def is_internal(self, address: str | None) -> bool:
+        if not address:
+            return False
+        address = address.lower()
+        if address in self.members:
+            return True
+        return address.rpartition("@")[2] in self.domains
+
+
+@dataclass(frozen=True, slots=True)
+class NextStep:
+    number: int
+    channel: str
+    template: str
+    due_at: datetime
+
+    def as_json(self) -> dict:
+        return {"number": self.number, "channel": self.channel, "due_at": self.due_at.isoformat()}
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadReport:
+    """The answer for one lead thread at a given ``now``."""
+
+    quote_message_id: str
+    subject: str
+    contact: str | None
+    status: Status
+    owner: str | None
+    scenario: Scenario
+    owner_candidates: tuple[str, ...]
+    touches: int
+    last_outbound_at: datetime | None
+    last_reply_at: datetime | None
+    next_step: NextStep | None
+    language: str | None = None
+    quote_sent_at: datetime | None = None
+    closed_reason: str | None = None
+    bounced_recipients: tuple[str, ...] = ()
+    mail_keys: tuple[int, ...] = field(default=(), repr=False)
+
+    def as_json(self) -> dict:
+        def iso(value: datetime | None) -> str | None:
+            return value.isoformat() if value else None
+
+        return {
+            "quote_message_id": self.quote_message_id,
+            "subject": self.subject,
+            "contact": self.contact,
+            "status": self.status,
+            "owner": self.owner,
+            "scenario": self.scenario,
+            "owner_candidates": list(self.owner_candidates),
+            "touches": self.touches,
+            "last_outbound_at": iso(self.last_outbound_at),
+            "last_reply_at": iso(self.last_reply_at),
+            "next_step": self.next_step.as_json() if self.next_step else None,
+        }

@@ -1,0 +1,211 @@
+"""The one service layer: wires settings, storage, connectors and the pure domain.
+
+The CLI (and later the scheduler and the web app) stay thin: they call these functions.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, time
+from pathlib import Path
+from typing import Callable, Iterable
+
+from sqlalchemy import Engine, select
+
+from assistant.domain.analysis import is_quote, mentions_quote, scan as scan_threads
+from assistant.domain.model import LoggedTouch, Mail, Rules, StepRule, ThreadMark, ThreadReport
+from assistant.mail.classify import classify
+from assistant.mail.parse import parse_message
+from assistant.mail.text import detect_language, reply_text
+from assistant.settings import DEFAULT_DECLINE_PHRASES, DEFAULT_QUOTE_KEYWORDS, Settings
+from assistant.storage import models
+from assistant.storage.db import open_database
+from assistant.sync import AccountResult, sync_account
+from connectors.base import AuthenticationError, ConnectorError, TransientError
+
+log = logging.getLogger(__name__)
+
+
+def rules_from_settings(settings: Settings) -> Rules:
+    hours, minutes = (int(part) for part in settings.protocol.send_window_start.split(":"))
+    return Rules(
+        domains=frozenset(settings.company.domains),
+        members={m.email: m.role for m in settings.team.members},
+        steps=tuple(StepRule(s.after_days, s.channel, s.template) for s in settings.protocol.steps),
+        timezone=settings.team.timezone,
+        holidays_country=settings.protocol.holidays_country,
+        send_window_start=time(hours, minutes),
+        quote_keywords=tuple(settings.detection.quote_keywords),
+        quote_phrases=tuple(settings.detection.quote_phrases),
+        decline_phrases=tuple(settings.detection.decline_phrases),
+    )
+
+
+def default_rules() -> Rules:
+    """The rules with no settings file (``inspect`` on its own): no internal domains."""
+    return Rules(domains=frozenset(), members={}, steps=(), timezone="UTC",
+                 holidays_country="US", send_window_start=time(9, 0),
+                 quote_keywords=DEFAULT_QUOTE_KEYWORDS, decline_phrases=DEFAULT_DECLINE_PHRASES)
+
+
+# --- Sync ----------------------------------------------------------------------------
+
+def open_connector_for(account):
+    """The connector of one ``[[accounts]]`` entry."""
+    from connectors.mailbox import open_connector
+
+    if account.kind in ("maildir", "mbox", "eml"):
+        return open_connector(account.kind, account.path)
+    from connectors.base import ConfigurationError
+    raise ConfigurationError(
+        f'account kind "{account.kind}" is not available in this version of Followup yet')
+
+
+def sync(settings: Settings, engine: Engine, *, account: str | None = None,
+         progress: Callable[[str], Callable[[int], None]] | None = None) -> list[AccountResult]:
+    """Sync every account (or one). A failing account is reported and the others go on."""
+    from connectors.base import ConfigurationError
+
+    accounts = [a for a in settings.accounts if account is None or a.name == account]
+    if account is not None and not accounts:
+        names = ", ".join(a.name for a in settings.accounts) or "none"
+        raise ConfigurationError(f'no account named "{account}" in {settings.path} '
+                                 f"(accounts: {names})")
+    results = []
+    for acct in accounts:
+        try:
+            connector = open_connector_for(acct)
+            try:
+                results.append(sync_account(engine, acct.name, acct.kind, connector,
+                                            progress=progress(acct.name) if progress else None))
+            finally:
+                connector.close()
+        except ConnectorError as exc:
+            status = ("needs_reauth" if isinstance(exc, AuthenticationError)
+                      else "retrying" if isinstance(exc, TransientError)
+                      else "needs_attention")
+            log.error("account %s: %s", acct.name, exc)
+            _record_failure(engine, acct.name, acct.kind, status, str(exc))
+            results.append(AccountResult(account=acct.name, error=str(exc), status=status))
+    return results
+
+
+def _record_failure(engine: Engine, name: str, kind: str, status: str, error: str) -> None:
+    from assistant.sync import ensure_account, mark_account
+
+    account_id, _ = ensure_account(engine, name, kind)
+    mark_account(engine, account_id, status=status, error=error)
+
+
+# --- Scan ----------------------------------------------------------------------------
+
+def load_mails(engine: Engine) -> list[Mail]:
+    m = models.Message
+    hints: dict[int, list[str]] = {}
+    with engine.connect() as conn:
+        for pk, account, thread_id in conn.execute(
+                select(models.MessageLocation.message_pk, models.Account.name,
+                       models.MessageLocation.thread_id)
+                .join(models.Account, models.Account.id == models.MessageLocation.account_id)
+                .where(models.MessageLocation.thread_id.is_not(None))):
+            hints.setdefault(pk, []).append(f"{account}:{thread_id}")
+        rows = conn.execute(select(
+            m.id, m.message_id, m.sent_at, m.first_seen_at, m.from_addr, m.to_addrs,
+            m.cc_addrs, m.bcc_addrs, m.subject, m.in_reply_to, m.references, m.kind,
+            m.attachment_names, m.body_text, m.original_message_id, m.bounced_recipients))
+        mails = []
+        for row in rows:
+            mails.append(Mail(
+                key=row.id, message_id=row.message_id,
+                date=models.as_utc(row.sent_at or row.first_seen_at),
+                from_addr=row.from_addr, to=tuple(row.to_addrs), cc=tuple(row.cc_addrs),
+                bcc=tuple(row.bcc_addrs), subject=row.subject, in_reply_to=row.in_reply_to,
+                references=tuple(row.references), kind=row.kind,
+                attachment_names=tuple(row.attachment_names), text=row.body_text,
+                original_message_id=row.original_message_id,
+                bounced_recipients=tuple(row.bounced_recipients),
+                thread_hints=tuple(hints.get(row.id, ())),
+            ))
+    return mails
+
+
+def load_marks(engine: Engine) -> dict[str, ThreadMark]:
+    with engine.connect() as conn:
+        return {row.quote_message_id: ThreadMark(row.quote_message_id, row.outcome, row.owner)
+                for row in conn.execute(select(models.ThreadMark))}
+
+
+def load_touches(engine: Engine) -> list[LoggedTouch]:
+    with engine.connect() as conn:
+        return [LoggedTouch(row.quote_message_id, row.channel, models.as_utc(row.at), row.by)
+                for row in conn.execute(select(models.Touch))]
+
+
+def scan(settings: Settings, engine: Engine, now: datetime) -> list[ThreadReport]:
+    return scan_threads(load_mails(engine), rules_from_settings(settings), now,
+                        marks=load_marks(engine), touches=load_touches(engine))
+
+
+def open_store(settings: Settings) -> Engine:
+    return open_database(settings.storage.url)
+
+
+# --- Inspect -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Inspection:
+    file: str
+    message_id: str | None
+    kind: str | None
+    bounced_recipients: tuple[str, ...]
+    bounce_permanent: bool | None
+    is_quote: bool
+    language: str | None
+    warnings: tuple[str, ...]
+    subject: str = ""
+    from_addr: str | None = None
+
+    def as_json(self) -> dict:
+        return {"file": self.file, "message_id": self.message_id, "kind": self.kind,
+                "bounced_recipients": list(self.bounced_recipients),
+                "bounce_permanent": self.bounce_permanent, "is_quote": self.is_quote,
+                "language": self.language, "warnings": list(self.warnings)}
+
+
+def inspect_files(paths: Iterable[str], rules: Rules | None) -> list[Inspection]:
+    """How the rules read raw message files. Without settings (``rules`` None), a message
+    "is a quote" when its subject, attachment names or body match the quote rules, since
+    there are no internal domains to tell outbound mail from inbound."""
+    results = []
+    for name in paths:
+        path = Path(name)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            results.append(Inspection(name, None, None, (), None, False, None,
+                                      (f"cannot read file: {exc.strerror or exc}",)))
+            continue
+        parsed = parse_message(data)
+        warnings = list(parsed.warnings)
+        if not data.strip() or (parsed.from_addr is None and not parsed.subject
+                                and parsed.date is None and parsed.synthetic_id):
+            warnings.append("not an email message: no From, Subject, Date or Message-ID header")
+            results.append(Inspection(name, None, None, (), None, False, None, tuple(warnings)))
+            continue
+        kind = classify(parsed)
+        mail = Mail(key=0, message_id=parsed.message_id, date=parsed.date or datetime.now(),
+                    from_addr=parsed.from_addr, to=parsed.to, cc=parsed.cc, bcc=parsed.bcc,
+                    subject=parsed.subject, attachment_names=parsed.attachment_names,
+                    text=parsed.text, kind=kind.kind)
+        if rules is None:
+            quote = mentions_quote(mail, DEFAULT_QUOTE_KEYWORDS)
+        else:
+            quote = is_quote(mail, rules)
+        results.append(Inspection(
+            file=name, message_id=parsed.message_id, kind=kind.kind,
+            bounced_recipients=kind.bounced_recipients, bounce_permanent=kind.bounce_permanent,
+            is_quote=quote,
+            language=detect_language(parsed.subject + "\n" + reply_text(parsed.text)),
+            warnings=tuple(warnings), subject=parsed.subject, from_addr=parsed.from_addr))
+    return results

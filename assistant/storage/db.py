@@ -1,0 +1,77 @@
+"""Engine set-up and schema migrations.
+
+SQLite by default (embedded, zero set-up) in WAL mode, so a scan can read while a sync
+writes; any SQLAlchemy URL works (PostgreSQL for a team). The schema is always brought
+up to date with Alembic on open: users never run a migration command by hand.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, inspect
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+class StorageError(Exception):
+    """The database cannot be opened or migrated (bad URL, unreachable server)."""
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL lets readers (scan, web) run while a sync writes; NORMAL is durable in WAL mode
+    # except for the last transactions on power loss, which a rerun re-reads anyway.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
+        Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        engine = create_engine(url, future=True)
+    except Exception as exc:  # bad URL, missing driver
+        raise StorageError(f"cannot open database {redact(url)}: {exc}") from exc
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def redact(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        credentials, host = rest.rsplit("@", 1)
+        user = credentials.split(":", 1)[0]
+        return f"{scheme}://{user}:***@{host}"
+    return url
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the latest Alembic revision (no-op when already there)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    try:
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+    except Exception as exc:
+        raise StorageError(f"cannot prepare database {redact(str(engine.url))}: {exc}") from exc
+
+
+def open_database(url: str) -> Engine:
+    engine = make_engine(url)
+    migrate(engine)
+    return engine
+
+
+def table_names(engine: Engine) -> set[str]:
+    return set(inspect(engine).get_table_names())

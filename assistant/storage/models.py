@@ -1,0 +1,111 @@
+"""SQLAlchemy 2 typed models. The schema itself is owned by the Alembic migrations in
+``migrations/versions``; these classes mirror it (a test checks they agree).
+
+Times are stored in UTC. SQLite drops the offset of ``DateTime(timezone=True)`` values,
+so readers attach UTC again (see ``as_utc``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)
+
+
+class Account(Base):
+    """One mailbox we read. ``cursor`` is the connector's opaque resume point; it only
+    advances in the transaction that stores the messages it covers."""
+
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    cursor: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(30), default="ok")
+    """``ok`` | ``needs_attention`` (fix config) | ``needs_reauth`` | ``retrying``."""
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_sync_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Message(Base):
+    """One message, stored once whatever the number of mailboxes that hold it."""
+
+    __tablename__ = "messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(1000), unique=True)
+    synthetic_id: Mapped[bool] = mapped_column(Boolean, default=False)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    from_addr: Mapped[str | None] = mapped_column(String(320), index=True)
+    from_name: Mapped[str | None] = mapped_column(String(500))
+    to_addrs: Mapped[list] = mapped_column(JSON, default=list)
+    cc_addrs: Mapped[list] = mapped_column(JSON, default=list)
+    bcc_addrs: Mapped[list] = mapped_column(JSON, default=list)
+    subject: Mapped[str] = mapped_column(Text, default="")
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    first_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    in_reply_to: Mapped[str | None] = mapped_column(String(1000))
+    references: Mapped[list] = mapped_column(JSON, default=list)
+    kind: Mapped[str] = mapped_column(String(20))
+    bounced_recipients: Mapped[list] = mapped_column(JSON, default=list)
+    bounce_permanent: Mapped[bool | None] = mapped_column(Boolean)
+    attachment_names: Mapped[list] = mapped_column(JSON, default=list)
+    body_text: Mapped[str] = mapped_column(Text, default="")
+    original_message_id: Mapped[str | None] = mapped_column(String(1000))
+    language: Mapped[str | None] = mapped_column(String(5))
+    warnings: Mapped[list] = mapped_column(JSON, default=list)
+    size: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class MessageLocation(Base):
+    """Where a message was seen: unique per (account, provider id), so re-reading a
+    mailbox never duplicates anything."""
+
+    __tablename__ = "message_locations"
+    __table_args__ = (UniqueConstraint("account_id", "provider_id", name="uq_location_provider"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    provider_id: Mapped[str] = mapped_column(String(1000))
+    message_pk: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), index=True)
+    thread_id: Mapped[str | None] = mapped_column(String(500))
+    folder: Mapped[str | None] = mapped_column(String(500))
+
+
+class ThreadMark(Base):
+    """What a user said about a lead thread (keyed by its first quote's Message-ID)."""
+
+    __tablename__ = "thread_marks"
+
+    quote_message_id: Mapped[str] = mapped_column(String(1000), primary_key=True)
+    outcome: Mapped[str | None] = mapped_column(String(10))
+    owner: Mapped[str | None] = mapped_column(String(320))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_by: Mapped[str | None] = mapped_column(String(320))
+
+
+class Touch(Base):
+    """A call or WhatsApp touch logged by a rep."""
+
+    __tablename__ = "touches"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    quote_message_id: Mapped[str] = mapped_column(String(1000), index=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    by: Mapped[str | None] = mapped_column(String(320))
+    note: Mapped[str | None] = mapped_column(Text)
