@@ -1,13 +1,30 @@
 """One settings object, loaded once from ``settings.toml``, validated, then passed in.
 
-The loader (``load_settings``) is filled in below; these frozen dataclasses are the
-contract every other module relies on.
+These frozen dataclasses are the contract every other module relies on. ``load_settings``
+reads and validates the file; any problem raises :class:`SettingsError`, whose message
+names the key, the file and a fix (the CLI prints it and exits with status 2). The key
+reference for admins is ``docs/configuration.md``.
 """
 
 from __future__ import annotations
 
+import ipaddress
+import os
+import re
+import tomllib
 from dataclasses import dataclass, field
+from email.utils import parseaddr
 from pathlib import Path
+from typing import Mapping
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from assistant.settings_schema import Reader, SettingsError, join_key
+
+__all__ = [
+    "Account", "Company", "Detection", "Digest", "Member", "Protocol", "Settings",
+    "SettingsError", "Step", "Storage", "Team", "load_settings",
+]
 
 DEFAULT_QUOTE_KEYWORDS = (
     "cotización", "cotizacion", "presupuesto", "propuesta", "oferta",
@@ -52,11 +69,25 @@ class Team:
     def member(self, email: str | None) -> Member | None:
         if not email:
             return None
-        email = email.lower()
+        email = parseaddr(email)[1].strip().lower() or email.strip().lower()
         for m in self.members:
             if m.email == email:
                 return m
         return None
+
+    def members_with_role(self, role: str) -> tuple[Member, ...]:
+        """The members of one role (see ``ROLES``), in file order."""
+        return tuple(m for m in self.members if m.role == role)
+
+    def reports_of(self, manager_email: str) -> tuple[Member, ...]:
+        """The members whose ``manager`` is this address."""
+        manager_email = manager_email.lower()
+        return tuple(m for m in self.members if m.manager == manager_email)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """``timezone`` as a ``ZoneInfo``."""
+        return ZoneInfo(self.timezone)
 
 
 @dataclass(frozen=True)
@@ -91,6 +122,10 @@ class Protocol:
     steps: tuple[Step, ...]
     quiet_days: int = 3
 
+    def step(self, number: int) -> Step | None:
+        """Step ``number`` counted from 1, as in ``scan --json``'s ``next_step.number``."""
+        return self.steps[number - 1] if 1 <= number <= len(self.steps) else None
+
 
 @dataclass(frozen=True)
 class Detection:
@@ -109,6 +144,17 @@ class Digest:
 class Storage:
     url: str
 
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The database file of a file-backed SQLite URL, else ``None`` (in memory, other engines)."""
+        m = _SQLITE_URL.match(self.url)
+        if not m:
+            return None
+        target = (m.group("path") or "")[1:].split("?", 1)[0]
+        if not target or target.startswith(":memory:"):
+            return None
+        return Path(target)
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -121,3 +167,374 @@ class Settings:
     detection: Detection = field(default_factory=Detection)
     digest: Digest = field(default_factory=Digest)
     storage: Storage = field(default_factory=lambda: Storage("sqlite:///followup.db"))
+
+    @property
+    def folder(self) -> Path:
+        """The settings file's folder (relative paths in the file resolve against it)."""
+        return self.path.parent
+
+    def is_internal(self, address: str | None) -> bool:
+        """True when the address's domain is in ``company.domains`` or it is a team member.
+
+        Accepts a bare address or a header form (``"Ana <ana@acme.example>"``), any case.
+        """
+        if not address:
+            return False
+        addr = (parseaddr(address)[1] or address).strip().lower()
+        if self.team.member(addr) is not None:
+            return True
+        return "@" in addr and addr.rpartition("@")[2] in self.company.domains
+
+    def member(self, email: str | None) -> Member | None:
+        """Shortcut for ``settings.team.member(email)``."""
+        return self.team.member(email)
+
+    def account(self, name: str) -> Account | None:
+        """The account with this ``name``, or ``None``."""
+        for a in self.accounts:
+            if a.name == name:
+                return a
+        return None
+
+    def accounts_of(self, email: str | None) -> tuple[Account, ...]:
+        """The accounts whose ``owner`` is this team member (where their drafts go)."""
+        member = self.team.member(email)
+        return tuple(a for a in self.accounts if member and a.owner == member.email)
+
+
+# ---------------------------------------------------------------------------
+# Loading and validation
+# ---------------------------------------------------------------------------
+
+CONFIG_ENV = "FOLLOWUP_CONFIG"
+DATABASE_URL_ENV = "FOLLOWUP_DATABASE_URL"
+DEFAULT_SETTINGS_FILE = "settings.toml"
+DEFAULT_STORAGE_URL = "sqlite:///followup.db"
+TLS_MODES = ("ssl", "starttls", "none")
+
+_SQLITE_URL = re.compile(r"^(?P<scheme>sqlite(?:\+\w+)?)://(?P<path>/.*)?$")
+_EMAIL = re.compile(r"^[^@\s<>(),;:\"\[\]]+@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+$")
+_DOMAIN = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*$")
+_PHONE = re.compile(r"^\+?[0-9][0-9 ().-]{5,}$")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+_TOP_KEYS = ("company", "team", "accounts", "protocol", "detection", "digest", "storage")
+_COMPANY_KEYS = ("name", "domains")
+_TEAM_KEYS = ("timezone", "members")
+_MEMBER_KEYS = ("email", "name", "role", "manager", "admin", "phone")
+_PROTOCOL_KEYS = ("holidays_country", "send_window_start", "responsible_role", "auto_send",
+                  "quiet_days", "steps")
+_STEP_KEYS = ("after_days", "channel", "template")
+_DETECTION_KEYS = ("quote_keywords", "quote_phrases", "decline_phrases")
+_DIGEST_KEYS = ("weekday", "time")
+_STORAGE_KEYS = ("url",)
+_FILE_KINDS = ("maildir", "mbox", "eml")
+_ACCOUNT_KEYS = {
+    "maildir": ("name", "kind", "owner", "path", "folders"),
+    "mbox": ("name", "kind", "owner", "path", "folders"),
+    "eml": ("name", "kind", "owner", "path", "folders"),
+    "imap": ("name", "kind", "owner", "host", "port", "username", "password_env", "oauth",
+             "tls", "folders"),
+    "gmail": ("name", "kind", "owner", "username", "oauth", "host", "folders"),
+    "outlook": ("name", "kind", "owner", "username", "oauth", "host", "folders"),
+}
+_ALL_ACCOUNT_KEYS = tuple(dict.fromkeys(k for keys in _ACCOUNT_KEYS.values() for k in keys))
+
+
+def default_settings_path(environ: Mapping[str, str] = os.environ) -> Path:
+    """Where the settings live when no path is given: ``$FOLLOWUP_CONFIG``, else ``./settings.toml``."""
+    return Path(environ.get(CONFIG_ENV) or DEFAULT_SETTINGS_FILE)
+
+
+def load_settings(path: str | Path | None = None, *,
+                  environ: Mapping[str, str] = os.environ) -> Settings:
+    """Read, validate and return the settings; raise :class:`SettingsError` on any problem.
+
+    ``path`` defaults to ``$FOLLOWUP_CONFIG``, then ``./settings.toml``. Relative paths in
+    the file resolve against its folder; ``$FOLLOWUP_DATABASE_URL`` overrides ``storage.url``.
+    """
+    file = Path(path) if path is not None else default_settings_path(environ)
+    file = file.expanduser()
+    if not file.is_file():
+        what = "is a folder, not a file" if file.is_dir() else "not found"
+        raise SettingsError(
+            f"settings file {what}", key=None, file=file,
+            fix=f"run `followup init` to write a starter {file.name if not file.is_dir() else 'settings.toml'}, "
+                f"or pass --config PATH (or set {CONFIG_ENV}) to point at yours",
+        )
+    try:
+        text = file.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise SettingsError("the file is not UTF-8 text", key=None, file=file,
+                            fix="save the file with UTF-8 encoding") from None
+    except OSError as exc:
+        raise SettingsError(f"cannot read the file ({exc.strerror})", key=None, file=file,
+                            fix="make the file readable by the user running followup") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(
+            f"not valid TOML: {exc}", key=None, file=file,
+            fix='correct that line: texts need double quotes (name = "Ana"), lists brackets '
+                '(domains = ["acme.example"]), and each key may appear once per section',
+        ) from None
+    r = Reader(file=file, folder=file.resolve().parent)
+    return _settings(r, data, environ)
+
+
+def _settings(r: Reader, data: dict, environ: Mapping[str, str]) -> Settings:
+    r.check_keys(data, "", _TOP_KEYS)
+    company = _company(r, r.table(data, "", "company", required=True))
+    team = _team(r, r.table(data, "", "team", required=True))
+    accounts = _accounts(r, data, team)
+    protocol = _protocol(r, r.table(data, "", "protocol", required=True), team)
+    detection = _detection(r, r.table(data, "", "detection", required=False) or {})
+    digest = _digest(r, r.table(data, "", "digest", required=False) or {})
+    storage = _storage(r, r.table(data, "", "storage", required=False) or {}, environ)
+    return Settings(path=r.file.resolve(), company=company, team=team, accounts=accounts,
+                    protocol=protocol, detection=detection, digest=digest, storage=storage)
+
+
+def _company(r: Reader, t: dict) -> Company:
+    r.check_keys(t, "company", _COMPANY_KEYS)
+    name = r.string(t, "company", "name", example="Acme", required=True)
+    r.required(t, "company", "domains", '["acme.example"]')
+    domains = r.string_list(t, "company", "domains", example='["acme.example"]',
+                            lower=True, non_empty=True)
+    for i, d in enumerate(domains, start=1):
+        if not _DOMAIN.match(d):
+            bare = d.rpartition("@")[2].strip(".")
+            raise r.error(f"company.domains[{i}]", f'"{d}" is not a mail domain',
+                          f'write only the part after the @, for example "{bare or "acme.example"}"')
+    return Company(name=name, domains=tuple(dict.fromkeys(domains)))
+
+
+def _team(r: Reader, t: dict) -> Team:
+    r.check_keys(t, "team", _TEAM_KEYS)
+    tz = r.string(t, "team", "timezone", example="America/Mexico_City", required=True)
+    try:
+        ZoneInfo(tz)
+        valid = "/" in tz or tz == "UTC"
+    except (ZoneInfoNotFoundError, ValueError):
+        valid = False
+    if not valid:
+        import difflib
+        close = difflib.get_close_matches(tz, sorted(available_timezones()), n=1, cutoff=0.6)
+        suggestion = close[0] if close else "America/Mexico_City"
+        raise r.error("team.timezone", f'"{tz}" is not an IANA time zone',
+                      f'write timezone = "{suggestion}" (Region/City, as listed in the IANA time zone database)')
+    members: list[Member] = []
+    seen: dict[str, str] = {}
+    entries = r.tables(t, "team", "members", required=True,
+                       example='email, name and role (account_executive | sdr | customer_success | manager)')
+    for key, m in entries:
+        r.check_keys(m, key, _MEMBER_KEYS)
+        email = _email(r, m, key, "email", required=True)
+        if email in seen:
+            raise r.error(f"{key}.email", f"{email} is already listed as {seen[email]}",
+                          "list each person once, with a single [[team.members]] entry")
+        seen[email] = f"{key}"
+        name = r.string(m, key, "name", example="Ana Pérez", required=True)
+        role = r.string(m, key, "role", example="account_executive", required=True,
+                        choices=ROLES, lower=True)
+        phone = r.string(m, key, "phone", example="+52 55 1234 5678")
+        if phone is not None and not _PHONE.match(phone):
+            raise r.error(f"{key}.phone", f'"{phone}" is not a phone number',
+                          'write phone = "+52 55 1234 5678" (international format, with the country code)')
+        members.append(Member(
+            email=email, name=name, role=role,
+            manager=_email(r, m, key, "manager"),
+            admin=r.boolean(m, key, "admin", default=False),
+            phone=phone,
+        ))
+    for (key, _), member in zip(entries, members):
+        if member.manager is None:
+            continue
+        if member.manager == member.email:
+            raise r.error(f"{key}.manager", "a member cannot be their own manager",
+                          "remove manager from this entry, or write the email of the person they report to")
+        if member.manager not in seen:
+            raise r.error(f"{key}.manager", f"{member.manager} is not a team member",
+                          "add a [[team.members]] entry for the manager, or write the email of an existing member")
+    return Team(timezone=tz, members=tuple(members))
+
+
+def _email(r: Reader, t: dict, prefix: str, name: str, *, required: bool = False) -> str | None:
+    value = r.string(t, prefix, name, example="ana@acme.example", required=required, lower=True)
+    if value is None:
+        return None
+    addr = parseaddr(value)[1] if "<" in value else value
+    if not _EMAIL.match(addr):
+        raise r.error(join_key(prefix, name), f'"{value}" is not an email address',
+                      f'write {name} = "ana@acme.example" (just the address, no display name)')
+    return addr
+
+
+def _accounts(r: Reader, data: dict, team: Team) -> tuple[Account, ...]:
+    accounts: list[Account] = []
+    names: dict[str, str] = {}
+    for key, a in r.tables(data, "", "accounts", required=True,
+                           example='name, kind and path (for example kind = "maildir", path = "mail/ana")'):
+        # The kind decides which keys are allowed, so check it first.
+        if "kind" not in a:
+            r.check_keys(a, key, _ALL_ACCOUNT_KEYS)
+        kind = r.string(a, key, "kind", example="maildir", required=True, choices=ACCOUNT_KINDS, lower=True)
+        allowed = _ACCOUNT_KEYS[kind]
+        for k in a:
+            if k in _ALL_ACCOUNT_KEYS and k not in allowed:
+                raise r.error(join_key(key, k), f'{k} does not apply to a {kind} account',
+                              f"remove {k}; a {kind} account takes {', '.join(x for x in allowed if x not in ('name', 'kind'))}")
+        r.check_keys(a, key, allowed)
+        name = r.string(a, key, "name", example="ana", required=True)
+        if name in names:
+            raise r.error(f"{key}.name", f'the name "{name}" is already used by {names[name]}',
+                          "give each account its own name (it is used in `followup sync --account NAME`)")
+        names[name] = key
+        owner = _email(r, a, key, "owner")
+        if owner is not None and team.member(owner) is None:
+            raise r.error(f"{key}.owner", f"{owner} is not a team member",
+                          "write the email of a [[team.members]] entry, or remove owner for a shared mailbox")
+        folders = r.string_list(a, key, "folders", example='["INBOX", "Sent"]', default=())
+        if kind in _FILE_KINDS:
+            raw = r.string(a, key, "path", example=f"mail/{name}", required=True)
+            accounts.append(Account(name=name, kind=kind, path=r.path(raw), folders=folders, owner=owner))
+            continue
+        username = (_email(r, a, key, "username") if kind != "imap"
+                    else r.string(a, key, "username", example="ana@acme.example", required=True))
+        if owner is None and username and team.member(username) is not None:
+            owner = team.member(username).email
+        oauth = r.string(a, key, "oauth", example="secrets/ana-token.json")
+        if oauth is not None:
+            oauth = str(r.path(oauth))
+        host = r.string(a, key, "host", example="imap.acme.example", required=(kind == "imap"), lower=True)
+        if kind != "imap":
+            if oauth is None:
+                raise r.error(f"{key}.oauth", f"a {kind} account needs an OAuth token file",
+                              'add oauth = "secrets/' + name + '-token.json" (a file with mode 0600, '
+                              "relative to the settings folder)")
+            accounts.append(Account(name=name, kind=kind, host=host, username=username,
+                                    oauth=oauth, folders=folders, owner=owner))
+            continue
+        password_env = r.string(a, key, "password_env", example="FOLLOWUP_IMAP_PASSWORD")
+        if password_env is not None and not _ENV_NAME.match(password_env):
+            raise r.error(f"{key}.password_env", f'"{password_env}" is not an environment variable name',
+                          'write the name of the variable that holds the password, for example '
+                          'password_env = "FOLLOWUP_IMAP_PASSWORD"')
+        if password_env is None and oauth is None:
+            raise r.error(f"{key}.password_env", "an imap account needs a password or an OAuth token",
+                          'add password_env = "FOLLOWUP_IMAP_PASSWORD" and set that environment variable '
+                          "to the password (or add oauth = \"path/to/token.json\")")
+        tls = r.string(a, key, "tls", example="ssl", default="ssl", choices=TLS_MODES, lower=True)
+        if tls == "none" and not _is_loopback(host):
+            raise r.error(f"{key}.tls", f'tls = "none" would send the password unencrypted to {host}',
+                          'write tls = "ssl" (or "starttls"); "none" is allowed only for 127.0.0.1 or localhost')
+        port = r.integer(a, key, "port", what="a port number", example=993 if tls == "ssl" else 143,
+                         default=993 if tls == "ssl" else 143, minimum=1, maximum=65535)
+        accounts.append(Account(name=name, kind=kind, host=host, port=port, username=username,
+                                password_env=password_env, tls=tls, oauth=oauth,
+                                folders=folders, owner=owner))
+    return tuple(accounts)
+
+
+def _is_loopback(host: str) -> bool:
+    host = host.strip("[]").rstrip(".")
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _protocol(r: Reader, t: dict, team: Team) -> Protocol:
+    import holidays
+
+    r.check_keys(t, "protocol", _PROTOCOL_KEYS)
+    country = r.string(t, "protocol", "holidays_country", example="MX", required=True)
+    supported = holidays.list_supported_countries()
+    if country.upper() not in supported:
+        raise r.error("protocol.holidays_country", f'"{country}" is not a country the holidays package knows',
+                      'write the two-letter ISO country code, for example holidays_country = "MX" '
+                      '(ES, CO, AR, CL, PE, US, ...)')
+    country = country.upper()
+    send_window_start = r.hhmm(t, "protocol", "send_window_start", default="09:00")
+    responsible_role = r.string(t, "protocol", "responsible_role", example="owner", default="owner",
+                                choices=RESPONSIBLE_ROLES, lower=True)
+    if responsible_role != "owner" and not team.members_with_role(responsible_role):
+        raise r.error("protocol.responsible_role",
+                      f'follow-ups belong to the {responsible_role} role but no team member has it',
+                      f'add a [[team.members]] entry with role = "{responsible_role}", '
+                      'or write responsible_role = "owner"')
+    auto_send = r.boolean(t, "protocol", "auto_send", default=False)
+    quiet_days = r.integer(t, "protocol", "quiet_days", what="a whole number of days", example=3,
+                           default=3, minimum=0)
+    steps = []
+    for key, s in r.tables(t, "protocol", "steps", required=True,
+                           example='after_days = 2, channel = "email" and template = "followup_1"'):
+        r.check_keys(s, key, _STEP_KEYS)
+        steps.append(Step(
+            after_days=r.integer(s, key, "after_days", what="a whole number of business days",
+                                 example=2, required=True, minimum=0),
+            channel=r.string(s, key, "channel", example="email", required=True, choices=CHANNELS, lower=True),
+            template=r.string(s, key, "template", example="followup_1", required=True),
+        ))
+    return Protocol(holidays_country=country, send_window_start=send_window_start,
+                    responsible_role=responsible_role, auto_send=auto_send,
+                    steps=tuple(steps), quiet_days=quiet_days)
+
+
+def _detection(r: Reader, t: dict) -> Detection:
+    r.check_keys(t, "detection", _DETECTION_KEYS)
+    keywords = r.string_list(t, "detection", "quote_keywords", default=DEFAULT_QUOTE_KEYWORDS,
+                             example='["cotización", "presupuesto", "quote"]')
+    phrases = r.string_list(t, "detection", "quote_phrases", default=(),
+                            example='["adjunto la cotización"]')
+    if not keywords and not phrases:
+        raise r.error("detection.quote_keywords", "with no keywords and no phrases nothing counts as a quote",
+                      'write quote_keywords = ["cotización", "presupuesto", "quote"] or remove the key to use the defaults')
+    return Detection(
+        quote_keywords=keywords, quote_phrases=phrases,
+        decline_phrases=r.string_list(t, "detection", "decline_phrases", default=DEFAULT_DECLINE_PHRASES,
+                                      example='["no nos interesa", "not interested"]'),
+    )
+
+
+def _digest(r: Reader, t: dict) -> Digest:
+    r.check_keys(t, "digest", _DIGEST_KEYS)
+    return Digest(
+        weekday=r.string(t, "digest", "weekday", example="monday", default="monday",
+                         choices=WEEKDAYS, lower=True),
+        time=r.hhmm(t, "digest", "time", default="08:00"),
+    )
+
+
+def _storage(r: Reader, t: dict, environ: Mapping[str, str]) -> Storage:
+    r.check_keys(t, "storage", _STORAGE_KEYS)
+    override = (environ.get(DATABASE_URL_ENV) or "").strip()
+    if override:
+        return Storage(url=override)
+    url = r.string(t, "storage", "url", example=DEFAULT_STORAGE_URL, default=DEFAULT_STORAGE_URL)
+    if "://" not in url:
+        raise r.error("storage.url", f'"{url}" is not a database URL',
+                      'write url = "sqlite:///followup.db" (a file next to settings.toml) or '
+                      'url = "postgresql+psycopg://user@host/dbname"')
+    try:
+        has_password = bool(urlsplit(url).password)
+    except ValueError:
+        has_password = False
+    if has_password:
+        raise r.error("storage.url", "the database URL contains a password",
+                      "remove the password from url and set the full URL in the "
+                      f"{DATABASE_URL_ENV} environment variable instead")
+    m = _SQLITE_URL.match(url)
+    if m is None:
+        if url.startswith("sqlite"):
+            raise r.error("storage.url", f'"{url}" is not a SQLite URL',
+                          'write url = "sqlite:///followup.db" (three slashes, then the file)')
+        return Storage(url=url)
+    target = (m.group("path") or "")[1:]  # drop the slash that ends "sqlite://"
+    file_part, sep, query = target.partition("?")
+    if not file_part or file_part.startswith(":memory:") or file_part.startswith("/"):
+        return Storage(url=url)
+    resolved = r.path(file_part)
+    return Storage(url=f"{m.group('scheme')}:///{resolved}{sep}{query}")
