@@ -197,15 +197,17 @@ def _split_headers(block: str, warnings: list[str]) -> list[tuple[str, str]]:
             if name is not None:
                 value += line
             continue
-        if name is not None:
-            out.append((name, value))
         n, colon, v = line.partition(":")
+        if name is not None and (not colon or "=" in n) and "=" in line and value.rstrip().endswith(";"):
+            value += " " + line  # a parameter continuation that lost its indentation
+            continue
         if not colon or not n or " " in n.strip() or len(n) > 76:
             if not out and name is None and line.startswith("From "):
                 continue  # mbox separator
             warnings.append(f"malformed header line {line[:60]!r} ignored")
-            name = None
             continue
+        if name is not None:
+            out.append((name, value))
         name = n.strip().lower()
         value = v
     if name is not None:
@@ -419,9 +421,12 @@ def _walk_multipart(body: bytes, boundary: str, st: _State, depth: int, digest: 
     n = len(delim)
     positions: list[int] = []
     closed = False
-    pos = 0 if body.startswith(delim) else body.find(b"\n" + delim)
-    if pos > 0:
-        pos += 1
+    if body.startswith(delim):
+        pos = 0
+    else:
+        pos = body.find(b"\n" + delim)
+        if pos >= 0:
+            pos += 1
     while pos >= 0:
         end = pos + n
         if body.startswith(b"--", end):

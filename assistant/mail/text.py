@@ -1,0 +1,174 @@
+"""Pure text helpers: normalisation, phrase and keyword matching, reply trimming, language.
+
+Everything here is accent- and case-insensitive: text is compared after :func:`normalize`
+(casefold, accents stripped, whitespace collapsed).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from functools import lru_cache
+
+__all__ = ["normalize", "contains_phrase", "has_keyword", "reply_text", "detect_language"]
+
+_WS_RE = re.compile(r"\s+")
+
+
+def _strip_accents(text: str) -> str:
+    if text.isascii():
+        return text
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def normalize(text: str) -> str:
+    """Casefold, strip accents (NFKD, combining marks dropped), collapse whitespace."""
+    if not text:
+        return ""
+    return _WS_RE.sub(" ", _strip_accents(text.casefold())).strip()
+
+
+@lru_cache(maxsize=1024)
+def _phrase_re(phrase: str) -> re.Pattern[str] | None:
+    norm = normalize(phrase)
+    if not norm:
+        return None
+    body = r"\s+".join(re.escape(w) for w in norm.split(" "))
+    left = r"(?<!\w)" if norm[0].isalnum() or norm[0] == "_" else ""
+    right = r"(?!\w)" if norm[-1].isalnum() or norm[-1] == "_" else ""
+    return re.compile(left + body + right)
+
+
+def contains_phrase(text: str, phrases: Iterable[str]) -> str | None:
+    """The first of ``phrases`` (in the given order) found in ``text`` on word boundaries,
+    accent- and case-insensitively; ``None`` when none is."""
+    if not text:
+        return None
+    norm = normalize(text)
+    for phrase in phrases:
+        pattern = _phrase_re(phrase)
+        if pattern is not None and pattern.search(norm):
+            return phrase
+    return None
+
+
+@lru_cache(maxsize=1024)
+def _keyword_re(keyword: str) -> re.Pattern[str] | None:
+    norm = normalize(keyword)
+    if not norm:
+        return None
+    body = r"\s+".join(re.escape(w) for w in norm.split(" "))
+    return re.compile(r"(?<![a-z])" + body + r"(?:s|es)?(?![a-z])")
+
+
+def has_keyword(text: str, keywords: Iterable[str]) -> str | None:
+    """The first of ``keywords`` in ``text`` not glued to other letters (plural -s/-es
+    allowed): ``Cotizacion_CT-12.pdf`` and ``Quote A-778`` match ``quote``/``cotizacion``,
+    ``quoted`` does not."""
+    if not text:
+        return None
+    norm = normalize(text)
+    for keyword in keywords:
+        pattern = _keyword_re(keyword)
+        if pattern is not None and pattern.search(norm):
+            return keyword
+    return None
+
+
+# ------------------------------------------------------------------------------ reply text
+
+_ATTRIBUTION_START = re.compile(
+    r"^\s*(?:on|el|am|le|il|op|em|den|w dniu|dne|el dia)\b.{0,300}?"
+    r"(?:wrote|escribi[oó]|schrieb|a [eé]crit|ha scritto|schreef|escreveu|skrev|napisa[lł]|napsal)\s*:?\s*$",
+    re.I | re.S,
+)
+_ATTRIBUTION_LOOSE = re.compile(
+    r"(?:wrote|escribi[oó]|schrieb|a [eé]crit|ha scritto|schreef|escreveu|skrev)\s*:\s*$", re.I
+)
+_SEPARATOR = re.compile(
+    r"^\s*(?:-{2,}\s*(?:original message|mensaje original|message d'origine|urspr[üu]ngliche nachricht|"
+    r"messaggio originale|mensagem original|forwarded message|mensaje reenviado)\s*-{2,}|"
+    r"_{10,}|-{10,}|={10,}|begin forwarded message:?)\s*$",
+    re.I,
+)
+_HEADER_FROM = re.compile(r"^\s*\*?(?:from|de|von|da|van|od|fra|från)\s*:\*?\s+\S", re.I)
+_HEADER_NEXT = re.compile(
+    r"^\s*\*?(?:sent|enviado(?: el)?|fecha|date|gesendet|envoy[ée]|inviato|verzonden|to|para|an|[àa]|subject|asunto|cc)\s*:",
+    re.I,
+)
+_SIGNOFF = re.compile(
+    r"^\s*(?:sent from my|enviado desde mi|sent from (?:outlook|mail|yahoo|samsung|windows)|"
+    r"get outlook for|enviado desde (?:outlook|yahoo|correo)|envoy[ée] de mon|von meinem .* gesendet)\b",
+    re.I,
+)
+_SIG_DASH = re.compile(r"^-- ?$")
+_ATTRIBUTION_LEAD = re.compile(r"^(?:on|el|am|le|il|op|em|den|w dniu|dne)\b", re.I)
+
+
+def reply_text(text: str) -> str:
+    """The reply's own text: without the quoted original, attribution lines, forwarded
+    header blocks ("From: … Sent: …" / "De: … Enviado: …"), separators, "Sent from my …"
+    and the ``-- `` signature."""
+    if not text:
+        return ""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    cut = len(lines)
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        if stripped.startswith(">"):
+            cut = i
+            break
+        if _SEPARATOR.match(line) or _SIGNOFF.match(line) or _SIG_DASH.match(line.rstrip()):
+            cut = i
+            break
+        if _HEADER_FROM.match(line):
+            nxt = [ln for ln in lines[i + 1: i + 6] if ln.strip()]
+            if nxt and any(_HEADER_NEXT.match(ln) for ln in nxt[:3]):
+                cut = i
+                break
+        if stripped and _ATTRIBUTION_LEAD.match(stripped):
+            if any(_ATTRIBUTION_START.match(" ".join(s.strip() for s in lines[i: i + k])) for k in range(1, 5)):
+                cut = i
+                break
+        elif stripped and _ATTRIBUTION_LOOSE.search(stripped) and len(stripped) < 200 and (
+            i + 1 >= len(lines) or not lines[i + 1].strip() or lines[i + 1].lstrip().startswith(">")
+        ):
+            cut = i
+            break
+    return "\n".join(lines[:cut]).strip()
+
+
+# ------------------------------------------------------------------------------ language
+
+_STOP_ES = frozenset(
+    "de la que el en y a los se del las un por con no una su para es al lo como mas o pero sus le ha "
+    "me si sin sobre este ya entre cuando todo esta ser son dos tambien fue habia era muy hasta desde "
+    "nos durante estos estas usted ustedes gracias hola saludos favor cotizacion quedo atento atentos "
+    "estimado estimada buenos buenas dias tardes nuestra nuestro esta estamos tenemos podemos".split()
+)
+_STOP_EN = frozenset(
+    "the of and to in is you that it he was for on are as with his they i at be this have from or "
+    "one had by but not what all were we when your can said there use an each which she do how their "
+    "if will up other about out many then them these so would thanks thank hi hello regards please "
+    "quote attached let me know our us any could should".split()
+)
+_WORD_RE = re.compile(r"[a-zñ]+")
+
+
+def detect_language(text: str) -> str | None:
+    """``"es"`` or ``"en"`` by stop-word counting; ``None`` when there is too little
+    evidence (fewer than 3 stop words, or no clear winner)."""
+    if not text:
+        return None
+    words = _WORD_RE.findall(normalize(text[:5000]))
+    es = sum(1 for w in words if w in _STOP_ES)
+    en = sum(1 for w in words if w in _STOP_EN)
+    if es + en < 3:
+        return None
+    if es >= en * 1.5 and es > en:
+        return "es"
+    if en >= es * 1.5 and en > es:
+        return "en"
+    return None
