@@ -151,6 +151,22 @@ def open_store(settings: Settings) -> Engine:
     return open_database(settings.storage.url)
 
 
+def mail_from_parsed(parsed, kind, *, key: int = 0, seen_at: datetime | None = None,
+                     thread_hints: tuple[str, ...] = ()) -> Mail:
+    """The domain's view of a freshly parsed and classified message (``kind`` is the
+    :class:`~assistant.mail.classify.Classification`), as storage would give it back."""
+    from datetime import timezone as _tz
+
+    return Mail(key=key, message_id=parsed.message_id,
+                date=parsed.date or seen_at or datetime.now(_tz.utc),
+                from_addr=parsed.from_addr, to=parsed.to, cc=parsed.cc, bcc=parsed.bcc,
+                subject=parsed.subject, in_reply_to=parsed.in_reply_to,
+                references=parsed.references, kind=kind.kind,
+                attachment_names=parsed.attachment_names, text=parsed.text,
+                original_message_id=parsed.original_message_id,
+                bounced_recipients=kind.bounced_recipients, thread_hints=thread_hints)
+
+
 # --- Inspect -------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -194,10 +210,7 @@ def inspect_files(paths: Iterable[str], rules: Rules | None) -> list[Inspection]
             results.append(Inspection(name, None, None, (), None, False, None, tuple(warnings)))
             continue
         kind = classify(parsed)
-        mail = Mail(key=0, message_id=parsed.message_id, date=parsed.date or datetime.now(),
-                    from_addr=parsed.from_addr, to=parsed.to, cc=parsed.cc, bcc=parsed.bcc,
-                    subject=parsed.subject, attachment_names=parsed.attachment_names,
-                    text=parsed.text, kind=kind.kind)
+        mail = mail_from_parsed(parsed, kind)
         if rules is None:
             quote = mentions_quote(mail, DEFAULT_QUOTE_KEYWORDS)
         else:
