@@ -85,12 +85,15 @@ _ATTRIBUTION_START = re.compile(
     re.I | re.S,
 )
 _ATTRIBUTION_LOOSE = re.compile(
-    r"(?:wrote|escribi[oó]|schrieb|a [eé]crit|ha scritto|schreef|escreveu|skrev)\s*:\s*$", re.I
+    r"(?:wrote|escribi[oó]|schrieb|a [eé]crit|ha scritto|schreef|geschreven|escreveu|skrev|"
+    r"napisa[lł](?:\(a\))?|napsal|написал[аи]?|пише|пишет|kirjoitti|[ií]rta|yazd[ıi]|寫道|写道)\s*:\s*$",
+    re.I,
 )
+_GMAIL_ATTRIBUTION = re.compile(r"^\s*\d{4}-\d{2}-\d{2} \d{1,2}:\d{2} GMT[+-]\d{2}:\d{2} .*[:>]?\s*$")
 _SEPARATOR = re.compile(
-    r"^\s*(?:-{2,}\s*(?:original message|mensaje original|message d'origine|urspr[üu]ngliche nachricht|"
+    r"^\s*\*?\s*(?:-{2,}\s*(?:original message|mensaje original|message d'origine|urspr[üu]ngliche nachricht|"
     r"messaggio originale|mensagem original|forwarded message|mensaje reenviado)\s*-{2,}|"
-    r"_{10,}|-{10,}|={10,}|begin forwarded message:?)\s*$",
+    r"_{10,}|-{10,}|={10,}|begin forwarded message:?)\s*\*?\s*$",
     re.I,
 )
 _HEADER_FROM = re.compile(r"^\s*\*?(?:from|de|von|da|van|od|fra|från)\s*:\*?\s+\S", re.I)
@@ -100,7 +103,7 @@ _HEADER_NEXT = re.compile(
 )
 _SIGNOFF = re.compile(
     r"^\s*(?:sent from my|enviado desde mi|sent from (?:outlook|mail|yahoo|samsung|windows)|"
-    r"get outlook for|enviado desde (?:outlook|yahoo|correo)|envoy[ée] de mon|von meinem .* gesendet)\b",
+    r"get outlook for|enviado desde (?:outlook|yahoo|correo)|envoy[ée] (?:de|depuis) mon|von meinem .* gesendet)\b",
     re.I,
 )
 _SIG_DASH = re.compile(r"^-- ?$")
@@ -132,11 +135,43 @@ def reply_text(text: str) -> str:
             if any(_ATTRIBUTION_START.match(" ".join(s.strip() for s in lines[i: i + k])) for k in range(1, 5)):
                 cut = i
                 break
-        elif stripped and _ATTRIBUTION_LOOSE.search(stripped) and len(stripped) < 200 and (
-            i + 1 >= len(lines) or not lines[i + 1].strip() or lines[i + 1].lstrip().startswith(">")
-        ):
+        if stripped and _is_attribution(lines, i):
             cut = i
             break
+    own = "\n".join(lines[:cut]).strip()
+    if own or cut >= len(lines):
+        return own
+    # bottom-posted reply: the text after the quote, without quoted lines
+    rest = [ln for ln in lines[cut:] if not ln.lstrip().startswith(">")]
+    for j, ln in enumerate(rest[:3]):
+        if ln.rstrip().endswith(":"):
+            rest = rest[j + 1:]
+            break
+    rest_text = "\n".join(rest).strip()
+    if rest_text and rest_text != text.strip():
+        trimmed = reply_text(rest_text)
+        if trimmed:
+            return trimmed
+    return text.strip()
+
+
+def _is_attribution(lines: list[str], i: int) -> bool:
+    """Lines ``i..i+2`` form an attribution ("<date> <someone> wrote:") followed by a blank
+    line, a quoted line or the end."""
+    if _GMAIL_ATTRIBUTION.match(lines[i]):
+        return True
+    for k in range(1, 4):
+        chunk = lines[i: i + k]
+        if len(chunk) < k or (k > 1 and (not chunk[-1].strip() or not re.search(r"[\d@]", chunk[0]))):
+            return False
+        cand = " ".join(s.strip() for s in chunk)
+        if len(cand) > 300:
+            return False
+        if _ATTRIBUTION_LOOSE.search(cand) and re.search(r"[\d@]", cand):
+            nxt = lines[i + k] if i + k < len(lines) else ""
+            if not nxt.strip() or nxt.lstrip().startswith(">") or k >= 2:
+                return True
+    return False
     return "\n".join(lines[:cut]).strip()
 
 
