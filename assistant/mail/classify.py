@@ -161,7 +161,7 @@ def _classify(msg: ParsedMessage) -> Classification:
     dsn = report_type in ("delivery-status", "global-delivery-status") or (
         "message/delivery-status" in parts or "message/global-delivery-status" in parts
     )
-    if dsn and msg.report:
+    if msg.report:
         result = _from_dsn(msg)
         if result is not None:
             return result

@@ -587,6 +587,8 @@ def _fast_parse(data: bytes, max_text: int) -> ParsedMessage:
     if text is None and st.html is not None:
         text = html_to_text(st.html)
     text = (text or "")[:max_text]
+    if st.report is None and b"elivery-status" in body:
+        _loose_report(body, st)
     if st.orig_headers is None and body:
         _body_original(body, st)
     orig = st.orig_headers or {}
@@ -600,6 +602,21 @@ def _fast_parse(data: bytes, max_text: int) -> ParsedMessage:
         report=st.report or "", original_message_id=original_message_id, original_headers=orig,
         warnings=tuple(dict.fromkeys(warnings)),
     )
+
+
+_LOOSE_REPORT_RE = re.compile(
+    rb"^content-type:[ \t]*message/(?:global-)?delivery-status[^\n]*\n(?:[^\n]+\n)*\n", re.I | re.M)
+
+
+def _loose_report(body: bytes, st: _State) -> None:
+    """A delivery-status part the MIME walk did not reach: inside a forwarded
+    ``message/rfc822`` or in a non-MIME message that still has boundary lines."""
+    m = _LOOSE_REPORT_RE.search(body, 0, 262144)
+    if m is None:
+        return
+    end = body.find(b"\n--", m.end())
+    chunk = body[m.end(): end if end >= 0 else m.end() + _MAX_REPORT]
+    st.report = _decode_bytes(chunk[:_MAX_REPORT], "utf-8", st.warnings, "report")
 
 
 def _body_original(body: bytes, st: _State) -> None:
