@@ -1,0 +1,671 @@
+"""Mailbox export files: a Maildir, an mbox file, a folder of ``.eml`` files.
+
+Three connectors behind :class:`connectors.base.Connector`. They hand over raw bytes
+only (no parsing beyond finding message boundaries) and read incrementally.
+
+Cursors (opaque to the caller, JSON inside):
+
+* Maildir and ``.eml`` folder: ``{"v": 1, "kind": "maildir"|"eml", "mark": <ns>,
+  "known": [<16-hex hash of a provider id>, ...]}`` -- see :class:`_CtimeScan`.
+* mbox: ``{"v": 1, "kind": "mbox", "offset": <byte offset to resume parsing at>,
+  "size": <file size already read up to>, "ino": <inode>, "head": <sha256 of the
+  first min(4096, size) bytes>}`` -- see :class:`MboxConnector`.
+
+Drafts are saved where ``fetch`` never looks: the Maildir++ ``.Drafts`` folder of a
+Maildir, a ``Drafts/`` folder next to an mbox file, a ``Drafts/`` folder inside an
+``.eml`` folder.
+"""
+
+from __future__ import annotations
+
+import email.parser
+import hashlib
+import json
+import logging
+import os
+import re
+import secrets
+import socket
+import stat
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+from .base import Batch, ConfigurationError, Connector, DraftMessage, RawMessage
+
+__all__ = [
+    "MaildirConnector",
+    "MboxConnector",
+    "EmlFolderConnector",
+    "open_connector",
+]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BATCH_SIZE = 500
+
+# Maildir++ folders (compared on the last dot-separated part, case-insensitively) that
+# hold no mail worth reading: drafts, deleted and spam.
+EXCLUDED_FOLDERS = frozenset(
+    {"drafts", "draft", "trash", "junk", "spam", "deleted", "deleted messages", "deleted items"}
+)
+
+# The Maildir "info" part: ":2,FLAGS" (also "!" or ";" as separator on filesystems
+# where ":" is not allowed, and the experimental ":1," form).
+_INFO_RE = re.compile(r"[:!;][12],[^/]*$")
+
+# At most this many ids of messages sitting in Maildir new/ are remembered in the
+# cursor (so that a client moving them to cur/ does not make them look new). Past that,
+# moved messages are yielded again and deduplicated downstream by provider id.
+MAX_TRACKED_NEW = 20_000
+
+_HEADER_LIMIT = 256 * 1024
+
+
+# ---------------------------------------------------------------------------------------
+# Shared helpers
+# ---------------------------------------------------------------------------------------
+
+
+def _key_hash(provider_id: str) -> str:
+    data = provider_id.encode("utf-8", "surrogateescape")
+    return hashlib.blake2b(data, digest_size=8).hexdigest()
+
+
+def _load_cursor(cursor: str | None, kind: str) -> dict | None:
+    if cursor is None or cursor == "":
+        return None
+    try:
+        state = json.loads(cursor)
+    except ValueError as exc:
+        raise ConfigurationError(f"not a {kind} cursor (invalid JSON): {cursor[:80]!r}") from exc
+    if not isinstance(state, dict) or state.get("v") != 1 or state.get("kind") != kind:
+        raise ConfigurationError(f"not a {kind} cursor: {cursor[:80]!r}")
+    return state
+
+
+def _dump_cursor(state: dict) -> str:
+    return json.dumps(state, separators=(",", ":"), sort_keys=True)
+
+
+def _unique_name() -> str:
+    """A Maildir-style unique name: time, pid, randomness, host."""
+    host = socket.gethostname().replace("/", "\\057").replace(":", "\\072") or "localhost"
+    return f"{time.time_ns()}.P{os.getpid()}R{secrets.token_hex(8)}.{host}"
+
+
+def _read_header_block(path: Path) -> bytes:
+    """The header lines of a message file (up to the first blank line), or b""."""
+    lines: list[bytes] = []
+    size = 0
+    with open(path, "rb") as fh:
+        for line in fh:
+            if line in (b"\n", b"\r\n"):
+                break
+            lines.append(line)
+            size += len(line)
+            if size > _HEADER_LIMIT:
+                break
+    return b"".join(lines)
+
+
+def _followup_id(path: Path) -> str | None:
+    try:
+        head = _read_header_block(path)
+    except OSError:
+        return None
+    value = email.parser.BytesHeaderParser().parsebytes(head + b"\n").get("X-Followup-Id")
+    return None if value is None else str(value).strip()
+
+
+def _with_followup_id(draft: DraftMessage) -> bytes:
+    """The draft's bytes, with an ``X-Followup-Id`` header added if it lacks one."""
+    head, _, _ = draft.data.partition(b"\n\n")
+    parsed = email.parser.BytesHeaderParser().parsebytes(head + b"\n")
+    if parsed.get("X-Followup-Id") is not None:
+        return draft.data
+    eol = b"\r\n" if b"\r\n" in draft.data[:2000] else b"\n"
+    key = draft.idempotency_key.encode("ascii", "strict")
+    return b"X-Followup-Id: " + key + eol + draft.data
+
+
+def _write_atomically(tmp: Path, final: Path, data: bytes) -> None:
+    """Write ``data`` to the new file ``tmp``, fsync it, then rename it to ``final``."""
+    with open(tmp, "xb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.rename(tmp, final)
+
+
+class _FileDrafts:
+    """Drafts kept as one ``.eml`` file each in a plain folder (mbox and eml accounts)."""
+
+    def __init__(self, folder: Path, id_prefix: str) -> None:
+        self.folder = folder
+        self.id_prefix = id_prefix
+
+    def save(self, draft: DraftMessage) -> str:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        name = _unique_name() + ".eml"
+        _write_atomically(self.folder / (".tmp-" + name), self.folder / name, _with_followup_id(draft))
+        return self.id_prefix + name
+
+    def find(self, key: str) -> str | None:
+        try:
+            entries = list(os.scandir(self.folder))
+        except FileNotFoundError:
+            return None
+        for entry in sorted(entries, key=lambda e: e.name):
+            if entry.name.startswith(".") or not entry.name.lower().endswith(".eml"):
+                continue
+            if _followup_id(Path(entry.path)) == key:
+                return self.id_prefix + entry.name
+        return None
+
+
+class _DraftsInFolder:
+    """``save_draft``/``find_draft`` for connectors keeping drafts in ``self._drafts``."""
+
+    _drafts: _FileDrafts
+
+    def save_draft(self, draft: DraftMessage) -> str:
+        return self._drafts.save(draft)
+
+    def find_draft(self, idempotency_key: str) -> str | None:
+        return self._drafts.find(idempotency_key)
+
+    def close(self) -> None:
+        pass
+
+
+# ---------------------------------------------------------------------------------------
+# ctime high-water scanning (Maildir and .eml folders)
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Entry:
+    key: str  # provider id
+    path: str
+    ctime: int  # st_ctime_ns
+    folder: str | None
+    sticky: bool = False  # Maildir new/: will probably be renamed to cur/ later
+
+
+class _CtimeScan:
+    """Incremental listing of a tree of one-message-per-file by ``st_ctime_ns``.
+
+    Why ctime: on Linux a file's ctime is set by the kernel when the file is created and
+    again whenever it is renamed (or chmod-ed); nobody can set it from user space (``cp
+    -p``, ``rsync -t`` and ``touch`` only set mtime/atime). Maildir delivery writes into
+    ``tmp/`` and renames into ``new/``, so every newly arrived file has a ctime at least
+    as late as its arrival. A cursor therefore only needs a high-water mark ``mark``:
+    files with ``ctime < mark`` were all seen. The listing is one ``scandir`` plus one
+    ``stat`` per file; file contents are read only for files at or above the mark.
+
+    Ties and races: ctimes have coarse granularity (several files can share one), and a
+    file can be renamed into place while we are listing other directories. So the mark
+    never moves past the time the listing started minus ``settle_ns``; everything already
+    yielded at or above the mark is remembered in ``known`` (short hashes of provider
+    ids). A file is new iff ``ctime >= mark`` and its id is not in ``known``.
+
+    Renames that are not new mail: a message moved ``new/`` -> ``cur/`` by a client gets
+    a fresh ctime but keeps its provider id, so ``known`` also holds the ids of the
+    messages yielded while they sat in ``new/`` (up to ``MAX_TRACKED_NEW``). A message
+    re-flagged inside ``cur/`` (``:2,S`` -> ``:2,RS``) also gets a fresh ctime and is
+    yielded again with the same provider id; downstream deduplication by (account,
+    provider id) makes that harmless, and it is bounded by what users touched.
+
+    Files that vanish between listing and reading (a client moved them) are skipped
+    silently and not remembered: their new location has a ctime above the mark, so the
+    next run reads them there. Unreadable files go to ``Batch.skipped`` and are not
+    remembered either (fixing their permissions changes their ctime: they are retried).
+    """
+
+    def __init__(
+        self,
+        kind: str,
+        batch_size: int,
+        settle_ns: int,
+        read: Callable[[_Entry], bytes],
+    ) -> None:
+        self.kind = kind
+        self.batch_size = batch_size
+        self.settle_ns = settle_ns
+        self.read = read
+
+    def fetch(
+        self, cursor: str | None, list_entries: Callable[[int], Iterable[_Entry]]
+    ) -> Iterator[Batch]:
+        """``list_entries(mark)`` may leave out files below ``mark`` (except new/ ones)."""
+        state = _load_cursor(cursor, self.kind)
+        mark0 = int(state["mark"]) if state else 0
+        known0 = frozenset(state["known"]) if state else frozenset()
+        safe = time.time_ns() - self.settle_ns  # taken before listing (see class doc)
+
+        covered: list[_Entry] = []  # at/above mark0 and already known
+        covered_sticky: list[_Entry] = []  # below mark0, in new/
+        candidates: list[_Entry] = []
+        seen_keys: set[str] = set()
+        for entry in list_entries(mark0):
+            if entry.key in seen_keys:  # mid-rename: listed in new/ and cur/
+                continue
+            seen_keys.add(entry.key)
+            if entry.ctime < mark0:
+                if entry.sticky:
+                    covered_sticky.append(entry)
+            elif _key_hash(entry.key) in known0:
+                covered.append(entry)
+            else:
+                candidates.append(entry)
+        if not candidates:
+            return
+        candidates.sort(key=lambda e: (e.ctime, e.key))
+
+        sticky = [_key_hash(e.key) for e in covered_sticky + covered if e.sticky][:MAX_TRACKED_NEW]
+        messages: list[RawMessage] = []
+        skipped: list[str] = []
+        done: list[_Entry] = []  # processed, readable, still present (in ctime order)
+        for index, entry in enumerate(candidates):
+            try:
+                data = self.read(entry)
+            except FileNotFoundError:
+                pass  # moved away since listing: read at its new place next run
+            except OSError as exc:
+                skipped.append(f"{entry.path}: cannot read: {exc.strerror or exc}")
+            else:
+                if data:
+                    messages.append(RawMessage(entry.key, data, folder=entry.folder))
+                else:
+                    skipped.append(f"{entry.path}: empty file")
+                done.append(entry)
+                if entry.sticky and len(sticky) < MAX_TRACKED_NEW:
+                    sticky.append(_key_hash(entry.key))
+            last = index == len(candidates) - 1
+            if len(messages) + len(skipped) >= self.batch_size or (last and (messages or skipped)):
+                mark = max(mark0, min(entry.ctime, safe))
+                known = set(sticky)
+                known.update(_key_hash(e.key) for e in covered if e.ctime >= mark)
+                for e in reversed(done):  # done is in ctime order: only its tail is >= mark
+                    if e.ctime < mark:
+                        break
+                    known.add(_key_hash(e.key))
+                state = {"v": 1, "kind": self.kind, "mark": mark, "known": sorted(known)}
+                yield Batch(messages, _dump_cursor(state), skipped)
+                messages, skipped = [], []
+
+
+def _visible(folder: str) -> Iterator[os.DirEntry]:
+    """The entries of ``folder`` not starting with a dot; none if it has gone."""
+    try:
+        it = os.scandir(folder)
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    with it:
+        for entry in it:
+            if not entry.name.startswith("."):
+                yield entry
+
+
+def _file_ctime(entry: os.DirEntry) -> int | None:
+    """``st_ctime_ns`` of a listed regular file; ``None`` for a vanished file or a folder.
+
+    A link that cannot be followed (a loop) keeps its own ctime: reading it then fails
+    and it is reported in ``Batch.skipped``.
+    """
+    try:
+        st = entry.stat()
+    except FileNotFoundError:
+        return None
+    except OSError:
+        try:
+            return entry.stat(follow_symlinks=False).st_ctime_ns
+        except OSError:
+            return None
+    return st.st_ctime_ns if stat.S_ISREG(st.st_mode) else None
+
+
+def _read_file(entry: _Entry) -> bytes:
+    with open(entry.path, "rb") as fh:
+        return fh.read()
+
+
+class _ScannedFolder:
+    """Shared set-up of the two ctime-scanned connectors (Maildir, .eml folder)."""
+
+    kind: str
+
+    def __init__(self, path: Path, *, batch_size: int = DEFAULT_BATCH_SIZE, settle_seconds: float = 2.0) -> None:
+        self.path = Path(path)
+        _check_batch_size(batch_size)
+        self.batch_size = batch_size
+        self._scan = _CtimeScan(self.kind, batch_size, int(settle_seconds * 1e9), _read_file)
+        self._check()
+
+    def _check(self) -> None:
+        raise NotImplementedError
+
+    def _entries(self, mark: int = 0) -> Iterator[_Entry]:
+        raise NotImplementedError
+
+    def fetch(self, cursor: str | None) -> Iterator[Batch]:
+        self._check()
+        return self._scan.fetch(cursor, self._entries)
+
+
+# ---------------------------------------------------------------------------------------
+# Maildir
+# ---------------------------------------------------------------------------------------
+
+
+class MaildirConnector(_ScannedFolder):
+    """A Maildir with its Maildir++ subfolders (``.Sent``, ``.Archive``, ...).
+
+    Reads ``cur/`` and ``new/`` of the root (folder ``"INBOX"``) and of every Maildir++
+    subfolder except drafts, trash and spam (:data:`EXCLUDED_FOLDERS`). ``provider_id``
+    is ``"<folder>/<unique name>"`` without the ``:2,FLAGS`` info part, so moving a
+    message from ``new/`` to ``cur/`` or changing its flags keeps its id.
+
+    ``settle_seconds``: the cursor's high-water mark stays this far behind the time a
+    listing started, to cover ctime granularity and concurrent deliveries (messages
+    above it are remembered by id instead).
+    """
+
+    kind = "maildir"
+
+    def _check(self) -> None:
+        if not self.path.is_dir():
+            what = "is not a folder" if self.path.exists() else "not found"
+            raise ConfigurationError(f"Maildir {what}: {self.path}")
+        if not ((self.path / "cur").is_dir() or (self.path / "new").is_dir()):
+            raise ConfigurationError(f"not a Maildir (no cur/ or new/ folder): {self.path}")
+
+    def folders(self) -> list[tuple[str, Path]]:
+        """The (folder name, folder path) pairs that ``fetch`` reads."""
+        found = [("INBOX", self.path)]
+        with os.scandir(self.path) as it:
+            for entry in it:
+                name = entry.name
+                if not name.startswith(".") or name in (".", "..") or not entry.is_dir():
+                    continue
+                folder = name[1:]
+                if folder.rsplit(".", 1)[-1].lower() in EXCLUDED_FOLDERS:
+                    continue
+                if os.path.isdir(os.path.join(entry.path, "cur")) or os.path.isdir(
+                    os.path.join(entry.path, "new")
+                ):
+                    found.append((folder, Path(entry.path)))
+        return sorted(found, key=lambda f: (f[0] != "INBOX", f[0]))
+
+    def _entries(self, mark: int = 0) -> Iterator[_Entry]:
+        for folder, folder_path in self.folders():
+            for sub in ("cur", "new"):
+                for entry in _visible(os.path.join(folder_path, sub)):
+                    ctime = _file_ctime(entry)
+                    if ctime is not None and (ctime >= mark or sub == "new"):
+                        key = f"{folder}/{_INFO_RE.sub('', entry.name)}"
+                        yield _Entry(key, entry.path, ctime, folder, sticky=sub == "new")
+
+    @property
+    def drafts_path(self) -> Path:
+        return self.path / ".Drafts"
+
+    def save_draft(self, draft: DraftMessage) -> str:
+        root = self.drafts_path
+        for sub in ("tmp", "new", "cur"):
+            (root / sub).mkdir(parents=True, exist_ok=True)
+        unique = _unique_name()
+        _write_atomically(root / "tmp" / unique, root / "cur" / f"{unique}:2,D", _with_followup_id(draft))
+        return f"Drafts/{unique}"
+
+    def find_draft(self, idempotency_key: str) -> str | None:
+        for sub in ("cur", "new"):
+            try:
+                entries = sorted(os.scandir(self.drafts_path / sub), key=lambda e: e.name)
+            except FileNotFoundError:
+                continue
+            for entry in entries:
+                if entry.name.startswith("."):
+                    continue
+                if _followup_id(Path(entry.path)) == idempotency_key:
+                    return f"Drafts/{_INFO_RE.sub('', entry.name)}"
+        return None
+
+    def close(self) -> None:
+        pass
+
+
+# ---------------------------------------------------------------------------------------
+# Folder of .eml files
+# ---------------------------------------------------------------------------------------
+
+
+class EmlFolderConnector(_ScannedFolder, _DraftsInFolder):
+    """A folder (read recursively) of ``.eml`` files, one RFC 5322 message each.
+
+    ``provider_id`` is the file's path relative to the folder (``/``-separated);
+    ``folder`` is its parent folder relative to the root (``None`` at the root). The
+    ``Drafts/`` folder at the root holds drafts saved here and is never read as mail.
+    Incremental by ctime as :class:`MaildirConnector` (see :class:`_CtimeScan`).
+    """
+
+    kind = "eml"
+
+    @property
+    def _drafts(self) -> _FileDrafts:
+        return _FileDrafts(self.path / "Drafts", "Drafts/")
+
+    def _check(self) -> None:
+        if not self.path.is_dir():
+            what = "is not a folder" if self.path.exists() else "not found"
+            raise ConfigurationError(f".eml folder {what}: {self.path}")
+
+    def _entries(self, mark: int = 0) -> Iterator[_Entry]:
+        stack = [("", str(self.path))]
+        while stack:
+            rel_dir, abs_dir = stack.pop()
+            for entry in _visible(abs_dir):
+                name = entry.name
+                rel = f"{rel_dir}/{name}" if rel_dir else name
+                if entry.is_dir(follow_symlinks=False):
+                    if not (rel_dir == "" and name == "Drafts"):
+                        stack.append((rel, entry.path))
+                    continue
+                if not name.lower().endswith(".eml"):
+                    continue
+                ctime = _file_ctime(entry)
+                if ctime is not None and ctime >= mark:
+                    yield _Entry(rel, entry.path, ctime, rel_dir or None)
+
+
+# ---------------------------------------------------------------------------------------
+# mbox
+# ---------------------------------------------------------------------------------------
+
+_HEAD_BYTES = 4096
+_ESCAPED_FROM = re.compile(rb"^>+From ")
+
+
+def _is_blank(line: bytes) -> bool:
+    return line in (b"\n", b"\r\n")
+
+
+def _unescape(line: bytes) -> bytes:
+    """mboxrd: ``>From `` -> ``From ``, ``>>From `` -> ``>From `` (one level off)."""
+    return line[1:] if _ESCAPED_FROM.match(line) else line
+
+
+class MboxConnector(_DraftsInFolder):
+    """One mbox file (mboxrd/mboxo, LF or CRLF; e.g. a Google Takeout export).
+
+    The file is streamed line by line, never loaded whole. A message starts at a
+    ``From `` line at the start of the file (or of the resume offset) or right after a
+    blank line; the blank line before the next ``From `` line is the separator and is
+    not part of the message. ``>From `` lines are unescaped (mboxrd). ``provider_id`` is
+    the byte offset of the message's ``From `` line, as a decimal string.
+
+    Cursor: ``offset`` where parsing resumes (the start of the next message), ``size``
+    how far the file has been read, the file's inode and a SHA-256 of its first
+    ``min(4096, size)`` bytes. A rerun on the same file with the same size yields
+    nothing; a grown file is read from ``offset``; a file with another inode, a smaller
+    size or another head is read again from 0 (downstream dedupe by Message-ID).
+
+    The last message of the file is yielded even when it may be cut (a truncated
+    export). When the file does not end with the blank separator line, the cursor's
+    ``offset`` stays at that message's start, so if the file grows later (the message
+    was still being written) the message is yielded again, complete, with the same
+    provider id.
+    """
+
+    kind = "mbox"
+
+    def __init__(self, path: Path, *, batch_size: int = DEFAULT_BATCH_SIZE) -> None:
+        self.path = Path(path)
+        _check_batch_size(batch_size)
+        self.batch_size = batch_size
+        self._drafts = _FileDrafts(self.path.parent / "Drafts", "Drafts/")
+        self._check()
+
+    def _check(self) -> None:
+        if not self.path.exists():
+            raise ConfigurationError(f"mbox file not found: {self.path}")
+        if not self.path.is_file():
+            raise ConfigurationError(f"mbox path is not a file: {self.path}")
+
+    @staticmethod
+    def _head_hash(fh, size: int) -> str:
+        fh.seek(0)
+        return hashlib.sha256(fh.read(min(_HEAD_BYTES, size))).hexdigest()
+
+    def _state(self, fh, st: os.stat_result, offset: int, size: int) -> str:
+        return _dump_cursor(
+            {
+                "v": 1,
+                "kind": "mbox",
+                "offset": offset,
+                "size": size,
+                "ino": st.st_ino,
+                "head": self._head_hash(fh, size),
+            }
+        )
+
+    def fetch(self, cursor: str | None) -> Iterator[Batch]:
+        self._check()
+        state = _load_cursor(cursor, "mbox")
+        try:
+            fh = open(self.path, "rb", buffering=1024 * 1024)
+        except FileNotFoundError as exc:
+            raise ConfigurationError(f"mbox file not found: {self.path}") from exc
+        with fh:
+            st = os.fstat(fh.fileno())
+            size = st.st_size
+            start = 0
+            if state is not None:
+                same = (
+                    state["ino"] == st.st_ino
+                    and size >= state["size"]
+                    and self._head_hash(fh, state["size"]) == state["head"]
+                )
+                if not same:
+                    log.info("mbox %s was replaced or truncated: reading it again from the start", self.path)
+                elif size == state["size"]:
+                    return
+                else:
+                    start = state["offset"]
+            if size == 0:
+                return
+            yield from self._read_from(fh, st, start, size)
+
+    def _read_from(self, fh, st: os.stat_result, start: int, size: int) -> Iterator[Batch]:
+        fh.seek(start)
+        pos = start
+        messages: list[RawMessage] = []
+        skipped: list[str] = []
+        msg_start: int | None = None  # offset of the current message's From line
+        lines: list[bytes] = []
+        garbage = 0
+        garbage_text = False
+        prev_blank = True  # the resume offset counts as a file start
+
+        def finish() -> None:
+            if lines and _is_blank(lines[-1]):
+                del lines[-1]  # the separator line written after every message
+            messages.append(RawMessage(str(msg_start), b"".join(lines), folder=self.path.name))
+
+        while pos < size:
+            line = fh.readline()
+            if not line:
+                break  # the file shrank while reading
+            if len(line) > size - pos:  # grew while reading: stop at the size we stat-ed
+                line = line[: size - pos]
+            if line.startswith(b"From ") and (prev_blank or msg_start is None):
+                if msg_start is not None:
+                    finish()
+                elif garbage:
+                    if garbage_text:
+                        skipped.append(
+                            f"{self.path}: {garbage} bytes before the first 'From ' line"
+                            f" at offset {start} skipped (not mbox data)"
+                        )
+                    garbage, garbage_text = 0, False
+                if len(messages) + len(skipped) >= self.batch_size:
+                    yield Batch(messages, self._state(fh, st, pos, pos), skipped)
+                    fh.seek(pos + len(line))
+                    messages, skipped = [], []
+                msg_start = pos
+                lines = []
+            elif msg_start is None:
+                garbage += len(line)
+                garbage_text = garbage_text or bool(line.strip())
+            else:
+                lines.append(_unescape(line))
+            prev_blank = _is_blank(line)
+            pos += len(line)
+
+        end = pos
+        resume = end
+        if msg_start is not None:
+            if not (lines and _is_blank(lines[-1])):
+                resume = msg_start  # possibly still being written: re-read it if the file grows
+            finish()
+        elif garbage and garbage_text:
+            skipped.append(f"{self.path}: {garbage} bytes at offset {start} hold no 'From ' line (not mbox data)")
+        if messages or skipped:
+            yield Batch(messages, self._state(fh, st, resume, end), skipped)
+
+
+# ---------------------------------------------------------------------------------------
+# Factory
+# ---------------------------------------------------------------------------------------
+
+
+def _check_batch_size(batch_size: int) -> None:
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise ConfigurationError(f"batch_size must be a positive integer, not {batch_size!r}")
+
+
+_KINDS: dict[str, type] = {
+    "maildir": MaildirConnector,
+    "mbox": MboxConnector,
+    "eml": EmlFolderConnector,
+}
+
+
+def open_connector(kind: str, path: Path, **options) -> Connector:
+    """Open the mailbox export connector for ``kind`` (``maildir``, ``mbox``, ``eml``).
+
+    Raises :class:`ConfigurationError` naming the path and what is wrong with it (a
+    missing path, a file where a folder is expected); the caller adds the account name.
+    """
+    try:
+        cls = _KINDS[kind]
+    except KeyError:
+        raise ConfigurationError(
+            f"unknown mailbox kind {kind!r} (expected one of: {', '.join(_KINDS)})"
+        ) from None
+    try:
+        return cls(Path(path), **options)
+    except TypeError as exc:
+        raise ConfigurationError(f"bad option for a {kind} account: {exc}") from exc
