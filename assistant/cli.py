@@ -37,7 +37,12 @@ STATUS_LABEL = {
     "closed": "Closed",
 }
 
-err_console = Console(stderr=True)
+
+
+def fail(label: str, message: str, status: int) -> None:
+    """Print an error unwrapped (scripts grep these) and exit with ``status``."""
+    click.echo(f"{click.style(label, fg='red', bold=True)}: {message}", err=True)
+    sys.exit(status)
 
 
 class Context:
@@ -54,16 +59,14 @@ class Context:
             try:
                 self._settings = load_settings(self.config_path)
             except SettingsError as exc:
-                err_console.print(f"[bold red]Invalid settings[/]: {exc}", highlight=False)
-                sys.exit(2)
+                fail("Invalid settings", str(exc), 2)
         return self._settings
 
     def engine(self):
         try:
             return service.open_store(self.settings())
         except StorageError as exc:
-            err_console.print(f"[bold red]Database error[/]: {exc}", highlight=False)
-            sys.exit(1)
+            fail("Database error", str(exc), 1)
 
 
 def parse_now(value: str | None, settings: Settings | None) -> datetime:
@@ -100,9 +103,8 @@ def init(obj: Context, force: bool) -> None:
     """Write a starter settings.toml and create the database."""
     path = obj.config_path
     if path.exists() and not force:
-        err_console.print(f"{path} already exists; edit it, or run `followup init --force` "
-                          "to start over.", highlight=False)
-        sys.exit(1)
+        fail("Not overwritten", f"{path} already exists; edit it, or run "
+             "`followup init --force` to start over", 1)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(STARTER.read_text(encoding="utf-8"), encoding="utf-8")
     settings = obj.settings()
@@ -129,8 +131,7 @@ def sync(obj: Context, account: str | None) -> None:
         try:
             results = service.sync(settings, engine, account=account, progress=tracker)
         except ConnectorError as exc:
-            err_console.print(f"[bold red]Error[/]: {exc}", highlight=False)
-            sys.exit(2)
+            fail("Error", str(exc), 2)
     failed = 0
     for result in results:
         if result.error:

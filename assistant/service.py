@@ -192,7 +192,8 @@ class Inspection:
 def inspect_files(paths: Iterable[str], rules: Rules | None) -> list[Inspection]:
     """How the rules read raw message files. Without settings (``rules`` None), a message
     "is a quote" when its subject, attachment names or body match the quote rules, since
-    there are no internal domains to tell outbound mail from inbound."""
+    there are no internal domains to tell outbound mail from inbound (and it is of kind
+    ``message``)."""
     results = []
     for name in paths:
         path = Path(name)
@@ -212,7 +213,9 @@ def inspect_files(paths: Iterable[str], rules: Rules | None) -> list[Inspection]
         kind = classify(parsed)
         mail = mail_from_parsed(parsed, kind)
         if rules is None:
-            quote = mentions_quote(mail, DEFAULT_QUOTE_KEYWORDS)
+            # No internal domains to tell outbound from inbound: judge the content, but a
+            # robot's answer that echoes a quote's subject is never itself a quote.
+            quote = kind.kind == "message" and mentions_quote(mail, DEFAULT_QUOTE_KEYWORDS)
         else:
             quote = is_quote(mail, rules)
         results.append(Inspection(

@@ -1,0 +1,61 @@
+"""Shared fixtures: real databases (a SQLite file; PostgreSQL when reachable)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).with_name("fixtures")
+POSTGRES_URL = os.environ.get("FOLLOWUP_TEST_POSTGRES",
+                              "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def _postgres_reachable() -> str | None:
+    try:
+        import psycopg
+    except ImportError:
+        return "psycopg is not installed"
+    try:
+        with psycopg.connect(POSTGRES_URL.replace("+psycopg", ""), connect_timeout=3):
+            return None
+    except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"
+        return f"PostgreSQL not reachable at {POSTGRES_URL}: {exc}".splitlines()[0]
+
+
+_PG_PROBLEM = _postgres_reachable()
+
+
+@pytest.fixture
+def postgres_url():
+    """A URL whose search_path is a fresh schema, dropped afterwards."""
+    if _PG_PROBLEM:
+        pytest.skip(_PG_PROBLEM)
+    import psycopg
+
+    schema = "t_" + uuid.uuid4().hex[:12]
+    plain = POSTGRES_URL.replace("+psycopg", "")
+    with psycopg.connect(plain, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    with psycopg.connect(plain, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request, tmp_path):
+    """Each storage test runs on a real SQLite file and on PostgreSQL when reachable."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'followup.db'}"
+    return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+def basic_team(tmp_path) -> Path:
+    """A writable copy of the worked example (its SQLite path is relative to it)."""
+    dest = tmp_path / "basic-team"
+    shutil.copytree(FIXTURES / "examples" / "basic-team", dest)
+    return dest
