@@ -220,10 +220,11 @@ def _decode_header_block(raw: bytes, warnings: list[str], where: str = "headers"
         return raw.decode("ascii")
     except UnicodeDecodeError:
         pass
-    warnings.append(f"raw 8-bit bytes in {where}")
     try:
+        # UTF-8 in headers is legitimate (RFC 6532, internationalized email): no warning.
         return raw.decode("utf-8")
     except UnicodeDecodeError:
+        warnings.append(f"raw 8-bit bytes in {where} that are not UTF-8 (read as Windows-1252)")
         return raw.decode("cp1252", "replace")
 
 
