@@ -69,6 +69,13 @@ class Context:
             fail("Database error", str(exc), 1)
 
 
+def emit_json(document: dict) -> None:
+    """Indented for a person at a terminal; compact when piped (the C encoder is ~4x
+    faster than the indenting one on a large team's scan)."""
+    indent = 1 if sys.stdout.isatty() else None
+    click.echo(json.dumps(document, ensure_ascii=False, indent=indent))
+
+
 def parse_now(value: str | None, settings: Settings | None) -> datetime:
     if value is None:
         return datetime.now(timezone.utc)
@@ -158,9 +165,7 @@ def scan(obj: Context, now_text: str | None, as_json: bool) -> None:
     now = parse_now(now_text, settings)
     reports = service.scan(settings, engine, now)
     if as_json:
-        click.echo(json.dumps({"now": now.isoformat(),
-                               "threads": [r.as_json() for r in reports]},
-                              ensure_ascii=False, indent=1))
+        emit_json({"now": now.isoformat(), "threads": [r.as_json() for r in reports]})
         return
     print_scan(reports, settings, now)
 
@@ -210,8 +215,7 @@ def inspect(obj: Context, files: tuple[str, ...], as_json: bool) -> None:
         rules = service.rules_from_settings(obj.settings())
     results = service.inspect_files(files, rules)
     if as_json:
-        click.echo(json.dumps({"messages": [r.as_json() for r in results]},
-                              ensure_ascii=False, indent=1))
+        emit_json({"messages": [r.as_json() for r in results]})
     else:
         table = Table(show_lines=False)
         for column in ("File", "Kind", "Quote", "Lang", "Subject", "Notes"):

@@ -16,12 +16,17 @@ both kept: the second gets a derived id and a warning, rather than being lost.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
+import multiprocessing
+import os
+from collections import deque
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Callable, Sequence
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Column, Engine, MetaData, Table, Text, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from assistant.mail.classify import classify
@@ -34,6 +39,8 @@ log = logging.getLogger(__name__)
 
 SYNTHETIC_DOMAIN = "synthetic.followup.invalid"
 MAX_BODY_CHARS = 4000
+PIPELINE_MIN_BATCH = 200
+"""Below this many new messages in a batch, parsing in-process beats starting workers."""
 
 
 @dataclass
@@ -113,19 +120,69 @@ def _message_row(parsed: ParsedMessage, raw: RawMessage, seen_at: datetime) -> d
     }
 
 
+JSON_COLUMNS = ("to_addrs", "cc_addrs", "bcc_addrs", "references", "bounced_recipients",
+                "attachment_names", "warnings")
+
+
+def prepare_rows(raws: list[RawMessage], seen_at: datetime, *,
+                 encode_json: bool = False) -> list[dict]:
+    """Parse and classify raw messages into rows (pure CPU work: runs in worker processes
+    during large syncs). ``encode_json``: serialise the JSON columns here, in the worker,
+    rather than in the writing process (see :func:`_messages_table`)."""
+    rows = [_message_row(parse_message(raw.data), raw, seen_at) for raw in raws]
+    if encode_json:
+        dumps = json.JSONEncoder(ensure_ascii=False).encode
+        for row in rows:
+            for column in JSON_COLUMNS:
+                row[column] = dumps(row[column])
+    return rows
+
+
+def _messages_table(engine: Engine):
+    """The table rows are inserted through. On SQLite, where JSON is stored as text, a
+    twin of ``messages`` whose JSON columns are plain Text takes rows whose JSON the
+    workers already encoded; PostgreSQL keeps the JSON type (it checks the values)."""
+    if engine.dialect.name != "sqlite":
+        return Message.__table__
+    global _SQLITE_MESSAGES
+    if _SQLITE_MESSAGES is None:
+        columns = [Column(c.name, Text if c.name in JSON_COLUMNS else c.type, primary_key=c.primary_key)
+                   for c in Message.__table__.columns]
+        _SQLITE_MESSAGES = Table(Message.__tablename__, MetaData(), *columns)
+    return _SQLITE_MESSAGES
+
+
+_SQLITE_MESSAGES = None
+
+
+def unseen(engine: Engine, account_id: int, batch: Batch) -> list[RawMessage]:
+    """The batch's messages not yet recorded for this account (a re-read batch after a
+    crash, or a Maildir message re-flagged by a mail client, costs no parsing)."""
+    provider_ids = [raw.provider_id for raw in batch.messages]
+    if not provider_ids:
+        return []
+    known: set[str] = set()
+    with engine.connect() as conn:
+        for chunk in _chunks(provider_ids, 500):
+            known.update(conn.scalars(select(MessageLocation.provider_id).where(
+                MessageLocation.account_id == account_id,
+                MessageLocation.provider_id.in_(chunk))))
+    return [raw for raw in batch.messages if raw.provider_id not in known]
+
+
 def store_batch(engine: Engine, account_id: int, batch: Batch, *,
                 seen_at: datetime) -> tuple[int, int]:
-    """Store one batch and its cursor atomically; return (new messages, warnings)."""
-    provider_ids = [raw.provider_id for raw in batch.messages]
-    with engine.connect() as conn:
-        known = set(conn.scalars(
-            select(MessageLocation.provider_id).where(
-                MessageLocation.account_id == account_id,
-                MessageLocation.provider_id.in_(provider_ids)))) if provider_ids else set()
-    fresh = [raw for raw in batch.messages if raw.provider_id not in known]
-    rows = [(raw, _message_row(parse_message(raw.data), raw, seen_at)) for raw in fresh]
-    warnings = sum(1 for _, row in rows if row["warnings"])
+    """Parse and store one batch and its cursor atomically; return (new, with warnings)."""
+    fresh = unseen(engine, account_id, batch)
+    rows = prepare_rows(fresh, seen_at, encode_json=engine.dialect.name == "sqlite")
+    return write_batch(engine, account_id, batch, fresh, rows, seen_at=seen_at)
 
+
+def write_batch(engine: Engine, account_id: int, batch: Batch, fresh: list[RawMessage],
+                prepared: list[dict], *, seen_at: datetime) -> tuple[int, int]:
+    """Write prepared rows and the batch's cursor in ONE transaction."""
+    rows = list(zip(fresh, prepared))
+    warnings = sum(1 for _, row in rows if row["warnings"] not in ([], "[]"))
     new_count = 0
     with engine.begin() as conn:
         existing: dict[str, tuple[int, str]] = {}
@@ -142,8 +199,11 @@ def store_batch(engine: Engine, account_id: int, batch: Batch, *,
                 (None, to_insert[mid]["fingerprint"]) if mid in to_insert else None)
             if previous is not None and previous[1] != row["fingerprint"]:
                 # Same Message-ID, different message: keep both.
-                row["warnings"] = row["warnings"] + [
-                    f"duplicate Message-ID {mid} on a different message; stored as a separate message"]
+                note = f"duplicate Message-ID {mid} on a different message; stored as a separate message"
+                if isinstance(row["warnings"], str):  # already JSON-encoded by a worker
+                    row["warnings"] = json.dumps(json.loads(row["warnings"]) + [note], ensure_ascii=False)
+                else:
+                    row["warnings"] = row["warnings"] + [note]
                 mid = row["message_id"] = f"<dup-{row['fingerprint'][:16]}.{mid.strip('<>')}>"
                 if mid in existing or mid in to_insert:
                     continue
@@ -151,7 +211,7 @@ def store_batch(engine: Engine, account_id: int, batch: Batch, *,
                 continue
             to_insert[mid] = row
         if to_insert:
-            conn.execute(_insert_ignoring_conflicts(engine, Message.__table__),
+            conn.execute(_insert_ignoring_conflicts(engine, _messages_table(engine)),
                          list(to_insert.values()))
             new_count = len(to_insert)
         pks: dict[str, int] = {mid: pk for mid, (pk, _) in existing.items()}
@@ -176,12 +236,30 @@ def _chunks(items: Sequence, size: int):
 
 def sync_account(engine: Engine, name: str, kind: str, connector: Connector, *,
                  progress: Callable[[int], None] | None = None,
-                 clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> AccountResult:
-    """Pull everything new from one account into the store."""
+                 clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+                 workers: int | None = None) -> AccountResult:
+    """Pull everything new from one account into the store.
+
+    Large syncs are pipelined: while the main process writes batch N (database work),
+    worker processes parse batch N+1 and N+2 (CPU work). Batches are still written in
+    order, each with its own cursor, so the crash guarantees are those of a serial sync.
+    ``workers=0`` forces a serial sync; ``None`` uses one worker per CPU (none on a
+    single-CPU machine: there is nothing to overlap), started only once a sync proves
+    large. Measured on 2 CPUs: 2 workers beat 1 (the main process mostly waits on SQLite).
+    """
     result = AccountResult(account=name)
     account_id, cursor = ensure_account(engine, name, kind)
-    for batch in connector.fetch(cursor):
-        stored, warnings = store_batch(engine, account_id, batch, seen_at=clock())
+    if workers is None:
+        cpus = os.cpu_count() or 1
+        workers = cpus if cpus > 1 else 0
+    pool: ProcessPoolExecutor | None = None
+    pending: deque = deque()
+
+    def finish_oldest() -> None:
+        batch, fresh, rows = pending.popleft()
+        prepared = rows.result() if isinstance(rows, Future) else rows
+        stored, warnings = write_batch(engine, account_id, batch, fresh, prepared,
+                                       seen_at=clock())
         result.read += len(batch.messages)
         result.stored += stored
         result.warnings += warnings
@@ -190,8 +268,35 @@ def sync_account(engine: Engine, name: str, kind: str, connector: Connector, *,
         result.skipped.extend(batch.skipped)
         if progress:
             progress(len(batch.messages))
+
+    try:
+        for batch in connector.fetch(cursor):
+            fresh = unseen(engine, account_id, batch)
+            if pool is None and workers and len(fresh) >= PIPELINE_MIN_BATCH:
+                pool = ProcessPoolExecutor(max_workers=workers, mp_context=_mp_context())
+            encode = engine.dialect.name == "sqlite"
+            if pool is not None and fresh:
+                rows: Future | list[dict] = pool.submit(prepare_rows, fresh, clock(),
+                                                        encode_json=encode)
+            else:
+                rows = prepare_rows(fresh, clock(), encode_json=encode)
+            pending.append((batch, fresh, rows))
+            while len(pending) > (workers + 1 if pool else 0):
+                finish_oldest()
+        while pending:
+            finish_oldest()
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
     mark_account(engine, account_id, status="ok", error=None)
     return result
+
+
+def _mp_context():
+    # fork is cheap on Linux and the workers only run pure parsing code; elsewhere the
+    # platform default (spawn) is used.
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("fork" if "fork" in methods else None)
 
 
 def mark_account(engine: Engine, account_id: int, *, status: str, error: str | None) -> None:

@@ -59,13 +59,66 @@ def is_real_reply(mail: Mail, rules: Rules) -> bool:
 def declines(mail: Mail, rules: Rules) -> str | None:
     """The decline / opt-out phrase in the reply's *own* text (the quoted original a
     client leaves below their answer is not their answer)."""
+    if contains_phrase(mail.text, rules.decline_phrases) is None:
+        return None  # nowhere in the message, so not in its own text: skip the trimming
     return contains_phrase(reply_text(mail.text), rules.decline_phrases)
 
 
-def first_quote(mails: list[Mail], rules: Rules, quote_keys: set[int] | None = None) -> Mail | None:
-    """The earliest quote of a conversation (``quote_keys``: precomputed quote flags)."""
+def thread_language(mails: list[Mail], rules: Rules) -> str | None:
+    """The language of a lead thread: its first quote's, else the client's replies'."""
+    quote = first_quote(mails, rules)
+    if quote is not None:
+        language = detect_language(" ".join([quote.subject, reply_text(quote.text)]))
+        if language:
+            return language
+    replies = " ".join(reply_text(m.text) for m in mails if is_real_reply(m, rules))
+    return detect_language(replies) if replies else None
+
+
+class Facts:
+    """The word-level rules above, asked once per message for the length of one scan
+    (a scan asks each message the same questions many times). Keyed by ``id(mail)``:
+    valid only while the scanned mails are alive, so a Facts never outlives its scan."""
+
+    def __init__(self, rules: Rules) -> None:
+        self.rules = rules
+        self._outbound: dict[int, bool] = {}
+        self._quote: dict[int, bool] = {}
+        self._decline: dict[int, str | None] = {}
+
+    def outbound(self, mail: Mail) -> bool:
+        key = id(mail)
+        value = self._outbound.get(key)
+        if value is None:
+            value = self._outbound[key] = is_outbound(mail, self.rules)
+        return value
+
+    def inbound(self, mail: Mail) -> bool:
+        return is_inbound(mail, self.rules)
+
+    def real_reply(self, mail: Mail) -> bool:
+        return mail.kind == "message" and is_inbound(mail, self.rules)
+
+    def quote(self, mail: Mail) -> bool:
+        key = id(mail)
+        value = self._quote.get(key)
+        if value is None:
+            value = self._quote[key] = self.outbound(mail) and mentions_quote(
+                mail, self.rules.quote_keywords, self.rules.quote_phrases)
+        return value
+
+    def declines(self, mail: Mail) -> str | None:
+        key = id(mail)
+        if key not in self._decline:
+            self._decline[key] = declines(mail, self.rules)
+        return self._decline[key]
+
+
+def first_quote(mails: list[Mail], rules: Rules, facts: Facts | None = None) -> Mail | None:
+    """The earliest quote of a conversation."""
+    facts = facts or Facts(rules)
     for mail in mails:
-        if (mail.key in quote_keys) if quote_keys is not None else is_quote(mail, rules):
+        if facts.quote(mail):
             return mail
     return None
 
@@ -89,16 +142,16 @@ class _Event:
     mail: Mail | None = None
 
 
-def _timeline(mails: list[Mail], quote: Mail, touches: list[LoggedTouch], rules: Rules) -> list[_Event]:
+def _timeline(mails: list[Mail], quote: Mail, touches: list[LoggedTouch], facts: Facts) -> list[_Event]:
     """The meaningful events from the first quote on: our outbound messages (auto-replies
     from our side are not touches), logged calls and WhatsApp messages, and real replies."""
     events: list[_Event] = []
     for mail in mails:
         if (mail.date, mail.message_id) < (quote.date, quote.message_id):
             continue
-        if mail.kind == "message" and is_outbound(mail, rules):
+        if mail.kind == "message" and facts.outbound(mail):
             events.append(_Event(mail.date, True, mail))
-        elif is_real_reply(mail, rules):
+        elif facts.real_reply(mail):
             events.append(_Event(mail.date, False, mail))
     for touch in touches:
         if touch.at >= quote.date:
@@ -108,11 +161,12 @@ def _timeline(mails: list[Mail], quote: Mail, touches: list[LoggedTouch], rules:
     return events
 
 
-def owner_candidates(mails: list[Mail], rules: Rules) -> tuple[str, ...]:
+def owner_candidates(mails: list[Mail], rules: Rules, facts: Facts | None = None) -> tuple[str, ...]:
     """The distinct internal senders of outbound messages in the thread."""
+    facts = facts or Facts(rules)
     seen: dict[str, None] = {}
     for mail in mails:
-        if mail.kind == "message" and is_outbound(mail, rules) and mail.from_addr:
+        if mail.kind == "message" and facts.outbound(mail) and mail.from_addr:
             seen.setdefault(mail.from_addr, None)
     return tuple(seen)
 
@@ -140,7 +194,7 @@ def scenario_of(owner: str | None, candidates: tuple[str, ...], status: str, tou
 
 
 def bounced_last_outbound(mails: list[Mail], last_outbound: Mail | None,
-                          rules: Rules) -> Mail | None:
+                          rules: Rules, facts: Facts | None = None) -> Mail | None:
     """The bounce the last outbound message drew, if no real reply came after it."""
     if last_outbound is None:
         return None
@@ -154,7 +208,8 @@ def bounced_last_outbound(mails: list[Mail], last_outbound: Mail | None,
             bounce = mail
     if bounce is None:
         return None
-    if any(is_real_reply(m, rules) and m.date > bounce.date for m in mails):
+    facts = facts or Facts(rules)
+    if any(m.date > bounce.date and facts.real_reply(m) for m in mails):
         return None
     return bounce
 
@@ -164,14 +219,15 @@ def bounced_last_outbound(mails: list[Mail], last_outbound: Mail | None,
 def analyze_thread(mails: list[Mail], rules: Rules, now: datetime, *,
                    mark: ThreadMark | None = None,
                    touches: Iterable[LoggedTouch] = (),
-                   quote_keys: set[int] | None = None) -> ThreadReport | None:
+                   facts: Facts | None = None) -> ThreadReport | None:
     """Status, owner, scenario and next step of one conversation; ``None`` when it holds
     no quote (not a lead thread)."""
-    quote = first_quote(mails, rules, quote_keys)
+    facts = facts or Facts(rules)
+    quote = first_quote(mails, rules, facts)
     if quote is None:
         return None
     logged = sorted(touches, key=lambda t: t.at)
-    events = _timeline(mails, quote, logged, rules)
+    events = _timeline(mails, quote, logged, facts)
     replies = [e for e in events if not e.outbound]
     outbound = [e for e in events if e.outbound]
     last_reply = replies[-1] if replies else None
@@ -190,10 +246,10 @@ def analyze_thread(mails: list[Mail], rules: Rules, now: datetime, *,
     outbound_mails = [e.mail for e in outbound if e.mail is not None]
     last_outbound_mail = outbound_mails[-1] if outbound_mails else None
 
-    candidates = owner_candidates(mails, rules)
+    candidates = owner_candidates(mails, rules, facts)
     owner = owner_of(quote, mark, rules)
-    decline = declines(last_reply.mail, rules) if last_reply else None
-    bounce = bounced_last_outbound(mails, last_outbound_mail, rules)
+    decline = facts.declines(last_reply.mail) if last_reply else None
+    bounce = bounced_last_outbound(mails, last_outbound_mail, rules, facts)
     last_meaningful = events[-1] if events else None
 
     next_step: NextStep | None = None
@@ -229,7 +285,6 @@ def analyze_thread(mails: list[Mail], rules: Rules, now: datetime, *,
         last_outbound_at=last_outbound_event.at.astimezone(tz) if last_outbound_event else None,
         last_reply_at=last_reply.at.astimezone(tz) if last_reply else None,
         next_step=next_step,
-        language=detect_language(" ".join([quote.subject, quote.text])),
         quote_sent_at=quote.date.astimezone(tz),
         closed_reason=closed_reason,
         bounced_recipients=bounce.bounced_recipients if bounce else (),
@@ -244,19 +299,17 @@ def _zone(name: str):
 
 def build_threads(mails: Iterable[Mail], rules: Rules, *,
                   marks: dict[str, ThreadMark] | None = None,
-                  quote_keys: set[int] | None = None) -> list[list[Mail]]:
+                  facts: Facts | None = None) -> list[list[Mail]]:
     """Conversations with the loose-reply rule applied."""
     marks = marks or {}
-    mails = list(mails)
-    if quote_keys is None:
-        quote_keys = {m.key for m in mails if is_quote(m, rules)}
-    conversations = group_conversations(mails)
+    facts = facts or Facts(rules)
+    conversations = group_conversations(list(mails))
     quotes: dict[int, Mail | None] = {}
 
     def quote_of(conversation: list[Mail]) -> Mail | None:
         key = id(conversation)
         if key not in quotes:
-            quotes[key] = first_quote(conversation, rules, quote_keys)
+            quotes[key] = first_quote(conversation, rules, facts)
         return quotes[key]
 
     def open_at(conversation: list[Mail], moment: Mail) -> bool:
@@ -264,8 +317,8 @@ def build_threads(mails: Iterable[Mail], rules: Rules, *,
         mark = marks.get(quote.message_id) if quote else None
         if mark and mark.outcome:
             return False
-        earlier = [m for m in conversation if m.date < moment.date and is_real_reply(m, rules)]
-        return not (earlier and declines(earlier[-1], rules))
+        earlier = [m for m in conversation if m.date < moment.date and facts.real_reply(m)]
+        return not (earlier and facts.declines(earlier[-1]))
 
     return attach_loose_replies(
         conversations,
@@ -273,7 +326,7 @@ def build_threads(mails: Iterable[Mail], rules: Rules, *,
         contact_of=lambda c: contact_of(quote_of(c), rules),
         started_at=lambda c: quote_of(c).date,
         is_open_at=open_at,
-        is_inbound=lambda m: is_inbound(m, rules),
+        is_inbound=facts.inbound,
     )
 
 
@@ -285,16 +338,16 @@ def scan(mails: Iterable[Mail], rules: Rules, now: datetime, *,
     touches_by_thread: dict[str, list[LoggedTouch]] = {}
     for touch in touches:
         touches_by_thread.setdefault(touch.thread, []).append(touch)
-    mails = list(mails)
-    quote_keys = {m.key for m in mails if is_quote(m, rules)}
+    mails = list(mails)  # kept alive for the whole scan: Facts keys on id(mail)
+    facts = Facts(rules)
     reports = []
-    for conversation in build_threads(mails, rules, marks=marks, quote_keys=quote_keys):
-        quote = first_quote(conversation, rules, quote_keys)
+    for conversation in build_threads(mails, rules, marks=marks, facts=facts):
+        quote = first_quote(conversation, rules, facts)
         if quote is None:
             continue
         report = analyze_thread(conversation, rules, now, mark=marks.get(quote.message_id),
                                 touches=touches_by_thread.get(quote.message_id, ()),
-                                quote_keys=quote_keys)
+                                facts=facts)
         if report is not None:
             reports.append(report)
     reports.sort(key=lambda r: (r.quote_sent_at, r.quote_message_id))

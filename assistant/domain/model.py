@@ -89,14 +89,19 @@ class Rules:
     quote_keywords: tuple[str, ...]
     quote_phrases: tuple[str, ...] = ()
     decline_phrases: tuple[str, ...] = ()
+    _internal: dict[str, bool] = field(default_factory=dict, init=False, repr=False,
+                                       compare=False, hash=False)
+    """Answers of :meth:`is_internal` (a pure function of the address and these rules)."""
 
     def is_internal(self, address: str | None) -> bool:
         if not address:
             return False
-        address = address.lower()
-        if address in self.members:
-            return True
-        return address.rpartition("@")[2] in self.domains
+        known = self._internal.get(address)
+        if known is None:
+            lowered = address.lower()
+            known = lowered in self.members or lowered.rpartition("@")[2] in self.domains
+            self._internal[address] = known
+        return known
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +130,6 @@ class ThreadReport:
     last_outbound_at: datetime | None
     last_reply_at: datetime | None
     next_step: NextStep | None
-    language: str | None = None
     quote_sent_at: datetime | None = None
     closed_reason: str | None = None
     bounced_recipients: tuple[str, ...] = ()

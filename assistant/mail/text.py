@@ -57,13 +57,20 @@ def _keyword_re(keyword: str) -> re.Pattern[str] | None:
     return re.compile(r"(?<![a-z])" + _words_pattern(norm) + r"(?:s|es)?(?![a-z])")
 
 
+@lru_cache(maxsize=256)
+def _prepared(items: tuple[str, ...], compile_item) -> tuple[tuple[str, str, re.Pattern[str]], ...]:
+    return tuple((item, normalize(item), pattern) for item in items
+                 if (pattern := compile_item(item)) is not None)
+
+
 def _first_match(text: str, items: Iterable[str], compile_item) -> str | None:
     if not text:
         return None
     norm = normalize(text)
-    for item in items:
-        pattern = compile_item(item)
-        if pattern is not None and pattern.search(norm):
+    # A plain substring test (C speed) rules out almost every item before its regex runs:
+    # normalised text has single spaces, exactly like the normalised item.
+    for item, literal, pattern in _prepared(tuple(items), compile_item):
+        if literal in norm and pattern.search(norm):
             return item
     return None
 

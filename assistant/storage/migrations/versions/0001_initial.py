@@ -30,7 +30,7 @@ def upgrade() -> None:
         sa.Column("message_id", sa.String(1000), nullable=False, unique=True),
         sa.Column("synthetic_id", sa.Boolean, nullable=False),
         sa.Column("fingerprint", sa.String(64), nullable=False),
-        sa.Column("from_addr", sa.String(320), index=True),
+        sa.Column("from_addr", sa.String(320)),
         sa.Column("from_name", sa.String(500)),
         sa.Column("to_addrs", sa.JSON, nullable=False),
         sa.Column("cc_addrs", sa.JSON, nullable=False),
