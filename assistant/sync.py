@@ -134,7 +134,8 @@ def prepare_rows(raws: list[RawMessage], seen_at: datetime, *,
         dumps = json.JSONEncoder(ensure_ascii=False).encode
         for row in rows:
             for column in JSON_COLUMNS:
-                row[column] = dumps(row[column])
+                value = row[column]
+                row[column] = dumps(value) if value else "[]"
     return rows
 
 

@@ -29,6 +29,9 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
+    # 64 MiB of page cache (the default is 2 MiB): a 100,000-message sync keeps the
+    # Message-ID index in memory instead of re-reading it for every batch.
+    cursor.execute("PRAGMA cache_size=-65536")
     cursor.close()
 
 
