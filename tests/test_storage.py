@@ -52,15 +52,15 @@ def test_migrations_create_every_table_and_match_the_models(database_url):
     open_database(database_url)  # a second open is a no-op, not an error
 
 
-def test_head_revision_constant_is_alembics_head():
+def test_head_revision_read_from_files_is_alembics_head():
     from alembic.config import Config
     from alembic.script import ScriptDirectory
 
-    from assistant.storage.db import HEAD_REVISION, MIGRATIONS
+    from assistant.storage.db import MIGRATIONS, head_revision
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    assert ScriptDirectory.from_config(config).get_current_head() == HEAD_REVISION
+    assert ScriptDirectory.from_config(config).get_current_head() == head_revision()
 
 
 def test_same_mail_in_three_mailboxes_is_stored_once(database_url, tmp_path):

@@ -7,14 +7,31 @@ up to date with Alembic on open: users never run a migration command by hand.
 
 from __future__ import annotations
 
+import re
+from functools import lru_cache
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
 
 MIGRATIONS = Path(__file__).with_name("migrations")
-HEAD_REVISION = "0001"
-"""The newest migration's revision id (a test checks it is Alembic's head). Knowing it
-lets every command skip importing Alembic when the schema is already current."""
+_REVISION_RE = re.compile(r'^revision\s*=\s*["\']([^"\']+)["\']', re.M)
+_DOWN_RE = re.compile(r'^down_revision\s*=\s*["\']([^"\']+)["\']', re.M)
+
+
+@lru_cache(maxsize=1)
+def head_revision() -> str:
+    """The newest migration's revision id, read from the migration files (a test checks
+    it is Alembic's head). Knowing it lets every command skip importing Alembic (and its
+    ~80 ms) when the schema is already current."""
+    revisions, parents = set(), set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        if match := _REVISION_RE.search(text):
+            revisions.add(match.group(1))
+        if match := _DOWN_RE.search(text):
+            parents.add(match.group(1))
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 else ""
 
 
 class StorageError(Exception):
@@ -69,7 +86,7 @@ def current_revision(engine: Engine) -> str | None:
 
 def migrate(engine: Engine) -> None:
     """Bring the schema to the latest Alembic revision (no-op when already there)."""
-    if current_revision(engine) == HEAD_REVISION:
+    if current_revision(engine) == head_revision():
         return
     from alembic import command
     from alembic.config import Config
