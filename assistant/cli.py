@@ -242,7 +242,10 @@ def demo(obj: Context, folder: str) -> None:
     from assistant.sample import generate_sample
 
     dest = Path(folder).resolve()
-    info = generate_sample(dest)
+    # A demo starts from scratch each time: fresh mailboxes and an empty database.
+    for leftover in dest.glob("followup.db*"):
+        leftover.unlink()
+    info = generate_sample(dest, overwrite=True)
     click.echo(f"Sample team written to {dest} ({info.message_files} message files).")
     os.environ.pop("FOLLOWUP_DATABASE_URL", None)
     settings = load_settings(info.settings_path)

@@ -172,3 +172,11 @@ def test_inspect_unreadable_file_gets_kind_null_and_a_warning(tmp_path):
     assert [m["kind"] for m in messages] == [None, None, None]
     assert all(m["warnings"] for m in messages)
     assert result.returncode == 1
+
+
+def test_demo_runs_twice_from_scratch(tmp_path):
+    for _ in range(2):
+        result = run("demo", "--dir", str(tmp_path / "demo"), cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        assert "synced ana: read" in result.stdout and "new 0" not in result.stdout.split("synced ana")[1].split("\n")[0]
+        assert "Silent" in result.stdout and "Exhausted" in result.stdout
