@@ -109,3 +109,56 @@ class Touch(Base):
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     by: Mapped[str | None] = mapped_column(String(320))
     note: Mapped[str | None] = mapped_column(Text)
+
+
+class Followup(Base):
+    """One follow-up of a lead thread: a protocol step turned into an email draft, a call
+    task or a WhatsApp message. ``key`` is the idempotency key per (thread, step), also
+    written into the draft's ``X-Followup-Id`` header."""
+
+    __tablename__ = "followups"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    quote_message_id: Mapped[str] = mapped_column(String(1000), index=True)
+    step: Mapped[int] = mapped_column(Integer)
+    channel: Mapped[str] = mapped_column(String(20))
+    assignee: Mapped[str | None] = mapped_column(String(320))
+    assigned_via: Mapped[str | None] = mapped_column(String(20))
+    """``owner`` | ``mapped`` | ``round_robin`` (see ``domain.followups.choose_assignee``)."""
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    """held | drafted | approved | sent | done | skipped | cancelled."""
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    contact: Mapped[str | None] = mapped_column(String(320))
+    language: Mapped[str | None] = mapped_column(String(5))
+    template: Mapped[str] = mapped_column(String(200))
+    template_version: Mapped[int] = mapped_column(Integer)
+    """0 = the shipped file; n = the n-th admin-edited version in ``template_versions``."""
+    subject: Mapped[str] = mapped_column(Text, default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    link: Mapped[str | None] = mapped_column(Text)
+    phone: Mapped[str | None] = mapped_column(String(40))
+    hold_reason: Mapped[str | None] = mapped_column(Text)
+    account: Mapped[str | None] = mapped_column(String(200))
+    draft_ref: Mapped[str | None] = mapped_column(String(1000))
+    draft_message_id: Mapped[str | None] = mapped_column(String(1000))
+    closed_reason: Mapped[str | None] = mapped_column(Text)
+    decided_by: Mapped[str | None] = mapped_column(String(320))
+
+
+class TemplateVersion(Base):
+    """An admin-edited follow-up template; the shipped file in ``templates/`` is version 0."""
+
+    __tablename__ = "template_versions"
+    __table_args__ = (UniqueConstraint("name", "language", "version", name="uq_template_version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    language: Mapped[str] = mapped_column(String(5))
+    version: Mapped[int] = mapped_column(Integer)
+    subject: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
