@@ -55,6 +55,7 @@ BOUNCE_SUBJECTS = (
     "unzustellbar", "non remis", "non recapitabile", "delivery has failed",
     "mail could not be delivered", "message delivery failure", "email delivery error",
     "mail returned", "returned message", "delivery error", "undeliverable message", "mail error",
+    "failed mail",
     "your message couldn't be delivered", "nondelivery", "mail delivery error",
 )
 STRONG_BOUNCE_SUBJECTS = (
@@ -106,6 +107,13 @@ BOUNCE_TEXT = GIVE_UP_TEXT + (
     "delivery error", "non-delivery report", "remote host said", "smtp error",
     "trouble delivering", "error sending your mail", "could not be sent", "mail error",
 )
+
+_RETURNED_ORIGINAL_TEXT = (
+    "could not be delivered", "was not delivered", "unable to deliver", "delivery has failed",
+    "delivery to the following recipient failed", "user unknown", "no such user",
+    "mailbox unavailable", "mailbox is full", "no se pudo entregar", "no pudo ser entregado",
+)
+"""Plain statements of failure, for robots that return the original without a DSN."""
 
 AUTO_REPLY_SUBJECTS = (
     "fuera de la oficina", "fuera de oficina", "respuesta automatica", "respuesta automatica de",
@@ -368,7 +376,11 @@ def _looks_like_bounce(msg: ParsedMessage, subject: str) -> bool:
     if "mailer-daemon" in h.get("from", "").lower():
         return True
     embedded = any(t in ("message/rfc822", "text/rfc822-headers") for t in msg.part_types)
-    return bool(embedded and contains_phrase(subject, STRONG_BOUNCE_SUBJECTS))
+    if embedded and contains_phrase(subject, STRONG_BOUNCE_SUBJECTS):
+        return True
+    # A notice that returns the original and says in plain words that it failed, from a
+    # sender that is neither MAILER-DAEMON nor a null path (provider "no-reply" robots).
+    return bool(embedded and contains_phrase(msg.text[:3000], _RETURNED_ORIGINAL_TEXT))
 
 
 def _is_delay(msg: ParsedMessage, subject: str) -> bool:
