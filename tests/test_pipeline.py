@@ -180,3 +180,39 @@ def test_demo_runs_twice_from_scratch(tmp_path):
         assert result.returncode == 0, result.stderr
         assert "synced ana: read" in result.stdout and "new 0" not in result.stdout.split("synced ana")[1].split("\n")[0]
         assert "Silent" in result.stdout and "Exhausted" in result.stdout
+
+
+def _as_mbox_and_eml(basic_team: Path) -> None:
+    """Rewrite the example's accounts: camila as an mbox file (cut mid-message at the
+    end, like an interrupted export), jorge as a folder of .eml files."""
+    def messages(account: str) -> list[Path]:
+        folder = basic_team / "mail" / account
+        return sorted([*folder.glob("cur/*"), *folder.glob("new/*")])
+
+    camila = messages("camila")
+    with open(basic_team / "camila.mbox", "wb") as mbox:
+        for path in camila:
+            data = path.read_bytes().replace(b"\nFrom ", b"\n>From ")
+            mbox.write(b"From camila@andina.example Thu Dec 10 00:00:00 2026\n" + data + b"\n")
+        mbox.write(b"From x@y Thu Dec 10 00:00:00 2026\nFrom: cut@exa")  # truncated export
+    eml = basic_team / "jorge-eml" / "2026"
+    eml.mkdir(parents=True)
+    for n, path in enumerate(messages("jorge")):
+        (eml / f"{n}.eml").write_bytes(path.read_bytes())
+    settings = basic_team / "settings.toml"
+    text = settings.read_text()
+    text = text.replace('kind = "maildir"\npath = "mail/camila"', 'kind = "mbox"\npath = "camila.mbox"')
+    text = text.replace('kind = "maildir"\npath = "mail/jorge"', 'kind = "eml"\npath = "jorge-eml"')
+    settings.write_text(text)
+
+
+def test_same_mail_as_mbox_and_eml_folder_gives_the_same_scan(basic_team):
+    _as_mbox_and_eml(basic_team)
+    settings = str(basic_team / "settings.toml")
+    first = run("--config", settings, "sync")
+    assert first.returncode == 0, first.stderr
+    assert "camila: read 9" in first.stdout and "1 with parse warnings" in first.stdout
+    got = json.loads(run("--config", settings, "scan", "--now", NOW, "--json").stdout)
+    assert_matches_expected(got, json.loads((basic_team / "expected.json").read_text()))
+    again = run("--config", settings, "sync")
+    assert "camila: read 0" in again.stdout and "jorge: read 0" in again.stdout
