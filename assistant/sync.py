@@ -244,15 +244,17 @@ def sync_account(engine: Engine, name: str, kind: str, connector: Connector, *,
     Large syncs are pipelined: while the main process writes batch N (database work),
     worker processes parse batch N+1 and N+2 (CPU work). Batches are still written in
     order, each with its own cursor, so the crash guarantees are those of a serial sync.
-    ``workers=0`` forces a serial sync; ``None`` uses one worker per CPU (none on a
+    ``workers=0`` forces a serial sync; ``None`` reads ``$FOLLOWUP_SYNC_WORKERS``, else uses
+    one worker per CPU (none on a
     single-CPU machine: there is nothing to overlap), started only once a sync proves
     large. Measured on 2 CPUs: 2 workers beat 1 (the main process mostly waits on SQLite).
     """
     result = AccountResult(account=name)
     account_id, cursor = ensure_account(engine, name, kind)
     if workers is None:
+        override = os.environ.get("FOLLOWUP_SYNC_WORKERS", "").strip()
         cpus = os.cpu_count() or 1
-        workers = cpus if cpus > 1 else 0
+        workers = int(override) if override.isdigit() else (cpus if cpus > 1 else 0)
     pool: ProcessPoolExecutor | None = None
     pending: deque = deque()
 
@@ -270,8 +272,19 @@ def sync_account(engine: Engine, name: str, kind: str, connector: Connector, *,
         if progress:
             progress(len(batch.messages))
 
+    batches = iter(connector.fetch(cursor))
     try:
-        for batch in connector.fetch(cursor):
+        while True:
+            try:
+                batch = next(batches)
+            except StopIteration:
+                break
+            except Exception:
+                # The source failed mid-way (connection lost, file vanished): what it
+                # already handed over is complete, so store it before reporting the error.
+                while pending:
+                    finish_oldest()
+                raise
             fresh = unseen(engine, account_id, batch)
             if pool is None and workers and len(fresh) >= PIPELINE_MIN_BATCH:
                 pool = ProcessPoolExecutor(max_workers=workers, mp_context=_mp_context())

@@ -71,11 +71,14 @@ def followup_bin() -> Path:
     return Path(sys.prefix) / "bin" / "followup"
 
 
-def run_followup(label: str, settings: Path, *args: str, cwd: Path) -> Run:
+def run_followup(label: str, settings: Path, *args: str, cwd: Path,
+                 extra_env: dict[str, str] | None = None) -> Run:
     argv = [str(followup_bin()), "--config", str(settings), *args]
     env = dict(os.environ)
-    env.pop("FOLLOWUP_DATABASE_URL", None)  # always the sample's own SQLite file
+    env.pop("FOLLOWUP_DATABASE_URL", None)  # the sample's own SQLite file, unless extra_env says
     env.pop("FOLLOWUP_CONFIG", None)
+    env.pop("FOLLOWUP_SYNC_WORKERS", None)
+    env.update(extra_env or {})
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         t0 = time.perf_counter()
         proc = subprocess.Popen(argv, stdout=out, stderr=err, cwd=cwd, env=env)
@@ -175,6 +178,16 @@ def _bench(work: Path, want: int, seed: int) -> int:
                         found, ok_json = f"bad JSON ({e.__class__.__name__})", False
                     row("followup scan --json", scan.seconds, "", f"< {SCAN_MAX_S:g} s; {found}",
                         scan.seconds < SCAN_MAX_S and ok_json)
+        if sync1.returncode == 0:
+            # For the record: the same sync in one process (no parse workers), into its own
+            # database. Informational; the target applies to the default configuration.
+            serial = run_followup("sync, one process", info.settings_path, "sync", cwd=work,
+                                  extra_env={"FOLLOWUP_SYNC_WORKERS": "0",
+                                             "FOLLOWUP_DATABASE_URL": f"sqlite:///{work / 'serial.db'}"})
+            runs.append(serial)
+            if serial.returncode == 0:
+                row("followup sync, one process (info)", serial.seconds,
+                    f"{n / serial.seconds:,.0f}/s", f"{serial.seconds / floor_s:.2f}x floor", None)
         for r in runs:
             if r.returncode != 0:
                 failure = r

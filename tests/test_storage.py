@@ -177,3 +177,22 @@ def test_bad_input_is_stored_with_a_warning_and_sync_finishes(database_url, tmp_
 def test_database_url_password_is_redacted_in_messages():
     assert redact("postgresql://sales:s3cret@db.internal/followup") == \
         "postgresql://sales:***@db.internal/followup"
+
+
+def test_pipelined_sync_with_worker_processes_stores_everything_once(database_url, tmp_path):
+    # Batches of >= 200 new messages are parsed by worker processes while the main
+    # process writes; a crash mid-way still leaves whole batches with their cursors.
+    engine = open_database(database_url)
+    box = maildir(tmp_path / "ana", {f"f{n:04}": message(n) for n in range(900)})
+    with pytest.raises(TransientError):
+        sync_account(engine, "ana", "maildir",
+                     CrashingConnector(MaildirConnector(box, batch_size=250, settle_seconds=0), after=3),
+                     workers=2)
+    assert count(engine, Message) == 750
+    rerun = sync_account(engine, "ana", "maildir",
+                         MaildirConnector(box, batch_size=250, settle_seconds=0), workers=2)
+    assert (rerun.read, rerun.stored) == (150, 150)
+    assert count(engine, Message) == 900 and count(engine, MessageLocation) == 900
+    with engine.connect() as conn:
+        subjects = set(conn.scalars(select(Message.subject)))
+    assert subjects == {f"Cotización {n}" for n in range(900)}
