@@ -162,3 +162,52 @@ class TemplateVersion(Base):
     body: Mapped[str] = mapped_column(Text)
     author: Mapped[str] = mapped_column(String(320))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AccountLease(Base):
+    """Which ``followup run`` worker syncs an account, until when (issue 6). A worker
+    claims a free or expired row with ``SELECT … FOR UPDATE SKIP LOCKED``; a crashed
+    worker's lease expires and another worker takes the account over."""
+
+    __tablename__ = "account_leases"
+
+    account: Mapped[str] = mapped_column(String(200), primary_key=True)
+    holder: Mapped[str | None] = mapped_column(String(200))
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class JobRun(Base):
+    """One run of a scheduled job for one period (``plan`` for a local date): the row is
+    the claim, so several workers run a daily job once."""
+
+    __tablename__ = "job_runs"
+
+    job: Mapped[str] = mapped_column(String(200), primary_key=True)
+    period: Mapped[str] = mapped_column(String(40), primary_key=True)
+    status: Mapped[str] = mapped_column(String(20))
+    """running | done | failed."""
+    holder: Mapped[str | None] = mapped_column(String(200))
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class DigestRecord(Base):
+    """A weekly digest for one manager and one period (the local date of its slot):
+    unique, so a digest is sent once even with several workers or cron reruns."""
+
+    __tablename__ = "digests"
+    __table_args__ = (UniqueConstraint("manager", "period", name="uq_digest_period"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    manager: Mapped[str] = mapped_column(String(320))
+    period: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(20))
+    """sending | sent | failed."""
+    language: Mapped[str] = mapped_column(String(5))
+    subject: Mapped[str] = mapped_column(Text)
+    holder: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    error: Mapped[str | None] = mapped_column(Text)
