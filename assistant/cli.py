@@ -257,5 +257,9 @@ def demo(obj: Context, folder: str) -> None:
     click.echo(f"\nTry: followup --config {info.settings_path} scan --now {info.now.isoformat()} --json")
 
 
+from assistant.accounts_cli import accounts as _accounts  # noqa: E402
+main.add_command(_accounts)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

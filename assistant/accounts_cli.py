@@ -1,0 +1,150 @@
+"""``followup accounts list | add | test``: sign mailboxes in, check they answer.
+
+Registered on the main group by :mod:`assistant.cli`. Token files are written with mode
+0600 next to the settings file (the account's ``oauth`` key points at them); no token
+is ever printed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import click
+
+from connectors.base import ConnectorError
+
+
+@click.group()
+def accounts() -> None:
+    """List, sign in and test the mailboxes of settings.toml."""
+
+
+@accounts.command("list")
+@click.pass_obj
+def list_accounts(obj) -> None:
+    """Every account with its kind, status and last sync."""
+    from sqlalchemy import select
+
+    from assistant.storage import models
+
+    settings = obj.settings()
+    state = {}
+    try:
+        with obj.engine().connect() as conn:
+            for row in conn.execute(select(models.Account.name, models.Account.status,
+                                           models.Account.last_sync_at, models.Account.last_error)):
+                state[row.name] = row
+    except Exception:  # noqa: BLE001 - listing must work before the first sync
+        pass
+    for a in settings.accounts:
+        row = state.get(a.name)
+        where = a.path or a.host or a.username or ""
+        status = row.status if row else "never synced"
+        last = row.last_sync_at.isoformat() if row and row.last_sync_at else "-"
+        line = f"{a.name}\t{a.kind}\t{where}\t{status}\t{last}"
+        if row and row.last_error:
+            line += f"\t{row.last_error}"
+        click.echo(line)
+
+
+@accounts.command("test")
+@click.argument("name")
+@click.pass_obj
+def test_account(obj, name: str) -> None:
+    """Authenticate, read one page, report."""
+    from assistant.cli import fail
+    from assistant.service import open_connector_for
+
+    settings = obj.settings()
+    account = settings.account(name)
+    if account is None:
+        fail("Unknown account", f'no account named "{name}" in {settings.path}', 2)
+    try:
+        connector = open_connector_for(account)
+        try:
+            probe = getattr(connector, "probe", None)
+            if probe is not None:
+                report = probe()
+            else:
+                batch = next(iter(connector.fetch(None)), None)
+                report = f"first batch: {len(batch.messages) if batch else 0} messages"
+        finally:
+            connector.close()
+    except ConnectorError as exc:
+        fail(type(exc).__name__.replace("Error", " error"), str(exc), 1)
+    click.echo(f"{name}: ok — {report}")
+
+
+@accounts.command("add")
+@click.argument("kind", type=click.Choice(["gmail", "outlook"]))
+@click.option("--name", required=True, help="the account's name in settings.toml")
+@click.option("--client-secrets", type=click.Path(exists=True, dir_okay=False),
+              help="gmail: the OAuth client JSON downloaded from Google Cloud (Desktop app)")
+@click.option("--service-account", type=click.Path(exists=True, dir_okay=False),
+              help="gmail: a service account key with domain-wide delegation (Workspace)")
+@click.option("--client-id", help="outlook: the Entra application (client) id")
+@click.option("--tenant", default="organizations", show_default=True,
+              help="outlook: tenant id or domain (organizations, consumers, common, or yours)")
+@click.option("--app-only", is_flag=True,
+              help="outlook: client credentials (application permissions) instead of a user's sign-in")
+@click.option("--secret-env", default="FOLLOWUP_MS_CLIENT_SECRET", show_default=True,
+              help="outlook --app-only: environment variable holding the client secret")
+@click.option("--token-file", type=click.Path(dir_okay=False),
+              help="where to write the token (default: secrets/NAME-token.json next to settings.toml)")
+@click.pass_obj
+def add_account(obj, kind, name, client_secrets, service_account, client_id, tenant, app_only,
+                secret_env, token_file) -> None:
+    """Sign a Gmail or Outlook mailbox in and write its 0600 token file."""
+    from connectors._cloud import write_secret_file
+
+    folder = obj.config_path.resolve().parent
+    target = Path(token_file) if token_file else folder / "secrets" / f"{name}-token.json"
+    if kind == "gmail":
+        from connectors.gmail import SCOPES
+
+        if service_account:
+            text = Path(service_account).read_text(encoding="utf-8")
+            write_secret_file(target, text)
+            click.echo("Service account key stored; add username = \"rep@your-domain\" to the account "
+                       "(the mailbox it acts as, by domain-wide delegation).")
+        else:
+            if not client_secrets:
+                raise click.UsageError("gmail needs --client-secrets CLIENT.json (a Desktop app OAuth client) "
+                                       "or --service-account KEY.json")
+            from google_auth_oauthlib.flow import InstalledAppFlow
+
+            flow = InstalledAppFlow.from_client_secrets_file(client_secrets, scopes=list(SCOPES))
+            creds = flow.run_local_server(host="127.0.0.1", port=0, open_browser=False,
+                                          authorization_prompt_message="Open this address in a browser "
+                                          "(on this machine, or tunnel the port): {url}")
+            write_secret_file(target, creds.to_json())
+    else:
+        import msal
+
+        if not client_id:
+            raise click.UsageError("outlook needs --client-id (the Entra application id)")
+        authority = f"https://login.microsoftonline.com/{tenant}"
+        info = {"provider": "microsoft", "client_id": client_id, "authority": authority}
+        if app_only:
+            info.update(flow="client_credentials", client_secret_env=secret_env)
+            if not os.environ.get(secret_env):
+                raise click.UsageError(f"set the environment variable {secret_env} to the client secret first")
+        else:
+            cache = msal.SerializableTokenCache()
+            app = msal.PublicClientApplication(client_id, authority=authority, token_cache=cache)
+            flow = app.initiate_device_flow(scopes=["https://graph.microsoft.com/Mail.ReadWrite"])
+            if "user_code" not in flow:
+                raise click.ClickException(f"Microsoft refused the sign-in: {flow.get('error_description')}")
+            click.echo(flow["message"])
+            result = app.acquire_token_by_device_flow(flow)
+            if "access_token" not in result:
+                raise click.ClickException(f"sign-in failed: {result.get('error_description')}")
+            info.update(flow="device", username=(result.get("id_token_claims") or {}).get("preferred_username"),
+                        cache=cache.serialize())
+        write_secret_file(target, json.dumps(info, indent=1))
+    rel = os.path.relpath(target, folder)
+    click.echo(f"Wrote {target} (mode 0600).")
+    click.echo(f'In settings.toml: [[accounts]] name = "{name}", kind = "{kind}", oauth = "{rel}"')
+    click.echo(f"Then: followup accounts test {name}")

@@ -1,0 +1,142 @@
+"""What the Gmail and Microsoft Graph connectors share: polite retries and token files.
+
+* :class:`Backoff` retries throttled (429) and failing (5xx) calls with exponential
+  backoff that honours ``Retry-After``; its ``sleep`` is injectable and its longest
+  wait capped, so tests never sleep for real.
+* :func:`read_secret_file` / :func:`write_secret_file`: token files are accepted only with
+  mode 0600 (no group or other bits) and always written with it, atomically.
+* :func:`with_followup_id`: a draft's bytes carrying its ``X-Followup-Id`` header.
+
+No business logic here, and never a token in a log line or an error message.
+"""
+
+from __future__ import annotations
+
+import email.parser
+import email.utils
+import logging
+import os
+import random
+import stat
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+from .base import ConfigurationError, DraftMessage, TransientError
+
+log = logging.getLogger(__name__)
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+def parse_retry_after(value: str | None, *, now: Callable[[], float] = time.time) -> float | None:
+    """Seconds to wait from a ``Retry-After`` value (delta-seconds or an HTTP date)."""
+    if value is None:
+        return None
+    value = str(value).strip()
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, when.timestamp() - now())
+
+
+@dataclass
+class Backoff:
+    """Exponential backoff with jitter that honours ``Retry-After``.
+
+    ``delay(attempt, retry_after)`` is ``retry_after`` when the server gave one, else
+    ``base * 2**attempt`` (with up to 25 % jitter), never more than ``max_delay``.
+    After ``tries`` failed attempts the caller raises :class:`TransientError`.
+    """
+
+    tries: int = 6
+    base: float = 1.0
+    max_delay: float = 120.0
+    sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
+
+    def delay(self, attempt: int, retry_after: float | None) -> float:
+        if retry_after is not None:
+            wait = retry_after
+        else:
+            wait = self.base * (2 ** attempt) * (1 + random.random() / 4)
+        return min(wait, self.max_delay)
+
+    def wait(self, attempt: int, retry_after: float | None, what: str) -> None:
+        """Sleep before retry ``attempt + 1``, or raise TransientError when out of tries."""
+        if attempt + 1 >= self.tries:
+            raise TransientError(f"{what}: still failing after {self.tries} tries; "
+                                 "the next sync will retry")
+        wait = self.delay(attempt, retry_after)
+        log.info("%s: retrying in %.1f s", what, wait)
+        self.sleep(wait)
+
+
+def check_secret_mode(path: Path) -> None:
+    """Refuse a token file that others may read (fix: ``chmod 600``)."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise ConfigurationError(f"token file {path} not found") from None
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise ConfigurationError(
+            f"token file {path} is readable by other users (mode {stat.S_IMODE(mode):04o}); "
+            f"run `chmod 600 {path}`")
+
+
+def read_secret_file(path: Path, *, fix: str) -> str:
+    """The text of a 0600 token file; ``fix`` says how to create it when it is missing."""
+    path = Path(path)
+    if not path.exists():
+        raise ConfigurationError(f"token file {path} not found; {fix}")
+    check_secret_mode(path)
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigurationError(f"cannot read token file {path}: {exc}; {fix}") from None
+
+
+def write_secret_file(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically, mode 0600 from the first byte."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def header_of(data: bytes, name: str) -> str | None:
+    head, _, _ = data.replace(b"\r\n", b"\n").partition(b"\n\n")
+    value = email.parser.BytesHeaderParser().parsebytes(head + b"\n").get(name)
+    return None if value is None else str(value).strip()
+
+
+def with_followup_id(draft: DraftMessage) -> bytes:
+    """The draft's bytes, with an ``X-Followup-Id`` header added if it lacks one."""
+    if header_of(draft.data, "X-Followup-Id") is not None:
+        return draft.data
+    eol = b"\r\n" if b"\r\n" in draft.data[:2000] else b"\n"
+    return b"X-Followup-Id: " + draft.idempotency_key.encode("ascii") + eol + draft.data
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)

@@ -1,0 +1,390 @@
+"""Gmail through the Gmail API (google-api-python-client, google-auth).
+
+Authentication (the token file named by the account's ``oauth`` key, mode 0600):
+
+* a user's consent (installed-app flow, ``followup accounts add gmail``): Google's own
+  "authorized user" JSON (``client_id``, ``client_secret``, ``refresh_token``, ``token``,
+  ``token_uri``, ``expiry``); refreshed tokens are written back to it;
+* a Workspace service account with domain-wide delegation: the service account's key
+  JSON (``"type": "service_account"``), acting as the account's ``username``.
+
+Scopes: ``gmail.readonly`` (read) and ``gmail.compose`` (drafts).
+
+Reading. Messages are fetched with ``format=raw``: the parser and the classifier need
+the real bytes (attachment names inside nested MIME parts, ``multipart/report``
+delivery-status parts, body phrases, quoted replies), which ``format=metadata`` does not
+carry; one raw fetch per message, grouped 50 to a batch request, costs the same quota
+(5 units) as a metadata fetch. Initial sync: ``users.getProfile`` (the history id to
+resume from), then ``messages.list`` page by page; each page becomes one
+:class:`~connectors.base.Batch` whose cursor holds the next page token. Incremental:
+``users.history.list`` (``messageAdded``) from the stored history id, again one batch
+per page; Google answers 404 when that id is too old, and the connector starts a full
+resync (downstream dedupe by provider id and Message-ID keeps it free of duplicates).
+Drafts (label ``DRAFT``) are never yielded.
+
+Cursor (opaque, JSON): ``{"v": 1, "kind": "gmail", "phase": "full"|"history",
+"history_id": "<id>", "page": "<page token>"|null}``.
+
+Drafts: ``drafts.create`` with the ``threadId`` of the message the draft answers (found
+with the search ``rfc822msgid:``), so Gmail shows it in the conversation; the draft
+carries ``X-Followup-Id``, and :meth:`GmailConnector.find_draft` reads the drafts'
+headers to find it again.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+from pathlib import Path
+from typing import Callable, Iterator
+
+from .base import (AuthenticationError, Batch, ConfigurationError, ConnectorError, DraftMessage,
+                   RawMessage, TransientError)
+from ._cloud import (RETRY_STATUSES, Backoff, header_of, parse_retry_after, read_secret_file,
+                     with_followup_id, write_secret_file)
+
+__all__ = ["GmailConnector", "GoogleTokenProvider", "SCOPES", "DEFAULT_ROOT"]
+
+log = logging.getLogger(__name__)
+
+SCOPES = ("https://www.googleapis.com/auth/gmail.readonly",
+          "https://www.googleapis.com/auth/gmail.compose")
+DEFAULT_ROOT = "https://gmail.googleapis.com/"
+BATCH_SIZE = 50  # Google's advice for Gmail batch requests
+PAGE_SIZE = 100
+
+
+def reauth_hint(name: str | None) -> str:
+    return f"run `followup accounts add gmail --name {name or 'NAME'}` to sign in again"
+
+
+class _NotFound(ConfigurationError):
+    """HTTP 404 (an expired history id, a message deleted since it was listed)."""
+
+
+class GoogleTokenProvider:
+    """Google credentials from a 0600 token file; calling it returns a fresh access token.
+
+    ``provider()`` is the plain ``() -> access_token`` callable the IMAP connector's
+    XOAUTH2 hook takes. Refreshed user tokens are saved back to the file.
+    """
+
+    def __init__(self, token_file: str | Path, *, subject: str | None = None,
+                 account: str | None = None, scopes=SCOPES) -> None:
+        self.path = Path(token_file)
+        self.account = account
+        self.subject = subject
+        text = read_secret_file(self.path, fix=reauth_hint(account))
+        try:
+            info = json.loads(text)
+        except ValueError:
+            raise ConfigurationError(f"token file {self.path} is not JSON; {reauth_hint(account)}") from None
+        self.kind = info.get("type", "authorized_user")
+        if self.kind == "service_account":
+            from google.oauth2 import service_account
+
+            if not subject:
+                raise ConfigurationError(
+                    f"token file {self.path} is a service account key: add username = "
+                    '"rep@your-domain" to the account (the mailbox it acts as)')
+            try:
+                self.credentials = service_account.Credentials.from_service_account_info(
+                    info, scopes=list(scopes), subject=subject)
+            except (ValueError, KeyError) as exc:
+                raise ConfigurationError(f"service account key {self.path} is incomplete: {exc}") from None
+        else:
+            from google.oauth2.credentials import Credentials
+
+            try:
+                self.credentials = Credentials.from_authorized_user_info(info, scopes=list(scopes))
+                if info.get("token_uri"):  # from_authorized_user_info always sets Google's
+                    self.credentials = self.credentials.with_token_uri(info["token_uri"])
+            except ValueError as exc:
+                raise ConfigurationError(
+                    f"token file {self.path} is incomplete ({exc}); {reauth_hint(account)}") from None
+
+    def refresh(self) -> None:
+        import google.auth.exceptions
+        from google.auth.transport.requests import Request
+
+        try:
+            self.credentials.refresh(Request())
+        except google.auth.exceptions.RefreshError as exc:
+            raise AuthenticationError(
+                f"Google refused the saved sign-in ({_short(exc)}); {reauth_hint(self.account)}") from None
+        except google.auth.exceptions.TransportError as exc:
+            raise TransientError(f"cannot reach Google's token endpoint: {_short(exc)}") from None
+        self.save()
+
+    def save(self) -> None:
+        if self.kind != "service_account":
+            write_secret_file(self.path, self.credentials.to_json())
+
+    def __call__(self) -> str:
+        if not self.credentials.valid:
+            self.refresh()
+        return self.credentials.token
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc.args[0] if exc.args else exc)
+    return text.splitlines()[0][:200] if text else type(exc).__name__
+
+
+class GmailConnector:
+    """One Gmail mailbox (``userId = "me"``) behind :class:`connectors.base.Connector`."""
+
+    def __init__(self, token_file: str | Path, *, username: str | None = None,
+                 root_url: str | None = None, account: str | None = None,
+                 backoff: Backoff | None = None, page_size: int = PAGE_SIZE,
+                 batch_size: int = BATCH_SIZE, timeout: float = 60.0) -> None:
+        import google_auth_httplib2
+        import httplib2
+        from googleapiclient.discovery import build
+
+        self.account = account
+        self.tokens = GoogleTokenProvider(token_file, subject=username, account=account)
+        self.root = (root_url or DEFAULT_ROOT).rstrip("/") + "/"
+        self.backoff = backoff or Backoff()
+        self.page_size = page_size
+        self.batch_size = batch_size
+        self.http = google_auth_httplib2.AuthorizedHttp(self.tokens.credentials,
+                                                        http=httplib2.Http(timeout=timeout))
+        self.service = build("gmail", "v1", http=self.http, static_discovery=True,
+                             cache_discovery=False,
+                             client_options={"api_endpoint": self.root})
+        self.users = self.service.users()
+
+    # --- calls ------------------------------------------------------------------------
+
+    def _execute(self, request, what: str):
+        """Run one API request with retries; map errors to the connector's kinds."""
+        import google.auth.exceptions
+        from googleapiclient.errors import HttpError
+        from googleapiclient.http import BatchHttpRequest
+
+        attempt = 0
+        while True:
+            try:
+                self.tokens()  # refresh up front: errors become AuthenticationError
+                if isinstance(request, BatchHttpRequest):
+                    return request.execute()
+                return request.execute(num_retries=0)
+            except HttpError as exc:
+                status = exc.resp.status
+                if status in RETRY_STATUSES:
+                    self.backoff.wait(attempt, parse_retry_after(exc.resp.get("retry-after")),
+                                      f"Gmail {what} (HTTP {status})")
+                    attempt += 1
+                    continue
+                raise self._error(status, what, exc) from None
+            except google.auth.exceptions.RefreshError as exc:
+                raise AuthenticationError(
+                    f"Google refused the saved sign-in ({_short(exc)}); {reauth_hint(self.account)}") from None
+            except (OSError, google.auth.exceptions.TransportError) as exc:
+                self.backoff.wait(attempt, None, f"Gmail {what} ({_short(exc)})")
+                attempt += 1
+
+    def _error(self, status: int, what: str, exc) -> ConnectorError:
+        if status == 401:
+            return AuthenticationError(f"Gmail rejected the access token; {reauth_hint(self.account)}")
+        if status == 403:
+            return AuthenticationError(
+                f"Gmail {what}: permission denied ({_reason(exc)}); grant the gmail.readonly and "
+                f"gmail.compose scopes: {reauth_hint(self.account)}")
+        if status == 404:
+            return _NotFound(f"Gmail {what}: not found ({_reason(exc)})")
+        if status == 400:
+            return ConfigurationError(f"Gmail {what}: bad request ({_reason(exc)})")
+        return TransientError(f"Gmail {what}: HTTP {status} ({_reason(exc)})")
+
+    def _get_many(self, ids: list[str]) -> tuple[list[dict], list[str]]:
+        """``messages.get(format=raw)`` for every id, in batch requests; (found, skipped)."""
+        from googleapiclient.errors import HttpError
+        from googleapiclient.http import BatchHttpRequest
+
+        found: dict[str, dict] = {}
+        skipped: list[str] = []
+        for start in range(0, len(ids), self.batch_size):
+            todo = list(dict.fromkeys(ids[start:start + self.batch_size]))
+            attempt = 0
+            while todo:
+                failures: dict[str, HttpError] = {}
+
+                def done(request_id, response, exception):
+                    if exception is None:
+                        found[request_id] = response
+                    else:
+                        failures[request_id] = exception
+
+                batch = BatchHttpRequest(callback=done, batch_uri=self.root + "batch")
+                for mid in todo:
+                    batch.add(self.users.messages().get(userId="me", id=mid, format="raw"),
+                              request_id=mid)
+                self._execute(batch, "batch messages.get")
+                retry, waits = [], []
+                for mid, exc in failures.items():
+                    status = getattr(getattr(exc, "resp", None), "status", 0)
+                    if status == 404:
+                        continue  # deleted since it was listed: nothing to read
+                    if status in RETRY_STATUSES:
+                        retry.append(mid)
+                        waits.append(parse_retry_after(exc.resp.get("retry-after")))
+                        continue
+                    raise self._error(status, "messages.get", exc)
+                if retry:
+                    known = [w for w in waits if w is not None]
+                    self.backoff.wait(attempt, max(known) if known else None,
+                                      f"Gmail messages.get ({len(retry)} throttled in a batch)")
+                    attempt += 1
+                todo = [mid for mid in todo if mid in retry]
+        ordered = [found[mid] for mid in dict.fromkeys(ids) if mid in found]
+        return ordered, skipped
+
+    # --- reading ----------------------------------------------------------------------
+
+    def fetch(self, cursor: str | None) -> Iterator[Batch]:
+        state = _load_cursor(cursor)
+        if state is None or state["phase"] == "full":
+            yield from self._full(state)
+        else:
+            yield from self._history(state)
+
+    def _full(self, state: dict | None) -> Iterator[Batch]:
+        if state is None:
+            history_id = str(self._execute(self.users.getProfile(userId="me"), "getProfile")["historyId"])
+            page = None
+        else:
+            history_id, page = state["history_id"], state.get("page")
+        while True:
+            resp = self._execute(self.users.messages().list(
+                userId="me", maxResults=self.page_size, pageToken=page, includeSpamTrash=False),
+                "messages.list")
+            ids = [m["id"] for m in resp.get("messages", [])]
+            messages, skipped = self._get_many(ids)
+            page = resp.get("nextPageToken")
+            nxt = ({"phase": "full", "history_id": history_id, "page": page} if page
+                   else {"phase": "history", "history_id": history_id, "page": None})
+            yield Batch(self._raws(messages), _dump_cursor(nxt), skipped)
+            if not page:
+                return
+
+    def _history(self, state: dict) -> Iterator[Batch]:
+        start, page = state["history_id"], state.get("page")
+        while True:
+            request = self.users.history().list(
+                userId="me", startHistoryId=start, historyTypes=["messageAdded"],
+                maxResults=self.page_size, pageToken=page)
+            try:
+                resp = self._execute(request, "history.list")
+            except _NotFound:
+                log.warning("%s: Gmail history id %s expired; full resync", self.account, start)
+                yield from self._full(None)
+                return
+            ids = []
+            for item in resp.get("history", []):
+                for added in item.get("messagesAdded", []):
+                    message = added.get("message", {})
+                    if "DRAFT" not in message.get("labelIds", []):
+                        ids.append(message["id"])
+            messages, skipped = self._get_many(ids)
+            page = resp.get("nextPageToken")
+            if page:
+                nxt = {"phase": "history", "history_id": start, "page": page}
+            else:
+                nxt = {"phase": "history", "history_id": str(resp.get("historyId", start)), "page": None}
+            if messages or skipped or _dump_cursor(nxt) != _dump_cursor(
+                    {k: v for k, v in state.items() if k not in ("v", "kind")}):
+                yield Batch(self._raws(messages), _dump_cursor(nxt), skipped)
+            if not page:
+                return
+
+    @staticmethod
+    def _raws(messages: list[dict]) -> list[RawMessage]:
+        out = []
+        for m in messages:
+            labels = m.get("labelIds", [])
+            if "DRAFT" in labels:
+                continue
+            data = base64.urlsafe_b64decode(m["raw"] + "=" * (-len(m["raw"]) % 4))
+            folder = "SENT" if "SENT" in labels else "INBOX" if "INBOX" in labels else (labels[0] if labels else None)
+            out.append(RawMessage(m["id"], data, thread_id=m.get("threadId"), folder=folder))
+        return out
+
+    # --- drafts -----------------------------------------------------------------------
+
+    def thread_of(self, message_id: str) -> str | None:
+        """The Gmail thread id of the message with this Message-ID, if it is in the mailbox."""
+        resp = self._execute(self.users.messages().list(
+            userId="me", q=f"rfc822msgid:{message_id.strip().strip('<>')}", maxResults=1,
+            includeSpamTrash=False), "messages.list")
+        found = resp.get("messages") or []
+        return found[0].get("threadId") if found else None
+
+    def save_draft(self, draft: DraftMessage) -> str:
+        data = with_followup_id(draft)
+        message: dict = {"raw": base64.urlsafe_b64encode(data).decode("ascii")}
+        parent = header_of(data, "In-Reply-To")
+        if parent:
+            thread = self.thread_of(parent)
+            if thread:
+                message["threadId"] = thread
+        created = self._execute(self.users.drafts().create(userId="me", body={"message": message}),
+                                "drafts.create")
+        return created["id"]
+
+    def find_draft(self, idempotency_key: str) -> str | None:
+        page = None
+        while True:
+            resp = self._execute(self.users.drafts().list(userId="me", pageToken=page, maxResults=100),
+                                 "drafts.list")
+            for item in resp.get("drafts", []):
+                full = self._execute(self.users.drafts().get(userId="me", id=item["id"], format="metadata"),
+                                     "drafts.get")
+                headers = full.get("message", {}).get("payload", {}).get("headers", [])
+                for h in headers:
+                    if h.get("name", "").lower() == "x-followup-id" and h.get("value", "").strip() == idempotency_key:
+                        return item["id"]
+            page = resp.get("nextPageToken")
+            if not page:
+                return None
+
+    # --- account test -----------------------------------------------------------------
+
+    def probe(self) -> str:
+        """Authenticate and read one page: a one-line report for ``followup accounts test``."""
+        profile = self._execute(self.users.getProfile(userId="me"), "getProfile")
+        resp = self._execute(self.users.messages().list(userId="me", maxResults=10), "messages.list")
+        return (f"signed in as {profile.get('emailAddress')}; "
+                f"{profile.get('messagesTotal', '?')} messages; first page: {len(resp.get('messages', []))}")
+
+    def close(self) -> None:
+        try:
+            self.service.close()
+        except Exception:  # noqa: BLE001 - closing is best effort
+            pass
+
+
+def _reason(exc) -> str:
+    try:
+        return json.loads(exc.content)["error"]["message"][:200]
+    except Exception:  # noqa: BLE001
+        return getattr(exc, "reason", "") or "no detail"
+
+
+def _load_cursor(cursor: str | None) -> dict | None:
+    if not cursor:
+        return None
+    try:
+        state = json.loads(cursor)
+    except ValueError:
+        raise ConfigurationError(f"not a gmail cursor (invalid JSON): {cursor[:80]!r}") from None
+    if not isinstance(state, dict) or state.get("v") != 1 or state.get("kind") != "gmail" \
+            or state.get("phase") not in ("full", "history"):
+        raise ConfigurationError(f"not a gmail cursor: {cursor[:80]!r}")
+    return state
+
+
+def _dump_cursor(state: dict) -> str:
+    return json.dumps({"v": 1, "kind": "gmail", **state}, separators=(",", ":"), sort_keys=True)

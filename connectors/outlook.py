@@ -1,0 +1,349 @@
+"""Microsoft 365 / Outlook through Microsoft Graph (msal for tokens, requests for calls).
+
+Authentication: the account's ``oauth`` key names a JSON token file (mode 0600) written
+by ``followup accounts add outlook``::
+
+    {"provider": "microsoft", "flow": "device" | "client_credentials",
+     "client_id": "...", "authority": "https://login.microsoftonline.com/<tenant>",
+     "username": "ana@acme.example",            # device flow: whose cached sign-in
+     "client_secret_env": "FOLLOWUP_MS_CLIENT_SECRET",   # app-only: where the secret is
+     "cache": "<msal SerializableTokenCache>"}
+
+* ``device``: delegated sign-in (msal device-code flow), scope ``Mail.ReadWrite``
+  (read mail and write drafts), tokens refreshed silently from msal's cache, which is
+  saved back to the file;
+* ``client_credentials``: app-only access for a whole organisation (application
+  permission ``Mail.ReadWrite``, or ``Mail.Read`` for read-only), acting on the mailbox
+  named by the account's ``username``; the secret comes from the environment variable
+  named by ``client_secret_env`` (or ``client_secret`` in the 0600 file).
+
+Reading: delta queries on the Inbox and Sent Items (``/mailFolders/{inbox,sentitems}/
+messages/delta``) with ``$select`` of only what keys and threads a message
+(``internetMessageId``, ``conversationId``, ``isDraft``); the message itself is read as
+MIME (``/messages/{id}/$value``) because the parser and classifier need the real bytes
+(attachment names, delivery-status reports, body text) that Graph's JSON flattens or
+drops. Provider ids are ``internetMessageId`` (Graph's own ids change when a message
+moves between folders), threads are ``conversationId``.
+
+Cursor (opaque, JSON): ``{"v": 1, "kind": "outlook", "links": {"inbox": URL,
+"sentitems": URL}}``: each URL is the ``@odata.nextLink`` of the page to read next, or
+the ``@odata.deltaLink`` once a folder is caught up. Every page is its own batch, so an
+interrupted sync resumes at the page it stopped on. 410 Gone (``syncStateNotFound``,
+``resyncRequired``) restarts that folder's delta from scratch; dedupe downstream keeps
+the re-read free of duplicates.
+
+Drafts: ``createReply`` on the message the draft answers (found by
+``internetMessageId``), then an update of its body, so Outlook shows it threaded. The
+idempotency key is stored as the draft's ``X-Followup-Id`` internet header (the
+``PS_INTERNET_HEADERS`` extended property) and found again with a ``$filter`` on it.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+import logging
+import os
+import threading
+import urllib.parse
+from email.utils import getaddresses
+from pathlib import Path
+from typing import Iterator
+
+from .base import (AuthenticationError, Batch, ConfigurationError, ConnectorError, DraftMessage,
+                   RawMessage, TransientError)
+from ._cloud import RETRY_STATUSES, Backoff, header_of, parse_retry_after, read_secret_file, write_secret_file
+
+__all__ = ["OutlookConnector", "MicrosoftTokenProvider", "GRAPH_ROOT", "DELEGATED_SCOPES"]
+
+log = logging.getLogger(__name__)
+
+GRAPH_ROOT = "https://graph.microsoft.com"
+DELEGATED_SCOPES = ("https://graph.microsoft.com/Mail.ReadWrite",)
+APP_SCOPES = ("https://graph.microsoft.com/.default",)
+FOLDERS = ("inbox", "sentitems")
+SELECT = "internetMessageId,conversationId,isDraft"
+FOLLOWUP_PROP = "String {00020386-0000-0000-C000-000000000046} Name X-Followup-Id"
+DEFAULT_SECRET_ENV = "FOLLOWUP_MS_CLIENT_SECRET"
+
+
+def reauth_hint(name: str | None) -> str:
+    return f"run `followup accounts add outlook --name {name or 'NAME'}` to sign in again"
+
+
+class MicrosoftTokenProvider:
+    """msal-backed access tokens from a 0600 token file; calling it returns a token.
+
+    ``provider()`` is the plain ``() -> access_token`` callable the IMAP connector's
+    XOAUTH2 hook takes (with ``scopes`` set to Outlook's IMAP scope).
+    """
+
+    def __init__(self, token_file: str | Path, *, account: str | None = None,
+                 username: str | None = None, scopes=None, environ=os.environ) -> None:
+        import msal
+
+        self.path = Path(token_file)
+        self.account = account
+        text = read_secret_file(self.path, fix=reauth_hint(account))
+        try:
+            self.info = json.loads(text)
+            self.flow = self.info["flow"]
+            client_id = self.info["client_id"]
+            authority = self.info["authority"]
+        except (ValueError, KeyError, TypeError):
+            raise ConfigurationError(f"token file {self.path} is not a Followup Microsoft token file "
+                                     f"(flow, client_id, authority); {reauth_hint(account)}") from None
+        self.username = username or self.info.get("username")
+        self.cache = msal.SerializableTokenCache()
+        if self.info.get("cache"):
+            self.cache.deserialize(self.info["cache"])
+        self.lock = threading.Lock()
+        common = dict(authority=authority, token_cache=self.cache, validate_authority=False,
+                      instance_discovery=False)
+        try:
+            if self.flow == "client_credentials":
+                secret_env = self.info.get("client_secret_env") or DEFAULT_SECRET_ENV
+                secret = environ.get(secret_env) or self.info.get("client_secret")
+                if not secret:
+                    raise ConfigurationError(
+                        f"app-only Outlook access needs the client secret: set the environment "
+                        f"variable {secret_env} (or client_secret in {self.path})")
+                self.scopes = list(scopes or APP_SCOPES)
+                self.app = msal.ConfidentialClientApplication(client_id, client_credential=secret, **common)
+            elif self.flow == "device":
+                self.scopes = list(scopes or DELEGATED_SCOPES)
+                self.app = msal.PublicClientApplication(client_id, **common)
+            else:
+                raise ConfigurationError(f'token file {self.path}: unknown flow "{self.flow}" '
+                                         '(expected "device" or "client_credentials")')
+        except ValueError as exc:
+            raise ConfigurationError(f"token file {self.path}: bad authority {authority!r}: {exc}") from None
+
+    def __call__(self, *, force_refresh: bool = False) -> str:
+        import requests
+
+        with self.lock:
+            try:
+                if self.flow == "client_credentials":
+                    if force_refresh:
+                        self.app.remove_tokens_for_client()
+                    result = self.app.acquire_token_for_client(scopes=self.scopes)
+                else:
+                    accounts = self.app.get_accounts(username=self.username) or self.app.get_accounts()
+                    result = (self.app.acquire_token_silent_with_error(
+                        self.scopes, account=accounts[0], force_refresh=force_refresh)
+                        if accounts else None)
+            except requests.RequestException as exc:
+                raise TransientError(f"cannot reach the Microsoft sign-in service: {type(exc).__name__}") from None
+            except ValueError as exc:  # msal: authority discovery failed
+                raise TransientError(f"Microsoft sign-in service: {str(exc)[:200]}") from None
+            self._save()
+            if not result or "access_token" not in result:
+                reason = (result or {}).get("error_description") or (result or {}).get("error") \
+                    or "no saved sign-in"
+                raise AuthenticationError(f"Microsoft refused the saved sign-in "
+                                          f"({str(reason).splitlines()[0][:200]}); {reauth_hint(self.account)}")
+            return result["access_token"]
+
+    def _save(self) -> None:
+        # App-only tokens are cheap to get again: only a user's sign-in is persisted.
+        if self.cache.has_state_changed and self.flow == "device":
+            self.info["cache"] = self.cache.serialize()
+            write_secret_file(self.path, json.dumps(self.info, indent=1))
+            self.cache.has_state_changed = False
+
+
+class OutlookConnector:
+    """One Microsoft 365 / Outlook.com mailbox behind :class:`connectors.base.Connector`."""
+
+    def __init__(self, token_file: str | Path, *, username: str | None = None,
+                 base_url: str | None = None, account: str | None = None,
+                 backoff: Backoff | None = None, page_size: int = 50, timeout: float = 60.0) -> None:
+        import requests
+
+        self.account = account
+        self.tokens = MicrosoftTokenProvider(token_file, account=account, username=username)
+        if self.tokens.flow == "client_credentials":
+            if not username:
+                raise ConfigurationError('app-only Outlook access acts on one mailbox: add username = '
+                                         '"rep@your-domain" to the account')
+            self.user = f"/users/{urllib.parse.quote(username)}"
+        else:
+            self.user = "/me"
+        self.base = (base_url or GRAPH_ROOT).rstrip("/") + "/v1.0"
+        self.backoff = backoff or Backoff()
+        self.page_size = page_size
+        self.timeout = timeout
+        self.session = requests.Session()
+
+    # --- calls ------------------------------------------------------------------------
+
+    def _request(self, method: str, url: str, what: str, *, expect_json: bool = True, **kw):
+        """One Graph call with retries; returns the response (2xx), raises ConnectorError."""
+        import requests
+
+        if not url.startswith("http"):
+            url = self.base + url
+        extra = kw.pop("headers", {})
+        attempt = 0
+        force = False
+        while True:
+            headers = {"Authorization": f"Bearer {self.tokens(force_refresh=force)}", **extra}
+            try:
+                resp = self.session.request(method, url, headers=headers, timeout=self.timeout, **kw)
+            except requests.RequestException as exc:
+                self.backoff.wait(attempt, None, f"Graph {what} ({type(exc).__name__})")
+                attempt += 1
+                continue
+            if resp.status_code in RETRY_STATUSES:
+                self.backoff.wait(attempt, parse_retry_after(resp.headers.get("Retry-After")),
+                                  f"Graph {what} (HTTP {resp.status_code})")
+                attempt += 1
+                continue
+            if resp.status_code < 300:
+                return resp
+            if resp.status_code == 401 and not force:
+                force = True  # a revoked or expired access token: refresh it once
+                continue
+            raise self._error(resp, what)
+
+    def _error(self, resp, what: str) -> ConnectorError:
+        try:
+            err = resp.json().get("error", {})
+            code, message = err.get("code", ""), err.get("message", "")
+        except ValueError:
+            code, message = "", resp.text[:200]
+        detail = f"HTTP {resp.status_code} {code}: {message[:200]}".rstrip(": ")
+        if resp.status_code == 401:
+            return AuthenticationError(f"Graph {what}: the access token was rejected ({detail}); "
+                                       f"{reauth_hint(self.account)}")
+        if resp.status_code == 403:
+            return AuthenticationError(f"Graph {what}: access denied ({detail}); grant Mail.ReadWrite and "
+                                       f"{reauth_hint(self.account)}")
+        if resp.status_code == 410 or code.lower() in ("syncstatenotfound", "resyncrequired", "syncstateinvalid"):
+            return _Gone(f"Graph {what}: {detail}")
+        if resp.status_code == 404:
+            return _NotFound(f"Graph {what}: {detail}")
+        if resp.status_code == 400:
+            return ConfigurationError(f"Graph {what}: {detail}")
+        return TransientError(f"Graph {what}: {detail}")
+
+    # --- reading ----------------------------------------------------------------------
+
+    def _initial(self, folder: str) -> str:
+        return (f"{self.base}{self.user}/mailFolders/{folder}/messages/delta?"
+                + urllib.parse.urlencode({"$select": SELECT}))
+
+    def fetch(self, cursor: str | None) -> Iterator[Batch]:
+        links = dict(_load_cursor(cursor))
+        for folder in FOLDERS:
+            url = links.get(folder) or self._initial(folder)
+            restarted = False
+            while True:
+                try:
+                    resp = self._request("GET", url, f"{folder} delta",
+                                         headers={"Prefer": f"odata.maxpagesize={self.page_size}"})
+                except _Gone as exc:
+                    if restarted:
+                        raise TransientError(str(exc)) from None
+                    log.warning("%s: %s delta state expired; full resync of the folder", self.account, folder)
+                    url, restarted = self._initial(folder), True
+                    continue
+                page = resp.json()
+                messages = []
+                skipped = []
+                for item in page.get("value", []):
+                    if "@removed" in item or item.get("isDraft"):
+                        continue
+                    raw = self._mime(item["id"])
+                    if raw is None:
+                        continue  # deleted since the delta page was built
+                    messages.append(RawMessage(item.get("internetMessageId") or item["id"], raw,
+                                               thread_id=item.get("conversationId"), folder=folder))
+                nxt = page.get("@odata.nextLink")
+                url = nxt or page.get("@odata.deltaLink")
+                if not url:
+                    raise TransientError(f"Graph {folder} delta: a page with neither nextLink nor deltaLink")
+                links[folder] = url
+                yield Batch(messages, _dump_cursor(links), skipped)
+                if not nxt:
+                    break
+
+    def _mime(self, graph_id: str) -> bytes | None:
+        try:
+            return self._request("GET", f"{self.user}/messages/{urllib.parse.quote(graph_id)}/$value",
+                                 "message MIME").content
+        except _NotFound:
+            return None
+
+    # --- drafts -----------------------------------------------------------------------
+
+    def graph_id_of(self, internet_message_id: str) -> str | None:
+        mid = internet_message_id.strip().replace("'", "''")
+        resp = self._request("GET", f"{self.user}/messages", "find message", params={
+            "$filter": f"internetMessageId eq '{mid}'", "$select": "id,conversationId"})
+        found = resp.json().get("value", [])
+        return found[0]["id"] if found else None
+
+    def save_draft(self, draft: DraftMessage) -> str:
+        msg = email.message_from_bytes(draft.data, policy=email.policy.default)
+        part = msg.get_body(("plain",)) if msg.is_multipart() else msg
+        body = part.get_content() if part is not None else ""
+        props = [{"id": FOLLOWUP_PROP, "value": draft.idempotency_key}]
+        update = {"body": {"contentType": "text", "content": body}, "singleValueExtendedProperties": props}
+        parent_mid = header_of(draft.data, "In-Reply-To")
+        parent = self.graph_id_of(parent_mid) if parent_mid else None
+        if parent:
+            created = self._request("POST", f"{self.user}/messages/{urllib.parse.quote(parent)}/createReply",
+                                    "createReply", json={}).json()
+            if msg.get("Subject"):
+                update["subject"] = str(msg["Subject"])
+            self._request("PATCH", f"{self.user}/messages/{urllib.parse.quote(created['id'])}",
+                          "update draft", json=update)
+            return created["id"]
+        recipients = [{"emailAddress": {"address": a}} for _, a in getaddresses(msg.get_all("To", [])) if a]
+        created = self._request("POST", f"{self.user}/messages", "create draft", json={
+            "subject": str(msg.get("Subject", "")), "toRecipients": recipients, **update}).json()
+        return created["id"]
+
+    def find_draft(self, idempotency_key: str) -> str | None:
+        key = idempotency_key.replace("'", "''")
+        resp = self._request("GET", f"{self.user}/mailFolders/drafts/messages", "find draft", params={
+            "$filter": f"singleValueExtendedProperties/Any(ep: ep/id eq '{FOLLOWUP_PROP}' and ep/value eq '{key}')",
+            "$select": "id"})
+        found = resp.json().get("value", [])
+        return found[0]["id"] if found else None
+
+    def probe(self) -> str:
+        """Authenticate and read one page: a one-line report for ``followup accounts test``."""
+        resp = self._request("GET", f"{self.user}/mailFolders/inbox/messages", "list inbox",
+                             params={"$top": "10", "$select": "id"})
+        return f"signed in; Inbox first page: {len(resp.json().get('value', []))} messages"
+
+    def close(self) -> None:
+        self.session.close()
+
+
+class _Gone(ConfigurationError):
+    """410 Gone / syncStateNotFound: the delta link expired."""
+
+
+class _NotFound(ConfigurationError):
+    """404: the item is not there (any more)."""
+
+
+def _load_cursor(cursor: str | None) -> dict:
+    if not cursor:
+        return {}
+    try:
+        state = json.loads(cursor)
+    except ValueError:
+        raise ConfigurationError(f"not an outlook cursor (invalid JSON): {cursor[:80]!r}") from None
+    if not isinstance(state, dict) or state.get("v") != 1 or state.get("kind") != "outlook":
+        raise ConfigurationError(f"not an outlook cursor: {cursor[:80]!r}")
+    return dict(state.get("links") or {})
+
+
+def _dump_cursor(links: dict) -> str:
+    return json.dumps({"v": 1, "kind": "outlook", "links": links}, separators=(",", ":"), sort_keys=True)

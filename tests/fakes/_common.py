@@ -1,0 +1,254 @@
+"""What the loopback Gmail and Graph servers share: a Maildir-backed message store,
+injected faults (throttling, errors), a threaded stdlib HTTP server, a self-signed TLS
+certificate (msal accepts only https authorities)."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import email.parser
+import email.utils
+import ipaddress
+import json
+import os
+import re
+import ssl
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+_MID = re.compile(r"<[^<>\s]+>")
+
+
+@dataclass
+class StoredMessage:
+    id: str
+    raw: bytes
+    folder: str  # "inbox" | "sent" | "drafts"
+    thread: str
+    message_id: str | None
+    added_at: int  # history id / change number when it arrived
+    source: str | None = None  # Maildir file name
+
+
+def headers_of(raw: bytes):
+    head = raw.replace(b"\r\n", b"\n").partition(b"\n\n")[0]
+    return email.parser.BytesHeaderParser().parsebytes(head + b"\n")
+
+
+class MailStore:
+    """Messages of one mailbox, read from a Maildir (``.Sent`` is the sent folder;
+    ``cur``/``new`` of the root are the inbox). New files are picked up by ``rescan``."""
+
+    def __init__(self, maildir: str | Path | None) -> None:
+        self.maildir = Path(maildir) if maildir else None
+        self.lock = threading.RLock()
+        self.messages: list[StoredMessage] = []
+        self.counter = 1000  # change number: Gmail historyId
+        self._seen_files: set[str] = set()
+        self._by_mid: dict[str, StoredMessage] = {}
+        self.rescan()
+
+    def rescan(self) -> None:
+        if self.maildir is None:
+            return
+        with self.lock:
+            for folder, base in (("inbox", self.maildir), ("sent", self.maildir / ".Sent")):
+                files = []
+                for sub in ("cur", "new"):
+                    d = base / sub
+                    if d.is_dir():
+                        files += [p for p in d.iterdir() if p.is_file() and not p.name.startswith(".")]
+                for path in sorted(files, key=lambda p: p.name):
+                    key = str(path.relative_to(self.maildir)).replace(":2,", "").split(":")[0]
+                    key = key.replace("/new/", "/").replace("/cur/", "/").replace("new/", "").replace("cur/", "")
+                    if key in self._seen_files:
+                        continue
+                    self._seen_files.add(key)
+                    self.add(path.read_bytes(), folder, source=key)
+
+    def add(self, raw: bytes, folder: str, *, thread: str | None = None,
+            source: str | None = None) -> StoredMessage:
+        with self.lock:
+            self.counter += 1
+            h = headers_of(raw)
+            mid = (h.get("Message-ID") or "").strip() or None
+            if thread is None:
+                thread = None
+                refs = _MID.findall(str(h.get("References") or "")) + _MID.findall(str(h.get("In-Reply-To") or ""))
+                for ref in refs:
+                    if ref in self._by_mid:
+                        thread = self._by_mid[ref].thread
+                        break
+            msg_id = f"{self.counter:016x}"
+            stored = StoredMessage(msg_id, raw, folder, thread or msg_id, mid, self.counter, source)
+            self.messages.append(stored)
+            if mid and mid not in self._by_mid:
+                self._by_mid[mid] = stored
+            return stored
+
+    def get(self, msg_id: str) -> StoredMessage | None:
+        with self.lock:
+            for m in self.messages:
+                if m.id == msg_id:
+                    return m
+        return None
+
+    def by_message_id(self, mid: str) -> StoredMessage | None:
+        mid = mid.strip()
+        if not mid.startswith("<"):
+            mid = f"<{mid}>"
+        with self.lock:
+            for m in self.messages:
+                if m.message_id == mid and m.folder != "drafts":
+                    return m
+        return None
+
+
+@dataclass
+class Fault:
+    pattern: str  # regex searched in "METHOD /path?query"
+    status: int
+    times: int = 1
+    retry_after: str | None = None
+    body: dict | None = None
+
+
+@dataclass
+class Faults:
+    """Injected failures, consumed in order (thread-safe)."""
+
+    items: list[Fault] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    log: list[str] = field(default_factory=list)
+
+    def add(self, pattern: str, status: int, *, times: int = 1, retry_after: str | None = None,
+            body: dict | None = None) -> None:
+        with self.lock:
+            self.items.append(Fault(pattern, status, times, retry_after, body))
+
+    def take(self, request_line: str) -> Fault | None:
+        with self.lock:
+            self.log.append(request_line)
+            for f in self.items:
+                if f.times > 0 and re.search(f.pattern, request_line):
+                    f.times -= 1
+                    return f
+        return None
+
+
+class QuietHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format, *args):  # noqa: A002 - stdlib signature
+        if os.environ.get("FAKE_VERBOSE"):
+            super().log_message(format, *args)
+
+    def body(self) -> bytes:
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def send(self, status: int, payload=None, *, headers: dict | None = None,
+             content_type: str = "application/json") -> None:
+        if payload is None:
+            data = b""
+        elif isinstance(payload, (bytes, bytearray)):
+            data = bytes(payload)
+        else:
+            data = json.dumps(payload).encode()
+        self.send_response(status)
+        if data or status not in (204, 304):
+            self.send_header("Content-Type", content_type)
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+class Server:
+    """A ThreadingHTTPServer on 127.0.0.1 in a daemon thread."""
+
+    def __init__(self, handler_cls, port: int = 0, *, tls: bool = False) -> None:
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), handler_cls)
+        self.httpd.daemon_threads = True
+        self.httpd.fake = self  # handlers reach the fake through self.server.fake
+        self.ca_file: str | None = None
+        if tls:
+            cert, key = self_signed_cert()
+            self.ca_file = cert
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(cert, key)
+            self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
+        self.port = self.httpd.server_address[1]
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
+        self.thread: threading.Thread | None = None
+
+    def start(self):
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+class FakeService:
+    """Start/stop of a fake whose ``self.server`` is a :class:`Server`."""
+
+    server: Server
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def start(self):
+        self.server.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.stop()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def self_signed_cert() -> tuple[str, str]:
+    """A certificate for 127.0.0.1 and localhost; (cert file, key file) in a temp folder.
+    The cert file doubles as the CA bundle (``REQUESTS_CA_BUNDLE``)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"followup-fake-{os.getpid()}-{id(key):x}")])
+    now = _dt.datetime.now(_dt.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - _dt.timedelta(days=1)).not_valid_after(now + _dt.timedelta(days=30))
+            .add_extension(x509.SubjectAlternativeName([
+                x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    folder = Path(tempfile.mkdtemp(prefix="followup-fake-tls-"))
+    (folder / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (folder / "key.pem").write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    os.chmod(folder / "key.pem", 0o600)
+    return str(folder / "cert.pem"), str(folder / "key.pem")
+
+
+def rfc1123(ts: float) -> str:
+    return email.utils.formatdate(ts, usegmt=True)

@@ -1,0 +1,303 @@
+"""A loopback Gmail API server: the documented subset :mod:`connectors.gmail` uses.
+
+Backed by a Maildir (root ``cur``/``new`` = INBOX, ``.Sent`` = SENT; files dropped in
+later appear through ``history.list``). Speaks, under ``/gmail/v1/users/me``:
+``profile``, ``messages`` (list with ``pageToken``/``maxResults``/``q=rfc822msgid:``),
+``messages/{id}`` (``format=raw|metadata|minimal``), ``history`` (``startHistoryId``,
+404 once expired), ``drafts`` (create in a thread, list, get); ``POST /batch``
+(multipart/mixed batch requests); ``POST /token`` (OAuth2 refresh-token and JWT-bearer
+grants). Every API call needs a live bearer token (else 401). Faults (status codes with
+``Retry-After``) are injected with :meth:`FakeGmail.faults` ``.add``.
+
+Run on its own::
+
+    python -m tests.fakes.gmail --maildir DIR --port 8025 [--token-file gmail-token.json]
+
+It writes a token file (mode 0600) that a ``kind = "gmail"`` account can use with
+``host = "http://127.0.0.1:8025"``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import re
+import secrets
+import threading
+import time
+import urllib.parse
+from email.parser import BytesParser
+from email.policy import compat32
+from pathlib import Path
+
+from tests.fakes._common import FakeService, Faults, MailStore, QuietHandler, Server, headers_of
+
+API = "/gmail/v1/users/me"
+
+
+class FakeGmail(FakeService):
+    def __init__(self, maildir=None, *, port: int = 0, email_address: str = "me@example.com",
+                 page_size_cap: int = 500) -> None:
+        self.store = MailStore(maildir)
+        self.email = email_address
+        self.faults = Faults()
+        self.client_id = "fake-client.apps.googleusercontent.com"
+        self.client_secret = "fake-secret"
+        self.refresh_tokens = {"refresh-" + secrets.token_hex(8)}
+        self.access_tokens: dict[str, float] = {}  # token -> expiry (epoch)
+        self.token_lifetime = 3600
+        self.history_floor = 0  # history ids below this are "too old" (404)
+        self.page_size_cap = page_size_cap
+        self.lock = threading.Lock()
+        self.server = Server(_Handler, port)
+        self.server.fake = self
+        self.server.httpd.fake = self
+
+
+    # --- helpers for tests ------------------------------------------------------------
+
+    def token_info(self, **extra) -> dict:
+        """An authorized-user token file's content (what the installed-app flow saves)."""
+        return {"type": "authorized_user", "client_id": self.client_id,
+                "client_secret": self.client_secret, "refresh_token": next(iter(self.refresh_tokens)),
+                "token_uri": self.url + "/token", **extra}
+
+    def write_token_file(self, path) -> Path:
+        from connectors._cloud import write_secret_file
+
+        write_secret_file(Path(path), json.dumps(self.token_info()))
+        return Path(path)
+
+    def revoke_all(self) -> None:
+        self.refresh_tokens.clear()
+        self.access_tokens.clear()
+
+    def expire_access_tokens(self) -> None:
+        self.access_tokens.clear()
+
+    def expire_history(self) -> None:
+        """Every history id handed out so far becomes too old (history.list answers 404)."""
+        self.history_floor = self.store.counter + 1
+
+    def add_message(self, raw: bytes, folder: str = "inbox"):
+        return self.store.add(raw, folder)
+
+    def drafts(self):
+        return [m for m in self.store.messages if m.folder == "drafts"]
+
+    # --- API ----------------------------------------------------------------------------
+
+    def labels(self, m) -> list[str]:
+        return {"inbox": ["INBOX"], "sent": ["SENT"], "drafts": ["DRAFT"]}[m.folder]
+
+    def message_resource(self, m, fmt: str) -> dict:
+        out = {"id": m.id, "threadId": m.thread, "labelIds": self.labels(m),
+               "historyId": str(m.added_at), "sizeEstimate": len(m.raw),
+               "snippet": ""}
+        if fmt == "raw":
+            out["raw"] = base64.urlsafe_b64encode(m.raw).decode()
+        elif fmt in ("metadata", "full"):
+            h = headers_of(m.raw)
+            out["payload"] = {"mimeType": h.get_content_type(),
+                              "headers": [{"name": k, "value": str(v)} for k, v in h.items()]}
+        return out
+
+    def handle(self, method: str, path: str, query: dict, body: bytes, auth: str | None):
+        """One API request: (status, json or bytes, headers)."""
+        line = f"{method} {path}?{urllib.parse.urlencode(query, doseq=True)}"
+        fault = self.faults.take(line)
+        if fault:
+            headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
+            return fault.status, fault.body or {"error": {"code": fault.status, "message": "injected fault",
+                                                           "errors": [{"reason": "rateLimitExceeded"}]}}, headers
+        if path == "/token" and method == "POST":
+            return self.token(body)
+        token = (auth or "").removeprefix("Bearer ").strip()
+        if self.access_tokens.get(token, 0) < time.time():
+            return 401, {"error": {"code": 401, "message": "Request had invalid authentication credentials.",
+                                   "status": "UNAUTHENTICATED"}}, {}
+        self.store.rescan()
+        q = {k: v[-1] for k, v in query.items()}
+        if not path.startswith(API):
+            return 404, {"error": {"code": 404, "message": "Not Found"}}, {}
+        rest = path[len(API):]
+        if rest == "/profile":
+            return 200, {"emailAddress": self.email, "historyId": str(self.store.counter),
+                         "messagesTotal": len([m for m in self.store.messages if m.folder != "drafts"])}, {}
+        if rest == "/messages" and method == "GET":
+            return self.list_messages(q)
+        m = re.fullmatch(r"/messages/([0-9a-f]+)", rest)
+        if m and method == "GET":
+            found = self.store.get(m.group(1))
+            if not found:
+                return 404, {"error": {"code": 404, "message": "Requested entity was not found."}}, {}
+            return 200, self.message_resource(found, q.get("format", "full")), {}
+        if rest == "/history" and method == "GET":
+            return self.history(q)
+        if rest == "/drafts" and method == "POST":
+            return self.create_draft(json.loads(body or b"{}"))
+        if rest == "/drafts" and method == "GET":
+            drafts = self.drafts()
+            start = int(q.get("pageToken") or 0)
+            size = min(int(q.get("maxResults") or 100), self.page_size_cap)
+            page = drafts[start:start + size]
+            out = {"drafts": [{"id": "d" + d.id, "message": {"id": d.id, "threadId": d.thread}} for d in page],
+                   "resultSizeEstimate": len(drafts)}
+            if start + size < len(drafts):
+                out["nextPageToken"] = str(start + size)
+            return 200, out, {}
+        m = re.fullmatch(r"/drafts/d([0-9a-f]+)", rest)
+        if m and method == "GET":
+            found = self.store.get(m.group(1))
+            if not found or found.folder != "drafts":
+                return 404, {"error": {"code": 404, "message": "Requested entity was not found."}}, {}
+            return 200, {"id": "d" + found.id, "message": self.message_resource(found, q.get("format", "full"))}, {}
+        return 404, {"error": {"code": 404, "message": f"no such method {method} {rest}"}}, {}
+
+    def list_messages(self, q: dict):
+        size = min(int(q.get("maxResults") or 100), self.page_size_cap)
+        items = sorted(self.store.messages, key=lambda m: m.added_at, reverse=True)  # newest first
+        search = q.get("q") or ""
+        wanted = re.search(r"rfc822msgid:(\S+)", search)
+        if wanted:
+            target = self.store.by_message_id(wanted.group(1))
+            items = [target] if target else []
+        token = q.get("pageToken")
+        if token:
+            below = int(token, 16)
+            items = [m for m in items if m.added_at < below]
+        page = items[:size]
+        out = {"messages": [{"id": m.id, "threadId": m.thread} for m in page],
+               "resultSizeEstimate": len(items)}
+        if len(items) > size:
+            out["nextPageToken"] = f"{page[-1].added_at:x}"
+        if not page:
+            out.pop("messages")
+        return 200, out, {}
+
+    def history(self, q: dict):
+        start = int(q["startHistoryId"])
+        if start < self.history_floor:
+            return 404, {"error": {"code": 404, "message": "Requested entity was not found.",
+                                   "status": "NOT_FOUND"}}, {}
+        size = min(int(q.get("maxResults") or 100), self.page_size_cap)
+        after = int(q.get("pageToken") or start)
+        items = sorted((m for m in self.store.messages if m.added_at > after), key=lambda m: m.added_at)
+        page = items[:size]
+        records = [{"id": str(m.added_at), "messages": [{"id": m.id, "threadId": m.thread}],
+                    "messagesAdded": [{"message": {"id": m.id, "threadId": m.thread,
+                                                   "labelIds": self.labels(m)}}]} for m in page]
+        out = {"historyId": str(self.store.counter)}
+        if records:
+            out["history"] = records
+        if len(items) > size:
+            out["nextPageToken"] = str(page[-1].added_at)
+        return 200, out, {}
+
+    def create_draft(self, body: dict):
+        message = body.get("message") or {}
+        raw = base64.urlsafe_b64decode(message["raw"] + "=" * (-len(message["raw"]) % 4))
+        thread = message.get("threadId")
+        if thread and not any(m.thread == thread for m in self.store.messages):
+            return 404, {"error": {"code": 404, "message": "Requested entity was not found."}}, {}
+        stored = self.store.add(raw, "drafts", thread=thread or None)
+        if not thread:
+            stored.thread = stored.id
+        return 200, {"id": "d" + stored.id, "message": {"id": stored.id, "threadId": stored.thread,
+                                                         "labelIds": ["DRAFT"]}}, {}
+
+    def token(self, body: bytes):
+        form = {k: v[-1] for k, v in urllib.parse.parse_qs(body.decode()).items()}
+        grant = form.get("grant_type")
+        if grant == "refresh_token":
+            if form.get("client_id") != self.client_id or form.get("client_secret") != self.client_secret:
+                return 401, {"error": "invalid_client", "error_description": "The OAuth client was not found."}, {}
+            if form.get("refresh_token") not in self.refresh_tokens:
+                return 400, {"error": "invalid_grant", "error_description": "Token has been expired or revoked."}, {}
+        elif grant == "urn:ietf:params:oauth:grant-type:jwt-bearer":
+            if not form.get("assertion") or not self.refresh_tokens:
+                return 400, {"error": "invalid_grant", "error_description": "Invalid JWT."}, {}
+        else:
+            return 400, {"error": "unsupported_grant_type"}, {}
+        token = "ya29.fake-" + secrets.token_hex(12)
+        self.access_tokens[token] = time.time() + self.token_lifetime
+        return 200, {"access_token": token, "expires_in": self.token_lifetime, "token_type": "Bearer",
+                     "scope": "https://www.googleapis.com/auth/gmail.readonly "
+                              "https://www.googleapis.com/auth/gmail.compose"}, {}
+
+    def batch(self, content_type: str, body: bytes, auth: str | None):
+        """multipart/mixed of application/http parts -> multipart/mixed of responses."""
+        parser = BytesParser(policy=compat32)
+        envelope = parser.parsebytes(b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body)
+        boundary = "batch_" + secrets.token_hex(8)
+        out = []
+        for part in envelope.get_payload():
+            content_id = part.get("Content-ID", "")
+            inner = part.get_payload(decode=False)
+            if isinstance(inner, list):
+                inner = inner[0].as_string()
+            request_line, _, rest = inner.lstrip().partition("\n")
+            method, target, _ = request_line.strip().split(" ", 2)
+            header_text, _, inner_body = rest.replace("\r\n", "\n").partition("\n\n")
+            inner_auth = auth
+            for h in header_text.split("\n"):
+                if h.lower().startswith("authorization:"):
+                    inner_auth = h.split(":", 1)[1].strip()
+            parsed = urllib.parse.urlsplit(target)
+            status, payload, headers = self.handle(method, parsed.path, urllib.parse.parse_qs(parsed.query),
+                                                   inner_body.encode(), inner_auth)
+            data = json.dumps(payload)
+            extra = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+            out.append(f"--{boundary}\r\nContent-Type: application/http\r\n"
+                       f"Content-ID: <response-{content_id.strip('<>')}>\r\n\r\n"
+                       f"HTTP/1.1 {status} X\r\nContent-Type: application/json; charset=UTF-8\r\n{extra}"
+                       f"Content-Length: {len(data.encode())}\r\n\r\n{data}\r\n")
+        text = "".join(out) + f"--{boundary}--\r\n"
+        return 200, text.encode(), {"__content_type": f"multipart/mixed; boundary={boundary}"}
+
+
+class _Handler(QuietHandler):
+    def _dispatch(self, method: str) -> None:
+        fake: FakeGmail = self.server.fake
+        parsed = urllib.parse.urlsplit(self.path)
+        body = self.body()
+        auth = self.headers.get("Authorization")
+        if parsed.path == "/batch" and method == "POST":
+            line = f"POST /batch?"
+            fault = fake.faults.take(line)
+            if fault:
+                headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
+                self.send(fault.status, {"error": {"code": fault.status, "message": "injected"}}, headers=headers)
+                return
+            status, payload, headers = fake.batch(self.headers.get("Content-Type", ""), body, auth)
+        else:
+            status, payload, headers = fake.handle(method, parsed.path, urllib.parse.parse_qs(parsed.query),
+                                                   body, auth)
+        ctype = headers.pop("__content_type", "application/json; charset=UTF-8")
+        self.send(status, payload, headers=headers, content_type=ctype)
+
+    def do_GET(self):
+        self._dispatch("GET")
+
+    def do_POST(self):
+        self._dispatch("POST")
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--maildir", required=True)
+    ap.add_argument("--port", type=int, default=8025)
+    ap.add_argument("--token-file", default="gmail-token.json",
+                    help="where to write the token file an account's oauth key points at")
+    args = ap.parse_args(argv)
+    fake = FakeGmail(args.maildir, port=args.port)
+    path = fake.write_token_file(args.token_file)
+    print(f"Fake Gmail on {fake.url} serving {args.maildir} ({len(fake.store.messages)} messages)")
+    print(f"Token file: {path.resolve()}  (mode 0600)")
+    print(f'Account: kind = "gmail", oauth = "{path.resolve()}", host = "{fake.url}"')
+    fake.server.httpd.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

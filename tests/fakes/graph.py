@@ -1,0 +1,327 @@
+"""A loopback Microsoft Graph + Entra sign-in server: the subset :mod:`connectors.outlook` uses.
+
+HTTPS on 127.0.0.1 with a self-signed certificate (msal accepts only https authorities;
+clients trust it through ``REQUESTS_CA_BUNDLE``). Backed by a Maildir (root ``cur``/
+``new`` = Inbox, ``.Sent`` = Sent Items; files dropped in later show up in the next delta).
+
+Sign-in (``/{tenant}/...``): OpenID discovery, ``oauth2/v2.0/devicecode`` (approved at
+once), ``oauth2/v2.0/token`` (device-code, refresh-token and client-credentials grants).
+Graph (``/v1.0/me`` or ``/v1.0/users/{upn}``): ``mailFolders/{inbox,sentitems}/messages/delta``
+(``Prefer: odata.maxpagesize``, nextLink/deltaLink, 410 ``syncStateNotFound`` once
+expired), ``messages/{id}/$value``, ``messages?$filter=internetMessageId eq '…'``,
+``messages/{id}/createReply``, ``PATCH messages/{id}``, ``POST messages``,
+``mailFolders/drafts/messages?$filter=singleValueExtendedProperties/Any(…)``. Faults
+(status + ``Retry-After``) are injected with ``fake.faults.add``.
+
+Run on its own::
+
+    python -m tests.fakes.graph --maildir DIR --port 8026 [--token-file outlook-token.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import re
+import secrets
+import time
+import urllib.parse
+from pathlib import Path
+
+from tests.fakes._common import FakeService, Faults, MailStore, QuietHandler, Server, headers_of
+
+TENANT = "fake-tenant"
+
+
+def _b64(obj) -> str:
+    return base64.urlsafe_b64encode(json.dumps(obj).encode()).decode().rstrip("=")
+
+
+class FakeGraph(FakeService):
+    def __init__(self, maildir=None, *, port: int = 0, upn: str = "me@example.com") -> None:
+        self.store = MailStore(maildir)
+        self.upn = upn
+        self.faults = Faults()
+        self.client_id = "00000000-fake-4000-8000-000000000001"
+        self.client_secret = "fake-client-secret"
+        self.access_tokens: dict[str, float] = {}
+        self.refresh_tokens: set[str] = set()
+        self.token_lifetime = 3600
+        self.generation = 1  # delta/skip tokens of an older generation answer 410
+        self.props: dict[str, dict] = {}  # message id -> extended properties
+        self.bodies: dict[str, str] = {}
+        self.subjects: dict[str, str] = {}
+        self.server = Server(_Handler, port, tls=True)
+        self.server.httpd.fake = self
+
+
+    @property
+    def ca_file(self) -> str:
+        return self.server.ca_file
+
+    @property
+    def authority(self) -> str:
+        return f"{self.url}/{TENANT}"
+
+    # --- helpers for tests ------------------------------------------------------------
+
+    def expire_delta(self) -> None:
+        self.generation += 1
+
+    def revoke_all(self) -> None:
+        self.access_tokens.clear()
+        self.refresh_tokens.clear()
+
+    def expire_access_tokens(self) -> None:
+        for k in self.access_tokens:
+            self.access_tokens[k] = 0
+
+    def add_message(self, raw: bytes, folder: str = "inbox"):
+        return self.store.add(raw, folder)
+
+    def drafts(self):
+        return [m for m in self.store.messages if m.folder == "drafts"]
+
+    # --- sign-in ------------------------------------------------------------------------
+
+    def issue(self, *, delegated: bool) -> dict:
+        token = "eyJ.fake-" + secrets.token_hex(12)
+        self.access_tokens[token] = time.time() + self.token_lifetime
+        out = {"token_type": "Bearer", "access_token": token, "expires_in": self.token_lifetime,
+               "ext_expires_in": self.token_lifetime}
+        if delegated:
+            refresh = "rt-" + secrets.token_hex(12)
+            self.refresh_tokens.add(refresh)
+            now = int(time.time())
+            claims = {"aud": self.client_id, "iss": f"{self.authority}/v2.0", "iat": now, "nbf": now,
+                      "exp": now + 3600, "oid": "11111111-1111-1111-1111-111111111111", "tid": TENANT,
+                      "preferred_username": self.upn, "sub": "fake-sub", "ver": "2.0"}
+            out.update({"refresh_token": refresh, "scope": "https://graph.microsoft.com/Mail.ReadWrite",
+                        "id_token": f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64(claims)}.",
+                        "client_info": _b64({"uid": "11111111-1111-1111-1111-111111111111", "utid": TENANT})})
+        return out
+
+    def signin(self, method: str, rest: str, body: bytes):
+        if rest in ("/v2.0/.well-known/openid-configuration", "/.well-known/openid-configuration"):
+            base = self.authority
+            return 200, {"token_endpoint": f"{base}/oauth2/v2.0/token",
+                         "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
+                         "device_authorization_endpoint": f"{base}/oauth2/v2.0/devicecode",
+                         "issuer": f"{base}/v2.0", "token_endpoint_auth_methods_supported": ["client_secret_post"],
+                         "response_types_supported": ["code", "id_token"], "scopes_supported": ["openid"]}, {}
+        form = {k: v[-1] for k, v in urllib.parse.parse_qs(body.decode()).items()}
+        if rest == "/oauth2/v2.0/devicecode" and method == "POST":
+            return 200, {"device_code": "dc-" + secrets.token_hex(8), "user_code": "FAKE1234",
+                         "verification_uri": f"{self.url}/devicelogin", "expires_in": 900, "interval": 1,
+                         "message": f"To sign in, open {self.url}/devicelogin and enter the code FAKE1234."}, {}
+        if rest == "/oauth2/v2.0/token" and method == "POST":
+            if form.get("client_id") != self.client_id:
+                return 400, {"error": "unauthorized_client", "error_description": "AADSTS700016: app not found"}, {}
+            grant = form.get("grant_type")
+            if grant == "client_credentials":
+                if form.get("client_secret") != self.client_secret:
+                    return 401, {"error": "invalid_client", "error_description": "AADSTS7000215: Invalid client secret."}, {}
+                return 200, self.issue(delegated=False), {}
+            if grant == "urn:ietf:params:oauth:grant-type:device_code":
+                return 200, self.issue(delegated=True), {}
+            if grant == "refresh_token":
+                if form.get("refresh_token") not in self.refresh_tokens:
+                    return 400, {"error": "invalid_grant", "error_description":
+                                 "AADSTS700082: The refresh token has expired due to inactivity."}, {}
+                return 200, self.issue(delegated=True), {}
+            return 400, {"error": "unsupported_grant_type"}, {}
+        return 404, {"error": "not_found"}, {}
+
+    # --- Graph --------------------------------------------------------------------------
+
+    def gid(self, m) -> str:
+        return "AAMk" + m.id
+
+    def find(self, gid: str):
+        return self.store.get(gid.removeprefix("AAMk")) if gid.startswith("AAMk") else None
+
+    def resource(self, m) -> dict:
+        h = headers_of(m.raw)
+        return {"id": self.gid(m), "internetMessageId": m.message_id, "conversationId": "conv-" + m.thread,
+                "isDraft": m.folder == "drafts", "subject": self.subjects.get(m.id, str(h.get("Subject", "")))}
+
+    def graph(self, method: str, path: str, query: dict, body: bytes, headers):
+        q = {k: v[-1] for k, v in query.items()}
+        m = re.fullmatch(r"/v1\.0/(?:me|users/[^/]+)(/.*)", path)
+        if not m:
+            return 404, {"error": {"code": "ResourceNotFound", "message": "bad path"}}, {}
+        rest = m.group(1)
+        self.store.rescan()
+        d = re.fullmatch(r"/mailFolders/(inbox|sentitems)/messages/delta", rest)
+        if d and method == "GET":
+            return self.delta(d.group(1), path, q, headers)
+        v = re.fullmatch(r"/messages/([^/]+)/\$value", rest)
+        if v and method == "GET":
+            found = self.find(v.group(1))
+            if not found:
+                return 404, {"error": {"code": "ErrorItemNotFound", "message": "The specified object was not found in the store."}}, {}
+            return 200, found.raw, {"__content_type": "text/plain"}
+        if rest == "/messages" and method == "GET":
+            want = re.fullmatch(r"internetMessageId eq '(.*)'", q.get("$filter", ""))
+            items = [x for x in self.store.messages if x.folder != "drafts"]
+            if want:
+                mid = want.group(1).replace("''", "'")
+                items = [x for x in items if x.message_id == mid]
+            return 200, {"value": [self.resource(x) for x in items[:10]]}, {}
+        r = re.fullmatch(r"/messages/([^/]+)/createReply", rest)
+        if r and method == "POST":
+            parent = self.find(r.group(1))
+            if not parent:
+                return 404, {"error": {"code": "ErrorItemNotFound", "message": "not found"}}, {}
+            ph = headers_of(parent.raw)
+            refs = f"{ph.get('References', '')} {parent.message_id or ''}".strip()
+            raw = (f"From: {self.upn}\r\nTo: {ph.get('From', '')}\r\nSubject: RE: {ph.get('Subject', '')}\r\n"
+                   f"In-Reply-To: {parent.message_id}\r\nReferences: {refs}\r\n"
+                   f"Message-ID: <draft-{secrets.token_hex(6)}@fake.example>\r\n\r\n").encode()
+            stored = self.store.add(raw, "drafts", thread=parent.thread)
+            return 201, self.resource(stored), {}
+        u = re.fullmatch(r"/messages/([^/]+)", rest)
+        if u and method == "PATCH":
+            found = self.find(u.group(1))
+            if not found:
+                return 404, {"error": {"code": "ErrorItemNotFound", "message": "not found"}}, {}
+            self.apply(found, json.loads(body or b"{}"))
+            return 200, self.resource(found), {}
+        if rest == "/messages" and method == "POST":
+            data = json.loads(body or b"{}")
+            raw = f"From: {self.upn}\r\nSubject: {data.get('subject', '')}\r\n\r\n".encode()
+            stored = self.store.add(raw, "drafts")
+            self.apply(stored, data)
+            return 201, self.resource(stored), {}
+        if rest == "/mailFolders/drafts/messages" and method == "GET":
+            f = re.search(r"ep/id eq '(.*?)' and ep/value eq '(.*)'\)", q.get("$filter", ""))
+            items = self.drafts()
+            if f:
+                pid, val = f.group(1), f.group(2).replace("''", "'")
+                items = [x for x in items if self.props.get(x.id, {}).get(pid) == val]
+            return 200, {"value": [{"id": self.gid(x)} for x in items]}, {}
+        if rest == "/mailFolders/inbox/messages" and method == "GET":
+            items = [x for x in self.store.messages if x.folder == "inbox"][: int(q.get("$top", 10))]
+            return 200, {"value": [{"id": self.gid(x)} for x in items]}, {}
+        return 404, {"error": {"code": "ResourceNotFound", "message": f"no such call {method} {rest}"}}, {}
+
+    def apply(self, m, data: dict) -> None:
+        for p in data.get("singleValueExtendedProperties", []):
+            self.props.setdefault(m.id, {})[p["id"]] = p["value"]
+        if "body" in data:
+            self.bodies[m.id] = data["body"].get("content", "")
+        if "subject" in data:
+            self.subjects[m.id] = data["subject"]
+
+    def delta(self, folder: str, path: str, q: dict, headers):
+        size = 10
+        pref = re.search(r"odata\.maxpagesize=(\d+)", headers.get("Prefer", "") or "")
+        if pref:
+            size = int(pref.group(1))
+        store_folder = {"inbox": "inbox", "sentitems": "sent"}[folder]
+        token = q.get("$skiptoken") or q.get("$deltatoken")
+        after, gen = (int(x) for x in token.split(".")) if token else (0, self.generation)
+        if gen != self.generation:
+            return 410, {"error": {"code": "SyncStateNotFound",
+                                   "message": "The sync state generation is not found."}}, {}
+        items = sorted((x for x in self.store.messages if x.folder == store_folder and x.added_at > after),
+                       key=lambda x: x.added_at)
+        page = items[:size]
+        base = f"{self.url}{path}"
+        select = {"$select": q["$select"]} if "$select" in q else {}
+        out = {"@odata.context": f"{self.url}/v1.0/$metadata#Collection(message)",
+               "value": [{k: v for k, v in self.resource(x).items()
+                          if k in ("id", "internetMessageId", "conversationId", "isDraft")} for x in page]}
+        if len(items) > size:
+            token = f"{page[-1].added_at}.{gen}"
+            out["@odata.nextLink"] = base + "?" + urllib.parse.urlencode({**select, "$skiptoken": token})
+        else:
+            last = max([after] + [x.added_at for x in page])
+            out["@odata.deltaLink"] = base + "?" + urllib.parse.urlencode({**select, "$deltatoken": f"{last}.{gen}"})
+        return 200, out, {}
+
+
+class _Handler(QuietHandler):
+    def _dispatch(self, method: str) -> None:
+        fake: FakeGraph = self.server.fake
+        parsed = urllib.parse.urlsplit(self.path)
+        body = self.body()
+        line = f"{method} {parsed.path}?{parsed.query}"
+        fault = fake.faults.take(line)
+        if fault:
+            headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
+            self.send(fault.status, fault.body or {"error": {"code": "TooManyRequests" if fault.status == 429
+                                                             else "ServiceUnavailable", "message": "injected"}},
+                      headers=headers)
+            return
+        if parsed.path.startswith(f"/{TENANT}"):
+            status, payload, headers = fake.signin(method, parsed.path[len(TENANT) + 1:], body)
+        else:
+            token = (self.headers.get("Authorization") or "").removeprefix("Bearer ").strip()
+            if fake.access_tokens.get(token, 0) < time.time():
+                status, payload, headers = 401, {"error": {"code": "InvalidAuthenticationToken",
+                                                           "message": "Access token has expired or is not yet valid."}}, {}
+            else:
+                status, payload, headers = fake.graph(method, parsed.path, urllib.parse.parse_qs(parsed.query),
+                                                      body, self.headers)
+        ctype = headers.pop("__content_type", "application/json")
+        self.send(status, payload, headers=headers, content_type=ctype)
+
+    def do_GET(self):
+        self._dispatch("GET")
+
+    def do_POST(self):
+        self._dispatch("POST")
+
+    def do_PATCH(self):
+        self._dispatch("PATCH")
+
+
+def write_token_file(fake: FakeGraph, path, *, flow: str = "device") -> Path:
+    """A token file as ``followup accounts add outlook`` writes it, signed in through the
+    fake with msal's real device-code flow (or set up for client credentials)."""
+    import msal
+
+    from connectors._cloud import write_secret_file
+
+    info = {"provider": "microsoft", "flow": flow, "client_id": fake.client_id, "authority": fake.authority}
+    if flow == "client_credentials":
+        info["client_secret"] = fake.client_secret
+    else:
+        cache = msal.SerializableTokenCache()
+        app = msal.PublicClientApplication(fake.client_id, authority=fake.authority, token_cache=cache,
+                                           validate_authority=False, instance_discovery=False)
+        flow_state = app.initiate_device_flow(scopes=["https://graph.microsoft.com/Mail.ReadWrite"])
+        result = app.acquire_token_by_device_flow(flow_state)
+        if "access_token" not in result:
+            raise RuntimeError(f"device flow failed: {result}")
+        info["username"] = fake.upn
+        info["cache"] = cache.serialize()
+    write_secret_file(Path(path), json.dumps(info, indent=1))
+    return Path(path)
+
+
+def main(argv=None) -> None:
+    import os
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--maildir", required=True)
+    ap.add_argument("--port", type=int, default=8026)
+    ap.add_argument("--token-file", default="outlook-token.json")
+    args = ap.parse_args(argv)
+    fake = FakeGraph(args.maildir, port=args.port).start()
+    os.environ["REQUESTS_CA_BUNDLE"] = fake.ca_file
+    path = write_token_file(fake, args.token_file)
+    print(f"Fake Microsoft Graph on {fake.url} serving {args.maildir} ({len(fake.store.messages)} messages)")
+    print(f"Token file: {path.resolve()}  (mode 0600)")
+    print(f"Before running followup: export REQUESTS_CA_BUNDLE={fake.ca_file}")
+    print(f'Account: kind = "outlook", oauth = "{path.resolve()}", host = "{fake.url}"')
+    try:
+        fake.server.thread.join()
+    except KeyboardInterrupt:
+        fake.stop()
+
+
+if __name__ == "__main__":
+    main()
