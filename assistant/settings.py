@@ -22,8 +22,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from assistant.settings_schema import Reader, SettingsError, join_key
 
 __all__ = [
-    "Account", "Company", "Detection", "Digest", "Member", "Protocol", "Settings",
-    "SettingsError", "Step", "Storage", "Team", "load_settings",
+    "Account", "Company", "Detection", "Digest", "Member", "Protocol", "Schedule", "Settings",
+    "SettingsError", "Smtp", "Step", "Storage", "Team", "load_settings",
 ]
 
 DEFAULT_QUOTE_KEYWORDS = (
@@ -135,9 +135,33 @@ class Detection:
 
 
 @dataclass(frozen=True)
+class Smtp:
+    """``[digest.smtp]``: the server the weekly digest is sent through."""
+    host: str
+    port: int
+    security: str = "starttls"
+    """``starttls`` | ``ssl`` | ``none`` (``none`` only on a loopback host)."""
+    username: str | None = None
+    password_env: str | None = None
+
+
+@dataclass(frozen=True)
 class Digest:
     weekday: str = "monday"
     time: str = "08:00"
+    language: str = "es"
+    """``es`` | ``en``: the language of every digest of the team."""
+    sender: str | None = None
+    """The digest's From address (default ``followup@`` the first company domain)."""
+    smtp: Smtp | None = None
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """``[schedule]``: what ``followup run`` does between the daily and weekly jobs."""
+    sync_minutes: int = 15
+    lease_minutes: int = 10
+    """How long a worker's claim on an account lasts without renewal (PostgreSQL)."""
 
 
 @dataclass(frozen=True)
@@ -167,6 +191,7 @@ class Settings:
     detection: Detection = field(default_factory=Detection)
     digest: Digest = field(default_factory=Digest)
     storage: Storage = field(default_factory=lambda: Storage("sqlite:///followup.db"))
+    schedule: Schedule = field(default_factory=Schedule)
 
     @property
     def folder(self) -> Path:
@@ -218,7 +243,8 @@ _DOMAIN = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]
 _PHONE = re.compile(r"^\+?[0-9][0-9 ().-]{5,}$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
-_TOP_KEYS = ("company", "team", "accounts", "protocol", "detection", "digest", "storage")
+_TOP_KEYS = ("company", "team", "accounts", "protocol", "detection", "digest", "storage",
+             "schedule")
 _COMPANY_KEYS = ("name", "domains")
 _TEAM_KEYS = ("timezone", "members")
 _MEMBER_KEYS = ("email", "name", "role", "manager", "admin", "phone")
@@ -226,7 +252,11 @@ _PROTOCOL_KEYS = ("holidays_country", "send_window_start", "responsible_role", "
                   "quiet_days", "steps")
 _STEP_KEYS = ("after_days", "channel", "template")
 _DETECTION_KEYS = ("quote_keywords", "quote_phrases", "decline_phrases")
-_DIGEST_KEYS = ("weekday", "time")
+_DIGEST_KEYS = ("weekday", "time", "language", "sender", "smtp")
+_SMTP_KEYS = ("host", "port", "security", "username", "password_env")
+SMTP_SECURITY = ("starttls", "ssl", "none")
+DIGEST_LANGUAGES = ("es", "en")
+_SCHEDULE_KEYS = ("sync_minutes", "lease_minutes")
 _STORAGE_KEYS = ("url",)
 _FILE_KINDS = ("maildir", "mbox", "eml")
 _ACCOUNT_KEYS = {
@@ -291,8 +321,10 @@ def _settings(r: Reader, data: dict, environ: Mapping[str, str]) -> Settings:
     detection = _detection(r, r.table(data, "", "detection", required=False) or {})
     digest = _digest(r, r.table(data, "", "digest", required=False) or {})
     storage = _storage(r, r.table(data, "", "storage", required=False) or {}, environ)
+    schedule = _schedule(r, r.table(data, "", "schedule", required=False) or {})
     return Settings(path=r.file.resolve(), company=company, team=team, accounts=accounts,
-                    protocol=protocol, detection=detection, digest=digest, storage=storage)
+                    protocol=protocol, detection=detection, digest=digest, storage=storage,
+                    schedule=schedule)
 
 
 def _company(r: Reader, t: dict) -> Company:
@@ -505,6 +537,49 @@ def _digest(r: Reader, t: dict) -> Digest:
         weekday=r.string(t, "digest", "weekday", example="monday", default="monday",
                          choices=WEEKDAYS, lower=True),
         time=r.hhmm(t, "digest", "time", default="08:00"),
+        language=r.string(t, "digest", "language", example="es", default="es",
+                          choices=DIGEST_LANGUAGES, lower=True),
+        sender=_email(r, t, "digest", "sender"),
+        smtp=_smtp(r, r.table(t, "digest", "smtp", required=False)),
+    )
+
+
+def _smtp(r: Reader, t: dict | None) -> Smtp | None:
+    if t is None:
+        return None
+    key = "digest.smtp"
+    r.check_keys(t, key, _SMTP_KEYS)
+    host = r.string(t, key, "host", example="smtp.acme.example", required=True, lower=True)
+    security = r.string(t, key, "security", example="starttls", default="starttls",
+                        choices=SMTP_SECURITY, lower=True)
+    if security == "none" and not _is_loopback(host):
+        raise r.error(f"{key}.security", f'security = "none" would send mail unencrypted to {host}',
+                      'write security = "starttls" (or "ssl"); "none" is allowed only for '
+                      "127.0.0.1 or localhost")
+    default_port = {"starttls": 587, "ssl": 465, "none": 25}[security]
+    port = r.integer(t, key, "port", what="a port number", example=default_port,
+                     default=default_port, minimum=1, maximum=65535)
+    username = r.string(t, key, "username", example="followup@acme.example")
+    password_env = r.string(t, key, "password_env", example="FOLLOWUP_SMTP_PASSWORD")
+    if password_env is not None and not _ENV_NAME.match(password_env):
+        raise r.error(f"{key}.password_env", f'"{password_env}" is not an environment variable name',
+                      'write the name of the variable that holds the password, for example '
+                      'password_env = "FOLLOWUP_SMTP_PASSWORD"')
+    if username is not None and password_env is None:
+        raise r.error(f"{key}.password_env", "a username needs a password",
+                      'add password_env = "FOLLOWUP_SMTP_PASSWORD" and set that environment '
+                      "variable to the password (or remove username for a server without login)")
+    return Smtp(host=host, port=port, security=security, username=username,
+                password_env=password_env)
+
+
+def _schedule(r: Reader, t: dict) -> Schedule:
+    r.check_keys(t, "schedule", _SCHEDULE_KEYS)
+    return Schedule(
+        sync_minutes=r.integer(t, "schedule", "sync_minutes", what="a whole number of minutes",
+                               example=15, default=15, minimum=1, maximum=1440),
+        lease_minutes=r.integer(t, "schedule", "lease_minutes", what="a whole number of minutes",
+                                example=10, default=10, minimum=1, maximum=1440),
     )
 
 

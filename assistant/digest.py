@@ -1,0 +1,555 @@
+"""The managers' weekly digest (issue 6): who gets one, what it says, how it is sent.
+
+* **Who**: every member with role ``manager`` and every member someone names as their
+  ``manager``. A recipient without a manager of their own gets the company-wide digest
+  (every thread, unassigned ones included); the others get their team's: threads owned by
+  them or by anyone reporting to them (transitively), plus threads without an owner that
+  one of them wrote in.
+* **Language**: ``digest.language`` (``es`` by default) for every digest of the team — a
+  manager reads one language whatever the mix of their clients'.
+* **What**: first what to act on (overdue follow-ups, most overdue first; unclear
+  ownership to assign; clients waiting on us), then the numbers of
+  :mod:`assistant.domain.metrics` for the last week and the last 90 days with HTML bar
+  charts, then the trend versus the previous week (the same metrics computed at ``now``
+  minus seven days, on the mail known then).
+* **Templates**: ``templates/digest/digest.html.j2`` and ``digest.txt.j2`` (the layout)
+  and ``strings.<language>.toml`` (the wording), rendered in a Jinja2 sandbox with
+  ``StrictUndefined``: admins may edit them, a mistake fails loudly.
+* **Sending**: :class:`SmtpSender` (``[digest.smtp]``). Any object with
+  ``send(message: EmailMessage)`` is a :class:`DigestSender`: sending through a connected
+  Gmail or Microsoft 365 account plugs in there (not wired yet: :func:`sender_for`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import smtplib
+import ssl
+import tomllib
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from email.message import EmailMessage
+from email.utils import formataddr, format_datetime, make_msgid
+from pathlib import Path
+from typing import Iterable, Mapping, Protocol
+from zoneinfo import ZoneInfo
+
+from jinja2 import FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2.sandbox import SandboxedEnvironment
+from sqlalchemy import Engine, inspect as sa_inspect, select, text, update
+from sqlalchemy.exc import IntegrityError
+
+from assistant.domain import metrics as M
+from assistant.domain.analysis import scan as scan_threads
+from assistant.domain.calendar import business_days_between, local_date
+from assistant.domain.model import LoggedTouch, Mail, Rules, ThreadMark, ThreadReport
+from assistant.settings import Settings, Smtp
+from assistant.storage import models
+
+log = logging.getLogger(__name__)
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "digest"
+MAX_ROWS = 15
+"""Rows per "act on" list; the rest is counted ("and 4 more")."""
+STATUS_COLORS = {"silent": "#d92d20", "awaiting_us": "#f79009", "waiting": "#2e90fa",
+                 "bounced": "#7a271a", "exhausted": "#98a2b3", "closed": "#12b76a"}
+SCENARIO_COLORS = {"rep": "#12b76a", "manager": "#f79009", "nobody": "#d92d20",
+                   "unclear": "#7f56d9"}
+
+
+class DigestError(Exception):
+    """The digest cannot be built or sent (no recipient, no SMTP server, a bad template)."""
+
+
+# --- Who gets which digest -------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Recipient:
+    email: str
+    name: str
+    scope: frozenset[str] | None
+    """The members whose threads this digest covers; ``None`` = the whole company."""
+
+
+def recipients(settings: Settings) -> list[Recipient]:
+    """The digest recipients, in roster order (see the module docstring)."""
+    members = settings.team.members
+    managers = {m.manager for m in members if m.manager}
+    result = []
+    for member in members:
+        if member.role != "manager" and member.email not in managers:
+            continue
+        if member.manager is None:
+            scope = None
+        else:
+            scope, todo = {member.email}, [member.email]
+            while todo:
+                boss = todo.pop()
+                for report in settings.team.reports_of(boss):
+                    if report.email not in scope:
+                        scope.add(report.email)
+                        todo.append(report.email)
+            scope = frozenset(scope)
+        result.append(Recipient(member.email, member.name, scope))
+    return result
+
+
+def in_scope(report: ThreadReport, scope: frozenset[str] | None) -> bool:
+    if scope is None:
+        return True
+    if report.owner is not None:
+        return report.owner in scope
+    return any(candidate in scope for candidate in report.owner_candidates)
+
+
+# --- What the digest is computed from --------------------------------------------------
+
+@dataclass(frozen=True)
+class Inputs:
+    """Everything the digest reads from the store, once for all recipients."""
+
+    mails: list[Mail]
+    touches: list[LoggedTouch]
+    marks: dict[str, ThreadMark]
+    holds: list[str] | None
+    """``quote_message_id`` of each follow-up the duplicate-contact guard held; ``None``
+    when the follow-ups table does not exist."""
+
+
+def load_inputs(engine: Engine) -> Inputs:
+    from assistant import service
+
+    return Inputs(service.load_mails(engine), service.load_touches(engine),
+                  service.load_marks(engine), load_holds(engine))
+
+
+def load_holds(engine: Engine) -> list[str] | None:
+    """Follow-ups held by the duplicate-contact guard (``hold_reason`` set), from the
+    drafting issue's ``followups`` table; ``None`` when that table does not exist."""
+    if "followups" not in sa_inspect(engine).get_table_names():
+        return None
+    with engine.connect() as conn:
+        return [row[0] for row in conn.execute(
+            text("SELECT quote_message_id FROM followups WHERE hold_reason IS NOT NULL"))]
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The scan and the metrics at one moment."""
+
+    at: datetime
+    reports: list[ThreadReport]
+    week: M.TeamMetrics
+    quarter: M.TeamMetrics
+    holds_missing: bool = False
+    """The follow-ups table does not exist: duplicate-contact holds read 0."""
+
+
+def snapshot(inputs: Inputs, rules: Rules, at: datetime,
+             scope: frozenset[str] | None = None) -> Snapshot:
+    """The scan at ``at`` on the mail and touches known then, and its metrics for the
+    threads in ``scope``. (Marks are today's: they carry no history.)"""
+    mails = [m for m in inputs.mails if m.date <= at]
+    touches = [t for t in inputs.touches if t.at <= at]
+    reports = [r for r in scan_threads(mails, rules, at, marks=inputs.marks, touches=touches)
+               if in_scope(r, scope)]
+    holds = inputs.holds or ()
+    week = M.compute(reports, rules, at, M.Window.ending(at, 7), mails=mails, touches=touches,
+                     holds=holds)
+    quarter = M.compute(reports, rules, at, M.Window.ending(at, 90), mails=mails,
+                        touches=touches, holds=holds)
+    return Snapshot(at, reports, week, quarter, holds_missing=inputs.holds is None)
+
+
+# --- Rendering -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Digest:
+    recipient: Recipient
+    language: str
+    subject: str
+    html: str
+    text: str
+    current: Snapshot = field(repr=False)
+    previous: Snapshot = field(repr=False)
+
+
+def environment(folder: Path = TEMPLATES) -> SandboxedEnvironment:
+    return SandboxedEnvironment(loader=FileSystemLoader(str(folder)),
+                                autoescape=select_autoescape(enabled_extensions=("html.j2",),
+                                                             default_for_string=False),
+                                undefined=StrictUndefined, trim_blocks=False,
+                                keep_trailing_newline=True)
+
+
+def load_strings(language: str, folder: Path = TEMPLATES) -> dict:
+    path = folder / f"strings.{language}.toml"
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise DigestError(f"cannot read the digest wording {path}: {exc}") from exc
+
+
+class _Format:
+    """Dates, shares and names, in the digest's language."""
+
+    def __init__(self, settings: Settings, strings: dict, language: str) -> None:
+        self.settings, self.t, self.language = settings, strings, language
+        self.zone = ZoneInfo(settings.team.timezone)
+
+    def date(self, moment: datetime | None) -> str:
+        if moment is None:
+            return self.t["none"]
+        local = moment.astimezone(self.zone)
+        dates = self.t["dates"]
+        return f'{dates["days"][local.weekday()]} {local.day} {dates["months"][local.month - 1]}'
+
+    def pct(self, value: float | None) -> str:
+        if value is None:
+            return self.t["none"]
+        number = round(value * 100)
+        return f"{number} %" if self.language == "es" else f"{number}%"
+
+    def share(self, share: M.Share) -> str:
+        if share.value is None:
+            return self.t["none"]
+        return f"{self.pct(share.value)} ({share.numerator}/{share.denominator})"
+
+    def number(self, value: float | int | None) -> str:
+        if value is None:
+            return self.t["none"]
+        if isinstance(value, float) and not value.is_integer():
+            text_ = f"{value:.1f}"
+            return text_.replace(".", ",") if self.language == "es" else text_
+        return str(int(value))
+
+    def name(self, email: str | None) -> str:
+        if email is None:
+            return self.t["nobody"]
+        member = self.settings.team.member(email)
+        return member.name if member else email
+
+
+def _render_string(env: SandboxedEnvironment, source: str, **values) -> str:
+    return env.from_string(source).render(**values)
+
+
+def render(settings: Settings, recipient: Recipient, current: Snapshot, previous: Snapshot, *,
+           language: str | None = None, folder: Path = TEMPLATES) -> Digest:
+    """The digest of one recipient from two snapshots (``current`` at ``now``,
+    ``previous`` a week before), rendered from the templates in ``folder``."""
+    language = language or settings.digest.language
+    t = load_strings(language, folder)
+    f = _Format(settings, t, language)
+    env = environment(folder)
+    now = current.at
+    rules_tz, country = settings.team.timezone, settings.protocol.holidays_country
+    today = local_date(now, rules_tz)
+
+    def late(moment: datetime) -> int:
+        return business_days_between(local_date(moment, rules_tz), today, country)
+
+    reports = current.reports
+    silent = sorted((r for r in reports if r.status == "silent" and r.next_step),
+                    key=lambda r: (r.next_step.due_at, r.quote_sent_at))
+    overdue = [{"id": r.quote_message_id, "subject": r.subject or "—", "contact": r.contact or "—",
+                "owner": f.name(r.owner),
+                "step": f'{r.next_step.number}/{len(settings.protocol.steps)} '
+                        f'{t["channel"].get(r.next_step.channel, r.next_step.channel)}',
+                "due": f.date(r.next_step.due_at), "late": late(r.next_step.due_at)}
+               for r in silent]
+    unclear = [{"id": r.quote_message_id, "subject": r.subject or "—", "contact": r.contact or "—",
+                "candidates": ", ".join(f.name(c) for c in r.owner_candidates) or t["none"],
+                "owner": f.name(r.owner)}
+               for r in reports if r.scenario == "unclear" and r.status in M.OPEN_STATUSES]
+    waiting = [{"id": r.quote_message_id, "subject": r.subject or "—", "contact": r.contact or "—",
+                "owner": f.name(r.owner), "since": f.date(r.last_reply_at),
+                "days": late(r.last_reply_at)}
+               for r in sorted((r for r in reports if r.status == "awaiting_us"),
+                               key=lambda r: r.last_reply_at)]
+
+    week, quarter = current.week.team, current.quarter.team
+    holds_note = t["duplicate_holds_note"] if current.holds_missing else ""
+
+    def waits(m: M.Metrics) -> str:
+        return (f"{len(m.waiting_on_us)} (máx. {m.oldest_wait_days})" if language == "es"
+                else f"{len(m.waiting_on_us)} (max {m.oldest_wait_days})") if m.waiting_on_us else "0"
+
+    numbers = [
+        {"key": "quotes_sent", "label": t["quotes_sent"], "week": week.quotes_sent,
+         "quarter": quarter.quotes_sent, "note": ""},
+        {"key": "debt", "label": t["debt"], "week": len(week.debt), "quarter": len(quarter.debt),
+         "note": ""},
+        {"key": "debt_days", "label": t["debt_days"], "week": week.debt_days,
+         "quarter": quarter.debt_days, "note": ""},
+        {"key": "waiting_on_us", "label": t["waiting_on_us"], "week": waits(week),
+         "quarter": waits(quarter), "note": ""},
+        {"key": "abandoned", "label": t["abandoned"], "week": f.share(week.abandoned),
+         "quarter": f.share(quarter.abandoned), "note": t["abandoned_benchmark"]},
+        {"key": "reached_five", "label": t["reached_five"], "week": f.share(week.reached_five),
+         "quarter": f.share(quarter.reached_five), "note": t["reached_five_benchmark"]},
+        {"key": "first_followup", "label": t["first_followup"],
+         "week": f.number(week.first_followup_days),
+         "quarter": f.number(quarter.first_followup_days), "note": ""},
+        {"key": "not_followed_up", "label": t["not_followed_up"], "week": week.not_followed_up,
+         "quarter": quarter.not_followed_up, "note": ""},
+        {"key": "duplicate_holds", "label": t["duplicate_holds"], "week": week.duplicate_holds,
+         "quarter": quarter.duplicate_holds, "note": holds_note},
+        {"key": "bounces", "label": t["bounces"], "week": week.bounces,
+         "quarter": quarter.bounces, "note": ""},
+    ]
+    total = max(quarter.quotes_sent, 1)
+    status_bars = [{"key": s, "label": t["status"][s], "value": quarter.by_status[s],
+                    "pct": round(100 * quarter.by_status[s] / total), "color": STATUS_COLORS[s]}
+                   for s in ("silent", "awaiting_us", "waiting", "bounced", "exhausted", "closed")]
+    scenario_bars = [{"key": s, "label": t["scenario"][s], "value": quarter.scenarios.get(s, 0),
+                      "pct": round(100 * quarter.scenarios.get(s, 0) / total),
+                      "color": SCENARIO_COLORS[s]} for s in M.SCENARIOS]
+    reply_bars = [{"key": str(n),
+                   "label": t["touch_0"] if n == 0 else
+                   f'{t["touch_n"]} {n}{"+" if n == M.REPLY_RATE_MAX_TOUCH else ""}',
+                   "value": f.share(share), "pct": round(100 * (share.value or 0)),
+                   "color": "#2e90fa"}
+                  for n, share in quarter.reply_rate.items()]
+    owners = []
+    for owner, m in sorted(current.quarter.by_owner.items(),
+                           key=lambda item: (item[0] is None, f.name(item[0]))):
+        owners.append({"email": owner or "", "name": f.name(owner), "quotes": m.quotes_sent,
+                       "silent": m.by_status["silent"], "waiting": len(m.waiting_on_us),
+                       "debt_days": m.debt_days, "abandoned": f.share(m.abandoned)})
+    before_week, before_quarter = previous.week.team, previous.quarter.team
+    trend = [
+        _trend("quotes_sent", t["quotes_sent"], week.quotes_sent, before_week.quotes_sent, up_is_good=True),
+        _trend("debt", t["debt"], len(quarter.debt), len(before_quarter.debt)),
+        _trend("waiting_on_us", t["waiting_on_us"], len(quarter.waiting_on_us),
+               len(before_quarter.waiting_on_us)),
+        _trend("abandoned", t["abandoned"], quarter.abandoned.value, before_quarter.abandoned.value,
+               show=f.pct),
+        _trend("not_followed_up", t["not_followed_up"], quarter.not_followed_up,
+               before_quarter.not_followed_up),
+    ]
+    scope = t["company_wide"] if recipient.scope is None else f'{t["team_of"]} {recipient.name}'
+    local_now = now.astimezone(f.zone)
+    values = dict(overdue=len(overdue), waiting=len(waiting), unclear=len(unclear),
+                  date=f.date(now), scope=scope)
+    subject = " ".join(_render_string(env, t["subject"], **values).split())
+    context = dict(
+        t=t, language=language, subject=subject, company=settings.company.name, scope=scope,
+        recipient_name=recipient.name.split()[0] if recipient.name else recipient.email,
+        period=f"{f.date(now - timedelta(days=7))} – {f.date(now)}",
+        overdue=overdue[:MAX_ROWS], overdue_total=len(overdue),
+        overdue_more=max(len(overdue) - MAX_ROWS, 0),
+        overdue_more_text=_render_string(env, t["and_more"], n=max(len(overdue) - MAX_ROWS, 0)),
+        unclear=unclear, waiting=waiting, numbers=numbers, status_bars=status_bars,
+        scenario_bars=scenario_bars, reply_bars=reply_bars, owners=owners, trend=trend,
+        footer=_render_string(env, t["footer"], time=f"{local_now:%Y-%m-%d %H:%M}",
+                              timezone=settings.team.timezone),
+    )
+    try:
+        html = env.get_template("digest.html.j2").render(**context)
+        plain = env.get_template("digest.txt.j2").render(**context)
+    except Exception as exc:  # a template error names the template and line
+        raise DigestError(f"digest template error: {exc}") from exc
+    return Digest(recipient, language, subject, html, plain, current, previous)
+
+
+def _trend(key: str, label: str, now: float | int | None, before: float | int | None, *,
+           up_is_good: bool = False, show=str) -> dict:
+    if now is None or before is None or now == before:
+        arrow, color = "=", "#52606d"
+    else:
+        up = now > before
+        arrow = "▲" if up else "▼"
+        color = "#027a48" if up == up_is_good else "#b42318"
+    return {"key": key, "label": label, "now": show(now) if now is not None else "—",
+            "before": show(before) if before is not None else "—", "arrow": arrow,
+            "color": color}
+
+
+def build_digests(settings: Settings, engine: Engine, now: datetime, *,
+                  manager: str | None = None, folder: Path = TEMPLATES) -> list[Digest]:
+    """Every recipient's digest at ``now`` (or only ``manager``'s)."""
+    from assistant import service
+
+    chosen = recipients(settings)
+    if manager is not None:
+        chosen = [r for r in chosen if r.email == manager.strip().lower()]
+        if not chosen:
+            names = ", ".join(r.email for r in recipients(settings)) or "none"
+            raise DigestError(f"{manager} receives no digest (recipients: {names})")
+    if not chosen:
+        raise DigestError("nobody receives a digest: give a team member role = \"manager\" "
+                          "or name them as others' manager in settings.toml")
+    inputs = load_inputs(engine)
+    rules = service.rules_from_settings(settings)
+    digests = []
+    for recipient in chosen:
+        current = snapshot(inputs, rules, now, recipient.scope)
+        previous = snapshot(inputs, rules, now - timedelta(days=7), recipient.scope)
+        digests.append(render(settings, recipient, current, previous, folder=folder))
+    return digests
+
+
+def output_files(out: str, digests: list[Digest]) -> list[tuple[Path, Digest]]:
+    """Where ``digest --out FILE`` writes: FILE itself for one digest, else one file per
+    recipient, named after the local part of their address (``digest-marta.html``)."""
+    path = Path(out)
+    if len(digests) == 1:
+        return [(path, digests[0])]
+    return [(path.with_name(f"{path.stem}-{d.recipient.email.split('@')[0]}{path.suffix}"), d)
+            for d in digests]
+
+
+def file_text(settings: Settings, digest: Digest, path: Path, *, now: datetime) -> str:
+    """The HTML part for ``.html`` (and any other suffix), the plain text for ``.txt``,
+    the whole message for ``.eml``."""
+    if path.suffix == ".txt":
+        return digest.text
+    if path.suffix == ".eml":
+        return to_message(settings, digest, now=now).as_string()
+    return digest.html
+
+
+# --- The message and its sending -------------------------------------------------------
+
+def default_sender(settings: Settings) -> str:
+    return settings.digest.sender or f"followup@{settings.company.domains[0]}"
+
+
+def to_message(settings: Settings, digest: Digest, *, now: datetime | None = None) -> EmailMessage:
+    """A multipart/alternative message: the plain-text part, then the HTML part."""
+    message = EmailMessage()
+    message["From"] = formataddr((f"Followup · {settings.company.name}", default_sender(settings)))
+    message["To"] = formataddr((digest.recipient.name, digest.recipient.email))
+    message["Subject"] = digest.subject
+    message["Date"] = format_datetime(now or datetime.now(timezone.utc))
+    message["Message-ID"] = make_msgid(domain=default_sender(settings).rpartition("@")[2])
+    message["Auto-Submitted"] = "auto-generated"
+    message["Content-Language"] = digest.language
+    message.set_content(digest.text)
+    message.add_alternative(digest.html, subtype="html")
+    return message
+
+
+class DigestSender(Protocol):
+    """Where digests go out. SMTP today; a connected Gmail / Microsoft 365 account
+    (``connectors.gmail`` / ``connectors.outlook``) implements the same method."""
+
+    def send(self, message: EmailMessage) -> None: ...
+
+
+class SmtpSender:
+    """Sends through ``[digest.smtp]``: STARTTLS (verified), implicit TLS, or plain SMTP
+    on a loopback host. The password comes from the ``password_env`` variable."""
+
+    def __init__(self, smtp: Smtp, *, environ: Mapping[str, str] = os.environ,
+                 timeout: float = 30.0, tls_context: ssl.SSLContext | None = None) -> None:
+        self.smtp, self.environ, self.timeout = smtp, environ, timeout
+        self.tls_context = tls_context
+
+    def send(self, message: EmailMessage) -> None:
+        smtp = self.smtp
+        context = self.tls_context or ssl.create_default_context()
+        password = None
+        if smtp.username:
+            password = self.environ.get(smtp.password_env or "")
+            if not password:
+                raise DigestError(f"digest.smtp.password_env: the environment variable "
+                                  f"{smtp.password_env} is not set")
+        try:
+            if smtp.security == "ssl":
+                client = smtplib.SMTP_SSL(smtp.host, smtp.port, timeout=self.timeout,
+                                          context=context)
+            else:
+                client = smtplib.SMTP(smtp.host, smtp.port, timeout=self.timeout)
+            with client:
+                client.ehlo()
+                if smtp.security == "starttls":
+                    client.starttls(context=context)
+                    client.ehlo()
+                if smtp.username:
+                    client.login(smtp.username, password)
+                client.send_message(message)
+        except (OSError, smtplib.SMTPException) as exc:
+            raise DigestError(f"SMTP {smtp.host}:{smtp.port}: {exc}") from exc
+
+
+def sender_for(settings: Settings) -> DigestSender:
+    if settings.digest.smtp is not None:
+        return SmtpSender(settings.digest.smtp)
+    raise DigestError("no way to send the digest: add a [digest.smtp] section to "
+                      f"{settings.path} (sending through a connected Gmail or Microsoft 365 "
+                      "account is not wired yet)")
+
+
+@dataclass(frozen=True)
+class SendResult:
+    recipient: str
+    status: str
+    """sent | skipped (already sent for this period) | failed."""
+    error: str | None = None
+
+
+def send_digests(settings: Settings, engine: Engine, now: datetime, sender: DigestSender, *,
+                 period: str | None = None, manager: str | None = None,
+                 holder: str | None = None, folder: Path = TEMPLATES) -> list[SendResult]:
+    """Build and send every recipient's digest. With a ``period`` (the scheduler's slot),
+    each recipient's digest for it is sent once, whatever the number of workers or reruns
+    (a failed one is retried by the next run); without, each call sends (and logs) anew.
+    A recipient whose sending fails is logged and the others go on."""
+    period = period or f"manual:{now.astimezone(timezone.utc).isoformat()}"
+    results = []
+    for digest in build_digests(settings, engine, now, manager=manager, folder=folder):
+        email = digest.recipient.email
+        if not _claim_digest(engine, email, period, digest, holder, now):
+            results.append(SendResult(email, "skipped"))
+            continue
+        try:
+            sender.send(to_message(settings, digest, now=now))
+        except Exception as exc:  # noqa: BLE001 - one recipient's failure never stops the others
+            log.error("digest for %s: %s", email, exc)
+            _finish_digest(engine, email, period, "failed", now, str(exc))
+            results.append(SendResult(email, "failed", str(exc)))
+            continue
+        _finish_digest(engine, email, period, "sent", now, None)
+        results.append(SendResult(email, "sent"))
+    return results
+
+
+def _claim_digest(engine: Engine, manager: str, period: str, digest: Digest,
+                  holder: str | None, now: datetime) -> bool:
+    table = models.DigestRecord
+    try:
+        with engine.begin() as conn:
+            conn.execute(table.__table__.insert().values(
+                manager=manager, period=period, status="sending", language=digest.language,
+                subject=digest.subject, holder=holder, created_at=now))
+        return True
+    except IntegrityError:
+        pass
+    # Already there: take it over only if it failed (or its sender died mid-way).
+    stale = now - timedelta(hours=1)
+    with engine.begin() as conn:
+        taken = conn.execute(update(table).where(
+            table.manager == manager, table.period == period,
+            (table.status == "failed") | ((table.status == "sending") & (table.created_at < stale))
+        ).values(status="sending", holder=holder, created_at=now, error=None))
+        return taken.rowcount == 1
+
+
+def _finish_digest(engine: Engine, manager: str, period: str, status: str, now: datetime,
+                   error: str | None) -> None:
+    table = models.DigestRecord
+    with engine.begin() as conn:
+        conn.execute(update(table).where(table.manager == manager, table.period == period)
+                     .values(status=status, sent_at=now if status == "sent" else None,
+                             error=error))
+
+
+def digest_log(engine: Engine) -> list[tuple[str, str, str]]:
+    """``(manager, period, status)`` of every digest recorded, oldest first."""
+    table = models.DigestRecord
+    with engine.connect() as conn:
+        return [tuple(row) for row in conn.execute(
+            select(table.manager, table.period, table.status).order_by(table.id))]

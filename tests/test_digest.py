@@ -1,0 +1,309 @@
+"""The managers' digest on the sample team: HTML parsed back, the right threads and numbers
+in the right language, and a digest received by a real SMTP server on loopback (aiosmtpd)."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import os
+import shutil
+import socket
+from html.parser import HTMLParser
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from assistant import digest as D
+from assistant import service
+from assistant.sample import DEMO_THREADS, generate_sample
+from assistant.settings import load_settings
+from assistant.settings_schema import SettingsError
+
+SILENT = [t for t in DEMO_THREADS if t["status"] == "silent"]
+WAITING = [t for t in DEMO_THREADS if t["status"] == "awaiting_us"]
+
+
+class Page(HTMLParser):
+    """The parts of a digest a manager reads: thread rows per section, metric rows, bars,
+    and every tag used (to check for images and scripts)."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.tags: set[str] = set()
+        self.lang = None
+        self.section = None
+        self.rows: dict[str, list[list[str]]] = {}
+        self.metrics: dict[str, list[str]] = {}
+        self.bars: dict[str, dict[str, str]] = {}
+        self.bar_widths: list[str] = []
+        self._row: list[str] | None = None
+        self._cell: list[str] | None = None
+        self._metric = None
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        self.tags.add(tag)
+        if tag == "html":
+            self.lang = attrs.get("lang")
+        if tag == "td" and attrs.get("id"):
+            self.section = attrs["id"]
+            self._row = self._cell = None  # a section's frame, not a data cell
+            return
+        if tag == "tr":
+            self._row, self._cell = [], None
+            self._metric = attrs.get("data-metric") if "metric" in (attrs.get("class") or "") else None
+            if attrs.get("class") == "bar":
+                self.bars.setdefault(self.section, {})[attrs["data-key"]] = attrs["data-value"]
+            if attrs.get("class") == "thread":
+                self.rows.setdefault(self.section, []).append(self._row)
+        if tag == "td" and self._row is not None and self._cell is None:
+            self._cell = []
+        if tag == "td" and attrs.get("bgcolor") and attrs.get("width", "").endswith("%"):
+            self.bar_widths.append(attrs["width"])
+
+    def handle_endtag(self, tag):
+        if tag == "td" and self._cell is not None and self._row is not None:
+            self._row.append(" ".join("".join(self._cell).split()))
+            self._cell = None
+        if tag == "tr" and self._row is not None:
+            if self._metric:
+                self.metrics[self._metric] = self._row
+            self._row = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+@pytest.fixture(scope="module")
+def team(tmp_path_factory):
+    dest = tmp_path_factory.mktemp("digest")
+    info = generate_sample(dest)
+    os.environ.pop("FOLLOWUP_DATABASE_URL", None)
+    settings = load_settings(info.settings_path)
+    engine = service.open_store(settings)
+    service.sync(settings, engine)
+    return dest, info, settings, engine
+
+
+@pytest.fixture(scope="module")
+def marta(team):
+    _, info, settings, engine = team
+    [digest] = D.build_digests(settings, engine, info.now)
+    return digest
+
+
+def test_the_sample_manager_gets_the_company_wide_digest(team, marta):
+    _, _, settings, _ = team
+    assert [(r.email, r.scope) for r in D.recipients(settings)] == [("marta@aceros.example", None)]
+    assert marta.language == "es"
+    assert f"{len(SILENT)} vencidos" in marta.subject
+    assert f"{len(WAITING)} clientes esperan" in marta.subject
+
+
+def test_digest_html_leads_with_overdue_threads_oldest_first(marta):
+    page = Page(marta.html)
+    overdue = page.rows["overdue"]
+    subjects = [row[0] for row in overdue]
+    assert sorted(subjects) == sorted(t["subject"] for t in SILENT)
+    due = {t["subject"]: t["next_step"]["due_at"] for t in SILENT}
+    assert [due[s] for s in subjects] == sorted(due[s] for s in subjects)
+    first = next(t for t in SILENT if t["subject"] == "Presupuesto perfiles tubulares PTR")
+    assert due[subjects[0]] == first["next_step"]["due_at"]  # due Wed 18 Nov, the oldest
+    row = overdue[subjects.index(first["subject"])]
+    assert row[-1] == "6"  # business days late at Thu 26 Nov (Mon 16 Nov is a holiday)
+    assert row[2] == "Ana Pérez"
+
+
+def test_digest_lists_unclear_ownership_and_clients_waiting(marta):
+    page = Page(marta.html)
+    unclear = {row[0] for row in page.rows["unclear"]}
+    assert unclear == {t["subject"] for t in DEMO_THREADS
+                       if t["scenario"] == "unclear" and t["status"] in ("silent", "waiting", "awaiting_us")}
+    waiting = [row[0] for row in page.rows["waiting"]]
+    assert sorted(waiting) == sorted(t["subject"] for t in WAITING)
+    assert [row[-1] for row in page.rows["waiting"]] == sorted(
+        (row[-1] for row in page.rows["waiting"]), key=int, reverse=True)  # longest wait first
+
+
+def test_digest_numbers_and_charts(marta):
+    page = Page(marta.html)
+    quarter, week = marta.current.quarter.team, marta.current.week.team
+    recent = [r for r in marta.current.reports if r.quote_sent_at >= marta.current.at - timedelta(days=7)]
+    assert page.metrics["quotes_sent"][1:] == [str(len(recent)), str(len(DEMO_THREADS))]
+    assert week.quotes_sent == len(recent) > 0
+    assert page.metrics["debt"][2] == str(len(SILENT))
+    share = quarter.abandoned
+    assert page.metrics["abandoned"][2] == f"{round(100 * share.value)} % ({share.numerator}/{share.denominator})"
+    assert share.denominator > 0
+    status = page.bars["chart-status"]
+    assert status["silent"] == str(len(SILENT))
+    assert status["awaiting_us"] == str(len(WAITING))
+    assert sum(int(v) for v in status.values()) == len(DEMO_THREADS)
+    scenarios = page.bars["chart-scenario"]
+    assert int(scenarios["nobody"]) == sum(t["scenario"] == "nobody" for t in DEMO_THREADS)
+    assert int(scenarios["unclear"]) == sum(t["scenario"] == "unclear" for t in DEMO_THREADS)
+    assert page.bars["chart-reply"]["0"].endswith(
+        f"({quarter.reply_rate[0].numerator}/{quarter.reply_rate[0].denominator})")
+    assert "Silenciosas (seguimiento vencido)" in marta.html and "Nadie" in marta.html
+    assert page.bar_widths and all(0 < int(w.rstrip("%")) <= 100 for w in page.bar_widths)
+    trend = page.metrics["quotes_sent"]
+    assert trend  # the numbers table and the trend rows are both keyed by metric
+    assert "▲" in marta.html or "▼" in marta.html
+
+
+def test_digest_is_email_safe_html_with_a_plain_text_twin(marta):
+    page = Page(marta.html)
+    assert page.lang == "es"
+    assert not page.tags & {"img", "script", "style", "link", "iframe"}
+    assert "display:flex" not in marta.html and "<div class" not in marta.html
+    for t in SILENT:
+        assert t["subject"] in marta.text
+    assert "Seguimientos vencidos" in marta.text and "Tendencia frente a la semana anterior" in marta.text
+
+
+def test_english_digest(team):
+    _, info, settings, engine = team
+    [digest] = D.build_digests(settings, engine, info.now)
+    english = D.render(settings, digest.recipient, digest.current, digest.previous, language="en")
+    page = Page(english.html)
+    assert page.lang == "en"
+    assert english.subject.startswith(
+        f"Quote follow-up (whole company): {len(SILENT)} overdue, {len(WAITING)} clients waiting")
+    share = digest.current.quarter.team.abandoned
+    assert page.metrics["abandoned"][2] == f"{round(100 * share.value)}% ({share.numerator}/{share.denominator})"
+    assert "Overdue follow-ups" in english.html and "Seguimientos" not in english.html
+    assert "Unclear ownership" in english.text
+
+
+def test_team_digests_follow_the_reporting_lines(tmp_path):
+    text = (Path(__file__).parent / "fixtures" / "basic-team-settings.toml").read_text(encoding="utf-8")
+    path = tmp_path / "settings.toml"
+    path.write_text(text, encoding="utf-8")
+    settings = load_settings(path)
+    found = {r.email: r.scope for r in D.recipients(settings)}
+    tops = [m.email for m in settings.team.members if m.manager is None and m.email in found]
+    assert tops and all(found[email] is None for email in tops)
+    for email, scope in found.items():
+        if scope is not None:
+            assert email in scope
+            assert all(m.email in scope for m in settings.team.reports_of(email))
+
+
+def test_a_template_mistake_fails_loudly(team, marta, tmp_path):
+    _, _, settings, _ = team
+    folder = tmp_path / "templates"
+    shutil.copytree(D.TEMPLATES, folder)
+    html = folder / "digest.html.j2"
+    html.write_text(html.read_text(encoding="utf-8").replace("{{ t.title }}", "{{ t.titel }}"),
+                    encoding="utf-8")
+    with pytest.raises(D.DigestError, match="titel"):
+        D.render(settings, marta.recipient, marta.current, marta.previous, folder=folder)
+
+
+def test_smtp_settings_are_validated(tmp_path, team):
+    dest, *_ = team
+    base = (dest / "settings.toml").read_text(encoding="utf-8")
+    bad = tmp_path / "settings.toml"
+    bad.write_text(base + '\n[digest.smtp]\nhost = "smtp.example.com"\nsecurity = "none"\n',
+                   encoding="utf-8")
+    with pytest.raises(SettingsError, match="digest.smtp.security"):
+        load_settings(bad)
+
+
+# --- A real SMTP server on loopback ----------------------------------------------------
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.envelopes = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.envelopes.append(envelope)
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_server():
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult
+
+    def authenticate(server, session, envelope, mechanism, auth_data):
+        ok = auth_data.login == b"digest" and auth_data.password == b"s3cret"
+        return AuthResult(success=ok)
+
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port(),
+                            authenticator=authenticate, auth_require_tls=False)
+    controller.start()
+    yield inbox, controller.port
+    controller.stop()
+
+
+def _settings_with_smtp(team, tmp_path, port: int) -> object:
+    dest, *_ = team
+    text = (dest / "settings.toml").read_text(encoding="utf-8")
+    text = text.replace("[storage]", f'[digest.smtp]\nhost = "127.0.0.1"\nport = {port}\n'
+                        'security = "none"\nusername = "digest"\npassword_env = "TEST_SMTP_PW"\n\n'
+                        "[storage]")
+    path = dest / f"settings-{tmp_path.name}.toml"
+    path.write_text(text, encoding="utf-8")
+    return load_settings(path)
+
+
+def test_digest_received_by_a_loopback_smtp_server(team, tmp_path, smtp_server):
+    inbox, port = smtp_server
+    _, info, _, _ = team
+    settings = _settings_with_smtp(team, tmp_path, port)
+    engine = service.open_store(settings)
+    sender = D.SmtpSender(settings.digest.smtp, environ={"TEST_SMTP_PW": "s3cret"})
+    results = D.send_digests(settings, engine, info.now, sender, period="2026-11-23")
+    assert [(r.recipient, r.status) for r in results] == [("marta@aceros.example", "sent")]
+    [envelope] = inbox.envelopes
+    assert envelope.rcpt_tos == ["marta@aceros.example"]
+    message = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
+    assert message["To"] == "Marta Garza <marta@aceros.example>"
+    assert message["Subject"].startswith(
+        f"Seguimiento de cotizaciones (toda la empresa): {len(SILENT)} vencidos")
+    assert message.get_content_type() == "multipart/alternative"
+    plain = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    assert "Seguimientos vencidos" in plain
+    page = Page(html)
+    assert sorted(row[0] for row in page.rows["overdue"]) == sorted(t["subject"] for t in SILENT)
+
+    # the same period again (a second worker, a cron rerun): not sent twice
+    again = D.send_digests(settings, engine, info.now, sender, period="2026-11-23")
+    assert [r.status for r in again] == ["skipped"]
+    assert len(inbox.envelopes) == 1
+    assert [row for row in D.digest_log(engine) if row[1] == "2026-11-23"] == [
+        ("marta@aceros.example", "2026-11-23", "sent")]
+
+
+class Broken:
+    """A sender whose server is down."""
+
+    def send(self, message):
+        raise D.DigestError("SMTP 127.0.0.1:1: connection refused")
+
+
+def test_a_failed_send_is_recorded_and_retried(team, tmp_path, smtp_server):
+    inbox, port = smtp_server
+    _, info, _, _ = team
+    settings = _settings_with_smtp(team, tmp_path, port)
+    engine = service.open_store(settings)
+    [failed] = D.send_digests(settings, engine, info.now, Broken(), period="2026-11-30")
+    assert failed.status == "failed" and "connection refused" in failed.error
+    assert ("marta@aceros.example", "2026-11-30", "failed") in D.digest_log(engine)
+    right = D.SmtpSender(settings.digest.smtp, environ={"TEST_SMTP_PW": "s3cret"})
+    [sent] = D.send_digests(settings, engine, info.now, right, period="2026-11-30")
+    assert sent.status == "sent" and len(inbox.envelopes) == 1
+    with pytest.raises(D.DigestError, match="TEST_SMTP_PW"):
+        D.SmtpSender(settings.digest.smtp, environ={}).send(email.message.EmailMessage())
