@@ -273,3 +273,57 @@ def test_team_mailboxes_through_the_api_give_the_same_scan_as_maildir(kind, basi
     finally:
         for f in fakes:
             f.stop()
+
+
+def test_gmail_batch_parts_throttled_inside_a_batch_are_retried(tmp_path, monkeypatch, engine):
+    p = Provider("gmail", tmp_path, monkeypatch)
+    try:
+        # Two of the messages.get calls inside one batch answer 429 with Retry-After.
+        p.fake.faults.add(r"GET /gmail/v1/users/me/messages/[0-9a-f]+\?", 429, times=2, retry_after="1")
+        result = sync(engine, p.connector())
+        assert result.stored == 8
+        assert p.sleeps == [1.0]  # one wait for the throttled parts, as long as asked
+    finally:
+        p.fake.stop()
+
+
+def test_gmail_service_account_acts_as_the_accounts_username(tmp_path, engine):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption()).decode()
+    with FakeGmail(CAMILA) as fake:
+        info = {"type": "service_account", "project_id": "p", "private_key_id": "k1", "private_key": pem,
+                "client_email": "followup@p.iam.gserviceaccount.com", "client_id": "123",
+                "token_uri": fake.url + "/token"}
+        token = tmp_path / "sa.json"
+        token.write_text(json.dumps(info))
+        token.chmod(0o600)
+        with pytest.raises(ConfigurationError, match="username"):
+            GmailConnector(token, root_url=fake.url)
+        connector = GmailConnector(token, username="camila@andina.example", root_url=fake.url)
+        assert sync(engine, connector).stored == 8
+        claims = fake.jwt_claims[-1]
+        assert claims["sub"] == "camila@andina.example"
+        assert "gmail.compose" in claims["scope"] and "gmail.readonly" in claims["scope"]
+
+
+def test_cli_sync_marks_a_revoked_account_and_names_the_fix(basic_team, tmp_path, monkeypatch):
+    p = Provider("gmail", tmp_path, monkeypatch, maildir=basic_team / "mail" / "camila")
+    try:
+        settings = basic_team / "settings.toml"
+        text = settings.read_text(encoding="utf-8").replace(
+            'kind = "maildir"\npath = "mail/camila"',
+            f'kind = "gmail"\noauth = "{p.token}"\nhost = "{p.fake.url}"')
+        settings.write_text(text, encoding="utf-8")
+        p.fake.revoke_all()
+        done = run("--config", str(settings), "sync")
+        assert done.returncode == 1
+        assert "followup accounts add gmail --name camila" in done.stdout + done.stderr
+        assert "jorge: read 2, new 2" in done.stdout  # the other account still synced
+        listing = run("--config", str(settings), "accounts", "list")
+        assert re.search(r"camila\tgmail\t.*\tneeds_reauth", listing.stdout), listing.stdout
+    finally:
+        p.fake.stop()

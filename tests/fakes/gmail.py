@@ -47,6 +47,7 @@ class FakeGmail(FakeService):
         self.refresh_tokens = {"refresh-" + secrets.token_hex(8)}
         self.access_tokens: dict[str, float] = {}  # token -> expiry (epoch)
         self.token_lifetime = 3600
+        self.jwt_claims: list[dict] = []  # service-account assertions received (not verified)
         self.history_floor = 0  # history ids below this are "too old" (404)
         self.page_size_cap = page_size_cap
         self.lock = threading.Lock()
@@ -218,6 +219,8 @@ class FakeGmail(FakeService):
         elif grant == "urn:ietf:params:oauth:grant-type:jwt-bearer":
             if not form.get("assertion") or not self.refresh_tokens:
                 return 400, {"error": "invalid_grant", "error_description": "Invalid JWT."}, {}
+            claims = form["assertion"].split(".")[1]
+            self.jwt_claims.append(json.loads(base64.urlsafe_b64decode(claims + "=" * (-len(claims) % 4))))
         else:
             return 400, {"error": "unsupported_grant_type"}, {}
         token = "ya29.fake-" + secrets.token_hex(12)
