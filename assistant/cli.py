@@ -289,6 +289,14 @@ def demo(obj: Context, folder: str) -> None:
         click.echo(f"synced {result.account}: read {result.read}, new {result.stored}")
     reports = service.scan(settings, engine, info.now)
     print_scan(reports, settings, info.now)
+    from assistant import followups
+    from assistant.cli_followups import print_followups
+
+    planned = followups.plan(settings, engine, info.now)
+    click.echo(f"\nPlanned {len(planned.created)} follow-ups due at {info.now:%a %d %b %H:%M} "
+               f"(held {len(planned.held)}): email drafts are in each rep's Maildir Drafts "
+               f"folder ({dest / 'mail' / '<account>' / '.Drafts'}); calls and WhatsApp have links.")
+    print_followups(followups.list_followups(engine), settings)
     from assistant import digest as digests
 
     for item in digests.build_digests(settings, engine, info.now):
@@ -296,10 +304,18 @@ def demo(obj: Context, folder: str) -> None:
         path.write_text(item.html, encoding="utf-8")
         click.echo(f"\nWeekly digest for {item.recipient.name}: {path} (open it in a browser)")
     click.echo(f"\nTry: followup --config {info.settings_path} scan --now {info.now.isoformat()} --json")
+    click.echo(f"     followup --config {info.settings_path} drafts show {planned.created[0] if planned.created else 1}")
 
 
 from assistant.accounts_cli import accounts as _accounts  # noqa: E402
 main.add_command(_accounts)
+
+
+from assistant.cli_followups import drafts, templates, touch  # noqa: E402 (they use this module)
+
+main.add_command(drafts)
+main.add_command(templates)
+main.add_command(touch)
 
 
 if __name__ == "__main__":  # pragma: no cover

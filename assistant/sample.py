@@ -95,9 +95,14 @@ def settings_toml() -> str:
                 f"name = {_toml_str(name)}", f"role = {_toml_str(role)}"]
         if manager:
             out.append(f"manager = {_toml_str(manager)}")
+        if role == "manager":  # the demo's admin too (web app: templates, settings)
+            out.append("admin = true")
+    owners = {acct: email for email, acct in ACCOUNTS.items() if email != SHARED[0]}
     for acct in ACCOUNT_ORDER:
         out += ["", "[[accounts]]", f"name = {_toml_str(acct)}", 'kind = "maildir"',
                 f'path = "mail/{acct}"']
+        if acct in owners:  # whose mailbox: their email follow-ups are drafted here
+            out.append(f"owner = {_toml_str(owners[acct])}")
     out += ["", "[protocol]", 'holidays_country = "MX"', 'send_window_start = "09:00"',
             'responsible_role = "owner"', "auto_send = false"]
     for after, channel, template in STEPS:
@@ -430,6 +435,9 @@ _EXPECTED = (  # subject, contact, owner, status, scenario, touches, next step, 
     ('Cotización barandales acero inoxidable', 'dzambrano@barandalesmx.example',
      'ana', 'silent', 'rep', 1, (2, 'phone', '2026-11-19'),
      'reply Mon 9 Nov, revised quote Tue 10 (open ask), follow-up Fri 13'),
+    ('Cotización CN-2026-0409 PTR 4x4', 'diego.morales@acerosyperfiles.example',
+     'luis', 'silent', 'rep', 3, (4, 'whatsapp', '2026-11-24'),
+     'client asked for prices (mobile in signature); quote + 3 follow-ups: WhatsApp step due'),
 )
 
 def _expected_row(subject, contact, owner, status, scenario, touches, step, why) -> dict:
@@ -667,6 +675,26 @@ def _demo(book: _Book, base: datetime) -> int:
     t.send(ANA, [c], at(9, "09:00"), "Gerardo, ¿les queda bien la visita el jueves a las 10?\n\n"
            + SIG[ANA])
     t.send(c, [ANA], at(9, "12:00"), "Perfecto, ahí nos vemos.\n\nGerardo")
+    # ... and the manager writes to him the day before the quote's first follow-up is due:
+    # the duplicate-contact guard holds that follow-up (thread 1).
+    t.send(MARTA, [c], at(23, "12:00"), "Gerardo, gracias por recibirnos en la planta. Quedo "
+           "a tus órdenes para lo que necesiten.\n\n" + SIG[MARTA], cc=[ANA])
+
+    # 23. The client asks for prices (mobile number in the signature), Luis quotes in the
+    #     a new message and follows up three times: silent / rep, touches 3, step 4 (WhatsApp) due
+    #     Tue 24 Nov.
+    c = ("Diego Morales", "diego.morales@acerosyperfiles.example")
+    t = T("Cotización CN-2026-0409 PTR 4x4")
+    t.send(c, [LUIS], at(2, "09:10"), subject="Solicitud de precios PTR 4x4", threaded=False,
+           body="Luis, buen día.\n\n¿Me puedes cotizar 60 tramos de PTR "
+           "4x4 cal. 11 con entrega en Apodaca?\n\nGracias,\nDiego Morales\nCompras | "
+           "Aceros y Perfiles\nCel. +52 1 81 1555 2030")
+    t.send(LUIS, [c], at(3, "12:00"), "Diego, adjunto la cotización de los 60 tramos.\n\n"
+           "Saludos,\n" + SIG[LUIS], attachment="Cotizacion_CN-2026-0409.pdf")
+    for day, text in ((7, "Diego, ¿pudiste revisar la cotización?"),
+                      (10, "Diego, ¿te ayudo con algún ajuste en la cotización?"),
+                      (15, "Diego, retomo la cotización del PTR: ¿tienen fecha para decidir?")):
+        t.send(LUIS, [c], at(day, "10:30"), text + "\n\n" + SIG[LUIS])
     return count
 
 

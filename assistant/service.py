@@ -93,6 +93,10 @@ def sync(settings: Settings, engine: Engine, *, account: str | None = None,
             log.error("account %s: %s", acct.name, exc)
             _record_failure(engine, acct.name, acct.kind, status, str(exc))
             results.append(AccountResult(account=acct.name, error=str(exc), status=status))
+    if any(r.stored for r in results if not r.error):
+        # New mail may close follow-ups: a sent draft (done), a reply or bounce (cancelled).
+        from assistant.followups import reconcile_if_pending
+        reconcile_if_pending(settings, engine)
     return results
 
 

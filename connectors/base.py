@@ -100,3 +100,23 @@ class Connector(Protocol):
     def close(self) -> None:
         """Release connections and files."""
         ...
+
+
+@runtime_checkable
+class DraftUpdater(Protocol):
+    """Optional: connectors that can replace a saved draft (a rep edited the follow-up)."""
+
+    def update_draft(self, provider_id: str, draft: DraftMessage) -> str:
+        """Replace the draft ``provider_id`` with ``draft``; return the new provider id."""
+        ...
+
+
+@runtime_checkable
+class DraftSender(Protocol):
+    """Optional: connectors with a mail transport (IMAP+SMTP, Gmail, Graph) implement this
+    so approved follow-ups can be sent when ``protocol.auto_send = true``. Mailbox export
+    files (Maildir, mbox, .eml) have no transport and do not."""
+
+    def send_draft(self, provider_id: str) -> str:
+        """Send the saved draft ``provider_id``; return the sent message's Message-ID."""
+        ...

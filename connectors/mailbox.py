@@ -152,6 +152,12 @@ class _FileDrafts:
         _write_atomically(self.folder / (".tmp-" + name), self.folder / name, _with_followup_id(draft))
         return self.id_prefix + name
 
+    def update(self, provider_id: str, draft: DraftMessage) -> str:
+        old = self.folder / provider_id.removeprefix(self.id_prefix)
+        new_id = self.save(draft)
+        old.unlink(missing_ok=True)
+        return new_id
+
     def find(self, key: str) -> str | None:
         try:
             entries = list(os.scandir(self.folder))
@@ -175,6 +181,9 @@ class _DraftsInFolder:
 
     def find_draft(self, idempotency_key: str) -> str | None:
         return self._drafts.find(idempotency_key)
+
+    def update_draft(self, provider_id: str, draft: DraftMessage) -> str:
+        return self._drafts.update(provider_id, draft)
 
     def close(self) -> None:
         pass
@@ -419,6 +428,21 @@ class MaildirConnector(_ScannedFolder):
         unique = _unique_name()
         _write_atomically(root / "tmp" / unique, root / "cur" / f"{unique}:2,D", _with_followup_id(draft))
         return f"Drafts/{unique}"
+
+    def update_draft(self, provider_id: str, draft: DraftMessage) -> str:
+        """Save the new version, then remove the old file (a crash in between leaves both;
+        ``find_draft`` returns one of them and the next edit replaces it)."""
+        unique = provider_id.removeprefix("Drafts/")
+        new_id = self.save_draft(draft)
+        for sub in ("cur", "new"):
+            try:
+                entries = list(os.scandir(self.drafts_path / sub))
+            except FileNotFoundError:
+                continue
+            for entry in entries:
+                if _INFO_RE.sub("", entry.name) == unique:
+                    os.unlink(entry.path)
+        return new_id
 
     def find_draft(self, idempotency_key: str) -> str | None:
         for sub in ("cur", "new"):

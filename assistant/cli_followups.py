@@ -1,0 +1,266 @@
+"""``followup drafts …``, ``followup templates …`` and ``followup touch``: thin commands
+over :mod:`assistant.followups` (registered on the main group by :mod:`assistant.cli`)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from assistant import followups
+from assistant.drafting.templates import (
+    TemplateProblem, choose_language, render, sample_context,
+)
+
+CHANNEL_LABEL = {"email": "email draft", "phone": "call task", "whatsapp": "WhatsApp message"}
+
+
+def _cli():
+    from assistant import cli  # the main module, imported lazily (it registers us)
+    return cli
+
+
+def _console() -> Console:
+    console = Console()
+    return console if console.is_terminal else Console(width=140)
+
+
+@click.group()
+def drafts() -> None:
+    """Follow-ups drafted on the protocol cadence: plan, review, approve."""
+
+
+@drafts.command("plan")
+@click.option("--now", "now_text", default=None, help="plan as of this ISO 8601 time (default: now)")
+@click.pass_obj
+def drafts_plan(obj, now_text: str | None) -> None:
+    """Create the follow-ups that are due (once per thread and step)."""
+    cli = _cli()
+    settings, engine = obj.settings(), obj.engine()
+    now = cli.parse_now(now_text, settings)
+    try:
+        result = followups.plan(settings, engine, now)
+    except cli.ConnectorError as exc:
+        cli.fail("Error", str(exc), 1)
+    click.echo(f"Planned {len(result.created)} follow-ups, held {len(result.held)}"
+               + (f", adopted {len(result.reconciled)} drafts already in a mailbox" if result.reconciled else "")
+               + (f", closed {result.settled}" if result.settled else "") + ".")
+    for problem in result.problems:
+        click.echo(f"template problem: {problem}", err=True)
+
+
+def print_followups(rows, settings, console: Console | None = None) -> None:
+    console = console or _console()
+    from zoneinfo import ZoneInfo
+    from assistant.storage.models import as_utc
+
+    zone = ZoneInfo(settings.team.timezone)
+    table = Table(show_lines=False, title=f"Follow-ups ({len(rows)})", title_justify="left")
+    for column in ("ID", "Status", "Step", "Channel", "Assignee", "Due", "Subject", "Link / note"):
+        table.add_column(column, overflow="fold")
+    for r in rows:
+        link = r.link and (r.link if len(r.link) < 60 else r.link.split("?", 1)[0] + "?text=…")
+        note = r.hold_reason or r.closed_reason or link or (r.draft_ref and f"{r.account} Drafts") or ""
+        table.add_row(str(r.id), r.status, str(r.step), r.channel, r.assignee or "—",
+                      f"{as_utc(r.due_at).astimezone(zone):%a %d %b %H:%M}", r.subject or "—", note)
+    console.print(table)
+
+
+@drafts.command("list")
+@click.option("--json", "as_json", is_flag=True, help="print the contract's JSON object")
+@click.option("--status", default=None, help="only follow-ups with this status")
+@click.pass_obj
+def drafts_list(obj, as_json: bool, status: str | None) -> None:
+    """Follow-ups and their status."""
+    cli = _cli()
+    settings, engine = obj.settings(), obj.engine()
+    followups.reconcile(settings, engine)
+    rows = followups.list_followups(engine, status=status)
+    if as_json:
+        cli.emit_json({"followups": [followups.as_json(r) for r in rows]})
+    else:
+        print_followups(rows, settings)
+
+
+def show_one(row, echo=click.echo) -> None:
+    echo(f"#{row.id} · step {row.step} · {CHANNEL_LABEL.get(row.channel, row.channel)} · "
+         f"{row.status} · assignee {row.assignee or '—'}")
+    echo(f"thread: {row.quote_message_id}  contact: {row.contact or '—'}")
+    echo(f"template: {row.template} ({row.language or '?'}, version {row.template_version})")
+    if row.hold_reason:
+        echo(f"held: {row.hold_reason}")
+    if row.closed_reason:
+        echo(f"closed: {row.closed_reason}")
+    if row.draft_ref:
+        echo(f"draft: {row.account} mailbox, {row.draft_ref}")
+    if row.link:
+        echo(f"link: {row.link}")
+    echo("")
+    echo(f"Subject: {row.subject}")
+    echo("")
+    echo(row.body)
+
+
+@drafts.command("show")
+@click.argument("fid", type=int)
+@click.pass_obj
+def drafts_show(obj, fid: int) -> None:
+    """One follow-up in full."""
+    cli = _cli()
+    try:
+        show_one(followups.get(obj.engine(), fid))
+    except followups.FollowupError as exc:
+        cli.fail("Error", str(exc), 1)
+
+
+def _by(settings) -> str | None:
+    import os
+    return os.environ.get("FOLLOWUP_USER") or None
+
+
+@drafts.command("approve")
+@click.argument("fid", type=int)
+@click.pass_obj
+def drafts_approve(obj, fid: int) -> None:
+    """Approve a follow-up (with auto_send, an email is sent when the account can send)."""
+    cli = _cli()
+    settings, engine = obj.settings(), obj.engine()
+    try:
+        result = followups.approve(settings, engine, fid, by=_by(settings))
+    except (followups.FollowupError, cli.ConnectorError) as exc:
+        cli.fail("Error", str(exc), 1)
+    click.echo(f"#{fid} {result.row.status}: {result.note}")
+
+
+@drafts.command("skip")
+@click.argument("fid", type=int)
+@click.option("--reason", default=None, help="why (kept with the follow-up)")
+@click.pass_obj
+def drafts_skip(obj, fid: int, reason: str | None) -> None:
+    """Skip a follow-up."""
+    cli = _cli()
+    settings, engine = obj.settings(), obj.engine()
+    try:
+        followups.skip(engine, fid, reason=reason, by=_by(settings))
+    except followups.FollowupError as exc:
+        cli.fail("Error", str(exc), 1)
+    click.echo(f"#{fid} skipped" + (f": {reason}" if reason else ""))
+
+
+@drafts.command("edit")
+@click.argument("fid", type=int)
+@click.pass_obj
+def drafts_edit(obj, fid: int) -> None:
+    """Edit a follow-up in $EDITOR (Subject line, blank line, body); re-validated."""
+    cli = _cli()
+    settings, engine = obj.settings(), obj.engine()
+    try:
+        row = followups.get(engine, fid)
+        text = click.edit(followups.edit_text(row), extension=".txt", require_save=True)
+        if text is None:
+            click.echo("Not changed.")
+            return
+        followups.save_edit(settings, engine, fid, text)
+    except (followups.FollowupError, cli.ConnectorError) as exc:
+        cli.fail("Error", str(exc), 1)
+    click.echo(f"#{fid} saved.")
+
+
+@click.command()
+@click.argument("thread")
+@click.option("--channel", type=click.Choice(["phone", "whatsapp"]), required=True)
+@click.option("--note", default=None, help="what was said")
+@click.option("--by", "by", default=None, help="who made it (default: the follow-up's assignee)")
+@click.option("--now", "now_text", default=None, help="when (ISO 8601, default: now)")
+@click.pass_obj
+def touch(obj, thread: str, channel: str, note: str | None, by: str | None, now_text: str | None) -> None:
+    """Log a call or WhatsApp touch. THREAD is the quote's Message-ID (as `scan --json` and
+    `drafts list --json` print it, with or without <>) or an unambiguous prefix of it."""
+    cli = _cli()
+    settings, engine = obj.settings(), obj.engine()
+    now = cli.parse_now(now_text, settings)
+    try:
+        thread_id, closed = followups.touch(settings, engine, thread, channel, note=note, by=by, now=now)
+    except followups.FollowupError as exc:
+        cli.fail("Error", str(exc), 1)
+    click.echo(f"Logged a {channel} touch on {thread_id}" + (f"; {closed} follow-up(s) done." if closed else "."))
+
+
+@click.group()
+def templates() -> None:
+    """Follow-up templates: list, preview, validate, save an edited version."""
+
+
+@templates.command("list")
+@click.pass_obj
+def templates_list(obj) -> None:
+    """The templates in use (shipped file or latest edited version)."""
+    engine = obj.engine()
+    sources = followups.template_sources(engine)
+    used = {s.template for s in obj.settings().protocol.steps}
+    table = Table(title="Templates", title_justify="left")
+    for column in ("Name", "Language", "Version", "Source", "In protocol"):
+        table.add_column(column, overflow="fold")
+    for (name, language), source in sorted(sources.items()):
+        table.add_row(name, language, str(source.version), source.label, "yes" if name in used else "")
+    _console().print(table)
+
+
+@templates.command("preview")
+@click.argument("name")
+@click.option("--thread", default=None, help="render with this thread's data (quote Message-ID or prefix)")
+@click.option("--lang", "language", default=None, help="es or en (default: the thread's, else es)")
+@click.option("--now", "now_text", default=None)
+@click.pass_obj
+def templates_preview(obj, name: str, thread: str | None, language: str | None, now_text: str | None) -> None:
+    """Render a template against sample data or a real thread."""
+    cli = _cli()
+    settings, engine = obj.settings(), obj.engine()
+    sources = followups.template_sources(engine)
+    try:
+        if thread:
+            now = cli.parse_now(now_text, settings)
+            context, wanted = followups.preview_context(settings, engine, thread, now)
+        else:
+            wanted = language or "es"
+            context = sample_context(wanted)
+        chosen = choose_language({lang for n, lang in sources if n == name}, language or wanted)
+        if chosen is None:
+            cli.fail("Error", f"no template named {name!r} (see `followup templates list`)", 1)
+        rendered = render(sources[name, chosen], context)
+    except (TemplateProblem, followups.FollowupError) as exc:
+        cli.fail("Template error", str(exc), 1)
+    click.echo(f"Subject: {rendered.subject}\n\n{rendered.body}")
+
+
+@templates.command("validate")
+@click.pass_obj
+def templates_validate(obj) -> None:
+    """Render every template against sample data; exit 1 on any problem."""
+    cli = _cli()
+    problems = followups.validate_templates(obj.settings(), obj.engine())
+    for problem in problems:
+        click.echo(f"{click.style('Template error', fg='red', bold=True)}: {problem}", err=True)
+    if problems:
+        sys.exit(1)
+    click.echo("All templates render.")
+
+
+@templates.command("save")
+@click.argument("name")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--lang", "language", required=True, type=click.Choice(["es", "en"]))
+@click.option("--author", required=True, help="who edited it (email)")
+@click.pass_obj
+def templates_save(obj, name: str, file: str, language: str, author: str) -> None:
+    """Store FILE as the new version of template NAME (validated first)."""
+    cli = _cli()
+    try:
+        version = followups.save_template(obj.engine(), name, language,
+                                          Path(file).read_text(encoding="utf-8"), author)
+    except TemplateProblem as exc:
+        cli.fail("Template error", f"not saved: {exc}", 1)
+    click.echo(f"Saved {name}.{language} version {version}.")

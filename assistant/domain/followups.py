@@ -1,0 +1,198 @@
+"""Follow-up planning rules (DESIGN.md "Protocol cadence", "Ownership" -> assignee).
+
+Pure: plain values in, plain values out, ``now`` passed in. The service layer
+(:mod:`assistant.followups`) loads the rows, calls these and writes the results.
+
+* :func:`due_steps` — which lead threads get a follow-up now (once per thread and step);
+* :func:`choose_assignee` — who does it, per ``protocol.responsible_role``;
+* :func:`recent_other_contact` — the duplicate-contact guard (``protocol.quiet_days``);
+* :func:`settle` — what a pending follow-up becomes when its thread moved on (stop rules,
+  or the step was taken: done).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Iterable, Literal, Sequence
+
+from .model import ThreadReport
+
+FollowupStatus = Literal["held", "drafted", "approved", "sent", "done", "skipped", "cancelled"]
+FOLLOWUP_STATUSES: tuple[FollowupStatus, ...] = (
+    "held", "drafted", "approved", "sent", "done", "skipped", "cancelled")
+PENDING: tuple[FollowupStatus, ...] = ("held", "drafted", "approved")
+"""Follow-ups still waiting for a person (the stop rules cancel these)."""
+
+PUBLIC_MAIL_DOMAINS = frozenset({
+    "gmail.com", "googlemail.com", "hotmail.com", "hotmail.es", "outlook.com", "outlook.es",
+    "live.com", "live.com.mx", "msn.com", "yahoo.com", "yahoo.com.mx", "yahoo.es", "icloud.com",
+    "me.com", "aol.com", "prodigy.net.mx", "proton.me", "protonmail.com", "gmx.com",
+})
+"""Domains shared by unrelated people: "same client domain" never applies to them."""
+
+
+def followup_key(quote_message_id: str, step: int) -> str:
+    """The idempotency key of a (thread, step): ASCII, header-safe, stable across runs."""
+    digest = hashlib.sha256(quote_message_id.encode("utf-8")).hexdigest()[:24]
+    return f"fu-{digest}-{step}"
+
+
+# --- Which threads are due -----------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class DueStep:
+    report: ThreadReport
+    step: int
+    channel: str
+    template: str
+    due_at: datetime
+    key: str
+
+
+def due_steps(reports: Iterable[ThreadReport], existing_keys: set[str] | frozenset[str],
+              now: datetime) -> list[DueStep]:
+    """Every silent thread whose next step is due at ``now`` and has no follow-up yet."""
+    due = []
+    for report in reports:
+        step = report.next_step
+        if report.status != "silent" or step is None or step.due_at > now:
+            continue
+        key = followup_key(report.quote_message_id, step.number)
+        if key in existing_keys:
+            continue
+        due.append(DueStep(report, step.number, step.channel, step.template, step.due_at, key))
+    return due
+
+
+# --- Assignee ------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    assignee: str | None
+    via: Literal["owner", "mapped", "round_robin", "none"]
+
+
+def choose_assignee(owner: str | None, responsible_role: str, members: dict[str, str],
+                    managers: dict[str, str | None], *, previous: str | None = None,
+                    turn: int = 0) -> Assignment:
+    """Who follows this thread up.
+
+    ``members`` maps each team member's email to their role, in settings order;
+    ``managers`` maps each to their manager's email. ``previous`` is who had the thread's
+    earlier follow-ups (kept, so a client keeps one voice); ``turn`` is the round-robin
+    counter (how many threads were handed out round-robin so far).
+
+    * ``owner``: the owner; a thread without owner goes round-robin to the account
+      executives (every member when there are none).
+    * ``sdr`` / ``customer_success``: the owner if they have that role; else the member
+      of that role *mapped* to the owner — one who shares the owner's manager, or reports
+      to the owner (round-robin among them when several); else round-robin among all
+      members of the role.
+    """
+    role = "account_executive" if responsible_role == "owner" else responsible_role
+    pool = [email for email, r in members.items() if r == role]
+    if responsible_role == "owner" and not pool:
+        pool = list(members)
+    if previous and (previous in pool or (responsible_role == "owner" and previous == owner)):
+        return Assignment(previous, "mapped" if previous != owner else "owner")
+    if owner and (responsible_role == "owner" or members.get(owner) == role):
+        return Assignment(owner, "owner")
+    if owner:
+        team_lead = managers.get(owner)
+        mapped = [m for m in pool
+                  if (team_lead and managers.get(m) == team_lead) or managers.get(m) == owner]
+        if mapped:
+            return Assignment(mapped[turn % len(mapped)], "mapped")
+    if not pool:
+        return Assignment(None, "none")
+    return Assignment(pool[turn % len(pool)], "round_robin")
+
+
+# --- Duplicate-contact guard ---------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Contacted:
+    """One outbound message (or logged touch) from a team address to a client address."""
+
+    at: datetime
+    sender: str
+    sender_name: str | None
+    recipients: tuple[str, ...]
+
+
+def _domain(address: str) -> str:
+    return address.rpartition("@")[2].lower()
+
+
+def recent_other_contact(contact: str | None, assignee: str | None,
+                         history: Sequence[Contacted], now: datetime, quiet_days: int,
+                         *, timezone: str = "UTC") -> str | None:
+    """The hold reason when another internal person wrote to ``contact`` (or to anyone at
+    the contact's company domain) within ``quiet_days`` before ``now``; else ``None``.
+
+    The latest such message is named: "Luis Herrera wrote to diego@cliente.example on 9 Nov".
+    """
+    if not contact or quiet_days <= 0:
+        return None
+    contact = contact.lower()
+    domain = _domain(contact)
+    same_domain_counts = domain not in PUBLIC_MAIL_DOMAINS
+    since = now - timedelta(days=quiet_days)
+    latest: tuple[datetime, Contacted, str] | None = None
+    for item in history:
+        if item.at < since or item.at > now:
+            continue
+        if assignee and item.sender.lower() == assignee.lower():
+            continue
+        for recipient in item.recipients:
+            r = recipient.lower()
+            if r == contact or (same_domain_counts and _domain(r) == domain):
+                if latest is None or item.at > latest[0]:
+                    latest = (item.at, item, r)
+                break
+    if latest is None:
+        return None
+    at, item, recipient = latest
+    from zoneinfo import ZoneInfo
+    local = at.astimezone(ZoneInfo(timezone))
+    who = item.sender_name or item.sender
+    return f"{who} wrote to {recipient} on {local.day} {local:%b}"
+
+
+# --- Stop rules and completion -------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Settlement:
+    status: FollowupStatus
+    reason: str
+
+
+def settle(status: str, step: int, report: ThreadReport | None) -> Settlement | None:
+    """What a follow-up becomes now that its thread is ``report``; ``None``: unchanged.
+
+    * the step was taken (the thread's touches reached it — the rep sent the draft or a
+      rewrite from their own mail client, or logged the call): ``done``;
+    * a sent follow-up whose thread then moved on in any way: ``done``;
+    * a pending one (held, drafted, approved) whose thread closed (won/lost, decline),
+      bounced, or got a real reply: ``cancelled`` with the reason. An out-of-office reply
+      changes nothing (the thread stays silent).
+    """
+    if report is None or status not in PENDING + ("sent",):
+        return None
+    taken = report.touches >= step and report.status not in ("awaiting_us",)
+    if taken or (status == "sent" and report.status != "silent"):
+        return Settlement("done", "step taken" if taken else "thread moved on after sending")
+    if status == "sent":
+        return None
+    if report.status == "closed":
+        return Settlement("cancelled", f"thread closed: {report.closed_reason or 'closed'}")
+    if report.status == "bounced":
+        who = ", ".join(report.bounced_recipients) or report.contact or "the contact"
+        return Settlement("cancelled", f"bounced: {who} (fix the address)")
+    if report.status == "awaiting_us":
+        when = report.last_reply_at
+        on = f" on {when.day} {when:%b}" if when else ""
+        return Settlement("cancelled", f"the client replied{on}")
+    return None

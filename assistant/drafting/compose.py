@@ -1,0 +1,55 @@
+"""Turn a rendered template into what the rep gets (pure, no I/O): an RFC 5322 reply
+draft, a ``tel:`` link, a ``wa.me`` link."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr
+from urllib.parse import quote
+
+_RE_PREFIX = re.compile(r"^\s*(re|rv|fw|fwd|aw|sv)\s*:\s*", re.I)
+
+
+def reply_subject(subject: str, thread_subject: str) -> str:
+    """The rendered subject, made a reply: "Re: <thread subject>" unless it already is one."""
+    subject = subject.strip() or thread_subject
+    if subject.lower().startswith("re:"):
+        return subject
+    return "Re: " + _RE_PREFIX.sub("", subject)
+
+
+def email_draft(*, key: str, sender: str, sender_name: str | None, to: str, to_name: str | None,
+                subject: str, body: str, in_reply_to: str | None, references: tuple[str, ...],
+                date: datetime, message_domain: str) -> bytes:
+    """A reply draft in the thread, carrying ``X-Followup-Id`` (the idempotency key) and a
+    Message-ID derived from it (a mail client that keeps it lets sync recognise the sent
+    follow-up; one that does not is fine too: any outbound touch closes the step)."""
+    msg = EmailMessage()
+    msg["From"] = formataddr((sender_name or "", sender)) if sender_name else sender
+    msg["To"] = formataddr((to_name or "", to)) if to_name else to
+    msg["Subject"] = subject
+    msg["Date"] = format_datetime(date)
+    msg["Message-ID"] = f"<{key}@{message_domain}>"
+    if in_reply_to:
+        msg["In-Reply-To"] = in_reply_to
+    refs = [r for r in references if r]
+    if in_reply_to and in_reply_to not in refs:
+        refs.append(in_reply_to)
+    if refs:
+        msg["References"] = " ".join(refs)
+    msg["X-Followup-Id"] = key
+    msg.set_content(body, charset="utf-8")
+    return msg.as_bytes()
+
+
+def tel_link(e164: str | None) -> str | None:
+    return f"tel:{e164}" if e164 else None
+
+
+def whatsapp_link(digits: str | None, text: str) -> str | None:
+    """``https://wa.me/<digits>?text=<message>`` (digits: country code and number only)."""
+    if not digits:
+        return None
+    return f"https://wa.me/{digits}?text={quote(text.strip(), safe='')}"

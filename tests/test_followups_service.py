@@ -1,0 +1,296 @@
+"""Planning and review on the demo team: real Maildir folders, real databases (SQLite file,
+PostgreSQL when reachable), the real connectors — plus a test double of the Connector
+protocol where a transport or a crash is needed."""
+
+from __future__ import annotations
+
+import email
+from datetime import datetime, timedelta, timezone
+from email.policy import default as default_policy
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from assistant import followups, service
+from assistant.drafting.templates import TemplateProblem
+from assistant.sample import generate_sample
+from assistant.settings import load_settings
+from assistant.storage import models
+from connectors.mailbox import MaildirConnector, open_connector
+
+
+@pytest.fixture
+def team(tmp_path, database_url):
+    info = generate_sample(tmp_path / "demo")
+    settings = load_settings(info.settings_path, environ={"FOLLOWUP_DATABASE_URL": database_url})
+    engine = service.open_store(settings)
+    service.sync(settings, engine)
+    yield settings, engine, info.now, tmp_path / "demo"
+    engine.dispose()
+
+
+def drafts_in(root: Path, account: str) -> list[Path]:
+    folder = root / "mail" / account / ".Drafts"
+    return sorted(p for sub in ("cur", "new") for p in (folder / sub).glob("*")) if folder.exists() else []
+
+
+def by_contact(engine, contact: str) -> models.Followup:
+    rows = [r for r in followups.list_followups(engine) if r.contact == contact]
+    assert len(rows) == 1, contact
+    return rows[0]
+
+
+def test_plan_creates_one_follow_up_per_due_step_on_every_channel(team):
+    settings, engine, now, root = team
+    result = followups.plan(settings, engine, now)
+    rows = followups.list_followups(engine)
+    assert len(result.created) == 10 and len(result.held) == 1 and len(rows) == 11
+    assert {r.channel for r in rows} == {"email", "phone", "whatsapp"}
+    due = {r.quote_message_id for r in service.scan(settings, engine, now) if r.status == "silent"}
+    assert {r.quote_message_id for r in rows} == due
+
+    # Email: a threaded reply draft in the owner's own Maildir Drafts folder.
+    rosa = by_contact(engine, "rosa.elizondo@constructoramty.example")
+    assert (rosa.status, rosa.channel, rosa.assignee, rosa.account) == (
+        "drafted", "email", "ana@aceros.example", "ana")
+    assert rosa.template == "followup_1" and rosa.language == "es" and rosa.template_version == 0
+    files = drafts_in(root, "ana")
+    assert len(files) == 4
+    saved = [email.message_from_bytes(p.read_bytes(), policy=default_policy) for p in files]
+    mine = next(m for m in saved if m["X-Followup-Id"] == rosa.key)
+    assert mine["Subject"] == "Re: Material para obra Cumbres"
+    assert mine["In-Reply-To"] == rosa.quote_message_id
+    assert rosa.quote_message_id in mine["References"]
+    assert mine["From"].addresses[0].addr_spec == "ana@aceros.example"
+    assert mine["To"].addresses[0].addr_spec == "rosa.elizondo@constructoramty.example"
+    body = mine.get_content()
+    assert body.startswith("Hola Rosa,") and "CN-2026-0412" in body and "Tel. +52 81 8300 1020" in body
+    assert not drafts_in(root, "marta") or all(
+        "X-Followup-Id" in p.read_text() for p in drafts_in(root, "marta"))
+
+    # Phone: a call task with talking points and the tel: link from the client's signature.
+    call = by_contact(engine, "dzambrano@barandalesmx.example")
+    assert (call.channel, call.step, call.link) == ("phone", 2, "tel:+528122334455")
+    assert "Hola Daniela, soy Ana de Aceros del Norte" in call.body
+    # ... and one whose contact never wrote: no link, and the task says so.
+    sergio = by_contact(engine, "smontemayor@carroceriasmonterrey.example")
+    assert sergio.link is None and "No se encontró teléfono" in sergio.body
+
+    # WhatsApp: the message with a wa.me link (mobile from the client's "+52 1" signature).
+    wa = by_contact(engine, "diego.morales@acerosyperfiles.example")
+    assert (wa.channel, wa.step, wa.assignee) == ("whatsapp", 4, "luis@aceros.example")
+    assert wa.link.startswith("https://wa.me/528115552030?text=Hola%20Diego%2C%20soy%20Luis")
+
+    # Duplicate-contact guard: Marta wrote to Gerardo yesterday, so Ana's step 1 is held.
+    held = by_contact(engine, "gerardo.trevino@grupoindustrialrio.example")
+    assert held.status == "held"
+    assert held.hold_reason == ("Marta Garza wrote to gerardo.trevino@grupoindustrialrio.example "
+                                "on 25 Nov")
+    assert not any(m["X-Followup-Id"] == held.key for m in saved)
+
+    document = [followups.as_json(r) for r in rows]
+    assert all(list(d) == ["id", "quote_message_id", "step", "channel", "assignee", "status",
+                           "due_at", "subject", "body", "link", "hold_reason"] for d in document)
+    assert all(datetime.fromisoformat(d["due_at"]).tzinfo is not None for d in document)
+
+
+def test_plan_twice_creates_nothing_new(team):
+    settings, engine, now, root = team
+    first = followups.plan(settings, engine, now)
+    again = followups.plan(settings, engine, now + timedelta(hours=1))
+    assert first.created and again.created == [] and again.held == []
+    assert len(followups.list_followups(engine)) == len(first.created) + len(first.held)
+    assert len(drafts_in(root, "ana")) == 4 and len(drafts_in(root, "luis")) == 1
+
+
+class Crash(Exception):
+    pass
+
+
+def test_crash_after_the_draft_is_saved_before_the_commit_leaves_exactly_one_draft(team):
+    settings, engine, now, root = team
+
+    def crash(key: str, provider_id: str) -> None:
+        raise Crash(provider_id)
+
+    with pytest.raises(Crash):
+        followups.plan(settings, engine, now, after_draft_saved=crash)
+    assert len(drafts_in(root, "luis")) + len(drafts_in(root, "ana")) == 1  # saved, then "died"
+    before = followups.list_followups(engine)
+    result = followups.plan(settings, engine, now)
+    assert len(result.reconciled) == 1
+    rows = followups.list_followups(engine)
+    assert len(rows) == len(before) + len(result.created) + len(result.held)
+    emails = [r for r in rows if r.channel == "email" and r.status == "drafted"]
+    files = drafts_in(root, "ana") + drafts_in(root, "luis")
+    keys = [email.message_from_bytes(p.read_bytes())["X-Followup-Id"] for p in files]
+    assert sorted(keys) == sorted(r.key for r in emails)  # one draft per follow-up, no duplicate
+    adopted = next(r for r in rows if r.id == result.reconciled[0])
+    assert adopted.draft_ref == MaildirConnector(root / "mail" / adopted.account).find_draft(adopted.key)
+
+
+class SendingConnector:
+    """A test double of the Connector protocol with a transport (what IMAP/Gmail/Graph
+    connectors will offer): drafts go to a real Maildir, sending records the draft."""
+
+    sent: list[str] = []
+
+    def __init__(self, path: Path) -> None:
+        self.inner = open_connector("maildir", path)
+
+    def fetch(self, cursor):
+        return self.inner.fetch(cursor)
+
+    def save_draft(self, draft):
+        return self.inner.save_draft(draft)
+
+    def find_draft(self, key):
+        return self.inner.find_draft(key)
+
+    def send_draft(self, provider_id: str) -> str:
+        SendingConnector.sent.append(provider_id)
+        return "<sent@x>"
+
+    def close(self):
+        self.inner.close()
+
+
+def test_approve_with_auto_send_sends_through_a_connector_that_can_and_says_so_when_not(team, tmp_path):
+    settings, engine, now, root = team
+    followups.plan(settings, engine, now)
+    rosa = by_contact(engine, "rosa.elizondo@constructoramty.example")
+    maildir_only = followups.approve(settings, engine, rosa.id, now=now)
+    assert maildir_only.row.status == "approved" and "send it from your mail client" in maildir_only.note
+
+    import dataclasses
+    auto = dataclasses.replace(settings, protocol=dataclasses.replace(settings.protocol, auto_send=True))
+    fid = by_contact(engine, "pleal@metalmecanicaleal.example").id
+    note = followups.approve(auto, engine, fid, now=now).note
+    assert "no way to send mail" in note and followups.get(engine, fid).status == "approved"
+
+    fid = by_contact(engine, "fsaldana@grupoconstruye.example").id
+    SendingConnector.sent.clear()
+    done = followups.approve(auto, engine, fid, now=now,
+                             open_connector=lambda account: SendingConnector(account.path))
+    assert done.row.status == "sent" and SendingConnector.sent == [done.row.draft_ref]
+    with pytest.raises(followups.FollowupError, match="is sent"):
+        followups.approve(auto, engine, fid, now=now)
+
+
+def test_approving_a_held_follow_up_saves_its_draft_then(team):
+    settings, engine, now, root = team
+    followups.plan(settings, engine, now)
+    held = by_contact(engine, "gerardo.trevino@grupoindustrialrio.example")
+    count = len(drafts_in(root, "ana"))
+    result = followups.approve(settings, engine, held.id, now=now)
+    assert result.row.status == "approved" and result.row.hold_reason is None
+    assert len(drafts_in(root, "ana")) == count + 1
+
+
+def test_edit_replaces_the_draft_and_refuses_an_empty_body(team):
+    settings, engine, now, root = team
+    followups.plan(settings, engine, now)
+    row = by_contact(engine, "rosa.elizondo@constructoramty.example")
+    with pytest.raises(followups.FollowupError, match="body is empty"):
+        followups.save_edit(settings, engine, row.id, "Subject: Re: Material\n\n   \n", now=now)
+    followups.save_edit(settings, engine, row.id, "Subject: Material para obra Cumbres\n\n"
+                        "Rosa, ¿te marco mañana para revisar la cotización?\n", now=now)
+    edited = followups.get(engine, row.id)
+    assert edited.subject == "Re: Material para obra Cumbres"
+    files = drafts_in(root, "ana")
+    assert len(files) == 4
+    texts = [email.message_from_bytes(p.read_bytes(), policy=default_policy) for p in files]
+    mine = [m for m in texts if m["X-Followup-Id"] == row.key]
+    assert len(mine) == 1 and mine[0].get_content().startswith("Rosa, ¿te marco mañana")
+    assert mine[0]["In-Reply-To"] == row.quote_message_id
+
+
+def write_mail(root: Path, account: str, data: bytes, name: str) -> None:
+    (root / "mail" / account / "cur" / f"{name}:2,S").write_bytes(data)
+
+
+def test_next_sync_closes_a_sent_draft_as_done_and_a_reply_cancels(team):
+    settings, engine, now, root = team
+    followups.plan(settings, engine, now)
+    rosa = by_contact(engine, "rosa.elizondo@constructoramty.example")
+    # The rep sends the draft from their mail client: the sent copy lands in their mailbox.
+    draft = next(p for p in drafts_in(root, "ana") if rosa.key in p.read_text())
+    write_mail(root, "ana", draft.read_bytes(), "sent-by-ana")
+    # Another client answers (a real reply) on their thread.
+    patricia = by_contact(engine, "pleal@metalmecanicaleal.example")
+    reply = (f"From: Patricia Leal <pleal@metalmecanicaleal.example>\nTo: ana@aceros.example\n"
+             f"Subject: RE: Cotización placa A36\nDate: Fri, 27 Nov 2026 10:00:00 -0600\n"
+             f"Message-ID: <reply-1@metalmecanicaleal.example>\nIn-Reply-To: {patricia.quote_message_id}\n"
+             f"Content-Type: text/plain; charset=utf-8\n\nAna, ¿me confirmas el tiempo de entrega?\n")
+    write_mail(root, "ana", reply.encode(), "reply-1")
+    import time
+    time.sleep(2.2)  # the Maildir connector waits for files to settle (see its docs)
+    service.sync(settings, engine)
+    done = followups.get(engine, rosa.id)
+    assert (done.status, done.closed_reason) == ("done", "step taken")
+    cancelled = followups.get(engine, patricia.id)
+    assert (cancelled.status, cancelled.closed_reason) == ("cancelled", "the client replied on 27 Nov")
+
+
+def test_touch_closes_the_phone_step_and_mark_lost_cancels(team):
+    settings, engine, now, root = team
+    followups.plan(settings, engine, now)
+    call = by_contact(engine, "dzambrano@barandalesmx.example")
+    thread, closed = followups.touch(settings, engine, call.quote_message_id.strip("<>")[:14],
+                                     "phone", note="Lo revisan el lunes", now=now + timedelta(minutes=5))
+    assert thread == call.quote_message_id and closed >= 1
+    assert followups.get(engine, call.id).status == "done"
+    with Session(engine) as session:
+        touch = session.scalars(select(models.Touch)).one()
+        assert (touch.by, touch.channel, touch.note) == ("ana@aceros.example", "phone", "Lo revisan el lunes")
+    with pytest.raises(followups.FollowupError, match="matches"):
+        followups.touch(settings, engine, "<17", "phone", now=now)
+
+    wa = by_contact(engine, "diego.morales@acerosyperfiles.example")
+    with Session(engine) as session, session.begin():
+        session.add(models.ThreadMark(quote_message_id=wa.quote_message_id, outcome="lost",
+                                      updated_at=now.astimezone(timezone.utc)))
+    followups.reconcile(settings, engine, now)
+    row = followups.get(engine, wa.id)
+    assert (row.status, row.closed_reason) == ("cancelled", "thread closed: marked lost")
+
+
+def test_a_render_failure_holds_that_follow_up_and_plans_the_rest(team):
+    settings, engine, now, root = team
+    # An edited version stored before validation existed (saving one now is refused):
+    with pytest.raises(TemplateProblem, match="nombre"):
+        followups.save_template(engine, "followup_1", "es",
+                                "Subject: Re: {{ quote.subject }}\n\nHola {{ contact.nombre }}\n", "marta@aceros.example")
+    with Session(engine) as session, session.begin():
+        session.add(models.TemplateVersion(name="followup_1", language="es", version=1,
+                                           subject="Re: {{ quote.subject }}",
+                                           body="Hola {{ contact.nombre }},\n", author="marta@aceros.example",
+                                           created_at=now.astimezone(timezone.utc)))
+    result = followups.plan(settings, engine, now)
+    rows = followups.list_followups(engine)
+    broken = [r for r in rows if r.template == "followup_1" and r.language == "es"]
+    assert broken and all(r.status == "held" and r.template_version == 1 for r in broken)
+    assert all("followup_1.es (version 1 by marta@aceros.example) line 3" in r.hold_reason
+               and "nombre" in r.hold_reason for r in broken)
+    assert {r.channel for r in rows if r.status == "drafted"} == {"phone", "whatsapp"}
+    assert result.problems and len(result.created) == 5
+
+
+def test_saved_template_versions_are_used_and_recorded(team):
+    settings, engine, now, root = team
+    text = ("{# editado #}\nSubject: Re: {{ quote.subject }}\n\n"
+            "{{ contact.first_name or 'Hola' }}, ¿seguimos con la cotización?\n\n{{ owner.signature }}\n")
+    assert followups.save_template(engine, "followup_1", "es", text, "marta@aceros.example", now) == 1
+    assert followups.save_template(engine, "followup_1", "es", text.replace("seguimos", "avanzamos"),
+                                   "marta@aceros.example", now) == 2
+    history = followups.template_history(engine)
+    assert [(h.version, h.author) for h in history] == [(1, "marta@aceros.example"), (2, "marta@aceros.example")]
+    with pytest.raises(TemplateProblem):
+        followups.save_template(engine, "followup_1", "es", "Subject: x\n\n{{ ''.__class__.__mro__ }}\n", "x@y")
+    followups.plan(settings, engine, now)
+    rosa = by_contact(engine, "rosa.elizondo@constructoramty.example")
+    assert rosa.template_version == 2 and rosa.body.startswith("Rosa, ¿avanzamos con la cotización?")
+    english = [r for r in followups.list_followups(engine) if r.language == "en"]
+    assert all(r.template_version == 0 for r in english)
