@@ -23,7 +23,7 @@ from assistant.settings_schema import Reader, SettingsError, join_key
 
 __all__ = [
     "Account", "Company", "Detection", "Digest", "Member", "Protocol", "Schedule", "Settings",
-    "SettingsError", "Smtp", "Step", "Storage", "Team", "load_settings",
+    "SettingsError", "Smtp", "Step", "Storage", "Team", "Web", "load_settings",
 ]
 
 DEFAULT_QUOTE_KEYWORDS = (
@@ -165,6 +165,19 @@ class Schedule:
 
 
 @dataclass(frozen=True)
+class Web:
+    """``[web]``: the web app (``followup serve``)."""
+    auth: str = "password"
+    """``password`` (set with ``followup users set-password``) | ``proxy`` (an SSO proxy)."""
+    proxy_header: str = "X-Forwarded-Email"
+    """With ``auth = "proxy"``: the request header holding the signed-in email."""
+    proxy_addresses: tuple[str, ...] = ()
+    """With ``auth = "proxy"``: the proxy's addresses or networks; others are refused."""
+    lockout_minutes: int = 15
+    """How long sign-in stays locked after 5 wrong passwords in a row."""
+
+
+@dataclass(frozen=True)
 class Storage:
     url: str
 
@@ -192,6 +205,7 @@ class Settings:
     digest: Digest = field(default_factory=Digest)
     storage: Storage = field(default_factory=lambda: Storage("sqlite:///followup.db"))
     schedule: Schedule = field(default_factory=Schedule)
+    web: Web = field(default_factory=Web)
 
     @property
     def folder(self) -> Path:
@@ -244,7 +258,10 @@ _PHONE = re.compile(r"^\+?[0-9][0-9 ().-]{5,}$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 _TOP_KEYS = ("company", "team", "accounts", "protocol", "detection", "digest", "storage",
-             "schedule")
+             "schedule", "web")
+_WEB_KEYS = ("auth", "proxy_header", "proxy_addresses", "lockout_minutes")
+WEB_AUTH = ("password", "proxy")
+_HEADER_NAME = re.compile(r"^[A-Za-z0-9-]+$")
 _COMPANY_KEYS = ("name", "domains")
 _TEAM_KEYS = ("timezone", "members")
 _MEMBER_KEYS = ("email", "name", "role", "manager", "admin", "phone")
@@ -322,9 +339,10 @@ def _settings(r: Reader, data: dict, environ: Mapping[str, str]) -> Settings:
     digest = _digest(r, r.table(data, "", "digest", required=False) or {})
     storage = _storage(r, r.table(data, "", "storage", required=False) or {}, environ)
     schedule = _schedule(r, r.table(data, "", "schedule", required=False) or {})
+    web = _web(r, r.table(data, "", "web", required=False) or {})
     return Settings(path=r.file.resolve(), company=company, team=team, accounts=accounts,
                     protocol=protocol, detection=detection, digest=digest, storage=storage,
-                    schedule=schedule)
+                    schedule=schedule, web=web)
 
 
 def _company(r: Reader, t: dict) -> Company:
@@ -581,6 +599,32 @@ def _schedule(r: Reader, t: dict) -> Schedule:
         lease_minutes=r.integer(t, "schedule", "lease_minutes", what="a whole number of minutes",
                                 example=10, default=10, minimum=1, maximum=1440),
     )
+
+
+def _web(r: Reader, t: dict) -> Web:
+    r.check_keys(t, "web", _WEB_KEYS)
+    auth = r.string(t, "web", "auth", example="password", default="password",
+                    choices=WEB_AUTH, lower=True)
+    header = r.string(t, "web", "proxy_header", example="X-Forwarded-Email",
+                      default="X-Forwarded-Email")
+    if not _HEADER_NAME.match(header):
+        raise r.error("web.proxy_header", f'"{header}" is not an HTTP header name',
+                      'write proxy_header = "X-Forwarded-Email" (letters, digits and dashes)')
+    addresses = r.string_list(t, "web", "proxy_addresses", example='["127.0.0.1"]', default=())
+    for i, address in enumerate(addresses, start=1):
+        try:
+            ipaddress.ip_network(address, strict=False)
+        except ValueError:
+            raise r.error(f"web.proxy_addresses[{i}]", f'"{address}" is not an IP address or network',
+                          'write the proxy\'s address, for example proxy_addresses = ["127.0.0.1"] '
+                          'or ["10.0.0.0/24"]') from None
+    if auth == "proxy" and not addresses:
+        raise r.error("web.proxy_addresses", 'auth = "proxy" needs the proxy\'s addresses',
+                      'add proxy_addresses = ["127.0.0.1"] (only requests from these addresses '
+                      'may name the signed-in user)')
+    return Web(auth=auth, proxy_header=header, proxy_addresses=tuple(addresses),
+               lockout_minutes=r.integer(t, "web", "lockout_minutes", what="a whole number of minutes",
+                                         example=15, default=15, minimum=1, maximum=1440))
 
 
 def _storage(r: Reader, t: dict, environ: Mapping[str, str]) -> Storage:

@@ -1,0 +1,80 @@
+"""Secret key, session cookies and CSRF tokens.
+
+CSRF is written here rather than taken from Flask-WTF: the app needs one check (a
+per-session random token, compared in constant time on every state-changing request),
+and Flask-WTF would bring WTForms along for it.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import os
+import secrets
+from pathlib import Path
+
+from flask import abort, request, session
+from flask.sessions import SecureCookieSessionInterface
+
+SECRET_ENV = "FOLLOWUP_SECRET_KEY"
+SECRET_FILE = "followup-web.secret"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "X-CSRF-Token"
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def secret_key(settings, environ=os.environ) -> str:
+    """``$FOLLOWUP_SECRET_KEY``, else a random key kept in a 0600 file next to the SQLite
+    database (or the settings file for other databases), created on first use."""
+    if environ.get(SECRET_ENV):
+        return environ[SECRET_ENV]
+    db = settings.storage.sqlite_path
+    folder = db.parent if db is not None else settings.folder
+    path = Path(folder) / SECRET_FILE
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text(encoding="ascii").strip()
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(secrets.token_urlsafe(48))
+    return path.read_text(encoding="ascii").strip()
+
+
+def csrf_token() -> str:
+    token = session.get(CSRF_FIELD)
+    if not token:
+        token = session[CSRF_FIELD] = secrets.token_urlsafe(32)
+    return token
+
+
+def check_csrf() -> None:
+    """Refuse (400) a state-changing request without this session's token."""
+    if request.method not in UNSAFE_METHODS:
+        return
+    expected = session.get(CSRF_FIELD)
+    sent = request.form.get(CSRF_FIELD) or request.headers.get(CSRF_HEADER) or ""
+    if not expected or not hmac.compare_digest(expected, sent):
+        abort(400, description="csrf")
+
+
+def from_proxy(proxy_addresses) -> bool:
+    """True when the request comes straight from one of the configured proxies."""
+    try:
+        remote = ipaddress.ip_address(request.remote_addr or "")
+    except ValueError:
+        return False
+    return any(remote in ipaddress.ip_network(net, strict=False) for net in proxy_addresses)
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """Signed cookie sessions whose ``Secure`` flag follows the connection: set when the
+    request came over TLS, or through a configured proxy that says so."""
+
+    def __init__(self, proxy_addresses=()) -> None:
+        self.proxy_addresses = tuple(proxy_addresses)
+
+    def get_cookie_secure(self, app) -> bool:
+        if request.is_secure:
+            return True
+        return (request.headers.get("X-Forwarded-Proto", "").lower() == "https"
+                and from_proxy(self.proxy_addresses))
