@@ -67,6 +67,11 @@ def print_followups(rows, settings, console: Console | None = None) -> None:
         table.add_row(str(r.id), r.status, str(r.step), r.channel, r.assignee or "—",
                       f"{as_utc(r.due_at).astimezone(zone):%a %d %b %H:%M}", r.subject or "—", note)
     console.print(table)
+    links = [r for r in rows if r.link and r.status in ("drafted", "approved", "held")]
+    if links:
+        click.echo("Links (open on the phone or computer that makes the call / sends the message):")
+        for r in links:
+            click.echo(f"  #{r.id} {r.channel}: {r.link}")
 
 
 @drafts.command("list")
