@@ -307,3 +307,28 @@ def test_a_failed_send_is_recorded_and_retried(team, tmp_path, smtp_server):
     assert sent.status == "sent" and len(inbox.envelopes) == 1
     with pytest.raises(D.DigestError, match="TEST_SMTP_PW"):
         D.SmtpSender(settings.digest.smtp, environ={}).send(email.message.EmailMessage())
+
+
+def test_digest_command_writes_files_and_refuses_an_unknown_manager(team, tmp_path):
+    from click.testing import CliRunner
+
+    from assistant.cli import main
+
+    _, info, settings, _ = team
+    cli = CliRunner()
+    base = ["--config", str(info.settings_path), "digest", "--now", info.now.isoformat()]
+    out = tmp_path / "digest.html"
+    result = cli.invoke(main, base + ["--out", str(out), "--manager", "marta@aceros.example"])
+    assert result.exit_code == 0, result.output
+    assert sorted(row[0] for row in Page(out.read_text(encoding="utf-8")).rows["overdue"]) == \
+        sorted(t["subject"] for t in SILENT)
+    eml = tmp_path / "digest.eml"
+    assert cli.invoke(main, base + ["--out", str(eml)]).exit_code == 0
+    parsed = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+    assert parsed.get_content_type() == "multipart/alternative"
+    printed = cli.invoke(main, base)
+    assert printed.exit_code == 0 and "Subject: Seguimiento de cotizaciones" in printed.output
+    unknown = cli.invoke(main, base + ["--manager", "nadie@aceros.example"])
+    assert unknown.exit_code == 1 and "receives no digest" in unknown.output
+    no_smtp = cli.invoke(main, base + ["--send"])
+    assert no_smtp.exit_code == 1 and "[digest.smtp]" in no_smtp.output

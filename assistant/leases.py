@@ -1,0 +1,146 @@
+"""Who syncs which account when several ``followup run`` workers share one database.
+
+PostgreSQL: each account has a row in ``account_leases``. A worker claims one account at
+a time with ``SELECT … FOR UPDATE SKIP LOCKED`` on the rows that are free (no holder, or
+a lease that expired), writes itself as the holder with an expiry, and commits; it renews
+the lease while it syncs and releases it when done. Two workers never hold the same
+account; when a worker dies, its lease expires and another worker takes the account over.
+Times come from the worker's clock (injectable); workers' clocks are assumed in step
+(NTP), well within a lease's length.
+
+SQLite has no row locks: :class:`WorkerLock` (an exclusive lock on a file next to the
+database) lets one worker run at a time.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import socket
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Callable, Iterable
+
+from sqlalchemy import Engine, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from assistant.storage import models
+
+Clock = Callable[[], datetime]
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def worker_id() -> str:
+    """A name for this worker, unique across machines and restarts."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+class LeaseManager:
+    """Account leases for one worker (``holder``)."""
+
+    def __init__(self, engine: Engine, holder: str, ttl: timedelta, *,
+                 clock: Clock = utcnow) -> None:
+        self.engine, self.holder, self.ttl, self.clock = engine, holder, ttl, clock
+
+    def ensure(self, accounts: Iterable[str]) -> None:
+        """A lease row for every account (existing rows are left alone)."""
+        rows = [{"account": name} for name in accounts]
+        if not rows:
+            return
+        dialect = self.engine.dialect.name
+        insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(
+            models.AccountLease.__table__)
+        with self.engine.begin() as conn:
+            conn.execute(insert.on_conflict_do_nothing(index_elements=["account"]), rows)
+
+    def acquire(self, accounts: Iterable[str], *, fresh: timedelta | None = None) -> str | None:
+        """Claim one of ``accounts`` that nobody holds (or whose lease expired, or that
+        this worker already holds); the least recently claimed first. With ``fresh``,
+        accounts claimed less than that long ago (synced by someone just now) are left.
+        ``None`` when every one is taken."""
+        names = list(accounts)
+        if not names:
+            return None
+        lease = models.AccountLease
+        now = self.clock()
+        conditions = [lease.account.in_(names),
+                      or_(lease.holder.is_(None), lease.holder == self.holder,
+                          lease.expires_at < now)]
+        if fresh is not None:
+            conditions.append(or_(lease.claimed_at.is_(None), lease.claimed_at < now - fresh))
+        with self.engine.begin() as conn:
+            name = conn.execute(
+                select(lease.account).where(*conditions)
+                .order_by(lease.claimed_at.asc().nulls_first(), lease.account)
+                .limit(1).with_for_update(skip_locked=True)).scalar()
+            if name is None:
+                return None
+            conn.execute(update(lease).where(lease.account == name)
+                         .values(holder=self.holder, expires_at=now + self.ttl, claimed_at=now))
+        return name
+
+    def renew(self, account: str) -> bool:
+        """Push this worker's lease on ``account`` further; False if it was lost."""
+        lease = models.AccountLease
+        with self.engine.begin() as conn:
+            return conn.execute(update(lease).where(lease.account == account,
+                                                    lease.holder == self.holder)
+                                .values(expires_at=self.clock() + self.ttl)).rowcount == 1
+
+    def release(self, account: str) -> None:
+        lease = models.AccountLease
+        with self.engine.begin() as conn:
+            conn.execute(update(lease).where(lease.account == account, lease.holder == self.holder)
+                         .values(holder=None, expires_at=None))
+
+    def holders(self) -> dict[str, str | None]:
+        """account -> holder (``None`` when free), expired leases included as written."""
+        lease = models.AccountLease
+        with self.engine.connect() as conn:
+            return dict(conn.execute(select(lease.account, lease.holder)).all())
+
+
+class AnotherWorker(Exception):
+    """Another ``followup run`` already works on this SQLite database."""
+
+
+class WorkerLock:
+    """An exclusive lock on ``<database>.worker.lock``, held for the worker's life (the
+    operating system drops it when the process dies, however it dies)."""
+
+    def __init__(self, database: Path) -> None:
+        self.path = database.with_name(database.name + ".worker.lock")
+        self._file = None
+
+    def acquire(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(self.path, "a+")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            raise AnotherWorker(f"another `followup run` is already working on this SQLite "
+                                f"database (lock file {self.path}); run one worker per SQLite "
+                                "database, or use PostgreSQL for several") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        self._file = handle
+
+    def release(self) -> None:
+        if self._file is not None:
+            fcntl.flock(self._file, fcntl.LOCK_UN)
+            self._file.close()
+            self._file = None
+
+    def __enter__(self) -> "WorkerLock":
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.release()
