@@ -351,6 +351,13 @@ def demo(obj: Context, folder: str) -> None:
         click.echo(f"\nWeekly digest for {item.recipient.name}: {path} (open it in a browser)")
     click.echo(f"\nTry: followup --config {info.settings_path} scan --now {info.now.isoformat()} --json")
     click.echo(f"     followup --config {info.settings_path} drafts show {planned.created[0] if planned.created else 1}")
+    from assistant.web.cli import DEMO_PASSWORD, demo_passwords
+
+    demo_passwords(settings, engine)
+    admins = ", ".join(m.email for m in settings.team.members if m.admin) or "none"
+    click.echo(f"\nWeb app: followup --config {info.settings_path} serve   then open "
+               f"http://127.0.0.1:8000/ and sign in as any team member with the password "
+               f"\"{DEMO_PASSWORD}\" (rep: ana@aceros.example, manager and admin: {admins}).")
 
 
 from assistant.accounts_cli import accounts as _accounts  # noqa: E402
@@ -362,6 +369,11 @@ from assistant.cli_followups import drafts, templates, touch  # noqa: E402 (they
 main.add_command(drafts)
 main.add_command(templates)
 main.add_command(touch)
+
+from assistant.web.cli import serve as _serve, users as _users  # noqa: E402
+
+main.add_command(_serve)
+main.add_command(_users)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -9,7 +9,8 @@ Three jobs:
   skipped) at ``protocol.send_window_start``: creates the follow-ups that are due
   (the drafting service's ``followups.plan`` when present).
 * **digest** each ``digest.weekday`` at ``digest.time``: the managers' weekly digest,
-  sent once per manager and week (:func:`assistant.digest.send_digests`).
+  sent once per manager and week (:func:`assistant.digest.send_digests`). It goes out on
+  a public holiday too: it is the week's record, read when the manager is back.
 
 Local times are computed here with ``zoneinfo`` (the ``schedule`` package only drives
 the loop): a slot is a local wall-clock time on a local date, turned into an instant for

@@ -332,3 +332,63 @@ def test_digest_command_writes_files_and_refuses_an_unknown_manager(team, tmp_pa
     assert unknown.exit_code == 1 and "receives no digest" in unknown.output
     no_smtp = cli.invoke(main, base + ["--send"])
     assert no_smtp.exit_code == 1 and "[digest.smtp]" in no_smtp.output
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory):
+    """A self-signed certificate for 127.0.0.1 (made by the openssl command)."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("the openssl command is not installed")
+    folder = tmp_path_factory.mktemp("tls")
+    import subprocess
+
+    subprocess.run([openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-keyout", str(folder / "key.pem"), "-out", str(folder / "cert.pem"),
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True)
+    return folder / "cert.pem", folder / "key.pem"
+
+
+@pytest.mark.parametrize("security", ["starttls", "ssl"])
+def test_digest_sent_over_tls_with_login(team, tmp_path, certificate, security):
+    import ssl
+
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult
+
+    from assistant.settings import Smtp
+
+    cert, key = certificate
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_tls.load_cert_chain(cert, key)
+    client_tls = ssl.create_default_context(cafile=str(cert))
+    inbox = Inbox()
+    logins = []
+
+    def authenticate(server, session, envelope, mechanism, auth_data):
+        logins.append((auth_data.login, auth_data.password))
+        return AuthResult(success=auth_data.password == b"s3cret")
+
+    options = ({"tls_context": server_tls, "require_starttls": True} if security == "starttls"
+               else {"ssl_context": server_tls, "auth_require_tls": False})  # TLS from the start
+    port = _free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port, authenticator=authenticate,
+                            server_hostname="127.0.0.1", **options)
+    controller.start()
+    try:
+        _, info, settings, engine = team
+        smtp = Smtp(host="127.0.0.1", port=port, security=security, username="digest",
+                    password_env="PW")
+        sender = D.SmtpSender(smtp, environ={"PW": "s3cret"}, tls_context=client_tls)
+        results = D.send_digests(settings, engine, info.now, sender, period=f"tls-{security}")
+        assert [r.status for r in results] == ["sent"]
+        untrusting = D.SmtpSender(smtp, environ={"PW": "s3cret"})  # the system CAs only
+        with pytest.raises(D.DigestError, match="CERTIFICATE_VERIFY_FAILED|certificate verify"):
+            untrusting.send(email.message.EmailMessage())
+    finally:
+        controller.stop()
+    assert logins == [(b"digest", b"s3cret")]
+    [envelope] = inbox.envelopes
+    message = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
+    assert message["Subject"].startswith("Seguimiento de cotizaciones")

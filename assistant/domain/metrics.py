@@ -324,7 +324,7 @@ def metrics_of(cohort: list[ThreadReport], events: Mapping[str, list[_Event]], r
         abandoned=Share(stalled_few, stalled + exhausted),
         reached_five=Share(five, finished),
         reply_rate={n: Share(answered, sent) for n, (sent, answered) in replies.items()},
-        first_followup_days=statistics.median(first_gaps) if first_gaps else None,
+        first_followup_days=float(statistics.median(first_gaps)) if first_gaps else None,
         not_followed_up=not_followed,
         scenarios=scenarios,
         duplicate_holds=sum(holds.get(r.quote_message_id, 0) for r in cohort),

@@ -1,0 +1,374 @@
+"""The pages. Thin: read the request, call :mod:`assistant.web.services`, render.
+
+Role rules (403 for a signed-in user without the role, 404 for what is not theirs):
+every page needs a signed-in team member; ``/team`` and assigning owners need a
+manager or an admin; ``/admin/...`` needs an admin.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import wraps
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from flask import (Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template,
+                   request, session, url_for)
+
+from assistant.web import i18n, security, services, users
+
+auth = Blueprint("auth", __name__)
+rep = Blueprint("rep", __name__)
+team = Blueprint("team", __name__)
+admin = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+def _ctx():
+    return current_app.extensions["followup"]
+
+
+def settings():
+    return _ctx()["settings"]
+
+
+def engine():
+    return _ctx()["engine"]
+
+
+def now() -> datetime:
+    """The app clock's time, in UTC (SQLite stores no offset)."""
+    from assistant.storage.models import as_utc
+    return as_utc(_ctx()["clock"]())
+
+
+def local(moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    if moment is None:
+        return "—"
+    from assistant.storage.models import as_utc
+    return as_utc(moment).astimezone(ZoneInfo(settings().team.timezone)).strftime(fmt)
+
+
+def t(text: str, **kw) -> str:
+    return i18n.translate(g.get("lang", "es"), text, **kw)
+
+
+def load_viewer() -> None:
+    """Who is signed in (session, or the SSO proxy's header), and the UI language."""
+    s = settings()
+    viewer = None
+    if s.web.auth == "proxy":
+        email = request.headers.get(s.web.proxy_header, "")
+        if email and security.from_proxy(s.web.proxy_addresses):
+            viewer = users.viewer_for(s, email)
+    elif session.get("user"):
+        viewer = users.viewer_for(s, session["user"])
+        if viewer is None:  # removed from settings.toml since signing in
+            session.clear()
+    g.viewer = viewer
+    chosen = session.get("lang")
+    if chosen is None and viewer is not None:
+        chosen = users.language_of(engine(), viewer.email)
+        if chosen:
+            session["lang"] = chosen
+    g.lang = i18n.choose(chosen, request.accept_languages)
+
+
+def signed_in(view):
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if g.viewer is None:
+            if settings().web.auth == "proxy":
+                abort(403, description=t("Sign in through your company's sign-in page."))
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        return view(*args, **kwargs)
+    return wrapper
+
+
+def _requires(allowed, refusal: str):
+    """A decorator: signed in, and ``allowed(viewer)``, else 403 with ``refusal``."""
+    def decorator(view):
+        @wraps(view)
+        @signed_in
+        def wrapper(*args, **kwargs):
+            if not allowed(g.viewer):
+                abort(403, description=t(refusal))
+            return view(*args, **kwargs)
+        return wrapper
+    return decorator
+
+
+managers_only = _requires(lambda viewer: viewer.sees_team, "Only managers and admins see this page.")
+admins_only = _requires(lambda viewer: viewer.admin, "Only admins see this page.")
+
+
+def _safe_next(target: str | None) -> str:
+    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+        return target
+    return url_for("rep.home")
+
+
+# --- Sign-in, language ------------------------------------------------------------------
+
+@auth.route("/login", methods=["GET", "POST"])
+def login():
+    if settings().web.auth == "proxy":
+        return redirect(url_for("rep.home"))
+    status, error = 200, None
+    if request.method == "POST":
+        email = request.form.get("email", "").strip().lower()
+        result = users.check_login(settings(), engine(), email, request.form.get("password", ""),
+                                   now())
+        if result.viewer is not None:
+            lang = session.get("lang")
+            session.clear()  # a fresh session (and CSRF token) at every sign-in
+            session.permanent = True
+            session["user"] = result.viewer.email
+            if lang:
+                session["lang"] = lang
+            return redirect(_safe_next(request.args.get("next")))
+        if result.locked_until is not None:
+            status = 429
+            error = t("Too many wrong passwords. Try again after {time}.",
+                      time=local(result.locked_until, "%H:%M"))
+        else:
+            status, error = 401, t("Wrong email or password.")
+    return render_template("login.html", error=error), status
+
+
+@auth.route("/logout", methods=["POST"])
+def logout():
+    session.clear()
+    return redirect(url_for("auth.login"))
+
+
+@auth.route("/language", methods=["POST"])
+def language():
+    lang = request.form.get("lang", "")
+    if lang in i18n.LANGUAGES:
+        session["lang"] = lang
+        if g.viewer is not None:
+            users.set_language(engine(), g.viewer.email, lang)
+    return redirect(_safe_next(request.form.get("next")))
+
+
+# --- Rep: my follow-ups, threads ---------------------------------------------------------
+
+@rep.route("/")
+@signed_in
+def home():
+    if g.viewer.is_manager:
+        return redirect(url_for("team.overview"))
+    return redirect(url_for("rep.followups"))
+
+
+@rep.route("/followups")
+@signed_in
+def followups():
+    rows = services.queue(engine(), g.viewer)
+    subjects = {r.quote_message_id: r.subject
+                for r in services.visible_reports(settings(), engine(), g.viewer, now())}
+    return render_template("queue.html", rows=rows, subjects=subjects, slug=services.thread_slug)
+
+
+def _or_404(lookup, *args):
+    """``lookup(*args)``, or 404 when it is not there or not the viewer's to see."""
+    try:
+        return lookup(*args)
+    except services.NotFound:
+        abort(404)
+
+
+def _followup_or_404(fid: int):
+    return _or_404(services.followup_for, engine(), g.viewer, fid)
+
+
+@rep.route("/followups/<int:fid>")
+@signed_in
+def followup(fid: int):
+    row = _followup_or_404(fid)
+    report = _thread_or_404(services.thread_slug(row.quote_message_id))
+    return render_template("followup.html", row=row, report=report,
+                           events=services.timeline(settings(), engine(), report),
+                           slug=services.thread_slug(row.quote_message_id))
+
+
+def _act(fid: int, action) -> object:
+    _followup_or_404(fid)
+    try:
+        message = action()
+    except services.NotFound:
+        abort(404)
+    except services.Refused as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("rep.followup", fid=fid))
+    flash(message, "ok")
+    return redirect(url_for("rep.followups"))
+
+
+@rep.route("/followups/<int:fid>/approve", methods=["POST"])
+@signed_in
+def approve(fid: int):
+    def run():
+        note = services.approve(settings(), engine(), g.viewer, fid, now())
+        return t("Approved.") + (f" {note}" if note else "")
+    return _act(fid, run)
+
+
+@rep.route("/followups/<int:fid>/skip", methods=["POST"])
+@signed_in
+def skip(fid: int):
+    def run():
+        services.skip(engine(), g.viewer, fid, request.form.get("reason", ""), now())
+        return t("Skipped.")
+    return _act(fid, run)
+
+
+@rep.route("/followups/<int:fid>/edit", methods=["POST"])
+@signed_in
+def edit(fid: int):
+    _followup_or_404(fid)
+    try:
+        services.edit(settings(), engine(), g.viewer, fid, request.form.get("subject", ""),
+                      request.form.get("body", ""), now())
+    except services.Refused as exc:
+        flash(str(exc), "error")
+    else:
+        flash(t("Saved."), "ok")
+    return redirect(url_for("rep.followup", fid=fid))
+
+
+def _thread_or_404(slug: str):
+    return _or_404(services.thread_for, settings(), engine(), g.viewer, slug, now())
+
+
+@rep.route("/threads/<slug>")
+@signed_in
+def thread(slug: str):
+    report = _thread_or_404(slug)
+    return render_template("thread.html", report=report, slug=slug,
+                           events=services.timeline(settings(), engine(), report),
+                           followups=services.thread_followups(engine(), report))
+
+
+@rep.route("/threads/<slug>/touch", methods=["POST"])
+@signed_in
+def touch(slug: str):
+    _thread_or_404(slug)
+    channel = request.form.get("channel", "phone")
+    try:
+        services.log_touch(settings(), engine(), g.viewer, slug, channel,
+                           request.form.get("note", ""), now())
+    except services.Refused as exc:
+        flash(str(exc), "error")
+    else:
+        flash(t("Call logged.") if channel == "phone" else t("WhatsApp message logged."), "ok")
+    return redirect(_safe_next(request.form.get("next")) if request.form.get("next")
+                    else url_for("rep.thread", slug=slug))
+
+
+# --- Manager: team ------------------------------------------------------------------------
+
+@team.route("/team")
+@managers_only
+def overview():
+    view = services.team_view(settings(), engine(), g.viewer, now())
+    names = {m.email: m.name for m in settings().team.members}
+    return render_template("team.html", view=view, names=names, slug=services.thread_slug)
+
+
+@team.route("/team/threads/<slug>/owner", methods=["POST"])
+@managers_only
+def assign(slug: str):
+    try:
+        report = services.assign_owner(settings(), engine(), g.viewer, slug,
+                                       request.form.get("owner", ""), now())
+    except services.NotFound:
+        abort(404)
+    except services.Refused as exc:
+        flash(str(exc), "error")
+    else:
+        flash(t("Owner of “{subject}” set to {owner}.", subject=report.subject,
+                owner=request.form.get("owner", "")), "ok")
+    return redirect(url_for("team.overview"))
+
+
+# --- Admin: templates, settings --------------------------------------------------------------
+
+@admin.route("/templates")
+@admins_only
+def templates():
+    return render_template("templates.html", rows=services.template_rows(settings(), engine()))
+
+
+def _versions_or_404(name: str, language: str):
+    return _or_404(services.versions, engine(), name, language)
+
+
+@admin.route("/templates/<name>/<language>", methods=["GET", "POST"])
+@admins_only
+def template(name: str, language: str):
+    versions = _versions_or_404(name, language)
+    text = versions[0].text
+    error = line = None
+    status = 200
+    if request.method == "POST":
+        text = request.form.get("text", "")
+        try:
+            number = services.save_template(engine(), g.viewer, name, language, text, now())
+        except services.TemplateProblem as exc:
+            error, status = str(exc), 422
+            line = services.line_of(error)
+        else:
+            flash(t("Saved as version {n}.", n=number), "ok")
+            return redirect(url_for("admin.template", name=name, language=language))
+    slug = request.values.get("thread") or None
+    shown = services.preview(settings(), engine(), name, language, text, slug, now())
+    return render_template("template_edit.html", name=name, language=language, text=text,
+                           versions=versions, preview=shown, error=error, line=line,
+                           threads=services.preview_threads(settings(), engine(), now()),
+                           thread=slug), status
+
+
+@admin.route("/templates/<name>/<language>/preview", methods=["POST"])
+@admins_only
+def preview(name: str, language: str):
+    _versions_or_404(name, language)
+    shown = services.preview(settings(), engine(), name, language, request.form.get("text", ""),
+                             request.form.get("thread") or None, now())
+    return jsonify(subject=shown.subject, body=shown.body, error=shown.error, line=shown.line,
+                   thread=shown.thread)
+
+
+@admin.route("/templates/<name>/<language>/history")
+@admins_only
+def history(name: str, language: str):
+    versions = _versions_or_404(name, language)
+    by_number = {v.version: v for v in versions}
+    new = by_number.get(request.args.get("b", type=int), versions[0])
+    old = by_number.get(request.args.get("a", type=int),
+                        versions[1] if len(versions) > 1 else versions[0])
+    return render_template("template_history.html", name=name, language=language,
+                           versions=versions, old=old, new=new,
+                           diff=services.diff(old.text, new.text))
+
+
+@admin.route("/templates/<name>/<language>/rollback", methods=["POST"])
+@admins_only
+def rollback(name: str, language: str):
+    _versions_or_404(name, language)
+    version = request.form.get("version", type=int)
+    try:
+        number = services.rollback(engine(), g.viewer, name, language, version, now())
+    except services.NotFound:
+        abort(404)
+    except services.TemplateProblem as exc:
+        flash(str(exc), "error")
+    else:
+        flash(t("Version {old} is current again (saved as version {n}).", old=version, n=number), "ok")
+    return redirect(url_for("admin.history", name=name, language=language))
+
+
+@admin.route("/settings")
+@admins_only
+def settings_view():
+    return render_template("settings.html", s=settings())
