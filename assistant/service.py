@@ -59,6 +59,9 @@ def open_connector_for(account):
 
     if account.kind in ("maildir", "mbox", "eml"):
         return open_connector(account.kind, account.path)
+    if account.kind == "imap":
+        from connectors.imap import open_imap_connector
+        return open_imap_connector(account)
     if account.kind in ("gmail", "outlook"):
         from connectors.cloud import open_cloud_connector
         return open_cloud_connector(account)

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["tests.dovecot"]  # the live IMAP server fixture (`dovecot`)
+
 FIXTURES = Path(__file__).with_name("fixtures")
 POSTGRES_URL = os.environ.get("FOLLOWUP_TEST_POSTGRES",
                               "postgresql+psycopg://postgres@127.0.0.1:5432/test")
