@@ -392,3 +392,28 @@ def test_digest_sent_over_tls_with_login(team, tmp_path, certificate, security):
     [envelope] = inbox.envelopes
     message = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
     assert message["Subject"].startswith("Seguimiento de cotizaciones")
+
+
+def test_a_team_manager_gets_only_their_teams_threads(team):
+    dest, info, _, engine = team
+    text = (dest / "settings.toml").read_text(encoding="utf-8")
+    luis = 'name = "Luis Herrera"\nrole = "account_executive"\nmanager = "marta@aceros.example"'
+    assert luis in text
+    text = text.replace(luis, luis.replace("marta@", "jefe@")).replace(
+        "[[accounts]]", '[[team.members]]\nemail = "jefe@aceros.example"\nname = "Jorge Fernández"\n'
+        'role = "manager"\nmanager = "marta@aceros.example"\n\n[[accounts]]', 1)
+    path = dest / "settings-jefe.toml"
+    path.write_text(text, encoding="utf-8")
+    settings = load_settings(path)
+    assert {r.email: r.scope for r in D.recipients(settings)} == {
+        "marta@aceros.example": None,
+        "jefe@aceros.example": frozenset({"jefe@aceros.example", "luis@aceros.example"})}
+    [digest] = D.build_digests(settings, engine, info.now, manager="jefe@aceros.example")
+    page = Page(digest.html)
+    luis_silent = {t["subject"] for t in SILENT if t["owner"] == "luis@aceros.example"}
+    assert luis_silent and {row[0] for row in page.rows["overdue"]} == luis_silent
+    assert {row[0] for row in page.rows.get("waiting", [])} == {
+        t["subject"] for t in WAITING if t["owner"] == "luis@aceros.example"}
+    assert "equipo de Jorge Fernández" in digest.subject
+    assert page.metrics["quotes_sent"][2] == str(
+        sum(t["owner"] == "luis@aceros.example" for t in DEMO_THREADS))
