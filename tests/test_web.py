@@ -22,7 +22,7 @@ from assistant.cli import main
 from assistant.settings import SettingsError, Web, load_settings
 from assistant.storage import models
 from assistant.web import i18n, security
-from assistant.web.services import thread_slug
+from assistant.web.services import thread_slug, versions
 from tests.webapp import MANAGER, OTHER_REP, REP, SDR, app_for, csrf, web, web_template  # noqa: F401
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "assistant" / "web" / "templates"
@@ -320,6 +320,17 @@ def test_preview_renders_against_a_real_thread_and_shows_errors_with_the_line(we
     data = client.post("/admin/templates/followup_1/es/preview", data={
         "csrf_token": token, "text": "Subject: x\n\nline two\n{{ contact.nope( }}\n"}).get_json()
     assert data["line"] == 4 and data["error"] and data["body"] is None
+
+
+def test_preview_defaults_to_a_thread_in_the_templates_language(web):
+    client = web.client(MANAGER)
+    for language, month in (("es", " de noviembre"), ("en", "November")):
+        page = client.get(f"/admin/templates/followup_1/{language}").text
+        text = versions(web.engine, "followup_1", language)[0].text
+        data = client.post(f"/admin/templates/followup_1/{language}/preview",
+                           data={"csrf_token": csrf(page), "text": text}).get_json()
+        assert data["error"] is None and month in data["body"], (language, data["body"])
+        assert f'value="{data["slug"]}" selected' in page
 
 
 def test_admin_saves_a_version_sees_history_diff_and_rolls_back(web):

@@ -327,6 +327,8 @@ class Preview:
     line: int | None
     thread: str | None
     """The subject of the real thread the preview was rendered against (None: sample data)."""
+    slug: str | None = None
+    """That thread's id."""
 
 
 _LINE = re.compile(r"\bline (\d+)\b")
@@ -340,15 +342,18 @@ def line_of(message: str) -> int | None:
 
 def preview(settings: Settings, engine: Engine, name: str, language: str, text: str,
             slug: str | None, now: datetime) -> Preview:
-    """Render an edited template against a real thread of the database (the latest
-    silent one, or the one chosen), else against sample values; errors name the line."""
+    """Render an edited template against a real thread of the database (the chosen one,
+    else the most recent one written in the template's language), else against sample
+    values; errors name the line."""
     source = TemplateSource(name, language, text.replace("\r\n", "\n"), 0, f"{name}.{language}")
-    context, thread = preview_context(settings, engine, name, language, slug, now)
+    context, report = preview_context(settings, engine, name, language, slug, now)
+    subject = report.subject if report else None
+    used = thread_slug(report.quote_message_id) if report else None
     try:
         rendered = render(source, context)
     except TemplateProblem as exc:
-        return Preview(None, None, str(exc), line_of(str(exc)), thread)
-    return Preview(rendered.subject, rendered.body, None, None, thread)
+        return Preview(None, None, str(exc), line_of(str(exc)), subject, used)
+    return Preview(rendered.subject, rendered.body, None, None, subject, used)
 
 
 def preview_threads(settings: Settings, engine: Engine, now: datetime) -> list[tuple[str, str]]:
@@ -359,21 +364,30 @@ def preview_threads(settings: Settings, engine: Engine, now: datetime) -> list[t
 
 
 def preview_context(settings: Settings, engine: Engine, name: str, language: str,
-                    slug: str | None, now: datetime) -> tuple[dict, str | None]:
-    """The template variables of a real thread (issue 3's ``thread_context``).
+                    slug: str | None, now: datetime) -> tuple[dict, ThreadReport | None]:
+    """The template variables of a real thread (issue 3's ``thread_context``): the one
+    chosen, else the most recent owned thread in the template's language.
 
     Thin wrapper: issue 3 has no public "context of this thread" function yet, so this
     loads its planning world (``_load_world``) and calls ``thread_context``."""
     world = fu._load_world(settings, engine, now)
-    reports = sorted(world.reports, key=lambda r: r.quote_sent_at or now, reverse=True)
-    report = next((r for r in reports if thread_slug(r.quote_message_id) == slug), None)
-    if report is None:
-        report = next((r for r in reports if r.owner), None)
-    if report is None:
-        return sample_context(language), None
+    reports = sorted((r for r in world.reports if r.owner),
+                     key=lambda r: r.quote_sent_at or now, reverse=True)
     step = next((n for n, s in enumerate(settings.protocol.steps, 1) if s.template == name), 1)
     channel = settings.protocol.steps[step - 1].channel if settings.protocol.steps else "email"
-    actor = report.owner or settings.team.members[0].email
-    context, _, _ = fu.thread_context(settings, world, report, step, channel, actor, now)
-    context["language"] = language
-    return context, report.subject
+
+    def context_of(report: ThreadReport) -> tuple[dict, str | None]:
+        context, _, thread_language = fu.thread_context(settings, world, report, step, channel,
+                                                        report.owner, now)
+        return dict(context, language=language), thread_language
+
+    chosen = [r for r in world.reports if thread_slug(r.quote_message_id) == slug]
+    if chosen and chosen[0].owner:
+        return context_of(chosen[0])[0], chosen[0]
+    fallback = None
+    for report in reports[:30]:
+        context, thread_language = context_of(report)
+        if (thread_language or "es") == language:
+            return context, report
+        fallback = fallback or (context, report)
+    return fallback or (sample_context(language), None)

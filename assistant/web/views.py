@@ -336,7 +336,7 @@ def preview(name: str, language: str):
     shown = services.preview(settings(), engine(), name, language, request.form.get("text", ""),
                              request.form.get("thread") or None, now())
     return jsonify(subject=shown.subject, body=shown.body, error=shown.error, line=shown.line,
-                   thread=shown.thread)
+                   thread=shown.thread, slug=shown.slug)
 
 
 @admin.route("/templates/<name>/<language>/history")
