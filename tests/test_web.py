@@ -161,8 +161,9 @@ def test_rep_approves_skips_and_edits_their_followups(web):
     assert client.post(f"/followups/{first.id}/approve", data={"csrf_token": token}).status_code == 302
     assert web.get(first.id).status == "approved" and web.get(first.id).decided_by == REP
     # Skipping needs a reason.
-    client.post(f"/followups/{second.id}/skip", data={"csrf_token": token, "reason": " "})
-    assert web.get(second.id).status == "drafted"
+    refused = client.post(f"/followups/{second.id}/skip", data={"csrf_token": token, "reason": " "},
+                          follow_redirects=True)
+    assert web.get(second.id).status == "drafted" and "Say why you skip it." in refused.text
     client.post(f"/followups/{second.id}/skip", data={"csrf_token": token, "reason": "Client on holiday"})
     assert web.get(second.id).status == "skipped"
     assert web.get(second.id).closed_reason == "Client on holiday"

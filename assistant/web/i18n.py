@@ -69,6 +69,7 @@ ES = {
     "Approve": "Aprobar",
     "Skip": "Omitir",
     "Why skip it?": "¿Por qué lo omites?",
+    "Say why you skip it.": "Di por qué lo omites.",
     "Save changes": "Guardar cambios",
     "Edit": "Editar",
     "Body": "Texto",

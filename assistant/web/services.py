@@ -76,7 +76,7 @@ def approve(settings: Settings, engine: Engine, viewer: Viewer, fid: int, now: d
 def skip(engine: Engine, viewer: Viewer, fid: int, reason: str, now: datetime) -> None:
     followup_for(engine, viewer, fid)
     if not reason.strip():
-        raise Refused("say why you skip it")
+        raise Refused("Say why you skip it.")
     try:
         fu.skip(engine, fid, reason=reason.strip(), by=viewer.email, now=now)
     except fu.FollowupError as exc:

@@ -199,7 +199,7 @@ def _act(fid: int, action) -> object:
     except services.NotFound:
         abort(404)
     except services.Refused as exc:
-        flash(str(exc), "error")
+        flash(t(str(exc)), "error")  # issue 3's refusals are in English; ours are translated
         return redirect(url_for("rep.followup", fid=fid))
     flash(message, "ok")
     return redirect(url_for("rep.followups"))
