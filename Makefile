@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench install clean browser
+.PHONY: demo test bench install clean browser dovecot
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,11 @@ browser:
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.ingest
+	$(BIN)/python -m bench.imap
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info
+
+# The IMAP tests and `bench.imap` run a throw-away Dovecot (Debian's dovecot-imapd).
+dovecot:
+	command -v dovecot >/dev/null || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y dovecot-imapd; }

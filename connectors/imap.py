@@ -10,15 +10,19 @@ by common English and Spanish names (:data:`SENT_NAMES`, :data:`DRAFTS_NAMES`). 
 instead of every label, and ``X-GM-THRID`` becomes the message's thread id. A
 ``folders`` list given by the user overrides all of this.
 
-**What is fetched.** Never whole messages: per message the full header block
-(``BODY.PEEK[HEADER]``, which is what the parser and the bounce / auto-reply rules read),
-the ``BODYSTRUCTURE`` (attachment names, report types), and, capped at
-:data:`PART_LIMIT` bytes each, the inline text parts, the report parts
-(``message/delivery-status`` and the other report types), ``text/rfc822-headers`` parts
-and the header block of attached messages. From these a faithful skeleton of the message
-is assembled: its real header, then the same MIME tree with each part's headers rebuilt
-from the BODYSTRUCTURE and the content of the parts that were fetched (attachments stay
-empty). :func:`assistant.mail.parse.parse_message` reads it as it reads the original.
+**What is fetched.** Never a large attachment. Every message is first asked up to
+:data:`MESSAGE_PREFIX` bytes (``BODY.PEEK[]<0.16384>``, one literal per message like a
+header-only fetch): a message that fits is taken whole, which is most mail. For a longer
+one the connector keeps its header block (what the parser and the bounce / auto-reply
+rules read); a single-part text body is read up to :data:`PART_LIMIT`; a multipart body
+is described by its ``BODYSTRUCTURE`` (attachment names, report types) and only these
+parts are fetched, each capped at :data:`PART_LIMIT`: the inline text parts, the report
+parts (``message/delivery-status`` and the other report types), ``text/rfc822-headers``
+parts and the header block of attached messages. From these a faithful skeleton of the
+message is assembled: its real header, then the same MIME tree with each part's headers
+rebuilt from the BODYSTRUCTURE and the content of the parts that were fetched
+(attachments stay empty). :func:`assistant.mail.parse.parse_message` reads it as it
+reads the original. Everything is fetched with ``PEEK``: no message is marked read.
 
 **Cursor** (opaque to the caller, JSON)::
 
@@ -67,6 +71,10 @@ log = logging.getLogger(__name__)
 DEFAULT_BATCH_SIZE = 500
 PART_LIMIT = 64 * 1024
 """Bytes fetched at most of each text / report part (the parser keeps 4,000 characters)."""
+MESSAGE_PREFIX = 16 * 1024
+"""Every message is first asked up to this many bytes: a message that fits is taken
+whole (most mail: cheaper than describing it); a larger one is read from its header, and
+its body part by part from the BODYSTRUCTURE, so a large attachment is never downloaded."""
 
 SENT_NAMES = ("Sent", "Sent Items", "Sent Messages", "Sent Mail", "Enviados", "Elementos enviados",
               "Mensajes enviados", "Correo enviado", "Enviado", "[Gmail]/Sent Mail",
@@ -339,49 +347,80 @@ class ImapConnector:
             state[name] = final
             yield Batch([], _dump_cursor(state))
 
+    def _raw_fetch(self, uids: list[int], items: str) -> dict[int, dict[bytes, object]]:
+        """``UID FETCH`` through imaplib, answers read by :func:`_parse_fetch`:
+        imapclient's general response parser costs more than the server does here."""
+        if not uids:
+            return {}
+        imap = self.client._imap
+        debug, imap.debug = imap.debug, 0  # no per-line debug logging of mail content
+        try:
+            typ, data = imap.uid("FETCH", _uid_set(uids), items)
+        finally:
+            imap.debug = debug
+        if typ != "OK":
+            raise imaplib.IMAP4.error(f"UID FETCH failed: {_text(data[-1] if data else typ)}")
+        return _parse_fetch(data)
+
     def _read(self, folder: str, validity: int, uids: list[int]) -> list[RawMessage]:
-        client = self.client
-        items = [b"BODY.PEEK[HEADER]", b"BODYSTRUCTURE"]
-        if self.gmail:
-            items.append(b"X-GM-THRID")
-        first = client.fetch(uids, items)
+        items = f"UID BODY.PEEK[]<0.{MESSAGE_PREFIX}>"
+        heads = self._raw_fetch(uids, f"(X-GM-THRID {items})" if self.gmail else f"({items})")
+        whole: dict[int, bytes] = {}
+        headers: dict[int, bytes] = {}
+        parts: dict[int, dict[str, bytes]] = {}
+        no_header: list[int] = []
+        for uid, row in heads.items():
+            prefix = _as_bytes(row.get(b"BODY[]<0>"))
+            if len(prefix) < MESSAGE_PREFIX:
+                whole[uid] = prefix  # the whole message: nothing more to ask
+                continue
+            end = prefix.find(b"\r\n\r\n")
+            if end < 0:
+                no_header.append(uid)  # a header longer than the prefix
+            else:
+                headers[uid] = prefix[:end + 4]
+        for uid, row in self._raw_fetch(no_header, "(UID BODY.PEEK[HEADER])").items():
+            headers[uid] = _as_bytes(row.get(b"BODY[HEADER]"))
+        long_text, multipart = [], []
+        for uid, header in headers.items():
+            kind = _top_type(header)
+            if kind == "multipart":
+                multipart.append(uid)  # described by BODYSTRUCTURE, parts fetched
+            elif kind in ("text", "message"):  # a body the parser reads (text, report)
+                long_text.append(uid)
+        for uid, row in self._raw_fetch(long_text, f"(UID BODY.PEEK[TEXT]<0.{PART_LIMIT}>)").items():
+            parts[uid] = {"TEXT": _trim(_as_bytes(row.get(b"BODY[TEXT]<0>")))}
+        structures = {uid: row.get(b"BODYSTRUCTURE")
+                      for uid, row in self._raw_fetch(multipart, "(UID BODYSTRUCTURE)").items()}
         wants: dict[tuple[str, ...], list[int]] = {}
-        plans: dict[int, tuple] = {}
-        for uid in uids:
-            row = first.get(uid)
-            if row is None:
-                continue  # expunged meanwhile
-            structure = row.get(b"BODYSTRUCTURE")
+        for uid, structure in structures.items():
             sections: list[str] = []
-            if structure is not None:
+            if isinstance(structure, list):
                 _plan(structure, "", sections, top=True)
-            plans[uid] = tuple(sections)
             if sections:
                 wants.setdefault(tuple(sections), []).append(uid)
-        parts: dict[int, dict[str, bytes]] = {}
         for sections, group in wants.items():
-            request = [f"BODY.PEEK[{s}]" if s.endswith("HEADER") else f"BODY.PEEK[{s}]<0.{PART_LIMIT}>"
-                       for s in sections]
-            answer = client.fetch(group, request)
-            for uid in group:
-                row = answer.get(uid, {})
+            request = " ".join(f"BODY.PEEK[{s}]" if s.endswith("HEADER") else f"BODY.PEEK[{s}]<0.{PART_LIMIT}>"
+                               for s in sections)
+            for uid, row in self._raw_fetch(group, f"(UID {request})").items():
                 got = parts.setdefault(uid, {})
                 for s in sections:
-                    key = f"BODY[{s}]".encode() if s.endswith("HEADER") else f"BODY[{s}]<0>".encode()
-                    value = row.get(key)
-                    if value is not None:
-                        got[s] = _trim(value) if not s.endswith("HEADER") else value
+                    if s.endswith("HEADER"):
+                        got[s] = _as_bytes(row.get(f"BODY[{s}]".encode()))
+                    else:
+                        got[s] = _trim(_as_bytes(row.get(f"BODY[{s}]<0>".encode())))
         out = []
         for uid in uids:
-            row = first.get(uid)
+            row = heads.get(uid)
             if row is None:
-                continue
-            header = row.get(b"BODY[HEADER]") or b""
-            structure = row.get(b"BODYSTRUCTURE")
-            data = _assemble(header, structure, parts.get(uid, {}))
+                continue  # expunged meanwhile
+            data = whole.get(uid)
+            if data is None:
+                data = _assemble(headers.get(uid, b""), structures.get(uid), parts.get(uid, {}))
             thrid = row.get(b"X-GM-THRID")
             out.append(RawMessage(f"{folder}:{validity}:{uid}", data,
-                                  thread_id=str(thrid) if thrid is not None else None, folder=folder))
+                                  thread_id=thrid.decode() if isinstance(thrid, bytes) else None,
+                                  folder=folder))
         return out
 
     # ------------------------------------------------------------------ drafts
@@ -496,6 +535,126 @@ def _dump_cursor(state: dict[str, _Folder]) -> str:
                       separators=(",", ":"), sort_keys=True)
 
 
+# -- raw FETCH answers ---------------------------------------------------------------
+
+_OPEN, _CLOSE = object(), object()
+_TOKEN_RE = re.compile(rb'[()]|"(?:[^"\\]|\\.)*"|[^\s()"\[]+(?:\[[^\]]*\][^\s()"]*)?|\[[^\]]*\]')
+_LITERAL_TAIL_RE = re.compile(rb"\{\d+\}\s*$")
+_ESCAPE_RE = re.compile(rb"\\(.)")
+_CONTENT_TYPE_RE = re.compile(rb"(?im)^content-type:[ \t]*(?:\r?\n[ \t]+)?([a-z0-9!#$&^_.+-]+)/")
+
+
+def _uid_set(uids: list[int]) -> str:
+    """``1:5,9,12:13`` -- compact for the long runs a mailbox has."""
+    out, start, prev = [], None, None
+    for uid in sorted(uids):
+        if start is None:
+            start = prev = uid
+        elif uid == prev + 1:
+            prev = uid
+        else:
+            out.append(f"{start}:{prev}" if prev != start else str(start))
+            start = prev = uid
+    out.append(f"{start}:{prev}" if prev != start else str(start))
+    return ",".join(out)
+
+
+def _scan(text: bytes, tokens: list) -> None:
+    text = _LITERAL_TAIL_RE.sub(b"", text)
+    for tok in _TOKEN_RE.findall(text):
+        if tok == b"(":
+            tokens.append(_OPEN)
+        elif tok == b")":
+            tokens.append(_CLOSE)
+        elif tok[:1] == b'"':
+            tok = tok[1:-1]
+            tokens.append(_ESCAPE_RE.sub(rb"\1", tok) if b"\\" in tok else tok)
+        elif tok == b"NIL":
+            tokens.append(None)
+        else:
+            tokens.append(tok)
+
+
+_SIMPLE_ROW_RE = re.compile(rb"\d+ \(((?:[A-Za-z0-9-]+ [0-9]+ )*)([^\s()\"{]+) \{\d+\}\Z")
+
+
+def _parse_simple_fetch(data: list) -> dict[int, dict[bytes, object]] | None:
+    """The common answer in one pass: per message ``N (UID u [X-GM-THRID t] ITEM {n}``,
+    its literal, then ``)``. ``None`` for any other shape (the general parser reads it)."""
+    out: dict[int, dict[bytes, object]] = {}
+    expect_close = False
+    for item in data:
+        if isinstance(item, tuple):
+            m = _SIMPLE_ROW_RE.match(item[0])
+            if expect_close or m is None:
+                return None
+            words = m.group(1).split()
+            row: dict[bytes, object] = {words[i].upper(): words[i + 1] for i in range(0, len(words), 2)}
+            row[m.group(2).upper()] = item[1]
+            uid = row.get(b"UID")
+            if uid is None:
+                return None
+            out[int(uid)] = row
+            expect_close = True
+        elif item == b")" and expect_close:
+            expect_close = False
+        else:
+            return None
+    return None if expect_close else out
+
+
+def _parse_fetch(data: list) -> dict[int, dict[bytes, object]]:
+    """imaplib's FETCH answer (lines and ``(line, literal)`` pairs) -> ``{uid: {ITEM:
+    value}}``; lists for parenthesised values, bytes for strings, atoms and literals,
+    ``None`` for NIL. Item names are upper-cased (``BODY[HEADER]``, ``BODY[1]<0>``)."""
+    simple = _parse_simple_fetch(data)
+    if simple is not None:
+        return simple
+    tokens: list = []
+    for item in data:
+        if isinstance(item, tuple):
+            _scan(item[0], tokens)
+            tokens.append(item[1] if isinstance(item[1], bytes) else b"")
+        elif isinstance(item, bytes):
+            _scan(item, tokens)
+    stack: list[list] = [[]]
+    for tok in tokens:
+        if tok is _OPEN:
+            stack.append([])
+        elif tok is _CLOSE:
+            if len(stack) > 1:
+                done = stack.pop()
+                stack[-1].append(done)
+        else:
+            stack[-1].append(tok)
+    while len(stack) > 1:  # unbalanced answer: keep what was read
+        done = stack.pop()
+        stack[-1].append(done)
+    out: dict[int, dict[bytes, object]] = {}
+    for value in stack[0]:
+        if not isinstance(value, list):
+            continue  # the sequence number before each message's list
+        row = {}
+        for i in range(0, len(value) - 1, 2):
+            key = value[i]
+            if isinstance(key, bytes):
+                row[key.upper()] = value[i + 1]
+        uid = row.get(b"UID")
+        if isinstance(uid, bytes) and uid.isdigit():
+            out[int(uid)] = row
+    return out
+
+
+def _as_bytes(value) -> bytes:
+    return value if isinstance(value, bytes) else b""
+
+
+def _top_type(header: bytes) -> str:
+    """``multipart``, ``text`` (no Content-Type is text) or another top-level type."""
+    m = _CONTENT_TYPE_RE.search(header)
+    return m.group(1).lower().decode("ascii", "replace") if m else "text"
+
+
 # -- BODYSTRUCTURE -> what to fetch -> a MIME skeleton the parser reads -------------
 
 def _lower(value) -> bytes:
@@ -503,17 +662,31 @@ def _lower(value) -> bytes:
 
 
 def _params(seq) -> list[tuple[bytes, bytes]]:
-    if not isinstance(seq, (tuple, list)):
+    if not isinstance(seq, list):
         return []
-    items = list(seq)
-    return [(k, v if isinstance(v, bytes) else b"") for k, v in zip(items[::2], items[1::2])
+    return [(k, v if isinstance(v, bytes) else b"") for k, v in zip(seq[::2], seq[1::2])
             if isinstance(k, bytes)]
 
 
-def _leaf_info(bs) -> tuple[bytes, list, bytes, object]:
+def _children(bs: list) -> int:
+    """How many child parts a (raw, parsed) BODYSTRUCTURE list starts with (0: a leaf)."""
+    n = 0
+    while n < len(bs) and isinstance(bs[n], list):
+        n += 1
+    return n
+
+
+def _multipart_info(bs: list, n: int) -> tuple[bytes, list, object]:
+    subtype = bs[n] if n < len(bs) else b"mixed"
+    params = _params(bs[n + 1]) if n + 1 < len(bs) else []
+    disposition = bs[n + 2] if n + 2 < len(bs) else None
+    return b"multipart/" + (_lower(subtype) or b"mixed"), params, disposition
+
+
+def _leaf_info(bs: list) -> tuple[bytes, list, bytes, object]:
     """(type/subtype, params, transfer encoding, disposition) of a single part."""
-    ctype = _lower(bs[0]) + b"/" + _lower(bs[1])
-    params = _params(bs[2])
+    ctype = _lower(bs[0]) + b"/" + _lower(bs[1] if len(bs) > 1 else b"")
+    params = _params(bs[2]) if len(bs) > 2 else []
     encoding = _lower(bs[5]) if len(bs) > 5 else b""
     if ctype in _EMBEDDED:
         disp_index = 11
@@ -526,22 +699,27 @@ def _leaf_info(bs) -> tuple[bytes, list, bytes, object]:
 
 
 def _is_attachment(disposition) -> bool:
-    if not isinstance(disposition, tuple) or not disposition:
+    if not isinstance(disposition, list) or not disposition:
         return False
     if _lower(disposition[0]) != b"attachment":
         return False
-    names = dict(_params(disposition[1] if len(disposition) > 1 else None))
-    return any(k.lower().startswith(b"filename") for k in names)
+    names = _params(disposition[1] if len(disposition) > 1 else None)
+    return any(k.lower().startswith(b"filename") for k, _ in names)
 
 
-def _plan(bs, path: str, sections: list[str], top: bool = False) -> None:
+def _boundary(params: list) -> bytes | None:
+    return next((v for k, v in params if k.lower() == b"boundary" and v), None)
+
+
+def _plan(bs: list, path: str, sections: list[str], top: bool = False) -> None:
     """Append the sections of ``bs`` worth fetching (text, reports, embedded headers)."""
-    if bs.is_multipart:
-        if top and not dict((k.lower(), v) for k, v in _params(bs[2])).get(b"boundary"):
+    n = _children(bs)
+    if n:
+        if top and _boundary(_multipart_info(bs, n)[1]) is None:
             sections.append("TEXT")
             return
-        for i, child in enumerate(bs[0], 1):
-            _plan(child, f"{path}.{i}" if path else str(i), sections)
+        for i in range(n):
+            _plan(bs[i], f"{path}.{i + 1}" if path else str(i + 1), sections)
         return
     ctype, params, _encoding, disposition = _leaf_info(bs)
     section = path or "1"
@@ -571,16 +749,15 @@ def _param_bytes(key: bytes, value: bytes) -> bytes:
     return b'; ' + key + b'="' + value.replace(b"\\", b"\\\\").replace(b'"', b'\\"') + b'"'
 
 
-def _part_header(bs) -> bytes:
-    if bs.is_multipart:
-        ctype = b"multipart/" + _lower(bs[1])
-        out = b"Content-Type: " + ctype + b"".join(_param_bytes(k, v) for k, v in _params(bs[2])) + b"\r\n"
-        disposition = bs[3] if len(bs) > 3 else None
+def _part_header(bs: list) -> bytes:
+    n = _children(bs)
+    if n:
+        ctype, params, disposition = _multipart_info(bs, n)
         encoding = b""
     else:
         ctype, params, encoding, disposition = _leaf_info(bs)
-        out = b"Content-Type: " + ctype + b"".join(_param_bytes(k, v) for k, v in params) + b"\r\n"
-    if isinstance(disposition, tuple) and disposition and isinstance(disposition[0], bytes):
+    out = b"Content-Type: " + ctype + b"".join(_param_bytes(k, v) for k, v in params) + b"\r\n"
+    if isinstance(disposition, list) and disposition and isinstance(disposition[0], bytes):
         dparams = _params(disposition[1] if len(disposition) > 1 else None)
         out += (b"Content-Disposition: " + disposition[0].lower()
                 + b"".join(_param_bytes(k, v) for k, v in dparams) + b"\r\n")
@@ -589,31 +766,34 @@ def _part_header(bs) -> bytes:
     return out
 
 
-def _render(bs, path: str, parts: dict[str, bytes]) -> bytes:
-    if bs.is_multipart:
-        boundary = dict((k.lower(), v) for k, v in _params(bs[2])).get(b"boundary") or b"followup-part"
+def _render(bs: list, path: str, parts: dict[str, bytes]) -> bytes:
+    n = _children(bs)
+    if n:
+        boundary = _boundary(_multipart_info(bs, n)[1]) or b"followup-part"
         out = [b"\r\n"]
-        for i, child in enumerate(bs[0], 1):
-            sub = f"{path}.{i}" if path else str(i)
-            out.append(b"--" + boundary + b"\r\n" + _part_header(child) + b"\r\n"
-                       + _render(child, sub, parts) + b"\r\n")
+        for i in range(n):
+            sub = f"{path}.{i + 1}" if path else str(i + 1)
+            out.append(b"--" + boundary + b"\r\n" + _part_header(bs[i]) + b"\r\n"
+                       + _render(bs[i], sub, parts) + b"\r\n")
         out.append(b"--" + boundary + b"--\r\n")
         return b"".join(out)
     section = path or "1"
-    ctype = _lower(bs[0]) + b"/" + _lower(bs[1])
+    ctype = _lower(bs[0]) + b"/" + _lower(bs[1] if len(bs) > 1 else b"")
     if ctype in _EMBEDDED:
         return parts.get(f"{section}.HEADER", b"")
     return parts.get(section, b"")
 
 
 def _assemble(header: bytes, structure, parts: dict[str, bytes]) -> bytes:
-    """The message as the parser should see it: real header, rebuilt MIME tree."""
+    """A long message as the parser should see it: its real header, then its body -- the
+    first :data:`PART_LIMIT` bytes of a single-part body, or the MIME tree rebuilt from
+    ``structure`` (the parsed BODYSTRUCTURE) with the fetched parts filled in."""
     if not header.endswith(b"\n\n") and not header.endswith(b"\r\n\r\n"):
         header = header.rstrip(b"\r\n") + b"\r\n\r\n"
-    if structure is None:
-        return header
     if "TEXT" in parts:
         return header + parts["TEXT"]
+    if not isinstance(structure, list):
+        return header
     return header + _render(structure, "", parts)
 
 

@@ -137,6 +137,53 @@ def test_first_sync_reads_inbox_and_sent_without_attachments_or_seen_flags(dovec
         assert typ == "OK" and not any(b"\\Seen" in line for line in data)
 
 
+def _large_messages() -> list[bytes]:
+    """Messages past MESSAGE_PREFIX, read part by part: an alternative body with a big
+    attachment (RFC 2231 name), a long single-part text, and a bounce returning the whole
+    original with its attachment."""
+    alt = EmailMessage()
+    alt["From"], alt["To"] = "ana@acme.example", "cliente@uno.example"
+    alt["Subject"], alt["Message-ID"] = "Propuesta técnica", "<alt-1@acme.example>"
+    alt["Date"] = "Mon, 02 Nov 2026 10:00:00 -0600"
+    alt.set_content("Adjunto la propuesta. " * 50)
+    alt.add_alternative("<p>Adjunto <b>la propuesta</b>.</p>", subtype="html")
+    alt.add_attachment(PDF_BYTES, maintype="application", subtype="pdf",
+                       filename="Propuesta técnica ñandú 2026.pdf")
+    long_text = mail(50, subject="Texto largo")
+    long_text = long_text.replace(b"Saludos.", ("línea de texto con acentos áé\n" * 10000).encode())
+    original = bytes(alt).replace(b"\n", b"\r\n")
+    bounce = BOUNCE.replace(b'report-type=delivery-status; boundary="BND"',
+                            b'report-type=delivery-status; boundary="BND"').replace(
+        b"--BND\r\nContent-Type: text/rfc822-headers\r\n\r\n",
+        b"--BND\r\nContent-Type: message/rfc822\r\n\r\n" + original + b"\r\n"
+        b"--BND\r\nContent-Type: text/rfc822-headers\r\n\r\n")
+    return [bytes(alt), long_text, bounce]
+
+
+def test_large_messages_are_read_part_by_part_and_parse_like_the_originals(dovecot):
+    from assistant.mail.classify import classify
+    from assistant.mail.parse import parse_message
+    from connectors.imap import MESSAGE_PREFIX
+
+    originals = _large_messages()
+    assert all(len(m) > MESSAGE_PREFIX for m in originals)
+    user = dovecot.new_user()
+    dovecot.append(user, "INBOX", originals)
+    conn = connector(dovecot, user)
+    raws = [m for b in conn.fetch(None) for m in b.messages]
+    conn.close()
+    assert len(raws) == 3
+    fields = ("message_id", "from_addr", "to", "subject", "date", "content_type", "report_type",
+              "part_types", "attachment_names", "text", "report", "original_message_id")
+    for original, raw in zip(originals, raws):
+        want, got = parse_message(original), parse_message(raw.data)
+        assert {f: getattr(got, f) for f in fields} == {f: getattr(want, f) for f in fields}
+        assert classify(got) == classify(want)
+        assert len(raw.data) < len(original) / 3  # attachments were not downloaded
+    assert parse_message(raws[0].data).attachment_names == ("Propuesta técnica ñandú 2026.pdf",)
+    assert classify(parse_message(raws[2].data)).kind == "bounce"
+
+
 def test_noop_rerun_costs_the_same_few_commands_whatever_the_mailbox_size(dovecot, engine, imap_proxy):
     user = dovecot.new_user()
     dovecot.append(user, "INBOX", [mail(n) for n in range(3)])
