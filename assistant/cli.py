@@ -135,8 +135,18 @@ def sync(obj: Context, account: str | None) -> None:
             task = progress.add_task(name, total=None)
             return lambda count: progress.advance(task, count)
 
+        def folder_tracker(name: str):
+            tasks: dict[str, object] = {}
+
+            def advance(folder: str, count: int) -> None:
+                if folder not in tasks:
+                    tasks[folder] = progress.add_task(f"  {name} › {folder or '(root)'}", total=None)
+                progress.advance(tasks[folder], count)
+            return advance
+
         try:
-            results = service.sync(settings, engine, account=account, progress=tracker)
+            results = service.sync(settings, engine, account=account, progress=tracker,
+                                   folder_progress=folder_tracker)
         except ConnectorError as exc:
             fail("Error", str(exc), 2)
     failed = 0

@@ -71,8 +71,12 @@ def open_connector_for(account):
 
 
 def sync(settings: Settings, engine: Engine, *, account: str | None = None,
-         progress: Callable[[str], Callable[[int], None]] | None = None) -> list[AccountResult]:
-    """Sync every account (or one). A failing account is reported and the others go on."""
+         progress: Callable[[str], Callable[[int], None]] | None = None,
+         folder_progress: Callable[[str], Callable[[str, int], None]] | None = None,
+         ) -> list[AccountResult]:
+    """Sync every account (or one). A failing account is reported and the others go on.
+    ``progress(account)`` and ``folder_progress(account)`` return that account's
+    callbacks: messages read, and messages read per folder."""
     from connectors.base import ConfigurationError
 
     accounts = [a for a in settings.accounts if account is None or a.name == account]
@@ -86,7 +90,9 @@ def sync(settings: Settings, engine: Engine, *, account: str | None = None,
             connector = open_connector_for(acct)
             try:
                 results.append(sync_account(engine, acct.name, acct.kind, connector,
-                                            progress=progress(acct.name) if progress else None))
+                                            progress=progress(acct.name) if progress else None,
+                                            folder_progress=(folder_progress(acct.name)
+                                                             if folder_progress else None)))
             finally:
                 connector.close()
         except ConnectorError as exc:

@@ -20,7 +20,7 @@ import json
 import logging
 import multiprocessing
 import os
-from collections import deque
+from collections import Counter, deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -237,6 +237,7 @@ def _chunks(items: Sequence, size: int):
 
 def sync_account(engine: Engine, name: str, kind: str, connector: Connector, *,
                  progress: Callable[[int], None] | None = None,
+                 folder_progress: Callable[[str, int], None] | None = None,
                  clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
                  workers: int | None = None) -> AccountResult:
     """Pull everything new from one account into the store.
@@ -271,6 +272,9 @@ def sync_account(engine: Engine, name: str, kind: str, connector: Connector, *,
         result.skipped.extend(batch.skipped)
         if progress:
             progress(len(batch.messages))
+        if folder_progress:  # (folder, messages read there): the connector's RawMessage.folder
+            for folder, count in Counter(raw.folder or "" for raw in batch.messages).items():
+                folder_progress(folder, count)
 
     batches = iter(connector.fetch(cursor))
     try:

@@ -118,8 +118,11 @@ def test_first_sync_reads_inbox_and_sent_without_attachments_or_seen_flags(dovec
     assert len(quote.data) < 4000 and b"Cotizaci" in quote.data
     assert base64.b64encode(PDF_BYTES[:300])[:40] not in quote.data
 
-    result = run_sync(engine, connector(dovecot, user, batch_size=2))
+    per_folder: dict[str, int] = {}
+    result = run_sync(engine, connector(dovecot, user, batch_size=2),
+                      folder_progress=lambda f, n: per_folder.__setitem__(f, per_folder.get(f, 0) + n))
     assert (result.read, result.stored, result.error) == (4, 4, None)
+    assert per_folder == {"INBOX": 3, "Sent": 1}  # what the CLI's per-folder bars show
     with engine.connect() as c:
         rows = {r.message_id: r for r in c.execute(select(Message))}
     assert rows["<m10-ana@test.example>"].attachment_names == ["Cotización-10.pdf"]
@@ -419,8 +422,10 @@ def test_sample_team_over_imap_scans_exactly_like_the_maildir_import(dovecot, tm
     imap_dir.mkdir()
     (imap_dir / "settings.toml").write_text(text, encoding="utf-8")
     settings = str(imap_dir / "settings.toml")
-    first = _followup("--config", settings, "sync", env=env)
+    # a terminal for rich (its progress bars are drawn only there)
+    first = _followup("--config", settings, "sync", env={**env, "FORCE_COLOR": "1", "COLUMNS": "150"})
     assert first.returncode == 0, first.stdout + first.stderr
+    assert "ana › Sent" in first.stderr and "ana › INBOX" in first.stderr  # progress per folder
     got = json.loads(_followup("--config", settings, "scan", "--now", now, "--json", env=env).stdout)
     assert got == expected
     rerun = _followup("--config", settings, "sync", env=env)
