@@ -333,7 +333,10 @@ class ImapConnector:
                 state[name] = _Folder(name, validity, last, modseq)
                 yield Batch([], _dump_cursor(state))
             return
-        client.select_folder(name, readonly=True)
+        selected = client.select_folder(name, readonly=True)
+        if int(selected.get(b"UIDVALIDITY", validity)) != validity:  # changed since STATUS
+            validity, known, last = int(selected[b"UIDVALIDITY"]), None, 0
+        uidnext = int(selected.get(b"UIDNEXT") or uidnext)
         uids = sorted(u for u in client.search(["UID", f"{last + 1}:*"] if last else ["ALL"]) if u > last)
         for start in range(0, len(uids), self.batch_size):
             chunk = uids[start:start + self.batch_size]
