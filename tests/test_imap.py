@@ -452,3 +452,19 @@ def test_failed_login_marks_the_account_needs_reauth_and_the_others_sync(dovecot
     assert status["bad"] == "needs_reauth" and status["good"] == "ok" and "wrong" not in error
     missing = _followup("--config", str(settings), "sync", "--account", "good", env={})
     assert "FOLLOWUP_TEST_GOOD" in missing.stdout and "is not set" in missing.stdout
+
+
+@pytest.mark.parametrize("ci", ["1", None])
+def test_without_dovecot_ci_fails_and_a_local_run_skips_naming_make_dovecot(tmp_path, ci):
+    env = {k: v for k, v in os.environ.items() if k != "CI"}
+    env["PATH"] = str(Path(sys.executable).parent) + ":/bin"  # no /usr/sbin: no dovecot
+    if ci:
+        env["CI"] = ci
+    root = Path(__file__).resolve().parent.parent
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:xdist", "-p", "no:cacheprovider",
+                          "-rs", f"{Path(__file__)}::test_wrong_password_is_an_authentication_error"],
+                         capture_output=True, text=True, env=env, cwd=root, timeout=120)
+    if ci:
+        assert run.returncode != 0 and "IMAP tests need Dovecot in CI" in run.stdout, run.stdout
+    else:
+        assert run.returncode == 0 and "1 skipped" in run.stdout and "make dovecot" in run.stdout, run.stdout
