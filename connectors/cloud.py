@@ -29,3 +29,39 @@ def open_cloud_connector(account, **options):
         return OutlookConnector(account.oauth, username=account.username, base_url=base_url(account.host),
                                 account=account.name, **options)
     raise ConfigurationError(f'"{account.kind}" is not a cloud mailbox kind (gmail, outlook)')
+
+
+# XOAUTH2 over IMAP needs IMAP scopes, not the REST APIs' ones:
+# Google: https://developers.google.com/gmail/imap/xoauth2-protocol ("https://mail.google.com/");
+# Microsoft: https://learn.microsoft.com/exchange/client-developer/legacy-protocols/how-to-authenticate-an-imap-pop-smtp-application-by-using-oauth
+GOOGLE_IMAP_SCOPES = ("https://mail.google.com/",)
+MICROSOFT_IMAP_DELEGATED_SCOPES = ("https://outlook.office.com/IMAP.AccessAsUser.All",)
+MICROSOFT_IMAP_APP_SCOPES = ("https://outlook.office365.com/.default",)
+
+
+def imap_token_provider(account):
+    """The ``() -> access token`` callable an IMAP account with ``oauth`` signs in with.
+
+    The token file says whose it is: a Followup Microsoft token file (``"flow"``: device
+    or client_credentials) or a Google one (an authorized-user token or a service-account
+    key, which then acts as the account's ``username``)."""
+    import json
+
+    from ._cloud import read_secret_file
+
+    path = account.oauth
+    try:
+        info = json.loads(read_secret_file(path, fix=f"run `followup accounts add` for {account.name}"))
+    except ValueError:
+        raise ConfigurationError(f'account "{account.name}": token file {path} is not JSON') from None
+    if info.get("provider") == "microsoft" or "flow" in info:
+        from .outlook import MicrosoftTokenProvider
+
+        scopes = (MICROSOFT_IMAP_APP_SCOPES if info.get("flow") == "client_credentials"
+                  else MICROSOFT_IMAP_DELEGATED_SCOPES)
+        return MicrosoftTokenProvider(path, account=account.name, username=account.username,
+                                      scopes=scopes)
+    from .gmail import GoogleTokenProvider
+
+    subject = account.username if info.get("type") == "service_account" else None
+    return GoogleTokenProvider(path, subject=subject, account=account.name, scopes=GOOGLE_IMAP_SCOPES)

@@ -327,3 +327,21 @@ def test_cli_sync_marks_a_revoked_account_and_names_the_fix(basic_team, tmp_path
         assert re.search(r"camila\tgmail\t.*\tneeds_reauth", listing.stdout), listing.stdout
     finally:
         p.fake.stop()
+
+
+def test_imap_accounts_with_oauth_get_an_xoauth2_token_provider_with_imap_scopes(provider):
+    from types import SimpleNamespace
+
+    from connectors.cloud import (GOOGLE_IMAP_SCOPES, MICROSOFT_IMAP_DELEGATED_SCOPES,
+                                  imap_token_provider)
+
+    account = SimpleNamespace(name="ana", kind="imap", oauth=str(provider.token), username=None)
+    tokens = imap_token_provider(account)
+    if provider.kind == "gmail":
+        assert isinstance(tokens, GoogleTokenProvider)
+        assert tuple(tokens.credentials.scopes) == GOOGLE_IMAP_SCOPES
+    else:
+        assert isinstance(tokens, MicrosoftTokenProvider)
+        assert tuple(tokens.scopes) == MICROSOFT_IMAP_DELEGATED_SCOPES
+    token = tokens()
+    assert isinstance(token, str) and token in provider.fake.access_tokens
