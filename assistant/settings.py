@@ -104,6 +104,9 @@ class Account:
     folders: tuple[str, ...] = ()
     owner: str | None = None
     """Team member whose mailbox this is (``None`` for shared mailboxes)."""
+    ca_file: str | None = None
+    """IMAP: a PEM file of the CA certificates trusted for this server instead of the
+    system's (a private CA), resolved against the settings folder."""
 
 
 @dataclass(frozen=True)
@@ -281,7 +284,7 @@ _ACCOUNT_KEYS = {
     "mbox": ("name", "kind", "owner", "path", "folders"),
     "eml": ("name", "kind", "owner", "path", "folders"),
     "imap": ("name", "kind", "owner", "host", "port", "username", "password_env", "oauth",
-             "tls", "folders"),
+             "tls", "ca_file", "folders"),
     "gmail": ("name", "kind", "owner", "username", "oauth", "host", "folders"),
     "outlook": ("name", "kind", "owner", "username", "oauth", "host", "folders"),
 }
@@ -480,10 +483,32 @@ def _accounts(r: Reader, data: dict, team: Team) -> tuple[Account, ...]:
                           'write tls = "ssl" (or "starttls"); "none" is allowed only for 127.0.0.1 or localhost')
         port = r.integer(a, key, "port", what="a port number", example=993 if tls == "ssl" else 143,
                          default=993 if tls == "ssl" else 143, minimum=1, maximum=65535)
+        ca_file = _ca_file(r, a, key, tls)
         accounts.append(Account(name=name, kind=kind, host=host, port=port, username=username,
                                 password_env=password_env, tls=tls, oauth=oauth,
-                                folders=folders, owner=owner))
+                                folders=folders, owner=owner, ca_file=ca_file))
     return tuple(accounts)
+
+
+def _ca_file(r: Reader, a: dict, key: str, tls: str) -> str | None:
+    """An imap account's ``ca_file``: an existing PEM file with at least one certificate."""
+    raw = r.string(a, key, "ca_file", example="certs/acme-ca.pem")
+    if raw is None:
+        return None
+    if tls == "none":
+        raise r.error(f"{key}.ca_file", 'ca_file does not apply with tls = "none" (no certificate is checked)',
+                      'remove ca_file, or write tls = "ssl" (or "starttls")')
+    path = r.path(raw)
+    try:
+        text = path.read_text(encoding="ascii", errors="replace")
+    except OSError as exc:
+        raise r.error(f"{key}.ca_file", f"cannot read {path}: {exc.strerror or exc}",
+                      "write the path of the CA certificate (PEM), relative to the settings folder") from None
+    if "-----BEGIN CERTIFICATE-----" not in text:
+        raise r.error(f"{key}.ca_file", f"{path} holds no PEM certificate (-----BEGIN CERTIFICATE-----)",
+                      "point ca_file at the CA's certificate in PEM form (convert a .der/.cer file with "
+                      "`openssl x509 -inform der -in ca.cer -out ca.pem`)")
+    return str(path)
 
 
 def _is_loopback(host: str) -> bool:

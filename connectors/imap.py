@@ -42,8 +42,18 @@ resumes after the last stored batch.
 **Faults.** A dropped connection, a timeout or a temporary server error
 (``[UNAVAILABLE]``, ``[SERVERBUG]``, ``[INUSE]``, ``[LIMIT]``) is retried after a
 reconnect, with exponential backoff, ``retries`` times; then :class:`TransientError`. A
-refused login is :class:`AuthenticationError`; a configured folder that does not exist
-is :class:`ConfigurationError`.
+refused login is :class:`AuthenticationError`; a configured folder that does not exist,
+a certificate that does not verify or a missing STARTTLS is :class:`ConfigurationError`.
+
+**TLS.** ``tls = "ssl"`` speaks TLS from the first byte (port 993); ``"starttls"``
+upgrades the plain connection with STARTTLS before anything else is sent, and a server
+that does not offer STARTTLS is refused (:class:`ConfigurationError`), never used in
+plain text (that is what a STARTTLS-stripping attacker would want); ``"none"`` is for a
+server on the same machine. Certificates are always verified, host name included, against
+the system's trusted CAs -- or, with ``ca_file``, against the CAs in that PEM file only
+(a company's private CA). A certificate that does not verify is a
+:class:`ConfigurationError` naming the problem (not trusted, expired, issued for another
+host name): retrying cannot fix it, trusting the CA or correcting the host can.
 
 **Authentication.** A password, or ``token_provider``: a plain callable ``() -> str``
 returning a fresh OAuth access token, used for XOAUTH2 (Gmail, Microsoft 365).
@@ -119,7 +129,7 @@ class ImapConnector:
                  tls: str = "ssl", folders: tuple[str, ...] | list[str] = (),
                  batch_size: int = DEFAULT_BATCH_SIZE, timeout: float = 60.0,
                  retries: int = 3, backoff: float = 0.5,
-                 ssl_context: ssl.SSLContext | None = None) -> None:
+                 ssl_context: ssl.SSLContext | None = None, ca_file: str | None = None) -> None:
         if tls not in ("ssl", "starttls", "none"):
             raise ConfigurationError(f'tls must be "ssl", "starttls" or "none", not {tls!r}')
         if (password is None) == (token_provider is None):
@@ -136,6 +146,9 @@ class ImapConnector:
         self.timeout = timeout
         self.retries = retries
         self.backoff = backoff
+        if ssl_context is not None and ca_file is not None:
+            raise ConfigurationError("give either ssl_context or ca_file, not both")
+        self.ca_file = str(ca_file) if ca_file is not None else None
         self._ssl_context = ssl_context
         self._client = None
         self._listing: list[tuple[tuple[bytes, ...], str]] | None = None
@@ -147,7 +160,7 @@ class ImapConnector:
         import imapclient
         from imapclient.exceptions import LoginError
 
-        ctx = self._ssl_context or ssl.create_default_context()
+        ctx = self._tls_context() if self.tls != "none" else None
         try:
             client = imapclient.IMAPClient(self.host, port=self.port, ssl=self.tls == "ssl",
                                            ssl_context=ctx if self.tls == "ssl" else None,
@@ -155,10 +168,19 @@ class ImapConnector:
         except socket.gaierror as exc:
             raise TransientError(f"cannot resolve IMAP host {self.host}: {exc}") from exc
         except ssl.SSLCertVerificationError as exc:
-            raise ConfigurationError(f"TLS certificate of {self.host} not trusted: {exc}") from exc
+            raise self._certificate_error(exc) from exc
         try:
             if self.tls == "starttls":
-                client.starttls(ctx)
+                if not client.has_capability("STARTTLS"):
+                    raise ConfigurationError(
+                        f'IMAP {self.host}:{self.port} does not offer STARTTLS, and tls = "starttls" '
+                        "never falls back to an unencrypted connection (the server is not set up "
+                        "for TLS, or something on the way removed STARTTLS); use the server's TLS "
+                        'port with tls = "ssl" (993)')
+                try:
+                    client.starttls(ctx)
+                except ssl.SSLCertVerificationError as exc:
+                    raise self._certificate_error(exc) from exc
             if self._token_provider is not None:
                 try:
                     token = self._token_provider()
@@ -178,6 +200,38 @@ class ImapConnector:
             raise
         self.gmail = client.has_capability("X-GM-EXT-1")
         return client
+
+    def _tls_context(self) -> ssl.SSLContext:
+        """The caller's context, else a verifying one: the system's CAs, or only those
+        in ``ca_file``."""
+        if self._ssl_context is not None:
+            return self._ssl_context
+        if self.ca_file is None:
+            return ssl.create_default_context()
+        try:
+            return ssl.create_default_context(cafile=self.ca_file)
+        except (OSError, ssl.SSLError) as exc:
+            raise ConfigurationError(f"ca_file {self.ca_file} cannot be used: {_text(exc)} "
+                                     "(it must be a PEM file of CA certificates)") from exc
+
+    def _certificate_error(self, exc: ssl.SSLCertVerificationError) -> ConfigurationError:
+        reason = exc.verify_message or _text(exc)
+        where = f"{self.host}:{self.port}"
+        if "mismatch" in reason.lower():  # "Hostname mismatch" / "IP address mismatch"
+            return ConfigurationError(
+                f"the TLS certificate of IMAP {where} was issued for another host name "
+                f"({reason}): set host to a name the certificate covers")
+        trusted = f"the CAs in ca_file {self.ca_file}" if self.ca_file else "the system's trusted CAs"
+        if "expired" in reason or "not yet valid" in reason:
+            hint = "the server's certificate must be renewed"
+        elif self.ca_file:
+            hint = "that file does not hold the CA that signed the server's certificate"
+        else:
+            hint = ("if the server uses a private CA, set ca_file to that CA's certificate (PEM) "
+                    "on this account")
+        return ConfigurationError(
+            f"the TLS certificate of IMAP {where} does not verify against {trusted}: "
+            f"{reason}; {hint}")
 
     @property
     def client(self):
@@ -803,7 +857,8 @@ def _assemble(header: bytes, structure, parts: dict[str, bytes]) -> bytes:
 def open_imap_connector(account, *, token_provider: Callable[[], str] | None = None,
                         **options) -> ImapConnector:
     """The connector of an ``[[accounts]]`` entry of kind ``imap`` (duck-typed: ``name``,
-    ``host``, ``port``, ``tls``, ``username``, ``password_env``, ``oauth``, ``folders``).
+    ``host``, ``port``, ``tls``, ``username``, ``password_env``, ``oauth``, ``folders``,
+    ``ca_file``).
 
     The password is read from the environment variable named by ``password_env``. With
     ``oauth``, ``token_provider`` (a plain ``() -> str`` returning an access token) is
@@ -830,4 +885,5 @@ def open_imap_connector(account, *, token_provider: Callable[[], str] | None = N
                 "(its password_env) is not set; set it to the account's (app) password")
     return ImapConnector(account.host, account.username, password=password,
                          token_provider=token_provider, port=account.port, tls=account.tls,
-                         folders=account.folders, **options)
+                         folders=account.folders, ca_file=getattr(account, "ca_file", None),
+                         **options)

@@ -5,12 +5,19 @@ fixture starts ``dovecot -c CONFIG`` on a free port with a temporary Maildir sto
 static password for every user, and stops it at the end of the session. Each test makes its
 own user (:meth:`Dovecot.new_user`), so tests never see each other's mail.
 
+The same server speaks TLS: a throw-away CA (:func:`make_certificates`, made at start
+with ``cryptography``) signs a certificate for ``localhost`` and ``127.0.0.1``; the imap
+port offers STARTTLS and ``ssl_port`` is an implicit-TLS (993-style) listener; both
+answer on 127.0.0.1 and on 127.0.0.2, an address the certificate does not name. ``ca_file`` is the
+CA's PEM file, which the tests trust (or not).
+
 When ``dovecot`` is not installed the IMAP tests FAIL under CI (the env var ``CI`` is
 set; ``.ci/run`` installs it) and are skipped locally with a reason naming
 ``make dovecot``. See ``/work/shared/dovecot.md`` for the recipe this follows.
 
 :class:`Proxy` sits between a client and Dovecot: it counts the IMAP commands the client
-sends and can cut every connection on demand (a dropped connection mid-fetch).
+sends, keeps the bytes it sent, can cut every connection on demand (a dropped connection
+mid-fetch) and can strip STARTTLS from what the server offers (a downgrade attack).
 """
 
 from __future__ import annotations
@@ -27,6 +34,8 @@ import subprocess
 import tempfile
 import threading
 import time
+from datetime import datetime, timedelta, timezone
+from ipaddress import ip_address
 from pathlib import Path
 
 import pytest
@@ -51,7 +60,9 @@ debug_log_path = {d}/log/dovecot.log
 verbose_proctitle = yes
 protocols = imap
 listen = 127.0.0.1
-ssl = no
+ssl = yes
+ssl_cert = <{d}/tls/server.pem
+ssl_key = <{d}/tls/server.key
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 auth_failure_delay = 0
@@ -84,11 +95,13 @@ namespace inbox {{
 }}
 service imap-login {{
   inet_listener imap {{
-    address = 127.0.0.1
+    address = 127.0.0.1 127.0.0.2
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1 127.0.0.2
+    port = {ssl_port}
+    ssl = yes
   }}
 }}
 protocol imap {{
@@ -104,6 +117,8 @@ class Dovecot:
         self.dir = Path(data_dir)
         self.host = "127.0.0.1"
         self.port = _free_port()
+        self.ssl_port = _free_port()
+        self.ca_file = self.dir / "tls" / "ca.pem"
         self.uid = pwd.getpwnam("nobody").pw_uid
         self.gid = grp.getgrnam("nogroup").gr_gid
         self._names = itertools.count(1)
@@ -112,8 +127,9 @@ class Dovecot:
     # -- life cycle ------------------------------------------------------------------
     def start(self) -> "Dovecot":
         d = self.dir
-        for sub in ("run", "state", "log", "mail"):
+        for sub in ("run", "state", "log", "mail", "tls"):
             (d / sub).mkdir(parents=True, exist_ok=True)
+        make_certificates(d / "tls")
         p = d
         while p != p.parent:  # Dovecot's auth process must traverse every parent
             os.chmod(p, os.stat(p).st_mode | 0o001)
@@ -122,7 +138,8 @@ class Dovecot:
             os.chmod(d / sub, 0o755)
         os.chown(d / "mail", self.uid, self.gid)
         conf = d / "dovecot.conf"
-        conf.write_text(_CONFIG.format(d=d, port=self.port, uid=self.uid, gid=self.gid))
+        conf.write_text(_CONFIG.format(d=d, port=self.port, ssl_port=self.ssl_port, uid=self.uid,
+                                       gid=self.gid))
         check = subprocess.run(["dovecot", "-c", str(conf), "-n"], capture_output=True, text=True)
         if check.returncode:
             raise RuntimeError(f"dovecot config check failed: {check.stderr}")
@@ -216,6 +233,50 @@ class Dovecot:
         return len(pids)
 
 
+def make_certificates(folder: Path) -> None:
+    """A throw-away CA (``ca.pem``) and a server certificate it signed for ``localhost``
+    and ``127.0.0.1`` (``server.pem`` with the chain, ``server.key``), EC keys: instant."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    now = datetime.now(timezone.utc)
+
+    def name(cn: str) -> x509.Name:
+        return x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Followup tests"),
+                          x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca = (x509.CertificateBuilder().subject_name(name("Followup test CA")).issuer_name(name("Followup test CA"))
+          .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
+          .not_valid_before(now - timedelta(hours=1)).not_valid_after(now + timedelta(days=2))
+          .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+          .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
+                                       data_encipherment=False, key_agreement=False, key_cert_sign=True,
+                                       crl_sign=True, encipher_only=False, decipher_only=False), critical=True)
+          .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+          .sign(ca_key, hashes.SHA256()))
+    server = (x509.CertificateBuilder().subject_name(name("localhost")).issuer_name(ca.subject)
+              .public_key(key.public_key()).serial_number(x509.random_serial_number())
+              .not_valid_before(now - timedelta(hours=1)).not_valid_after(now + timedelta(days=2))
+              .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"),
+                                                          x509.IPAddress(ip_address("127.0.0.1"))]),
+                             critical=False)
+              .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+              .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+              .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
+                             critical=False)
+              .sign(ca_key, hashes.SHA256()))
+    pem = serialization.Encoding.PEM
+    (folder / "ca.pem").write_bytes(ca.public_bytes(pem))
+    (folder / "server.pem").write_bytes(server.public_bytes(pem) + ca.public_bytes(pem))
+    key_file = folder / "server.key"
+    key_file.write_bytes(key.private_bytes(pem, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    key_file.chmod(0o600)
+
+
 def _quote(folder: str) -> str:
     return '"' + folder.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
@@ -233,8 +294,11 @@ class Proxy:
     tagged line the client sent; :meth:`cut` closes every open connection at once.
     """
 
-    def __init__(self, host: str, port: int) -> None:
+    def __init__(self, host: str, port: int, *, strip_starttls: bool = False) -> None:
         self.target = (host, port)
+        self.strip_starttls = strip_starttls
+        self.sent = bytearray()
+        """Every byte the clients sent (to check what crossed the wire in clear)."""
         self.server = socket.create_server(("127.0.0.1", 0))
         self.host, self.port = self.server.getsockname()[:2]
         self.commands: list[str] = []
@@ -262,6 +326,8 @@ class Proxy:
                 if not data:
                     break
                 if count:
+                    with self._lock:
+                        self.sent += data
                     pending += data
                     *lines, pending = pending.split(b"\r\n")
                     for line in lines:
@@ -272,6 +338,8 @@ class Proxy:
                                 name += b" " + words[2].upper()
                             with self._lock:
                                 self.commands.append(name.decode())
+                elif self.strip_starttls:  # the server's side: "offer" no STARTTLS
+                    data = data.replace(b" STARTTLS", b"")
                 dst.sendall(data)
         except OSError:
             pass
@@ -285,6 +353,7 @@ class Proxy:
     def reset(self) -> None:
         with self._lock:
             self.commands.clear()
+            self.sent.clear()
 
     def cut(self) -> None:
         with self._lock:

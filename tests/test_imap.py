@@ -11,6 +11,7 @@ import imaplib
 import json
 import os
 import re
+import ssl
 import subprocess
 import sys
 from email.message import EmailMessage
@@ -25,6 +26,7 @@ from assistant.sync import sync_account
 from connectors.base import (AuthenticationError, ConfigurationError, DraftMessage,
                              TransientError)
 from connectors.imap import ImapConnector
+from tests.dovecot import Proxy, make_certificates
 
 pytestmark = pytest.mark.imap
 
@@ -468,3 +470,149 @@ def test_without_dovecot_ci_fails_and_a_local_run_skips_naming_make_dovecot(tmp_
         assert run.returncode != 0 and "IMAP tests need Dovecot in CI" in run.stdout, run.stdout
     else:
         assert run.returncode == 0 and "1 skipped" in run.stdout and "make dovecot" in run.stdout, run.stdout
+
+
+# ------------------------------------------------------------------ TLS
+
+def tls_connector(server, user, tls, *, host=None, port=None, **options) -> ImapConnector:
+    options.setdefault("backoff", 0.01)
+    return ImapConnector(host or server.host, user, password="secret", tls=tls,
+                         port=port or (server.ssl_port if tls == "ssl" else server.port), **options)
+
+
+def _peer(conn: ImapConnector) -> dict:
+    """The verified certificate of the live connection (only a TLS socket has one)."""
+    sock = conn.client.socket()
+    assert isinstance(sock, ssl.SSLSocket), type(sock)
+    return sock.getpeercert()
+
+
+def test_ssl_sync_and_drafts_with_the_private_ca_trusted(dovecot, engine):
+    user = dovecot.new_user()
+    dovecot.append(user, "INBOX", [mail(1), mail(2)])
+    dovecot.append(user, "Sent", [mail(3, sender="ana@acme.example", to="c@uno.example")])
+    conn = tls_connector(dovecot, user, "ssl", ca_file=str(dovecot.ca_file))
+    assert ("IP Address", "127.0.0.1") in _peer(conn)["subjectAltName"]
+    result = run_sync(engine, conn)
+    assert (result.read, result.stored, result.error) == (3, 3, None)
+    assert set(cursor_of(engine)["folders"]) == {"INBOX", "Sent"}
+    draft = DraftMessage("fu-9-1", bytes(mail(4, sender="ana@acme.example", to="c@uno.example")))
+    conn = tls_connector(dovecot, user, "ssl", ca_file=str(dovecot.ca_file))
+    try:
+        saved = conn.save_draft(draft)
+        assert re.fullmatch(r"Drafts:\d+:1", saved) and conn.find_draft("fu-9-1") == saved
+    finally:
+        conn.close()
+
+
+def test_starttls_upgrades_before_the_password_is_sent(dovecot, engine):
+    user = dovecot.new_user()
+    dovecot.append(user, "INBOX", [mail(1)])
+    proxy = Proxy(dovecot.host, dovecot.port)
+    try:
+        # "localhost": the certificate's DNS name (127.0.0.1 is its IP address)
+        conn = tls_connector(dovecot, user, "starttls", host="localhost", port=proxy.port,
+                             ca_file=str(dovecot.ca_file))
+        assert ("DNS", "localhost") in _peer(conn)["subjectAltName"]
+        assert run_sync(engine, conn).stored == 1
+        assert proxy.commands[-1] == "STARTTLS"  # the last command readable on the wire
+        assert b"secret" not in proxy.sent and b"LOGIN" not in proxy.sent.upper()
+    finally:
+        proxy.close()
+
+
+def test_a_server_without_starttls_is_refused_never_used_in_plain_text(dovecot):
+    user = dovecot.new_user()
+    stripping = Proxy(dovecot.host, dovecot.port, strip_starttls=True)  # a downgrade attacker
+    try:
+        conn = tls_connector(dovecot, user, "starttls", port=stripping.port, ca_file=str(dovecot.ca_file))
+        with pytest.raises(ConfigurationError, match="does not offer STARTTLS.*never falls back"):
+            list(conn.fetch(None))
+        assert "STARTTLS" not in stripping.commands and "LOGIN" not in stripping.commands
+        assert b"secret" not in stripping.sent
+    finally:
+        stripping.close()
+
+
+@pytest.mark.parametrize("tls", ["ssl", "starttls"])
+def test_an_untrusted_certificate_is_a_configuration_error_naming_the_problem(dovecot, tls, tmp_path):
+    user = dovecot.new_user()
+    conn = tls_connector(dovecot, user, tls, retries=3)  # no ca_file: the system's CAs only
+    with pytest.raises(ConfigurationError) as info:  # not retried: retrying cannot fix it
+        list(conn.fetch(None))
+    message = str(info.value)
+    assert re.search(r"certificate of IMAP 127\.0\.0\.1:\d+ does not verify against the system's "
+                     r"trusted CAs: (self-signed certificate in certificate chain|unable to get local "
+                     r"issuer certificate)", message), message
+    assert "set ca_file" in message
+    # another CA than the server's (a second throw-away one): refused, naming that file
+    make_certificates(tmp_path)
+    with pytest.raises(ConfigurationError, match=r"against the CAs in ca_file .*ca\.pem: .*does not hold the CA"):
+        list(tls_connector(dovecot, user, tls, ca_file=str(tmp_path / "ca.pem")).fetch(None))
+
+
+@pytest.mark.parametrize("tls", ["ssl", "starttls"])
+def test_a_host_name_the_certificate_does_not_cover_is_named(dovecot, tls):
+    user = dovecot.new_user()
+    # both listeners also answer on 127.0.0.2, an address the certificate does not name
+    conn = tls_connector(dovecot, user, tls, host="127.0.0.2", ca_file=str(dovecot.ca_file))
+    with pytest.raises(ConfigurationError) as info:
+        list(conn.fetch(None))
+    assert "issued for another host name" in str(info.value), info.value
+    assert "certificate is not valid for '127.0.0.2'" in str(info.value), info.value
+
+
+def test_ca_file_in_settings_trusts_the_private_ca_and_an_untrusted_account_is_reported(dovecot, basic_team):
+    good, bad = dovecot.new_user("trusted"), dovecot.new_user("untrusted")
+    dovecot.append(good, "INBOX", [mail(1)])
+    dovecot.append(bad, "INBOX", [mail(2)])
+    (basic_team / "certs").mkdir()
+    (basic_team / "certs" / "company-ca.pem").write_bytes(dovecot.ca_file.read_bytes())
+
+    def account(name, user, extra):
+        return "\n".join(["[[accounts]]", f'name = "{name}"', 'kind = "imap"', f'host = "{dovecot.host}"',
+                          f"port = {dovecot.ssl_port}", 'tls = "ssl"', f'username = "{user}"',
+                          'password_env = "FOLLOWUP_TEST_TLS"', *extra]) + "\n\n"
+
+    settings = basic_team / "settings.toml"
+    settings.write_text(settings.read_text(encoding="utf-8").replace(
+        "[protocol]", account("trusted", good, ['ca_file = "certs/company-ca.pem"'])  # settings folder
+        + account("untrusted", bad, []) + "[protocol]"), encoding="utf-8")
+    run = _followup("--config", str(settings), "sync", env={"FOLLOWUP_TEST_TLS": "secret"})
+    assert run.returncode == 1
+    assert "trusted: read 1, new 1" in run.stdout and "camila: read 8, new 8" in run.stdout, run.stdout
+    assert re.search(r"untrusted: FAILED \(check this account in settings.toml\): the TLS certificate of "
+                     r"IMAP 127\.0\.0\.1:\d+ does not verify against the system's trusted CAs: .*set ca_file",
+                     run.stdout), run.stdout
+    engine = open_database(f"sqlite:///{basic_team / 'followup.db'}")
+    with engine.connect() as c:
+        status = dict(c.execute(select(Account.name, Account.status)).all())
+    assert status["untrusted"] == "needs_attention" and status["trusted"] == "ok"
+
+
+@pytest.mark.parametrize("line, tls, message", [
+    ('ca_file = "certs/missing.pem"', "ssl", r"cannot read .*certs/missing\.pem"),
+    ('ca_file = "settings.toml"', "ssl", r"settings\.toml holds no PEM certificate"),
+    ('ca_file = "certs/ca.pem"', "none", r'ca_file does not apply with tls = "none"'),
+    ('ca_file = 7', "ssl", r"expected text in quotes"),
+])
+def test_ca_file_setting_is_validated(basic_team, line, tls, message):
+    from assistant.settings import load_settings
+    from assistant.settings_schema import SettingsError
+
+    (basic_team / "certs").mkdir()
+    ca_pem = basic_team / "certs" / "ca.pem"
+    make_certificates(basic_team / "certs")
+    assert ca_pem.exists()
+    settings = basic_team / "settings.toml"
+    entry = "\n".join(["[[accounts]]", 'name = "x"', 'kind = "imap"', 'host = "127.0.0.1"',
+                       f'tls = "{tls}"', 'username = "x"', 'password_env = "X"'])
+    base = settings.read_text(encoding="utf-8")
+    settings.write_text(base.replace("[protocol]", entry + '\nca_file = "certs/ca.pem"\n\n[protocol]'),
+                        encoding="utf-8")
+    if tls != "none":  # the valid form loads, resolved against the settings folder
+        assert load_settings(settings, environ={}).account("x").ca_file == str(ca_pem)
+    settings.write_text(base.replace("[protocol]", entry + f"\n{line}\n\n[protocol]"), encoding="utf-8")
+    with pytest.raises(SettingsError, match=message) as info:
+        load_settings(settings, environ={})
+    assert "accounts[" in str(info.value) and "ca_file" in str(info.value)
