@@ -134,7 +134,8 @@ def add_account(obj, kind, name, client_secrets, service_account, client_id, ten
         else:
             cache = msal.SerializableTokenCache()
             app = msal.PublicClientApplication(client_id, authority=authority, token_cache=cache)
-            flow = app.initiate_device_flow(scopes=["https://graph.microsoft.com/Mail.ReadWrite"])
+            flow = app.initiate_device_flow(scopes=["https://graph.microsoft.com/Mail.ReadWrite",
+                                                   "https://graph.microsoft.com/Mail.Send"])
             if "user_code" not in flow:
                 raise click.ClickException(f"Microsoft refused the sign-in: {flow.get('error_description')}")
             click.echo(flow["message"])

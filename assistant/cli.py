@@ -294,7 +294,8 @@ def run(obj: Context, once: bool, now_text: str | None) -> None:
 @click.option("--out", "out", default=None, type=click.Path(dir_okay=False),
               help="write the digest to FILE (.html, .txt or .eml); one file per manager "
                    "(FILE-name.html) when several get one")
-@click.option("--send", is_flag=True, help="send it through [digest.smtp]")
+@click.option("--send", is_flag=True,
+              help="send it through [digest.smtp] or the account named by digest.send_with")
 @click.option("--manager", default=None, help="only this manager's digest (their email)")
 @click.pass_obj
 def digest(obj: Context, now_text: str | None, out: str | None, send: bool,

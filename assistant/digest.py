@@ -15,9 +15,10 @@
 * **Templates**: ``templates/digest/digest.html.j2`` and ``digest.txt.j2`` (the layout)
   and ``strings.<language>.toml`` (the wording), rendered in a Jinja2 sandbox with
   ``StrictUndefined``: admins may edit them, a mistake fails loudly.
-* **Sending**: :class:`SmtpSender` (``[digest.smtp]``). Any object with
-  ``send(message: EmailMessage)`` is a :class:`DigestSender`: sending through a connected
-  Gmail or Microsoft 365 account plugs in there (not wired yet: :func:`sender_for`).
+* **Sending**: :class:`SmtpSender` (``[digest.smtp]``) or :class:`AccountSender` (a
+  connected Gmail or Microsoft 365 account, ``digest.send_with``), chosen by
+  :func:`sender_for`. Any object with ``send(message: EmailMessage)`` is a
+  :class:`DigestSender`.
 """
 
 from __future__ import annotations
@@ -30,9 +31,10 @@ import tomllib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
+from email.policy import SMTP as SMTP_POLICY
 from email.utils import formataddr, format_datetime, make_msgid
 from pathlib import Path
-from typing import Iterable, Mapping, Protocol
+from typing import Callable, Iterable, Mapping, Protocol
 from zoneinfo import ZoneInfo
 
 from jinja2 import FileSystemLoader, StrictUndefined, select_autoescape
@@ -433,8 +435,7 @@ def to_message(settings: Settings, digest: Digest, *, now: datetime | None = Non
 
 
 class DigestSender(Protocol):
-    """Where digests go out. SMTP today; a connected Gmail / Microsoft 365 account
-    (``connectors.gmail`` / ``connectors.outlook``) implements the same method."""
+    """Where digests go out: :class:`SmtpSender` or :class:`AccountSender`."""
 
     def send(self, message: EmailMessage) -> None: ...
 
@@ -475,12 +476,43 @@ class SmtpSender:
             raise DigestError(f"SMTP {smtp.host}:{smtp.port}: {exc}") from exc
 
 
+class AccountSender:
+    """Sends through a connected Gmail or Microsoft 365 account (``digest.send_with``):
+    the connector's ``send_message`` (Gmail ``messages.send``, Graph ``sendMail`` in MIME
+    form) takes the message's bytes; the copy lands in that mailbox's Sent folder.
+    ``open_connector(account)`` is :func:`assistant.service.open_connector_for`."""
+
+    def __init__(self, account, *, open_connector: Callable | None = None) -> None:
+        self.account = account
+        self.open_connector = open_connector
+
+    def send(self, message: EmailMessage) -> None:
+        from assistant.service import open_connector_for
+        from connectors.base import ConnectorError
+
+        connector = (self.open_connector or open_connector_for)(self.account)
+        try:
+            send_message = getattr(connector, "send_message", None)
+            if send_message is None:
+                raise DigestError(f"account {self.account.name} ({self.account.kind}) cannot send mail")
+            send_message(message.as_bytes(policy=SMTP_POLICY))
+        except ConnectorError as exc:
+            raise DigestError(f"account {self.account.name}: {exc}") from exc
+        finally:
+            connector.close()
+
+
 def sender_for(settings: Settings) -> DigestSender:
+    if settings.digest.send_with != "smtp":
+        account = settings.account(settings.digest.send_with)
+        if account is None:  # load_settings checks it; a hand-built Settings may not
+            raise DigestError(f"digest.send_with: no account named {settings.digest.send_with!r}")
+        return AccountSender(account)
     if settings.digest.smtp is not None:
         return SmtpSender(settings.digest.smtp)
     raise DigestError("no way to send the digest: add a [digest.smtp] section to "
-                      f"{settings.path} (sending through a connected Gmail or Microsoft 365 "
-                      "account is not wired yet)")
+                      f"{settings.path}, or send_with = \"<account name>\" under [digest] to send "
+                      "through a connected Gmail or Microsoft 365 account")
 
 
 @dataclass(frozen=True)

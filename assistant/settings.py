@@ -157,6 +157,9 @@ class Digest:
     sender: str | None = None
     """The digest's From address (default ``followup@`` the first company domain)."""
     smtp: Smtp | None = None
+    send_with: str = "smtp"
+    """``smtp`` (``[digest.smtp]``) or the name of a gmail / outlook ``[[accounts]]``
+    entry the digests are sent from."""
 
 
 @dataclass(frozen=True)
@@ -272,7 +275,7 @@ _PROTOCOL_KEYS = ("holidays_country", "send_window_start", "responsible_role", "
                   "quiet_days", "steps")
 _STEP_KEYS = ("after_days", "channel", "template")
 _DETECTION_KEYS = ("quote_keywords", "quote_phrases", "decline_phrases")
-_DIGEST_KEYS = ("weekday", "time", "language", "sender", "smtp")
+_DIGEST_KEYS = ("weekday", "time", "language", "sender", "smtp", "send_with")
 _SMTP_KEYS = ("host", "port", "security", "username", "password_env")
 SMTP_SECURITY = ("starttls", "ssl", "none")
 DIGEST_LANGUAGES = ("es", "en")
@@ -339,7 +342,7 @@ def _settings(r: Reader, data: dict, environ: Mapping[str, str]) -> Settings:
     accounts = _accounts(r, data, team)
     protocol = _protocol(r, r.table(data, "", "protocol", required=True), team)
     detection = _detection(r, r.table(data, "", "detection", required=False) or {})
-    digest = _digest(r, r.table(data, "", "digest", required=False) or {})
+    digest = _digest(r, r.table(data, "", "digest", required=False) or {}, accounts)
     storage = _storage(r, r.table(data, "", "storage", required=False) or {}, environ)
     schedule = _schedule(r, r.table(data, "", "schedule", required=False) or {})
     web = _web(r, r.table(data, "", "web", required=False) or {})
@@ -574,9 +577,21 @@ def _detection(r: Reader, t: dict) -> Detection:
     )
 
 
-def _digest(r: Reader, t: dict) -> Digest:
+def _digest(r: Reader, t: dict, accounts: tuple[Account, ...] = ()) -> Digest:
     r.check_keys(t, "digest", _DIGEST_KEYS)
+    send_with = r.string(t, "digest", "send_with", example="smtp", default="smtp")
+    if send_with != "smtp":
+        account = next((a for a in accounts if a.name == send_with), None)
+        sendable = [a.name for a in accounts if a.kind in ("gmail", "outlook")]
+        if account is None or account.kind not in ("gmail", "outlook"):
+            what = (f'"{send_with}" is a {account.kind} account, which cannot send mail' if account
+                    else f'no account is named "{send_with}"')
+            raise r.error("digest.send_with", what,
+                          'write send_with = "smtp" (with a [digest.smtp] section) or the name of a '
+                          "gmail or outlook [[accounts]] entry"
+                          + (f" ({', '.join(sendable)})" if sendable else ""))
     return Digest(
+        send_with=send_with,
         weekday=r.string(t, "digest", "weekday", example="monday", default="monday",
                          choices=WEEKDAYS, lower=True),
         time=r.hhmm(t, "digest", "time", default="08:00"),

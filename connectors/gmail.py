@@ -28,7 +28,11 @@ Cursor (opaque, JSON): ``{"v": 1, "kind": "gmail", "phase": "full"|"history",
 Drafts: ``drafts.create`` with the ``threadId`` of the message the draft answers (found
 with the search ``rfc822msgid:``), so Gmail shows it in the conversation; the draft
 carries ``X-Followup-Id``, and :meth:`GmailConnector.find_draft` reads the drafts'
-headers to find it again.
+headers to find it again. ``drafts.update`` replaces an edited draft (same draft id);
+``drafts.send`` sends an approved one (``protocol.auto_send``): Gmail deletes the draft
+and files the sent message, with a new id and the ``SENT`` label, in the same thread.
+``messages.send`` sends any ready message (the weekly digest, ``digest.send_with``).
+Both are covered by the ``gmail.compose`` scope.
 """
 
 from __future__ import annotations
@@ -322,17 +326,63 @@ class GmailConnector:
         found = resp.get("messages") or []
         return found[0].get("threadId") if found else None
 
-    def save_draft(self, draft: DraftMessage) -> str:
-        data = with_followup_id(draft)
+    def _message(self, data: bytes) -> dict:
+        """A ``Message`` resource of raw bytes, in the thread of the message it answers."""
         message: dict = {"raw": base64.urlsafe_b64encode(data).decode("ascii")}
         parent = header_of(data, "In-Reply-To")
         if parent:
             thread = self.thread_of(parent)
             if thread:
                 message["threadId"] = thread
+        return message
+
+    def save_draft(self, draft: DraftMessage) -> str:
+        message = self._message(with_followup_id(draft))
         created = self._execute(self.users.drafts().create(userId="me", body={"message": message}),
                                 "drafts.create")
         return created["id"]
+
+    def update_draft(self, provider_id: str, draft: DraftMessage) -> str:
+        """``drafts.update``: the draft keeps its id and thread, its message is replaced."""
+        message = self._message(with_followup_id(draft))
+        try:
+            updated = self._execute(self.users.drafts().update(
+                userId="me", id=provider_id, body={"id": provider_id, "message": message}), "drafts.update")
+        except _NotFound:
+            raise ConfigurationError(f"Gmail draft {provider_id} is gone (sent or deleted in the "
+                                     "mailbox): nothing to update") from None
+        return updated.get("id") or provider_id
+
+    def send_draft(self, provider_id: str) -> str:
+        """``drafts.send``: Gmail sends the draft, deletes it and files the sent message
+        (a new id, label ``SENT``) in the draft's thread. A draft that is not there any more
+        (sent by an earlier try, deleted) is refused, never sent twice: the next sync reads
+        the sent copy."""
+        try:
+            sent = self._execute(self.users.drafts().send(userId="me", body={"id": provider_id}),
+                                 "drafts.send")
+        except _NotFound:
+            raise ConfigurationError(f"Gmail draft {provider_id} is gone (already sent, or deleted "
+                                     "in the mailbox): not sent again") from None
+        return self._message_id_of(sent["id"]) or sent["id"]
+
+    def send_message(self, data: bytes) -> str:
+        """``messages.send`` of raw RFC 5322 bytes (the recipients are its To/Cc/Bcc);
+        return its Message-ID (or Gmail's id when it has none)."""
+        sent = self._execute(self.users.messages().send(
+            userId="me", body={"raw": base64.urlsafe_b64encode(data).decode("ascii")}), "messages.send")
+        return header_of(data, "Message-ID") or sent["id"]
+
+    def _message_id_of(self, gmail_id: str) -> str | None:
+        try:
+            full = self._execute(self.users.messages().get(
+                userId="me", id=gmail_id, format="metadata", metadataHeaders=["Message-ID"]), "messages.get")
+        except _NotFound:
+            return None
+        for h in full.get("payload", {}).get("headers", []):
+            if h.get("name", "").lower() == "message-id":
+                return h.get("value", "").strip() or None
+        return None
 
     def find_draft(self, idempotency_key: str) -> str | None:
         page = None

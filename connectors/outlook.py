@@ -36,10 +36,15 @@ Drafts: ``createReply`` on the message the draft answers (found by
 ``internetMessageId``), then an update of its body, so Outlook shows it threaded. The
 idempotency key is stored as the draft's ``X-Followup-Id`` internet header (the
 ``PS_INTERNET_HEADERS`` extended property) and found again with a ``$filter`` on it.
+An edited draft is replaced with ``PATCH /messages/{id}``; an approved one is sent with
+``POST /messages/{id}/send`` (``protocol.auto_send``); the weekly digest goes out with
+``POST /sendMail`` in MIME form (``digest.send_with``). Sending needs ``Mail.Send``
+(delegated: asked for only when sending; app-only: granted to the app).
 """
 
 from __future__ import annotations
 
+import base64
 import email
 import email.policy
 import json
@@ -61,6 +66,9 @@ log = logging.getLogger(__name__)
 
 GRAPH_ROOT = "https://graph.microsoft.com"
 DELEGATED_SCOPES = ("https://graph.microsoft.com/Mail.ReadWrite",)
+SEND_SCOPES = ("https://graph.microsoft.com/Mail.Send",)
+"""Asked for only when sending (an approved follow-up, the digest): a sign-in made before
+sending existed still reads and drafts; ``followup accounts add outlook`` asks for both."""
 APP_SCOPES = ("https://graph.microsoft.com/.default",)
 FOLDERS = ("inbox", "sentitems")
 SELECT = "internetMessageId,conversationId,isDraft"
@@ -120,7 +128,9 @@ class MicrosoftTokenProvider:
         except ValueError as exc:
             raise ConfigurationError(f"token file {self.path}: bad authority {authority!r}: {exc}") from None
 
-    def __call__(self, *, force_refresh: bool = False) -> str:
+    def __call__(self, *, force_refresh: bool = False, scopes=None) -> str:
+        """An access token for ``scopes`` (default: the provider's own; app-only access
+        always asks for ``.default``, which covers every permission granted to the app)."""
         import requests
 
         with self.lock:
@@ -132,7 +142,7 @@ class MicrosoftTokenProvider:
                 else:
                     accounts = self.app.get_accounts(username=self.username) or self.app.get_accounts()
                     result = (self.app.acquire_token_silent_with_error(
-                        self.scopes, account=accounts[0], force_refresh=force_refresh)
+                        list(scopes or self.scopes), account=accounts[0], force_refresh=force_refresh)
                         if accounts else None)
             except requests.RequestException as exc:
                 raise TransientError(f"cannot reach the Microsoft sign-in service: {type(exc).__name__}") from None
@@ -179,7 +189,8 @@ class OutlookConnector:
 
     # --- calls ------------------------------------------------------------------------
 
-    def _request(self, method: str, url: str, what: str, *, expect_json: bool = True, **kw):
+    def _request(self, method: str, url: str, what: str, *, expect_json: bool = True,
+                 scopes=None, **kw):
         """One Graph call with retries; returns the response (2xx), raises ConnectorError."""
         import requests
 
@@ -189,7 +200,7 @@ class OutlookConnector:
         attempt = 0
         force = False
         while True:
-            headers = {"Authorization": f"Bearer {self.tokens(force_refresh=force)}", **extra}
+            headers = {"Authorization": f"Bearer {self.tokens(force_refresh=force, scopes=scopes)}", **extra}
             try:
                 resp = self.session.request(method, url, headers=headers, timeout=self.timeout, **kw)
             except requests.RequestException as exc:
@@ -219,8 +230,8 @@ class OutlookConnector:
             return AuthenticationError(f"Graph {what}: the access token was rejected ({detail}); "
                                        f"{reauth_hint(self.account)}")
         if resp.status_code == 403:
-            return AuthenticationError(f"Graph {what}: access denied ({detail}); grant Mail.ReadWrite and "
-                                       f"{reauth_hint(self.account)}")
+            return AuthenticationError(f"Graph {what}: access denied ({detail}); grant Mail.ReadWrite "
+                                       f"(and Mail.Send to send) and {reauth_hint(self.account)}")
         if resp.status_code == 410 or code.lower() in ("syncstatenotfound", "resyncrequired", "syncstateinvalid"):
             return _Gone(f"Graph {what}: {detail}")
         if resp.status_code == 404:
@@ -287,11 +298,7 @@ class OutlookConnector:
         return found[0]["id"] if found else None
 
     def save_draft(self, draft: DraftMessage) -> str:
-        msg = email.message_from_bytes(draft.data, policy=email.policy.default)
-        part = msg.get_body(("plain",)) if msg.is_multipart() else msg
-        body = part.get_content() if part is not None else ""
-        props = [{"id": FOLLOWUP_PROP, "value": draft.idempotency_key}]
-        update = {"body": {"contentType": "text", "content": body}, "singleValueExtendedProperties": props}
+        msg, update = _draft_update(draft)
         parent_mid = header_of(draft.data, "In-Reply-To")
         parent = self.graph_id_of(parent_mid) if parent_mid else None
         if parent:
@@ -302,10 +309,48 @@ class OutlookConnector:
             self._request("PATCH", f"{self.user}/messages/{urllib.parse.quote(created['id'])}",
                           "update draft", json=update)
             return created["id"]
-        recipients = [{"emailAddress": {"address": a}} for _, a in getaddresses(msg.get_all("To", [])) if a]
         created = self._request("POST", f"{self.user}/messages", "create draft", json={
-            "subject": str(msg.get("Subject", "")), "toRecipients": recipients, **update}).json()
+            "subject": str(msg.get("Subject", "")), **update}).json()
         return created["id"]
+
+    def update_draft(self, provider_id: str, draft: DraftMessage) -> str:
+        """``PATCH /messages/{id}`` of the draft's subject and body: same id, same thread."""
+        msg, update = _draft_update(draft)
+        if msg.get("Subject"):
+            update["subject"] = str(msg["Subject"])
+        try:
+            self._request("PATCH", f"{self.user}/messages/{urllib.parse.quote(provider_id)}",
+                          "update draft", json=update)
+        except _NotFound:
+            raise ConfigurationError(f"Outlook draft {provider_id[:24]}… is gone (sent or deleted in "
+                                     "the mailbox): nothing to update") from None
+        return provider_id
+
+    def send_draft(self, provider_id: str) -> str:
+        """``POST /messages/{id}/send`` (202, no body): Exchange sends the draft and moves it
+        to Sent Items, in its conversation. The draft's ``internetMessageId`` is read first
+        (the sent message keeps it). A draft that is gone or no longer a draft (sent by an
+        earlier try) is refused, never sent twice: the next sync reads the sent copy."""
+        gid = urllib.parse.quote(provider_id)
+        try:
+            info = self._request("GET", f"{self.user}/messages/{gid}", "read draft",
+                                 params={"$select": "internetMessageId,isDraft"}).json()
+        except _NotFound:
+            info = None
+        if not info or info.get("isDraft") is False:
+            raise ConfigurationError(f"Outlook draft {provider_id[:24]}… is gone (already sent, or "
+                                     "deleted in the mailbox): not sent again")
+        self._request("POST", f"{self.user}/messages/{gid}/send", "send draft", data=b"",
+                      scopes=SEND_SCOPES)
+        return info.get("internetMessageId") or provider_id
+
+    def send_message(self, data: bytes) -> str:
+        """``POST /sendMail`` of raw RFC 5322 bytes, base64 in a ``text/plain`` body (Graph's
+        MIME form; the recipients are its To/Cc/Bcc); saved to Sent Items. Returns its
+        Message-ID."""
+        self._request("POST", f"{self.user}/sendMail", "sendMail", data=base64.b64encode(data),
+                      headers={"Content-Type": "text/plain"}, scopes=SEND_SCOPES)
+        return header_of(data, "Message-ID") or ""
 
     def find_draft(self, idempotency_key: str) -> str | None:
         key = idempotency_key.replace("'", "''")
@@ -323,6 +368,19 @@ class OutlookConnector:
 
     def close(self) -> None:
         self.session.close()
+
+
+def _draft_update(draft: DraftMessage):
+    """The parsed draft and the Graph fields that carry its body and idempotency key."""
+    msg = email.message_from_bytes(draft.data, policy=email.policy.default)
+    part = msg.get_body(("plain",)) if msg.is_multipart() else msg
+    body = part.get_content() if part is not None else ""
+    props = [{"id": FOLLOWUP_PROP, "value": draft.idempotency_key}]
+    update = {"body": {"contentType": "text", "content": body}, "singleValueExtendedProperties": props}
+    recipients = [{"emailAddress": {"address": a}} for _, a in getaddresses(msg.get_all("To", [])) if a]
+    if recipients:  # the draft's own To (createReply would address the original sender)
+        update["toRecipients"] = recipients
+    return msg, update
 
 
 class _Gone(ConfigurationError):

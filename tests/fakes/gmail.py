@@ -3,8 +3,10 @@
 Backed by a Maildir (root ``cur``/``new`` = INBOX, ``.Sent`` = SENT; files dropped in
 later appear through ``history.list``). Speaks, under ``/gmail/v1/users/me``:
 ``profile``, ``messages`` (list with ``pageToken``/``maxResults``/``q=rfc822msgid:``),
-``messages/{id}`` (``format=raw|metadata|minimal``), ``history`` (``startHistoryId``,
-404 once expired), ``drafts`` (create in a thread, list, get); ``POST /batch``
+``messages/{id}`` (``format=raw|metadata|minimal``), ``messages/send`` (raw), ``history``
+(``startHistoryId``, 404 once expired), ``drafts`` (create in a thread, list, get, update
+(PUT), ``drafts/send``: the draft leaves Drafts and a new SENT message joins its thread),
+``POST /batch``
 (multipart/mixed batch requests); ``POST /token`` (OAuth2 refresh-token and JWT-bearer
 grants). Every API call needs a live bearer token (else 401). Faults (status codes with
 ``Retry-After``) are injected with :meth:`FakeGmail.faults` ``.add``.
@@ -51,6 +53,7 @@ class FakeGmail(FakeService):
         self.history_floor = 0  # history ids below this are "too old" (404)
         self.page_size_cap = page_size_cap
         self.lock = threading.Lock()
+        self.sent: list = []  # messages sent (drafts.send, messages.send), in order
         self.server = Server(_Handler, port)
         self.server.fake = self
         self.server.httpd.fake = self
@@ -148,7 +151,16 @@ class FakeGmail(FakeService):
             if start + size < len(drafts):
                 out["nextPageToken"] = str(start + size)
             return 200, out, {}
+        if rest == "/drafts/send" and method == "POST":
+            return self.send_draft(json.loads(body or b"{}"))
+        if rest == "/messages/send" and method == "POST":
+            message = json.loads(body or b"{}")
+            stored = self.store.add(_unb64(message["raw"]), "sent", thread=message.get("threadId") or None)
+            self.sent.append(stored)
+            return 200, {"id": stored.id, "threadId": stored.thread, "labelIds": ["SENT"]}, {}
         m = re.fullmatch(r"/drafts/d([0-9a-f]+)", rest)
+        if m and method == "PUT":
+            return self.update_draft(m.group(1), json.loads(body or b"{}"))
         if m and method == "GET":
             found = self.store.get(m.group(1))
             if not found or found.folder != "drafts":
@@ -207,6 +219,34 @@ class FakeGmail(FakeService):
             stored.thread = stored.id
         return 200, {"id": "d" + stored.id, "message": {"id": stored.id, "threadId": stored.thread,
                                                          "labelIds": ["DRAFT"]}}, {}
+
+    def _draft(self, draft_id: str):
+        found = self.store.get(draft_id.removeprefix("d")) if draft_id.startswith("d") else None
+        return found if found is not None and found.folder == "drafts" else None
+
+    def update_draft(self, msg_id: str, body: dict):
+        """drafts.update: the draft id stays, its message is replaced."""
+        found = self._draft("d" + msg_id)
+        if not found:
+            return 404, {"error": {"code": 404, "message": "Requested entity was not found."}}, {}
+        message = body.get("message") or {}
+        found.raw = _unb64(message["raw"])
+        if message.get("threadId"):
+            found.thread = message["threadId"]
+        return 200, {"id": "d" + found.id, "message": {"id": found.id, "threadId": found.thread,
+                                                        "labelIds": ["DRAFT"]}}, {}
+
+    def send_draft(self, body: dict):
+        """drafts.send: the draft is deleted; a new message (new id, label SENT) is filed in
+        the draft's thread and shows up in history.list."""
+        found = self._draft(str(body.get("id") or ""))
+        if not found:
+            return 404, {"error": {"code": 404, "message": "Requested entity was not found."}}, {}
+        with self.store.lock:
+            self.store.messages.remove(found)
+            stored = self.store.add(found.raw, "sent", thread=found.thread)
+        self.sent.append(stored)
+        return 200, {"id": stored.id, "threadId": stored.thread, "labelIds": ["SENT"]}, {}
 
     def token(self, body: bytes):
         form = {k: v[-1] for k, v in urllib.parse.parse_qs(body.decode()).items()}
@@ -285,6 +325,13 @@ class _Handler(QuietHandler):
 
     def do_POST(self):
         self._dispatch("POST")
+
+    def do_PUT(self):
+        self._dispatch("PUT")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 def main(argv=None) -> None:

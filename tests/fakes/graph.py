@@ -9,7 +9,9 @@ once), ``oauth2/v2.0/token`` (device-code, refresh-token and client-credentials 
 Graph (``/v1.0/me`` or ``/v1.0/users/{upn}``): ``mailFolders/{inbox,sentitems}/messages/delta``
 (``Prefer: odata.maxpagesize``, nextLink/deltaLink, 410 ``syncStateNotFound`` once
 expired), ``messages/{id}/$value``, ``messages?$filter=internetMessageId eq '…'``,
-``messages/{id}/createReply``, ``PATCH messages/{id}``, ``POST messages``,
+``messages/{id}/createReply``, ``GET``/``PATCH messages/{id}``, ``POST messages``,
+``POST messages/{id}/send`` (the draft moves to Sent Items, 202), ``POST sendMail`` (MIME
+or JSON, 202),
 ``mailFolders/drafts/messages?$filter=singleValueExtendedProperties/Any(…)``. Faults
 (status + ``Retry-After``) are injected with ``fake.faults.add``.
 
@@ -22,11 +24,13 @@ from __future__ import annotations
 
 import argparse
 import base64
+import email.utils
 import json
 import re
 import secrets
 import time
 import urllib.parse
+from email.message import EmailMessage
 from pathlib import Path
 
 from tests.fakes._common import FakeService, Faults, MailStore, QuietHandler, Server, headers_of
@@ -52,6 +56,8 @@ class FakeGraph(FakeService):
         self.props: dict[str, dict] = {}  # message id -> extended properties
         self.bodies: dict[str, str] = {}
         self.subjects: dict[str, str] = {}
+        self.recipients: dict[str, str] = {}
+        self.sent: list = []  # messages sent (messages/{id}/send, sendMail), in order
         self.server = Server(_Handler, port, tls=True)
         self.server.httpd.fake = self
 
@@ -181,7 +187,17 @@ class FakeGraph(FakeService):
                    f"Message-ID: <draft-{secrets.token_hex(6)}@fake.example>\r\n\r\n").encode()
             stored = self.store.add(raw, "drafts", thread=parent.thread)
             return 201, self.resource(stored), {}
+        snd = re.fullmatch(r"/messages/([^/]+)/send", rest)
+        if snd and method == "POST":
+            return self.send_draft(snd.group(1))
+        if rest == "/sendMail" and method == "POST":
+            return self.send_mail(body, headers)
         u = re.fullmatch(r"/messages/([^/]+)", rest)
+        if u and method == "GET":
+            found = self.find(u.group(1))
+            if not found:
+                return 404, {"error": {"code": "ErrorItemNotFound", "message": "The specified object was not found in the store."}}, {}
+            return 200, self.resource(found), {}
         if u and method == "PATCH":
             found = self.find(u.group(1))
             if not found:
@@ -206,7 +222,61 @@ class FakeGraph(FakeService):
             return 200, {"value": [{"id": self.gid(x)} for x in items]}, {}
         return 404, {"error": {"code": "ResourceNotFound", "message": f"no such call {method} {rest}"}}, {}
 
+    def send_draft(self, gid: str):
+        """message: send — the draft leaves Drafts; the sent message (a new id, the draft's
+        internetMessageId, its X-Followup-Id internet header, body and subject) lands in
+        Sent Items in the draft's conversation. 202, no body."""
+        found = self.find(gid)
+        if not found or found.folder != "drafts":
+            return 404, {"error": {"code": "ErrorItemNotFound", "message": "The specified object was not found in the store."}}, {}
+        h = headers_of(found.raw)
+        msg = EmailMessage()
+        msg["From"] = str(h.get("From") or self.upn)
+        msg["To"] = self.recipients.get(found.id) or str(h.get("To") or "")
+        msg["Subject"] = self.subjects.get(found.id, str(h.get("Subject") or ""))
+        msg["Date"] = email.utils.formatdate(time.time(), usegmt=True)
+        msg["Message-ID"] = found.message_id or f"<sent-{secrets.token_hex(6)}@fake.example>"
+        for name in ("In-Reply-To", "References"):
+            if h.get(name):
+                msg[name] = str(h[name])
+        for pid, value in self.props.get(found.id, {}).items():
+            if pid.startswith("String {00020386-0000-0000-C000-000000000046} Name "):
+                msg[pid.rsplit(" ", 1)[1]] = value
+        msg.set_content(self.bodies.get(found.id, ""), charset="utf-8")
+        with self.store.lock:
+            self.store.messages.remove(found)
+            stored = self.store.add(msg.as_bytes(), "sent", thread=found.thread)
+        self.sent.append(stored)
+        return 202, None, {}
+
+    def send_mail(self, body: bytes, headers):
+        """user: sendMail — MIME (text/plain, base64) or JSON ({"message": {...}}); saved to
+        Sent Items. 202, no body."""
+        ctype = (headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        if ctype == "text/plain":
+            try:
+                raw = base64.b64decode(body, validate=True)
+            except ValueError:
+                return 400, {"error": {"code": "ErrorMimeContentInvalidBase64String",
+                                       "message": "Invalid base64 string for MIME content."}}, {}
+        else:
+            data = json.loads(body or b"{}").get("message") or {}
+            msg = EmailMessage()
+            msg["From"] = self.upn
+            msg["To"] = ", ".join(r["emailAddress"]["address"] for r in data.get("toRecipients", []))
+            msg["Subject"] = data.get("subject", "")
+            msg["Message-ID"] = f"<sent-{secrets.token_hex(6)}@fake.example>"
+            content = (data.get("body") or {}).get("content", "")
+            is_html = (data.get("body") or {}).get("contentType", "text").lower() == "html"
+            msg.set_content(content, subtype="html" if is_html else "plain")
+            raw = msg.as_bytes()
+        stored = self.store.add(raw, "sent")
+        self.sent.append(stored)
+        return 202, None, {}
+
     def apply(self, m, data: dict) -> None:
+        if "toRecipients" in data:
+            self.recipients[m.id] = ", ".join(r["emailAddress"]["address"] for r in data["toRecipients"])
         for p in data.get("singleValueExtendedProperties", []):
             self.props.setdefault(m.id, {})[p["id"]] = p["value"]
         if "body" in data:
