@@ -342,7 +342,7 @@ def demo(obj: Context, folder: str) -> None:
     os.environ.pop("FOLLOWUP_DATABASE_URL", None)
     settings = load_settings(info.settings_path)
     engine = service.open_store(settings)
-    for result in service.sync(settings, engine):
+    for result in service.sync(settings, engine, now=info.now):
         click.echo(f"synced {result.account}: read {result.read}, new {result.stored}")
     reports = service.scan(settings, engine, info.now)
     print_scan(reports, settings, info.now)

@@ -77,15 +77,17 @@ def print_followups(rows, settings, console: Console | None = None) -> None:
 @drafts.command("list")
 @click.option("--json", "as_json", is_flag=True, help="print the contract's JSON object")
 @click.option("--status", default=None, help="only follow-ups with this status")
+@click.option("--now", "now_text", default=None,
+              help="apply the stop rules as of this ISO 8601 time (default: now)")
 @click.pass_obj
-def drafts_list(obj, as_json: bool, status: str | None) -> None:
+def drafts_list(obj, as_json: bool, status: str | None, now_text: str | None) -> None:
     """Follow-ups and their status."""
     cli = _cli()
     settings, engine = obj.settings(), obj.engine()
-    followups.reconcile(settings, engine)
+    followups.reconcile(settings, engine, cli.parse_now(now_text, settings) if now_text else None)
     rows = followups.list_followups(engine, status=status)
     if as_json:
-        cli.emit_json({"followups": [followups.as_json(r) for r in rows]})
+        cli.emit_json({"followups": [followups.as_json(r, settings.team.timezone) for r in rows]})
     else:
         print_followups(rows, settings)
 

@@ -437,8 +437,11 @@ def reconcile(settings: Settings, engine: Engine, now: datetime | None = None) -
 
 # --- Review --------------------------------------------------------------------------
 
-def as_json(row: models.Followup) -> dict:
+def as_json(row: models.Followup, timezone: str | None = None) -> dict:
+    """The contract's shape; times in the team's time zone (like ``scan --json``)."""
     due = models.as_utc(row.due_at)
+    if due is not None and timezone:
+        due = due.astimezone(ZoneInfo(timezone))
     return {"id": row.id, "quote_message_id": row.quote_message_id, "step": row.step,
             "channel": row.channel, "assignee": row.assignee, "status": row.status,
             "due_at": due.isoformat() if due else None, "subject": row.subject,

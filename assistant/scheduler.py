@@ -277,7 +277,7 @@ class Runner:
             pending.remove(name)
             try:
                 for result in service.sync(self.settings, self.engine, account=name,
-                                           progress=self._renewer):
+                                           progress=self._renewer, now=now):
                     if result.error:
                         failures.append(f"{result.account}: {result.error}")
             except Exception as exc:  # noqa: BLE001 - one account never stops the others

@@ -24,6 +24,8 @@ from assistant.settings import DEFAULT_DECLINE_PHRASES, DEFAULT_QUOTE_KEYWORDS, 
 from assistant.storage import models
 from assistant.storage.db import open_database
 from assistant.sync import AccountResult, sync_account
+from sqlalchemy.exc import OperationalError as StorageFailure
+
 from connectors.base import AuthenticationError, ConnectorError, TransientError
 
 log = logging.getLogger(__name__)
@@ -73,8 +75,9 @@ def open_connector_for(account):
 def sync(settings: Settings, engine: Engine, *, account: str | None = None,
          progress: Callable[[str], Callable[[int], None]] | None = None,
          folder_progress: Callable[[str], Callable[[str, int], None]] | None = None,
-         ) -> list[AccountResult]:
+         now: datetime | None = None) -> list[AccountResult]:
     """Sync every account (or one). A failing account is reported and the others go on.
+    ``now`` (the scheduler's clock, or ``--now``) is the time follow-ups are reconciled at.
     ``progress(account)`` and ``folder_progress(account)`` return that account's
     callbacks: messages read, and messages read per folder."""
     from connectors.base import ConfigurationError
@@ -102,10 +105,19 @@ def sync(settings: Settings, engine: Engine, *, account: str | None = None,
             log.error("account %s: %s", acct.name, exc)
             _record_failure(engine, acct.name, acct.kind, status, str(exc))
             results.append(AccountResult(account=acct.name, error=str(exc), status=status))
+        except StorageFailure:
+            raise  # the database itself is down: every account would fail the same way
+        except Exception as exc:  # noqa: BLE001 - one broken account must not stop the others
+            # A fault nobody classified (a bug, an OS error in a connector): record it with
+            # its type so it can be reported, and go on with the other accounts.
+            log.exception("account %s: unexpected error", acct.name)
+            error = f"unexpected error: {type(exc).__name__}: {exc}"
+            _record_failure(engine, acct.name, acct.kind, "needs_attention", error)
+            results.append(AccountResult(account=acct.name, error=error, status="needs_attention"))
     if any(r.stored for r in results if not r.error):
         # New mail may close follow-ups: a sent draft (done), a reply or bounce (cancelled).
         from assistant.followups import reconcile_if_pending
-        reconcile_if_pending(settings, engine)
+        reconcile_if_pending(settings, engine, now)
     return results
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Mapping
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from assistant.settings_schema import Reader, SettingsError, join_key
@@ -678,7 +678,10 @@ def _storage(r: Reader, t: dict, environ: Mapping[str, str]) -> Storage:
                       'write url = "sqlite:///followup.db" (a file next to settings.toml) or '
                       'url = "postgresql+psycopg://user@host/dbname"')
     try:
-        has_password = bool(urlsplit(url).password)
+        parts = urlsplit(url)
+        has_password = bool(parts.password) or any(
+            key.lower() in ("password", "sslpassword")
+            for key, _ in parse_qsl(parts.query, keep_blank_values=True))
     except ValueError:
         has_password = False
     if has_password:

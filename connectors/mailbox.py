@@ -312,6 +312,8 @@ def _visible(folder: str) -> Iterator[os.DirEntry]:
         it = os.scandir(folder)
     except (FileNotFoundError, NotADirectoryError):
         return
+    except OSError as exc:  # permissions, a symlink loop: the user must fix the folder
+        raise ConfigurationError(f"cannot read the folder {folder}: {exc.strerror or exc}") from None
     with it:
         for entry in it:
             if not entry.name.startswith("."):
@@ -394,7 +396,11 @@ class MaildirConnector(_ScannedFolder):
     def folders(self) -> list[tuple[str, Path]]:
         """The (folder name, folder path) pairs that ``fetch`` reads."""
         found = [("INBOX", self.path)]
-        with os.scandir(self.path) as it:
+        try:
+            it = os.scandir(self.path)
+        except OSError as exc:
+            raise ConfigurationError(f"cannot read the Maildir {self.path}: {exc.strerror or exc}") from None
+        with it:
             for entry in it:
                 name = entry.name
                 if not name.startswith(".") or name in (".", "..") or not entry.is_dir():

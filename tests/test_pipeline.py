@@ -216,3 +216,26 @@ def test_same_mail_as_mbox_and_eml_folder_gives_the_same_scan(basic_team):
     assert_matches_expected(got, json.loads((basic_team / "expected.json").read_text()))
     again = run("--config", settings, "sync")
     assert "camila: read 0" in again.stdout and "jorge: read 0" in again.stdout
+
+
+def test_an_unreadable_mail_folder_is_reported_and_the_other_accounts_sync(basic_team):
+    # A Maildir++ subfolder that cannot be listed (here a symlink loop, since tests may
+    # run as root): camila is reported as needing attention, jorge still syncs.
+    archive = basic_team / "mail" / "camila" / ".Archive"
+    (archive / "new").mkdir(parents=True)
+    (archive / "cur").symlink_to(archive / "cur")
+    result = run("--config", str(basic_team / "settings.toml"), "sync")
+    assert result.returncode == 1
+    assert "camila: FAILED" in result.stdout and "jorge: read 2, new 2" in result.stdout
+    assert "Traceback" not in result.stderr
+    listing = run("--config", str(basic_team / "settings.toml"), "accounts", "list")
+    assert "needs_attention" in listing.stdout
+
+
+def test_a_password_in_the_database_url_query_is_refused_in_settings(basic_team):
+    settings = basic_team / "settings.toml"
+    settings.write_text(settings.read_text().replace(
+        'url = "sqlite:///followup.db"', 'url = "postgresql://bob@db/f?password=hunter2"'))
+    result = run("--config", str(settings), "scan")
+    assert result.returncode == 2 and "storage.url" in result.stderr
+    assert "FOLLOWUP_DATABASE_URL" in result.stderr

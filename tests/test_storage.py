@@ -177,6 +177,17 @@ def test_bad_input_is_stored_with_a_warning_and_sync_finishes(database_url, tmp_
 def test_database_url_password_is_redacted_in_messages():
     assert redact("postgresql://sales:s3cret@db.internal/followup") == \
         "postgresql://sales:***@db.internal/followup"
+    assert redact("postgresql://bob@db/f?password=hunter2&sslmode=require") == \
+        "postgresql://bob@db/f?password=***&sslmode=require"
+    assert "hunter2" not in redact("postgresql://bob@db/f?sslpassword=hunter2")
+
+
+def test_unreachable_database_error_never_shows_the_password():
+    from assistant.storage.db import StorageError
+
+    with pytest.raises(StorageError) as caught:
+        open_database("postgresql://bob:hunter2@127.0.0.1:1/db?connect_timeout=2")
+    assert "hunter2" not in str(caught.value) and "bob:***@127.0.0.1:1" in str(caught.value)
 
 
 def test_pipelined_sync_with_worker_processes_stores_everything_once(database_url, tmp_path):

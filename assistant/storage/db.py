@@ -53,8 +53,9 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 def make_engine(url: str) -> Engine:
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    for plain in ("postgresql://", "postgres://"):
+        if url.startswith(plain):  # psycopg 3 is the driver we install
+            url = "postgresql+psycopg://" + url[len(plain):]
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
         Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -66,14 +67,23 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+SECRET_QUERY_KEYS = frozenset({"password", "sslpassword", "passfile", "sslkey"})
+"""libpq / driver options that carry a secret (or point at one) in a URL's query string."""
+
+
 def redact(url: str) -> str:
-    """The URL without its password, for messages and logs."""
-    if "@" in url and "://" in url:
-        scheme, rest = url.split("://", 1)
-        credentials, host = rest.rsplit("@", 1)
-        user = credentials.split(":", 1)[0]
-        return f"{scheme}://{user}:***@{host}"
-    return url
+    """The URL without its secrets, for messages and logs: the password of the
+    ``user:password@`` part and any secret query option (``?password=…``)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return url.split("://", 1)[0] + "://***" if "://" in url else "***"
+    query = {key: ("***" if key.lower() in SECRET_QUERY_KEYS else value)
+             for key, value in parsed.query.items()}
+    return parsed.set(query=query).render_as_string(hide_password=True).replace("%2A%2A%2A", "***")
 
 
 def current_revision(engine: Engine) -> str | None:
