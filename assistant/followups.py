@@ -40,7 +40,7 @@ from assistant.drafting.templates import (
 )
 from assistant.settings import Settings
 from assistant.storage import models
-from connectors.base import DraftMessage, DraftSender, DraftUpdater
+from connectors.base import ConnectorError, DraftMessage, DraftSender, DraftUpdater
 
 log = logging.getLogger(__name__)
 
@@ -511,31 +511,54 @@ def approve(settings: Settings, engine: Engine, fid: int, *, by: str | None = No
                     ref = connector.save_draft(DraftMessage(
                         row.key, _draft_bytes(settings, world, row, report, member)))
                 row.draft_ref = ref
-            status = "approved"
             where = f"the draft is in the {account.name} mailbox's Drafts folder"
+            if settings.protocol.auto_send and isinstance(connector, DraftSender):
+                return _approve_and_send(settings, engine, fid, connector, row.draft_ref,
+                                         account.name, by=by, now=now)
             if settings.protocol.auto_send:
-                if isinstance(connector, DraftSender):
-                    connector.send_draft(row.draft_ref)
-                    status, where = "sent", f"sent from {account.name}"
-                else:
-                    where = (f"auto_send is on, but {account.name} is a {account.kind} account "
-                             "(mailbox files) with no way to send mail: " + where
-                             + "; send it from your mail client")
+                where = (f"auto_send is on, but {account.name} is a {account.kind} account "
+                         "with no way to send mail: " + where + "; send it from your mail client")
             else:
                 where += "; send it from your mail client"
             note = where
         else:
-            status = "approved"
             note = f"do it now: {row.link}" if row.link else "no link: no phone number found"
     finally:
         if connector is not None:
             connector.close()
+    return Approval(_change(engine, fid, ("held", "drafted"), "approved",
+                            _approved(row.draft_ref, by, now)), note)
 
+
+def _approved(draft_ref: str | None, by: str | None, now: datetime) -> Callable[[models.Followup], None]:
     def apply(r: models.Followup) -> None:
-        r.status, r.draft_ref, r.decided_by, r.updated_at = status, row.draft_ref, by, _utc(now)
-        if r.hold_reason and status in ("approved", "sent"):
-            r.hold_reason = None
-    return Approval(_change(engine, fid, ("held", "drafted"), "approved", apply), note)
+        r.status, r.draft_ref, r.decided_by, r.updated_at = "approved", draft_ref, by, _utc(now)
+        r.hold_reason = None
+    return apply
+
+
+def _approve_and_send(settings: Settings, engine: Engine, fid: int, connector, draft_ref: str,
+                      account_name: str, *, by: str | None, now: datetime) -> Approval:
+    """Send an approved email exactly once, and only if it should still go out.
+
+    The stop rules are applied first (a reply that arrived since the draft was made
+    cancels it instead). Then the row moves held/drafted -> approved in one conditional
+    update: of two people approving at once, only the one whose update succeeded sends.
+    A failed send moves it back to drafted, so approving again retries it."""
+    reconcile(settings, engine, now)
+    _change(engine, fid, ("held", "drafted"), "approved", _approved(draft_ref, by, now))
+    try:
+        connector.send_draft(draft_ref)
+    except ConnectorError as exc:
+        def back(r: models.Followup) -> None:
+            r.status, r.updated_at = "drafted", _utc(now)
+        _change(engine, fid, ("approved",), "reverted", back)
+        raise FollowupError(f"follow-up {fid} was not sent ({exc}); it is still a draft in "
+                            f"{account_name}: approve it again to retry") from None
+
+    def sent(r: models.Followup) -> None:
+        r.status, r.updated_at = "sent", _utc(now)
+    return Approval(_change(engine, fid, ("approved",), "sent", sent), f"sent from {account_name}")
 
 
 def skip(engine: Engine, fid: int, *, reason: str | None = None, by: str | None = None,

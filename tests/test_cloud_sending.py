@@ -151,7 +151,9 @@ def test_a_draft_already_sent_is_never_sent_twice(cloud_team):
         assert message_id.startswith("<") and len(team.fake.sent) == 1
     finally:
         connector.close()
-    with pytest.raises(ConfigurationError, match="not sent again"):
+    # The connector's refusal reaches the user as a follow-up error (the CLI and the web
+    # app show it as a refusal, not a crash), and the follow-up goes back to drafted.
+    with pytest.raises(followups.FollowupError, match="not sent again"):
         followups.approve(team.settings, team.engine, row.id, now=team.now)
     assert len(team.fake.sent) == 1 and followups.get(team.engine, row.id).status == "drafted"
     assert team.sync().returncode == 0
@@ -254,3 +256,20 @@ def test_connectors_update_and_send_drafts_against_the_fakes(kind, tmp_path, mon
     finally:
         connector.close()
         fake.stop()
+
+
+def test_a_failed_send_leaves_the_follow_up_drafted_and_approving_again_sends_it_once(cloud_team):
+    team = cloud_team
+    assert team.sync().returncode == 0
+    followups.plan(team.settings, team.engine, team.now)
+    row = rosa_followup(team.engine)
+    pattern = (r"POST /gmail/v1/users/me/drafts/send" if team.kind == "gmail"
+               else r"POST /v1\.0/me/messages/[^/]+/send")
+    team.fake.faults.add(pattern, 503, times=50, retry_after="0")  # outlasts every retry
+    with pytest.raises(followups.FollowupError, match="approve it again to retry"):
+        followups.approve(team.settings, team.engine, row.id, now=team.now)
+    assert followups.get(team.engine, row.id).status == "drafted" and team.fake.sent == []
+    with team.fake.faults.lock:
+        team.fake.faults.items.clear()  # the provider is back
+    done = followups.approve(team.settings, team.engine, row.id, now=team.now)
+    assert done.row.status == "sent" and len(team.fake.sent) == 1
