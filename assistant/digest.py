@@ -178,7 +178,9 @@ class Digest:
 
 
 def environment(folder: Path = TEMPLATES) -> SandboxedEnvironment:
-    return SandboxedEnvironment(loader=FileSystemLoader(str(folder)),
+    from assistant.drafting.templates import BoundedSandbox  # the same limits as follow-ups
+
+    return BoundedSandbox(loader=FileSystemLoader(str(folder)),
                                 autoescape=select_autoescape(enabled_extensions=("html.j2",),
                                                              default_for_string=False),
                                 undefined=StrictUndefined, trim_blocks=False,

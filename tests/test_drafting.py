@@ -94,6 +94,19 @@ def test_sandbox_refuses_python_internals(attack):
     assert validate([source])
 
 
+@pytest.mark.parametrize("bomb", ["{{ 'x' * 10**9 }}", "{{ [1] * 500000 }}", "{{ 9 ** 999999 }}"])
+def test_sandbox_refuses_templates_that_would_build_huge_values(bomb):
+    # An admin typing in the live preview must not be able to stall the server.
+    source = TemplateSource("bomb", "es", f"Subject: a\n\n{bomb}\n", 0, "bomb.es.txt")
+    with pytest.raises(TemplateProblem, match="bomb.es.txt"):
+        render(source, sample_context("es"))
+
+
+def test_ordinary_repetition_in_templates_still_works():
+    source = TemplateSource("line", "es", "Subject: a\n\n{{ '-' * 20 }} {{ 2 ** 10 }}\n", 0, "line.es.txt")
+    assert render(source, sample_context("es")).body.strip() == "-" * 20 + " 1024"
+
+
 def test_template_without_subject_or_with_empty_body_is_refused():
     with pytest.raises(TemplateProblem, match="Subject"):
         render(TemplateSource("x", "es", "Hola\n", 0, "x"), sample_context("es"))

@@ -75,9 +75,34 @@ def shipped_templates(folder: Path = SHIPPED_DIR) -> dict[tuple[str, str], Templ
     return found
 
 
+MAX_RESULT = 100_000
+"""Characters (or items) one ``*`` or ``**`` in a template may produce: far more than any
+follow-up needs, far less than what would stall the server during a live preview."""
+
+
+class BoundedSandbox(SandboxedEnvironment):
+    """The sandbox, plus limits on the two operators that can build huge values from a
+    short template (``'x' * 10**9``): Jinja intercepts them for exactly this purpose
+    (https://jinja.palletsprojects.com/en/stable/sandbox/#operator-intercepting)."""
+
+    intercepted_binops = frozenset(["*", "**"])
+
+    def call_binop(self, context, operator, left, right):
+        if operator == "**" and isinstance(right, int) and isinstance(left, int) \
+                and abs(right) > 64 and abs(left) > 1:
+            raise SecurityError("exponent too large for a template")
+        if operator == "*":
+            sizes = [len(v) for v in (left, right) if isinstance(v, (str, list, tuple))]
+            counts = [v for v in (left, right) if isinstance(v, int)]
+            if sizes and counts and sizes[0] * abs(counts[0]) > MAX_RESULT:
+                raise SecurityError("a repeated text in a template may not exceed "
+                                    f"{MAX_RESULT:,} characters")
+        return super().call_binop(context, operator, left, right)
+
+
 def _environment() -> SandboxedEnvironment:
-    env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False,
-                               keep_trailing_newline=False)
+    env = BoundedSandbox(undefined=StrictUndefined, autoescape=False,
+                          keep_trailing_newline=False)
     return env
 
 
