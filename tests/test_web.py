@@ -416,6 +416,13 @@ def test_secret_key_from_env_or_a_private_file_next_to_the_database(web):
     assert path.read_text().strip() == key and len(key) >= 40
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert security.secret_key(web.settings, {}) == key
+    path.chmod(0o644)  # readable by others: sessions could be forged, so refused
+    with pytest.raises(security.SecretFileError, match="chmod 600"):
+        security.secret_key(web.settings, {})
+    path.chmod(0o600)
+    path.write_text("")  # left empty by a crash
+    with pytest.raises(security.SecretFileError, match="no usable key"):
+        security.secret_key(web.settings, {})
 
 
 def test_web_settings_are_validated(tmp_path, web):

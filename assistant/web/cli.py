@@ -48,8 +48,14 @@ def set_password(obj, email: str, password_stdin: bool) -> None:
 def serve(obj, host: str, port: int) -> None:
     """Start the web app (reps, managers, admins)."""
     from assistant.web import serve as run
+    from assistant.web.security import SecretFileError, secret_key
 
     settings, engine = obj.settings(), obj.engine()
+    try:
+        secret_key(settings)
+    except SecretFileError as exc:
+        click.echo(f"Unsafe secret: {exc}", err=True)
+        raise SystemExit(2) from None
     where = f"http://{'[' + host + ']' if ':' in host else host}:{port}/"
     click.echo(f"Followup web app on {where} (Ctrl+C to stop); sign-in: {settings.web.auth}.")
     if host not in ("127.0.0.1", "localhost", "::1"):

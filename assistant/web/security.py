@@ -34,10 +34,28 @@ def secret_key(settings, environ=os.environ) -> str:
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        return path.read_text(encoding="ascii").strip()
+        return _existing_secret(path)
     with os.fdopen(fd, "w", encoding="ascii") as handle:
         handle.write(secrets.token_urlsafe(48))
-    return path.read_text(encoding="ascii").strip()
+    return _existing_secret(path)
+
+
+class SecretFileError(RuntimeError):
+    """The web secret file is unsafe or unusable; the message says how to fix it."""
+
+
+def _existing_secret(path: Path) -> str:
+    """The key in ``path``, refused when others may read it or when it is too short (a
+    crash while writing it, a hand-edited file): signed sessions rest on it."""
+    mode = path.stat().st_mode & 0o077
+    if mode:
+        raise SecretFileError(f"{path} can be read by other users: run `chmod 600 {path}` "
+                              f"(or set {SECRET_ENV})")
+    key = path.read_text(encoding="ascii").strip()
+    if len(key) < 32:
+        raise SecretFileError(f"{path} holds no usable key: delete it (a new one is made) "
+                              f"or set {SECRET_ENV}")
+    return key
 
 
 def csrf_token() -> str:
