@@ -5,11 +5,19 @@
 sender's mailbox, a call task, a WhatsApp message), at most once per (thread, step):
 
 1. the idempotency key of the (thread, step) is looked up in the database: there, done;
-2. for email, the account's connector is asked for a draft carrying that key
-   (``find_draft``): a draft saved just before a crash is adopted, not saved again;
-   otherwise the draft is saved (``save_draft``);
-3. the follow-up row is inserted and committed (one transaction per follow-up; a
-   concurrent planner loses on the unique key and moves on).
+2. the follow-up row is inserted and committed *before* the mailbox is touched (one
+   transaction per follow-up): the unique key picks the one planner that goes on; a
+   concurrent planner loses there and moves on, having saved nothing. An email row is
+   inserted claimed (``draft_claim`` token + ``draft_claimed_at``) with ``draft_ref`` NULL;
+3. the winner asks the account's connector for a draft carrying that key (``find_draft``):
+   a draft saved just before a crash is adopted, not saved again; otherwise the draft is
+   saved (``save_draft``); then ``draft_ref`` is recorded and the claim cleared.
+
+A planner that dies between 2 and 3 leaves the row claimed with ``draft_ref`` NULL (one
+that fails with an exception releases its claim). The next ``plan`` resumes such rows:
+it takes the claim over with a conditional UPDATE (free, or older than ``claim_timeout``:
+the rowcount says which resumer won) and does step 3. The status stays ``drafted``
+throughout: the claim is internal, not a status of the contract.
 
 ``reconcile`` applies the stop rules and closes follow-ups whose step was taken; it runs
 after every sync and before planning and listing.
@@ -19,11 +27,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
+from functools import partial
 from typing import Callable
+from uuid import uuid4
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -238,8 +248,17 @@ class PlanResult:
     held: list[int] = field(default_factory=list)
     reconciled: list[int] = field(default_factory=list)
     """Follow-ups whose email draft was found in the mailbox (saved before a crash)."""
+    resumed: list[int] = field(default_factory=list)
+    """Email follow-ups an earlier planner claimed but did not finish (it died before its
+    draft ref was recorded), finished by this run: draft adopted (also in ``reconciled``)
+    or saved now."""
     settled: int = 0
     problems: list[str] = field(default_factory=list)
+
+
+DRAFT_CLAIM_TIMEOUT = timedelta(minutes=10)
+"""How long a planner's claim on a follow-up's email draft holds (real clock): past it,
+the planner is taken for dead and the next ``plan`` finishes the draft."""
 
 
 def _mailbox_of(settings: Settings, *people: str | None):
@@ -252,12 +271,16 @@ def _mailbox_of(settings: Settings, *people: str | None):
 
 def plan(settings: Settings, engine: Engine, now: datetime, *,
          open_connector: Callable = service.open_connector_for,
-         after_draft_saved: Callable[[str, str], None] | None = None) -> PlanResult:
-    """Create the follow-ups that are due at ``now`` (see the module doc).
+         after_draft_saved: Callable[[str, str], None] | None = None,
+         claim_timeout: timedelta = DRAFT_CLAIM_TIMEOUT) -> PlanResult:
+    """Create the follow-ups that are due at ``now`` (see the module doc), after finishing
+    the email drafts that a dead planner claimed and left unsaved or unrecorded.
 
     ``open_connector(account)`` gives the connector of an ``[[accounts]]`` entry;
     ``after_draft_saved(key, provider_id)`` runs between "saved in the mailbox" and the
-    database commit (progress reporting; tests use it to simulate a crash there).
+    database commit of its ref (progress reporting; tests use it to simulate a crash there).
+    ``claim_timeout``: another planner's claim older than this (real clock, not ``now``)
+    is a dead planner's and is taken over.
     """
     world = _load_world(settings, engine, now)
     result = PlanResult(settled=_settle_all(engine, world.reports, now))
@@ -274,6 +297,8 @@ def plan(settings: Settings, engine: Engine, now: datetime, *,
                               .where(models.Followup.assigned_via == "round_robin")) or 0
     connectors: dict[str, object] = {}
     try:
+        _resume_drafts(settings, engine, world, connectors, open_connector, after_draft_saved,
+                       claim_timeout, result)
         for due in due_steps(world.reports, existing, now):
             assignment = choose_assignee(due.report.owner, settings.protocol.responsible_role,
                                          members, managers,
@@ -284,7 +309,7 @@ def plan(settings: Settings, engine: Engine, now: datetime, *,
                 fid, held = _plan_one(settings, engine, world, due, assignment, now,
                                       connectors, open_connector, after_draft_saved, result)
             except IntegrityError:
-                continue  # another planner recorded this (thread, step) first
+                continue  # another planner claimed this (thread, step) first: mailbox untouched
             (result.held if held else result.created).append(fid)
     finally:
         for connector in connectors.values():
@@ -360,23 +385,101 @@ def _plan_one(settings: Settings, engine: Engine, world: _World, due: DueStep, a
     if hold:
         row.status, row.hold_reason = "held", hold
     elif due.channel == "email":
+        # Claimed in the insert below: its unique key makes this planner the only one
+        # that touches the mailbox for this (thread, step).
         connector = _connector(account, connectors, open_connector)
-        ref = connector.find_draft(due.key)
-        adopted = ref is not None
-        if not adopted:
-            ref = connector.save_draft(DraftMessage(due.key, _draft_bytes(settings, world, row, report, actor)))
-        row.draft_ref = ref
         row.draft_message_id = f"<{due.key}@{_domain(actor)}>"
-        if after_draft_saved is not None:
-            after_draft_saved(due.key, ref)
+        row.draft_claim, row.draft_claimed_at = uuid4().hex, _now()
     held = row.status == "held"
-    with Session(engine) as session, session.begin():
+    with Session(engine, expire_on_commit=False) as session, session.begin():
         session.add(row)
         session.flush()
         fid = row.id
-    if due.channel == "email" and not hold and adopted:
-        result.reconciled.append(fid)
+    if due.channel == "email" and not hold:
+        if _fill_claimed_draft(engine, row, connector,
+                               partial(_draft_bytes, settings, world, row, report, actor),
+                               after_draft_saved):
+            result.reconciled.append(fid)
     return fid, held
+
+
+def _fill_claimed_draft(engine: Engine, row: models.Followup, connector,
+                        draft_bytes: Callable[[], bytes], after_draft_saved) -> bool:
+    """Step 3 of the module doc for a follow-up this planner holds the claim of: adopt the
+    draft carrying its key, or save it; record its ref and clear the claim. Return whether
+    the draft was adopted. On an exception the claim is released (the next ``plan``
+    resumes the row at once); a planner killed outright leaves it until it is stale."""
+    try:
+        ref = connector.find_draft(row.key)
+        adopted = ref is not None
+        if not adopted:
+            ref = connector.save_draft(DraftMessage(row.key, draft_bytes()))
+        if after_draft_saved is not None:
+            after_draft_saved(row.key, ref)
+        recorded = _end_claim(engine, row, draft_ref=ref)
+    except Exception:
+        try:
+            _end_claim(engine, row)  # released: the next plan resumes the row at once
+        except Exception:  # the original error matters more; the claim goes stale anyway
+            log.exception("follow-up %s: could not release the draft claim", row.id)
+        raise
+    if not recorded:
+        log.warning("follow-up %s: another planner took over the draft claim (this one was "
+                    "slower than the claim timeout); it records the draft", row.id)
+    row.draft_ref = ref
+    return adopted
+
+
+def _end_claim(engine: Engine, row: models.Followup, **values) -> int:
+    """Clear this planner's claim on ``row``, setting ``values`` too; 0 if it lost it."""
+    with engine.begin() as conn:
+        return conn.execute(update(models.Followup).where(
+            models.Followup.id == row.id, models.Followup.draft_claim == row.draft_claim,
+        ).values(draft_claim=None, draft_claimed_at=None, **values)).rowcount
+
+
+def _take_over_claim(engine: Engine, fid: int, timeout: timedelta) -> str | None:
+    """Claim an unfinished email follow-up (``draft_ref`` NULL) whose claim is free or
+    stale; return the new token, or None when another planner holds it (or finished it)."""
+    token, moment = uuid4().hex, _now()
+    with engine.begin() as conn:
+        won = conn.execute(update(models.Followup).where(
+            models.Followup.id == fid, models.Followup.status == "drafted",
+            models.Followup.draft_ref.is_(None),
+            or_(models.Followup.draft_claim.is_(None),
+                models.Followup.draft_claimed_at < moment - timeout),
+        ).values(draft_claim=token, draft_claimed_at=moment)).rowcount
+    return token if won == 1 else None
+
+
+def _resume_drafts(settings: Settings, engine: Engine, world: _World, connectors: dict,
+                   open_connector: Callable, after_draft_saved, timeout: timedelta,
+                   result: PlanResult) -> None:
+    """Finish the email follow-ups a dead planner claimed and left without a draft ref."""
+    with Session(engine, expire_on_commit=False) as session:
+        rows = list(session.scalars(select(models.Followup).where(
+            models.Followup.channel == "email", models.Followup.status == "drafted",
+            models.Followup.draft_ref.is_(None)).order_by(models.Followup.id)))
+    reports = {r.quote_message_id: r for r in world.reports}
+    for row in rows:
+        account = settings.account(row.account) if row.account else None
+        report = reports.get(row.quote_message_id)
+        if account is None or report is None:
+            result.problems.append(f"follow-up {row.id}: its draft was never saved, and "
+                                   + ("its thread is gone" if account else
+                                      f"account {row.account!r} is not in settings.toml any more"))
+            continue
+        connector = _connector(account, connectors, open_connector)
+        token = _take_over_claim(engine, row.id, timeout)
+        if token is None:
+            continue  # a live planner is on it
+        row.draft_claim, row.created_at = token, models.as_utc(row.created_at)
+        sender = _mailbox_owner(settings, account) or row.assignee
+        if _fill_claimed_draft(engine, row, connector,
+                               partial(_draft_bytes, settings, world, row, report, sender),
+                               after_draft_saved):
+            result.reconciled.append(row.id)
+        result.resumed.append(row.id)
 
 
 def _no_phone_note(language: str | None, contact: str | None) -> str:

@@ -5,12 +5,13 @@ protocol where a transport or a crash is needed."""
 from __future__ import annotations
 
 import email
+from collections import Counter
 from datetime import datetime, timedelta, timezone
 from email.policy import default as default_policy
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from assistant import followups, service
@@ -129,6 +130,149 @@ def test_crash_after_the_draft_is_saved_before_the_commit_leaves_exactly_one_dra
     assert sorted(keys) == sorted(r.key for r in emails)  # one draft per follow-up, no duplicate
     adopted = next(r for r in rows if r.id == result.reconciled[0])
     assert adopted.draft_ref == MaildirConnector(root / "mail" / adopted.account).find_draft(adopted.key)
+    assert adopted.draft_claim is None and result.resumed == [adopted.id]
+
+
+class Killed(BaseException):
+    """The planner's process dies (no exception handler of ours runs, like SIGKILL)."""
+
+
+class Interleaving:
+    """A test double of the Connector protocol around the real Maildir connector: the first
+    time ``at`` (``find_draft`` or ``save_draft``) is called, ``then()`` runs right after
+    the real call — another planner running at that moment, or this planner dying."""
+
+    def __init__(self, account, at: str, then) -> None:
+        self.inner, self.at, self.then = service.open_connector_for(account), at, then
+
+    def _step(self, name: str) -> None:
+        if name == self.at and self.then is not None:
+            then, self.then = self.then, None
+            then()
+
+    def fetch(self, cursor):
+        return self.inner.fetch(cursor)
+
+    def find_draft(self, key):
+        found = self.inner.find_draft(key)
+        self._step("find_draft")
+        return found
+
+    def save_draft(self, draft):
+        ref = self.inner.save_draft(draft)
+        self._step("save_draft")
+        return ref
+
+    def close(self):
+        self.inner.close()
+
+
+def mailbox_keys(root: Path) -> Counter:
+    return Counter(email.message_from_bytes(p.read_bytes())["X-Followup-Id"]
+                   for p in root.glob("mail/*/.Drafts/*/*"))
+
+
+def assert_one_draft_per_email_follow_up(engine, root: Path) -> list[models.Followup]:
+    rows = followups.list_followups(engine)
+    assert len({r.key for r in rows}) == len(rows)
+    emails = [r for r in rows if r.channel == "email" and r.status == "drafted"]
+    keys = mailbox_keys(root)
+    assert keys == Counter(r.key for r in emails)  # each exactly once, nothing else
+    for row in emails:
+        assert row.draft_ref == MaildirConnector(root / "mail" / row.account).find_draft(row.key)
+        assert row.draft_claim is None and row.draft_claimed_at is None
+    return rows
+
+
+def age_claims(engine, hours: float = 1) -> None:
+    """Time passes: the claims left by a dead planner become stale."""
+    with engine.begin() as conn:
+        conn.execute(update(models.Followup).where(models.Followup.draft_claim.is_not(None))
+                     .values(draft_claimed_at=datetime.now(timezone.utc) - timedelta(hours=hours)))
+
+
+@pytest.mark.parametrize("at", ["find_draft", "save_draft"])
+def test_two_planners_at_once_leave_one_draft_per_follow_up(team, at):
+    """The reviewer's race: planner B runs while planner A is between "looked in the
+    mailbox" (or "saved") and "recorded". B must not save what A has claimed; A must not
+    save what B planned meanwhile."""
+    settings, engine, now, root = team
+    other = {}
+
+    def planner_b():
+        other["result"] = followups.plan(settings, engine, now)
+
+    first = followups.plan(settings, engine, now,
+                           open_connector=lambda account: Interleaving(account, at, planner_b))
+    second = other["result"]
+    rows = assert_one_draft_per_email_follow_up(engine, root)
+    assert len(rows) == 11 and sum(mailbox_keys(root).values()) == 5
+    assert sorted(first.created + first.held + second.created + second.held) == sorted(r.id for r in rows)
+    assert len(first.created) >= 1 and second.resumed == [] and first.resumed == []
+    # B ran while A held the claim of A's first email follow-up: B left it alone.
+    claimed_by_a = min(r.id for r in rows if r.channel == "email" and r.id in first.created)
+    assert claimed_by_a not in second.created
+
+
+@pytest.mark.parametrize("dies", ["before saving", "after saving"])
+def test_a_planner_killed_holding_a_claim_is_finished_once_its_claim_is_stale(team, dies):
+    settings, engine, now, root = team
+
+    def die(*_):
+        raise Killed
+
+    with pytest.raises(Killed):
+        if dies == "before saving":  # claimed, looked in the mailbox, died before saving
+            followups.plan(settings, engine, now,
+                           open_connector=lambda account: Interleaving(account, "find_draft", die))
+        else:  # saved, died before recording the ref
+            followups.plan(settings, engine, now, after_draft_saved=die)
+    [stuck] = [r for r in followups.list_followups(engine) if r.channel == "email"]
+    assert stuck.draft_ref is None and stuck.draft_claim is not None
+    assert followups.as_json(stuck)["status"] == "drafted"  # within the contract's statuses
+    assert sum(mailbox_keys(root).values()) == (0 if dies == "before saving" else 1)
+
+    # Right away the claim may be a live planner's (a slow mailbox): left alone, the
+    # other follow-ups are planned.
+    soon = followups.plan(settings, engine, now)
+    assert soon.resumed == [] and soon.created
+    assert followups.get(engine, stuck.id).draft_ref is None
+    assert mailbox_keys(root)[stuck.key] == (0 if dies == "before saving" else 1)
+
+    age_claims(engine)
+    later = followups.plan(settings, engine, now)
+    assert later.resumed == [stuck.id] and later.created == [] and later.held == []
+    assert later.reconciled == ([] if dies == "before saving" else [stuck.id])
+    assert_one_draft_per_email_follow_up(engine, root)
+    assert followups.get(engine, stuck.id).status == "drafted"
+
+    again = followups.plan(settings, engine, now)
+    assert (again.created, again.resumed, again.reconciled) == ([], [], [])
+    assert_one_draft_per_email_follow_up(engine, root)
+
+
+def test_two_planners_resuming_the_same_dead_claim_save_one_draft(team):
+    settings, engine, now, root = team
+
+    def die(*_):
+        raise Killed
+
+    with pytest.raises(Killed):
+        followups.plan(settings, engine, now,
+                       open_connector=lambda account: Interleaving(account, "find_draft", die))
+    [stuck] = [r for r in followups.list_followups(engine) if r.channel == "email"]
+    age_claims(engine)
+    other = {}
+
+    def resumer_b():  # runs while A has taken the claim over and looked in the mailbox
+        other["result"] = followups.plan(settings, engine, now)
+
+    first = followups.plan(settings, engine, now,
+                           open_connector=lambda account: Interleaving(account, "find_draft", resumer_b))
+    second = other["result"]
+    assert first.resumed == [stuck.id] and second.resumed == []
+    assert mailbox_keys(root)[stuck.key] == 1
+    assert_one_draft_per_email_follow_up(engine, root)
 
 
 class SendingConnector:

@@ -144,6 +144,11 @@ class Followup(Base):
     account: Mapped[str | None] = mapped_column(String(200))
     draft_ref: Mapped[str | None] = mapped_column(String(1000))
     draft_message_id: Mapped[str | None] = mapped_column(String(1000))
+    draft_claim: Mapped[str | None] = mapped_column(String(64))
+    """Set while a planner saves the email draft (``draft_ref`` still NULL): its token,
+    and ``draft_claimed_at`` when (real clock). A claim older than the planner's timeout
+    is a crashed planner's: the next ``plan`` takes it over and finishes the draft."""
+    draft_claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     closed_reason: Mapped[str | None] = mapped_column(Text)
     decided_by: Mapped[str | None] = mapped_column(String(320))
 
