@@ -438,13 +438,14 @@ def _end_claim(engine: Engine, row: models.Followup, **values) -> int:
         ).values(draft_claim=None, draft_claimed_at=None, **values)).rowcount
 
 
-def _take_over_claim(engine: Engine, fid: int, timeout: timedelta) -> str | None:
+def _take_over_claim(engine: Engine, fid: int, timeout: timedelta,
+                     statuses: tuple[str, ...] = ("drafted",)) -> str | None:
     """Claim an unfinished email follow-up (``draft_ref`` NULL) whose claim is free or
     stale; return the new token, or None when another planner holds it (or finished it)."""
     token, moment = uuid4().hex, _now()
     with engine.begin() as conn:
         won = conn.execute(update(models.Followup).where(
-            models.Followup.id == fid, models.Followup.status == "drafted",
+            models.Followup.id == fid, models.Followup.status.in_(statuses),
             models.Followup.draft_ref.is_(None),
             or_(models.Followup.draft_claim.is_(None),
                 models.Followup.draft_claimed_at < moment - timeout),
@@ -606,14 +607,18 @@ def approve(settings: Settings, engine: Engine, fid: int, *, by: str | None = No
                 raise FollowupError(f"follow-up {fid}: {row.hold_reason or 'no mailbox to draft in'}")
             connector = open_connector(account)
             if row.draft_ref is None:
-                ref = connector.find_draft(row.key)
-                if ref is None:
-                    world = _load_world(settings, engine, now)
-                    report = next(r for r in world.reports if r.quote_message_id == row.quote_message_id)
-                    member = _mailbox_owner(settings, account) or row.assignee
-                    ref = connector.save_draft(DraftMessage(
-                        row.key, _draft_bytes(settings, world, row, report, member)))
-                row.draft_ref = ref
+                # No draft yet (a held follow-up, or one a planner is saving right now):
+                # take the same claim planners take, so the draft is saved exactly once.
+                token = _take_over_claim(engine, fid, DRAFT_CLAIM_TIMEOUT, ("drafted", "held"))
+                if token is None:
+                    raise FollowupError(f"follow-up {fid} is being drafted right now; "
+                                        "try again in a moment")
+                row.draft_claim = token
+                world = _load_world(settings, engine, now)
+                report = next(r for r in world.reports if r.quote_message_id == row.quote_message_id)
+                member = _mailbox_owner(settings, account) or row.assignee
+                _fill_claimed_draft(engine, row, connector,
+                                    partial(_draft_bytes, settings, world, row, report, member), None)
             where = f"the draft is in the {account.name} mailbox's Drafts folder"
             if settings.protocol.auto_send and isinstance(connector, DraftSender):
                 return _approve_and_send(settings, engine, fid, connector, row.draft_ref,

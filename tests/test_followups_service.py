@@ -333,6 +333,27 @@ def test_approving_a_held_follow_up_saves_its_draft_then(team):
     assert len(drafts_in(root, "ana")) == count + 1
 
 
+def test_approve_never_saves_a_draft_a_planner_is_saving_and_finishes_a_dead_ones(team):
+    settings, engine, now, root = team
+    followups.plan(settings, engine, now)
+    row = next(r for r in followups.list_followups(engine)
+               if r.channel == "email" and r.status == "drafted")
+    # A planner claimed this follow-up a moment ago and is saving its draft.
+    for path in drafts_in(root, row.account):
+        if email.message_from_bytes(path.read_bytes())["X-Followup-Id"] == row.key:
+            path.unlink()
+    with engine.begin() as conn:
+        conn.execute(update(models.Followup).where(models.Followup.id == row.id).values(
+            draft_ref=None, draft_claim="live-planner", draft_claimed_at=datetime.now(timezone.utc)))
+    with pytest.raises(followups.FollowupError, match="being drafted right now"):
+        followups.approve(settings, engine, row.id, now=now)
+    assert mailbox_keys(root)[row.key] == 0
+    # That planner died: once its claim is stale, approving saves the draft exactly once.
+    age_claims(engine)
+    result = followups.approve(settings, engine, row.id, now=now)
+    assert result.row.status == "approved" and mailbox_keys(root)[row.key] == 1
+
+
 def test_edit_replaces_the_draft_and_refuses_an_empty_body(team):
     settings, engine, now, root = team
     followups.plan(settings, engine, now)
