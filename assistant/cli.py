@@ -362,7 +362,7 @@ def demo(obj: Context, folder: str) -> None:
         click.echo(f"\nWeekly digest for {item.recipient.name}: {path} (open it in a browser)")
     click.echo(f"\nTry: followup --config {info.settings_path} scan --now {info.now.isoformat()} --json")
     click.echo(f"     followup --config {info.settings_path} drafts show {planned.created[0] if planned.created else 1}")
-    from assistant.web.cli import DEMO_PASSWORD, demo_passwords
+    from assistant.cli_web import DEMO_PASSWORD, demo_passwords
 
     demo_passwords(settings, engine)
     admins = ", ".join(m.email for m in settings.team.members if m.admin) or "none"
@@ -381,7 +381,7 @@ main.add_command(drafts)
 main.add_command(templates)
 main.add_command(touch)
 
-from assistant.web.cli import serve as _serve, users as _users  # noqa: E402
+from assistant.cli_web import serve as _serve, users as _users  # noqa: E402
 
 main.add_command(_serve)
 main.add_command(_users)

@@ -43,7 +43,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-DEFAULT_BATCH_SIZE = 500
+DEFAULT_BATCH_SIZE = 1000
 
 # Maildir++ folders (compared on the last dot-separated part, case-insensitively) that
 # hold no mail worth reading: drafts, deleted and spam.

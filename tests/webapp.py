@@ -15,7 +15,7 @@ from assistant import followups, service
 from assistant.sample import generate_sample
 from assistant.settings import Settings, load_settings
 from assistant.web import create_app
-from assistant.web.cli import DEMO_PASSWORD, demo_passwords
+from assistant.cli_web import DEMO_PASSWORD, demo_passwords
 
 REP = "ana@aceros.example"
 OTHER_REP = "luis@aceros.example"

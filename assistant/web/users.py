@@ -9,6 +9,8 @@ live in the database, so they survive restarts and hold across several app proce
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -23,7 +25,12 @@ MAX_FAILED_LOGINS = 5
 MIN_PASSWORD_LENGTH = 4
 _HASH_METHOD = "scrypt"
 # Checked when the email is unknown, so a wrong email costs as much time as a wrong password.
-_DUMMY_HASH = generate_password_hash("not a password", method=_HASH_METHOD)
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    """A hash to check unknown users against (same cost as a real check: no timing
+    oracle for which emails exist). Made on first use: scrypt costs ~90 ms, and every
+    `followup` command imports this module."""
+    return generate_password_hash("not a password", method=_HASH_METHOD)
 
 
 class UserError(ValueError):
@@ -105,7 +112,7 @@ def check_login(settings: Settings, engine: Engine, email: str, password: str,
     with engine.begin() as conn:
         row = _row(conn, member.email) if member else None
         if row is None or not row.password_hash:
-            check_password_hash(_DUMMY_HASH, password)
+            check_password_hash(_dummy_hash(), password)
             return LoginResult(None)
         locked = as_utc(row.locked_until)
         if locked is not None and locked > now:

@@ -1,4 +1,7 @@
-"""``followup serve`` and ``followup users set-password`` (registered in ``assistant.cli``)."""
+"""``followup serve`` and ``followup users set-password`` (registered in ``assistant.cli``).
+
+Outside the ``assistant.web`` package on purpose: importing it would import Flask, and
+every `followup` command loads this module."""
 
 from __future__ import annotations
 
@@ -7,7 +10,6 @@ from datetime import datetime, timezone
 
 import click
 
-from assistant.web import users as web_users
 
 DEMO_PASSWORD = "demo"
 """The password ``followup demo`` gives every member of the sample team."""
@@ -26,6 +28,7 @@ def users() -> None:
 def set_password(obj, email: str, password_stdin: bool) -> None:
     """Set the web app password of a team member (stored as a salted scrypt hash)."""
     from assistant.cli import fail
+    from assistant.web import users as web_users
 
     settings, engine = obj.settings(), obj.engine()
     if password_stdin:
@@ -65,6 +68,8 @@ def serve(obj, host: str, port: int) -> None:
 
 def demo_passwords(settings, engine, now: datetime | None = None) -> list[str]:
     """Give every sample team member the demo password; return their addresses."""
+    from assistant.web import users as web_users
+
     now = now or datetime.now(timezone.utc)
     return [web_users.set_password(settings, engine, m.email, DEMO_PASSWORD, now)
             for m in settings.team.members]
