@@ -381,7 +381,8 @@ def _plan_one(settings: Settings, engine: Engine, world: _World, due: DueStep, a
         row.body = row.body.rstrip("\n") + "\n\n" + _no_phone_note(row.language, report.contact)
     if hold is None:
         hold = recent_other_contact(report.contact, assignee, world.history, now,
-                                    settings.protocol.quiet_days, timezone=settings.team.timezone)
+                                    settings.protocol.quiet_days, timezone=settings.team.timezone,
+                                    language=row.language)
     if hold:
         row.status, row.hold_reason = "held", hold
     elif due.channel == "email":

@@ -83,6 +83,12 @@ def test_hold_when_a_colleague_wrote_to_the_same_contact_within_quiet_days():
     assert reason == "Luis Herrera wrote to diego@cliente.example on 9 Nov"
 
 
+def test_hold_reason_is_in_the_threads_language():
+    reason = recent_other_contact("diego@cliente.example", "ana@acme.example", [contacted(2.9)],
+                                  NOW, 3, timezone="America/Mexico_City", language="es")
+    assert reason == "Luis Herrera escribió a diego@cliente.example el 9 nov"
+
+
 def test_hold_when_a_colleague_wrote_to_the_same_client_domain():
     reason = recent_other_contact("diego@cliente.example", "ana@acme.example",
                                   [contacted(1, to=("compras@cliente.example",))], NOW, 3,

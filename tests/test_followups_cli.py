@@ -42,7 +42,7 @@ def test_demo_plans_and_lists_the_sample_teams_follow_ups(demo):
     folder, out = demo
     assert "Planned 10 follow-ups" in out and "(held 1)" in out
     assert "tel:+528122334455" in out and "https://wa.me/528115552030?text=" in out
-    assert "Marta Garza wrote to" in out
+    assert "Marta Garza escribió a" in out
     drafts = list((folder / "mail" / "ana" / ".Drafts" / "cur").iterdir())
     assert len(drafts) == 4 and all(b"X-Followup-Id: fu-" in p.read_bytes() for p in drafts)
 

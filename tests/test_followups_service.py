@@ -87,8 +87,8 @@ def test_plan_creates_one_follow_up_per_due_step_on_every_channel(team):
     # Duplicate-contact guard: Marta wrote to Gerardo yesterday, so Ana's step 1 is held.
     held = by_contact(engine, "gerardo.trevino@grupoindustrialrio.example")
     assert held.status == "held"
-    assert held.hold_reason == ("Marta Garza wrote to gerardo.trevino@grupoindustrialrio.example "
-                                "on 25 Nov")
+    assert held.hold_reason == ("Marta Garza escribió a gerardo.trevino@grupoindustrialrio.example "
+                                "el 25 nov")  # the thread is in Spanish
     assert not any(m["X-Followup-Id"] == held.key for m in saved)
 
     document = [followups.as_json(r) for r in rows]

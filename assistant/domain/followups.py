@@ -128,11 +128,13 @@ def _domain(address: str) -> str:
 
 def recent_other_contact(contact: str | None, assignee: str | None,
                          history: Sequence[Contacted], now: datetime, quiet_days: int,
-                         *, timezone: str = "UTC") -> str | None:
+                         *, timezone: str = "UTC", language: str | None = None) -> str | None:
     """The hold reason when another internal person wrote to ``contact`` (or to anyone at
     the contact's company domain) within ``quiet_days`` before ``now``; else ``None``.
 
-    The latest such message is named: "Luis Herrera wrote to diego@cliente.example on 9 Nov".
+    The latest such message is named, in the thread's language (the rep reads it in the
+    queue): "Luis Herrera wrote to diego@cliente.example on 9 Nov" /
+    "Luis Herrera escribió a diego@cliente.example el 9 nov".
     """
     if not contact or quiet_days <= 0:
         return None
@@ -158,7 +160,12 @@ def recent_other_contact(contact: str | None, assignee: str | None,
     from zoneinfo import ZoneInfo
     local = at.astimezone(ZoneInfo(timezone))
     who = item.sender_name or item.sender
+    if language == "es":
+        return f"{who} escribió a {recipient} el {local.day} {_MESES[local.month - 1]}"
     return f"{who} wrote to {recipient} on {local.day} {local:%b}"
+
+
+_MESES = ("ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sep", "oct", "nov", "dic")
 
 
 # --- Stop rules and completion -------------------------------------------------------
