@@ -127,6 +127,31 @@ def test_sign_out_ends_the_session(web):
     assert client.get("/followups").status_code == 302
 
 
+def test_signing_out_ends_the_same_users_sessions_elsewhere_too(web):
+    # Signed cookies can't be recalled one by one: a copied cookie must die at sign-out.
+    laptop, phone = web.client(REP), web.client(REP)
+    assert phone.get("/followups").status_code == 200
+    token = csrf(laptop.get("/followups").text)
+    laptop.post("/logout", data={"csrf_token": token})
+    assert phone.get("/followups").status_code == 302
+    assert web.client(REP).get("/followups").status_code == 200  # signing in again works
+
+
+def test_a_new_password_or_a_lockout_ends_open_sessions(web):
+    from assistant.web import users
+
+    open_session = web.client(REP)
+    assert open_session.get("/followups").status_code == 200
+    users.set_password(web.settings, web.engine, REP, "demo", web.now)  # same or new: a reset
+    assert open_session.get("/followups").status_code == 302
+    open_session = web.client(REP)
+    attacker = web.client()
+    token = csrf(attacker.get("/login").text)
+    for _ in range(5):
+        attacker.post("/login", data={"email": REP, "password": "nope", "csrf_token": token})
+    assert open_session.get("/followups").status_code == 302
+
+
 # --- rep ---------------------------------------------------------------------------------
 
 def test_rep_queue_lists_only_their_due_followups_oldest_first(web):

@@ -232,3 +232,5 @@ class WebUser(Base):
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     language: Mapped[str | None] = mapped_column(String(5))
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Bumped to end every open session (sign-out, new password, lockout)."""

@@ -89,6 +89,8 @@ def set_password(settings: Settings, engine: Engine, email: str, password: str,
         row = _row(conn, member.email)
         values = {"password_hash": generate_password_hash(password, method=_HASH_METHOD),
                   "password_set_at": now, "failed_logins": 0, "locked_until": None}
+        if row is not None:  # a new password ends the sessions opened with the old one
+            values["session_version"] = (row.session_version or 0) + 1
         if row is None:
             conn.execute(models.WebUser.__table__.insert().values(email=member.email, **values))
         else:
@@ -102,6 +104,8 @@ class LoginResult:
     viewer: Viewer | None
     locked_until: datetime | None = None
     """Set when the account is locked (the password was not even checked)."""
+    session_version: int = 0
+    """What the new session carries (see :func:`session_is_current`)."""
 
 
 def check_login(settings: Settings, engine: Engine, email: str, password: str,
@@ -122,14 +126,34 @@ def check_login(settings: Settings, engine: Engine, email: str, password: str,
         if check_password_hash(row.password_hash, password):
             conn.execute(table.update().where(where).values(
                 failed_logins=0, locked_until=None, last_login_at=now))
-            return LoginResult(viewer_for(settings, member.email))
+            return LoginResult(viewer_for(settings, member.email),
+                               session_version=row.session_version or 0)
         failed = (row.failed_logins or 0) + 1
         until = None
+        values = {}
         if failed >= MAX_FAILED_LOGINS:
             until = now + timedelta(minutes=settings.web.lockout_minutes)
             failed = 0
-        conn.execute(table.update().where(where).values(failed_logins=failed, locked_until=until))
+            # Someone is guessing: end the sessions already open too (a stolen cookie).
+            values["session_version"] = (row.session_version or 0) + 1
+        conn.execute(table.update().where(where).values(failed_logins=failed, locked_until=until,
+                                                        **values))
         return LoginResult(None, until)
+
+
+def session_is_current(engine: Engine, email: str, version: int | None) -> bool:
+    """Whether a session issued with ``version`` is still valid for ``email``."""
+    with engine.connect() as conn:
+        row = _row(conn, email)
+    return row is not None and version is not None and (row.session_version or 0) == version
+
+
+def end_sessions(engine: Engine, email: str) -> None:
+    """End every open session of ``email`` (signing out signs out everywhere: signed
+    cookies cannot be recalled one by one)."""
+    with engine.begin() as conn:
+        conn.execute(models.WebUser.__table__.update().where(models.WebUser.email == email)
+                     .values(session_version=models.WebUser.session_version + 1))
 
 
 def language_of(engine: Engine, email: str) -> str | None:

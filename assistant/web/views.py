@@ -62,7 +62,10 @@ def load_viewer() -> None:
             viewer = users.viewer_for(s, email)
     elif session.get("user"):
         viewer = users.viewer_for(s, session["user"])
-        if viewer is None:  # removed from settings.toml since signing in
+        if viewer is not None and not users.session_is_current(
+                engine(), viewer.email, session.get("version")):
+            viewer = None  # ended: signed out elsewhere, new password, or a lockout
+        if viewer is None:  # (or removed from settings.toml since signing in)
             session.clear()
     g.viewer = viewer
     chosen = session.get("lang")
@@ -123,6 +126,7 @@ def login():
             session.clear()  # a fresh session (and CSRF token) at every sign-in
             session.permanent = True
             session["user"] = result.viewer.email
+            session["version"] = result.session_version
             if lang:
                 session["lang"] = lang
             return redirect(_safe_next(request.args.get("next")))
@@ -137,6 +141,8 @@ def login():
 
 @auth.route("/logout", methods=["POST"])
 def logout():
+    if g.get("viewer") is not None and settings().web.auth != "proxy":
+        users.end_sessions(engine(), g.viewer.email)
     session.clear()
     return redirect(url_for("auth.login"))
 
