@@ -36,6 +36,7 @@ from sqlalchemy import Engine, update
 from sqlalchemy.exc import IntegrityError
 
 from assistant.domain.calendar import is_business_day
+from connectors.base import TransientError
 from assistant.leases import LeaseManager, utcnow, worker_id
 from assistant.settings import WEEKDAYS, Settings
 from assistant.storage import models
@@ -296,7 +297,10 @@ class Runner:
             if now - last[0] >= self.leases.ttl / 3:
                 last[0] = now
                 if not self.leases.renew(account):
-                    log.warning("account %s: lease lost while syncing", account)
+                    # Another worker took the account over (our lease expired): stop after
+                    # the batch just stored rather than sync it twice at once.
+                    raise LeaseLost(f"account {account}: another worker took over its lease; "
+                                    "it goes on from the last stored batch")
         return progress
 
     def plan_job(self, now: datetime, _period: str | None) -> None:
@@ -315,6 +319,10 @@ class Runner:
         failed = [f"{r.recipient}: {r.error}" for r in results if r.status == "failed"]
         if failed:
             raise JobFailed("; ".join(failed))
+
+
+class LeaseLost(TransientError):
+    """This worker's lease on an account expired and another worker holds it now."""
 
 
 def find_planner() -> Callable | None:

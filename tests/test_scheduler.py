@@ -202,6 +202,38 @@ def test_a_failing_account_does_not_stop_the_others(tmp_path):
     assert r.leases.holders() == {"broken": None, "ana": None}  # both leases released
 
 
+def test_a_worker_that_loses_its_lease_mid_sync_stops_after_the_stored_batch(tmp_path):
+    box = tmp_path / "mail" / "ana"
+    for sub in ("cur", "new", "tmp"):
+        (box / sub).mkdir(parents=True)
+    for n in range(2500):  # three batches of at most 1000
+        (box / "cur" / f"{n}:2,S").write_bytes(raw_message(
+            frm="ana@acme.example", to="cliente@uno.example", subject=f"Cotización {n}",
+            date=ny(2026, 10, 30, 10), mid=f"<q{n}@acme.example>"))
+    accounts = '[[accounts]]\nname = "ana"\nkind = "maildir"\npath = "mail/ana"\n'
+    settings = load_settings(write_settings(tmp_path, accounts))
+    engine = open_database(settings.storage.url)
+    ticks = [ny(2026, 11, 1, 12)]
+
+    def clock() -> datetime:
+        # Each look at the clock is much later (a slow first sync); after the first batch
+        # another worker takes the account over, as it would once our lease expired.
+        ticks.append(ticks[-1] + timedelta(hours=1))
+        if len(ticks) == 6:
+            with engine.begin() as conn:
+                conn.execute(models.AccountLease.__table__.update().values(holder="other-worker"))
+        return ticks[-1]
+
+    r = Runner(settings, engine, clock=clock)
+    outcome = r.run_due(ticks[0])
+    assert outcome.failed == ["sync"]
+    with engine.connect() as conn:
+        stored = conn.scalar(select(func.count()).select_from(models.Message))
+        account = conn.execute(select(models.Account.status, models.Account.last_error)).one()
+    assert 0 < stored < 2500  # stopped after a stored batch, not synced in parallel
+    assert account.status == "retrying" and "another worker" in account.last_error
+
+
 def test_sigterm_lets_the_current_job_finish_then_stops(world):
     settings, engine = world
     done: list[str] = []
