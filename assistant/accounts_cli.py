@@ -42,7 +42,8 @@ def list_accounts(obj) -> None:
         row = state.get(a.name)
         where = a.path or a.host or a.username or ""
         status = row.status if row else "never synced"
-        last = row.last_sync_at.isoformat() if row and row.last_sync_at else "-"
+        last = (models.as_utc(row.last_sync_at).astimezone(settings.team.zone)
+                .isoformat(timespec="seconds") if row and row.last_sync_at else "-")
         line = f"{a.name}\t{a.kind}\t{where}\t{status}\t{last}"
         if row and row.last_error:
             line += f"\t{row.last_error}"
