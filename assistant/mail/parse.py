@@ -11,6 +11,7 @@ that fails too, a minimal value with a synthetic id and a warning is returned.
 from __future__ import annotations
 
 import binascii
+from functools import lru_cache
 import codecs
 import hashlib
 import html
@@ -119,8 +120,18 @@ def decode_header_value(value: str, warnings: list[str] | None = None) -> str:
     """Decode RFC 2047 encoded-words; unknown charsets never raise."""
     if "=?" not in value:
         return value
+    decoded, problems = _decode_encoded_words(value)
+    if problems and warnings is not None:
+        warnings.extend(problems)
+    return decoded
+
+
+@lru_cache(maxsize=4096)
+def _decode_encoded_words(value: str) -> tuple[str, tuple[str, ...]]:
+    """Memoized: a team's mail repeats the same encoded names and subjects thousands of
+    times (every message from or to the same correspondents)."""
     value = _EW_GAP_RE.sub(r"\1\2", value)
-    sink = warnings if warnings is not None else []
+    sink: list[str] = []
 
     def repl(m: re.Match[str]) -> str:
         charset, enc, text = m.group(1), m.group(2).upper(), m.group(3)
@@ -136,7 +147,7 @@ def decode_header_value(value: str, warnings: list[str] | None = None) -> str:
             return m.group(0)
         return _decode_bytes(raw, charset, sink, "header")
 
-    return _ENCODED_WORD_RE.sub(repl, value)
+    return _ENCODED_WORD_RE.sub(repl, value), tuple(sink)
 
 
 def _parse_params(value: str, warnings: list[str]) -> tuple[str, dict[str, str]]:
@@ -228,10 +239,16 @@ def _decode_header_block(raw: bytes, warnings: list[str], where: str = "headers"
         return raw.decode("cp1252", "replace")
 
 
-def _addresses(value: str | None) -> list[tuple[str, str]]:
+def _addresses(value: str | None) -> tuple[tuple[str, str], ...]:
     """``(name, lower-cased addr-spec)`` pairs of an address header."""
     if not value:
-        return []
+        return ()
+    return _address_pairs(value)
+
+
+@lru_cache(maxsize=4096)
+def _address_pairs(value: str) -> tuple[tuple[str, str], ...]:
+    """Memoized for the same reason as encoded words: the same From/To lines recur."""
     out: list[tuple[str, str]] = []
     if '"' not in value and "(" not in value and ";" not in value and ":" not in value:
         for piece in value.split(","):
@@ -243,7 +260,7 @@ def _addresses(value: str | None) -> list[tuple[str, str]]:
             addr = m.group(2) or m.group(3)
             out.append(((m.group(1) or "").strip(), addr.lower()))
         else:
-            return out
+            return tuple(out)
         out = []
     try:
         for name, addr in getaddresses([value]):
@@ -252,7 +269,7 @@ def _addresses(value: str | None) -> list[tuple[str, str]]:
                 out.append((name, addr.lower()))
     except Exception:
         pass
-    return out
+    return tuple(out)
 
 
 def _parse_date(value: str | None, warnings: list[str]) -> datetime | None:
