@@ -31,6 +31,17 @@ def _postgres_reachable() -> str | None:
 _PG_PROBLEM = _postgres_reachable()
 
 
+def require_system_tool(problem: str | None, need: str) -> None:
+    """A system program some tests need (Dovecot, Chromium) is missing: under CI that is a
+    failure (`.ci/run` installs it, so a skip would hide missing work); on a developer's
+    machine a skip whose reason names the make target that installs it."""
+    if not problem:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"{need} in CI: {problem}")
+    pytest.skip(problem)
+
+
 @pytest.fixture
 def postgres_url():
     """A URL whose search_path is a fresh schema, dropped afterwards."""

@@ -40,6 +40,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import require_system_tool
+
 PASSWORD = "secret"
 INSTALL_HINT = "run `make dovecot` (apt-get install dovecot-imapd)"
 
@@ -388,11 +390,7 @@ def start_dovecot(data_dir: Path | None = None) -> Dovecot:
 
 @pytest.fixture(scope="session")
 def dovecot():
-    problem = dovecot_problem()
-    if problem:
-        if os.environ.get("CI"):
-            pytest.fail(f"IMAP tests need Dovecot in CI: {problem}")
-        pytest.skip(problem)
+    require_system_tool(dovecot_problem(), "IMAP tests need Dovecot")
     # Not under pytest's basetemp: pytest resets that folder to mode 0700, which Dovecot's
     # unprivileged processes cannot traverse.
     data_dir = Path(tempfile.mkdtemp(prefix="followup-dovecot-"))

@@ -6,12 +6,13 @@ In CI (``CI`` set) a missing Chromium fails the test; locally it skips, naming t
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import require_system_tool
 from werkzeug.serving import make_server
 
 from assistant import followups, service
@@ -35,11 +36,7 @@ def _missing() -> str | None:
 
 @pytest.fixture
 def browser():
-    problem = _missing()
-    if problem:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI needs the browser tests: {problem}")
-        pytest.skip(problem)
+    require_system_tool(_missing(), "browser tests need Chromium")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
