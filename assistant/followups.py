@@ -179,7 +179,7 @@ def _load_world(settings: Settings, engine: Engine, now: datetime) -> _World:
     members = {m.email: m.name for m in settings.team.members}
     for mail in mails:
         if mail.kind == "message" and is_outbound(mail, rules):
-            external = tuple(r for r in mail.recipients if not rules.is_internal(r))
+            external = tuple(r for r in mail.recipients if rules.is_external(r))
             world.history.append(Contacted(mail.date, mail.from_addr,
                                            members.get(mail.from_addr) or names.get(mail.from_addr),
                                            external))

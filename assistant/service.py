@@ -17,10 +17,14 @@ from sqlalchemy import Engine, Text, select, type_coerce
 
 from assistant.domain.analysis import is_quote, mentions_quote, scan as scan_threads
 from assistant.domain.model import LoggedTouch, Mail, Rules, StepRule, ThreadMark, ThreadReport
+from assistant.mail.bulk import is_list_or_bulk
 from assistant.mail.classify import classify
 from assistant.mail.parse import parse_message
 from assistant.mail.text import detect_language, reply_text
-from assistant.settings import DEFAULT_DECLINE_PHRASES, DEFAULT_QUOTE_KEYWORDS, Settings
+from assistant.settings import (
+    DEFAULT_DECLINE_PHRASES, DEFAULT_EXCLUDE_PHRASES, DEFAULT_HOLDING_PHRASES,
+    DEFAULT_PUBLIC_DOMAINS, DEFAULT_QUOTE_KEYWORDS, DEFAULT_REQUEST_PHRASES, Settings,
+)
 from assistant.storage import models
 from assistant.storage.db import open_database
 from assistant.sync import AccountResult, sync_account
@@ -43,6 +47,11 @@ def rules_from_settings(settings: Settings) -> Rules:
         quote_keywords=tuple(settings.detection.quote_keywords),
         quote_phrases=tuple(settings.detection.quote_phrases),
         decline_phrases=tuple(settings.detection.decline_phrases),
+        request_phrases=tuple(settings.detection.request_phrases),
+        exclude_phrases=tuple(settings.detection.exclude_phrases),
+        holding_phrases=tuple(settings.detection.holding_phrases),
+        public_domains=frozenset(settings.detection.public_domains),
+        holding_days=settings.protocol.holding_days,
     )
 
 
@@ -50,7 +59,10 @@ def default_rules() -> Rules:
     """The rules with no settings file (``inspect`` on its own): no internal domains."""
     return Rules(domains=frozenset(), members={}, steps=(), timezone="UTC",
                  holidays_country="US", send_window_start=time(9, 0),
-                 quote_keywords=DEFAULT_QUOTE_KEYWORDS, decline_phrases=DEFAULT_DECLINE_PHRASES)
+                 quote_keywords=DEFAULT_QUOTE_KEYWORDS, decline_phrases=DEFAULT_DECLINE_PHRASES,
+                 request_phrases=DEFAULT_REQUEST_PHRASES, exclude_phrases=DEFAULT_EXCLUDE_PHRASES,
+                 holding_phrases=DEFAULT_HOLDING_PHRASES,
+                 public_domains=frozenset(DEFAULT_PUBLIC_DOMAINS))
 
 
 # --- Sync ----------------------------------------------------------------------------
@@ -150,13 +162,13 @@ def load_mails(engine: Engine) -> list[Mail]:
         statement = select(
             m.id, m.message_id, type_coerce(m.sent_at, Text), type_coerce(m.first_seen_at, Text),
             m.from_addr, m.subject,
-            m.in_reply_to, m.kind, m.body_text, m.original_message_id, *as_text)
+            m.in_reply_to, m.kind, m.body_text, m.original_message_id, m.list_mail, *as_text)
         # The driver's own cursor: SQLAlchemy's per-row result processing would double
         # the load time of a large mailbox, and these values need none.
         rows = conn.exec_driver_sql(str(statement.compile(dialect=engine.dialect)))
         mails = []
         for (pk, message_id, sent_at, first_seen_at, from_addr, subject, in_reply_to, kind,
-             body_text, original_message_id, to, cc, bcc, references, attachments,
+             body_text, original_message_id, list_mail, to, cc, bcc, references, attachments,
              bounced) in rows:
             mails.append(Mail(
                 key=pk, message_id=message_id,
@@ -165,7 +177,7 @@ def load_mails(engine: Engine) -> list[Mail]:
                 subject=subject, in_reply_to=in_reply_to, references=_tuple(references),
                 kind=kind, attachment_names=_tuple(attachments), text=body_text,
                 original_message_id=original_message_id, bounced_recipients=_tuple(bounced),
-                thread_hints=tuple(hints.get(pk, ())),
+                thread_hints=tuple(hints.get(pk, ())), list_mail=bool(list_mail),
             ))
     return mails
 
@@ -218,7 +230,8 @@ def mail_from_parsed(parsed, kind, *, key: int = 0, seen_at: datetime | None = N
                 references=parsed.references, kind=kind.kind,
                 attachment_names=parsed.attachment_names, text=parsed.text,
                 original_message_id=parsed.original_message_id,
-                bounced_recipients=kind.bounced_recipients, thread_hints=thread_hints)
+                bounced_recipients=kind.bounced_recipients, thread_hints=thread_hints,
+                list_mail=is_list_or_bulk(parsed.headers))
 
 
 # --- Inspect -------------------------------------------------------------------------

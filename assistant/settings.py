@@ -38,6 +38,26 @@ DEFAULT_DECLINE_PHRASES = (
     "stop emailing", "went with another vendor", "chose another vendor",
     "decided to go with another",
 )
+DEFAULT_REQUEST_PHRASES = (
+    "solicitud de cotización", "solicitar cotización", "favor de cotizar", "nos puede cotizar",
+    "request for quote", "request for quotation", "rfq", "please quote", "can you quote",
+)
+"""DESIGN.md rule 3: a message that asks for a quote is the buyer's, never a quote."""
+DEFAULT_EXCLUDE_PHRASES = ("tipo de cambio", "cotización del dólar", "real time quotes", "stock quote")
+"""DESIGN.md rule 3: subjects that use quote words for something else (market quotes)."""
+DEFAULT_HOLDING_PHRASES = (
+    "te confirmo", "le confirmo", "te aviso", "le aviso", "lo reviso", "lo revisamos",
+    "lo estamos revisando", "te comento", "le comento", "más adelante", "la próxima semana",
+    "la semana que entra", "I'll get back to you", "we'll get back to you", "let me check",
+    "we are reviewing", "next week",
+)
+"""DESIGN.md rule 9: a reply that defers its answer."""
+DEFAULT_PUBLIC_DOMAINS = (
+    "gmail.com", "googlemail.com", "hotmail.com", "outlook.com", "live.com", "yahoo.com",
+    "yahoo.com.mx", "icloud.com", "aol.com", "prodigy.net.mx",
+)
+"""DESIGN.md rule 4: mail domains shared by unrelated people (a colleague's reply is only
+recognised on a company's own domain)."""
 ROLES = ("account_executive", "sdr", "customer_success", "manager")
 ACCOUNT_KINDS = ("maildir", "mbox", "eml", "imap", "gmail", "outlook")
 CHANNELS = ("email", "phone", "whatsapp")
@@ -124,6 +144,8 @@ class Protocol:
     auto_send: bool
     steps: tuple[Step, ...]
     quiet_days: int = 3
+    holding_days: int = 5
+    """DESIGN.md rule 9: business days a holding reply that names no date buys."""
 
     def step(self, number: int) -> Step | None:
         """Step ``number`` counted from 1, as in ``scan --json``'s ``next_step.number``."""
@@ -135,6 +157,10 @@ class Detection:
     quote_keywords: tuple[str, ...] = DEFAULT_QUOTE_KEYWORDS
     quote_phrases: tuple[str, ...] = ()
     decline_phrases: tuple[str, ...] = DEFAULT_DECLINE_PHRASES
+    request_phrases: tuple[str, ...] = DEFAULT_REQUEST_PHRASES
+    exclude_phrases: tuple[str, ...] = DEFAULT_EXCLUDE_PHRASES
+    holding_phrases: tuple[str, ...] = DEFAULT_HOLDING_PHRASES
+    public_domains: tuple[str, ...] = DEFAULT_PUBLIC_DOMAINS
 
 
 @dataclass(frozen=True)
@@ -219,7 +245,8 @@ class Settings:
         return self.path.parent
 
     def is_internal(self, address: str | None) -> bool:
-        """True when the address's domain is in ``company.domains`` or it is a team member.
+        """True when the address's domain is in ``company.domains`` (or a subdomain of one,
+        DESIGN.md rule 1) or it is a team member.
 
         Accepts a bare address or a header form (``"Ana <ana@acme.example>"``), any case.
         """
@@ -228,7 +255,9 @@ class Settings:
         addr = (parseaddr(address)[1] or address).strip().lower()
         if self.team.member(addr) is not None:
             return True
-        return "@" in addr and addr.rpartition("@")[2] in self.company.domains
+        domain = addr.rpartition("@")[2]
+        return "@" in addr and any(domain == d or domain.endswith("." + d)
+                                   for d in self.company.domains)
 
     def member(self, email: str | None) -> Member | None:
         """Shortcut for ``settings.team.member(email)``."""
@@ -272,9 +301,10 @@ _COMPANY_KEYS = ("name", "domains")
 _TEAM_KEYS = ("timezone", "members")
 _MEMBER_KEYS = ("email", "name", "role", "manager", "admin", "phone")
 _PROTOCOL_KEYS = ("holidays_country", "send_window_start", "responsible_role", "auto_send",
-                  "quiet_days", "steps")
+                  "quiet_days", "holding_days", "steps")
 _STEP_KEYS = ("after_days", "channel", "template")
-_DETECTION_KEYS = ("quote_keywords", "quote_phrases", "decline_phrases")
+_DETECTION_KEYS = ("quote_keywords", "quote_phrases", "decline_phrases", "request_phrases",
+                   "exclude_phrases", "holding_phrases", "public_domains")
 _DIGEST_KEYS = ("weekday", "time", "language", "sender", "smtp", "send_with")
 _SMTP_KEYS = ("host", "port", "security", "username", "password_env")
 SMTP_SECURITY = ("starttls", "ssl", "none")
@@ -546,6 +576,8 @@ def _protocol(r: Reader, t: dict, team: Team) -> Protocol:
     auto_send = r.boolean(t, "protocol", "auto_send", default=False)
     quiet_days = r.integer(t, "protocol", "quiet_days", what="a whole number of days", example=3,
                            default=3, minimum=0)
+    holding_days = r.integer(t, "protocol", "holding_days", what="a whole number of business days",
+                             example=5, default=5, minimum=0, maximum=260)
     steps = []
     for key, s in r.tables(t, "protocol", "steps", required=True,
                            example='after_days = 2, channel = "email" and template = "followup_1"'):
@@ -558,7 +590,7 @@ def _protocol(r: Reader, t: dict, team: Team) -> Protocol:
         ))
     return Protocol(holidays_country=country, send_window_start=send_window_start,
                     responsible_role=responsible_role, auto_send=auto_send,
-                    steps=tuple(steps), quiet_days=quiet_days)
+                    steps=tuple(steps), quiet_days=quiet_days, holding_days=holding_days)
 
 
 def _detection(r: Reader, t: dict) -> Detection:
@@ -570,10 +602,24 @@ def _detection(r: Reader, t: dict) -> Detection:
     if not keywords and not phrases:
         raise r.error("detection.quote_keywords", "with no keywords and no phrases nothing counts as a quote",
                       'write quote_keywords = ["cotización", "presupuesto", "quote"] or remove the key to use the defaults')
+    public = r.string_list(t, "detection", "public_domains", default=DEFAULT_PUBLIC_DOMAINS,
+                           example='["gmail.com", "hotmail.com"]', lower=True)
+    for i, domain in enumerate(public, start=1):
+        if not _DOMAIN.match(domain) or "." not in domain:
+            bare = domain.rpartition("@")[2].strip(".")
+            raise r.error(f"detection.public_domains[{i}]", f'"{domain}" is not a mail domain',
+                          f'write only the part after the @, for example "{bare or "gmail.com"}"')
     return Detection(
         quote_keywords=keywords, quote_phrases=phrases,
         decline_phrases=r.string_list(t, "detection", "decline_phrases", default=DEFAULT_DECLINE_PHRASES,
                                       example='["no nos interesa", "not interested"]'),
+        request_phrases=r.string_list(t, "detection", "request_phrases", default=DEFAULT_REQUEST_PHRASES,
+                                      example='["solicitud de cotización", "request for quote"]'),
+        exclude_phrases=r.string_list(t, "detection", "exclude_phrases", default=DEFAULT_EXCLUDE_PHRASES,
+                                      example='["tipo de cambio", "stock quote"]'),
+        holding_phrases=r.string_list(t, "detection", "holding_phrases", default=DEFAULT_HOLDING_PHRASES,
+                                      example='["te confirmo", "lo reviso", "let me check"]'),
+        public_domains=tuple(dict.fromkeys(public)),
     )
 
 

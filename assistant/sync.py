@@ -29,6 +29,7 @@ from typing import Callable, Sequence
 from sqlalchemy import Column, Engine, MetaData, Table, Text, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from assistant.mail.bulk import is_list_or_bulk
 from assistant.mail.classify import classify
 from assistant.mail.message import ParsedMessage
 from assistant.mail.parse import parse_message
@@ -117,6 +118,7 @@ def _message_row(parsed: ParsedMessage, raw: RawMessage, seen_at: datetime) -> d
         "language": None,
         "warnings": list(parsed.warnings),
         "size": len(raw.data),
+        "list_mail": is_list_or_bulk(parsed.headers),
     }
 
 

@@ -15,6 +15,9 @@ from assistant.domain.model import Mail, Rules, StepRule
 from assistant.mail.classify import classify
 from assistant.mail.parse import parse_message
 from assistant.service import mail_from_parsed
+from assistant.settings import (
+    DEFAULT_EXCLUDE_PHRASES, DEFAULT_HOLDING_PHRASES, DEFAULT_PUBLIC_DOMAINS, DEFAULT_REQUEST_PHRASES,
+)
 
 MX = ZoneInfo("America/Mexico_City")
 
@@ -44,6 +47,10 @@ def team_rules(**overrides) -> Rules:
                         "quote", "quotation", "proposal", "estimate"),
         quote_phrases=("adjunto nuestra propuesta económica",),
         decline_phrases=("no nos interesa", "not interested", "unsubscribe", "dar de baja"),
+        request_phrases=DEFAULT_REQUEST_PHRASES,
+        exclude_phrases=DEFAULT_EXCLUDE_PHRASES,
+        holding_phrases=DEFAULT_HOLDING_PHRASES,
+        public_domains=frozenset(DEFAULT_PUBLIC_DOMAINS),
     )
     values.update(overrides)
     return Rules(**values)

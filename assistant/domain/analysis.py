@@ -11,50 +11,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Iterable
 
-from assistant.mail.text import contains_phrase, detect_language, has_keyword, reply_text
+from assistant.mail.text import contains_phrase, detect_language, own_text, reply_text
 
 from .calendar import due_at
 from .model import LoggedTouch, Mail, NextStep, Rules, ThreadMark, ThreadReport
+from .quotes import is_quote, mentions_quote
+from .words import is_inbound, is_outbound, is_real_reply
 from .threading import attach_loose_replies, group_conversations
 
 MEANINGFUL_KINDS = ("message",)
 
 
-# --- Words ---------------------------------------------------------------------------
-
-def is_outbound(mail: Mail, rules: Rules) -> bool:
-    """From an internal address with at least one external recipient."""
-    return rules.is_internal(mail.from_addr) and any(
-        not rules.is_internal(r) for r in mail.recipients
-    )
-
-
-def is_inbound(mail: Mail, rules: Rules) -> bool:
-    """From an external address (or no readable address: a server, a robot)."""
-    return not rules.is_internal(mail.from_addr)
-
-
-def mentions_quote(mail: Mail, keywords: tuple[str, ...], phrases: tuple[str, ...] = ()) -> bool:
-    """The content half of "quote": a keyword in the subject or an attachment's file name
-    (accent- and case-insensitive), or a configured phrase in the body."""
-    if has_keyword(mail.subject, keywords):
-        return True
-    if any(has_keyword(name, keywords) for name in mail.attachment_names):
-        return True
-    return bool(phrases) and contains_phrase(mail.text, phrases) is not None
-
-
-def is_quote(mail: Mail, rules: Rules) -> bool:
-    """An outbound message that mentions a quote (:func:`mentions_quote`)."""
-    return is_outbound(mail, rules) and mentions_quote(mail, rules.quote_keywords,
-                                                       rules.quote_phrases)
-
-
-def is_real_reply(mail: Mail, rules: Rules) -> bool:
-    """An inbound message whose kind is ``message`` (not an auto-reply, bounce, delay,
-    complaint or receipt)."""
-    return mail.kind == "message" and is_inbound(mail, rules)
-
+# --- Words (assistant.domain.words, assistant.domain.quotes) -------------------------
 
 def declines(mail: Mail, rules: Rules) -> str | None:
     """The decline / opt-out phrase in the reply's *own* text (the quoted original a
@@ -103,8 +71,7 @@ class Facts:
         key = id(mail)
         value = self._quote.get(key)
         if value is None:
-            value = self._quote[key] = self.outbound(mail) and mentions_quote(
-                mail, self.rules.quote_keywords, self.rules.quote_phrases)
+            value = self._quote[key] = is_quote(mail, self.rules, outbound=self.outbound(mail))
         return value
 
     def declines(self, mail: Mail) -> str | None:
@@ -128,7 +95,7 @@ def contact_of(quote: Mail, rules: Rules) -> str | None:
     rare quote sent with nobody external in To)."""
     for group in (quote.to, quote.cc, quote.bcc):
         for address in group:
-            if not rules.is_internal(address):
+            if rules.is_external(address):
                 return address
     return None
 

@@ -38,6 +38,9 @@ class Mail:
     bounced_recipients: tuple[str, ...] = ()
     thread_hints: tuple[str, ...] = ()
     """Provider conversation ids, namespaced by account (``"ana:18c2f…"``)."""
+    list_mail: bool = False
+    """A mailing-list or bulk message (``List-Id``, ``List-Unsubscribe``, ``Precedence:
+    bulk|list|junk``): never joins a thread without thread headers (DESIGN.md rule 5)."""
 
     @property
     def recipients(self) -> tuple[str, ...]:
@@ -89,19 +92,56 @@ class Rules:
     quote_keywords: tuple[str, ...]
     quote_phrases: tuple[str, ...] = ()
     decline_phrases: tuple[str, ...] = ()
-    _internal: dict[str, bool] = field(default_factory=dict, init=False, repr=False,
-                                       compare=False, hash=False)
-    """Answers of :meth:`is_internal` (a pure function of the address and these rules)."""
+    request_phrases: tuple[str, ...] = ()
+    """Rule 3: phrases of a buyer asking for a quote (such a message is not a quote)."""
+    exclude_phrases: tuple[str, ...] = ()
+    """Rule 3: subject phrases that use quote words for something else."""
+    holding_phrases: tuple[str, ...] = ()
+    """Rule 9: phrases of a reply that defers its answer."""
+    public_domains: frozenset[str] = frozenset()
+    """Rule 4: shared mail domains (a colleague is only recognised on a company domain)."""
+    holding_days: int = 5
+    """Rule 9: business days a holding reply that names no date buys."""
+    _class: dict[str, str] = field(default_factory=dict, init=False, repr=False,
+                                   compare=False, hash=False)
+    """Answers of :meth:`address_class` (a pure function of the address and these rules)."""
+
+    def address_class(self, address: str | None) -> str:
+        """``internal``, ``external`` or ``malformed`` (DESIGN.md "Words" and rule 1).
+
+        Internal: a team member, or a company domain or a subdomain of one
+        (``planta.acme.example``). Malformed: a domain without a dot, or a company domain
+        cut short inside a label (``acme.ex`` for ``acme.example``; ``acme.com`` is a
+        whole label short of ``acme.com.mx``, so it is external). A missing address is
+        external (servers and robots that sign with none)."""
+        if not address:
+            return "external"
+        known = self._class.get(address)
+        if known is None:
+            known = self._class[address] = _address_class(address.lower(), self)
+        return known
 
     def is_internal(self, address: str | None) -> bool:
-        if not address:
-            return False
-        known = self._internal.get(address)
-        if known is None:
-            lowered = address.lower()
-            known = lowered in self.members or lowered.rpartition("@")[2] in self.domains
-            self._internal[address] = known
-        return known
+        return bool(address) and self.address_class(address) == "internal"
+
+    def is_external(self, address: str | None) -> bool:
+        """Neither internal nor malformed (a missing address counts as external)."""
+        return self.address_class(address) == "external"
+
+
+def _address_class(address: str, rules: "Rules") -> str:
+    if address in rules.members:
+        return "internal"
+    domain = address.rpartition("@")[2].strip().rstrip(".")
+    for company in rules.domains:
+        if domain == company or domain.endswith("." + company):
+            return "internal"
+    if "." not in domain:
+        return "malformed"
+    for company in rules.domains:
+        if len(domain) < len(company) and company.startswith(domain) and company[len(domain)] != ".":
+            return "malformed"
+    return "external"
 
 
 @dataclass(frozen=True, slots=True)

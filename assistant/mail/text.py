@@ -11,7 +11,8 @@ import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
 
-__all__ = ["normalize", "contains_phrase", "has_keyword", "reply_text", "detect_language"]
+__all__ = ["normalize", "contains_phrase", "has_keyword", "own_text", "reply_text",
+           "detect_language"]
 
 _WS_RE = re.compile(r"\s+")
 
@@ -164,6 +165,13 @@ def reply_text(text: str) -> str:
         if trimmed:
             return trimmed
     return text.strip()
+
+
+def own_text(text: str) -> str:
+    """DESIGN.md rule 8: what a message's sender wrote themselves — the text decline,
+    holding and quote phrases are looked for in (the quoted original, reply headers and
+    the signature cut off)."""
+    return reply_text(text)
 
 
 def _is_attribution(lines: list[str], i: int) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, false, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -69,6 +69,9 @@ class Message(Base):
     language: Mapped[str | None] = mapped_column(String(5))
     warnings: Mapped[list] = mapped_column(JSON, default=list)
     size: Mapped[int] = mapped_column(Integer, default=0)
+    list_mail: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """A list or bulk message (``List-Id``, ``List-Unsubscribe``, ``Precedence: bulk``):
+    DESIGN.md rule 5."""
 
 
 class MessageLocation(Base):
