@@ -22,6 +22,7 @@ from rich.table import Table
 
 from assistant import service
 from assistant.settings import Settings, default_settings_path, load_settings
+from assistant.domain.wording import why_waiting
 from assistant.settings_schema import SettingsError
 from assistant.storage.db import StorageError
 from connectors.base import ConnectorError
@@ -202,15 +203,21 @@ def print_scan(reports, settings: Settings, now: datetime, console: Console | No
         table.add_column("Scenario")
         table.add_column("Touches", justify="right")
         table.add_column("Next step")
-        table.add_column("Due")
+        table.add_column("Due", no_wrap=True)
+        why = {id(r): why_waiting(r) for r in group}
+        if any(why.values()):
+            table.add_column("Why", no_wrap=True)
         for r in group:
             step = r.next_step
-            table.add_row(
+            row = [
                 r.subject or "(no subject)", r.contact or "—", r.owner or "[red]nobody[/]",
                 r.scenario, str(r.touches),
                 f"{step.number}/{len(settings.protocol.steps)} {step.channel}" if step else "—",
                 f"{step.due_at.astimezone(zone):%a %d %b %H:%M}" if step else "—",
-            )
+            ]
+            if any(why.values()):
+                row.append(why[id(r)] or "")
+            table.add_row(*row)
         console.print(table)
 
 

@@ -209,6 +209,17 @@ class _Format:
         dates = self.t["dates"]
         return f'{dates["days"][local.weekday()]} {local.day} {dates["months"][local.month - 1]}'
 
+    def day(self, day) -> str:
+        dates = self.t["dates"]
+        return f'{dates["days"][day.weekday()]} {day.day} {dates["months"][day.month - 1]}'
+
+    def why(self, report: ThreadReport) -> str:
+        """Rules 9–11: "promised: Fri 4 Dec" / "back on Mon 14 Dec" ("" when the
+        protocol's own cadence set the date)."""
+        if report.promised_date is None or report.promised_reason is None:
+            return ""
+        return self.t["why"][report.promised_reason].replace("{day}", self.day(report.promised_date))
+
     def pct(self, value: float | None) -> str:
         if value is None:
             return self.t["none"]
@@ -261,7 +272,8 @@ def render(settings: Settings, recipient: Recipient, current: Snapshot, previous
                 "owner": f.name(r.owner),
                 "step": f'{r.next_step.number}/{len(settings.protocol.steps)} '
                         f'{t["channel"].get(r.next_step.channel, r.next_step.channel)}',
-                "due": f.date(r.next_step.due_at), "late": late(r.next_step.due_at)}
+                "due": f.date(r.next_step.due_at), "late": late(r.next_step.due_at),
+                "why": f.why(r)}
                for r in silent]
     unclear = [{"id": r.quote_message_id, "subject": r.subject or "—", "contact": r.contact or "—",
                 "candidates": ", ".join(f.name(c) for c in r.owner_candidates) or t["none"],
@@ -273,6 +285,11 @@ def render(settings: Settings, recipient: Recipient, current: Snapshot, previous
                for r in sorted((r for r in reports if r.status == "awaiting_us"),
                                key=lambda r: r.last_reply_at)]
 
+    promised = [{"id": r.quote_message_id, "subject": r.subject or "—", "contact": r.contact or "—",
+                 "owner": f.name(r.owner), "why": f.why(r), "due": f.date(r.next_step.due_at)}
+                for r in sorted((r for r in reports if r.promised_date and r.next_step
+                                 and r.status in ("waiting", "silent")),
+                                key=lambda r: r.next_step.due_at)]
     week, quarter = current.week.team, current.quarter.team
     holds_note = t["duplicate_holds_note"] if current.holds_missing else ""
 
@@ -345,7 +362,7 @@ def render(settings: Settings, recipient: Recipient, current: Snapshot, previous
         overdue=overdue[:MAX_ROWS], overdue_total=len(overdue),
         overdue_more=max(len(overdue) - MAX_ROWS, 0),
         overdue_more_text=_render_string(env, t["and_more"], n=max(len(overdue) - MAX_ROWS, 0)),
-        unclear=unclear, waiting=waiting, numbers=numbers, status_bars=status_bars,
+        unclear=unclear, waiting=waiting, promised=promised, numbers=numbers, status_bars=status_bars,
         scenario_bars=scenario_bars, reply_bars=reply_bars, owners=owners, trend=trend,
         footer=_render_string(env, t["footer"], time=f"{local_now:%Y-%m-%d %H:%M}",
                               timezone=settings.team.timezone),

@@ -397,8 +397,10 @@ _EXPECTED = (  # subject, contact, owner, status, scenario, touches, next step, 
      'ana', 'silent', 'rep', 1, (2, 'phone', '2026-11-25'),
      'Spanish out-of-office (Auto-Submitted) is not a reply; 1 follow-up Fri 20 Nov'),
     ('Proposal: rebar supply for Q1 2027', 'dwhitaker@riograndesteel.example',
-     'luis', 'waiting', 'rep', 0, (1, 'email', '2026-11-27'),
-     "Outlook 'Automatic reply:' (subject + X-Auto-Response-Suppress only) is not a reply"),
+     'luis', 'waiting', 'rep', 0, (1, 'email', '2026-12-01'),
+     "Outlook 'Automatic reply:' (subject + X-Auto-Response-Suppress only) is not a reply; "
+     "it says the contact is out until Mon 30 Nov, so step 1 (due Fri 27) waits for Tue 1 Dec "
+     "(rule 10)", '2026-11-30'),
     ('Cotización CN-2026-0418 perfil tubular', 'compras@ferrenorte.example',
      'ana', 'bounced', 'rep', 0, None,
      '5.1.1 DSN from MAILER-DAEMON; rfc822-headers part names the quote'),
@@ -435,18 +437,36 @@ _EXPECTED = (  # subject, contact, owner, status, scenario, touches, next step, 
     ('Cotización barandales acero inoxidable', 'dzambrano@barandalesmx.example',
      'ana', 'silent', 'rep', 1, (2, 'phone', '2026-11-19'),
      'reply Mon 9 Nov, revised quote Tue 10 (open ask), follow-up Fri 13'),
+    ('Cotización CN-2026-0431 escalera marina', 'afuentes@industriasfuentes.example',
+     'ana', 'silent', 'nobody', 0, (1, 'email', '2026-11-26'),
+     'holding reply Thu 19 "te confirmo el próximo martes": promised Tue 24, step 1 due Thu 26 '
+     '(rule 9); the quoted original\'s question is not hers', '2026-11-24'),
+    ('Presupuesto lámina antiderrapante', 'rpena@metalesdelsur.example',
+     'luis', 'waiting', 'rep', 0, (1, 'email', '2026-12-03'),
+     'holding reply Tue 24 "lo estamos revisando" names no date: promised Tue 1 Dec '
+     '(5 business days), step 1 due Thu 3 Dec (rule 9)', '2026-12-01'),
+    ('Cotización CN-2026-0436 herrería para fachada', 'compras@vidrioyacero.example',
+     'ana', 'awaiting_us', 'rep', 0, None,
+     "a colleague (lochoa@, same domain) asks without thread headers, subject "
+     "'RE: [EXTERNO] …': joined by the normalised subject (rules 2, 4)"),
+    ('Cotización CN-2026-0439 malla ciclónica', 'treyna@reynahermanos.example',
+     'luis', 'silent', 'nobody', 0, (1, 'email', '2026-11-24'),
+     "the contact's newsletter (List-Unsubscribe, Precedence: bulk) is not a loose reply "
+     "(rule 5)"),
     ('Cotización CN-2026-0409 PTR 4x4', 'diego.morales@acerosyperfiles.example',
      'luis', 'silent', 'rep', 3, (4, 'whatsapp', '2026-11-24'),
      'client asked for prices (mobile in signature); quote + 3 follow-ups: WhatsApp step due'),
 )
 
-def _expected_row(subject, contact, owner, status, scenario, touches, step, why) -> dict:
+def _expected_row(subject, contact, owner, status, scenario, touches, step, why,
+                  promised=None) -> dict:
     return {
         "subject": subject, "contact": contact,
         "owner": f"{owner}@{DOMAIN}" if owner else None,
         "status": status, "scenario": scenario, "touches": touches,
         "next_step": None if step is None else {
             "number": step[0], "channel": step[1], "due_at": f"{step[2]}T09:00:00-06:00"},
+        "promised_date": promised,
         "why": why,
     }
 
@@ -695,6 +715,48 @@ def _demo(book: _Book, base: datetime) -> int:
                       (10, "Diego, ¿te ayudo con algún ajuste en la cotización?"),
                       (15, "Diego, retomo la cotización del PTR: ¿tienen fecha para decidir?")):
         t.send(LUIS, [c], at(day, "10:30"), text + "\n\n" + SIG[LUIS])
+
+    # --- Second edition of the rules (DESIGN.md "Real mail") ---------------------------
+    # 24. Holding reply naming a day (rule 9): "te confirmo el próximo martes" (Thu 19) ->
+    #     promised Tue 24, step 1 due Thu 26 09:00: silent / nobody at now.
+    c = ("Adriana Fuentes", "afuentes@industriasfuentes.example")
+    t = T("Cotización CN-2026-0431 escalera marina")
+    t.send(ANA, [c], at(16, "12:00"), "Adriana, adjunto la cotización de la escalera marina.\n\n"
+           "Saludos,\n" + SIG[ANA], attachment="CN-2026-0431.pdf")
+    t.send(c, [ANA], at(17, "13:20"), "Gracias Ana, lo reviso con dirección y te confirmo el "
+           "próximo martes.\n\nAdriana Fuentes\nCompras\n\n-----Mensaje original-----\n"
+           "De: Ana Pérez <ana@aceros.example>\nEnviado el: martes, 17 de noviembre de 2026 "
+           "12:00\nPara: Adriana Fuentes\nAsunto: Cotización CN-2026-0431 escalera marina\n\n"
+           "Adriana, adjunto la cotización de la escalera marina. ¿Te queda bien?")
+
+    # 25. Holding reply without a date (rule 9): Tue 24 "lo estamos revisando" -> promised
+    #     Tue 1 Dec (5 business days), step 1 due Thu 3 Dec: waiting / rep.
+    c = ("Ricardo Peña", "rpena@metalesdelsur.example")
+    t = T("Presupuesto lámina antiderrapante")
+    t.send(LUIS, [c], at(21, "10:00"), "Ricardo, adjunto el presupuesto de la lámina "
+           "antiderrapante.\n\nSaludos,\n" + SIG[LUIS], attachment="PR-2026-0131.pdf")
+    t.send(c, [LUIS], at(22, "09:40"), "Luis, recibido. Lo estamos revisando.\n\nRicardo Peña")
+
+    # 26. A colleague answers from her own address without thread headers (rule 4, same
+    #     normalised subject, same company domain): awaiting_us.
+    c = ("Compras Vidrio y Acero", "compras@vidrioyacero.example")
+    t = T("Cotización CN-2026-0436 herrería para fachada")
+    t.send(ANA, [c], at(17, "09:30"), "Buen día, adjunto la cotización de la herrería para "
+           "la fachada.\n\nSaludos,\n" + SIG[ANA], attachment="CN-2026-0436.pdf")
+    t.send(("Ing. Laura Ochoa", "lochoa@vidrioyacero.example"), [ANA], at(21, "17:05"),
+           "Ana, soy Laura de proyectos. ¿El precio incluye la instalación?\n\nIng. Laura Ochoa",
+           subject="RE: [EXTERNO] Cotización CN-2026-0436 herrería para fachada", threaded=False)
+
+    # 27. A newsletter from the contact's own address (rule 5: list mail never joins):
+    #     the quote stays silent / nobody.
+    c = ("Tomás Reyna", "treyna@reynahermanos.example")
+    t = T("Cotización CN-2026-0439 malla ciclónica")
+    t.send(LUIS, [c], at(18, "11:00"), "Tomás, adjunto la cotización de la malla ciclónica.\n\n"
+           "Saludos,\n" + SIG[LUIS], attachment="CN-2026-0439.pdf")
+    t.send(c, [LUIS], at(22, "07:00"), "Conozca nuestras nuevas sucursales en Saltillo y "
+           "Torreón.\n\nReyna Hermanos", subject="Boletín de noviembre: nuevas sucursales",
+           threaded=False, extra=[("List-Unsubscribe", "<mailto:baja@reynahermanos.example>"),
+                                  ("Precedence", "bulk")])
     return count
 
 

@@ -103,6 +103,21 @@ def test_the_sample_manager_gets_the_company_wide_digest(team, marta):
     assert f"{len(WAITING)} clientes esperan" in marta.subject
 
 
+def test_digest_says_which_clients_promised_an_answer_and_when(marta):
+    """Rules 9–11: threads whose next step waits on a client's promised day or day back."""
+    promised = [t for t in DEMO_THREADS if t["promised_date"]
+                and t["status"] in ("waiting", "silent")]
+    rows = Page(marta.html).rows["promised"]
+    assert sorted(row[0] for row in rows) == sorted(t["subject"] for t in promised)
+    why = {row[0]: row[3] for row in rows}
+    assert why["Cotización CN-2026-0431 escalera marina"] == "prometido: mar 24 nov"
+    assert why["Proposal: rebar supply for Q1 2027"] == "de regreso el lun 30 nov"
+    # an overdue thread whose promise passed says so under its due date
+    overdue = {row[0]: row[4] for row in Page(marta.html).rows["overdue"]}
+    assert overdue["Cotización CN-2026-0431 escalera marina"].endswith("prometido: mar 24 nov")
+    assert "prometido: mar 24 nov" in marta.text
+
+
 def test_digest_html_leads_with_overdue_threads_oldest_first(marta):
     page = Page(marta.html)
     overdue = page.rows["overdue"]

@@ -114,7 +114,7 @@ def quote(thread: Thread, day: int = 3) -> None:
                            mid="<q1@acme.example>", attachment="CN-1042.pdf"))
 
 
-def reply(thread: Thread, when, body="Gracias, lo reviso y te aviso.", **kw):
+def reply(thread: Thread, when, body="Gracias, ¿incluye el envío?", **kw):
     thread.add(raw_message(frm=kw.pop("frm", CLIENT), to=ANA, subject=kw.pop("subject", "RE: Cotización 1042"),
                            date=when, mid=f"<r{len(thread.raw)}@cliente.example>",
                            in_reply_to="<q1@acme.example>", references=["<q1@acme.example>"],

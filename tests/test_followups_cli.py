@@ -40,11 +40,11 @@ def find(rows: list[dict], channel: str, subject_part: str) -> dict:
 
 def test_demo_plans_and_lists_the_sample_teams_follow_ups(demo):
     folder, out = demo
-    assert "Planned 10 follow-ups" in out and "(held 1)" in out
+    assert "Planned 12 follow-ups" in out and "(held 1)" in out
     assert "tel:+528122334455" in out and "https://wa.me/528115552030?text=" in out
     assert "Marta Garza escribió a" in out
     drafts = list((folder / "mail" / "ana" / ".Drafts" / "cur").iterdir())
-    assert len(drafts) == 4 and all(b"X-Followup-Id: fu-" in p.read_bytes() for p in drafts)
+    assert len(drafts) == 5 and all(b"X-Followup-Id: fu-" in p.read_bytes() for p in drafts)
 
 
 def test_list_json_is_the_contracts_shape_and_plan_again_adds_nothing(demo):
@@ -111,7 +111,7 @@ def test_edit_through_editor_is_revalidated_and_an_empty_body_refused(demo, tmp_
     drafts = [email.message_from_bytes(p.read_bytes(), policy=default)
               for p in (folder / "mail" / "ana" / ".Drafts" / "cur").iterdir()]
     mine = [d for d in drafts if d["Subject"] == "Re: Material para obra Cumbres"]
-    assert len(drafts) == 4 and len(mine) == 1  # replaced in the mailbox, not added
+    assert len(drafts) == 5 and len(mine) == 1  # replaced in the mailbox, not added
     assert mine[0].get_content() == "Rosa, ¿te llamo mañana para revisarla?\n\nAna\n"
 
 

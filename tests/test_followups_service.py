@@ -47,7 +47,7 @@ def test_plan_creates_one_follow_up_per_due_step_on_every_channel(team):
     settings, engine, now, root = team
     result = followups.plan(settings, engine, now)
     rows = followups.list_followups(engine)
-    assert len(result.created) == 10 and len(result.held) == 1 and len(rows) == 11
+    assert len(result.created) == 12 and len(result.held) == 1 and len(rows) == 13
     assert {r.channel for r in rows} == {"email", "phone", "whatsapp"}
     due = {r.quote_message_id for r in service.scan(settings, engine, now) if r.status == "silent"}
     assert {r.quote_message_id for r in rows} == due
@@ -58,7 +58,7 @@ def test_plan_creates_one_follow_up_per_due_step_on_every_channel(team):
         "drafted", "email", "ana@aceros.example", "ana")
     assert rosa.template == "followup_1" and rosa.language == "es" and rosa.template_version == 0
     files = drafts_in(root, "ana")
-    assert len(files) == 4
+    assert len(files) == 5
     saved = [email.message_from_bytes(p.read_bytes(), policy=default_policy) for p in files]
     mine = next(m for m in saved if m["X-Followup-Id"] == rosa.key)
     assert mine["Subject"] == "Re: Material para obra Cumbres"
@@ -103,7 +103,7 @@ def test_plan_twice_creates_nothing_new(team):
     again = followups.plan(settings, engine, now + timedelta(hours=1))
     assert first.created and again.created == [] and again.held == []
     assert len(followups.list_followups(engine)) == len(first.created) + len(first.held)
-    assert len(drafts_in(root, "ana")) == 4 and len(drafts_in(root, "luis")) == 1
+    assert len(drafts_in(root, "ana")) == 5 and len(drafts_in(root, "luis")) == 2
 
 
 class Crash(Exception):
@@ -206,7 +206,7 @@ def test_two_planners_at_once_leave_one_draft_per_follow_up(team, at):
                            open_connector=lambda account: Interleaving(account, at, planner_b))
     second = other["result"]
     rows = assert_one_draft_per_email_follow_up(engine, root)
-    assert len(rows) == 11 and sum(mailbox_keys(root).values()) == 5
+    assert len(rows) == 13 and sum(mailbox_keys(root).values()) == 7
     assert sorted(first.created + first.held + second.created + second.held) == sorted(r.id for r in rows)
     assert len(first.created) >= 1 and second.resumed == [] and first.resumed == []
     # B ran while A held the claim of A's first email follow-up: B left it alone.
@@ -365,7 +365,7 @@ def test_edit_replaces_the_draft_and_refuses_an_empty_body(team):
     edited = followups.get(engine, row.id)
     assert edited.subject == "Re: Material para obra Cumbres"
     files = drafts_in(root, "ana")
-    assert len(files) == 4
+    assert len(files) == 5
     texts = [email.message_from_bytes(p.read_bytes(), policy=default_policy) for p in files]
     mine = [m for m in texts if m["X-Followup-Id"] == row.key]
     assert len(mine) == 1 and mine[0].get_content().startswith("Rosa, ¿te marco mañana")

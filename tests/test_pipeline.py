@@ -79,7 +79,7 @@ def test_new_mail_between_syncs_changes_the_answer(basic_team):
              b"Subject: Re: Presupuesto herrajes\nDate: Thu, 10 Dec 2026 08:00:00 -0500\n"
              b"Message-ID: <new-reply@dos.example>\n"
              b"In-Reply-To: <179586352451.22711.7174246281855257163@andina.example>\n\n"
-             b"Gracias, lo reviso.\n")
+             b"Gracias, \xc2\xbfel precio incluye IVA?\n")
     (basic_team / "mail" / "camila" / "new" / "1800000000.new1.host").write_bytes(reply)
     out = run("--config", settings, "sync")
     assert "camila: read 1, new 1" in out.stdout
@@ -146,8 +146,11 @@ def test_human_scan_groups_by_status(basic_team):
     settings = str(basic_team / "settings.toml")
     run("--config", settings, "sync")
     out = run("--config", settings, "scan", "--now", NOW).stdout
-    assert out.index("Silent") < out.index("Awaiting us") < out.index("Waiting") < out.index("Closed")
+    assert out.index("Silent") < out.index("Waiting") < out.index("Closed")
     assert "Propuesta suministro anual" in out
+    # second edition: the holding reply and the out-of-office say why they wait (rule 11)
+    assert "Awaiting us" not in out
+    assert "promised: Fri 11 Dec" in out and "back on Tue 15 Dec" in out
 
 
 def test_inspect_works_without_settings(tmp_path, basic_team):

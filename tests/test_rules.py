@@ -30,7 +30,7 @@ def follow_up(thread: Thread, n: int, when: datetime, frm: str = ANA, to: str = 
                            references=["<q1@acme.example>"], body="¿Pudiste revisarla?"))
 
 
-def client_reply(thread: Thread, n: int, when: datetime, body: str = "Gracias, lo reviso.",
+def client_reply(thread: Thread, n: int, when: datetime, body: str = "Gracias, ¿incluye el envío?",
                  **kw) -> None:
     thread.add(raw_message(frm=kw.pop("frm", CLIENT), to=ANA, subject="RE: Cotización 1042",
                            date=when, mid=f"<r{n}@cliente.example>",
@@ -278,7 +278,10 @@ def test_out_of_office_in_spanish_does_not_stop_the_cadence():
                            in_reply_to="<q1@acme.example>", references=["<q1@acme.example>"],
                            body="Estaré de vacaciones hasta el lunes."))
     report = analyze(thread, local(2026, 11, 6))
-    assert report.status == "silent" and report.last_reply_at is None and report.touches == 0
+    assert report.last_reply_at is None and report.touches == 0 and report.next_step.number == 1
+    # second edition (rule 10): back Monday 9, so step 1 waits for Tuesday 10 at 09:00
+    assert report.status == "waiting" and report.next_step.due_at == local(2026, 11, 10, 9)
+    assert analyze(thread, local(2026, 11, 10, 9)).status == "silent"
 
 
 def test_out_of_office_in_outlooks_english_form_does_not_stop_the_cadence():
@@ -290,7 +293,9 @@ def test_out_of_office_in_outlooks_english_form_does_not_stop_the_cadence():
                                     "X-MS-Exchange-Inbox-Rules-Loop": "diego@cliente.example"},
                            body="I am out of the office until Monday with limited access to email."))
     report = analyze(thread, local(2026, 11, 6))
-    assert report.status == "silent" and report.last_reply_at is None
+    assert report.last_reply_at is None and report.next_step.number == 1
+    # second edition (rule 10): out until Monday 9, so step 1 waits for Tuesday 10
+    assert report.status == "waiting" and report.next_step.due_at == local(2026, 11, 10, 9)
 
 
 def test_day_boundary_an_evening_quote_is_dated_by_its_local_day():

@@ -170,3 +170,21 @@ def test_expected_table_matches_the_demo_messages(demo):
     for t in DEMO_THREADS:
         owner = t["owner"] or "ventas@aceros.example"
         assert (t["subject"], owner, t["contact"]) in firsts, t["subject"]
+
+
+def test_demo_scan_gives_every_expected_answer(tmp_path):
+    """DEMO_THREADS is the demo's answer key: the scan at the suggested ``now`` gives it,
+    field by field (second edition of the rules)."""
+    from assistant import service
+    from assistant.settings import load_settings
+
+    info = generate_sample(tmp_path)
+    settings = load_settings(info.settings_path, environ={})
+    engine = service.open_store(settings)
+    service.sync(settings, engine)
+    got = {r.subject: r.as_json() for r in service.scan(settings, engine, info.now)}
+    assert sorted(got) == sorted(t["subject"] for t in DEMO_THREADS)
+    for want in DEMO_THREADS:
+        report = got[want["subject"]]
+        fields = ("contact", "owner", "status", "scenario", "touches", "next_step", "promised_date")
+        assert {k: report[k] for k in fields} == {k: want[k] for k in fields}, want["why"]

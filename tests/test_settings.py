@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 from assistant.settings import (
-    DEFAULT_DECLINE_PHRASES, DEFAULT_QUOTE_KEYWORDS, Settings, SettingsError, load_settings,
+    DEFAULT_DECLINE_PHRASES, DEFAULT_EXCLUDE_PHRASES, DEFAULT_HOLDING_PHRASES,
+    DEFAULT_PUBLIC_DOMAINS, DEFAULT_QUOTE_KEYWORDS, DEFAULT_REQUEST_PHRASES, Settings,
+    SettingsError, load_settings,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -386,6 +388,32 @@ def test_detection_values(tmp_path):
     s = load_settings(write(tmp_path, BASE + '[detection]\nquote_keywords = []\nquote_phrases = ["le envío"]\n'),
                       environ={})
     assert s.detection.quote_keywords == () and s.detection.quote_phrases == ("le envío",)
+
+
+def test_second_edition_detection_lists_and_holding_days(tmp_path):
+    s = load_settings(write(tmp_path, BASE), environ={})
+    assert s.detection.request_phrases == DEFAULT_REQUEST_PHRASES
+    assert s.detection.exclude_phrases == DEFAULT_EXCLUDE_PHRASES
+    assert s.detection.holding_phrases == DEFAULT_HOLDING_PHRASES
+    assert s.detection.public_domains == DEFAULT_PUBLIC_DOMAINS
+    assert s.protocol.holding_days == 5
+    s = load_settings(write(tmp_path, edited('holidays_country = "MX"', 'holidays_country = "MX"\n'
+                                             'holding_days = 3') + '[detection]\n'
+                            'holding_phrases = ["te confirmo"]\npublic_domains = ["Gmail.com"]\n'
+                            'request_phrases = []\n'), environ={})
+    assert s.protocol.holding_days == 3
+    assert s.detection.holding_phrases == ("te confirmo",)
+    assert s.detection.public_domains == ("gmail.com",)
+    assert s.detection.request_phrases == ()
+    err = load_error(tmp_path, edited('holidays_country = "MX"', 'holidays_country = "MX"\n'
+                                      'holding_days = "five"'))
+    assert err.key == "protocol.holding_days" and "holding_days = 5" in err.fix
+    err = load_error(tmp_path, BASE + '[detection]\npublic_domains = ["@gmail.com"]\n')
+    assert err.key == "detection.public_domains[1]" and '"gmail.com"' in err.fix
+    err = load_error(tmp_path, BASE + '[detection]\nholding_phrase = ["te aviso"]\n')
+    assert err.key == "detection.holding_phrase" and "holding_phrases" in err.fix
+    err = load_error(tmp_path, BASE + '[detection]\nexclude_phrases = "tipo de cambio"\n')
+    assert err.key == "detection.exclude_phrases" and '["tipo de cambio"]' in err.fix
 
 
 def test_storage_values(tmp_path):

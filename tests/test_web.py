@@ -213,6 +213,20 @@ def test_rep_logs_a_call_on_their_thread(web):
     assert "Left a voicemail" in client.get(f"/threads/{slug}").text
 
 
+def test_thread_page_says_why_a_thread_waits(web):
+    """Rules 9–11: the client's promised day (a holding reply) is shown beside the due date."""
+    report = next(r for r in service.scan(web.settings, web.engine, web.now)
+                  if r.subject == "Cotización CN-2026-0431 escalera marina")
+    slug = thread_slug(report.quote_message_id)
+    english = web.client(REP, lang="en").get(f"/threads/{slug}").text
+    assert "promised: Tue 24 Nov" in english
+    spanish = web.client(REP, lang="es").get(f"/threads/{slug}").text
+    assert "prometido: mar 24 nov" in spanish
+    plain = next(r for r in service.scan(web.settings, web.engine, web.now)
+                 if r.subject == "Material para obra Cumbres")
+    assert 'class="why"' not in web.client(REP).get(f"/threads/{thread_slug(plain.quote_message_id)}").text
+
+
 def test_rep_gets_404_for_another_reps_followup_and_thread(web):
     client = web.client(REP)
     theirs = web.followups_of(OTHER_REP, "drafted")[0]

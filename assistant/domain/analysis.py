@@ -8,28 +8,26 @@ named after the rule it implements so a test can point at it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Iterable
 
-from assistant.mail.text import contains_phrase, detect_language, own_text, reply_text
+from assistant.mail.text import detect_language, reply_text
 
-from .calendar import due_at
+from .calendar import add_business_days, at_window, due_at, due_on, local_date
+from .joining import join_unthreaded
 from .model import LoggedTouch, Mail, NextStep, Rules, ThreadMark, ThreadReport
 from .quotes import is_quote, mentions_quote
+from .replies import Holding, day_back, decline_phrase, holding
+from .threading import group_conversations
 from .words import is_inbound, is_outbound, is_real_reply
-from .threading import attach_loose_replies, group_conversations
 
 MEANINGFUL_KINDS = ("message",)
 
 
 # --- Words (assistant.domain.words, assistant.domain.quotes) -------------------------
 
-def declines(mail: Mail, rules: Rules) -> str | None:
-    """The decline / opt-out phrase in the reply's *own* text (the quoted original a
-    client leaves below their answer is not their answer)."""
-    if contains_phrase(mail.text, rules.decline_phrases) is None:
-        return None  # nowhere in the message, so not in its own text: skip the trimming
-    return contains_phrase(reply_text(mail.text), rules.decline_phrases)
+declines = decline_phrase
+"""The decline / opt-out phrase in the reply's own text (:mod:`assistant.domain.replies`)."""
 
 
 def thread_language(mails: list[Mail], rules: Rules) -> str | None:
@@ -219,23 +217,41 @@ def analyze_thread(mails: list[Mail], rules: Rules, now: datetime, *,
     bounce = bounced_last_outbound(mails, last_outbound_mail, rules, facts)
     last_meaningful = events[-1] if events else None
 
+    contact = contact_of(quote, rules)
+    held = None
+    if (last_reply is not None and last_meaningful is last_reply and not decline
+            and not (mark and mark.outcome)):
+        held = holding(last_reply.mail, rules, local_date(last_reply.at, rules.timezone))
+
     next_step: NextStep | None = None
     closed_reason: str | None = None
+    promised: tuple[str, date] | None = None
     if mark and mark.outcome:
         status, closed_reason = "closed", f"marked {mark.outcome}"
     elif decline:
         status, closed_reason = "closed", f'reply says "{decline}"'
     elif bounce is not None:
         status = "bounced"
-    elif last_meaningful is not None and not last_meaningful.outbound:
+    elif last_meaningful is not None and not last_meaningful.outbound and held is None:
         status = "awaiting_us"
     elif touch_count >= len(rules.steps):
         status = "exhausted"
     else:
         step = rules.steps[touch_count]
         assert last_outbound_event is not None
-        due = due_at(last_outbound_event.at, step.after_days, timezone=rules.timezone,
-                     country=rules.holidays_country, window_start=rules.send_window_start)
+        window = dict(timezone=rules.timezone, country=rules.holidays_country,
+                      window_start=rules.send_window_start)
+        if held is not None:
+            due = due_on(held.promised, step.after_days, **window)
+            promised = ("promised", held.promised)
+        else:
+            due = due_at(last_outbound_event.at, step.after_days, **window)
+        back = contact_back(mails, contact, last_outbound_event.at, rules)
+        if back is not None:
+            floor = at_window(add_business_days(back, 1, rules.holidays_country),
+                              timezone=rules.timezone, window_start=rules.send_window_start)
+            if floor > due:
+                due, promised = floor, ("back", back)
         next_step = NextStep(touch_count + 1, step.channel, step.template, due)
         status = "silent" if now >= due else "waiting"
 
@@ -243,7 +259,7 @@ def analyze_thread(mails: list[Mail], rules: Rules, now: datetime, *,
     return ThreadReport(
         quote_message_id=quote.message_id,
         subject=quote.subject,
-        contact=contact_of(quote, rules),
+        contact=contact,
         status=status,
         owner=owner,
         scenario=scenario_of(owner, candidates, status, touch_count, rules),
@@ -256,7 +272,25 @@ def analyze_thread(mails: list[Mail], rules: Rules, now: datetime, *,
         closed_reason=closed_reason,
         bounced_recipients=bounce.bounced_recipients if bounce else (),
         mail_keys=tuple(m.key for m in mails),
+        promised_date=promised[1] if promised else None,
+        promised_reason=promised[0] if promised else None,
     )
+
+
+def contact_back(mails: list[Mail], contact: str | None, since: datetime,
+                 rules: Rules) -> date | None:
+    """Rule 10: the day the contact's latest auto-reply after our last outbound event
+    (``since``) says they are back, if one names it."""
+    if not contact:
+        return None
+    for mail in reversed(mails):
+        if mail.date <= since:
+            break
+        if mail.kind == "auto_reply" and mail.from_addr == contact:
+            back = day_back(mail, rules, local_date(mail.date, rules.timezone))
+            if back is not None:
+                return back
+    return None
 
 
 def _zone(name: str):
@@ -266,34 +300,17 @@ def _zone(name: str):
 
 def build_threads(mails: Iterable[Mail], rules: Rules, *,
                   marks: dict[str, ThreadMark] | None = None,
+                  touches: dict[str, list[LoggedTouch]] | None = None,
                   facts: Facts | None = None) -> list[list[Mail]]:
-    """Conversations with the loose-reply rule applied."""
-    marks = marks or {}
+    """Conversations by thread headers, then messages without them joined by rules 4
+    (same subject, the contact or their colleague) and 5 (loose reply)."""
     facts = facts or Facts(rules)
-    conversations = group_conversations(list(mails))
-    quotes: dict[int, Mail | None] = {}
-
-    def quote_of(conversation: list[Mail]) -> Mail | None:
-        key = id(conversation)
-        if key not in quotes:
-            quotes[key] = first_quote(conversation, rules, facts)
-        return quotes[key]
-
-    def open_at(conversation: list[Mail], moment: Mail) -> bool:
-        quote = quote_of(conversation)
-        mark = marks.get(quote.message_id) if quote else None
-        if mark and mark.outcome:
-            return False
-        earlier = [m for m in conversation if m.date < moment.date and facts.real_reply(m)]
-        return not (earlier and facts.declines(earlier[-1]))
-
-    return attach_loose_replies(
-        conversations,
-        is_lead=lambda c: quote_of(c) is not None,
-        contact_of=lambda c: contact_of(quote_of(c), rules),
-        started_at=lambda c: quote_of(c).date,
-        is_open_at=open_at,
-        is_inbound=facts.inbound,
+    return join_unthreaded(
+        group_conversations(list(mails)), rules,
+        quote_of=lambda c: first_quote(c, rules, facts),
+        contact_of=lambda quote: contact_of(quote, rules),
+        inbound=facts.inbound, outbound=facts.outbound, declines=facts.declines,
+        real_reply=facts.real_reply, marks=marks or {}, touches=touches or {},
     )
 
 
@@ -308,7 +325,8 @@ def scan(mails: Iterable[Mail], rules: Rules, now: datetime, *,
     mails = list(mails)  # kept alive for the whole scan: Facts keys on id(mail)
     facts = Facts(rules)
     reports = []
-    for conversation in build_threads(mails, rules, marks=marks, facts=facts):
+    for conversation in build_threads(mails, rules, marks=marks, touches=touches_by_thread,
+                                      facts=facts):
         quote = first_quote(conversation, rules, facts)
         if quote is None:
             continue

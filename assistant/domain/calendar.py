@@ -50,6 +50,19 @@ def due_at(last_touch: datetime, after_days: int, *, timezone: str, country: str
     return datetime.combine(day, window_start, tzinfo=ZoneInfo(timezone))
 
 
+def due_on(day: date, after_days: int, *, timezone: str, country: str,
+           window_start: time) -> datetime:
+    """``after_days`` business days after the local date ``day``, at ``window_start``
+    (rule 9: the cadence restarted from a promised date)."""
+    return datetime.combine(add_business_days(day, after_days, country), window_start,
+                            tzinfo=ZoneInfo(timezone))
+
+
+def at_window(day: date, *, timezone: str, window_start: time) -> datetime:
+    """``day`` at the send window, local time."""
+    return datetime.combine(day, window_start, tzinfo=ZoneInfo(timezone))
+
+
 def business_days_between(start: date, end: date, country: str) -> int:
     """Business days in ``(start, end]`` (0 when ``end <= start``): how overdue a step is."""
     count = 0

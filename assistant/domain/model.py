@@ -7,7 +7,7 @@ domain functions take them and return :class:`ThreadReport` values.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import date, datetime, time
 from typing import Literal
 
 Status = Literal["closed", "bounced", "awaiting_us", "exhausted", "silent", "waiting"]
@@ -174,6 +174,11 @@ class ThreadReport:
     closed_reason: str | None = None
     bounced_recipients: tuple[str, ...] = ()
     mail_keys: tuple[int, ...] = field(default=(), repr=False)
+    promised_date: date | None = None
+    """Rule 11: the day behind ``next_step.due_at`` when it is a holding reply's promised
+    date (rule 9) or the contact's day back from an out-of-office (rule 10)."""
+    promised_reason: Literal["promised", "back"] | None = None
+    """Which of the two ``promised_date`` is: ``promised`` (rule 9) or ``back`` (rule 10)."""
 
     def as_json(self) -> dict:
         def iso(value: datetime | None) -> str | None:
@@ -191,4 +196,5 @@ class ThreadReport:
             "last_outbound_at": iso(self.last_outbound_at),
             "last_reply_at": iso(self.last_reply_at),
             "next_step": self.next_step.as_json() if self.next_step else None,
+            "promised_date": self.promised_date.isoformat() if self.promised_date else None,
         }

@@ -39,6 +39,7 @@ def create_app(settings: Settings, engine: Engine, *,
     app.session_interface = security.SessionInterface(settings.web.proxy_addresses)
     app.extensions["followup"] = {"settings": settings, "engine": engine, "clock": clock}
 
+    from assistant.domain.wording import why_waiting
     from assistant.web import views
     app.register_blueprint(views.auth)
     app.register_blueprint(views.rep)
@@ -53,7 +54,8 @@ def create_app(settings: Settings, engine: Engine, *,
         return {"_": lambda text, **kw: i18n.translate(lang, text, **kw), "lang": lang,
                 "csrf_token": security.csrf_token, "viewer": g.get("viewer"),
                 "settings": settings, "auth_mode": settings.web.auth,
-                "local": lambda moment, fmt="%Y-%m-%d %H:%M": views.local(moment, fmt)}
+                "local": lambda moment, fmt="%Y-%m-%d %H:%M": views.local(moment, fmt),
+                "why_waiting": lambda report: why_waiting(report, lang)}
 
     @app.after_request
     def _headers(response):
