@@ -47,7 +47,7 @@ class _Groups:
     """Conversations merged as candidates join them (a union-find over their indexes)."""
 
     def __init__(self, conversations: list[list[Mail]], quote_of: Callable[[list[Mail]], Mail | None]):
-        self.mails = [sorted(c, key=_order) for c in conversations]
+        self.mails = conversations  # each already in timeline order (group_conversations)
         self.parent = list(range(len(self.mails)))
         self.quote = [quote_of(c) for c in self.mails]
         self._keys: dict[int, list[tuple]] = {}
