@@ -35,6 +35,8 @@ Expected own texts:
   ``GITHUB`` and ``CRISP`` give the own lines of each file, read by hand following the
   upstream tests' assertions (github's ``email_reply_parser_test.rb``, crisp's
   ``test/test.js``: "fragments[0] is COMMON_FIRST_FRAGMENT", visible text, …).
+* mail-parser-reply (alfonsrv, MIT; copies in tests/fixtures/corpus/mail-parser-reply):
+  held out -- not read while the shapes were written; ``HELD_OUT_OWN`` as above.
 * own (this project, tests/fixtures/replies): ``NAME.txt`` or ``NAME.eml`` with the
   expected own text in ``NAME.own``; shapes from public files named in that folder's
   SOURCES.txt (Spanish and Portuguese clients, Lotus Notes, disclaimers, banners).
@@ -56,6 +58,7 @@ from assistant.mail.text import own_text
 
 ROOT = Path(__file__).resolve().parent.parent
 OWN_FIXTURES = ROOT / "tests" / "fixtures" / "replies"
+HELD_OUT = ROOT / "tests" / "fixtures" / "corpus" / "mail-parser-reply"
 TYPICAL = OWN_FIXTURES / "es_outlook_desktop_header_block.txt"
 
 # Own lines (1-based, inclusive ranges) of each file; "*" = the whole file.
@@ -109,6 +112,14 @@ CRISP = {
     "email_tricky_9_nested_quotes.txt": "1", "email_unquoted_reply.txt": "1",
     "email_with_date_headers.txt": "*", "email_with_from_headers.txt": "*",
     "email_with_regards.txt": "*", "email_zoho.txt": "1-2", "sig_no_empty_line.txt": "1",
+}
+# alfonsrv/mail-parser-reply (MIT), copied into tests/fixtures/corpus: held out -- not read
+# while the shapes were written. Unmarked signatures ("Med venlig hilsen …") are own text
+# by rule 8, where that parser files them as signatures.
+HELD_OUT_OWN = {
+    "email_es_wrap.txt": "1-7", "email_en_wrap.txt": "1-6", "email_gmail.txt": "1",
+    "email_danish_1.txt": "1-6", "email_swedish_1.txt": "1-8",
+    "multiline_on.txt": "",  # header after header: nothing of the sender's
 }
 TRIMMER_RULE8 = {
     # the trimmer keeps a forwarded message's content as the post; it is not what the
@@ -204,6 +215,10 @@ def crisp(corpus: Path) -> Iterator[Case]:
     yield from _ranges("crisp", corpus / "crisp-email-reply-parser" / "files" / "fixtures", CRISP)
 
 
+def held_out(_corpus: Path) -> Iterator[Case]:
+    yield from _ranges("mail-parser-reply (held out)", HELD_OUT, HELD_OUT_OWN)
+
+
 def own(_corpus: Path) -> Iterator[Case]:
     for path in sorted(OWN_FIXTURES.glob("*")):
         if path.suffix not in (".txt", ".eml") or path.name == "SOURCES.txt":
@@ -213,7 +228,7 @@ def own(_corpus: Path) -> Iterator[Case]:
             yield Case("own fixtures (es/en/pt/Lotus)", path.name, _message_text(path), _read(expected))
 
 
-SOURCES = (talon, trimmer, github, crisp, own)
+SOURCES = (talon, trimmer, github, crisp, held_out, own)
 
 _WS = re.compile(r"\s+")
 _WORD = re.compile(r"\w")

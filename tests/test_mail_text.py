@@ -409,3 +409,15 @@ def test_rule8_reply_fixtures(path: Path) -> None:
     text = parse_message(raw).text if path.suffix == ".eml" else raw.decode("utf-8")
     expected = path.with_suffix(".own").read_text(encoding="utf-8").strip()
     assert own_text(text) == expected
+
+
+@pytest.mark.parametrize("name,expected", [
+    ("email_es_wrap.txt", "Hola Anna,\n\nGracias por escribirme. Las condiciones me parecen razonables, puedo hablar\n"
+                          "mañana por la mañana.\n\nSaludos\nB"),
+    ("email_en_wrap.txt", "Hi Anna,\n\nThanks for the offer — the timing could work. Could you share the rate and\n"
+                          "the start date?\n\n/B"),
+    ("email_danish_1.txt", "Hej Peter,\n\nTak for din mail. Det lyder godt.\n\nMed venlig hilsen\nAnders Andersen"),
+    ("multiline_on.txt", ""),
+])
+def test_rule8_held_out_mail_parser_reply_files(name: str, expected: str) -> None:
+    assert own_text((FIX / "mail-parser-reply" / name).read_text(encoding="utf-8")) == expected
