@@ -309,8 +309,8 @@ def test_rule9_holding_reply_waits_until_the_named_weekday():
     ("Lo revisamos y te aviso el lunes.", date(2026, 12, 7)),
     ("Te confirmo el próximo jueves.", date(2026, 12, 10)),
     ("We are reviewing it, I'll get back to you next Monday.", date(2026, 12, 7)),
-    pytest.param("Le confirmo el 15 de diciembre.", date(2026, 12, 15), marks=pytest.mark.xfail(strict=True, reason="own_text reads a first line starting 'Le …' as a French attribution (being fixed on the owntext branch)")),
-    pytest.param("Le confirmo el 15/12.", date(2026, 12, 15), marks=pytest.mark.xfail(strict=True, reason="own_text reads a first line starting 'Le …' as a French attribution (being fixed on the owntext branch)")),
+    ("Le confirmo el 15 de diciembre.", date(2026, 12, 15)),
+    ("Le confirmo el 15/12.", date(2026, 12, 15)),
     ("I'll get back to you by December 15.", date(2026, 12, 15)),
     ("We'll get back to you on 15 December.", date(2026, 12, 15)),
     ("Lo vemos la próxima semana.", date(2026, 12, 7)),
@@ -319,7 +319,7 @@ def test_rule9_holding_reply_waits_until_the_named_weekday():
     ("Te comento a fin de mes.", date(2026, 12, 31)),
     ("We'll get back to you at the end of the month.", date(2026, 12, 31)),
     ("Te confirmo el lunes 14 de diciembre.", date(2026, 12, 14)),
-    pytest.param("Le confirmo el 2 de diciembre.", date(2027, 12, 2), marks=pytest.mark.xfail(strict=True, reason="own_text reads a first line starting 'Le …' as a French attribution (being fixed on the owntext branch)")),  # strictly after the reply's date
+    ("Le confirmo el 2 de diciembre.", date(2027, 12, 2)),  # strictly after the reply's date
     ("Recibí la cotización del 30 de noviembre. Te confirmo el martes.", date(2026, 12, 8)),
 ])
 def test_rule9_promised_date_forms_in_spanish_and_english(own, promised):
@@ -366,7 +366,6 @@ def test_rule9_holding_phrases_only_in_the_quoted_original_do_not_count():
     assert report.status == "awaiting_us"
 
 
-@pytest.mark.xfail(strict=True, reason="own_text does not cut Lotus Notes' header block yet (owntext branch)")
 def test_rule9_holding_reply_in_a_lotus_notes_reply():
     report = held(lotus("Let me check with my manager, I'll get back to you next Monday."))
     assert report.status == "waiting" and report.promised_date == date(2026, 12, 7)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Iterable
 
-from assistant.mail.text import detect_language, reply_text
+from assistant.mail.text import detect_language, own_text
 
 from .calendar import add_business_days, at_window, due_at, due_on, local_date
 from .joining import join_unthreaded
@@ -34,10 +34,10 @@ def thread_language(mails: list[Mail], rules: Rules) -> str | None:
     """The language of a lead thread: its first quote's, else the client's replies'."""
     quote = first_quote(mails, rules)
     if quote is not None:
-        language = detect_language(" ".join([quote.subject, reply_text(quote.text)]))
+        language = detect_language(" ".join([quote.subject, own_text(quote.text)]))
         if language:
             return language
-    replies = " ".join(reply_text(m.text) for m in mails if is_real_reply(m, rules))
+    replies = " ".join(own_text(m.text) for m in mails if is_real_reply(m, rules))
     return detect_language(replies) if replies else None
 
 
