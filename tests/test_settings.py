@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from assistant.settings import (
-    DEFAULT_DECLINE_PHRASES, DEFAULT_QUOTE_KEYWORDS, Settings, SettingsError, load_settings,
+    DEFAULT_DECLINE_PHRASES, DEFAULT_QUOTE_KEYWORDS, DEFAULT_QUOTE_PHRASES, Settings, SettingsError,
+    load_settings,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -128,7 +129,7 @@ def test_defaults_and_normalisation(tmp_path):
     assert s.protocol.auto_send is False
     assert s.protocol.quiet_days == 3
     assert s.detection.quote_keywords == DEFAULT_QUOTE_KEYWORDS
-    assert s.detection.quote_phrases == ()
+    assert s.detection.quote_phrases == DEFAULT_QUOTE_PHRASES
     assert s.detection.decline_phrases == DEFAULT_DECLINE_PHRASES
     assert (s.digest.weekday, s.digest.time) == ("monday", "08:00")
     assert s.storage.url == f"sqlite:///{tmp_path / 'followup.db'}"
@@ -381,7 +382,7 @@ def test_detection_values(tmp_path):
     assert err.key == "detection.quote_keywords" and '["cotización"]' in err.fix
     err = load_error(tmp_path, BASE + '[detection]\ndecline_phrases = ["ok", 3]\n')
     assert err.key == "detection.decline_phrases[2]"
-    err = load_error(tmp_path, BASE + "[detection]\nquote_keywords = []\n")
+    err = load_error(tmp_path, BASE + "[detection]\nquote_keywords = []\nquote_phrases = []\n")
     assert err.key == "detection.quote_keywords"
     s = load_settings(write(tmp_path, BASE + '[detection]\nquote_keywords = []\nquote_phrases = ["le envío"]\n'),
                       environ={})
