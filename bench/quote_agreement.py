@@ -83,10 +83,12 @@ class Item:
     attachments: list[str] = field(default_factory=list)
     body: str = ""
     index: int = 0
+    fresh: bool = False
+    """From ``quote_set_*_heldout.txt``: written after the rules, never tuned on."""
 
     @property
     def held_out(self) -> bool:
-        return self.index % 4 == 3
+        return self.fresh or self.index % 4 == 3
 
 
 def load_items(folder: Path = SET_DIR) -> list[Item]:
@@ -108,6 +110,7 @@ def load_items(folder: Path = SET_DIR) -> list[Item]:
                 if label not in ("quote", "no"):
                     raise ValueError(f"{path.name}: {ident}: label must be quote or no")
                 current, in_body, body = Item(ident, family, label == "quote", "", ""), False, []
+                current.fresh = path.stem.endswith("_heldout")
                 continue
             if current is None:
                 continue
