@@ -138,7 +138,7 @@ _COMMON = frozenset(
 _SEND_ES = (r"adjunt[oa]s?|adjuntamos|anex[oa]s?|anexamos|envio|enviamos|comparto|compartimos|"
             r"paso|pasamos|remito|remitimos|reenvio|reenviamos|mando|mandamos|"
             r"(?:le|te|les)?\s?(?:hago|hacemos) llegar|va|van|aqui (?:esta|va|tiene)|ahi (?:va|te va)")
-_SEND_EN = (r"attached (?:is|are|please find|you will find|you'll find)|please find (?:attached|enclosed|below)|"
+_SEND_EN = (r"attached (?:is|are|please find|you will find|you'll find)|please find|"
             r"find attached|attaching|i'm attaching|enclosed (?:is|are|please find)|here (?:is|are)|"
             r"here's|sending you|i am sending|i'm sending|we are sending|forwarding|resending")
 _SEND_ANCHORS = ("adjunt", "anex", " envi", "compart", " paso ", " pasamos", "remit", " mando", " mandamos",
@@ -233,7 +233,7 @@ class _Vocabulary:
         kw = "|".join(re.escape(k).replace(r"\ ", r"\s") for k in sorted(self.keywords, key=len, reverse=True))
         nouns = f"(?:{kw}|{_PRICE_NOUNS})(?:e?s)?" if kw else f"(?:{_PRICE_NOUNS})"
         self.act = re.compile(rf"(?<![a-z])(?:(?:{_SEND_ES}|{_SEND_EN})(?:\W+[\w']+){{0,4}}?\W+{nouns}(?![a-z])"
-                              rf"|{nouns}(?:\W+[\w']+){{0,2}}?\W+(?:{_AFTER_NOUN}))(?![a-z])")
+                              rf"|{nouns}(?:\W+[\w']+){{0,4}}?\W+(?:{_AFTER_NOUN}))(?![a-z])")
         self.request_anchors = tuple((_anchor(p, self.keywords), p) for p in self.requests)
         self.offer_anchors = tuple((_anchor(p, self.keywords), p) for p in self.offers)
         self.promise_anchors = tuple((_anchor(p, ()), p) for p in self.promises)
