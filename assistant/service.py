@@ -22,8 +22,10 @@ from assistant.mail.classify import classify
 from assistant.mail.parse import parse_message
 from assistant.mail.text import detect_language, reply_text
 from assistant.settings import (
-    DEFAULT_DECLINE_PHRASES, DEFAULT_EXCLUDE_PHRASES, DEFAULT_HOLDING_PHRASES,
-    DEFAULT_PUBLIC_DOMAINS, DEFAULT_QUOTE_KEYWORDS, DEFAULT_REQUEST_PHRASES, Settings,
+    DEFAULT_BUYER_PHRASES, DEFAULT_DECLINE_PHRASES, DEFAULT_EXCLUDE_PHRASES,
+    DEFAULT_HOLDING_PHRASES, DEFAULT_NON_QUOTE_PHRASES, DEFAULT_PROMISE_PHRASES,
+    DEFAULT_PUBLIC_DOMAINS, DEFAULT_QUOTE_KEYWORDS, DEFAULT_QUOTE_PHRASES,
+    DEFAULT_REQUEST_PHRASES, Settings,
 )
 from assistant.storage import models
 from assistant.storage.db import open_database
@@ -52,6 +54,9 @@ def rules_from_settings(settings: Settings) -> Rules:
         holding_phrases=tuple(settings.detection.holding_phrases),
         public_domains=frozenset(settings.detection.public_domains),
         holding_days=settings.protocol.holding_days,
+        buyer_phrases=tuple(settings.detection.buyer_phrases),
+        promise_phrases=tuple(settings.detection.promise_phrases),
+        non_quote_phrases=tuple(settings.detection.non_quote_phrases),
     )
 
 
@@ -62,7 +67,10 @@ def default_rules() -> Rules:
                  quote_keywords=DEFAULT_QUOTE_KEYWORDS, decline_phrases=DEFAULT_DECLINE_PHRASES,
                  request_phrases=DEFAULT_REQUEST_PHRASES, exclude_phrases=DEFAULT_EXCLUDE_PHRASES,
                  holding_phrases=DEFAULT_HOLDING_PHRASES,
-                 public_domains=frozenset(DEFAULT_PUBLIC_DOMAINS))
+                 public_domains=frozenset(DEFAULT_PUBLIC_DOMAINS),
+                 quote_phrases=DEFAULT_QUOTE_PHRASES, buyer_phrases=DEFAULT_BUYER_PHRASES,
+                 promise_phrases=DEFAULT_PROMISE_PHRASES,
+                 non_quote_phrases=DEFAULT_NON_QUOTE_PHRASES)
 
 
 # --- Sync ----------------------------------------------------------------------------
@@ -282,7 +290,7 @@ def inspect_files(paths: Iterable[str], rules: Rules | None) -> list[Inspection]
         if rules is None:
             # No internal domains to tell outbound from inbound: judge the content, but a
             # robot's answer that echoes a quote's subject is never itself a quote.
-            quote = kind.kind == "message" and mentions_quote(mail, DEFAULT_QUOTE_KEYWORDS)
+            quote = kind.kind == "message" and mentions_quote(mail, default_rules())
         else:
             quote = is_quote(mail, rules)
         results.append(Inspection(

@@ -45,6 +45,72 @@ DEFAULT_REQUEST_PHRASES = (
 """DESIGN.md rule 3: a message that asks for a quote is the buyer's, never a quote."""
 DEFAULT_EXCLUDE_PHRASES = ("tipo de cambio", "cotización del dólar", "real time quotes", "stock quote")
 """DESIGN.md rule 3: subjects that use quote words for something else (market quotes)."""
+DEFAULT_QUOTE_PHRASES = (
+    "adjunto la cotización", "adjunto cotización", "adjunto nuestra cotización",
+    "adjunto la propuesta", "adjunto nuestra propuesta", "adjunto el presupuesto",
+    "le envío la cotización", "te envío la cotización", "le comparto la cotización",
+    "tenemos el agrado de cotizar", "nos complace ofrecerle", "le cotizamos", "les cotizamos",
+    "te cotizo", "le cotizo", "propuesta económica", "oferta económica", "propuesta comercial",
+    "oferta comercial", "precio unitario", "precios unitarios", "vigencia de la cotización",
+    "validez de la oferta", "vigencia de la oferta", "podemos ofrecerle", "le podemos ofrecer",
+    "please find attached our quote", "please find attached our quotation",
+    "please find attached our proposal", "attached is our quote", "attached is our proposal",
+    "here is our quote", "here is our proposal", "we are pleased to quote",
+    "we are pleased to offer", "we can offer", "we are prepared to offer", "our quote is",
+    "our offer is", "our bid for", "our bid is", "quote is valid", "quote's valid",
+    "quotation is valid", "offer is valid", "response to rfp", "response to your rfp",
+    "response to the rfp", "response to rfq", "response to your rfq", "response to the rfq",
+)
+"""Offers in a message's own text (DESIGN.md "Words": a configured quote phrase). DESIGN.md
+leaves the default open; these are the ways sent quotes put it in the mail we read. Beyond
+them, quotes.py recognises the act of sending (a sending verb before a quote word) and
+prices in the own text."""
+DEFAULT_BUYER_PHRASES = (
+    "me puede cotizar", "me pueden cotizar", "me podría cotizar", "me podrían cotizar",
+    "nos podría cotizar", "nos podrían cotizar", "nos pueden cotizar", "me puedes cotizar",
+    "me cotizas", "favor de cotizarnos", "favor de enviar cotización", "solicito cotización",
+    "solicito una cotización", "solicito presupuesto", "solicitamos cotización",
+    "solicitamos una cotización", "requerimos cotización", "requiero cotización",
+    "necesito cotización", "necesitamos cotización", "quisiera una cotización",
+    "solicitud de presupuesto", "solicitud de propuesta", "pedido de cotización",
+    "solicitud de oferta", "nos envíe su cotización", "envíennos su cotización",
+    "su mejor precio", "quote request", "quotation request", "request a quote",
+    "requesting a quote", "request for proposal", "rfp", "request for pricing",
+    "send us a quote", "send me a quote", "send us a quotation", "send us your quote",
+    "send us your quotation", "send us your best price", "provide a quote",
+    "provide us with a quote", "provide a quotation", "need a quote", "would like a quote",
+    "your best price", "quote us", "send us your estimate", "send us your proposal",
+    "invite you to submit", "submit a proposal", "submit your proposal",
+)
+"""More ways a buyer asks for a quote, with the same effect as request_phrases (DESIGN.md rule
+3, whose own defaults stay as written): such a message is the buyer's, never a quote."""
+DEFAULT_PROMISE_PHRASES = (
+    "en breve", "a la brevedad", "más tarde", "le enviaré", "te enviaré", "les enviaré",
+    "le enviaremos", "te enviaremos", "les enviaremos", "le haré llegar", "le haremos llegar",
+    "estamos preparando", "estoy preparando", "nos pondremos en contacto",
+    "me pondré en contacto", "hemos recibido su solicitud", "recibimos su solicitud",
+    "en cuanto la tenga", "en cuanto lo tenga", "le voy a enviar", "te voy a enviar",
+    "will send", "we'll send", "i'll send", "will get back to you", "will contact you",
+    "will be in touch", "we have received your request", "we received your request",
+    "are preparing", "am preparing", "shortly",
+)
+"""A quote announced, not sent ("en breve le envío la cotización", "we will send you a
+quote"): a sending phrase in the same sentence does not count, and a message with only the
+promise is not a quote."""
+DEFAULT_NON_QUOTE_PHRASES = (
+    "propuesta de fecha", "propuesta de horario", "propuesta de reunión", "propuesta de agenda",
+    "propuesta de valor", "propuesta de cambio", "propuesta de mejora", "nueva hora propuesta",
+    "oferta laboral", "oferta de empleo", "oferta de trabajo", "carta oferta",
+    "oferta académica", "oferta educativa", "cotización en bolsa", "cotización de las acciones",
+    "job offer", "offer letter", "offer of employment", "quote of the day", "famous quote",
+    "favorite quote", "quote from", "as quoted", "quote unquote", "time estimate",
+    "estimated time", "delivery estimate", "meeting proposal", "talk proposal",
+    "session proposal", "paper proposal", "research proposal", "grant proposal",
+    "thesis proposal",
+)
+"""Phrases in which a quote keyword means something else (a proposed date, a job offer, a
+citation, a time estimate, a talk): a keyword inside one does not count, in subjects and
+attachment names alike."""
 DEFAULT_HOLDING_PHRASES = (
     "te confirmo", "le confirmo", "te aviso", "le aviso", "lo reviso", "lo revisamos",
     "lo estamos revisando", "te comento", "le comento", "más adelante", "la próxima semana",
@@ -155,12 +221,15 @@ class Protocol:
 @dataclass(frozen=True)
 class Detection:
     quote_keywords: tuple[str, ...] = DEFAULT_QUOTE_KEYWORDS
-    quote_phrases: tuple[str, ...] = ()
+    quote_phrases: tuple[str, ...] = DEFAULT_QUOTE_PHRASES
     decline_phrases: tuple[str, ...] = DEFAULT_DECLINE_PHRASES
     request_phrases: tuple[str, ...] = DEFAULT_REQUEST_PHRASES
     exclude_phrases: tuple[str, ...] = DEFAULT_EXCLUDE_PHRASES
     holding_phrases: tuple[str, ...] = DEFAULT_HOLDING_PHRASES
     public_domains: tuple[str, ...] = DEFAULT_PUBLIC_DOMAINS
+    buyer_phrases: tuple[str, ...] = DEFAULT_BUYER_PHRASES
+    promise_phrases: tuple[str, ...] = DEFAULT_PROMISE_PHRASES
+    non_quote_phrases: tuple[str, ...] = DEFAULT_NON_QUOTE_PHRASES
 
 
 @dataclass(frozen=True)
@@ -304,7 +373,8 @@ _PROTOCOL_KEYS = ("holidays_country", "send_window_start", "responsible_role", "
                   "quiet_days", "holding_days", "steps")
 _STEP_KEYS = ("after_days", "channel", "template")
 _DETECTION_KEYS = ("quote_keywords", "quote_phrases", "decline_phrases", "request_phrases",
-                   "exclude_phrases", "holding_phrases", "public_domains")
+                   "exclude_phrases", "holding_phrases", "public_domains", "buyer_phrases",
+                   "promise_phrases", "non_quote_phrases")
 _DIGEST_KEYS = ("weekday", "time", "language", "sender", "smtp", "send_with")
 _SMTP_KEYS = ("host", "port", "security", "username", "password_env")
 SMTP_SECURITY = ("starttls", "ssl", "none")
@@ -597,7 +667,7 @@ def _detection(r: Reader, t: dict) -> Detection:
     r.check_keys(t, "detection", _DETECTION_KEYS)
     keywords = r.string_list(t, "detection", "quote_keywords", default=DEFAULT_QUOTE_KEYWORDS,
                              example='["cotización", "presupuesto", "quote"]')
-    phrases = r.string_list(t, "detection", "quote_phrases", default=(),
+    phrases = r.string_list(t, "detection", "quote_phrases", default=DEFAULT_QUOTE_PHRASES,
                             example='["adjunto la cotización"]')
     if not keywords and not phrases:
         raise r.error("detection.quote_keywords", "with no keywords and no phrases nothing counts as a quote",
@@ -620,6 +690,13 @@ def _detection(r: Reader, t: dict) -> Detection:
         holding_phrases=r.string_list(t, "detection", "holding_phrases", default=DEFAULT_HOLDING_PHRASES,
                                       example='["te confirmo", "lo reviso", "let me check"]'),
         public_domains=tuple(dict.fromkeys(public)),
+        buyer_phrases=r.string_list(t, "detection", "buyer_phrases", default=DEFAULT_BUYER_PHRASES,
+                                    example='["me pueden cotizar", "send us a quote"]'),
+        promise_phrases=r.string_list(t, "detection", "promise_phrases", default=DEFAULT_PROMISE_PHRASES,
+                                      example='["en breve", "will send"]'),
+        non_quote_phrases=r.string_list(t, "detection", "non_quote_phrases",
+                                        default=DEFAULT_NON_QUOTE_PHRASES,
+                                        example='["propuesta de fecha", "job offer"]'),
     )
 
 

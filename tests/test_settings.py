@@ -10,8 +10,8 @@ import pytest
 
 from assistant.settings import (
     DEFAULT_DECLINE_PHRASES, DEFAULT_EXCLUDE_PHRASES, DEFAULT_HOLDING_PHRASES,
-    DEFAULT_PUBLIC_DOMAINS, DEFAULT_QUOTE_KEYWORDS, DEFAULT_REQUEST_PHRASES, Settings,
-    SettingsError, load_settings,
+    DEFAULT_PUBLIC_DOMAINS, DEFAULT_QUOTE_KEYWORDS, DEFAULT_QUOTE_PHRASES, DEFAULT_REQUEST_PHRASES,
+    Settings, SettingsError, load_settings,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -130,7 +130,7 @@ def test_defaults_and_normalisation(tmp_path):
     assert s.protocol.auto_send is False
     assert s.protocol.quiet_days == 3
     assert s.detection.quote_keywords == DEFAULT_QUOTE_KEYWORDS
-    assert s.detection.quote_phrases == ()
+    assert s.detection.quote_phrases == DEFAULT_QUOTE_PHRASES
     assert s.detection.decline_phrases == DEFAULT_DECLINE_PHRASES
     assert (s.digest.weekday, s.digest.time) == ("monday", "08:00")
     assert s.storage.url == f"sqlite:///{tmp_path / 'followup.db'}"
@@ -383,7 +383,7 @@ def test_detection_values(tmp_path):
     assert err.key == "detection.quote_keywords" and '["cotización"]' in err.fix
     err = load_error(tmp_path, BASE + '[detection]\ndecline_phrases = ["ok", 3]\n')
     assert err.key == "detection.decline_phrases[2]"
-    err = load_error(tmp_path, BASE + "[detection]\nquote_keywords = []\n")
+    err = load_error(tmp_path, BASE + "[detection]\nquote_keywords = []\nquote_phrases = []\n")
     assert err.key == "detection.quote_keywords"
     s = load_settings(write(tmp_path, BASE + '[detection]\nquote_keywords = []\nquote_phrases = ["le envío"]\n'),
                       environ={})

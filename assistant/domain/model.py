@@ -102,6 +102,12 @@ class Rules:
     """Rule 4: shared mail domains (a colleague is only recognised on a company domain)."""
     holding_days: int = 5
     """Rule 9: business days a holding reply that names no date buys."""
+    buyer_phrases: tuple[str, ...] = ()
+    """Rule 3 extended: more phrases of a buyer asking for a quote (like request_phrases)."""
+    promise_phrases: tuple[str, ...] = ()
+    """A quote announced for later, not sent (quotes.py)."""
+    non_quote_phrases: tuple[str, ...] = ()
+    """Phrases in which a quote keyword means something else (quotes.py)."""
     _class: dict[str, str] = field(default_factory=dict, init=False, repr=False,
                                    compare=False, hash=False)
     """Answers of :meth:`address_class` (a pure function of the address and these rules)."""
