@@ -148,6 +148,23 @@ def test_quote_must_be_outbound_and_a_persons_message():
     assert auto.kind == "auto_reply" and not is_quote(auto, RULES)
 
 
+def test_a_quoting_systems_automatic_mail_is_a_quote_by_its_document():
+    # CRM / CPQ tools mark the quotes they send Auto-Submitted: the PDF is the offer
+    crm = mail("Quotation S00042", "Dear customer, please find your quotation.",
+               headers={"Auto-Submitted": "auto-generated"}, attachment="Quotation_S00042.pdf")
+    assert crm.kind == "auto_reply" and is_quote(crm, RULES)
+    echo = mail("Respuesta automática: Cotización 1042", headers={"Auto-Submitted": "auto-replied"},
+                attachment="logo.png")
+    assert not is_quote(echo, RULES)
+
+
+def test_estimate_alone_or_a_question_subject_is_a_quote_with_a_document_attached():
+    assert not is_quote(mail("Estimate", "Hi Dan, see you Monday."), RULES)
+    assert is_quote(mail("Estimate", "Hi Dan.", attachment="4471.pdf"), RULES)
+    assert not is_quote(mail("¿Recibiste la cotización?", "Diego, ¿la pudiste ver?"), RULES)
+    assert is_quote(mail("¿Recibiste la cotización?", "Te la reenvío.", attachment="CN-1042.pdf"), RULES)
+
+
 def test_inspect_without_settings_judges_content(tmp_path):
     quote = tmp_path / "q.eml"
     quote.write_bytes(raw_message(frm=ANA, to=CLIENT, subject="Cotización 1042", date=local(2026, 11, 3),

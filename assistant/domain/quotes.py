@@ -533,11 +533,13 @@ def quote_reading(mail: Mail, rules: Rules) -> QuoteReading:
             return QuoteReading(True, offer)
     if subject.keyword is None:
         return QuoteReading(False, "no quote keyword and no offer in its own text")
+    document = next((n for n in names if _DOCUMENT.search(n)), None)
     if subject.prefix == "reply":
-        document = next((n for n in names if _DOCUMENT.search(n)), None)
         if document:
             return QuoteReading(True, f"a reply in a quote thread with '{document}' attached")
         return QuoteReading(False, "a reply in a quote thread that sends nothing")
+    if (subject.weak or subject.question) and document:
+        return QuoteReading(True, f"keyword '{subject.keyword}' in subject and '{document}' attached")
     if subject.weak:
         return QuoteReading(False, f"'{subject.keyword}' alone, with no offer in its own text")
     if subject.question:
@@ -554,8 +556,16 @@ def mentions_quote(mail: Mail, rules: Rules) -> bool:
 
 
 def is_quote(mail: Mail, rules: Rules, *, outbound: bool | None = None) -> bool:
-    """An outbound person's message whose content is a quote (:func:`quote_reading`).
+    """An outbound message whose content is a quote (:func:`quote_reading`). A message of
+    another kind than ``message`` (our own out-of-office echoing a quote's subject, a
+    quoting system's ``Auto-Submitted`` mail) is a quote only by a quote document attached:
+    CRM and CPQ tools send real quotes that way, robots' echoes of a subject are not offers.
     ``outbound``: the caller's already known answer of ``is_outbound`` (a scan asks it once)."""
     if outbound is None:
         outbound = is_outbound(mail, rules)
-    return outbound and mail.kind == "message" and quote_reading(mail, rules).quote
+    if not outbound:
+        return False
+    if mail.kind != "message":
+        vocab = _vocab(rules)
+        return any(_name_keyword(name, vocab) for name in attachment_names(mail))
+    return quote_reading(mail, rules).quote
