@@ -528,6 +528,22 @@ def _minimal(data: bytes, warnings: list[str]) -> ParsedMessage:
     )
 
 
+_BLANK_START = frozenset((b"\n", b" ", b"\t"))
+_LEADING_BLANKS_RE = re.compile(rb"(?:[ \t]*\n)+")
+_HEADER_LINE_RE = re.compile(rb"[!-9;-~]{1,76}[ \t]*:")
+
+
+def _after_leading_blank_lines(data: bytes, start: int) -> int:
+    """Where the headers begin when a file has blank (or white-space-only) lines before
+    its first header, as Exchange reports saved to disk do (DESIGN.md rule 7): past those
+    lines when a header line follows them, else ``start`` unchanged (a body without
+    headers stays one)."""
+    m = _LEADING_BLANKS_RE.match(data, start)
+    if m is None or _HEADER_LINE_RE.match(data, m.end()) is None:
+        return start
+    return m.end()
+
+
 def _fast_parse(data: bytes, max_text: int) -> ParsedMessage:
     warnings: list[str] = []
     if not data.strip():
@@ -536,6 +552,8 @@ def _fast_parse(data: bytes, max_text: int) -> ParsedMessage:
     if data.startswith(b"From "):
         nl = data.find(b"\n")
         start = nl + 1 if nl >= 0 else len(data)
+    if data[start:start + 1] in _BLANK_START:
+        start = _after_leading_blank_lines(data, start)
     block, body, sep = _split_block(data[start:] if start else data)
     if not sep:
         warnings.append("no blank line after the headers (message cut short?)")
