@@ -490,3 +490,9 @@ def test_rule6_policy_rejections_that_hold_nothing_are_bounces_not_challenges(di
     # A challenge holds the message until the sender answers; these refuse it outright.
     raw = dsn("failed", "5.7.1").replace(b"See report.", diagnostic.encode("utf-8"))
     assert classify(parse_message(raw)).kind == "bounce"
+
+
+@pytest.mark.parametrize("lead", [b"\n\nFrom MAILER-DAEMON Mon Nov 23 10:00:00 2026\n", b"\xef\xbb\xbf", b"\xef\xbb\xbf\r\n\r\n"])
+def test_rule7_blank_lines_or_a_byte_order_mark_before_an_mbox_line_or_the_headers(lead: bytes) -> None:
+    m = parse_message(lead + dsn("failed", "5.1.1"))
+    assert m.from_addr == "mailer-daemon@mx.example" and classify(m).kind == "bounce"

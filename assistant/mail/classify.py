@@ -198,17 +198,19 @@ CHALLENGE_PHRASES = (
     "allowed sender request", "recipient's allowed list", "to have your address added",
     "add yourself to my", "guest list so your messages", "has been waitlisted",
     "sender not pre-approved", "x-boxbe-notice", "i use a spam filter", "spam arrest",
-    "spamarrest", "boxbe", "bluebottle", "choicemail", "mailinblack", "antispam uol",
+    "spamarrest", "boxbe", "bluebottle", "choicemail", "mailinblack", "mailblocks", "tmda",
+    "sendio", "antispam uol",
     "anti-spam uol", "to complete this verification", "complete the verification process",
-    "has been held pending verification",
-    "verificar que eres humano", "verifique que es humano", "confirme que es humano",
+    "has been held pending verification", "type the characters you see",
+    "enter the characters you see", "verificar que eres humano", "verifique que es humano", "confirme que es humano",
     "verificar que es humano", "que usted es una persona", "que eres una persona",
-    "que voce e uma pessoa",
+    "que voce e uma pessoa", "escriba los caracteres", "digite os caracteres",
 )
 # Plain lower-case substrings, one of which every challenge phrase contains before accents
 # are folded: a cheap test that spares normalising the text of almost every message.
 _CHALLENGE_HINTS = ("verif", "human", "challenge", "approved", "allowed", "spam", "boxbe",
-                    "bluebottle", "choicemail", "mailinblack", "guest list", "waitlisted",
+                    "bluebottle", "choicemail", "mailinblack", "mailblocks", "tmda", "sendio",
+                    "guest list", "waitlisted", "characters", "caracteres",
                     "robot", "real person", "a person and", "una persona", "uma pessoa",
                     "address added", "add yourself")
 # Senders (From, Return-Path, Reply-To, Sender) at the challenge services themselves, and
