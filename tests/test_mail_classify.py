@@ -496,3 +496,12 @@ def test_rule6_policy_rejections_that_hold_nothing_are_bounces_not_challenges(di
 def test_rule7_blank_lines_or_a_byte_order_mark_before_an_mbox_line_or_the_headers(lead: bytes) -> None:
     m = parse_message(lead + dsn("failed", "5.1.1"))
     assert m.from_addr == "mailer-daemon@mx.example" and classify(m).kind == "bounce"
+
+
+def test_rule7_robot_notice_with_reply_prefix_and_attached_original_stays_bounce() -> None:
+    raw = (b"From: notices@mail.client.example\nTo: ana@acme.example\nSubject: Re: Cotizacion CT-12\n"
+           b'Message-ID: <n@client.example>\nContent-Type: multipart/mixed; boundary="o"\n\n'
+           b"--o\nContent-Type: text/plain\n\nSorry, we were unable to deliver your message to the following address.\n"
+           b"<compras@client.example>: 550 5.1.1 mailbox unavailable\n"
+           b"--o\nContent-Type: message/rfc822\n\nFrom: ana@acme.example\nSubject: Cotizacion CT-12\n\nHola\n--o--\n")
+    assert classify(parse_message(raw)).kind == "bounce"

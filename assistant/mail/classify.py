@@ -139,6 +139,10 @@ _ROBOT_NOTICE_TEXT = (
     "this is the mail system", "this is the qmail-send program", "i'm sorry to have to inform you",
     "could not be delivered to one or more", "delivery to the following recipients failed",
     "delivery to the following recipient failed", "the following addresses had permanent",
+    "we were unable to deliver your message", "unable to deliver your message",
+    "unable to deliver message to the following",
+    "the following message to", "message was undeliverable", "delivery has failed to these recipients",
+    "could not be delivered to the following",
     "su mensaje no pudo ser entregado", "su mensaje no se pudo entregar",
     "sua mensagem nao pode ser entregue", "votre message n'a pas pu",
 )
