@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from email.message import Message
 
 from assistant.mail.message import ParsedMessage
+from assistant.mail.subject import has_reply_prefix
 from assistant.mail.text import contains_phrase, normalize
 
 __all__ = ["Classification", "classify"]
@@ -108,33 +109,142 @@ BOUNCE_TEXT = GIVE_UP_TEXT + (
     "trouble delivering", "error sending your mail", "could not be sent", "mail error",
 )
 
+EMBEDDED_PART_TYPES = frozenset(("message/rfc822", "text/rfc822-headers", "message/global",
+                                 "message/global-headers"))
 _RETURNED_ORIGINAL_TEXT = (
     "could not be delivered", "was not delivered", "unable to deliver", "delivery has failed",
     "delivery to the following recipient failed", "user unknown", "no such user",
     "mailbox unavailable", "mailbox is full", "no se pudo entregar", "no pudo ser entregado",
 )
 """Plain statements of failure, for robots that return the original without a DSN."""
-
-AUTO_REPLY_SUBJECTS = (
-    "fuera de la oficina", "fuera de oficina", "respuesta automatica", "respuesta automatica de",
-    "out of office", "out of the office", "out-of-office", "automatic reply", "automatic response",
-    "auto reply", "auto-reply", "autoreply", "auto response", "auto-response", "autoresponse",
-    "autorespuesta", "respuesta autom", "ausente", "ausencia", "vacaciones", "de vacaciones",
-    "on vacation", "on holiday", "away from the office", "away from my desk", "vacation reply",
-    "abwesend", "abwesenheitsnotiz", "automatische antwort", "risposta automatica",
-    "resposta automatica", "reponse automatique", "absence du bureau", "out of the office until",
-    "i am out", "i'm out", "estoy fuera", "autosvar", "afwezig", "automatisch antwoord",
+_FAILURE_TEXT = GIVE_UP_TEXT + DELAY_TEXT + (
+    "failure", "failed", "delayed", "not delivered", "could not", "unable to", "not been delivered",
+    "no se pudo", "no pudo", "fallo", "nao foi possivel",
 )
-AUTO_PREFIX_RE = re.compile(r"^\s*(?:(?:re|fw|fwd|rv|aw|r|tr)\s*:\s*)*(?:auto|autoreply|auto-reply|automatic reply|ooo|oof)\s*:", re.I)
+"""Any of these in a delivery report means some recipient did not get the message."""
+_QUOTE_START_RE = re.compile(
+    r"(?im)^[ \t]*>|^[ \t]*-{2,}[ \t]*(?:original message|mensaje original|forwarded message|"
+    r"mensaje reenviado|mensagem original|mensagem encaminhada|message d'origine|"
+    r"weitergeleitete nachricht|urspr\w+ngliche nachricht)[ \t]*-{2,}|^[ \t]*begin forwarded message|"
+    r"^[ \t]*_{10,}[ \t]*$|"
+    r"^[ \t]*\*?(?:from|de|von)[ \t]*:[^\n]*\n(?:[^\n]*\n){0,2}?"
+    r"[ \t]*\*?(?:sent|enviado|date|fecha|gesendet|to|para|envoy\w*|subject|asunto)[ \t]*:|"
+    r"^[ \t]*(?:on|el|em|am|le)\b[^\n]{0,200}(?:wrote|escribi\w|escreveu|schrieb|a \w+crit)[ \t]*:[ \t]*$"
+)
+"""Where the quoted or forwarded original starts in a person's reply or forward."""
+_ROBOT_NOTICE_TEXT = (
+    "your message could not be delivered", "your message was not delivered",
+    "your message cannot be delivered", "your email could not be delivered",
+    "this is an automatically generated", "created automatically", "mail delivery software",
+    "this is the mail system", "this is the qmail-send program", "i'm sorry to have to inform you",
+    "could not be delivered to one or more", "delivery to the following recipients failed",
+    "delivery to the following recipient failed", "the following addresses had permanent",
+    "we were unable to deliver your message", "unable to deliver your message",
+    "unable to deliver message to the following",
+    "the following message to", "message was undeliverable", "delivery has failed to these recipients",
+    "could not be delivered to the following",
+    "su mensaje no pudo ser entregado", "su mensaje no se pudo entregar",
+    "sua mensagem nao pode ser entregue", "votre message n'a pas pu",
+)
+"""How a bounce notice speaks of itself, which a person writing about a bounce does not."""
+_ROBOT_FAILURE_TEXT = _ROBOT_NOTICE_TEXT + _RETURNED_ORIGINAL_TEXT + (
+    "this is a permanent error", "permanent fatal errors", "message could not be delivered",
+    "delivery has failed", "failed permanently", "non remis", "returned to sender",
+    "smtp error from remote", "remote host said", "i'm afraid i wasn't able to deliver",
+    "message was undeliverable", "was not delivered to",
+)
+"""A delivery failure stated as a robot states it, for a text that quotes nothing."""
+
+# DESIGN.md rule 6: an out-of-office subject counts only at the very start of the raw
+# subject (after gateway tags such as "[EXTERNAL]"): "RE: Automatic reply: ..." is a person
+# answering one. Matched on the accent- and case-folded subject.
+_OOO_PHRASES = (
+    "automatic reply", "automatic response", "automated reply", "automated response",
+    "auto reply", "auto-reply", "autoreply", "auto response", "auto-response", "autoresponse",
+    "autoresponder", "autorespond", "out of office", "out of the office", "out-of-office",
+    "fuera de la oficina", "fuera de oficina", "respuesta automatica", "respuesta autom",
+    "autorespuesta", "resposta automatica", "resposta autom", "fora do escritorio",
+    "ausencia temporal", "reponse automatique", "absence du bureau", "automatische antwort",
+    "abwesenheitsnotiz", "risposta automatica", "fuori ufficio", "autosvar",
+    "automatisch antwoord", "vacation reply", "vacation alert", "vacation auto", "on vacation",
+    "on holiday", "de vacaciones", "away from the office", "away from my desk",
+    "i am out of the office", "i am out of office", "i'm out of the office",
+    "estoy fuera de la oficina", "automatyczna odpowiedz", "automaattinen vastaus",
+)
+# Single words that begin an out-of-office subject only when nothing but a colon, a dash or
+# a return date follows ("Ausente hasta el lunes", "Vacaciones", "Away until May 5"), so
+# that "Ausencia de stock en el pedido" stays a person's subject.
+_OOO_WORDS = ("ausente", "ausencia", "vacaciones", "vacation", "away", "abwesend", "afwezig",
+              "ferias", "absent", "ooo", "oof")
+_OOO_DATE_WORDS = ("hasta", "until", "till", "desde", "del", "from", "back", "regreso",
+                   "returning", "ate", "bis", "jusqu", "por", "today", "hoy")
+_OOO_SUBJECT_RE = re.compile(
+    r"(?:" + "|".join(re.escape(p) for p in _OOO_PHRASES) + r")(?![a-z0-9])"
+    r"|(?:" + "|".join(_OOO_WORDS) + r")\s*(?:$|[:\-!(]|(?:" + "|".join(_OOO_DATE_WORDS) + r")\b)"
+    r"|auto\s*:"
+)
+_SUBJECT_TAG_RE = re.compile(r"^\s*(?:\[[^\[\]]{1,60}\]\s*)+")
+
+# Challenge-response notices (DESIGN.md rule 6): the recipient's filter holds the message
+# until the sender proves to be a person. Such a notice is an auto-reply even when it comes
+# as a multipart/report whose DSN says "failed" (Boxbe: "Action: failed", "Diagnostic-Code:
+# X-Boxbe-Notice; Sender not pre-approved"). Only phrases no bounce reason uses: Exim's
+# "sender verify failed" and Postfix's "unverified address" are bounces.
 CHALLENGE_PHRASES = (
     "verify you are human", "verify that you are human", "verify you are a human",
-    "prove you are human", "verify your email address to deliver", "please verify your message",
-    "challenge-response", "approved senders list", "i use a spam filter", "spam arrest",
-    "boxbe", "verificar que eres humano", "verifique que es humano", "confirme que es humano",
-    "request to verify", "sender verification", "has been held pending verification",
+    "verify that you are a human", "prove you are human", "prove that you are human",
+    "prove you are a human", "prove that you are a human", "confirm you are human",
+    "confirm that you are human", "confirm you are a human", "confirm that you are a human",
+    "you are a real person", "you are a person and not", "prove you are not a robot",
+    "human sender", "please verify your message", "verify your email address to deliver",
+    "challenge-response", "challenge response", "challenge/response",
+    "added to my list of approved senders", "my approved senders list", "senders i have approved",
+    "allowed sender request", "recipient's allowed list", "to have your address added",
+    "add yourself to my", "guest list so your messages", "has been waitlisted",
+    "sender not pre-approved", "x-boxbe-notice", "i use a spam filter", "spam arrest",
+    "spamarrest", "boxbe", "bluebottle", "choicemail", "mailinblack", "mailblocks", "tmda",
+    "sendio", "antispam uol",
+    "anti-spam uol", "to complete this verification", "complete the verification process",
+    "has been held pending verification", "type the characters you see",
+    "enter the characters you see", "verificar que eres humano", "verifique que es humano", "confirme que es humano",
+    "verificar que es humano", "que usted es una persona", "que eres una persona",
+    "que voce e uma pessoa", "escriba los caracteres", "digite os caracteres",
 )
-_CHALLENGE_HINTS = ("verif", "human", "challenge", "approved senders", "spam filter",
-                    "spam arrest", "boxbe")
+# Plain lower-case substrings, one of which every challenge phrase contains before accents
+# are folded: a cheap test that spares normalising the text of almost every message.
+_CHALLENGE_HINTS = ("verif", "human", "challenge", "approved", "allowed", "spam", "boxbe",
+                    "bluebottle", "choicemail", "mailinblack", "mailblocks", "tmda", "sendio",
+                    "guest list", "waitlisted", "characters", "caracteres",
+                    "robot", "real person", "a person and", "una persona", "uma pessoa",
+                    "address added", "add yourself")
+# Senders (From, Return-Path, Reply-To, Sender) at the challenge services themselves, and
+# the headers Bluebottle adds to its notices.
+_CHALLENGE_DOMAIN_RE = re.compile(
+    r"[@.](?:boxbe\.com|bluebottle\.com|spamarrest\.com|mailinblack\.com|antispam\.uol\.com\.br)\b", re.I)
+_CHALLENGE_HEADERS = frozenset(("x-bluebottle-request", "x-bluebottle-address"))
+
+# DESIGN.md rule 7: Exchange's and Outlook's delivery and relay reports ("Delivered: Quote",
+# "Entregado: Cotización", "Relayed: ...", and their Portuguese and Spanish relay forms).
+RECEIPT_PREFIX_RE = re.compile(
+    r"^\s*(?:\[[^\[\]]{1,60}\]\s*)*(?:delivered|entregado|entregue|relayed|retransmitid[oa]s?|expanded|expandido)\s*[:：]",
+    re.I)
+# A delivery report that says every recipient got the message, or that it was handed on to
+# a server that sends no further notice.
+SUCCESS_TEXT = (
+    "successfully relayed", "has been relayed", "have been relayed", "relayed to non-dsn-aware",
+    "expect no further notifications", "delivery has been successful", "delivery was successful",
+    "successfully delivered", "was delivered to", "were delivered to", "has been delivered to",
+    "have been delivered to", "had successful delivery", "successful delivery notification",
+    "successful mail delivery", "delivery to the following recipients was complete",
+    "delivery to the following recipients succeeded", "delivery to the following recipient succeeded",
+    "delivery to the following recipient has been completed", "delivery to these recipients or groups is complete",
+    "delivery to these recipients or distribution lists is complete",
+    "se entrego correctamente", "ha sido entregado", "fue entregado", "entrega correcta",
+    "entregado correctamente", "se ha entregado a los siguientes", "se entrego a los siguientes",
+    "foi entregue", "entregue com sucesso",
+)
+_SUCCESS_HINTS = ("success", "succeeded", "relayed", "delivered to", "entreg", "complete",
+                  "expect no further")
 RECEIPT_SUBJECT_RE = re.compile(
     r"^\s*(?:read|le[ií]do|gelesen|lu|letto|read receipt|return receipt|confirmaci[oó]n de lectura|"
     r"leído|displayed|visualizado)\s*:", re.I
@@ -167,17 +277,29 @@ def _classify(msg: ParsedMessage) -> Classification:
     ses = _from_ses(msg)
     if ses is not None:
         return ses
-
+    # Rule 6: a challenge-response notice, even one dressed as a failed DSN.
+    if _is_challenge(msg):
+        return Classification("auto_reply")
+    # Rule 7: Exchange's "Delivered:" / "Relayed:" reports.
+    if RECEIPT_PREFIX_RE.match(msg.subject or ""):
+        return Classification("receipt")
     dsn = report_type in ("delivery-status", "global-delivery-status") or (
         "message/delivery-status" in parts or "message/global-delivery-status" in parts
     )
-    if msg.report:
-        result = _from_dsn(msg)
-        if result is not None:
-            return result
-
-    if dsn or _looks_like_bounce(msg, subject):
-        return _non_dsn_bounce(msg, subject)
+    bounce_like = dsn or _looks_like_bounce(msg, subject)
+    if msg.report or bounce_like:
+        # Rule 7: a person who replies to or forwards a bounce wrote a message; the
+        # report inside what they forward is not theirs.
+        if _is_person_quoting(msg):
+            return Classification("auto_reply") if _is_auto_reply(msg, subject) else MESSAGE
+        if msg.report:
+            result = _from_dsn(msg)
+            if result is not None:
+                return result
+        if bounce_like:
+            if _reports_only_success(msg):
+                return Classification("receipt")
+            return _non_dsn_bounce(msg, subject)
 
     if _is_auto_reply(msg, subject):
         return Classification("auto_reply")
@@ -186,6 +308,60 @@ def _classify(msg: ParsedMessage) -> Classification:
     ):
         return Classification("receipt")
     return MESSAGE
+
+
+def _is_challenge(msg: ParsedMessage) -> bool:
+    """A challenge-response notice (rule 6): its sender is a challenge service, it carries
+    that service's headers, or its text asks the sender to prove to be a person."""
+    h = msg.headers
+    if not _CHALLENGE_HEADERS.isdisjoint(h):
+        return True
+    senders = " ".join((msg.from_addr or "", h.get("return-path", ""), h.get("reply-to", ""),
+                        h.get("sender", "")))
+    if _CHALLENGE_DOMAIN_RE.search(senders):
+        return True
+    sample = msg.subject + "\n" + msg.text[:2000] + "\n" + msg.report[:1500]
+    # Cheap plain-text hints first: every challenge phrase contains one of them, and
+    # normalising 3,500 characters for the full phrase match costs more than all of it.
+    lowered = sample.lower()
+    return any(hint in lowered for hint in _CHALLENGE_HINTS) and bool(contains_phrase(sample, CHALLENGE_PHRASES))
+
+
+def _is_person_quoting(msg: ParsedMessage) -> bool:
+    """A person's reply to or forward of a bounce (rule 7): a reply or forward prefix, no
+    ``multipart/report``, nothing a mail robot sends (MAILER-DAEMON or postmaster, a null
+    return path, ``X-Failed-Recipients``), and a text of its own that is not a robot's
+    notice ("Your message could not be delivered ..."): what such a message quotes, after
+    ``>`` lines, a forwarded-message separator or a ``From:/Sent:`` block, is not its own."""
+    if msg.content_type == "multipart/report" or not has_reply_prefix(msg.subject):
+        return False
+    h = msg.headers
+    if "x-failed-recipients" in h or h.get("return-path", "").strip() in ("<>", "< >"):
+        return False
+    if _is_daemonish(msg):
+        return False
+    text = msg.text[:4000]
+    m = _QUOTE_START_RE.search(text)
+    if m is not None:
+        return not contains_phrase(text[: m.start()], _ROBOT_NOTICE_TEXT)
+    if any(t in EMBEDDED_PART_TYPES for t in msg.part_types):
+        return not contains_phrase(text, _ROBOT_NOTICE_TEXT)
+    # Nothing quoted or forwarded: a text that states a delivery failure is the notice itself
+    # (a gateway's "RE: ...: non remis"), not a person writing about one.
+    return not contains_phrase(text, _ROBOT_FAILURE_TEXT)
+
+
+def _reports_only_success(msg: ParsedMessage) -> bool:
+    """A delivery report whose text says the message was delivered or relayed and names no
+    failure or delay (rule 7): a receipt. Reports that mix delivered and failed recipients
+    (Courier, sendmail) stay bounces."""
+    if "x-failed-recipients" in msg.headers:
+        return False
+    sample = msg.subject + "\n" + msg.text[:3000]
+    lowered = sample.lower()
+    if not any(hint in lowered for hint in _SUCCESS_HINTS) or not contains_phrase(sample, SUCCESS_TEXT):
+        return False
+    return not contains_phrase(sample, _FAILURE_TEXT)
 
 
 # ------------------------------------------------------------------------------ reports
@@ -509,20 +685,26 @@ def _is_auto_reply(msg: ParsedMessage, subject: str) -> bool:
         "mailbox rules" in h["x-ms-exchange-generated-message-source"].lower()
     ):
         return True
+    if _ooo_subject(msg.subject):
+        return True
     suppress = h.get("x-auto-response-suppress", "").lower()
-    if AUTO_PREFIX_RE.match(msg.subject or ""):
-        return True
-    if contains_phrase(subject, AUTO_REPLY_SUBJECTS):
-        return True
-    if suppress and "all" in suppress and contains_phrase(msg.text[:1500], (
+    if suppress and "all" in suppress and not has_reply_prefix(msg.subject) and contains_phrase(msg.text[:1500], (
             "out of office", "out of the office", "fuera de la oficina", "automatic reply",
             "respuesta automatica", "on vacation", "de vacaciones", "limited access to email",
             "acceso limitado al correo", "regresare", "i will be back", "i'll be back", "will return")):
         return True
-    sample = msg.subject + "\n" + msg.text[:2000]
-    # Cheap plain-text hints first: every challenge phrase contains one of them, and
-    # normalising 2,000 characters for the full phrase match costs more than all of it.
-    lowered = sample.lower()
-    if any(hint in lowered for hint in _CHALLENGE_HINTS) and contains_phrase(sample, CHALLENGE_PHRASES):
-        return True
     return False
+
+
+def _ooo_subject(raw_subject: str) -> bool:
+    """An out-of-office subject: the raw subject starts with an out-of-office phrase
+    (rule 6), after any gateway tags ("[EXTERNAL] Automatic reply: ..."), or its first
+    bracketed tag is one ("[Auto-Reply] ...", "[Automatyczna odpowiedź] ...")."""
+    if not raw_subject:
+        return False
+    m = _SUBJECT_TAG_RE.match(raw_subject)
+    if m is None:
+        return _OOO_SUBJECT_RE.match(normalize(raw_subject)) is not None
+    first_tag = raw_subject.lstrip()[1:]
+    return (_OOO_SUBJECT_RE.match(normalize(raw_subject[m.end():])) is not None
+            or _OOO_SUBJECT_RE.match(normalize(first_tag)) is not None)

@@ -528,14 +528,34 @@ def _minimal(data: bytes, warnings: list[str]) -> ParsedMessage:
     )
 
 
+_BLANK_START = frozenset((b"\n", b" ", b"\t", b"\xef"))
+_LEADING_BLANKS_RE = re.compile(rb"(?:\xef\xbb\xbf)?(?:[ \t]*\n)*")
+_HEADER_LINE_RE = re.compile(rb"From |[!-9;-~]{1,76}[ \t]*:")
+
+
+def _after_leading_blank_lines(data: bytes, start: int) -> int:
+    """Where the headers (or an mbox ``From `` line) begin when a file has blank or
+    white-space-only lines, or a UTF-8 byte-order mark, before its first header, as
+    Exchange reports saved to disk do (DESIGN.md rule 7): past them when a header line
+    follows, else ``start`` unchanged (a body without headers stays one)."""
+    m = _LEADING_BLANKS_RE.match(data, start)
+    if m.end() == start or _HEADER_LINE_RE.match(data, m.end()) is None:
+        return start
+    return m.end()
+
+
 def _fast_parse(data: bytes, max_text: int) -> ParsedMessage:
     warnings: list[str] = []
     if not data.strip():
         return _minimal(data, ["empty message"])
     start = 0
-    if data.startswith(b"From "):
-        nl = data.find(b"\n")
+    if data[:1] in _BLANK_START:
+        start = _after_leading_blank_lines(data, 0)
+    if data.startswith(b"From ", start):
+        nl = data.find(b"\n", start)
         start = nl + 1 if nl >= 0 else len(data)
+        if data[start:start + 1] in _BLANK_START:
+            start = _after_leading_blank_lines(data, start)
     block, body, sep = _split_block(data[start:] if start else data)
     if not sep:
         warnings.append("no blank line after the headers (message cut short?)")
