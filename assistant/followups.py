@@ -38,7 +38,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from assistant import service
-from assistant.domain.analysis import is_outbound, thread_language
+from assistant.domain.analysis import thread_language
+from assistant.domain.words import is_touch
 from assistant.domain.followups import (
     PENDING, Contacted, DueStep, choose_assignee, due_steps, recent_other_contact, settle,
 )
@@ -178,7 +179,7 @@ def _load_world(settings: Settings, engine: Engine, now: datetime) -> _World:
                    template_sources(engine))
     members = {m.email: m.name for m in settings.team.members}
     for mail in mails:
-        if mail.kind == "message" and is_outbound(mail, rules):
+        if is_touch(mail, rules):
             external = tuple(r for r in mail.recipients if rules.is_external(r))
             world.history.append(Contacted(mail.date, mail.from_addr,
                                            members.get(mail.from_addr) or names.get(mail.from_addr),

@@ -280,9 +280,9 @@ def inspect_files(paths: Iterable[str], rules: Rules | None) -> list[Inspection]
             continue
         parsed = parse_message(data)
         warnings = list(parsed.warnings)
-        if not data.strip() or (parsed.from_addr is None and not parsed.subject
-                                and parsed.date is None and parsed.synthetic_id):
-            warnings.append("not an email message: no From, Subject, Date or Message-ID header")
+        if not parsed.reads_as_mail:
+            warnings.append("not an email message: no From, Subject, Date, Message-ID or "
+                            "Content-Type header")
             results.append(Inspection(name, None, None, (), None, False, None, tuple(warnings)))
             continue
         kind = classify(parsed)

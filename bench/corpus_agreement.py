@@ -128,8 +128,7 @@ def read_kind(item: object) -> str | None:
     else:
         data = item.read_bytes()
     parsed = parse_message(data)
-    if not data.strip() or (parsed.from_addr is None and not parsed.subject
-                            and parsed.date is None and parsed.synthetic_id):
+    if not parsed.reads_as_mail:
         return None
     return classify(parsed).kind
 

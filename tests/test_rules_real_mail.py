@@ -479,3 +479,16 @@ def test_rule11_every_thread_of_scan_json_has_promised_date():
     holding = quote_thread()
     reply(holding, HOLD_AT, "Te confirmo el viernes.")
     assert report_of(holding, local(2026, 12, 4)).as_json()["promised_date"] == "2026-12-04"
+
+
+# --- Rule 7 on our side: "Entregado:" is a receipt only when it comes in ------------------
+
+def test_rule7_a_reps_delivered_subject_is_still_a_touch():
+    thread = quote_thread()
+    thread.add(raw_message(frm=ANA, to=CLIENT, subject="Entregado: pedido 55 y Cotización 1042",
+                           date=local(2026, 12, 3, 10), mid="<f9@acme.example>",
+                           in_reply_to=QUOTE_ID, references=[QUOTE_ID],
+                           body="Diego, te confirmo que el pedido 55 quedó entregado."))
+    assert thread.mails[-1].kind == "receipt"  # what the subject alone says
+    report = report_of(thread, local(2026, 12, 4))
+    assert report.touches == 1 and report.last_outbound_at == local(2026, 12, 3, 10)

@@ -19,7 +19,7 @@ from .model import LoggedTouch, Mail, NextStep, Rules, ThreadMark, ThreadReport
 from .quotes import is_quote, mentions_quote
 from .replies import Holding, day_back, decline_phrase, holding
 from .threading import group_conversations
-from .words import is_inbound, is_outbound, is_real_reply
+from .words import is_inbound, is_outbound, is_real_reply, is_touch
 
 MEANINGFUL_KINDS = ("message",)
 
@@ -58,6 +58,12 @@ class Facts:
         if value is None:
             value = self._outbound[key] = is_outbound(mail, self.rules)
         return value
+
+    def touch(self, mail: Mail) -> bool:
+        """:func:`~assistant.domain.words.is_touch`, from the cached outbound answer."""
+        if mail.kind == "message":
+            return self.outbound(mail)
+        return mail.kind == "receipt" and is_touch(mail, self.rules)
 
     def inbound(self, mail: Mail) -> bool:
         return is_inbound(mail, self.rules)
@@ -114,7 +120,7 @@ def _timeline(mails: list[Mail], quote: Mail, touches: list[LoggedTouch], facts:
     for mail in mails:
         if (mail.date, mail.message_id) < (quote.date, quote.message_id):
             continue
-        if mail.kind == "message" and facts.outbound(mail):
+        if facts.touch(mail):
             events.append(_Event(mail.date, True, mail))
         elif facts.real_reply(mail):
             events.append(_Event(mail.date, False, mail))
@@ -131,7 +137,7 @@ def owner_candidates(mails: list[Mail], rules: Rules, facts: Facts | None = None
     facts = facts or Facts(rules)
     seen: dict[str, None] = {}
     for mail in mails:
-        if mail.kind == "message" and facts.outbound(mail) and mail.from_addr:
+        if facts.touch(mail) and mail.from_addr:
             seen.setdefault(mail.from_addr, None)
     return tuple(seen)
 
@@ -309,7 +315,7 @@ def build_threads(mails: Iterable[Mail], rules: Rules, *,
         group_conversations(list(mails)), rules,
         quote_of=lambda c: first_quote(c, rules, facts),
         contact_of=lambda quote: contact_of(quote, rules),
-        inbound=facts.inbound, outbound=facts.outbound, declines=facts.declines,
+        inbound=facts.inbound, touch=facts.touch, declines=facts.declines,
         real_reply=facts.real_reply, marks=marks or {}, touches=touches or {},
     )
 

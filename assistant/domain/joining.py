@@ -84,7 +84,7 @@ def join_unthreaded(
     quote_of: Callable[[list[Mail]], Mail | None],
     contact_of: Callable[[Mail], str | None],
     inbound: Callable[[Mail], bool],
-    outbound: Callable[[Mail], bool],
+    touch: Callable[[Mail], bool],
     declines: Callable[[Mail], object],
     real_reply: Callable[[Mail], bool],
     marks: Mapping[str, ThreadMark],
@@ -143,7 +143,7 @@ def join_unthreaded(
             continue  # already in a thread begun before it
         target = _by_subject(mail, own, groups, by_subject, contact_of, rules, local, leads_before)
         if target is None:
-            target = _loose(mail, own, groups, by_contact, contact_of, outbound, touches, local,
+            target = _loose(mail, own, groups, by_contact, contact_of, touch, touches, local,
                             leads_before)
         if target is not None:
             index(own, groups.mails[own])
@@ -186,7 +186,7 @@ def _by_subject(mail, own, groups, by_subject, contact_of, rules, local, leads_b
     return best[1] if best else None
 
 
-def _loose(mail, own, groups, by_contact, contact_of, outbound, touches, local, leads_before):
+def _loose(mail, own, groups, by_contact, contact_of, touch, touches, local, leads_before):
     """Rule 5."""
     if not mail.from_addr or mail.from_addr not in by_contact:
         return None
@@ -195,7 +195,7 @@ def _loose(mail, own, groups, by_contact, contact_of, outbound, touches, local, 
     if len(leads) != 1:
         return None
     root = leads[0]
-    events = [m.date for m in groups.before(root, mail) if m.kind == "message" and outbound(m)]
+    events = [m.date for m in groups.before(root, mail) if touch(m)]
     events += [t.at for t in touches.get(groups.quote[root].message_id, ()) if t.at <= mail.date]
     if not events:
         return None

@@ -192,7 +192,7 @@ def thread_events(report: ThreadReport, mails: Mapping[int, Mail],
         mail = mails.get(key)
         if mail is None or (start is not None and mail.date < start):
             continue
-        if mail.kind == "message" and facts.outbound(mail):
+        if facts.touch(mail):
             events.append(_Event(mail.date, True))
         elif facts.real_reply(mail):
             events.append(_Event(mail.date, False))

@@ -5,9 +5,11 @@ Addresses are internal, external or malformed (:meth:`Rules.address_class`, rule
 
 from __future__ import annotations
 
+from assistant.mail.classify import RECEIPT_PREFIX_RE
+
 from .model import Mail, Rules
 
-__all__ = ["is_outbound", "is_inbound", "is_real_reply"]
+__all__ = ["is_outbound", "is_inbound", "is_real_reply", "is_touch"]
 
 
 def is_outbound(mail: Mail, rules: Rules) -> bool:
@@ -25,3 +27,14 @@ def is_real_reply(mail: Mail, rules: Rules) -> bool:
     """An inbound message whose kind is ``message`` (not an auto-reply, bounce, delay,
     complaint or receipt)."""
     return mail.kind == "message" and is_inbound(mail, rules)
+
+
+def is_touch(mail: Mail, rules: Rules) -> bool:
+    """Our outbound message written by a person (a touch of the timeline): its kind is
+    ``message`` — our own robots' auto-replies are not touches. A subject that starts with
+    ``Delivered:`` / ``Entregado:`` is a receipt only on inbound mail (rule 7), so a rep's
+    "Entregado: pedido 55" is still a touch."""
+    if not is_outbound(mail, rules):
+        return False
+    return mail.kind == "message" or (mail.kind == "receipt"
+                                      and RECEIPT_PREFIX_RE.match(mail.subject or "") is not None)

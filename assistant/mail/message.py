@@ -59,3 +59,11 @@ class ParsedMessage:
     """From, To, Subject, Message-ID of the returned original, when present."""
     warnings: tuple[str, ...] = ()
     """Human-readable parse problems; the message is still stored."""
+
+    @property
+    def reads_as_mail(self) -> bool:
+        """Whether the bytes were mail at all: a From, Subject, Date or Message-ID header,
+        or at least a Content-Type (a delivery report's header-only part saved on its own).
+        ``followup inspect`` reports the others as "not an email message"."""
+        return not (self.from_addr is None and not self.subject and self.date is None
+                    and self.synthetic_id and "content-type" not in self.headers)
