@@ -310,6 +310,24 @@ def test_rule6_challenge_response_inside_multipart_report_is_auto_reply(text: st
     assert c.kind == "auto_reply" and c.bounced_recipients == ()
 
 
+def test_rule6_recipient_server_asking_to_confirm_the_sending_server_is_a_challenge() -> None:
+    # The shape of rjbs/Mail-DeliveryStatus-BounceParser t/corpus/whitelist.msg (a
+    # challenge/response there, not a bounce): a Postfix DSN, Action failed, whose 550 asks
+    # the sender to confirm its mail server through a link.
+    raw = (SHAPES / "cr-server-confirmation-in-failed-dsn.eml").read_bytes()
+    c = classify(parse_message(raw))
+    assert c.kind == "auto_reply" and c.bounced_recipients == ()
+
+
+@pytest.mark.parametrize("diagnostic", [
+    "550 5.1.1 Please confirm the recipient address and send your message again",
+    "554 5.7.1 Service unavailable; client host blocked. To request removal, confirm at http://x.example",
+])
+def test_rule6_bounces_that_ask_to_confirm_an_address_stay_bounces(diagnostic: str) -> None:
+    raw = dsn("failed", "5.1.1").replace(b"See report.", diagnostic.encode("utf-8"))
+    assert classify(parse_message(raw)).kind == "bounce"
+
+
 def test_rule6_challenge_service_sender_even_without_a_phrase_is_auto_reply() -> None:
     raw = _challenge_report("Your message about \"Cotización\" is waiting.", sender="noreply@boxbe.com")
     assert kind_of(raw).kind == "auto_reply"

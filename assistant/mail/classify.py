@@ -204,6 +204,9 @@ CHALLENGE_PHRASES = (
     "sender not pre-approved", "x-boxbe-notice", "i use a spam filter", "spam arrest",
     "spamarrest", "boxbe", "bluebottle", "choicemail", "mailinblack", "mailblocks", "tmda",
     "sendio", "antispam uol",
+    # A recipient's server that holds mail until the sending server is confirmed through a
+    # link ("550 Your server requires confirmation. Visit ... to confirm this mail server").
+    "server requires confirmation", "confirm this mail server", "confirm this server",
     "anti-spam uol", "to complete this verification", "complete the verification process",
     "has been held pending verification", "type the characters you see",
     "enter the characters you see", "verificar que eres humano", "verifique que es humano", "confirme que es humano",
@@ -216,7 +219,7 @@ _CHALLENGE_HINTS = ("verif", "human", "challenge", "approved", "allowed", "spam"
                     "bluebottle", "choicemail", "mailinblack", "mailblocks", "tmda", "sendio",
                     "guest list", "waitlisted", "characters", "caracteres",
                     "robot", "real person", "a person and", "una persona", "uma pessoa",
-                    "address added", "add yourself")
+                    "address added", "add yourself", "requires confirmation", "confirm this")
 # Senders (From, Return-Path, Reply-To, Sender) at the challenge services themselves, and
 # the headers Bluebottle adds to its notices.
 _CHALLENGE_DOMAIN_RE = re.compile(
