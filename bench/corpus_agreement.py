@@ -1,6 +1,6 @@
 """Agreement of parse+classify with labelled real-world mail, reported per source.
 
-``python -m bench.corpus_agreement [CORPUS] [--fixtures DIR]`` runs over every file of the
+``python -m bench.corpus_agreement [CORPUS] [--fixtures DIR] [--external DIR]`` runs over every file of the
 shared corpus (default ``/work/shared/corpus``), checks that nothing raises, and prints for
 each labelled source a confusion table and % agreement on ``kind`` (never one blended
 figure: the sources differ in what they hold), then the disagreements. A file that cannot
@@ -28,6 +28,11 @@ Sources and their expected kinds:
   crisp reply parsers), sent by a person under ``RE: Cotización CT-12`` and under
   ``RE: Automatic reply: Cotización CT-12`` (and, but for talon, ``FW: Undeliverable: ...``):
   all must stay ``message``.
+- ``--external DIR`` (repeatable): labelled corpora kept outside the repository (their
+  licences may not allow copying them in), one source per folder holding a ``labels.tsv``
+  (DIR itself, or each of its sub-folders): tab-separated ``file``, expected kind (one of
+  the kinds, or ``not mail``), reason; a first row starting with ``file`` and ``#`` lines
+  are skipped. Reported per folder like the others.
 """
 
 from __future__ import annotations
@@ -119,6 +124,20 @@ def fixture_kinds(fixtures: Path) -> dict[str, dict[object, str]]:
     return out
 
 
+def external_kinds(base: Path) -> dict[str, dict[Path, str]]:
+    """Labelled folders outside the repository (``--external``): ``base/labels.tsv`` or
+    ``base/*/labels.tsv``, one source per folder, named after it."""
+    out: dict[str, dict[Path, str]] = defaultdict(dict)
+    folders = [base] if (base / "labels.tsv").is_file() else sorted(
+        p for p in base.iterdir() if (p / "labels.tsv").is_file())
+    for folder in folders:
+        for row in _labels(folder / "labels.tsv"):
+            if len(row) < 2 or row[0] == "file":
+                continue
+            out[folder.name][folder / row[0]] = row[1].strip()
+    return out
+
+
 def read_kind(item: object) -> str | None:
     """The kind of a file (or of a wrapped reply body); ``None`` when it is not mail, by
     the same test as ``followup inspect``."""
@@ -183,6 +202,11 @@ def expected_kinds(root: Path) -> dict[str, dict[Path, str]]:
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     fixtures = FIXTURES
+    externals: list[Path] = []
+    while "--external" in args:
+        i = args.index("--external")
+        externals.append(Path(args[i + 1]))
+        del args[i:i + 2]
     if "--fixtures" in args:
         i = args.index("--fixtures")
         fixtures = Path(args[i + 1])
@@ -204,6 +228,8 @@ def main(argv: list[str] | None = None) -> int:
 
     sources = dict(expected_kinds(root))
     sources.update(fixture_kinds(fixtures))
+    for base in externals:
+        sources.update(external_kinds(base))
     disagreements = []
     summary = []
     for source, files in sources.items():
@@ -221,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             got_name = "not mail" if got is None else got
             confusion[(want, got_name)] += 1
-            if want != got:
+            if want != got_name:
                 shown = path.relative_to(root) if path.is_relative_to(root) else path.relative_to(fixtures.parent.parent) if path.is_relative_to(fixtures.parent.parent) else path
                 if isinstance(item, tuple):
                     shown = f"{shown} (as {item[1]!r})"
