@@ -66,10 +66,10 @@ class Facts:
         return mail.kind == "receipt" and is_touch(mail, self.rules)
 
     def inbound(self, mail: Mail) -> bool:
-        return is_inbound(mail, self.rules)
+        return self.rules.is_external(mail.from_addr)
 
     def real_reply(self, mail: Mail) -> bool:
-        return mail.kind == "message" and is_inbound(mail, self.rules)
+        return mail.kind == "message" and self.rules.is_external(mail.from_addr)
 
     def quote(self, mail: Mail) -> bool:
         key = id(mail)
@@ -299,9 +299,15 @@ def contact_back(mails: list[Mail], contact: str | None, since: datetime,
     return None
 
 
+_ZONES: dict[str, object] = {}
+
+
 def _zone(name: str):
-    from zoneinfo import ZoneInfo
-    return ZoneInfo(name)
+    zone = _ZONES.get(name)
+    if zone is None:
+        from zoneinfo import ZoneInfo
+        zone = _ZONES[name] = ZoneInfo(name)
+    return zone
 
 
 def build_threads(mails: Iterable[Mail], rules: Rules, *,

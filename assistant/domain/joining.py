@@ -30,6 +30,7 @@ from datetime import date
 from zoneinfo import ZoneInfo
 
 from assistant.mail.subject import normalize_subject
+from assistant.mail.text import normalize
 
 from .model import LoggedTouch, Mail, Rules, ThreadMark
 
@@ -99,12 +100,24 @@ def join_unthreaded(
         instant = mail_or_instant.date if isinstance(mail_or_instant, Mail) else mail_or_instant
         return instant.astimezone(zone).date()
 
+    candidates = sorted(
+        ((mail, i) for i, c in enumerate(groups.mails) for mail in c
+         if not mail.list_mail and inbound(mail) and not _cites_stored(mail, stored)),
+        key=lambda pair: _order(pair[0]))
+    if not candidates:
+        return groups.mails
+
     by_subject: dict[str, dict[int, Mail]] = defaultdict(dict)
     """normalised subject -> group index -> its earliest message with that subject."""
     by_contact: dict[str, set[int]] = defaultdict(set)
+    # Only subjects a candidate carries are worth normalising: a subject's last word,
+    # folded, must be a candidate subject's last word (a cheap, exact necessary test).
+    wanted = {_last_word(normalize_subject(mail.subject)) for mail, _ in candidates} - {""}
 
     def index(i: int, mails: list[Mail]) -> None:
         for mail in mails:
+            if _last_word(normalize(_tail(mail.subject))) not in wanted:
+                continue
             subject = normalize_subject(mail.subject)
             if subject:
                 by_subject[subject].setdefault(i, mail)
@@ -116,11 +129,6 @@ def join_unthreaded(
         contact = contact_of(quote)
         if contact:
             by_contact[contact].add(i)
-
-    candidates = sorted(
-        ((mail, i) for i, c in enumerate(groups.mails) for mail in c
-         if not mail.list_mail and inbound(mail) and not _cites_stored(mail, stored)),
-        key=lambda pair: _order(pair[0]))
 
     def is_open(root: int, mail: Mail) -> bool:
         quote = groups.quote[root]
@@ -151,6 +159,15 @@ def join_unthreaded(
     threads = groups.roots()
     threads.sort(key=lambda c: _order(c[0]) if c else ())
     return [t for t in threads if t]
+
+
+def _tail(subject: str) -> str:
+    parts = subject.rsplit(None, 1)
+    return parts[-1] if parts else ""
+
+
+def _last_word(normalised: str) -> str:
+    return normalised.rpartition(" ")[2]
 
 
 def _cites_stored(mail: Mail, stored: set[str]) -> bool:

@@ -111,6 +111,9 @@ class Rules:
     _class: dict[str, str] = field(default_factory=dict, init=False, repr=False,
                                    compare=False, hash=False)
     """Answers of :meth:`address_class` (a pure function of the address and these rules)."""
+    memo: dict = field(default_factory=dict, init=False, repr=False, compare=False, hash=False)
+    """Values derived from these rules once (compiled phrase lists): keyed by the module
+    that derives them."""
 
     def address_class(self, address: str | None) -> str:
         """``internal``, ``external`` or ``malformed`` (DESIGN.md "Words" and rule 1).
@@ -128,11 +131,17 @@ class Rules:
         return known
 
     def is_internal(self, address: str | None) -> bool:
-        return bool(address) and self.address_class(address) == "internal"
+        if not address:
+            return False
+        known = self._class.get(address)  # the hot path of every scan: one dict look-up
+        return (known or self.address_class(address)) == "internal"
 
     def is_external(self, address: str | None) -> bool:
         """Neither internal nor malformed (a missing address counts as external)."""
-        return self.address_class(address) == "external"
+        if not address:
+            return True
+        known = self._class.get(address)
+        return (known or self.address_class(address)) == "external"
 
 
 def _address_class(address: str, rules: "Rules") -> str:

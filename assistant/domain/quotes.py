@@ -255,11 +255,15 @@ class _Probe:
         texts = dict.fromkeys(a for a, _ in anchored if not a[1:].isalpha())
         self.texts = tuple(((_TOKEN.findall(a) or [""])[0], a) for a in texts)
         """(first word, anchor): the anchor is looked for only when its first word is there."""
+        self.gates = frozenset(gate for gate, _ in self.texts)
 
     def hit(self, folded: str, tokens: frozenset | set) -> bool:
         if not self.words.isdisjoint(tokens):
             return True
-        return any(gate in tokens and a in " " + folded for gate, a in self.texts)
+        if self.gates.isdisjoint(tokens):  # the common case: one C-level set test
+            return False
+        spaced = " " + folded
+        return any(a in spaced for gate, a in self.texts if gate in tokens)
 
 
 _BULK_WORDS = frozenset("unsubscribe baja desea deseas suscripcion opt preferences".split())
@@ -271,6 +275,13 @@ def _vocabulary(*lists: tuple[str, ...]) -> _Vocabulary:
 
 
 def _vocab(rules: Rules) -> _Vocabulary:
+    vocab = rules.memo.get("quotes")
+    if vocab is None:
+        vocab = rules.memo["quotes"] = _vocab_of(rules)
+    return vocab
+
+
+def _vocab_of(rules: Rules) -> _Vocabulary:
     return _vocabulary(rules.quote_keywords, rules.quote_phrases, rules.request_phrases,
                        rules.buyer_phrases, rules.exclude_phrases, rules.non_quote_phrases,
                        rules.promise_phrases)

@@ -15,7 +15,12 @@ __all__ = ["is_outbound", "is_inbound", "is_real_reply", "is_touch"]
 def is_outbound(mail: Mail, rules: Rules) -> bool:
     """From an internal address with at least one external recipient (a malformed
     recipient, rule 1, is not external)."""
-    return rules.is_internal(mail.from_addr) and any(rules.is_external(r) for r in mail.recipients)
+    if not rules.is_internal(mail.from_addr):
+        return False
+    for recipient in mail.recipients:
+        if rules.is_external(recipient):
+            return True
+    return False
 
 
 def is_inbound(mail: Mail, rules: Rules) -> bool:
