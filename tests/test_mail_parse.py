@@ -465,3 +465,40 @@ def test_every_fixture_address_is_one_lower_case_addr_spec(path: Path) -> None:
     for addr in (m.from_addr, *m.to, *m.cc, *m.bcc):
         if addr is not None:
             assert ADDR_RE.match(addr) and addr.count("@") == 1 and addr == addr.lower(), addr
+
+
+# ------------------------------------------------------------------ found by `make fuzz`
+
+@pytest.mark.parametrize("line", [b"\x08From: attacker@evil.example", b"=?utf-8?q?\xc2\xa0Date: x",
+                                  b"Fr\x00om: a@b.example", b"X\tY: 1"])
+def test_header_names_with_control_space_or_non_ascii_are_not_headers(line: bytes) -> None:
+    m = parse_message(b"From: ana@acme.example\n" + line + b"\n\nx\n")
+    assert list(m.headers) == ["from"]
+    assert m.from_addr == "ana@acme.example"
+    assert _has(m, "malformed header line")
+
+
+@pytest.mark.parametrize("value", [b"?=\t@", b"a@b\x00c", b"a\x7f@b"])
+def test_message_id_without_brackets_holds_no_whitespace_or_control(value: bytes) -> None:
+    m = parse_message(b"Message-ID:" + value + b"\n\n\n")
+    assert m.synthetic_id and SYNTH_RE.match(m.message_id)
+
+
+def test_a_lone_cr_among_lf_lines_adds_no_header() -> None:
+    m = parse_message(b"Message-ID: <cr@x.example>\r\nX-Note: a\rFrom: client@their.example\r\n"
+                      b"To: ana@acme.example\r\n\r\nno nos interesa\r\n")
+    assert m.from_addr is None
+    assert m.headers["x-note"] == "a From: client@their.example"
+    # a file whose only line ending is CR (old Mac) is still read line by line
+    assert parse_message(b"From: ana@acme.example\rTo: b@x.example\r\rhola\r").from_addr == "ana@acme.example"
+
+
+@pytest.mark.parametrize("disposition", [b'attachment; filename=\x00"signature.asc"',
+                                         b"attachment; filename==?utf-8?q?a=00b=0D=0A.pdf?=",
+                                         b"attachment; filename*=utf-8''a%00b%0D%0A.pdf"])
+def test_attachment_names_hold_no_control_characters(disposition: bytes) -> None:
+    m = parse_message(b"From: a@b.example\nContent-Type: multipart/mixed; boundary=b\n\n--b\n"
+                      b"Content-Type: text/plain\n\nhola\n--b\nContent-Type: application/pdf\n"
+                      b"Content-Disposition: " + disposition + b"\n\n%PDF\n--b--\n")
+    (name,) = m.attachment_names
+    assert not re.search(r"[\x00-\x1f\x7f]", name), name

@@ -48,8 +48,10 @@ _MAX_DEPTH = 12
 _MAX_REPORT = 4000
 
 _MSGID_RE = re.compile(r"<\s*([^<>\s\x00-\x1f\x7f]+)\s*>")
+_BARE_MSGID_RE = re.compile(r"[^<>\s\x00-\x1f\x7f]+")
 _ENCODED_WORD_RE = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?]*)\?=")
 _EW_GAP_RE = re.compile(r"(\?=)[ \t\r\n]+(=\?)")
+_FIELD_NAME_BAD_RE = re.compile(r"[^!-9;-~]|^$")  # RFC 5322 §2.2: printable ASCII but ':'
 _PARAM_RE = re.compile(r';\s*([^\s=;]+)\s*=\s*("(?:[^"\\]|\\.)*"?|[^;]*)')
 _DATE_RE = re.compile(
     r"\s*(?:[A-Za-z]{3},?\s*)?(\d{1,2})\s+([A-Za-z]{3})[a-z]*\s+(\d{4})\s+(\d{1,2}):(\d{2})(?::(\d{2}))?"
@@ -213,7 +215,7 @@ def _split_headers(block: str, warnings: list[str]) -> list[tuple[str, str]]:
         if name is not None and (not colon or "=" in n) and "=" in line and value.rstrip().endswith(";"):
             value += " " + line  # a parameter continuation that lost its indentation
             continue
-        if not colon or not n or " " in n.strip() or len(n) > 76:
+        if not colon or not n or len(n) > 76 or _FIELD_NAME_BAD_RE.search(n.strip()):
             if not out and name is None and line.startswith("From "):
                 continue  # mbox separator
             warnings.append(f"malformed header line {line[:60]!r} ignored")
@@ -826,7 +828,7 @@ def _visit(ctype: str, params: dict[str, str], hdrs: dict[str, str], body: bytes
     disposition, dparams = _parse_params(disp_value, st.warnings) if disp_value else ("", {})
     filename = dparams.get("filename") or params.get("name")
     if filename:
-        st.attachments.append(decode_header_value(filename, st.warnings).strip())
+        st.attachments.append(_clean_header_text(decode_header_value(filename, st.warnings)).strip())
     if ctype.startswith("multipart/"):
         boundary = params.get("boundary")
         if ctype == "multipart/report" and st.report_type is None:
@@ -923,8 +925,14 @@ def _synthetic_id(normalised: bytes) -> str:
 
 
 def _normalise(data: bytes) -> bytes:
+    """LF line endings. CR alone ends lines only in a file that has no LF at all (old Mac
+    files): where lines end in LF or CRLF a lone CR is no line break (RFC 5322 §2.2;
+    mail servers read it so) and becomes a space, so ``X-A: 1\rFrom: client@...`` adds
+    no From header that the receiving server never saw."""
     if b"\r" in data:
-        data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        data = data.replace(b"\r\n", b"\n")
+        if b"\r" in data:
+            data = data.replace(b"\r", b" " if b"\n" in data else b"\n")
     return data
 
 
@@ -1000,7 +1008,7 @@ def _fast_parse(data: bytes, max_text: int) -> ParsedMessage:
     m = _MSGID_RE.search(raw_id) if raw_id else None
     if m is not None:
         message_id = f"<{m.group(1)}>"
-    elif raw_id and " " not in raw_id and "@" in raw_id:
+    elif raw_id and "@" in raw_id and _BARE_MSGID_RE.fullmatch(raw_id.strip("<>")):
         message_id = f"<{raw_id.strip('<>')}>"
         warnings.append("Message-ID without angle brackets")
     else:
