@@ -502,3 +502,8 @@ def test_attachment_names_hold_no_control_characters(disposition: bytes) -> None
                       b"Content-Disposition: " + disposition + b"\n\n%PDF\n--b--\n")
     (name,) = m.attachment_names
     assert not re.search(r"[\x00-\x1f\x7f]", name), name
+
+
+def test_warnings_hold_no_control_characters() -> None:
+    m = parse_message(b"From: a@b.example\nContent-Type: multipart/\x00 boundary=\"b\"\n\n--b\n\nx\n--b--\n")
+    assert m.warnings and not any(re.search(r"[\x00-\x1f\x7f]", w) for w in m.warnings), m.warnings

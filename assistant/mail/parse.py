@@ -953,13 +953,18 @@ def parse_message(data: bytes, *, max_text: int = 4000) -> ParsedMessage:
             return _minimal(data, [f"message could not be parsed: {type(exc2).__name__}: {exc2}"])
 
 
+def _stored_warnings(warnings: list[str]) -> tuple[str, ...]:
+    """Each warning once, without control characters (some quote what they warn about)."""
+    return tuple(dict.fromkeys(_clean_header_text(w) for w in warnings))
+
+
 def _minimal(data: bytes, warnings: list[str]) -> ParsedMessage:
     return ParsedMessage(
         message_id=_synthetic_id(data), synthetic_id=True, from_addr=None, from_name=None,
         to=(), cc=(), bcc=(), subject="", date=None, in_reply_to=None, references=(),
         headers={}, content_type="text/plain", report_type=None, part_types=("text/plain",),
         attachment_names=(), text="", report="", original_message_id=None,
-        original_headers={}, warnings=tuple(warnings),
+        original_headers={}, warnings=_stored_warnings(warnings),
     )
 
 
@@ -1057,7 +1062,7 @@ def _fast_parse(data: bytes, max_text: int) -> ParsedMessage:
         references=references, headers=headers, content_type=ctype, report_type=st.report_type,
         part_types=tuple(st.part_types), attachment_names=tuple(st.attachments), text=text,
         report=st.report or "", original_message_id=original_message_id, original_headers=orig,
-        warnings=tuple(dict.fromkeys(warnings)),
+        warnings=_stored_warnings(warnings),
     )
 
 
@@ -1142,5 +1147,5 @@ def _stdlib_parse(data: bytes, max_text: int, note: str) -> ParsedMessage:
         headers=headers, content_type=msg.get_content_type(), report_type=report_type,
         part_types=tuple(part_types), attachment_names=tuple(n for n in (p.get_filename() for p in msg.walk()) if n),
         text=(text_parts[0] if text_parts else "")[:max_text], report=report, original_message_id=None,
-        original_headers={}, warnings=tuple(warnings),
+        original_headers={}, warnings=_stored_warnings(warnings),
     )
