@@ -51,7 +51,6 @@ _MSGID_RE = re.compile(r"<\s*([^<>\s\x00-\x1f\x7f]+)\s*>")
 _BARE_MSGID_RE = re.compile(r"[^<>\s\x00-\x1f\x7f]+")
 _ENCODED_WORD_RE = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?]*)\?=")
 _EW_GAP_RE = re.compile(r"(\?=)[ \t\r\n]+(=\?)")
-_FIELD_NAME_BAD_RE = re.compile(r"[^!-9;-~]|^$")  # RFC 5322 §2.2: printable ASCII but ':'
 _PARAM_RE = re.compile(r';\s*([^\s=;]+)\s*=\s*("(?:[^"\\]|\\.)*"?|[^;]*)')
 _DATE_RE = re.compile(
     r"\s*(?:[A-Za-z]{3},?\s*)?(\d{1,2})\s+([A-Za-z]{3})[a-z]*\s+(\d{4})\s+(\d{1,2}):(\d{2})(?::(\d{2}))?"
@@ -203,6 +202,7 @@ def _split_headers(block: str, warnings: list[str]) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     name = None
     value = ""
+    ascii_block = block.isascii()
     for line in block.split("\n"):
         if not line:
             continue
@@ -215,14 +215,17 @@ def _split_headers(block: str, warnings: list[str]) -> list[tuple[str, str]]:
         if name is not None and (not colon or "=" in n) and "=" in line and value.rstrip().endswith(";"):
             value += " " + line  # a parameter continuation that lost its indentation
             continue
-        if not colon or not n or len(n) > 76 or _FIELD_NAME_BAD_RE.search(n.strip()):
+        key = n.strip()
+        # RFC 5322 §2.2: a field name is printable ASCII without space (nor ':')
+        if (not colon or not key or len(n) > 76 or " " in key or not key.isprintable()
+                or (not ascii_block and not key.isascii())):
             if not out and name is None and line.startswith("From "):
                 continue  # mbox separator
             warnings.append(f"malformed header line {line[:60]!r} ignored")
             continue
         if name is not None:
             out.append((name, value))
-        name = n.strip().lower()
+        name = key.lower()
         value = v
     if name is not None:
         out.append((name, value))
@@ -284,7 +287,8 @@ _QUOTED_PAIR_RE = re.compile(r"\\(.)", re.S)
 _COMMENT_CHUNK_RE = re.compile(r"[^\\()]+")
 _NAME_ADDR_RE = re.compile(r"[^\s<>()\[\]\"',;:@]+@[^\s<>()\[\]\"',;:@]+\.[^\s<>()\[\]\"',;:@]*[^\s<>()\[\]\"',;:@.]")
 _CTL_RE = re.compile(r"[\x00-\x1f\x7f]")
-_BLOCK_CTL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # in a header block: not TAB or LF
+_CTL_BYTES = bytes(range(0x20)).replace(b"\t", b"").replace(b"\n", b"") + b"\x7f"
+"""Control bytes of a header block other than TAB and LF."""
 
 
 def _clean_header_text(value: str) -> str:
@@ -980,7 +984,7 @@ def _fast_parse(data: bytes, max_text: int) -> ParsedMessage:
     if not sep:
         warnings.append("no blank line after the headers (message cut short?)")
     text_block = _decode_header_block(block, warnings)
-    block_ctl = _BLOCK_CTL_RE.search(text_block) is not None
+    block_ctl = len(block.translate(None, _CTL_BYTES)) != len(block)  # (bytes: C-fast)
     pairs = _split_headers(text_block, warnings)
     headers: dict[str, str] = {}
     address_values: dict[str, list[str]] = {}
