@@ -507,3 +507,12 @@ def test_attachment_names_hold_no_control_characters(disposition: bytes) -> None
 def test_warnings_hold_no_control_characters() -> None:
     m = parse_message(b"From: a@b.example\nContent-Type: multipart/\x00 boundary=\"b\"\n\n--b\n\nx\n--b--\n")
     assert m.warnings and not any(re.search(r"[\x00-\x1f\x7f]", w) for w in m.warnings), m.warnings
+
+
+def test_a_quoted_original_message_id_with_a_nul_is_not_read() -> None:
+    m = parse_message(b"From: Mail Delivery System <Mailer-Daemon@x.example>\nTo: a@b.example\n"
+                      b"Subject: Mail delivery failed\n\n------ This is a copy of the message ------\n\n"
+                      b"Message-Id: <\x00E1X58pB@x.example>\nFrom: a@b.example\n\ntest\n")
+    assert m.original_message_id is None
+    for value in m.original_headers.values():
+        assert "\x00" not in value

@@ -58,7 +58,7 @@ _DATE_RE = re.compile(
 )
 _MONTHS = {m: i for i, m in enumerate(
     ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
-_BODY_MSGID_RE = re.compile(rb"^[ \t>]*Message-I[dD]\s*:\s*(<[^<>\s]+>)", re.M | re.I)
+_BODY_MSGID_RE = re.compile(rb"^[ \t>]*Message-I[dD]\s*:\s*(<[^<>\s\x00-\x1f\x7f]+>)", re.M | re.I)
 _BODY_ORIG_HDR_RE = re.compile(rb"^[ \t>]*(From|To|Subject)\s*:[ \t]*([^\n]*)", re.M | re.I)
 _HTML_DROP_RE = re.compile(r"(?is)<(script|style|head)\b.*?</\1\s*>|<!--.*?-->")
 _HTML_BREAK_RE = re.compile(r"(?i)<\s*(?:br|/p|/div|/tr|/li|/h[1-6]|p|div|tr|li|blockquote|/blockquote)\b[^>]*>")
