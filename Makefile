@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench install clean browser dovecot
+.PHONY: demo test bench fuzz install clean browser dovecot
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,12 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.ingest || status=1; \
 	$(BIN)/python -m bench.imap || status=1; \
 	exit $$status
+
+# Fuzz parse + classify with Hypothesis for FUZZ_SECONDS (default 60): `make fuzz FUZZ_SECONDS=600`.
+# Seeds: tests/fixtures/corpus, fuzz/seeds and FOLLOWUP_CORPUS (default /work/shared/corpus) when present.
+FUZZ_SECONDS ?= 60
+fuzz: $(STAMP)
+	$(BIN)/python -m fuzz.parse_classify --seconds $(FUZZ_SECONDS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -3,8 +3,9 @@
 * :class:`Backoff` retries throttled (429) and failing (5xx) calls with exponential
   backoff that honours ``Retry-After``; its ``sleep`` is injectable and its longest
   wait capped, so tests never sleep for real.
-* :func:`read_secret_file` / :func:`write_secret_file`: token files are accepted only with
-  mode 0600 (no group or other bits) and always written with it, atomically.
+* :func:`read_secret_file` / :func:`write_secret_file` / :func:`create_secret_file`: token
+  files are accepted only with mode 0600 (no group or other bits) and always written with
+  it, atomically, through a randomly named ``O_CREAT|O_EXCL|O_NOFOLLOW`` temporary file.
 * :func:`with_followup_id`: a draft's bytes carrying its ``X-Followup-Id`` header.
 
 No business logic here, and never a token in a log line or an error message.
@@ -17,6 +18,7 @@ import email.utils
 import logging
 import os
 import random
+import secrets
 import stat
 import time
 from dataclasses import dataclass, field
@@ -106,22 +108,89 @@ def read_secret_file(path: Path, *, fix: str) -> str:
         raise ConfigurationError(f"cannot read token file {path}: {exc}; {fix}") from None
 
 
-def write_secret_file(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` atomically, mode 0600 from the first byte."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+_SECRET_FLAGS = (os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+                 | getattr(os, "O_CLOEXEC", 0))
+
+
+def _new_secret_temp(path: Path, text: str) -> Path:
+    """A new file holding ``text`` beside ``path``, mode 0600 from the first byte, under a
+    random name opened with ``O_CREAT|O_EXCL|O_NOFOLLOW``: a file or symlink planted
+    under that name is never opened (another random name is tried), so nobody who can
+    write the folder can make us write a secret through a link or into their file."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    for _ in range(16):
+        tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
+        try:
+            fd = os.open(tmp, _SECRET_FLAGS, 0o600)
+        except FileExistsError:
+            continue
+        break
+    else:
+        raise FileExistsError(f"cannot create a temporary file next to {path}")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            os.fchmod(fh.fileno(), 0o600)  # whatever the umask
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
-        os.chmod(tmp, 0o600)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return tmp
+
+
+def _sync_folder(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def write_secret_file(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically, mode 0600 from the first byte: a random
+    exclusive temporary file (:func:`_new_secret_temp`), renamed into place. ``rename``
+    replaces whatever is at ``path`` (a symlink included) and never follows it."""
+    path = Path(path)
+    tmp = _new_secret_temp(path, text)
+    try:
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    _sync_folder(path.parent)
+
+
+def create_secret_file(path: Path, text: str) -> bool:
+    """Create ``path`` holding ``text`` (mode 0600) unless something is there already,
+    a symlink included: ``False`` then, and nothing is written. Atomic: the file appears
+    whole (``link`` of a random exclusive temporary file), so a concurrent reader never
+    sees it half written, and of two concurrent creators exactly one wins."""
+    path = Path(path)
+    tmp = _new_secret_temp(path, text)
+    try:
+        os.link(tmp, path, follow_symlinks=False)
+    except FileExistsError:
+        return False
+    except OSError:
+        # a file system without hard links: an exclusive, non-following create in place
+        try:
+            fd = os.open(path, _SECRET_FLAGS, 0o600)
+        except FileExistsError:
+            return False
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+    finally:
+        tmp.unlink(missing_ok=True)
+    _sync_folder(path.parent)
+    return True
 
 
 def header_of(data: bytes, name: str) -> str | None:

@@ -22,7 +22,9 @@ class ParsedMessage:
     derived from its content: ``<sha256-hex@synthetic.followup.invalid>``."""
     synthetic_id: bool
     from_addr: str | None
-    """Lower-cased addr-spec of ``From`` (``None`` when missing or unparseable)."""
+    """Lower-cased addr-spec of ``From``, read from the raw header (never from a display
+    name or an encoded word). ``None`` when missing, unparseable, or when From names no
+    single author (several mailboxes, disagreeing From headers, an ambiguous mailbox)."""
     from_name: str | None
     to: tuple[str, ...]
     cc: tuple[str, ...]
@@ -37,7 +39,11 @@ class ParsedMessage:
     """The headers the rules look at, lower-cased names, decoded values (first occurrence):
     auto-submitted, x-autoreply, x-autorespond, precedence, x-auto-response-suppress,
     x-failed-recipients, return-path, content-type, list-id, list-unsubscribe,
-    x-mailer, feedback-type, x-loop, x-ms-exchange-* autoreply markers, ..."""
+    x-mailer, feedback-type, x-loop, x-ms-exchange-* autoreply markers, ...
+    Address headers (from, to, cc, bcc, reply-to, sender, resent-*) hold the addresses
+    parsed from the raw header, re-written with quoted names (``"Name" <addr>, addr``),
+    so that any reader parses them back to the same addresses; one with no address
+    keeps its raw, undecoded value. No value holds a control character."""
     content_type: str
     """Top-level ``type/subtype``, lower-cased (``text/plain`` when absent)."""
     report_type: str | None

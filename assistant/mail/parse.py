@@ -16,8 +16,9 @@ import codecs
 import hashlib
 import html
 import re
+import unicodedata
 from datetime import datetime, timedelta, timezone
-from email.utils import getaddresses, parsedate_to_datetime
+from email.utils import parsedate_to_datetime
 from urllib.parse import unquote_to_bytes
 
 from assistant.mail.message import ParsedMessage
@@ -46,20 +47,18 @@ _MAX_PARTS = 300
 _MAX_DEPTH = 12
 _MAX_REPORT = 4000
 
-_MSGID_RE = re.compile(r"<\s*([^<>\s]+)\s*>")
+_MSGID_RE = re.compile(r"<\s*([^<>\s\x00-\x1f\x7f]+)\s*>")
+_BARE_MSGID_RE = re.compile(r"[^<>\s\x00-\x1f\x7f]+")
 _ENCODED_WORD_RE = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?]*)\?=")
 _EW_GAP_RE = re.compile(r"(\?=)[ \t\r\n]+(=\?)")
 _PARAM_RE = re.compile(r';\s*([^\s=;]+)\s*=\s*("(?:[^"\\]|\\.)*"?|[^;]*)')
-_SIMPLE_ADDR_RE = re.compile(
-    r"\s*(?:([^<>\"(),;:@]*?)\s*<\s*([^<>\s\"(),;:@]+@[^<>\s\"(),;:]+)\s*>|([^<>\s\"(),;:@]+@[^<>\s\"(),;:]+))\s*$"
-)
 _DATE_RE = re.compile(
     r"\s*(?:[A-Za-z]{3},?\s*)?(\d{1,2})\s+([A-Za-z]{3})[a-z]*\s+(\d{4})\s+(\d{1,2}):(\d{2})(?::(\d{2}))?"
     r"\s+([+-])(\d{2})(\d{2})(?:\s*\(.*\))?\s*$"
 )
 _MONTHS = {m: i for i, m in enumerate(
     ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
-_BODY_MSGID_RE = re.compile(rb"^[ \t>]*Message-I[dD]\s*:\s*(<[^<>\s]+>)", re.M | re.I)
+_BODY_MSGID_RE = re.compile(rb"^[ \t>]*Message-I[dD]\s*:\s*(<[^<>\s\x00-\x1f\x7f]+>)", re.M | re.I)
 _BODY_ORIG_HDR_RE = re.compile(rb"^[ \t>]*(From|To|Subject)\s*:[ \t]*([^\n]*)", re.M | re.I)
 _HTML_DROP_RE = re.compile(r"(?is)<(script|style|head)\b.*?</\1\s*>|<!--.*?-->")
 _HTML_BREAK_RE = re.compile(r"(?i)<\s*(?:br|/p|/div|/tr|/li|/h[1-6]|p|div|tr|li|blockquote|/blockquote)\b[^>]*>")
@@ -120,7 +119,10 @@ def decode_header_value(value: str, warnings: list[str] | None = None) -> str:
     """Decode RFC 2047 encoded-words; unknown charsets never raise."""
     if "=?" not in value:
         return value
-    decoded, problems = _decode_encoded_words(value)
+    if len(value) <= 2000:
+        decoded, problems = _decode_encoded_words(value)
+    else:  # never memoize huge values
+        decoded, problems = _decode_encoded_words.__wrapped__(value)
     if problems and warnings is not None:
         warnings.extend(problems)
     return decoded
@@ -200,6 +202,7 @@ def _split_headers(block: str, warnings: list[str]) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     name = None
     value = ""
+    ascii_block = block.isascii()
     for line in block.split("\n"):
         if not line:
             continue
@@ -212,14 +215,17 @@ def _split_headers(block: str, warnings: list[str]) -> list[tuple[str, str]]:
         if name is not None and (not colon or "=" in n) and "=" in line and value.rstrip().endswith(";"):
             value += " " + line  # a parameter continuation that lost its indentation
             continue
-        if not colon or not n or " " in n.strip() or len(n) > 76:
+        key = n.strip()
+        # RFC 5322 §2.2: a field name is printable ASCII without space (nor ':')
+        if (not colon or not key or len(n) > 76 or " " in key or not key.isprintable()
+                or (not ascii_block and not key.isascii())):
             if not out and name is None and line.startswith("From "):
                 continue  # mbox separator
             warnings.append(f"malformed header line {line[:60]!r} ignored")
             continue
         if name is not None:
             out.append((name, value))
-        name = n.strip().lower()
+        name = key.lower()
         value = v
     if name is not None:
         out.append((name, value))
@@ -239,37 +245,464 @@ def _decode_header_block(raw: bytes, warnings: list[str], where: str = "headers"
         return raw.decode("cp1252", "replace")
 
 
-def _addresses(value: str | None) -> tuple[tuple[str, str], ...]:
-    """``(name, lower-cased addr-spec)`` pairs of an address header."""
-    if not value:
-        return ()
-    return _address_pairs(value)
+# ---------------------------------------------------------------------------- addresses
+#
+# Address headers are parsed from their *raw* value (RFC 5322 §3.4), and only display
+# names and comments are RFC 2047-decoded afterwards: "an 'encoded-word' MUST NOT appear
+# in any portion of an 'addr-spec'" (RFC 2047 §5), and decoding first lets anyone write
+# ``=?utf-8?q?client=40their.example?= <attacker@evil.example>`` and be read as the
+# client. What receiving servers authenticate (SPF/DKIM/DMARC alignment) is the raw
+# addr-spec, so that is the only thing ever stored as an address. An address is a
+# lower-cased addr-spec with exactly one ``@``, no whitespace or control characters, at
+# most 254 characters (RFC 5321 §4.5.3.1.3); anything else is dropped with a warning.
+
+_ADDRESS_HEADERS = {"from": "From", "to": "To", "cc": "Cc", "bcc": "Bcc", "reply-to": "Reply-To",
+                    "sender": "Sender", "resent-from": "Resent-From", "resent-to": "Resent-To",
+                    "resent-cc": "Resent-Cc", "resent-sender": "Resent-Sender"}
+_IDENTITY_HEADERS = frozenset(("from", "sender", "reply-to", "resent-from", "resent-sender"))
+_MAX_ADDRESSES = 1000
+"""Addresses kept per address header; more are dropped with a warning."""
+_MAX_ADDRESS_CHARS = 256 * 1024
+"""Characters of one address header that are read (~5,000 typical recipients)."""
+_MAX_ADDR_LEN = 254
+_MAX_NAME_LEN = 256
+_CACHED_ADDRESS_VALUE = 2000
+"""Longer address headers are parsed without memoizing (no cache of huge strings)."""
+
+_ATEXT = r"A-Za-z0-9!#$%&'*+/=?^_`{|}~\-"
+_NON_ASCII = "\u0080-\U0010ffff"
+_SIMPLE_ADDR_RE = re.compile(
+    r"[ \t]*(?:([^<>@,]*?)[ \t]*<[ \t]*([" + _ATEXT + r".]+@[A-Za-z0-9_\-]+(?:\.[A-Za-z0-9_\-]+)*\.?)[ \t]*>"
+    r"|([" + _ATEXT + r".]+@[A-Za-z0-9_\-]+(?:\.[A-Za-z0-9_\-]+)*\.?))[ \t]*$"
+)
+# Anything that needs the full grammar: quoted strings, comments, groups, routes, domain
+# literals, escapes, control characters.
+_ADDR_SLOW_RE = re.compile(r'["();:\\\[\]\x00-\x08\x0a-\x1f\x7f]')
+_LOCAL_RE = re.compile(r"[" + _ATEXT + r"." + _NON_ASCII + r"]+")
+_DOMAIN_RE = re.compile(r"(?:[A-Za-z0-9_\-" + _NON_ASCII + r"]+\.)*[A-Za-z0-9_\-" + _NON_ASCII + r"]+")
+_QUOTED_LOCAL_RE = re.compile(r"[ !#-?A-\[\]-~" + _NON_ASCII + r"]+")
+_DOMAIN_LITERAL_RE = re.compile(r"\[[A-Za-z0-9.:\-]+\]")
+_ADDR_TOKEN_RE = re.compile(r'([ \t]+)|([^ \t"(),.:;<>@\[\]\\]+)|"((?:[^"\\]|\\.)*\\?)("?)|(.)', re.S)
+_QUOTED_PAIR_RE = re.compile(r"\\(.)", re.S)
+_COMMENT_CHUNK_RE = re.compile(r"[^\\()]+")
+_NAME_ADDR_RE = re.compile(r"[^\s<>()\[\]\"',;:@]+@[^\s<>()\[\]\"',;:@]+\.[^\s<>()\[\]\"',;:@]*[^\s<>()\[\]\"',;:@.]")
+_CTL_RE = re.compile(r"[\x00-\x1f\x7f]")
+_CTL_BYTES = bytes(range(0x20)).replace(b"\t", b"").replace(b"\n", b"") + b"\x7f"
+"""Control bytes of a header block other than TAB and LF."""
 
 
-@lru_cache(maxsize=4096)
-def _address_pairs(value: str) -> tuple[tuple[str, str], ...]:
-    """Memoized for the same reason as encoded words: the same From/To lines recur."""
-    out: list[tuple[str, str]] = []
-    if '"' not in value and "(" not in value and ";" not in value and ":" not in value:
-        for piece in value.split(","):
-            if not piece.strip():
-                continue
-            m = _SIMPLE_ADDR_RE.match(piece)
-            if m is None:
-                break
-            addr = m.group(2) or m.group(3)
-            out.append(((m.group(1) or "").strip(), addr.lower()))
+def _clean_header_text(value: str) -> str:
+    """``value`` without control characters (NUL, CR, LF, ...): each becomes a space."""
+    if _CTL_RE.search(value) is None:
+        return value
+    return " ".join(_CTL_RE.sub(" ", value).split())
+
+
+def _clean_name(name: str) -> str:
+    """A display name fit to show and store: no control or format characters (bidi
+    overrides, zero-width spaces), whitespace collapsed, at most 256 characters."""
+    if not name.isprintable():
+        name = "".join(" " if unicodedata.category(ch)[0] in "CZ" else ch for ch in name)
+    if "  " in name or name[:1] == " " or name[-1:] == " ":
+        name = " ".join(name.split())
+    return name[:_MAX_NAME_LEN]
+
+
+def _check_addr(addr: str, problems: list[str]) -> str | None:
+    """The stored form of a syntactically valid addr-spec, ``None`` (with a problem)
+    when it cannot be one."""
+    local, _, domain = addr.rpartition("@")
+    if domain.endswith("."):
+        domain = domain[:-1]
+    addr = f"{local}@{domain}".lower()
+    if len(addr) > _MAX_ADDR_LEN:
+        problems.append(f"address longer than {_MAX_ADDR_LEN} characters ignored: {addr[:60]!r}")
+        return None
+    if not addr.isascii():
+        if any(unicodedata.category(ch)[0] in "CZ" for ch in addr):
+            problems.append(f"address with invisible or control characters ignored: {addr[:60]!r}")
+            return None
+        problems.append(f"address {addr[:80]!r} has non-ASCII characters "
+                        "(a different address from any ASCII look-alike)")
+    if "=?" in local:
+        problems.append(f"encoded word in the address {addr[:80]!r} kept as written "
+                        "(RFC 2047 §5: never part of an address)")
+    return addr
+
+
+def _name_problem(name: str, addr: str, problems: list[str]) -> None:
+    """Warn when a display name holds an address other than the mailbox's own."""
+    if "@" not in name and name.isascii():
+        return
+    folded = unicodedata.normalize("NFKC", name) if not name.isascii() else name
+    for m in _NAME_ADDR_RE.finditer(folded):
+        if m.group(0).lower().rstrip(".") != addr:
+            problems.append(f"display name {name[:80]!r} holds an address; "
+                            f"the address is {addr[:80]!r}")
+            return
+
+
+def _decode_name(raw: str, problems: list[str]) -> str:
+    raw = raw.strip()
+    if "=?" in raw:
+        raw = decode_header_value(raw, problems)
+    return _clean_name(raw)
+
+
+def _read_comment(value: str, i: int) -> tuple[str, int, bool]:
+    """The text of the (nested) comment opening at ``value[i]``, the index after it,
+    and whether it was closed."""
+    depth = 0
+    out: list[str] = []
+    n = len(value)
+    while i < n:
+        c = value[i]
+        if c == "(":
+            if depth:
+                out.append(c)
+            depth += 1
+            i += 1
+        elif c == ")":
+            depth -= 1
+            i += 1
+            if depth == 0:
+                return "".join(out), i, True
+            out.append(c)
+        elif c == "\\":
+            out.append(value[i + 1: i + 2])
+            i += 2
         else:
-            return tuple(out)
-        out = []
-    try:
-        for name, addr in getaddresses([value]):
-            addr = addr.strip()
-            if addr and "@" in addr:
-                out.append((name, addr.lower()))
-    except Exception:
-        pass
-    return tuple(out)
+            m = _COMMENT_CHUNK_RE.match(value, i)
+            out.append(m.group(0))
+            i = m.end()
+    return "".join(out), n, False
+
+
+def _addr_spec(toks: list[tuple[str, str]], problems: list[str], in_angle: bool) -> str | None:
+    """The addr-spec spelt by ``toks`` (whitespace and comments already dropped):
+    ``local-part "@" domain``, the local part dot-atoms or a quoted string whose content
+    is one, the domain a dot-atom or a domain literal. An obsolete route
+    (``<@relay1,@relay2:user@host>``, RFC 5322 §4.4) is dropped."""
+    if in_angle and toks and toks[0] == ("s", "@"):
+        for k, tok in enumerate(toks):
+            if tok == ("s", ":"):
+                break
+        else:
+            problems.append("obsolete route without ':' in an address ignored")
+            return None
+        problems.append("obsolete route in an address dropped")
+        toks = toks[k + 1:]
+    at = [k for k, tok in enumerate(toks) if tok == ("s", "@")]
+    if len(at) != 1:
+        shown = "".join(f'"{t}"' if kind == "q" else t for kind, t in toks)[:60]
+        problems.append(f"{'no' if not at else 'more than one'} '@' in address {shown!r}; ignored")
+        return None
+    for prev, tok in zip(toks, toks[1:]):
+        if prev[0] in "aq" and tok[0] in "aq":
+            shown = "".join(f'"{t}"' if kind == "q" else t for kind, t in toks)[:60]
+            problems.append(f"words without '.' between them in address {shown!r}; ignored")
+            return None
+    local_parts: list[str] = []
+    for kind, text in toks[: at[0]]:
+        if kind == "a" or kind == "q" or text == ".":
+            local_parts.append(text)
+        else:
+            problems.append(f"{text!r} in the local part of an address; ignored")
+            return None
+    local = "".join(local_parts)
+    if not local or _LOCAL_RE.fullmatch(local) is None:
+        # a quoted local part that is no dot-atom (``"System Administrator"@host``) is
+        # kept quoted; one holding '@', '"' or '\\' is refused (one '@' per address)
+        if (len(local_parts) == 1 and toks[0][0] == "q" and _QUOTED_LOCAL_RE.fullmatch(local)
+                and local.strip() == local):
+            local = f'"{local}"'
+        else:
+            problems.append(f"invalid local part {local[:60]!r} in an address; ignored")
+            return None
+    dom_toks = toks[at[0] + 1:]
+    domain = "".join(text for _, text in dom_toks)
+    if any(kind == "q" for kind, _ in dom_toks):
+        domain = None
+    elif domain.startswith("["):
+        if _DOMAIN_LITERAL_RE.fullmatch(domain) is None:
+            domain = None
+    elif _DOMAIN_RE.fullmatch(domain[:-1] if domain.endswith(".") else domain) is None:
+        domain = None
+    if domain is None:
+        shown = "".join(text for _, text in dom_toks)[:60]
+        problems.append(f"invalid domain {shown!r} in an address; ignored")
+        return None
+    return _check_addr(f"{local}@{domain}", problems)
+
+
+class _Mailbox:
+    """What one comma-separated element of an address list has gathered so far."""
+
+    __slots__ = ("phrase", "comments", "angle", "after", "open_angle", "bad", "start")
+
+    def __init__(self, start: int) -> None:
+        self.phrase: list[tuple[str, str]] = []   # tokens before '<' (or the addr-spec)
+        self.comments: list[str] = []
+        self.angle: list[tuple[str, str]] | None = None
+        self.after: list[tuple[str, str]] = []    # tokens after '>'
+        self.open_angle = False
+        self.bad: str | None = None
+        self.start = start
+
+
+def _phrase_text(toks: list[tuple[str, str]]) -> str:
+    return "".join(" " if kind == "w" else text for kind, text in toks)
+
+
+def _finish(box: _Mailbox, value: str, end: int, out: list[tuple[str, str]],
+            problems: list[str], identity: bool) -> None:
+    shown = value[box.start:end].strip()[:60]
+    if box.bad is not None:
+        problems.append(f"{box.bad} in {shown!r}; ignored")
+        return
+    if box.angle is not None:
+        if box.open_angle:
+            problems.append(f"missing '>' in {shown!r}")
+        if any(t == ("s", "@") or t == ("s", "<") for t in box.after):
+            problems.append(f"text after the address in {shown!r}; ignored")
+            return
+        toks = [t for t in box.angle if t[0] != "w"]
+        if not toks:
+            return  # the null address <>
+        addr = _addr_spec(toks, problems, True)
+        if addr is None:
+            return
+        if ("s", "@") in box.phrase:
+            # ``a@x <b@y>``: readers that take the first addr-spec (Python's parseaddr,
+            # email.headerregistry) see a@x, mail clients and servers b@y. For an author
+            # (From, Sender, Reply-To) that is only safe when both agree; a recipient is
+            # who the mail was delivered to: the '<...>' address.
+            other = _addr_spec([t for t in box.phrase if t[0] != "w"], [], False)
+            if other != addr:
+                if identity:
+                    problems.append(f"ambiguous mailbox {shown!r} (an unquoted address before "
+                                    "'<...>' may be read as the address); ignored")
+                    return
+                problems.append(f"unquoted address before '<...>' in {shown!r}; "
+                                "the '<...>' address is kept")
+        names = box.phrase if any(k != "w" for k, _ in box.phrase) else box.after
+        name = _decode_name(_phrase_text(names), problems)
+        if not name and box.comments:
+            name = _decode_name(" ".join(box.comments), problems)
+    else:
+        toks = [t for t in box.phrase if t[0] != "w"]
+        if not toks:
+            return  # an empty element: ",," or a trailing comma
+        if ("s", "@") not in toks:
+            name = _decode_name(_phrase_text(box.phrase), problems)
+            if _NAME_ADDR_RE.search(unicodedata.normalize("NFKC", name)):
+                problems.append(f"no address in {shown!r}: the address-like {name[:80]!r} is "
+                                "only a name (quoted or RFC 2047-encoded); ignored")
+            else:
+                problems.append(f"no address in {shown!r}; ignored")
+            return
+        addr = _addr_spec(toks, problems, False)
+        if addr is None:
+            return
+        name = _decode_name(" ".join(box.comments), problems) if box.comments else ""
+    _name_problem(name, addr, problems)
+    out.append((name, addr))
+
+
+def _simple_address_list(value: str) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]] | None:
+    """The common case (``Name <addr>, addr``, names perhaps RFC 2047-encoded) by one
+    regular expression per address; ``None`` when the full grammar is needed."""
+    out: list[tuple[str, str]] = []
+    problems: list[str] = []
+    for piece in value.split(","):
+        if not piece.strip():
+            continue
+        m = _SIMPLE_ADDR_RE.match(piece)
+        if m is None:
+            return None
+        addr = m.group(2) or m.group(3)
+        if "=?" in addr:
+            return None
+        addr = _check_addr(addr, problems)
+        if addr is None:
+            return None
+        name = m.group(1)
+        if name:
+            name = _decode_name(name, problems)
+            _name_problem(name, addr, problems)
+        out.append((name or "", addr))
+        if len(out) > _MAX_ADDRESSES:
+            break
+    return tuple(out), tuple(problems)
+
+
+def _parse_address_list(value: str, identity: bool = True
+                        ) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
+    """``(name, addr-spec)`` pairs of a raw address header value, and its problems.
+    ``identity``: the header names authors (From, Sender, Reply-To), not recipients."""
+    if _ADDR_SLOW_RE.search(value) is None:
+        fast = _simple_address_list(value)
+        if fast is not None:
+            return fast
+    out: list[tuple[str, str]] = []
+    problems: list[str] = []
+    n = len(value)
+    pos = 0
+    in_group = False
+    box = _Mailbox(0)
+    while pos < n:
+        if len(out) > _MAX_ADDRESSES:
+            break
+        c = value[pos]
+        if c == "(":
+            text, pos, closed = _read_comment(value, pos)
+            if not closed:
+                box.bad = "unclosed comment"
+            box.comments.append(text)
+            continue
+        m = _ADDR_TOKEN_RE.match(value, pos)
+        pos = m.end()
+        if m.group(1) is not None:
+            tok = ("w", " ")
+        elif m.group(2) is not None:
+            tok = ("a", m.group(2))
+        elif m.group(3) is not None:
+            body = m.group(3)
+            if not m.group(4):
+                box.bad = box.bad or "unclosed quoted string"
+            tok = ("q", _QUOTED_PAIR_RE.sub(r"\1", body) if "\\" in body else body)
+        else:
+            tok = ("s", m.group(5))
+        if box.open_angle:
+            if c == ">":
+                box.open_angle = False
+            else:
+                box.angle.append(tok)  # type: ignore[union-attr]
+            continue
+        if c == ",":
+            _finish(box, value, pos - 1, out, problems, identity)
+            box = _Mailbox(pos)
+        elif c == ";":
+            _finish(box, value, pos - 1, out, problems, identity)
+            box = _Mailbox(pos)
+            if in_group:
+                in_group = False
+            else:
+                problems.append("';' outside a group read as ','")
+        elif c == ":" and box.angle is None and ("s", "@") not in box.phrase:
+            # group syntax (RFC 5322 §3.4): "display-name:" mailboxes ";"
+            if in_group:
+                problems.append("group inside a group")
+            in_group = True
+            box = _Mailbox(pos)
+        elif c == "<":
+            if box.angle is not None:
+                box.bad = box.bad or "two '<...>' addresses"
+            box.angle = []
+            box.open_angle = True
+        elif c == ")" or c == ">":
+            box.bad = box.bad or f"unbalanced {c!r}"
+        elif box.angle is not None:
+            box.after.append(tok)
+        else:
+            box.phrase.append(tok)
+    _finish(box, value, n, out, problems, identity)
+    return tuple(out), tuple(problems)
+
+
+def _render(pairs: tuple[tuple[str, str], ...] | list[tuple[str, str]]) -> str:
+    """An address list that any RFC 5322 reader parses back to exactly these addresses
+    (names quoted), for ``ParsedMessage.headers``."""
+    out = []
+    for name, addr in pairs:
+        if name:
+            name = name.replace("\\", "\\\\").replace('"', '\\"')
+            out.append(f'"{name}" <{addr}>')
+        else:
+            out.append(addr)
+    return ", ".join(out)
+
+
+def _address_value(raw: str, key: str) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...], str]:
+    """One occurrence of address header ``key``: its pairs, its warnings (labelled) and
+    what ``ParsedMessage.headers`` shows for it. The whole raw value is read (up to
+    ``_MAX_ADDRESS_CHARS``), never a length-cut copy."""
+    label = _ADDRESS_HEADERS[key]
+    raw = raw.strip()
+    notes: list[str] = []
+    if len(raw) > _MAX_ADDRESS_CHARS:
+        notes.append(f"{label} header of {len(raw):,} characters: only the first "
+                     f"{_MAX_ADDRESS_CHARS:,} are read")
+        raw = raw[:_MAX_ADDRESS_CHARS]
+    pairs, problems = _parse_address_list(raw, key in _IDENTITY_HEADERS)
+    notes.extend(f"{label}: {problem}" for problem in problems)
+    if len(pairs) > _MAX_ADDRESSES:
+        notes.append(f"{label}: more than {_MAX_ADDRESSES:,} addresses; "
+                     f"the first {_MAX_ADDRESSES:,} are kept")
+        pairs = pairs[:_MAX_ADDRESSES]
+    shown = _render(pairs) if pairs else _clean_header_text(raw)
+    return pairs, tuple(notes), shown[:_MAX_HEADER_VALUE]
+
+
+_address_pairs = lru_cache(maxsize=16384)(_address_value)
+"""``_address_value`` memoized for the same reason as encoded words: the same From/To
+lines recur. Only values up to ``_CACHED_ADDRESS_VALUE`` characters: no cache of huge
+strings."""
+
+
+def _address_fields(values: dict[str, list[str]], headers: dict[str, str],
+                    warnings: list[str]) -> dict[str, tuple[tuple[str, str], ...]]:
+    """Parse every occurrence of every address header (raw values, before any length
+    cut); put a safe rendering of each in ``headers``; return the pairs per header."""
+    result: dict[str, tuple[tuple[str, str], ...]] = {}
+    for key, raws in values.items():
+        if len(raws) == 1:
+            raw = raws[0]
+            pairs, notes, shown = (_address_pairs(raw, key) if len(raw) <= _CACHED_ADDRESS_VALUE
+                                   else _address_value(raw, key))
+            if notes:
+                warnings.extend(notes)
+            result[key] = pairs
+            headers[key] = shown
+            continue
+        label = _ADDRESS_HEADERS[key]
+        warnings.append(f"{len(raws)} {label} headers" + (
+            "; their addresses are read together" if key != "from" else ""))
+        merged: list[tuple[str, str]] = []
+        texts: list[str] = []
+        for raw in raws:
+            pairs, notes, shown = _address_value(raw, key)
+            warnings.extend(notes)
+            merged.extend(pairs)
+            if shown:
+                texts.append(shown)
+        if len(merged) > _MAX_ADDRESSES:
+            warnings.append(f"{label}: more than {_MAX_ADDRESSES:,} addresses; "
+                            f"the first {_MAX_ADDRESSES:,} are kept")
+            del merged[_MAX_ADDRESSES:]
+        result[key] = tuple(merged)
+        headers[key] = ", ".join(texts)[:_MAX_HEADER_VALUE]
+    return result
+
+
+def _sender(values: dict[str, list[str]], pairs: tuple[tuple[str, str], ...],
+            warnings: list[str]) -> tuple[str | None, str | None]:
+    """``(from_addr, from_name)``: the one address of From, else nobody. A From naming
+    several different mailboxes (or several From headers that disagree) names no single
+    author that a receiving server could have checked: the sender is left unknown."""
+    if len(pairs) == 1:
+        return pairs[0][1], pairs[0][0] or None
+    addrs = list(dict.fromkeys(a for _, a in pairs))
+    if len(addrs) == 1:
+        name = next((n for n, _ in pairs if n), "")
+        return addrs[0], name or None
+    if addrs:
+        shown = ", ".join(addrs[:3]) + (", ..." if len(addrs) > 3 else "")
+        warnings.append(f"From names {len(addrs)} different addresses ({shown}); "
+                        "the sender is left unknown")
+    elif "from" in values:
+        warnings.append(f"unparseable From {' '.join(v.strip() for v in values['from'])[:60]!r}")
+    return None, None
 
 
 def _parse_date(value: str | None, warnings: list[str]) -> datetime | None:
@@ -387,7 +820,7 @@ def _embedded_headers(body: bytes, st: _State) -> None:
     hdrs = {}
     for name, value in _split_headers(_decode_header_block(block, st.warnings, "embedded headers"), []):
         if name in ("message-id", "from", "to", "subject", "date") and name not in hdrs:
-            hdrs[name] = decode_header_value(value.strip(), st.warnings)
+            hdrs[name] = _clean_header_text(decode_header_value(value.strip(), st.warnings))[:_MAX_HEADER_VALUE]
     st.orig_headers = hdrs
 
 
@@ -399,7 +832,7 @@ def _visit(ctype: str, params: dict[str, str], hdrs: dict[str, str], body: bytes
     disposition, dparams = _parse_params(disp_value, st.warnings) if disp_value else ("", {})
     filename = dparams.get("filename") or params.get("name")
     if filename:
-        st.attachments.append(decode_header_value(filename, st.warnings).strip())
+        st.attachments.append(_clean_header_text(decode_header_value(filename, st.warnings)).strip())
     if ctype.startswith("multipart/"):
         boundary = params.get("boundary")
         if ctype == "multipart/report" and st.report_type is None:
@@ -496,8 +929,14 @@ def _synthetic_id(normalised: bytes) -> str:
 
 
 def _normalise(data: bytes) -> bytes:
+    """LF line endings. CR alone ends lines only in a file that has no LF at all (old Mac
+    files): where lines end in LF or CRLF a lone CR is no line break (RFC 5322 §2.2;
+    mail servers read it so) and becomes a space, so ``X-A: 1\rFrom: client@...`` adds
+    no From header that the receiving server never saw."""
     if b"\r" in data:
-        data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        data = data.replace(b"\r\n", b"\n")
+        if b"\r" in data:
+            data = data.replace(b"\r", b" " if b"\n" in data else b"\n")
     return data
 
 
@@ -518,13 +957,18 @@ def parse_message(data: bytes, *, max_text: int = 4000) -> ParsedMessage:
             return _minimal(data, [f"message could not be parsed: {type(exc2).__name__}: {exc2}"])
 
 
+def _stored_warnings(warnings: list[str]) -> tuple[str, ...]:
+    """Each warning once, without control characters (some quote what they warn about)."""
+    return tuple(dict.fromkeys(_clean_header_text(w) for w in warnings))
+
+
 def _minimal(data: bytes, warnings: list[str]) -> ParsedMessage:
     return ParsedMessage(
         message_id=_synthetic_id(data), synthetic_id=True, from_addr=None, from_name=None,
         to=(), cc=(), bcc=(), subject="", date=None, in_reply_to=None, references=(),
         headers={}, content_type="text/plain", report_type=None, part_types=("text/plain",),
         attachment_names=(), text="", report="", original_message_id=None,
-        original_headers={}, warnings=tuple(warnings),
+        original_headers={}, warnings=_stored_warnings(warnings),
     )
 
 
@@ -560,20 +1004,28 @@ def _fast_parse(data: bytes, max_text: int) -> ParsedMessage:
     if not sep:
         warnings.append("no blank line after the headers (message cut short?)")
     text_block = _decode_header_block(block, warnings)
+    block_ctl = len(block.translate(None, _CTL_BYTES)) != len(block)  # (bytes: C-fast)
     pairs = _split_headers(text_block, warnings)
     headers: dict[str, str] = {}
+    address_values: dict[str, list[str]] = {}
     msgid_count = 0
     for name, value in pairs:
         if name == "message-id":
             msgid_count += 1
+        if name in _ADDRESS_HEADERS:
+            address_values.setdefault(name, []).append(value)  # parsed raw, uncut: below
+            continue
         if name in headers or name in _SKIP_HEADERS:
             continue
         value = value.strip()
         if "=?" in value:
-            value = decode_header_value(value, warnings)
+            value = _clean_header_text(decode_header_value(value, warnings))
+        elif block_ctl:
+            value = _clean_header_text(value)
         if len(value) > _MAX_HEADER_VALUE:
             value = value[:_MAX_HEADER_VALUE]
         headers[name] = value
+    addresses = _address_fields(address_values, headers, warnings)
     if not pairs:
         warnings.append("no headers")
 
@@ -585,7 +1037,7 @@ def _fast_parse(data: bytes, max_text: int) -> ParsedMessage:
     m = _MSGID_RE.search(raw_id) if raw_id else None
     if m is not None:
         message_id = f"<{m.group(1)}>"
-    elif raw_id and " " not in raw_id and "@" in raw_id:
+    elif raw_id and "@" in raw_id and _BARE_MSGID_RE.fullmatch(raw_id.strip("<>")):
         message_id = f"<{raw_id.strip('<>')}>"
         warnings.append("Message-ID without angle brackets")
     else:
@@ -594,14 +1046,10 @@ def _fast_parse(data: bytes, max_text: int) -> ParsedMessage:
         warnings.append("empty or invalid Message-ID; synthetic id used" if raw_id or msgid_count
                         else "missing Message-ID; synthetic id used")
 
-    froms = _addresses(headers.get("from"))
-    from_name = froms[0][0] or None if froms else None
-    from_addr = froms[0][1] if froms else None
-    if from_addr is None and headers.get("from"):
-        warnings.append(f"unparseable From {headers['from'][:60]!r}")
-    to = tuple(a for _, a in _addresses(headers.get("to")))
-    cc = tuple(a for _, a in _addresses(headers.get("cc")))
-    bcc = tuple(a for _, a in _addresses(headers.get("bcc")))
+    from_addr, from_name = _sender(address_values, addresses.get("from", ()), warnings)
+    to = tuple(a for _, a in addresses.get("to", ()))
+    cc = tuple(a for _, a in addresses.get("cc", ()))
+    bcc = tuple(a for _, a in addresses.get("bcc", ()))
     subject = " ".join(headers.get("subject", "").split()) if "subject" in headers else ""
     date = _parse_date(headers.get("date"), warnings)
     irt_value = headers.get("in-reply-to")
@@ -638,7 +1086,7 @@ def _fast_parse(data: bytes, max_text: int) -> ParsedMessage:
         references=references, headers=headers, content_type=ctype, report_type=st.report_type,
         part_types=tuple(st.part_types), attachment_names=tuple(st.attachments), text=text,
         report=st.report or "", original_message_id=original_message_id, original_headers=orig,
-        warnings=tuple(dict.fromkeys(warnings)),
+        warnings=_stored_warnings(warnings),
     )
 
 
@@ -671,7 +1119,7 @@ def _body_original(body: bytes, st: _State) -> None:
     for hm in _BODY_ORIG_HDR_RE.finditer(window):
         name = hm.group(1).decode("ascii").lower()
         if name not in hdrs:
-            hdrs[name] = decode_header_value(hm.group(2).decode("utf-8", "replace").strip())
+            hdrs[name] = _clean_header_text(decode_header_value(hm.group(2).decode("utf-8", "replace").strip()))
     st.orig_headers = hdrs
 
 
@@ -683,13 +1131,18 @@ def _stdlib_parse(data: bytes, max_text: int, note: str) -> ParsedMessage:
     warnings = [note]
     msg = BytesParser(policy=compat32).parsebytes(data)
     headers: dict[str, str] = {}
+    address_values: dict[str, list[str]] = {}
     for name, value in msg.items():
         name = name.lower()
-        if name not in headers and name not in _SKIP_HEADERS:
-            headers[name] = decode_header_value(" ".join(str(value).split()), warnings)[:_MAX_HEADER_VALUE]
+        if name in _ADDRESS_HEADERS:
+            address_values.setdefault(name, []).append(" ".join(str(value).split()))
+        elif name not in headers and name not in _SKIP_HEADERS:
+            value = decode_header_value(" ".join(str(value).split()), warnings)
+            headers[name] = _clean_header_text(value)[:_MAX_HEADER_VALUE]
+    addresses = _address_fields(address_values, headers, warnings)
+    from_addr, from_name = _sender(address_values, addresses.get("from", ()), warnings)
     raw_id = headers.get("message-id", "")
     m = _MSGID_RE.search(raw_id)
-    froms = _addresses(headers.get("from"))
     irt = _MSGID_RE.search(headers.get("in-reply-to", ""))
     text_parts = []
     part_types = []
@@ -708,15 +1161,15 @@ def _stdlib_parse(data: bytes, max_text: int, note: str) -> ParsedMessage:
             report = str(payload if isinstance(payload, str) else "\n".join(str(p) for p in payload))[:_MAX_REPORT]
     return ParsedMessage(
         message_id=f"<{m.group(1)}>" if m else _synthetic_id(data), synthetic_id=m is None,
-        from_addr=froms[0][1] if froms else None, from_name=(froms[0][0] or None) if froms else None,
-        to=tuple(a for _, a in _addresses(headers.get("to"))),
-        cc=tuple(a for _, a in _addresses(headers.get("cc"))),
-        bcc=tuple(a for _, a in _addresses(headers.get("bcc"))),
+        from_addr=from_addr, from_name=from_name,
+        to=tuple(a for _, a in addresses.get("to", ())),
+        cc=tuple(a for _, a in addresses.get("cc", ())),
+        bcc=tuple(a for _, a in addresses.get("bcc", ())),
         subject=" ".join(headers.get("subject", "").split()), date=_parse_date(headers.get("date"), warnings),
         in_reply_to=f"<{irt.group(1)}>" if irt else None,
         references=tuple(f"<{r}>" for r in _MSGID_RE.findall(headers.get("references", ""))),
         headers=headers, content_type=msg.get_content_type(), report_type=report_type,
         part_types=tuple(part_types), attachment_names=tuple(n for n in (p.get_filename() for p in msg.walk()) if n),
         text=(text_parts[0] if text_parts else "")[:max_text], report=report, original_message_id=None,
-        original_headers={}, warnings=tuple(warnings),
+        original_headers={}, warnings=_stored_warnings(warnings),
     )

@@ -11,10 +11,13 @@ import hmac
 import ipaddress
 import os
 import secrets
+import stat
 from pathlib import Path
 
 from flask import abort, request, session
 from flask.sessions import SecureCookieSessionInterface
+
+from connectors._cloud import create_secret_file
 
 SECRET_ENV = "FOLLOWUP_SECRET_KEY"
 SECRET_FILE = "followup-web.secret"
@@ -31,12 +34,8 @@ def secret_key(settings, environ=os.environ) -> str:
     db = settings.storage.sqlite_path
     folder = db.parent if db is not None else settings.folder
     path = Path(folder) / SECRET_FILE
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return _existing_secret(path)
-    with os.fdopen(fd, "w", encoding="ascii") as handle:
-        handle.write(secrets.token_urlsafe(48))
+    # whole or not at all, never through a planted symlink; of two first starts one wins
+    create_secret_file(path, secrets.token_urlsafe(48))
     return _existing_secret(path)
 
 
@@ -47,11 +46,24 @@ class SecretFileError(RuntimeError):
 def _existing_secret(path: Path) -> str:
     """The key in ``path``, refused when others may read it or when it is too short (a
     crash while writing it, a hand-edited file): signed sessions rest on it."""
-    mode = path.stat().st_mode & 0o077
-    if mode:
-        raise SecretFileError(f"{path} can be read by other users: run `chmod 600 {path}` "
-                              f"(or set {SECRET_ENV})")
-    key = path.read_text(encoding="ascii").strip()
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0)
+                     | getattr(os, "O_CLOEXEC", 0))  # O_NONBLOCK: a planted FIFO never hangs us
+    except OSError as exc:
+        if path.is_symlink():
+            raise SecretFileError(f"{path} is a symbolic link, not the key file Followup made: "
+                                  f"delete it (a new key is made) or set {SECRET_ENV}") from None
+        raise SecretFileError(f"cannot read {path}: {exc.strerror}; delete it (a new key is "
+                              f"made) or set {SECRET_ENV}") from None
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise SecretFileError(f"{path} is not a regular file: delete it (a new key is made) "
+                                  f"or set {SECRET_ENV}")
+        if info.st_mode & 0o077:
+            raise SecretFileError(f"{path} can be read by other users: run `chmod 600 {path}` "
+                                  f"(or set {SECRET_ENV})")
+        key = handle.read(4096).decode("ascii", "replace").strip()
     if len(key) < 32:
         raise SecretFileError(f"{path} holds no usable key: delete it (a new one is made) "
                               f"or set {SECRET_ENV}")
