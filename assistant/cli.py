@@ -90,8 +90,10 @@ class Main(click.Group):
         try:
             return super().invoke(ctx)
         except StorageError as exc:
+            logging.getLogger(__name__).info("database error", exc_info=True)  # -v only
             fail("Database error", str(exc), 1)
         except SQLAlchemyError as exc:
+            logging.getLogger(__name__).info("database error", exc_info=True)  # -v only
             where_ = ctx.obj.database() if isinstance(ctx.obj, Context) else "(unknown)"
             fail("Database error", describe(exc, where_), 1)
 

@@ -217,6 +217,33 @@ def test_a_database_that_refuses_every_message_stops_the_sync_instead_of_setting
     assert count(engine, SetAsideMessage) == 0 and count(engine, Message) == 1
 
 
+def test_a_database_error_never_carries_the_values_it_was_storing(database_url, tmp_path, caplog):
+    """Even in -v logs and tracebacks: the engine hides statement parameters."""
+    import logging
+    import traceback
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    engine = open_database(database_url)
+    refuse_everything(engine)
+    box = tmp_path / "ana"
+    secret = "Cotización secreta 4711 para diego@cliente.example"
+    for n in range(4):
+        deliver(box, f"m{n}", message(n, subject=secret, body=secret))
+    caplog.set_level(logging.DEBUG)
+    with pytest.raises(StorageError) as caught:
+        sync_account(engine, "ana", "maildir", MaildirConnector(box, settle_seconds=0))
+    with pytest.raises(SQLAlchemyError) as raw:
+        with engine.begin() as conn:
+            conn.execute(Message.__table__.insert().values(
+                message_id="<x@y>", fingerprint="f", subject=secret, kind="message",
+                first_seen_at=func.now()))
+    shown = (caplog.text + str(caught.value) + str(raw.value)
+             + "".join(traceback.format_exception(raw.value)))
+    assert "[SQL" in str(raw.value) and "hide_parameters" in str(raw.value)
+    assert secret not in shown and "4711" not in shown
+
+
 # --- point 6: workers die with their parent -----------------------------------------------
 
 def _children(pid: int) -> list[int]:

@@ -70,7 +70,9 @@ def make_engine(url: str) -> Engine:
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
         Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
     try:
-        engine = create_engine(url, future=True)
+        # hide_parameters: a database error's text never carries the values of the
+        # statement (subjects, addresses, bodies), even in -v logs and tracebacks.
+        engine = create_engine(url, future=True, hide_parameters=True)
     except Exception as exc:  # bad URL, missing driver
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise StorageError(f"cannot open database {redact(url)}: {first}") from exc
