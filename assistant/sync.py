@@ -202,10 +202,11 @@ the database's (a changed schema, a broken server), not the mail's: sync stops i
 setting a whole mailbox aside."""
 
 
-def unseen(engine: Engine, account_id: int, batch: Batch) -> list[RawMessage]:
+def unseen(engine: Engine, account_id: int, batch: Batch, *,
+           set_aside: bool = True) -> list[RawMessage]:
     """The batch's messages not yet recorded for this account, stored or set aside (a
     re-read batch after a crash, or a Maildir message re-flagged by a mail client, costs
-    no parsing)."""
+    no parsing). ``set_aside=False``: the account has no set-aside message to look at."""
     if not batch.messages:
         return []
     stored_ids = {raw.provider_id: storable_location(raw.provider_id) for raw in batch.messages}
@@ -213,14 +214,21 @@ def unseen(engine: Engine, account_id: int, batch: Batch) -> list[RawMessage]:
     known: set[str] = set()
     with engine.connect() as conn:
         for chunk in _chunks(provider_ids, 500):
-            known.update(conn.scalars(union_all(
-                select(MessageLocation.provider_id).where(
-                    MessageLocation.account_id == account_id,
-                    MessageLocation.provider_id.in_(chunk)),
-                select(SetAsideMessage.provider_id).where(
+            query = select(MessageLocation.provider_id).where(
+                MessageLocation.account_id == account_id,
+                MessageLocation.provider_id.in_(chunk))
+            if set_aside:
+                query = union_all(query, select(SetAsideMessage.provider_id).where(
                     SetAsideMessage.account_id == account_id,
-                    SetAsideMessage.provider_id.in_(chunk)))))
+                    SetAsideMessage.provider_id.in_(chunk)))
+            known.update(conn.scalars(query))
     return [raw for raw in batch.messages if stored_ids[raw.provider_id] not in known]
+
+
+def has_set_aside(engine: Engine, account_id: int) -> bool:
+    with engine.connect() as conn:
+        return conn.scalar(select(SetAsideMessage.id).where(
+            SetAsideMessage.account_id == account_id).limit(1)) is not None
 
 
 def store_batch(engine: Engine, account_id: int, batch: Batch, *,
@@ -300,8 +308,8 @@ def _advance(conn, account_id: int, cursor: str, seen_at: datetime) -> None:
 
 
 def _store(conn, engine: Engine, account_id: int, pairs: list[tuple[Location, dict]]) -> int:
-    """Insert the messages not stored yet and every location; return how many new."""
-    pairs = [(location, dict(row)) for location, row in pairs]  # a retry starts afresh
+    """Insert the messages not stored yet and every location; return how many new. The
+    rows are not changed (a refused batch is retried with them as they came)."""
     existing: dict[str, tuple[int, str]] = {}
     ids = list({row["message_id"] for _, row in pairs})
     for chunk in _chunks(ids, 500):
@@ -310,6 +318,7 @@ def _store(conn, engine: Engine, account_id: int, pairs: list[tuple[Location, di
                                         .where(Message.message_id.in_(chunk))):
             existing[mid] = (pk, fp)
     to_insert: dict[str, dict] = {}
+    stored_as: list[str] = []  # the Message-ID each pair is stored under
     for _, row in pairs:
         mid = row["message_id"]
         previous = existing.get(mid) or (
@@ -318,27 +327,27 @@ def _store(conn, engine: Engine, account_id: int, pairs: list[tuple[Location, di
             # Same Message-ID, different message: keep both.
             note = f"duplicate Message-ID {mid} on a different message; stored as a separate message"
             if isinstance(row["warnings"], str):  # already JSON-encoded by a worker
-                row["warnings"] = json.dumps(json.loads(row["warnings"]) + [note], ensure_ascii=False)
+                warnings = json.dumps(json.loads(row["warnings"]) + [note], ensure_ascii=False)
             else:
-                row["warnings"] = row["warnings"] + [note]
-            mid = row["message_id"] = fit_identifier(
-                f"<dup-{row['fingerprint'][:16]}.{mid.strip('<>')}>", MESSAGE_ID_CHARS)
-            if mid in existing or mid in to_insert:
-                continue
-        elif previous is not None:
-            continue
-        to_insert[mid] = row
+                warnings = row["warnings"] + [note]
+            mid = fit_identifier(f"<dup-{row['fingerprint'][:16]}.{mid.strip('<>')}>",
+                                 MESSAGE_ID_CHARS)
+            if mid not in existing and mid not in to_insert:
+                to_insert[mid] = {**row, "message_id": mid, "warnings": warnings}
+        elif previous is None:
+            to_insert[mid] = row
+        stored_as.append(mid)
     if to_insert:
         conn.execute(_insert_ignoring_conflicts(engine, _messages_table(engine)),
                      list(to_insert.values()))
     pks: dict[str, int] = {mid: pk for mid, (pk, _) in existing.items()}
-    missing = [row["message_id"] for _, row in pairs if row["message_id"] not in pks]
+    missing = [mid for mid in stored_as if mid not in pks]
     for chunk in _chunks(list(set(missing)), 500):
         pks.update({mid: pk for pk, mid in conn.execute(
             select(Message.id, Message.message_id).where(Message.message_id.in_(chunk)))})
     locations = [{"account_id": account_id, "provider_id": location.provider_id,
-                  "message_pk": pks[row["message_id"]], "thread_id": location.thread_id,
-                  "folder": location.folder} for location, row in pairs]
+                  "message_pk": pks[mid], "thread_id": location.thread_id,
+                  "folder": location.folder} for (location, _), mid in zip(pairs, stored_as)]
     if locations:
         conn.execute(_insert_ignoring_conflicts(engine, MessageLocation.__table__), locations)
     return len(to_insert)
@@ -386,11 +395,13 @@ def _sync_account(engine: Engine, name: str, kind: str, connector: Connector, *,
         workers = int(override) if override.isdigit() else (cpus if cpus > 1 else 0)
     pool: ProcessPoolExecutor | None = None
     pending: deque = deque()
+    aside = [has_set_aside(engine, account_id)]  # whether unseen() must look there too
 
     def finish_oldest() -> None:
         cursor, skipped, read, folders, locations, rows = pending.popleft()
         prepared = rows.result() if isinstance(rows, Future) else rows
         outcome = write_batch(engine, account_id, cursor, locations, prepared, seen_at=clock())
+        aside[0] = aside[0] or bool(outcome.set_aside)
         result.read += read
         result.stored += outcome.stored
         result.warnings += outcome.warnings
@@ -417,7 +428,7 @@ def _sync_account(engine: Engine, name: str, kind: str, connector: Connector, *,
                 while pending:
                     finish_oldest()
                 raise
-            fresh = unseen(engine, account_id, batch)
+            fresh = unseen(engine, account_id, batch, set_aside=aside[0])
             if pool is None and workers and len(fresh) >= PIPELINE_MIN_BATCH:
                 pool = ProcessPoolExecutor(max_workers=workers, mp_context=_mp_context(),
                                            initializer=_die_with_parent, initargs=(os.getpid(),))
