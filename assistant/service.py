@@ -107,15 +107,12 @@ def sync(settings: Settings, engine: Engine, *, account: str | None = None,
         names = ", ".join(a.name for a in settings.accounts) or "none"
         raise ConfigurationError(f'no account named "{account}" in {settings.path} '
                                  f"(accounts: {names})")
-    if check_storage:
-        from assistant.storage.db import check_integrity
+    checker = None
+    if check_storage:  # alongside the sync; waited for before forking parse workers
+        from assistant.storage.db import IntegrityCheck
 
-        try:
-            check_integrity(engine)
-        except StorageError as exc:
-            for acct in accounts:
-                _record_failure(engine, acct.name, acct.kind, "storage_error", str(exc))
-            raise
+        checker = IntegrityCheck(engine)
+        checker.start()
     results = []
     for acct in accounts:
         try:
@@ -124,7 +121,8 @@ def sync(settings: Settings, engine: Engine, *, account: str | None = None,
                 results.append(sync_account(engine, acct.name, acct.kind, connector,
                                             progress=progress(acct.name) if progress else None,
                                             folder_progress=(folder_progress(acct.name)
-                                                             if folder_progress else None)))
+                                                             if folder_progress else None),
+                                            before_workers=checker.join if checker else None))
             finally:
                 connector.close()
         except ConnectorError as exc:
@@ -149,6 +147,13 @@ def sync(settings: Settings, engine: Engine, *, account: str | None = None,
             error = f"unexpected error: {type(exc).__name__}: {str(exc)[:200]}".splitlines()[0]
             _record_failure(engine, acct.name, acct.kind, "needs_attention", error)
             results.append(AccountResult(account=acct.name, error=error, status="needs_attention"))
+    if checker is not None:
+        try:
+            checker.result()
+        except StorageError as exc:
+            for acct in accounts:
+                _record_failure(engine, acct.name, acct.kind, "storage_error", str(exc))
+            raise
     if any(r.stored for r in results if not r.error):
         # New mail may close follow-ups: a sent draft (done), a reply or bounce (cancelled).
         from assistant.followups import reconcile_if_pending

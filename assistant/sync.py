@@ -362,7 +362,8 @@ def sync_account(engine: Engine, name: str, kind: str, connector: Connector, *,
                  progress: Callable[[int], None] | None = None,
                  folder_progress: Callable[[str, int], None] | None = None,
                  clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
-                 workers: int | None = None) -> AccountResult:
+                 workers: int | None = None,
+                 before_workers: Callable[[], None] | None = None) -> AccountResult:
     """Pull everything new from one account into the store.
 
     Large syncs are pipelined: while the main process writes batch N (database work),
@@ -372,7 +373,8 @@ def sync_account(engine: Engine, name: str, kind: str, connector: Connector, *,
     one worker per CPU (none on a
     single-CPU machine: there is nothing to overlap), started only once a sync proves
     large. Measured on 2 CPUs: 2 workers beat 1 (the main process mostly waits on SQLite).
-    Workers die with the process that started them, even on ``kill -9``.
+    Workers die with the process that started them, even on ``kill -9``;
+    ``before_workers`` is called before they are forked (to let a thread finish first).
 
     A database failure (full, read-only, damaged, unreachable) raises
     :class:`~assistant.storage.errors.StorageError` with one line saying what to do; what
@@ -380,13 +382,14 @@ def sync_account(engine: Engine, name: str, kind: str, connector: Connector, *,
     """
     try:
         return _sync_account(engine, name, kind, connector, progress=progress,
-                             folder_progress=folder_progress, clock=clock, workers=workers)
+                             folder_progress=folder_progress, clock=clock, workers=workers,
+                             before_workers=before_workers)
     except SQLAlchemyError as exc:
         raise StorageError(describe(exc, where(engine), doing=f"syncing account {name}")) from exc
 
 
 def _sync_account(engine: Engine, name: str, kind: str, connector: Connector, *,
-                  progress, folder_progress, clock, workers) -> AccountResult:
+                  progress, folder_progress, clock, workers, before_workers) -> AccountResult:
     result = AccountResult(account=name)
     account_id, cursor = ensure_account(engine, name, kind)
     if workers is None:
@@ -430,6 +433,8 @@ def _sync_account(engine: Engine, name: str, kind: str, connector: Connector, *,
                 raise
             fresh = unseen(engine, account_id, batch, set_aside=aside[0])
             if pool is None and workers and len(fresh) >= PIPELINE_MIN_BATCH:
+                if before_workers is not None:
+                    before_workers()
                 pool = ProcessPoolExecutor(max_workers=workers, mp_context=_mp_context(),
                                            initializer=_die_with_parent, initargs=(os.getpid(),))
             encode = engine.dialect.name == "sqlite"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from functools import lru_cache
 from pathlib import Path
 
@@ -170,6 +171,29 @@ def check_integrity(engine: Engine) -> None:
 
 class _Damaged(Exception):
     """What ``quick_check`` found, worded for :func:`describe`."""
+
+
+class IntegrityCheck(threading.Thread):
+    """:func:`check_integrity` in a thread of its own, so that it costs a command almost
+    no time: SQLite checks outside the GIL while the command does its own work (on
+    WAL, a reader never blocks the writer). :meth:`result` waits, then raises what it
+    found."""
+
+    def __init__(self, engine: Engine) -> None:
+        super().__init__(name="followup-integrity-check", daemon=True)
+        self.engine = engine
+        self.error: StorageError | None = None
+
+    def run(self) -> None:
+        try:
+            check_integrity(self.engine)
+        except StorageError as exc:
+            self.error = exc
+
+    def result(self) -> None:
+        self.join()
+        if self.error is not None:
+            raise self.error
 
 
 def current_revision(engine: Engine) -> str | None:
