@@ -454,3 +454,14 @@ def test_a_full_disk_is_one_line_a_non_zero_exit_and_the_account_status(tmp_path
         assert all(line.endswith("new 0") for line in noop.stdout.splitlines()), noop.stdout
     finally:
         subprocess.run(["umount", "-l", str(disk)], capture_output=True)
+
+
+def test_a_database_folder_that_cannot_be_made_is_one_line_and_a_non_zero_exit(basic_team):
+    blocker = basic_team / "not-a-folder"
+    blocker.write_text("a file where the database's folder should be\n")
+    settings = _sqlite_settings(basic_team, blocker / "db" / "followup.db")
+    for command in (["sync"], ["accounts", "list"]):
+        result = run("--config", str(settings), *command)
+        assert result.returncode == 1, command
+        line = assert_one_clean_line(result, "cannot create the folder")
+        assert str(blocker / "db") in line

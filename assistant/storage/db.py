@@ -69,7 +69,13 @@ def make_engine(url: str) -> Engine:
         if url.startswith(plain):  # psycopg 3 is the driver we install
             url = "postgresql+psycopg://" + url[len(plain):]
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
-        Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(url[len("sqlite:///"):].split("?", 1)[0]).parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StorageError(f"cannot create the folder {folder} of the database "
+                               f"({exc.strerror or exc}): create it, or point storage.url "
+                               "at a folder this user may write") from exc
     try:
         # hide_parameters: a database error's text never carries the values of the
         # statement (subjects, addresses, bodies), even in -v logs and tracebacks.
