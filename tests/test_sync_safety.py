@@ -465,3 +465,21 @@ def test_a_database_folder_that_cannot_be_made_is_one_line_and_a_non_zero_exit(b
         assert result.returncode == 1, command
         line = assert_one_clean_line(result, "cannot create the folder")
         assert str(blocker / "db") in line
+
+
+@pytest.mark.postgres
+def test_a_read_only_postgresql_server_is_one_line_a_non_zero_exit_and_every_account_says_it(
+        basic_team, postgres_url):
+    settings = basic_team / "settings.toml"
+    assert run("--config", str(settings), "sync",
+               env={"FOLLOWUP_DATABASE_URL": postgres_url}).returncode == 0
+    _new_mail(basic_team)
+    standby = {"FOLLOWUP_DATABASE_URL": postgres_url + "%20-cdefault_transaction_read_only%3Don"}
+    result = run("--config", str(settings), "sync", env=standby)
+    assert result.returncode == 1
+    line = assert_one_clean_line(result, "read-only")
+    assert "primary server" in line and "postgres@127.0.0.1" in line
+    states = accounts_list(settings, env=standby)
+    assert states["camila"][3] == states["jorge"][3] == "storage_error"
+    fixed = run("--config", str(settings), "sync", env={"FOLLOWUP_DATABASE_URL": postgres_url})
+    assert fixed.returncode == 0 and "camila: read 3, new 3" in fixed.stdout

@@ -195,6 +195,8 @@ class IntegrityCheck(threading.Thread):
             check_integrity(self.engine)
         except StorageError as exc:
             self.error = exc
+        except Exception as exc:  # noqa: BLE001 - told by result(), never as a thread traceback
+            self.error = StorageError(describe(exc, where(self.engine), doing="checking it"))
 
     def result(self) -> None:
         self.join()

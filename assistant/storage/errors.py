@@ -80,19 +80,23 @@ def describe(error: BaseException, where: str, *, doing: str = "") -> str:
     low = detail.lower()
     state = _sqlstate(error)
     during = f" while {doing}" if doing else ""
+    server = "://" in where  # a database server (PostgreSQL), not a SQLite file
     if "disk is full" in low or "no space" in low or state in ("53100", "53200"):
-        return (f"the database {where} is full{during} ({detail}): free space on its disk "
-                "(or raise its size limit), then run the command again; what was stored is kept "
-                "and sync resumes after it")
+        room = ("free space on the database server's disk" if server
+                else "free space on its disk (or raise its size limit)")
+        return (f"the database {where} is full{during} ({detail}): {room}, then run the "
+                "command again; what was stored is kept and sync resumes after it")
     if "readonly" in low or "read-only" in low or state == "25006":
-        return (f"the database {where} is read-only{during} ({detail}): make the file and its "
-                "folder writable by the user running Followup (SQLite also writes -wal and -shm "
-                "files next to it), then run the command again")
+        fix = ("point storage.url at the primary server (this one accepts no writes)" if server
+               else "make the file and its folder writable by the user running Followup "
+                    "(SQLite also writes -wal and -shm files next to it)")
+        return f"the database {where} is read-only{during} ({detail}): {fix}, then run the command again"
     if ("malformed" in low or "not a database" in low or "corrupt" in low
             or state in ("XX001", "XX002")):
-        return (f"the database {where} is damaged{during} ({detail}): stop Followup, restore "
-                "the file from a backup (or rebuild it: sqlite3 FILE '.recover' | sqlite3 NEW), "
-                "then point storage.url at the good copy")
+        fix = ("have its administrator repair it or restore it from a backup" if server
+               else "stop Followup, restore the file from a backup (or rebuild it: "
+                    "sqlite3 FILE '.recover' | sqlite3 NEW), then point storage.url at the good copy")
+        return f"the database {where} is damaged{during} ({detail}): {fix}"
     if "unable to open database file" in low:
         return (f"cannot open the database {where}{during} ({detail}): check that its folder "
                 "exists and is writable by this user (storage.url or FOLLOWUP_DATABASE_URL)")
