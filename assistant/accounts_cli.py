@@ -21,33 +21,56 @@ def accounts() -> None:
     """List, sign in and test the mailboxes of settings.toml."""
 
 
+SET_ASIDE_SHOWN = 20
+"""At most this many set-aside messages are listed per account (then a count)."""
+
+
 @accounts.command("list")
 @click.pass_obj
 def list_accounts(obj) -> None:
-    """Every account with its kind, status and last sync."""
-    from sqlalchemy import select
+    """Every account with its kind, status and last sync; below an account, the messages
+    the database refused (set aside, with the reason). A database that cannot be written
+    (read-only) shows every account as ``storage_error``: no sync can store anything."""
+    from sqlalchemy import func, select
 
     from assistant.storage import models
+    from assistant.storage.db import unwritable
 
     settings = obj.settings()
-    state = {}
-    try:
-        with obj.engine().connect() as conn:
-            for row in conn.execute(select(models.Account.name, models.Account.status,
-                                           models.Account.last_sync_at, models.Account.last_error)):
-                state[row.name] = row
-    except Exception:  # noqa: BLE001 - listing must work before the first sync
-        pass
+    engine = obj.engine()
+    state, aside, aside_count = {}, {}, {}
+    with engine.connect() as conn:  # a database failure here: one line (cli.Main)
+        for row in conn.execute(select(models.Account.name, models.Account.status,
+                                       models.Account.last_sync_at, models.Account.last_error)):
+            state[row.name] = row
+        for name, count in conn.execute(
+                select(models.Account.name, func.count(models.SetAsideMessage.id))
+                .join(models.SetAsideMessage, models.SetAsideMessage.account_id == models.Account.id)
+                .group_by(models.Account.name)):
+            aside_count[name] = count
+            aside[name] = conn.execute(
+                select(models.SetAsideMessage.provider_id, models.SetAsideMessage.reason)
+                .join(models.Account, models.SetAsideMessage.account_id == models.Account.id)
+                .where(models.Account.name == name)
+                .order_by(models.SetAsideMessage.id).limit(SET_ASIDE_SHOWN)).all()
+    blocked = unwritable(engine)
     for a in settings.accounts:
         row = state.get(a.name)
         where = a.path or a.host or a.username or ""
         status = row.status if row else "never synced"
+        error = row.last_error if row else None
+        if blocked:
+            status, error = "storage_error", blocked
         last = (models.as_utc(row.last_sync_at).astimezone(settings.team.zone)
                 .isoformat(timespec="seconds") if row and row.last_sync_at else "-")
         line = f"{a.name}\t{a.kind}\t{where}\t{status}\t{last}"
-        if row and row.last_error:
-            line += f"\t{row.last_error}"
+        if error:
+            line += f"\t{error}"
         click.echo(line)
+        for provider_id, reason in aside.get(a.name, ()):
+            click.echo(f"  set aside: {provider_id}: {reason}")
+        if aside_count.get(a.name, 0) > SET_ASIDE_SHOWN:
+            click.echo(f"  … and {aside_count[a.name] - SET_ASIDE_SHOWN} more set aside")
 
 
 @accounts.command("test")

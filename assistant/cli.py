@@ -24,7 +24,8 @@ from assistant import service
 from assistant.settings import Settings, default_settings_path, load_settings
 from assistant.domain.wording import why_waiting
 from assistant.settings_schema import SettingsError
-from assistant.storage.db import StorageError
+from assistant.storage.db import StorageError, where
+from assistant.storage.errors import describe
 from connectors.base import ConnectorError
 
 STARTER = Path(__file__).with_name("starter") / "settings.toml"
@@ -50,6 +51,7 @@ class Context:
     def __init__(self, config: str | None) -> None:
         self.config = config
         self._settings: Settings | None = None
+        self._engine = None
 
     @property
     def config_path(self) -> Path:
@@ -65,9 +67,35 @@ class Context:
 
     def engine(self):
         try:
-            return service.open_store(self.settings())
+            self._engine = service.open_store(self.settings())
         except StorageError as exc:
             fail("Database error", str(exc), 1)
+        return self._engine
+
+    def database(self) -> str:
+        """The database, as messages name it (the SQLite file, or the redacted URL)."""
+        if self._engine is not None:
+            return where(self._engine)
+        return where(self._settings.storage.url) if self._settings else "(unknown)"
+
+
+class Main(click.Group):
+    """The ``followup`` group: a database failure in any command (full, read-only,
+    damaged, unreachable) ends it with one line saying what to do, and exit status 1 --
+    never a traceback with SQL and mail in it."""
+
+    def invoke(self, ctx: click.Context):
+        from sqlalchemy.exc import SQLAlchemyError
+
+        try:
+            return super().invoke(ctx)
+        except StorageError as exc:
+            logging.getLogger(__name__).info("database error", exc_info=True)  # -v only
+            fail("Database error", str(exc), 1)
+        except SQLAlchemyError as exc:
+            logging.getLogger(__name__).info("database error", exc_info=True)  # -v only
+            where_ = ctx.obj.database() if isinstance(ctx.obj, Context) else "(unknown)"
+            fail("Database error", describe(exc, where_), 1)
 
 
 def emit_json(document: dict) -> None:
@@ -91,7 +119,7 @@ def parse_now(value: str | None, settings: Settings | None) -> datetime:
     return moment
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", "config", type=click.Path(dir_okay=False), default=None,
               help="settings file (default: $FOLLOWUP_CONFIG or ./settings.toml)")
 @click.option("-v", "--verbose", is_flag=True, help="log what happens, for debugging")
@@ -147,21 +175,28 @@ def sync(obj: Context, account: str | None) -> None:
 
         try:
             results = service.sync(settings, engine, account=account, progress=tracker,
-                                   folder_progress=folder_tracker)
+                                   folder_progress=folder_tracker, check_storage=True)
         except ConnectorError as exc:
             fail("Error", str(exc), 2)
+        except StorageError as exc:
+            fail("Database error", str(exc), 1)
     failed = 0
     for result in results:
         if result.error:
             failed += 1
             hint = {"needs_reauth": "re-authenticate this account",
                     "retrying": "a passing fault: the next sync retries",
-                    "needs_attention": "check this account in settings.toml"}[result.status]
+                    "needs_attention": "check this account in settings.toml",
+                    "storage_error": "database error"}[result.status]
             click.echo(f"{result.account}: FAILED ({hint}): {result.error}")
         else:
             extra = f", {result.warnings} with parse warnings" if result.warnings else ""
             skipped = f", {len(result.skipped)} skipped" if result.skipped else ""
-            click.echo(f"{result.account}: read {result.read}, new {result.stored}{extra}{skipped}")
+            aside = (f", {len(result.set_aside)} set aside (refused by the database; "
+                     "see `followup accounts list`)" if result.set_aside else "")
+            click.echo(f"{result.account}: read {result.read}, new {result.stored}"
+                       f"{extra}{skipped}{aside}")
+            failed += bool(result.set_aside)
     if failed:
         sys.exit(1)
 

@@ -28,9 +28,10 @@ from assistant.settings import (
     DEFAULT_REQUEST_PHRASES, Settings,
 )
 from assistant.storage import models
-from assistant.storage.db import open_database
+from assistant.storage.db import open_database, where
+from assistant.storage.errors import StorageError, describe
 from assistant.sync import AccountResult, sync_account
-from sqlalchemy.exc import OperationalError as StorageFailure
+from sqlalchemy.exc import SQLAlchemyError
 
 from connectors.base import AuthenticationError, ConnectorError, TransientError
 
@@ -95,11 +96,18 @@ def open_connector_for(account):
 def sync(settings: Settings, engine: Engine, *, account: str | None = None,
          progress: Callable[[str], Callable[[int], None]] | None = None,
          folder_progress: Callable[[str], Callable[[str, int], None]] | None = None,
-         now: datetime | None = None) -> list[AccountResult]:
+         now: datetime | None = None, check_storage: bool = False) -> list[AccountResult]:
     """Sync every account (or one). A failing account is reported and the others go on.
     ``now`` (the scheduler's clock, or ``--now``) is the time follow-ups are reconciled at.
     ``progress(account)`` and ``folder_progress(account)`` return that account's
-    callbacks: messages read, and messages read per folder."""
+    callbacks: messages read, and messages read per folder.
+
+    A database failure (full, read-only, damaged, unreachable) ends the sync: the account
+    it happened on gets a result with status ``storage_error`` and the one-line reason
+    (also recorded on the account when the database can still take it), and the accounts
+    after it are not tried, since they would fail the same way. ``check_storage``: first
+    check the whole database for damage (SQLite), so a sync with nothing new still
+    reports a damaged file -- :class:`StorageError`, each account marked when possible."""
     from connectors.base import ConfigurationError
 
     accounts = [a for a in settings.accounts if account is None or a.name == account]
@@ -107,6 +115,12 @@ def sync(settings: Settings, engine: Engine, *, account: str | None = None,
         names = ", ".join(a.name for a in settings.accounts) or "none"
         raise ConfigurationError(f'no account named "{account}" in {settings.path} '
                                  f"(accounts: {names})")
+    checker = None
+    if check_storage:  # alongside the sync; waited for before forking parse workers
+        from assistant.storage.db import IntegrityCheck
+
+        checker = IntegrityCheck(engine)
+        checker.start()
     results = []
     for acct in accounts:
         try:
@@ -115,7 +129,8 @@ def sync(settings: Settings, engine: Engine, *, account: str | None = None,
                 results.append(sync_account(engine, acct.name, acct.kind, connector,
                                             progress=progress(acct.name) if progress else None,
                                             folder_progress=(folder_progress(acct.name)
-                                                             if folder_progress else None)))
+                                                             if folder_progress else None),
+                                            before_workers=checker.join if checker else None))
             finally:
                 connector.close()
         except ConnectorError as exc:
@@ -125,27 +140,57 @@ def sync(settings: Settings, engine: Engine, *, account: str | None = None,
             log.error("account %s: %s", acct.name, exc)
             _record_failure(engine, acct.name, acct.kind, status, str(exc))
             results.append(AccountResult(account=acct.name, error=str(exc), status=status))
-        except StorageFailure:
-            raise  # the database itself is down: every account would fail the same way
+        except (StorageError, SQLAlchemyError) as exc:
+            # The database itself failed: every account would fail the same way.
+            error = _storage_line(exc, engine, acct.name)
+            log.info("account %s: %s", acct.name, error, exc_info=True)
+            if not _record_failure(engine, acct.name, acct.kind, "storage_error", error):
+                error += " (the account's status could not be recorded either)"
+            results.append(AccountResult(account=acct.name, error=error, status="storage_error"))
+            break
         except Exception as exc:  # noqa: BLE001 - one broken account must not stop the others
             # A fault nobody classified (a bug, an OS error in a connector): record it with
             # its type so it can be reported, and go on with the other accounts.
             log.exception("account %s: unexpected error", acct.name)
-            error = f"unexpected error: {type(exc).__name__}: {exc}"
+            error = f"unexpected error: {type(exc).__name__}: {str(exc)[:200]}".splitlines()[0]
             _record_failure(engine, acct.name, acct.kind, "needs_attention", error)
             results.append(AccountResult(account=acct.name, error=error, status="needs_attention"))
+    if checker is not None:
+        try:
+            checker.result()
+        except StorageError as exc:
+            for acct in accounts:
+                _record_failure(engine, acct.name, acct.kind, "storage_error", str(exc))
+            raise
     if any(r.stored for r in results if not r.error):
         # New mail may close follow-ups: a sent draft (done), a reply or bounce (cancelled).
         from assistant.followups import reconcile_if_pending
-        reconcile_if_pending(settings, engine, now)
+        try:
+            reconcile_if_pending(settings, engine, now)
+        except SQLAlchemyError as exc:
+            raise StorageError(describe(exc, where(engine), doing="updating follow-ups")) from exc
     return results
 
 
-def _record_failure(engine: Engine, name: str, kind: str, status: str, error: str) -> None:
+def _storage_line(exc: BaseException, engine: Engine, account: str) -> str:
+    if isinstance(exc, StorageError):
+        return str(exc)
+    return describe(exc, where(engine), doing=f"syncing account {account}")
+
+
+def _record_failure(engine: Engine, name: str, kind: str, status: str, error: str) -> bool:
+    """Record an account's failure; False when the database cannot take even that
+    (read-only, damaged): then the caller's one line is all there is."""
     from assistant.sync import ensure_account, mark_account
 
-    account_id, _ = ensure_account(engine, name, kind)
-    mark_account(engine, account_id, status=status, error=error)
+    try:
+        account_id, _ = ensure_account(engine, name, kind)
+        mark_account(engine, account_id, status=status, error=error)
+    except SQLAlchemyError as exc:
+        log.info("account %s: could not record its status (%s)", name,
+                 describe(exc, where(engine)))
+        return False
+    return True
 
 
 # --- Scan ----------------------------------------------------------------------------

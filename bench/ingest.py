@@ -72,8 +72,10 @@ def followup_bin() -> Path:
 
 
 def run_followup(label: str, settings: Path, *args: str, cwd: Path,
-                 extra_env: dict[str, str] | None = None) -> Run:
-    argv = [str(followup_bin()), "--config", str(settings), *args]
+                 extra_env: dict[str, str] | None = None, exe: Path | None = None) -> Run:
+    """``exe`` (default: this environment's ``followup``) run as a child, timed, reaped
+    with ``os.wait4`` for its peak RSS."""
+    argv = [str(exe or followup_bin()), "--config", str(settings), *args]
     env = dict(os.environ)
     env.pop("FOLLOWUP_DATABASE_URL", None)  # the sample's own SQLite file, unless extra_env says
     env.pop("FOLLOWUP_CONFIG", None)

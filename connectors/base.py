@@ -51,12 +51,24 @@ class RawMessage:
     ``thread_id`` is the provider's own conversation id when it has one (Gmail
     ``threadId``, Graph ``conversationId``, ``X-GM-THRID``), else ``None``.
     ``folder`` is informative (``"INBOX"``, ``"Sent"``, ``"cur"``).
+
+    ``data`` is either the whole message or, for a large one, what the rules read of it:
+    its header, its MIME structure with every part's headers, the text and report parts
+    (capped) and the header of attached messages -- never an attachment's content. Then
+    ``size`` is the size of the whole message, in bytes (``None``: ``len(data)``).
     """
 
     provider_id: str
     data: bytes
     thread_id: str | None = None
     folder: str | None = None
+    size: int | None = None
+
+
+BATCH_BYTES = 16 * 1024 * 1024
+"""A batch ends at its connector's message count or once its messages' ``data`` reach
+about this many bytes, whichever comes first: the memory a sync holds stays flat whatever
+the size of the mail."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,11 @@
 """Mailbox export files: a Maildir, an mbox file, a folder of ``.eml`` files.
 
 Three connectors behind :class:`connectors.base.Connector`. They hand over raw bytes
-only (no parsing beyond finding message boundaries) and read incrementally.
+only (no parsing beyond finding message and MIME boundaries) and read incrementally. A
+message over :data:`WHOLE_MESSAGE_BYTES` is handed over reduced to what the rules read
+of it -- its header, its MIME structure, its text parts -- with ``RawMessage.size`` its
+whole size: attachments are passed over, never held in memory (:class:`_Reducer`). A
+batch ends at ``batch_size`` messages or ``batch_bytes`` bytes, whichever comes first.
 
 Cursors (opaque to the caller, JSON inside):
 
@@ -19,6 +23,7 @@ Maildir, a ``Drafts/`` folder next to an mbox file, a ``Drafts/`` folder inside 
 from __future__ import annotations
 
 import email.parser
+import email.utils
 import hashlib
 import json
 import logging
@@ -32,7 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from .base import Batch, ConfigurationError, Connector, DraftMessage, RawMessage
+from .base import BATCH_BYTES, Batch, ConfigurationError, Connector, DraftMessage, RawMessage
 
 __all__ = [
     "MaildirConnector",
@@ -61,6 +66,10 @@ _INFO_RE = re.compile(r"[:!;][12],[^/]*$")
 MAX_TRACKED_NEW = 20_000
 
 _HEADER_LIMIT = 256 * 1024
+
+WHOLE_MESSAGE_BYTES = 64 * 1024
+"""A message up to this size is handed over whole; a larger one is reduced to what the
+rules read of it (:class:`_Reducer`): attachments are never read into memory."""
 
 
 # ---------------------------------------------------------------------------------------
@@ -190,6 +199,228 @@ class _DraftsInFolder:
 
 
 # ---------------------------------------------------------------------------------------
+# Large messages: keep what the rules read, never an attachment's content
+# ---------------------------------------------------------------------------------------
+
+_TOP_HEADER_BYTES = 1024 * 1024  # a message's own header block
+_PART_HEADER_BYTES = 64 * 1024  # a MIME part's, or an attached message's, header block
+_PART_TEXT_BYTES = 64 * 1024  # the parser reads at most 64,000 bytes of a text or report part
+_BODY_TEXT_BYTES = 256 * 1024  # a single-part text body: quoted headers and loose delivery
+#                                reports are looked for in its first 128 and 256 KiB
+_MESSAGE_BYTES = 2 * 1024 * 1024  # all that is kept of one message, boundaries aside
+_MAX_PARTS = 1000  # the parser reads 300
+_MAX_DEPTH = 16  # open multiparts (the parser goes 12 deep)
+_LINE_BYTES = 64 * 1024  # longer lines are read in pieces
+_REPORT_TYPES = frozenset((
+    "message/delivery-status", "message/feedback-report", "message/disposition-notification",
+    "message/global-delivery-status", "message/global-disposition-notification",
+    "text/rfc822-headers", "message/global-headers"))
+_EMBEDDED = frozenset(("message/rfc822", "message/global"))
+_BLANK = (b"\n", b"\r\n")
+
+
+@dataclass(slots=True)
+class _Level:
+    delimiter: bytes  # b"--" + boundary
+    digest: bool  # multipart/digest: a part without Content-Type is a message/rfc822
+
+
+class _Reducer:
+    """What the rules read of a message fed line by line: its header block, every MIME
+    part's header block and boundary line, the text and report parts (capped), the start
+    of text attachments (where bounces quote the returned message's headers), and
+    attached messages the same way (their header, their text) -- the bytes exactly as
+    they are in the file, with only the rest of the lines left out. Binary content
+    (``application/*``, ``image/*``, …: attachments) is never kept, so a message of any
+    size is reduced to a bounded skeleton that the parser reads as it reads the original
+    (what it reads of it is kept: see the caps above). The IMAP connector builds the same
+    kind of skeleton from BODYSTRUCTURE. One difference is by design: where the parser
+    looks for quoted headers only in the first 128 KiB of a body, it may find them in
+    the skeleton behind an attachment it would not have read past in the whole file.
+
+    ``dropping`` says the lines up to the next one starting with ``--`` will be left out:
+    a file reader may skip them without reading them line by line (:func:`_read_message`).
+    """
+
+    def __init__(self) -> None:
+        self.out: list[bytes] = []
+        self.budget = _MESSAGE_BYTES
+        self.stack: list[_Level] = []
+        self.mode = "headers"  # headers | keep | drop | done
+        self.header: list[bytes] = []
+        self.header_room = _TOP_HEADER_BYTES
+        self.top = True  # the header block being read is the message's own
+        self.default_type = "text/plain"
+        self.room = 0  # bytes still kept in "keep" mode
+        self.parts = 0
+        self.line_start = True
+        self.cut = False
+
+    @property
+    def dropping(self) -> bool:
+        return self.line_start and (self.mode == "drop" or (self.mode == "keep" and not self.room))
+
+    @property
+    def done(self) -> bool:
+        return self.mode == "done"
+
+    def _emit(self, line: bytes) -> None:
+        if self.cut:  # the line before was kept only in part: end it first
+            self.out.append(b"\n")
+            self.cut = False
+        self.out.append(line)
+
+    def _take(self, line: bytes, room: int) -> int:
+        """Keep ``line`` if it fits in ``room`` and in the message's budget; return the
+        room left, or -1 when the line was left out (then so is the rest of that text)."""
+        if len(line) <= room and len(line) <= self.budget:
+            self._emit(line)
+            self.budget -= len(line)
+            return room - len(line)
+        return -1
+
+    def feed(self, line: bytes) -> None:
+        at_start, self.line_start = self.line_start, line.endswith(b"\n")
+        if self.mode == "done":
+            return
+        if at_start and self.out and not self.out[-1].endswith(b"\n"):
+            self.cut = True  # a long line's first pieces were kept, its last one not
+        if at_start and self.stack and line.startswith(b"--") and self._boundary(line):
+            return
+        if self.mode == "headers":
+            if line in _BLANK and (self.header or self.top is False):
+                self._end_header(line)  # (a part may have no header at all)
+            elif line in _BLANK:
+                self._emit(line)  # blank lines before a message's header block
+            else:
+                left = self._take(line, self.header_room)
+                if left >= 0:
+                    self.header.append(line)  # what is kept is what is read
+                self.header_room = max(left, 0)
+        elif self.mode == "keep":
+            self.room = max(self._take(line, self.room), 0)
+        if not self.stack and self.dropping:
+            self.mode = "done"  # no boundary can bring anything back: stop reading
+
+    def _boundary(self, line: bytes) -> bool:
+        text = line.rstrip(b"\r\n")
+        # Outermost first, as the parser splits the outer parts before the inner ones.
+        for index, level in enumerate(self.stack):
+            if not text.startswith(level.delimiter):
+                continue
+            rest = text[len(level.delimiter):]
+            closing = rest.startswith(b"--")
+            if not closing and rest.strip():
+                continue
+            del self.stack[index + 1:]
+            self.parts += 1
+            if self.parts > _MAX_PARTS or len(line) > self.budget:
+                self._close_all(line)  # the parser stops at 300 parts anyway
+                return True
+            self._emit(line)
+            self.budget -= len(line)
+            if closing:
+                self.stack.pop()
+                self.mode = "drop"  # the epilogue: the parser never reads it
+            else:
+                self._start_header(top=False, digest=level.digest)
+            return True
+        return False
+
+    def _close_all(self, line: bytes) -> None:
+        """End the skeleton here, every open multipart closed: what follows is not kept."""
+        eol = b"\r\n" if line.endswith(b"\r\n") else b"\n"
+        self.cut = False
+        self._emit(eol)
+        for level in reversed(self.stack):
+            self._emit(level.delimiter + b"--" + eol)
+        self.stack.clear()
+        self.mode = "done"
+
+    def _start_header(self, *, top: bool | None, digest: bool = False) -> None:
+        """``top``: True for the message's own header, None for an attached message's,
+        False for a MIME part's."""
+        self.mode = "headers"
+        self.header = []
+        self.top = top
+        self.header_room = _TOP_HEADER_BYTES if top is True else _PART_HEADER_BYTES
+        self.default_type = "message/rfc822" if digest else "text/plain"
+
+    def _end_header(self, blank: bytes) -> None:
+        self._emit(blank)
+        block = b"".join(self.header)[:_TOP_HEADER_BYTES]
+        top, self.header = self.top, []
+        fields = email.parser.BytesHeaderParser().parsebytes(block + b"\n")
+        ctype = fields.get_content_type() if fields.get("Content-Type") else self.default_type
+        if ctype.startswith("multipart/"):
+            boundary = fields.get_param("boundary")
+            if isinstance(boundary, tuple):  # RFC 2231 form
+                boundary = email.utils.collapse_rfc2231_value(boundary)
+            if boundary and str(boundary).strip() and len(self.stack) < _MAX_DEPTH:
+                delimiter = b"--" + str(boundary).strip().encode("ascii", "replace")
+                self.stack.append(_Level(delimiter, ctype == "multipart/digest"))
+            self._keep(_PART_TEXT_BYTES)  # the preamble (read as text if no boundary follows)
+        elif ctype in _EMBEDDED:
+            self._start_header(top=None)  # the attached message's own header block
+        elif ctype in _REPORT_TYPES or (
+                ctype in ("text/plain", "text/html")
+                and not (fields.get_content_disposition() == "attachment" and fields.get_filename())):
+            self._keep(_BODY_TEXT_BYTES if top is True else _PART_TEXT_BYTES)
+        elif ctype.startswith(("text/", "message/")):
+            # A text attachment or another kind of message part (message/partial, /news):
+            # the parser looks for a returned message's quoted headers there. Its start.
+            self._keep(_PART_TEXT_BYTES)
+        else:
+            self.mode = "drop"  # binary content: an attachment, never read
+
+    def _keep(self, room: int) -> None:
+        self.mode = "keep"
+        self.room = room
+
+    def data(self) -> bytes:
+        return b"".join(self.out)
+
+
+def _skip_to_dashes(fh) -> None:
+    """From the start of a line, move ``fh`` to the start of the next line beginning with
+    ``--`` (or to its end), reading a megabyte at a time: how an attachment is passed over."""
+    head = fh.read(2)
+    fh.seek(-len(head), os.SEEK_CUR)
+    if head == b"--":
+        return
+    while True:
+        chunk = fh.read(1024 * 1024)
+        if not chunk:
+            return
+        found = chunk.find(b"\n--")
+        if found >= 0:
+            fh.seek(found + 1 - len(chunk), os.SEEK_CUR)
+            return
+        if len(chunk) > 2:
+            fh.seek(-2, os.SEEK_CUR)  # a "\n--" may straddle two reads
+
+
+def _read_message(path: str, whole: int = WHOLE_MESSAGE_BYTES) -> tuple[bytes, int | None]:
+    """A message file's bytes (up to ``whole`` bytes), or for a larger one its reduced
+    skeleton and its size."""
+    with open(path, "rb") as fh:
+        data = fh.read(whole + 1)
+        if len(data) <= whole:
+            return data, None
+        size = os.fstat(fh.fileno()).st_size
+        fh.seek(0)
+        reducer = _Reducer()
+        while not reducer.done:
+            if reducer.dropping:
+                _skip_to_dashes(fh)
+            line = fh.readline(_LINE_BYTES)
+            if not line:
+                break
+            reducer.feed(line)
+        return reducer.data(), size
+
+
+# ---------------------------------------------------------------------------------------
 # ctime high-water scanning (Maildir and .eml folders)
 # ---------------------------------------------------------------------------------------
 
@@ -238,12 +469,14 @@ class _CtimeScan:
         kind: str,
         batch_size: int,
         settle_ns: int,
-        read: Callable[[_Entry], bytes],
+        read: Callable[[_Entry], tuple[bytes, int | None]],
+        batch_bytes: int = BATCH_BYTES,
     ) -> None:
         self.kind = kind
         self.batch_size = batch_size
         self.settle_ns = settle_ns
         self.read = read
+        self.batch_bytes = batch_bytes
 
     def fetch(
         self, cursor: str | None, list_entries: Callable[[int], Iterable[_Entry]]
@@ -277,23 +510,26 @@ class _CtimeScan:
         messages: list[RawMessage] = []
         skipped: list[str] = []
         done: list[_Entry] = []  # processed, readable, still present (in ctime order)
+        held = 0  # bytes of data in ``messages``
         for index, entry in enumerate(candidates):
             try:
-                data = self.read(entry)
+                data, size = self.read(entry)
             except FileNotFoundError:
                 pass  # moved away since listing: read at its new place next run
             except OSError as exc:
                 skipped.append(f"{entry.path}: cannot read: {exc.strerror or exc}")
             else:
                 if data:
-                    messages.append(RawMessage(entry.key, data, folder=entry.folder))
+                    messages.append(RawMessage(entry.key, data, folder=entry.folder, size=size))
+                    held += len(data)
                 else:
                     skipped.append(f"{entry.path}: empty file")
                 done.append(entry)
                 if entry.sticky and len(sticky) < MAX_TRACKED_NEW:
                     sticky.append(_key_hash(entry.key))
             last = index == len(candidates) - 1
-            if len(messages) + len(skipped) >= self.batch_size or (last and (messages or skipped)):
+            if (len(messages) + len(skipped) >= self.batch_size or held >= self.batch_bytes
+                    or (last and (messages or skipped))):
                 mark = max(mark0, min(entry.ctime, safe))
                 known = set(sticky)
                 known.update(_key_hash(e.key) for e in covered if e.ctime >= mark)
@@ -303,7 +539,7 @@ class _CtimeScan:
                     known.add(_key_hash(e.key))
                 state = {"v": 1, "kind": self.kind, "mark": mark, "known": sorted(known)}
                 yield Batch(messages, _dump_cursor(state), skipped)
-                messages, skipped = [], []
+                messages, skipped, held = [], [], 0
 
 
 def _visible(folder: str) -> Iterator[os.DirEntry]:
@@ -338,9 +574,8 @@ def _file_ctime(entry: os.DirEntry) -> int | None:
     return st.st_ctime_ns if stat.S_ISREG(st.st_mode) else None
 
 
-def _read_file(entry: _Entry) -> bytes:
-    with open(entry.path, "rb") as fh:
-        return fh.read()
+def _read_file(entry: _Entry) -> tuple[bytes, int | None]:
+    return _read_message(entry.path)
 
 
 class _ScannedFolder:
@@ -348,11 +583,14 @@ class _ScannedFolder:
 
     kind: str
 
-    def __init__(self, path: Path, *, batch_size: int = DEFAULT_BATCH_SIZE, settle_seconds: float = 2.0) -> None:
+    def __init__(self, path: Path, *, batch_size: int = DEFAULT_BATCH_SIZE, settle_seconds: float = 2.0,
+                 batch_bytes: int = BATCH_BYTES) -> None:
         self.path = Path(path)
         _check_batch_size(batch_size)
+        _check_batch_size(batch_bytes, "batch_bytes")
         self.batch_size = batch_size
-        self._scan = _CtimeScan(self.kind, batch_size, int(settle_seconds * 1e9), _read_file)
+        self._scan = _CtimeScan(self.kind, batch_size, int(settle_seconds * 1e9), _read_file,
+                                batch_bytes)
         self._check()
 
     def _check(self) -> None:
@@ -551,10 +789,13 @@ class MboxConnector(_DraftsInFolder):
 
     kind = "mbox"
 
-    def __init__(self, path: Path, *, batch_size: int = DEFAULT_BATCH_SIZE) -> None:
+    def __init__(self, path: Path, *, batch_size: int = DEFAULT_BATCH_SIZE,
+                 batch_bytes: int = BATCH_BYTES) -> None:
         self.path = Path(path)
         _check_batch_size(batch_size)
+        _check_batch_size(batch_bytes, "batch_bytes")
         self.batch_size = batch_size
+        self.batch_bytes = batch_bytes
         self._drafts = _FileDrafts(self.path.parent / "Drafts", "Drafts/")
         self._check()
 
@@ -613,24 +854,34 @@ class MboxConnector(_DraftsInFolder):
         pos = start
         messages: list[RawMessage] = []
         skipped: list[str] = []
+        held = 0  # bytes of data in ``messages``
         msg_start: int | None = None  # offset of the current message's From line
         lines: list[bytes] = []
+        length = 0  # bytes of the current message so far
+        reducer: _Reducer | None = None  # once the message proves large (see RawMessage)
         garbage = 0
         garbage_text = False
         prev_blank = True  # the resume offset counts as a file start
+        at_start = True  # ``line`` starts a line (lines longer than _LINE_BYTES come in pieces)
 
         def finish() -> None:
-            if lines and _is_blank(lines[-1]):
-                del lines[-1]  # the separator line written after every message
-            messages.append(RawMessage(str(msg_start), b"".join(lines), folder=self.path.name))
+            nonlocal held
+            if reducer is not None:
+                data, whole = reducer.data(), length - (len(lines[-1]) if lines else 0)
+            else:
+                if lines and _is_blank(lines[-1]):
+                    del lines[-1]  # the separator line written after every message
+                data, whole = b"".join(lines), None
+            messages.append(RawMessage(str(msg_start), data, folder=self.path.name, size=whole))
+            held += len(data)
 
         while pos < size:
-            line = fh.readline()
+            line = fh.readline(_LINE_BYTES)
             if not line:
                 break  # the file shrank while reading
             if len(line) > size - pos:  # grew while reading: stop at the size we stat-ed
                 line = line[: size - pos]
-            if line.startswith(b"From ") and (prev_blank or msg_start is None):
+            if at_start and line.startswith(b"From ") and (prev_blank or msg_start is None):
                 if msg_start is not None:
                     finish()
                 elif garbage:
@@ -640,18 +891,30 @@ class MboxConnector(_DraftsInFolder):
                             f" at offset {start} skipped (not mbox data)"
                         )
                     garbage, garbage_text = 0, False
-                if len(messages) + len(skipped) >= self.batch_size:
+                if len(messages) + len(skipped) >= self.batch_size or held >= self.batch_bytes:
                     yield Batch(messages, self._state(fh, st, pos, pos), skipped)
                     fh.seek(pos + len(line))
-                    messages, skipped = [], []
+                    messages, skipped, held = [], [], 0
                 msg_start = pos
-                lines = []
+                lines, length, reducer = [], 0, None
             elif msg_start is None:
                 garbage += len(line)
                 garbage_text = garbage_text or bool(line.strip())
             else:
-                lines.append(_unescape(line))
-            prev_blank = _is_blank(line)
+                text = _unescape(line) if at_start else line
+                length += len(text)
+                if reducer is not None:
+                    reducer.feed(text)
+                    lines = [text] if _is_blank(text) else []  # maybe the separator
+                else:
+                    lines.append(text)
+                    if length > WHOLE_MESSAGE_BYTES:
+                        reducer = _Reducer()
+                        for kept in lines:
+                            reducer.feed(kept)
+                        lines = [text] if _is_blank(text) else []
+            prev_blank = at_start and _is_blank(line)
+            at_start = line.endswith(b"\n")
             pos += len(line)
 
         end = pos
@@ -671,9 +934,9 @@ class MboxConnector(_DraftsInFolder):
 # ---------------------------------------------------------------------------------------
 
 
-def _check_batch_size(batch_size: int) -> None:
+def _check_batch_size(batch_size: int, name: str = "batch_size") -> None:
     if not isinstance(batch_size, int) or batch_size < 1:
-        raise ConfigurationError(f"batch_size must be a positive integer, not {batch_size!r}")
+        raise ConfigurationError(f"{name} must be a positive integer, not {batch_size!r}")
 
 
 _KINDS: dict[str, type] = {

@@ -458,3 +458,205 @@ def test_open_connector_kinds_and_missing_paths(tmp_path):
         open_connector("pst", root)
     with pytest.raises(ConfigurationError, match="not a maildir cursor"):
         list(MaildirConnector(root).fetch('{"v":1,"kind":"mbox"}'))
+
+
+# ----------------------------------------------------------------------------- large mail
+# A large message is handed over as what the rules read of it (its header, its MIME
+# structure, its text and report parts, the start of text attachments), never its
+# attachments' content; batches end at a byte cap as well as a count.
+
+
+def _b64_lines(data: bytes) -> str:
+    import base64
+
+    text = base64.b64encode(data).decode()
+    return "\n".join(text[i:i + 76] for i in range(0, len(text), 76))
+
+
+def large_message(n: int, attachment: bytes, *, embedded: bytes | None = None) -> bytes:
+    """A quote with a text and an HTML alternative, a text attachment quoting a
+    Message-ID (as bounces do), a PDF attachment and optionally an attached message.
+
+    (The text attachment comes first: the parser looks for quoted headers in the first
+    128 KiB of a body only, so behind a large attachment it would find them in the
+    reduced message, which lacks the attachment, and not in the whole one.)"""
+    outer, alt = f"outer-{n}", f"alt-{n}"
+    parts = [
+        f"--{outer}", f"Content-Type: multipart/alternative; boundary=\"{alt}\"", "",
+        f"--{alt}", "Content-Type: text/plain; charset=utf-8", "",
+        f"Adjunto la cotización {n}.", "", f"--{alt}", "Content-Type: text/html; charset=utf-8", "",
+        f"<p>Adjunto la <b>cotización</b> {n}.</p>", f"--{alt}--", "",
+        f"--{outer}", "Content-Type: text/plain; name=\"headers.txt\"",
+        "Content-Disposition: attachment; filename=\"headers.txt\"", "",
+        "Message-ID: <original-%d@acme.example>" % n, "Subject: the original", "",
+        f"--{outer}", "Content-Type: application/pdf; name=\"Cotizacion-%d.pdf\"" % n,
+        "Content-Disposition: attachment; filename=\"Cotizacion-%d.pdf\"" % n,
+        "Content-Transfer-Encoding: base64", "", _b64_lines(attachment), "",
+    ]
+    if embedded is not None:
+        parts += [f"--{outer}", "Content-Type: message/rfc822", "", embedded.decode(), ""]
+    parts.append(f"--{outer}--")
+    head = (f"From: Ana <ana@acme.example>\nTo: cliente@example.com\nSubject: Cotización {n}\n"
+            f"Message-ID: <big{n}@acme.example>\nDate: Tue, 03 Nov 2026 10:00:00 -0600\n"
+            f"MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"{outer}\"\n\n")
+    return (head + "\n".join(parts) + "\n").encode()
+
+
+def _attachment(size: int, seed: int) -> bytes:
+    import random
+
+    return random.Random(seed).randbytes(size)
+
+
+def _parsed(data: bytes) -> dict:
+    import dataclasses
+
+    from assistant.mail.parse import parse_message
+
+    return dataclasses.asdict(parse_message(data))
+
+
+def test_a_large_maildir_message_is_handed_over_without_its_attachments(tmp_path):
+    root = make_maildir(tmp_path / "ana")
+    inner = large_message(99, _attachment(1_000_000, 2))
+    whole = large_message(1, _attachment(3_000_000, 1), embedded=inner)
+    path = root / "cur" / "big:2,S"
+    path.write_bytes(whole)
+    (batch,) = MaildirConnector(root, settle_seconds=0).fetch(None)
+    (raw,) = batch.messages
+    assert raw.size == len(whole) > 4_000_000
+    assert len(raw.data) < 100_000
+    assert _b64_lines(_attachment(3_000_000, 1))[100_000:100_076] not in raw.data.decode()
+    assert _parsed(raw.data) == _parsed(whole)  # the parser reads the same message
+    parsed = _parsed(raw.data)
+    assert parsed["attachment_names"] == ("headers.txt", "Cotizacion-1.pdf")
+    assert parsed["original_message_id"] == "<big99@acme.example>"
+    assert "cotización 1" in parsed["text"]
+
+
+def test_every_fixture_message_reads_the_same_reduced_as_whole():
+    """The reduction forced on every real message of the fixtures (whole=0): what the
+    parser makes of it is identical, field by field."""
+    from connectors.mailbox import _read_message
+
+    root = Path(__file__).parent / "fixtures"
+    files = [p for p in root.rglob("*") if p.is_file()
+             and p.suffix not in (".py", ".json", ".toml", ".md", ".csv")
+             and "LICENSE" not in p.name and p.name != "SOURCES.txt"]
+    assert len(files) > 100
+    for path in files:
+        whole = path.read_bytes()
+        reduced, size = _read_message(str(path), whole=0)
+        assert size == (len(whole) or None)
+        a, b = _parsed(whole), _parsed(reduced)
+        if a["synthetic_id"]:  # derived from all the bytes; sync derives its own from content
+            a.pop("message_id"), b.pop("message_id")
+        assert a == b, path
+
+
+def test_maildir_batches_end_at_a_byte_cap(tmp_path):
+    root = make_maildir(tmp_path / "ana")
+    for n in range(12):
+        tmp = root / "tmp" / f"m{n:02}"
+        tmp.write_bytes(make_message(n, body="x" * 40_000 + "\n"))
+        os.rename(tmp, root / "cur" / f"m{n:02}:2,S")
+    conn = MaildirConnector(root, settle_seconds=0, batch_bytes=100_000)
+    batches = list(conn.fetch(None))
+    assert [len(b.messages) for b in batches] == [3, 3, 3, 3]
+    assert all(sum(len(m.data) for m in b.messages) < 200_000 for b in batches)
+    rest = list(conn.fetch(batches[1].cursor))
+    assert message_ids(rest) == [f"<m{n}@acme.example>" for n in range(6, 12)]
+
+
+def test_a_large_mbox_message_is_reduced_and_its_neighbours_stay_exact(tmp_path):
+    small = [make_message(1), make_message(3)]
+    big = large_message(2, _attachment(2_000_000, 3))
+    path = tmp_path / "ana.mbox"
+    path.write_bytes(mbox_bytes([small[0], big, small[1]]))
+    batches = list(MboxConnector(path, batch_bytes=1000).fetch(None))
+    got = [m for b in batches for m in b.messages]
+    assert [m.data for m in (got[0], got[2])] == small and got[0].size is None
+    assert got[1].size == len(big) and len(got[1].data) < 50_000
+    assert _parsed(got[1].data) == _parsed(big)
+    # the byte cap (of what is held: the reduced message) ended the first batch after it
+    assert [len(b.messages) for b in batches] == [2, 1]
+
+
+def test_mbox_a_line_longer_than_a_read_is_not_a_separator(tmp_path):
+    # A 65,536-byte line is read in two pieces, the second a lone newline: the "From "
+    # line after it follows no blank line, so it is body text, not a new message.
+    data = (b"From: ana@acme.example\nSubject: larga\nMessage-ID: <long@x>\n\n"
+            + b"y" * 65536 + b"\nFrom here on it is body text\nend\n")
+    path = tmp_path / "a.mbox"
+    path.write_bytes(mbox_bytes([data, make_message(2)]))
+    got = [m for b in MboxConnector(path).fetch(None) for m in b.messages]
+    assert len(got) == 2 and b"From here on it is body text" in got[0].data
+
+
+def test_hostile_message_structures_are_reduced_to_a_bounded_size(tmp_path):
+    from connectors.mailbox import _read_message
+
+    head = b"From: x@cliente.example\nSubject: hostil\nMessage-ID: <h@x>\n"
+    many_parts = (head + b'Content-Type: multipart/mixed; boundary="p"\n\n'
+                  + b"".join(b"--p\nContent-Type: text/plain\n\n" + b"t" * 2000 + b"\n"
+                             for _ in range(5000)) + b"--p--\n")
+    cases = {
+        "endless header": head + b"".join(b"X-Junk-%d: %s\n" % (i, b"j" * 70)
+                                          for i in range(400_000)),  # 31 MB, no blank line
+        "one line, no newline": head + b"\n" + b"z" * 20_000_000,
+        "deep nesting": head + b"".join(b'Content-Type: multipart/mixed; boundary="d%d"\n\n--d%d\n'
+                                        % (i, i) for i in range(200)) + b"y" * 5_000_000,
+        "many parts": many_parts,
+    }
+    for name, data in cases.items():
+        path = tmp_path / name.replace(" ", "-")
+        path.write_bytes(data)
+        reduced, size = _read_message(str(path))
+        assert size == len(data) and len(reduced) < 3 * 2**20, name
+        assert _parsed(reduced)["message_id"] == "<h@x>", name
+    assert "too many MIME parts; the rest skipped" in _parsed(
+        _read_message(str(tmp_path / "many-parts"))[0])["warnings"]
+
+
+def test_generated_mime_reads_the_same_reduced_as_whole(tmp_path):
+    """Seeded random messages whose parts end around the reader's buffer (8 KiB), line
+    piece (64 KiB) and chunk (1 MiB) sizes: lines of dashes, header-like text, lines
+    longer than a piece, CRLF and LF. What the parser makes of each is identical."""
+    import base64
+    import random
+
+    from connectors.mailbox import _read_message
+
+    rng = random.Random(20261201)
+    sizes = (8190, 8199, 65535, 65537, 2**20 - 3, 2**20 + 3, 300_000)
+    for n in range(30):
+        parts = []
+        for j in range(rng.randint(1, 4)):
+            size = rng.choice(sizes) + rng.randint(0, 3)
+            kind = rng.choice(("text", "html-one-line", "pdf", "csv", "dashes"))
+            if kind == "text":
+                parts.append("Content-Type: text/plain; charset=utf-8\n\nhola\n" + "línea\n" * (size // 7))
+            elif kind == "html-one-line":
+                parts.append("Content-Type: text/html\n\n<p>hola</p>" + "<br>x" * (size // 5))
+            elif kind == "pdf":
+                parts.append(f'Content-Type: application/pdf; name="f{j}.pdf"\n'
+                             "Content-Transfer-Encoding: base64\n\n"
+                             + base64.encodebytes(rng.randbytes(size)).decode())
+            elif kind == "csv":
+                parts.append(f'Content-Type: text/csv; name="t{j}.csv"\n'
+                             f'Content-Disposition: attachment; filename="t{j}.csv"\n\n'
+                             + "a,b,c\n" * (size // 6))
+            else:
+                parts.append(f'Content-Type: application/octet-stream; name="d{j}.bin"\n\n'
+                             + "".join(rng.choice(("abc\n", "-- not a boundary\n", "--\n", "x" * 90 + "\n"))
+                                       for _ in range(size // 10)))
+        data = (f"From: a@b.example\nTo: c@d.example\nSubject: s{n}\nMessage-ID: <g{n}@x>\n"
+                f'MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="B{n}"\n\n'
+                + "".join(f"--B{n}\n{part}\n" for part in parts) + f"--B{n}--\n").encode()
+        if n % 3 == 0:
+            data = data.replace(b"\n", b"\r\n")
+        path = tmp_path / f"m{n}"
+        path.write_bytes(data)
+        reduced, _size = _read_message(str(path), whole=0)
+        assert _parsed(reduced) == _parsed(data), n
+        path.unlink()

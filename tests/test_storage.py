@@ -207,3 +207,19 @@ def test_pipelined_sync_with_worker_processes_stores_everything_once(database_ur
     with engine.connect() as conn:
         subjects = set(conn.scalars(select(Message.subject)))
     assert subjects == {f"Cotización {n}" for n in range(900)}
+
+
+def test_a_large_message_is_stored_with_its_whole_size_and_its_attachment_names(database_url, tmp_path):
+    import base64
+
+    attachment = base64.encodebytes(bytes(range(256)) * 8192).decode()  # 2 MiB of PDF
+    data = (message(1, attachment="Cotizacion-77.pdf").decode()
+            .replace(base64.b64encode(b"%PDF-1.4 test").decode(), attachment)).encode()
+    assert len(data) > 2_000_000
+    engine = open_database(database_url)
+    sync_account(engine, "ana", "maildir",
+                 MaildirConnector(maildir(tmp_path / "ana", {"big": data}), settle_seconds=0))
+    with engine.connect() as conn:
+        row = conn.execute(select(Message.size, Message.attachment_names, Message.body_text)).one()
+    assert row.size == len(data)
+    assert row.attachment_names == ["Cotizacion-77.pdf"] and row.body_text.startswith("Hola.")

@@ -7,11 +7,15 @@ up to date with Alembic on open: users never run a migration command by hand.
 
 from __future__ import annotations
 
+import logging
 import re
+import threading
 from functools import lru_cache
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
+
+from assistant.storage.errors import StorageError, describe
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 _REVISION_RE = re.compile(r'^revision\s*=\s*["\']([^"\']+)["\']', re.M)
@@ -34,8 +38,7 @@ def head_revision() -> str:
     return heads.pop() if len(heads) == 1 else ""
 
 
-class StorageError(Exception):
-    """The database cannot be opened or migrated (bad URL, unreachable server)."""
+__all__ = ["StorageError", "open_database", "make_engine", "migrate", "redact", "where"]
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -52,18 +55,40 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+class _AfterHandledError(logging.Filter):
+    """psycopg logs a warning when it closes a pipeline that an error already aborted;
+    that error is raised and handled (a refused batch is retried message by message,
+    a storage failure is told in one line): the warning only repeats it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("error ignored terminating")
+
+
 def make_engine(url: str) -> Engine:
     for plain in ("postgresql://", "postgres://"):
         if url.startswith(plain):  # psycopg 3 is the driver we install
             url = "postgresql+psycopg://" + url[len(plain):]
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
-        Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(url[len("sqlite:///"):].split("?", 1)[0]).parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StorageError(f"cannot create the folder {folder} of the database "
+                               f"({exc.strerror or exc}): create it, or point storage.url "
+                               "at a folder this user may write") from exc
     try:
-        engine = create_engine(url, future=True)
+        # hide_parameters: a database error's text never carries the values of the
+        # statement (subjects, addresses, bodies), even in -v logs and tracebacks.
+        engine = create_engine(url, future=True, hide_parameters=True)
     except Exception as exc:  # bad URL, missing driver
-        raise StorageError(f"cannot open database {redact(url)}: {exc}") from exc
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise StorageError(f"cannot open database {redact(url)}: {first}") from exc
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+    elif engine.dialect.name == "postgresql":
+        psycopg_log = logging.getLogger("psycopg")
+        if not any(isinstance(f, _AfterHandledError) for f in psycopg_log.filters):
+            psycopg_log.addFilter(_AfterHandledError())
     return engine
 
 
@@ -84,6 +109,99 @@ def redact(url: str) -> str:
     query = {key: ("***" if key.lower() in SECRET_QUERY_KEYS else value)
              for key, value in parsed.query.items()}
     return parsed.set(query=query).render_as_string(hide_password=True).replace("%2A%2A%2A", "***")
+
+
+def where(engine_or_url) -> str:
+    """How messages name a database: a SQLite file's path, else the URL without secrets."""
+    url = engine_or_url.url if isinstance(engine_or_url, Engine) else engine_or_url
+    url = str(url) if not isinstance(url, str) else url
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
+        return url[len("sqlite:///"):].split("?", 1)[0]
+    return redact(url)
+
+
+def unwritable(engine: Engine) -> str | None:
+    """Why nothing can be written to this database right now (one line, as
+    :func:`assistant.storage.errors.describe` words it), or None. A cheap look, for
+    status displays: a SQLite file (or its folder, where the -wal and -shm files live)
+    that this user may not write; a PostgreSQL server in read-only mode (a standby)."""
+    import os
+
+    if engine.dialect.name == "sqlite":
+        path = engine.url.database
+        if not path or path == ":memory:":
+            return None
+        folder = os.path.dirname(os.path.abspath(path))
+        for target in (path, folder):
+            if os.path.exists(target) and not os.access(target, os.W_OK):
+                return (f"the database {path} is read-only ({target} is not writable): make "
+                        "the file and its folder writable by the user running Followup "
+                        "(SQLite also writes -wal and -shm files next to it), then sync again")
+        return None
+    if engine.dialect.name == "postgresql":
+        try:
+            with engine.connect() as conn:
+                if conn.exec_driver_sql("SHOW transaction_read_only").scalar() == "on":
+                    return (f"the database {where(engine)} is read-only (the server accepts no "
+                            "writes: a standby?): point storage.url at the primary server")
+        except Exception:  # noqa: BLE001 - unreachable: the caller's own query says it
+            return None
+    return None
+
+
+def check_integrity(engine: Engine) -> None:
+    """Raise :class:`StorageError` when a SQLite database is damaged anywhere, not only
+    in the pages a command happens to read (``PRAGMA quick_check``: every page and row,
+    about 2 ms per MB; stops at the first fault). Other backends check themselves."""
+    path = engine.url.database
+    if engine.dialect.name != "sqlite" or path in (None, "", ":memory:"):
+        return
+    import sqlite3
+
+    # A connection of its own with SQLite's small default page cache: the check reads
+    # every page once, and the command's 64 MiB cache would keep them all in memory.
+    try:
+        conn = sqlite3.connect(path, timeout=30)
+        try:
+            found = [row[0] for row in conn.execute("PRAGMA quick_check(1)")]
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        raise StorageError(describe(exc, where(engine), doing="checking it")) from exc
+    if found != ["ok"]:
+        problem = " ".join((found[0] if found else "no answer").split())
+        problem = re.sub(r"^\*\*\* in database \w+ \*\*\*\s*", "", problem)[:120]
+        raise StorageError(describe(_Damaged(f"malformed: {problem}"), where(engine),
+                                    doing="checking it"))
+
+
+class _Damaged(Exception):
+    """What ``quick_check`` found, worded for :func:`describe`."""
+
+
+class IntegrityCheck(threading.Thread):
+    """:func:`check_integrity` in a thread of its own, so that it costs a command almost
+    no time: SQLite checks outside the GIL while the command does its own work (on
+    WAL, a reader never blocks the writer). :meth:`result` waits, then raises what it
+    found."""
+
+    def __init__(self, engine: Engine) -> None:
+        super().__init__(name="followup-integrity-check", daemon=True)
+        self.engine = engine
+        self.error: StorageError | None = None
+
+    def run(self) -> None:
+        try:
+            check_integrity(self.engine)
+        except StorageError as exc:
+            self.error = exc
+        except Exception as exc:  # noqa: BLE001 - told by result(), never as a thread traceback
+            self.error = StorageError(describe(exc, where(self.engine), doing="checking it"))
+
+    def result(self) -> None:
+        self.join()
+        if self.error is not None:
+            raise self.error
 
 
 def current_revision(engine: Engine) -> str | None:
@@ -108,7 +226,7 @@ def migrate(engine: Engine) -> None:
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
     except Exception as exc:
-        raise StorageError(f"cannot prepare database {redact(str(engine.url))}: {exc}") from exc
+        raise StorageError(describe(exc, where(engine), doing="preparing its tables")) from exc
 
 
 def open_database(url: str) -> Engine:

@@ -36,7 +36,8 @@ class Account(Base):
     kind: Mapped[str] = mapped_column(String(20))
     cursor: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(30), default="ok")
-    """``ok`` | ``needs_attention`` (fix config) | ``needs_reauth`` | ``retrying``."""
+    """``ok`` | ``needs_attention`` (fix config) | ``needs_reauth`` | ``retrying`` |
+    ``storage_error`` (the database failed: full, read-only, damaged, unreachable)."""
     last_error: Mapped[str | None] = mapped_column(Text)
     last_sync_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
@@ -87,6 +88,23 @@ class MessageLocation(Base):
     message_pk: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), index=True)
     thread_id: Mapped[str | None] = mapped_column(String(500))
     folder: Mapped[str | None] = mapped_column(String(500))
+
+
+class SetAsideMessage(Base):
+    """A message the database refused even after its values were made storable: kept out
+    of the store so the rest of its mailbox syncs (the cursor moves past it), and listed
+    by ``followup accounts list`` with the database's reason (one line, no content)."""
+
+    __tablename__ = "set_aside_messages"
+    __table_args__ = (UniqueConstraint("account_id", "provider_id", name="uq_set_aside_provider"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    provider_id: Mapped[str] = mapped_column(String(1000))
+    folder: Mapped[str | None] = mapped_column(String(500))
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    reason: Mapped[str] = mapped_column(Text)
+    set_aside_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class ThreadMark(Base):
