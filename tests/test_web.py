@@ -501,6 +501,15 @@ def test_cli_serve_binds_loopback_by_default():
     assert result.exit_code == 0 and "127.0.0.1" in result.output
 
 
+def test_signed_in_pages_are_never_stored_by_a_cache(web):
+    client = web.client(MANAGER)
+    for url in ("/followups", "/team", "/admin/templates", "/admin/settings", "/login"):
+        response = client.get(url)
+        assert response.headers["Cache-Control"] == "no-store", url
+        assert response.headers["X-Content-Type-Options"] == "nosniff", url
+    assert "no-store" not in client.get("/static/app.css").headers.get("Cache-Control", "")
+
+
 def test_pages_carry_no_external_urls(web):
     client = web.client(MANAGER)
     for url in ("/followups", "/team", "/admin/templates", "/admin/templates/followup_1/es"):
