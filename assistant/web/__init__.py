@@ -40,7 +40,8 @@ def create_app(settings: Settings, engine: Engine, *,
     app.extensions["followup"] = {"settings": settings, "engine": engine, "clock": clock}
 
     from assistant.domain.wording import why_waiting
-    from assistant.web import views
+    from assistant.web import users, views
+    users.prepare()
     app.register_blueprint(views.auth)
     app.register_blueprint(views.rep)
     app.register_blueprint(views.team)
