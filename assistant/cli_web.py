@@ -50,7 +50,7 @@ def set_password(obj, email: str, password_stdin: bool) -> None:
 @click.pass_obj
 def serve(obj, host: str, port: int) -> None:
     """Start the web app (reps, managers, admins)."""
-    from assistant.web import serve as run
+    from assistant.web import make_server
     from assistant.web.security import SecretFileError, secret_key
 
     settings, engine = obj.settings(), obj.engine()
@@ -60,10 +60,11 @@ def serve(obj, host: str, port: int) -> None:
         click.echo(f"Unsafe secret: {exc}", err=True)
         raise SystemExit(2) from None
     where = f"http://{'[' + host + ']' if ':' in host else host}:{port}/"
+    server = make_server(settings, engine, host=host, port=port)  # a port in use: werkzeug says so
     click.echo(f"Followup web app on {where} (Ctrl+C to stop); sign-in: {settings.web.auth}.")
     if host not in ("127.0.0.1", "localhost", "::1"):
         click.echo("Listening beyond this machine: put a TLS proxy in front of it.", err=True)
-    run(settings, engine, host=host, port=port)
+    server.serve_forever()  # werkzeug's: Ctrl+C stops it and closes the socket
 
 
 def demo_passwords(settings, engine, now: datetime | None = None) -> list[str]:

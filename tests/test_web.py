@@ -1,6 +1,7 @@
 """The web app through Flask's test client: every route for each role, the refusals
 (404 for what is not yours, 403 for a role you lack, 400 without the CSRF token), the
-login throttle, proxy sign-in, languages, cookies, and the CLI that feeds it."""
+login throttle, proxy sign-in, languages, cookies, and the CLI that feeds it. The
+throttle against parallel clients on the real HTTP server: ``test_web_login.py``."""
 
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ from assistant import service
 from assistant.cli import main
 from assistant.settings import SettingsError, Web, load_settings
 from assistant.storage import models
-from assistant.web import i18n, security
+from assistant.cli_web import DEMO_PASSWORD
+from assistant.web import i18n, security, users
 from assistant.web.services import thread_slug, versions
 from tests.webapp import MANAGER, OTHER_REP, REP, SDR, app_for, csrf, web, web_template  # noqa: F401
 
@@ -61,8 +63,7 @@ def test_five_wrong_passwords_lock_the_account_then_it_opens_again(web):
         assert response.status_code == 401
     response = client.post("/login", data={"email": REP, "password": "nope", "csrf_token": token})
     assert response.status_code == 429
-    row = _web_user(web, REP)
-    assert models.as_utc(row.locked_until) == web.now + timedelta(minutes=15)
+    assert response.headers["Retry-After"] == str(15 * 60)  # lockout_minutes
     # Locked: even the right password is refused.
     response = client.post("/login", data={"email": REP, "password": "demo", "csrf_token": token})
     assert response.status_code == 429
@@ -70,18 +71,107 @@ def test_five_wrong_passwords_lock_the_account_then_it_opens_again(web):
     token = csrf(later.get("/login").text)
     response = later.post("/login", data={"email": REP, "password": "demo", "csrf_token": token})
     assert response.status_code == 302
-    assert _web_user(web, REP).failed_logins == 0
 
 
 def test_a_right_password_resets_the_count_of_wrong_ones(web):
     client = web.client()
     token = csrf(client.get("/login").text)
+    wrong = {"email": REP, "password": "nope", "csrf_token": token}
     for _ in range(3):
-        client.post("/login", data={"email": REP, "password": "nope", "csrf_token": token})
-    assert _web_user(web, REP).failed_logins == 3
+        assert client.post("/login", data=wrong).status_code == 401
     assert client.post("/login", data={"email": REP, "password": "demo",
                                        "csrf_token": token}).status_code == 302
-    assert _web_user(web, REP).failed_logins == 0
+    client = web.client()
+    token = csrf(client.get("/login").text)
+    wrong["csrf_token"] = token
+    # Counted from zero again: four more wrong ones are not yet a lock, the fifth is.
+    assert [client.post("/login", data=wrong).status_code for _ in range(5)] == [401] * 4 + [429]
+
+
+def _stranger(web, address="203.0.113.66", app=None):
+    client = (app or web.app).test_client()
+    client.environ_base.update(REMOTE_ADDR=address, HTTP_ACCEPT_LANGUAGE="en")
+    client.get("/login")
+    return client
+
+
+def _try(client, email, password="nope", **extra):
+    token = csrf(client.get("/login", **extra).text)
+    return client.post("/login", data={"email": email, "password": password,
+                                       "csrf_token": token}, **extra).status_code
+
+
+def test_an_email_that_is_not_a_member_locks_like_a_member(web):
+    # The same answers for both: the lockout tells no one which addresses exist.
+    for email in (REP, "nobody@aceros.example"):
+        client = _stranger(web)
+        assert [_try(client, email) for _ in range(6)] == [401] * 4 + [429] * 2, email
+
+
+def test_device_cookie_is_httponly_strict_for_the_login_page_only(web):
+    client = web.client(REP)
+    cookie = client.get_cookie(users.DEVICE_COOKIE, path="/login")
+    assert cookie is not None and cookie.http_only and cookie.same_site == "Strict"
+    assert cookie.path == "/login" and not cookie.secure
+    assert client.get_cookie(users.DEVICE_COOKIE, path="/") is None
+
+
+def test_a_browser_keeps_its_own_count_until_the_password_changes(web):
+    def lock_out_strangers():
+        client = _stranger(web)
+        assert [_try(client, REP) for _ in range(5)][-1] == 429
+
+    browser = web.client(REP)  # signed in once: it holds a device cookie
+    browser.environ_base["REMOTE_ADDR"] = "198.51.100.9"  # now elsewhere (a phone on the move)
+    lock_out_strangers()
+    assert _try(browser, REP, DEMO_PASSWORD) == 302
+    forged = web.app.test_client()
+    forged.environ_base["REMOTE_ADDR"] = "198.51.100.10"  # (198.51.100.9 is known by now)
+    value = browser.get_cookie(users.DEVICE_COOKIE, path="/login").value
+    forged.set_cookie(users.DEVICE_COOKIE, value[:-1] + ("0" if value[-1] != "0" else "1"),
+                      path="/login")
+    assert _try(forged, REP, DEMO_PASSWORD) == 429  # a tampered cookie is a stranger's
+    users.set_password(web.settings, web.engine, REP, DEMO_PASSWORD, web.now)  # clears locks
+    lock_out_strangers()
+    assert _try(browser, REP, DEMO_PASSWORD) == 429  # a new password forgets old browsers
+
+
+def test_sign_ins_do_not_use_up_the_address_allowance(web):
+    client = _stranger(web)
+    failures = [_try(client, OTHER_REP) for _ in range(4)] + [_try(client, SDR) for _ in range(4)]
+    failures.append(_try(client, MANAGER))
+    assert failures == [401] * 9
+    for _ in range(3):  # right passwords from the same address give their attempt back
+        assert _try(_stranger(web), REP, DEMO_PASSWORD) == 302
+    assert _try(client, MANAGER) == 429  # the tenth failure from this address
+    assert _try(_stranger(web), REP, DEMO_PASSWORD) == 429
+    assert _try(_stranger(web, "203.0.113.67"), MANAGER) == 401  # the next address is free
+
+
+def test_the_client_address_is_the_proxys_word_only_from_a_listed_proxy(web):
+    settings = dataclasses.replace(web.settings, web=Web(proxy_addresses=("10.0.0.0/24",)))
+    app = app_for(settings, web.engine, web.now)
+
+    def seen(remote, forwarded=None):
+        headers = {"X-Forwarded-For": forwarded} if forwarded else {}
+        with app.test_request_context("/login", headers=headers,
+                                      environ_base={"REMOTE_ADDR": remote}):
+            return security.client_address(settings.web.proxy_addresses)
+
+    assert seen("10.0.0.7", "198.51.100.1, 203.0.113.9") == "203.0.113.9"  # the hop it saw
+    assert seen("10.0.0.7", "203.0.113.9, 10.0.0.3") == "203.0.113.9"  # through two proxies
+    assert seen("192.168.1.9", "203.0.113.9") == "192.168.1.9"  # not a proxy: ignored
+    assert seen("10.0.0.7") == seen("10.0.0.7", "not an address") == "10.0.0.7"
+    assert seen("2001:db8:1:2:aaaa::1") == seen("2001:db8:1:2:bbbb::9") == "2001:db8:1:2::/64"
+    assert seen("::ffff:203.0.113.9") == "203.0.113.9"
+    # Behind the proxy each client has its own allowance.
+    proxied = {"environ_base": {"REMOTE_ADDR": "10.0.0.7"}}
+    one, other = app.test_client(), app.test_client()
+    one.environ_base["HTTP_X_FORWARDED_FOR"] = "203.0.113.9"
+    other.environ_base["HTTP_X_FORWARDED_FOR"] = "198.51.100.1"
+    emails = [OTHER_REP] * 4 + [SDR] * 4 + [MANAGER] * 2
+    assert [_try(one, email, **proxied) for email in emails][-1] == 429
+    assert _try(other, MANAGER, **proxied) == 401
 
 
 def test_unknown_email_and_non_members_cannot_sign_in(web):
@@ -137,7 +227,7 @@ def test_signing_out_ends_the_same_users_sessions_elsewhere_too(web):
     assert web.client(REP).get("/followups").status_code == 200  # signing in again works
 
 
-def test_a_new_password_or_a_lockout_ends_open_sessions(web):
+def test_a_new_password_ends_open_sessions_but_a_strangers_lockout_does_not(web):
     from assistant.web import users
 
     open_session = web.client(REP)
@@ -145,11 +235,15 @@ def test_a_new_password_or_a_lockout_ends_open_sessions(web):
     users.set_password(web.settings, web.engine, REP, "demo", web.now)  # same or new: a reset
     assert open_session.get("/followups").status_code == 302
     open_session = web.client(REP)
-    attacker = web.client()
+    attacker = web.app.test_client()
+    attacker.environ_base["REMOTE_ADDR"] = "203.0.113.66"
     token = csrf(attacker.get("/login").text)
-    for _ in range(5):
-        attacker.post("/login", data={"email": REP, "password": "nope", "csrf_token": token})
-    assert open_session.get("/followups").status_code == 302
+    statuses = [attacker.post("/login", data={"email": REP, "password": "nope",
+                                              "csrf_token": token}).status_code
+                for _ in range(6)]
+    assert statuses == [401] * 4 + [429] * 2
+    # Failures by someone who is not signed in never sign the member out.
+    assert open_session.get("/followups").status_code == 200
 
 
 # --- rep ---------------------------------------------------------------------------------
@@ -499,6 +593,15 @@ def test_cli_set_password_from_stdin_then_sign_in(web):
 def test_cli_serve_binds_loopback_by_default():
     result = CliRunner().invoke(main, ["serve", "--help"])
     assert result.exit_code == 0 and "127.0.0.1" in result.output
+
+
+def test_signed_in_pages_are_never_stored_by_a_cache(web):
+    client = web.client(MANAGER)
+    for url in ("/followups", "/team", "/admin/templates", "/admin/settings", "/login"):
+        response = client.get(url)
+        assert response.headers["Cache-Control"] == "no-store", url
+        assert response.headers["X-Content-Type-Options"] == "nosniff", url
+    assert "no-store" not in client.get("/static/app.css").headers.get("Cache-Control", "")
 
 
 def test_pages_carry_no_external_urls(web):

@@ -241,17 +241,45 @@ class DigestRecord(Base):
 
 class WebUser(Base):
     """Web app sign-in state of one team member (issue 7): a werkzeug scrypt hash, the
-    login throttle (failed attempts in a row, locked until) and the chosen UI language.
-    Who may sign in, and with which role, is still ``settings.toml``."""
+    session version and the chosen UI language (the sign-in throttle is
+    :class:`WebLoginThrottle`). Who may sign in, and with which role, is still
+    ``settings.toml``."""
 
     __tablename__ = "web_users"
 
     email: Mapped[str] = mapped_column(String(320), primary_key=True)
     password_hash: Mapped[str | None] = mapped_column(Text)
     password_set_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     language: Mapped[str | None] = mapped_column(String(5))
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    """Bumped to end every open session (sign-out, new password, lockout)."""
+    """Bumped to end every open session (sign-out, new password)."""
+
+
+class WebLoginThrottle(Base):
+    """One failed sign-in counter (issue 11): per client address, per account for
+    unrecognised clients, per account from a known address, or per device cookie (see
+    ``assistant/web/users.py``). Failures count for ``lockout_minutes`` from the first one;
+    reaching the limit locks the key as long. Moved only by conditional upserts."""
+
+    __tablename__ = "web_login_throttle"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    """HMAC-SHA256 (hex) of what is counted: no address or typed email is stored."""
+    email: Mapped[str | None] = mapped_column(String(320), index=True)
+    """The team member a row counts for (cleared by a new password); ``None`` otherwise."""
+    failures: Mapped[int] = mapped_column(Integer)
+    window_ends: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    """When the count starts again (the lock's end while locked); then the row is dead."""
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class WebKnownAddress(Base):
+    """A client address (its HMAC) a team member signed in from, for 90 days: failures
+    there are counted apart from a stranger's elsewhere."""
+
+    __tablename__ = "web_known_addresses"
+
+    email: Mapped[str] = mapped_column(String(320), primary_key=True)
+    address: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_login_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

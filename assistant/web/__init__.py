@@ -40,7 +40,8 @@ def create_app(settings: Settings, engine: Engine, *,
     app.extensions["followup"] = {"settings": settings, "engine": engine, "clock": clock}
 
     from assistant.domain.wording import why_waiting
-    from assistant.web import views
+    from assistant.web import users, views
+    users.prepare()
     app.register_blueprint(views.auth)
     app.register_blueprint(views.rep)
     app.register_blueprint(views.team)
@@ -59,6 +60,8 @@ def create_app(settings: Settings, engine: Engine, *,
 
     @app.after_request
     def _headers(response):
+        if request.endpoint != "static":  # pages hold people's mail: no copy in any cache
+            response.headers["Cache-Control"] = "no-store"
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
@@ -80,8 +83,21 @@ def _error_page(code: int):
     return handler
 
 
+def make_server(settings: Settings, engine: Engine, host: str = "127.0.0.1", port: int = 8000):
+    """The app in werkzeug's threaded server, not started (``serve_forever()``); port 0
+    picks a free one (``server.port``). Responses name no server software or version."""
+    from werkzeug.serving import WSGIRequestHandler, make_server as werkzeug_server
+
+    class Handler(WSGIRequestHandler):
+        server_version = "Followup"  # werkzeug's says "Werkzeug/<version>" (SERVER_SOFTWARE)
+
+        def version_string(self) -> str:  # the Server header: no "Werkzeug/x Python/y"
+            return "Followup"
+
+    return werkzeug_server(host, port, create_app(settings, engine), threaded=True,
+                           request_handler=Handler)
+
+
 def serve(settings: Settings, engine: Engine, host: str = "127.0.0.1", port: int = 8000) -> None:
     """Run the app with werkzeug's threaded server (put a TLS proxy in front for a team)."""
-    from werkzeug.serving import run_simple
-
-    run_simple(host, port, create_app(settings, engine), threaded=True, use_reloader=False)
+    make_server(settings, engine, host, port).serve_forever()

@@ -89,11 +89,50 @@ def check_csrf() -> None:
 
 def from_proxy(proxy_addresses) -> bool:
     """True when the request comes straight from one of the configured proxies."""
+    return _within(_ip(request.remote_addr), proxy_addresses)
+
+
+def _ip(text: str | None):
     try:
-        remote = ipaddress.ip_address(request.remote_addr or "")
+        return ipaddress.ip_address((text or "").strip())
     except ValueError:
-        return False
-    return any(remote in ipaddress.ip_network(net, strict=False) for net in proxy_addresses)
+        return None
+
+
+def _within(ip, networks) -> bool:
+    return ip is not None and any(ip in ipaddress.ip_network(net, strict=False)
+                                  for net in networks)
+
+
+def client_address(proxy_addresses) -> str:
+    """The client address the sign-in throttle counts: the peer's, or — on a request that
+    comes straight from one of ``proxy_addresses`` — the last ``X-Forwarded-For`` hop that
+    is not one of them (the address the proxy saw; hops left of it are the client's own
+    word). An IPv6 address counts as its /64 network (one host usually holds a whole
+    /64), an IPv4-mapped one as its IPv4 address."""
+    peer = _ip(request.remote_addr)
+    if _within(peer, proxy_addresses):
+        hops = ",".join(request.headers.getlist("X-Forwarded-For")).split(",")
+        for hop in reversed(hops):
+            ip = _ip(hop)
+            if ip is None:  # a proxy that writes garbage: count the proxy itself
+                break
+            if not _within(ip, proxy_addresses):
+                return address_key(ip)
+    return address_key(peer)
+
+
+def address_key(ip) -> str:
+    """An address (text or ``ipaddress`` object) as the throttle counts it."""
+    if not isinstance(ip, (ipaddress.IPv4Address, ipaddress.IPv6Address)):
+        ip = _ip(ip)
+    if ip is None:
+        return "unknown"
+    if ip.version == 6 and ip.ipv4_mapped is not None:
+        return str(ip.ipv4_mapped)
+    if ip.version == 6:
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
 
 
 class SessionInterface(SecureCookieSessionInterface):

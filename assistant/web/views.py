@@ -7,13 +7,14 @@ manager or an admin; ``/admin/...`` needs an admin.
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from functools import wraps
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from flask import (Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template,
-                   request, session, url_for)
+from flask import (Blueprint, abort, current_app, flash, g, jsonify, make_response, redirect,
+                   render_template, request, session, url_for)
 
 from assistant.web import i18n, security, services, users
 
@@ -64,7 +65,7 @@ def load_viewer() -> None:
         viewer = users.viewer_for(s, session["user"])
         if viewer is not None and not users.session_is_current(
                 engine(), viewer.email, session.get("version")):
-            viewer = None  # ended: signed out elsewhere, new password, or a lockout
+            viewer = None  # ended: signed out elsewhere, or a new password
         if viewer is None:  # (or removed from settings.toml since signing in)
             session.clear()
     g.viewer = viewer
@@ -116,11 +117,13 @@ def _safe_next(target: str | None) -> str:
 def login():
     if settings().web.auth == "proxy":
         return redirect(url_for("rep.home"))
-    status, error = 200, None
+    status, error, retry = 200, None, None
     if request.method == "POST":
-        email = request.form.get("email", "").strip().lower()
-        result = users.check_login(settings(), engine(), email, request.form.get("password", ""),
-                                   now())
+        client = users.Client(security.client_address(settings().web.proxy_addresses),
+                              request.cookies.get(users.DEVICE_COOKIE, ""))
+        result = users.check_login(settings(), engine(), request.form.get("email", ""),
+                                   request.form.get("password", ""), now(), client=client,
+                                   secret=current_app.secret_key)
         if result.viewer is not None:
             lang = session.get("lang")
             session.clear()  # a fresh session (and CSRF token) at every sign-in
@@ -129,14 +132,23 @@ def login():
             session["version"] = result.session_version
             if lang:
                 session["lang"] = lang
-            return redirect(_safe_next(request.args.get("next")))
+            response = redirect(_safe_next(request.args.get("next")))
+            response.set_cookie(
+                users.DEVICE_COOKIE, result.device, max_age=users.DEVICE_COOKIE_DAYS * 86400,
+                path=url_for("auth.login"), httponly=True, samesite="Strict",
+                secure=current_app.session_interface.get_cookie_secure(current_app))
+            return response
         if result.locked_until is not None:
             status = 429
+            retry = max(1, math.ceil((result.locked_until - now()).total_seconds()))
             error = t("Too many wrong passwords. Try again after {time}.",
                       time=local(result.locked_until, "%H:%M"))
         else:
             status, error = 401, t("Wrong email or password.")
-    return render_template("login.html", error=error), status
+    response = make_response(render_template("login.html", error=error), status)
+    if retry is not None:
+        response.headers["Retry-After"] = str(retry)
+    return response
 
 
 @auth.route("/logout", methods=["POST"])

@@ -1,0 +1,69 @@
+"""``followup serve`` itself, as a subprocess on a free port: what it says about itself
+(no server version) and the headers of its pages (signed-in pages are never cached)."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from assistant import service
+from assistant.sample import generate_sample
+from assistant.settings import load_settings
+from assistant.web import users
+from tests.web_http import Browser
+from tests.webapp import REP
+
+SECRET_PASSWORD = "correct-horse-7731"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_serve_names_no_server_version_and_signed_in_pages_are_not_stored(tmp_path):
+    info = generate_sample(tmp_path / "team")
+    settings = load_settings(info.settings_path, environ={})
+    engine = service.open_store(settings)
+    users.set_password(settings, engine, REP, SECRET_PASSWORD, datetime.now(timezone.utc))
+    engine.dispose()
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FOLLOWUP_")}
+    followup = Path(sys.executable).with_name("followup")
+    process = subprocess.Popen(
+        [str(followup), "--config", str(info.settings_path), "serve", "--port", str(port)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert process.poll() is None, process.communicate()
+                assert time.monotonic() < deadline, "followup serve did not start"
+                time.sleep(0.1)
+        browser = Browser(port)
+        status, headers, _ = browser.request("GET", "/login")
+        assert status == 200 and headers["Server"] == "Followup"
+        assert not re.search(r"werkzeug|python", str(headers), re.I)
+        assert browser.sign_in(REP, SECRET_PASSWORD)[0] == 302
+        status, headers, text = browser.request("GET", "/followups")
+        assert status == 200 and "Ana" in text
+        assert headers["Cache-Control"] == "no-store"
+        assert headers["X-Frame-Options"] == "DENY" and headers["X-Content-Type-Options"] == "nosniff"
+        assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+        assert headers["Server"] == "Followup"
+        status, headers, _ = browser.request("GET", "/static/app.css")
+        assert status == 200 and "no-store" not in headers.get("Cache-Control", "")
+    finally:
+        process.terminate()
+        out, err = process.communicate(timeout=30)
+    assert "POST /login" in err and SECRET_PASSWORD not in out + err  # logged, never the password
