@@ -170,7 +170,7 @@ def test_the_throttle_keeps_no_address_and_nothing_a_stranger_typed(server):
     assert owners == {None, REP}  # only a member's own counter names them
 
 
-def test_migration_0008_goes_down_and_up_again(database_url):
+def test_migration_0009_goes_down_and_up_again(database_url):
     from alembic import command
     from alembic.config import Config
     from sqlalchemy import inspect
@@ -194,7 +194,7 @@ def test_migration_0008_goes_down_and_up_again(database_url):
     assert shape() == ({"email", "password_hash", "password_set_at", "last_login_at",
                         "language", "session_version"},
                        {"web_login_throttle", "web_known_addresses"})
-    run(command.downgrade, "0007")
+    run(command.downgrade, "0008")
     columns, tables = shape()
     assert {"failed_logins", "locked_until"} <= columns and tables == set()
     run(command.upgrade, "head")

@@ -13,15 +13,15 @@ Two tables replace ``web_users.failed_logins`` and ``locked_until``:
 Counts are moved by single conditional upserts, never read and written back in Python.
 The old counters are dropped: a lock in force at upgrade time is forgotten.
 
-Revision ID: 0008
-Revises: 0007
-Create Date: 2026-12-08
+Revision ID: 0009
+Revises: 0008
+Create Date: 2026-12-01
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008"
-down_revision = "0007"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
