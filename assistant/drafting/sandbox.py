@@ -177,6 +177,9 @@ RESOURCE_PROBLEMS = frozenset({"source_size", "nesting", "tree", "int_literal", 
 
 
 def _number(value, language: str) -> str:
+    if isinstance(value, float):
+        text = f"{value:g}"
+        return text.replace(".", ",") if language == "es" else text
     if isinstance(value, bool) or not isinstance(value, int):
         return str(value)
     text = f"{value:,}"
