@@ -19,8 +19,8 @@ each doing one render at a time, a JSON document a line over a pipe:
   of its input and exits; one stuck in a render whose parent died is stopped by its CPU
   limit (``RLIMIT_CPU``, re-armed before each job).
 * A worker that hit the clock or the memory ceiling, or grew past ``recycle_rss``, is
-  replaced by a fresh one; how each ended (pid, reason, peak RSS, CPU) is kept in
-  :attr:`Renderer.exits`.
+  replaced by a fresh one; how each ended (pid, reason, peak RSS, CPU from ``wait4``) is
+  kept in :attr:`Renderer.exits`.
 * A template that ran out of time or memory is refused again at once, without rendering
   (per exact text and limits, the last 256): one hostile template costs one timeout per
   process, not one per follow-up planned or per keystroke of a live preview.
@@ -58,6 +58,20 @@ WORKERS = 2
 _ROOT = str(Path(__file__).resolve().parents[1])
 
 
+def peak_rss(pid: int | str = "self") -> int:
+    """A live process's peak resident memory since it started its program, in bytes
+    (Linux ``VmHWM``; 0 where unknown). Unlike ``ru_maxrss`` it does not count the memory of
+    the parent it was forked from."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
 @dataclass(frozen=True)
 class WorkerExit:
     """How a worker process ended: ``timeout`` (killed on the clock), ``memory``, ``limit``
@@ -67,7 +81,8 @@ class WorkerExit:
     pid: int
     reason: str
     max_rss: int
-    """Its peak resident memory, in bytes (``wait4``)."""
+    """Its peak resident memory, in bytes (:func:`peak_rss`, as of its last render or just
+    before it was stopped)."""
     cpu: float
     """User and system CPU seconds it used."""
     returncode: int | None
@@ -110,6 +125,7 @@ class _Worker:
 
     def end(self, reason: str, *, kill: bool) -> WorkerExit:
         """Stop the worker (SIGKILL, or end of its input and a moment to exit) and reap it."""
+        self.max_rss = max(self.max_rss, peak_rss(self.pid))
         if kill:
             self.proc.kill()
         else:
@@ -136,8 +152,8 @@ class _Worker:
                 stream.close()
             except OSError:
                 pass
-        return WorkerExit(self.pid, reason, max(self.max_rss, usage.ru_maxrss * 1024),
-                          usage.ru_utime + usage.ru_stime, self.proc.returncode)
+        return WorkerExit(self.pid, reason, self.max_rss, usage.ru_utime + usage.ru_stime,
+                          self.proc.returncode)
 
 
 class Renderer:
@@ -194,6 +210,20 @@ class Renderer:
                        "html_extensions": list(html_extensions),
                        "keep_trailing_newline": keep_trailing_newline}}
         return self._run(job, label, text if text is not None else f"{folder}/{name}")
+
+    @property
+    def busy(self) -> int:
+        """Renders in progress."""
+        with self._lock:
+            return self._running
+
+    @property
+    def peak_rss(self) -> int:
+        """The highest peak resident memory of any worker this renderer ran, in bytes
+        (:func:`peak_rss`: ended ones as they ended, idle ones as of their last render)."""
+        with self._lock:
+            live = [w.max_rss for w in self._idle]
+        return max([*live, *(e.max_rss for e in self.exits), 0])
 
     def close(self) -> None:
         with self._lock:
@@ -349,7 +379,7 @@ def _serve(seconds: float, memory: int) -> None:
             retire = True
             reply = {"problem": sandbox.TemplateProblem(what="memory", label=label,
                                                         megabytes=memory >> 20).as_dict()}
-        reply["rss"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        reply["rss"] = peak_rss() or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
         reply["retire"] = retire
         replies.write(json.dumps(reply, ensure_ascii=False).encode("utf-8") + b"\n")
         replies.flush()
