@@ -206,7 +206,7 @@ class Renderer:
         or the template ``text``, in the bounded sandbox; return the text."""
         job = {"kind": "text", "limits": limits.as_dict(), "context": context, "label": label,
                "name": name, "text": text,
-               "env": {"folder": str(folder) if folder else None,
+               "env": {"folder": str(Path(folder).resolve()) if folder else None,
                        "html_extensions": list(html_extensions),
                        "keep_trailing_newline": keep_trailing_newline}}
         return self._run(job, label, text if text is not None else f"{folder}/{name}")
@@ -336,7 +336,10 @@ def renderer() -> Renderer:
 def _serve(seconds: float, memory: int) -> None:
     import resource
 
-    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    try:
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    except (ValueError, OSError):  # a system without address-space limits (macOS)
+        resource.setrlimit(resource.RLIMIT_DATA, (memory, memory))
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's; its end is ours
     from assistant.drafting import sandbox, templates
 

@@ -24,7 +24,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import textwrap
 import threading
 import time
 from dataclasses import dataclass
@@ -40,7 +39,7 @@ from assistant import followups, service
 from assistant.cli_web import DEMO_PASSWORD
 from assistant.drafting.sandbox import _MESSAGES, Limits, TemplateProblem
 from assistant.drafting.templates import TemplateSource, sample_context, shipped_templates, stored_form
-from assistant.rendering import MEMORY_BYTES, Renderer, renderer
+from assistant.rendering import Renderer, renderer
 from assistant.sample import generate_sample
 from assistant.settings import load_settings
 from assistant.storage import models

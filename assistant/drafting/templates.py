@@ -30,8 +30,7 @@ import jinja2
 from jinja2 import TemplateSyntaxError, meta
 
 from assistant.drafting.sandbox import (  # noqa: F401 - TemplateProblem is imported from here
-    DIGEST_LIMITS, FOLLOWUP_LIMITS, BoundedSandbox, Limits, TemplateProblem, render_bounded,
-    rendering, sandbox,
+    FOLLOWUP_LIMITS, Limits, TemplateProblem, render_bounded, rendering, sandbox,
 )
 
 SHIPPED_DIR = Path(__file__).resolve().parents[2] / "templates"

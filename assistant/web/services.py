@@ -21,10 +21,10 @@ from assistant import followups as fu
 from assistant import service
 from assistant.domain.analysis import is_inbound, is_outbound, is_quote
 from assistant.domain.model import ThreadReport
-from assistant.rendering import renderer
 from assistant.drafting.templates import (
     LANGUAGES, TemplateProblem, TemplateSource, sample_context, shipped_templates, stored_text,
 )
+from assistant.rendering import renderer
 from assistant.settings import Settings
 from assistant.storage import models
 from assistant.web.users import Viewer
