@@ -11,9 +11,8 @@ from rich.console import Console
 from rich.table import Table
 
 from assistant import followups
-from assistant.drafting.templates import (
-    TemplateProblem, choose_language, render, sample_context,
-)
+from assistant.drafting.templates import TemplateProblem, choose_language, sample_context
+from assistant.rendering import renderer
 
 CHANNEL_LABEL = {"email": "email draft", "phone": "call task", "whatsapp": "WhatsApp message"}
 
@@ -237,7 +236,7 @@ def templates_preview(obj, name: str, thread: str | None, language: str | None, 
         chosen = choose_language({lang for n, lang in sources if n == name}, language or wanted)
         if chosen is None:
             cli.fail("Error", f"no template named {name!r} (see `followup templates list`)", 1)
-        rendered = render(sources[name, chosen], context)
+        rendered = renderer().render(sources[name, chosen], context)
     except (TemplateProblem, followups.FollowupError) as exc:
         cli.fail("Template error", str(exc), 1)
     click.echo(f"Subject: {rendered.subject}\n\n{rendered.body}")

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Mapping, Protocol
 from zoneinfo import ZoneInfo
 
-from jinja2 import FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import FileSystemLoader
 from jinja2.sandbox import SandboxedEnvironment
 from sqlalchemy import Engine, inspect as sa_inspect, select, text, update
 from sqlalchemy.exc import IntegrityError
@@ -178,13 +178,16 @@ class Digest:
 
 
 def environment(folder: Path = TEMPLATES) -> SandboxedEnvironment:
-    from assistant.drafting.templates import BoundedSandbox  # the same limits as follow-ups
+    """The digest templates' environment: the bounded sandbox of the follow-ups, HTML
+    escaping for ``*.html.j2``. :func:`render` renders in a worker process with it
+    (:mod:`assistant.rendering`), never in this one."""
+    from assistant.drafting.sandbox import sandbox
 
-    return BoundedSandbox(loader=FileSystemLoader(str(folder)),
-                                autoescape=select_autoescape(enabled_extensions=("html.j2",),
-                                                             default_for_string=False),
-                                undefined=StrictUndefined, trim_blocks=False,
-                                keep_trailing_newline=True)
+    return sandbox(FileSystemLoader(str(folder)), html_extensions=HTML_EXTENSIONS,
+                   keep_trailing_newline=True)
+
+
+HTML_EXTENSIONS = ("html.j2",)
 
 
 def load_strings(language: str, folder: Path = TEMPLATES) -> dict:
@@ -246,8 +249,18 @@ class _Format:
         return member.name if member else email
 
 
-def _render_string(env: SandboxedEnvironment, source: str, **values) -> str:
-    return env.from_string(source).render(**values)
+def _render(folder: Path, context: dict, *, label: str, name: str | None = None,
+            text: str | None = None) -> str:
+    """One digest template (``name``, in ``folder``) or wording string (``text``), in a
+    render worker: bounded in time, memory and size like the follow-ups."""
+    from assistant.drafting.sandbox import TemplateProblem
+    from assistant.rendering import renderer
+
+    try:
+        return renderer().render_text(context, label=label, name=name, text=text, folder=folder,
+                                      html_extensions=HTML_EXTENSIONS, keep_trailing_newline=True)
+    except TemplateProblem as exc:  # it names the template and the line
+        raise DigestError(f"digest template error: {exc}") from None
 
 
 def render(settings: Settings, recipient: Recipient, current: Snapshot, previous: Snapshot, *,
@@ -257,7 +270,6 @@ def render(settings: Settings, recipient: Recipient, current: Snapshot, previous
     language = language or settings.digest.language
     t = load_strings(language, folder)
     f = _Format(settings, t, language)
-    env = environment(folder)
     now = current.at
     rules_tz, country = settings.team.timezone, settings.protocol.holidays_country
     today = local_date(now, rules_tz)
@@ -354,24 +366,24 @@ def render(settings: Settings, recipient: Recipient, current: Snapshot, previous
     local_now = now.astimezone(f.zone)
     values = dict(overdue=len(overdue), waiting=len(waiting), unclear=len(unclear),
                   date=f.date(now), scope=scope)
-    subject = " ".join(_render_string(env, t["subject"], **values).split())
+    strings = f"strings.{language}.toml"
+    subject = " ".join(_render(folder, values, label=f"{strings}: subject", text=t["subject"]).split())
     context = dict(
         t=t, language=language, subject=subject, company=settings.company.name, scope=scope,
         recipient_name=recipient.name.split()[0] if recipient.name else recipient.email,
         period=f"{f.date(now - timedelta(days=7))} – {f.date(now)}",
         overdue=overdue[:MAX_ROWS], overdue_total=len(overdue),
         overdue_more=max(len(overdue) - MAX_ROWS, 0),
-        overdue_more_text=_render_string(env, t["and_more"], n=max(len(overdue) - MAX_ROWS, 0)),
+        overdue_more_text=_render(folder, {"n": max(len(overdue) - MAX_ROWS, 0)},
+                                  label=f"{strings}: and_more", text=t["and_more"]),
         unclear=unclear, waiting=waiting, promised=promised, numbers=numbers, status_bars=status_bars,
         scenario_bars=scenario_bars, reply_bars=reply_bars, owners=owners, trend=trend,
-        footer=_render_string(env, t["footer"], time=f"{local_now:%Y-%m-%d %H:%M}",
-                              timezone=settings.team.timezone),
+        footer=_render(folder, {"time": f"{local_now:%Y-%m-%d %H:%M}",
+                                "timezone": settings.team.timezone},
+                       label=f"{strings}: footer", text=t["footer"]),
     )
-    try:
-        html = env.get_template("digest.html.j2").render(**context)
-        plain = env.get_template("digest.txt.j2").render(**context)
-    except Exception as exc:  # a template error names the template and line
-        raise DigestError(f"digest template error: {exc}") from exc
+    html = _render(folder, context, label="digest.html.j2", name="digest.html.j2")
+    plain = _render(folder, context, label="digest.txt.j2", name="digest.txt.j2")
     return Digest(recipient, language, subject, html, plain, current, previous)
 
 

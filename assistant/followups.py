@@ -46,9 +46,10 @@ from assistant.domain.followups import (
 from assistant.domain.model import Mail, ThreadReport
 from assistant.drafting import compose, contacts
 from assistant.drafting.templates import (
-    LANGUAGES, TemplateProblem, TemplateSource, choose_language, compile_template, render,
-    shipped_templates, split_subject, validate,
+    LANGUAGES, TemplateProblem, TemplateSource, choose_language, shipped_templates, split_subject,
+    stored_form, stored_text,
 )
+from assistant.rendering import renderer
 from assistant.settings import Settings
 from assistant.storage import models
 from connectors.base import ConnectorError, DraftMessage, DraftSender, DraftUpdater
@@ -83,7 +84,7 @@ def template_sources(engine: Engine) -> dict[tuple[str, str], TemplateSource]:
         for row in session.scalars(select(models.TemplateVersion)
                                    .order_by(models.TemplateVersion.version)):
             sources[row.name, row.language] = TemplateSource(
-                row.name, row.language, f"Subject: {row.subject}\n\n{row.body}", row.version,
+                row.name, row.language, stored_text(row.subject, row.body), row.version,
                 f"{row.name}.{row.language} (version {row.version} by {row.author})")
     return sources
 
@@ -94,17 +95,12 @@ def save_template(engine: Engine, name: str, language: str, text: str, author: s
     Raises :class:`TemplateProblem` (nothing stored) when it cannot be used."""
     if language not in LANGUAGES:
         raise TemplateProblem(f"{name}: language must be one of {', '.join(LANGUAGES)}")
-    source = TemplateSource(name, language, text, 0, f"{name}.{language} (edited)")
-    compile_template(source)
-    problems = validate([source])
+    label = f"{name}.{language} (edited)"
+    stored = stored_form(text, label)  # exactly what is stored is what is validated
+    problems = renderer().problems([TemplateSource(name, language, stored.text, 0, label)])
     if problems:
-        raise TemplateProblem("; ".join(problems))
-    lines = text.strip("\n").splitlines()
-    start = next((i for i, line in enumerate(lines) if line.lower().startswith("subject:")), None)
-    if start is None:
-        raise TemplateProblem(f"{source.label}: the first line must be 'Subject: ...'")
-    subject = lines[start].split(":", 1)[1].strip()
-    body = "\n".join(lines[start + 1:]).strip("\n") + "\n"
+        raise stored.locate(problems[0])
+    subject, body = stored.subject, stored.body
     with Session(engine) as session, session.begin():
         current = session.scalar(select(func.max(models.TemplateVersion.version)).where(
             models.TemplateVersion.name == name, models.TemplateVersion.language == language)) or 0
@@ -124,7 +120,7 @@ def template_history(engine: Engine) -> list[models.TemplateVersion]:
 def validate_templates(settings: Settings, engine: Engine) -> list[str]:
     """Every problem of the templates in use, plus protocol steps naming no template."""
     sources = template_sources(engine)
-    problems = validate(list(sources.values()))
+    problems = renderer().validate(list(sources.values()))
     names = {name for name, _ in sources}
     for number, step in enumerate(settings.protocol.steps, 1):
         if step.template not in names:
@@ -365,7 +361,7 @@ def _plan_one(settings: Settings, engine: Engine, world: _World, due: DueStep, a
             row.template_version = source.version
             row.language = chosen
             try:
-                rendered = render(source, context)
+                rendered = renderer().render(source, context)
                 row.subject, row.body = rendered.subject, rendered.body
             except TemplateProblem as exc:
                 hold = hold or f"template error: {exc}"

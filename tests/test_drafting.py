@@ -206,3 +206,146 @@ def test_whatsapp_link_carries_digits_and_the_encoded_message():
     assert link.startswith("https://wa.me/528187654321?text=")
     assert unquote(link.split("text=", 1)[1]) == "Hola Diego, ¿cómo vas? 100% listo & más"
     assert whatsapp_link(None, "hola") is None
+
+
+# --- Bounded rendering: hostile templates, legitimate ones -----------------------------
+
+import time  # noqa: E402
+
+import jinja2  # noqa: E402
+from jinja2.sandbox import SandboxedEnvironment  # noqa: E402
+
+from assistant.drafting.sandbox import FOLLOWUP_LIMITS, Limits  # noqa: E402
+from assistant.drafting.templates import (  # noqa: E402
+    split_subject, stored_form, stored_text, validation_contexts,
+)
+from tests.hostile_templates import CLOCK, HOSTILE  # noqa: E402
+
+
+@pytest.mark.parametrize("hostile", HOSTILE, ids=lambda h: h.id)
+def test_every_hostile_template_is_refused_at_its_line_in_process(hostile):
+    """The sandbox alone (no worker, no clock): each hostile template from the issue, the
+    sandbox docs and known reports is refused by a limit that names line 3, fast."""
+    started = time.monotonic()
+    with pytest.raises(TemplateProblem) as err:
+        render(hostile.source(), sample_context("es"))
+    elapsed = time.monotonic() - started
+    assert err.value.what in hostile.accepted(clock=False), str(err.value)
+    assert err.value.line == 3, str(err.value)
+    assert str(err.value).startswith(f"h_{hostile.id}.es line 3: "), str(err.value)
+    assert elapsed < 2.0
+
+
+def test_the_clock_case_is_within_every_limit_but_time():
+    """The template only the worker's clock stops: it passes every size and step check (so
+    a clock is needed), shown by rendering a shortened copy in process."""
+    short = CLOCK.code.replace("range(100000)", "range(50)")
+    source = TemplateSource("c", "es", f"Subject: a\n\n{short}\nok\n", 0, "c.es")
+    assert render(source, sample_context("es")).body == "ok\n"
+
+
+def test_problems_are_told_in_spanish_and_english_with_their_line():
+    source = TemplateSource("x", "es", "Subject: a\n\n\n{{ 'x'|center(5000) }}\n", 0, "x.es")
+    with pytest.raises(TemplateProblem) as err:
+        render(source, sample_context("es"))
+    assert err.value.line == 4
+    assert err.value.describe("en") == "x.es line 4: 5,000 is too big for a width (at most 1,000)"
+    assert err.value.describe("es") == "x.es línea 4: 5\u00a0000 es demasiado para un ancho (máximo 1\u00a0000)"
+    missing = TemplateSource("y", "es", "Subject: a\n\n{{ contact.nombre }}\n", 0, "y.es")
+    with pytest.raises(TemplateProblem) as err:
+        render(missing, sample_context("es"))
+    assert err.value.describe("es") == ("y.es línea 3: dict object no tiene nombre (una variable "
+                                        "que usa la plantilla no tiene valor)")
+
+
+def test_limits_are_the_documented_values():
+    assert FOLLOWUP_LIMITS == Limits(source=50_000, nesting=16, tree=80, output=100_000,
+                                     value=100_000, created=5_000_000, width=1_000,
+                                     int_bits=128, steps=100_000)
+
+
+def test_right_at_the_limits_a_template_still_renders():
+    at_limits = ("{{ ('x' * 99990)|length }} {{ 'x'|center(1000)|length }} {{ 2 ** 127 }} "
+                 "{{ '%1000d'|format(7)|length }} {{ range(100000)|list|length }} "
+                 "{{ " + "(" * 15 + "1" + ")" * 15 + " }}")
+    source = TemplateSource("edge", "en", f"Subject: a\n\n{at_limits}\n", 0, "edge.en")
+    body = render(source, sample_context("en")).body
+    assert body.split() == ["99990", "1000", str(2 ** 127), "1000", "100000", "1"]
+    over = at_limits.replace("99990", "100001")
+    with pytest.raises(TemplateProblem, match="edge.en line 3: this builds a value"):
+        render(TemplateSource("edge", "en", f"Subject: a\n\n{over}\n", 0, "edge.en"),
+               sample_context("en"))
+
+
+ADMIN_EDITS = [
+    "{% for a in quote.attachments %}- {{ a }} ({{ loop.index }}/{{ loop.length }}, "
+    "{{ loop.cycle('par', 'impar') }})\n{% else %}(sin adjuntos)\n{% endfor %}",
+    "{{ contact.name|upper }} · {{ quote.subject|truncate(30) }} · {{ contact.company|default('su empresa') }}",
+    "{{ owner.signature|indent(2) }}\n{{ quote.subject|wordwrap(20) }}\n{{ contact.name|center(40) }}|",
+    "{{ quote.attachments|join(', ') }} / {{ quote.attachments|map('upper')|join('; ') }}",
+    "{{ '%s días, paso %d de %d'|format(days_since_quote, step.number, step.total) }}",
+    "{{ '{:>3}|{:,}|{:.2f}'.format(step.number, 1234567, 3.14159) }} {{ '%05.1f' % 3.14159 }}",
+    "{{ '-' * 20 }} {{ 2 ** 10 }} {{ days_since_quote * 2 + 1 }} {{ 7 // 2 }} {{ 7 % 3 }} {{ 1 / 4 }}",
+    "{% set ns = namespace(n=0) %}{% for a in quote.attachments %}{% set ns.n = ns.n + 1 %}"
+    "{% endfor %}{{ ns.n }} adjunto(s)",
+    "{% macro saludo(nombre, coma=',') %}Hola {{ nombre }}{{ coma }}{% endmacro %}"
+    "{{ saludo(contact.first_name or 'equipo') }}",
+    "{% if step.number == 1 %}Primero{% elif step.number < step.total %}Intermedio{% else %}"
+    "Último{% endif %}: {{ step.number }}/{{ step.total }}",
+    "{% set firma %}{{ owner.name }} — {{ company }}{% endset %}{{ firma|upper }}\n"
+    "{% filter title %}gracias por su tiempo{% endfilter %}",
+    "{{ quote.subject.split()|first }} {{ contact.email.split('@')[1] }} "
+    "{{ 'Sr(a). ' ~ contact.name }} {{ quote.subject.replace('Cotización', 'Propuesta') }}",
+    "{{ contact.name.ljust(20) }}|{{ range(step.total)|list|length }} {{ [1, 2, 3]|sum }} "
+    "{{ {'b': 1, 'a': 2}|dictsort }} {{ quote.attachments|length }}",
+    "{{ quote|tojson }} {{ {'n': step.number}|tojson(indent=2) }}",
+    "{% for row in [quote.attachments, [company]] %}{% for x in row %}{{ x }};{% endfor %}{% endfor %}",
+    "{% for i in [1, [2, [3]]] recursive %}{% if i is iterable %}{{ loop(i) }}{% else %}{{ i }}{% endif %}{% endfor %}",
+    "{{ contact.phone or 'sin teléfono' }} {{ quote.number if quote.number else 's/n' }} "
+    "{{ language }} {{ (days_since_quote > 2) and 'tarde' or 'a tiempo' }}",
+]
+
+
+def _stock_render(text: str, context: dict) -> tuple[str, str]:
+    """Jinja's own sandbox, without our limits: what a template rendered as before."""
+    env = SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)
+    return split_subject(env.from_string(text).render(**context))
+
+
+@pytest.mark.parametrize("edit", ADMIN_EDITS)
+def test_realistic_admin_edits_render_exactly_as_jinja_renders_them(edit):
+    for language in LANGUAGES:
+        text = f"{{# an edited template #}}\nSubject: Re: {{{{ quote.subject }}}}\n\n{edit}\n\n{{{{ owner.signature }}}}\n"
+        source = TemplateSource("edit", language, text, 0, "edit.txt")
+        for context in validation_contexts(language):
+            ours = render(source, context)
+            assert (ours.subject, ours.body) == _stock_render(text, context)
+
+
+@pytest.mark.parametrize("key", sorted(SHIPPED), ids="_".join)
+def test_shipped_templates_render_exactly_as_jinja_renders_them(key):
+    source = SHIPPED[key]
+    for context in validation_contexts(source.language):
+        ours = render(source, context)
+        assert (ours.subject, ours.body) == _stock_render(source.text, context)
+
+
+def test_an_edited_version_stores_what_is_validated_and_names_the_admins_lines():
+    text = "{# header #}\n\nSubject: Re: {{ quote.subject }}\n\n\nHola {{ contact.first_name }}\n{{ x.y }}\n"
+    stored = stored_form(text, "followup_1.es (edited)")
+    assert stored.text == "Subject: Re: {{ quote.subject }}\n\nHola {{ contact.first_name }}\n{{ x.y }}\n"
+    assert stored.text == stored_text(stored.subject, stored.body)
+    assert [stored.edited_line(n) for n in (1, 3, 4)] == [3, 6, 7]
+    with pytest.raises(TemplateProblem) as err:
+        render(TemplateSource("f", "es", stored.text, 0, "followup_1.es (edited)"), sample_context("es"))
+    assert err.value.line == 4 and stored.locate(err.value).line == 7
+    assert "line 7: unknown variable x" in str(stored.locate(err.value))
+
+
+def test_a_set_before_the_subject_line_is_refused_not_silently_dropped():
+    with pytest.raises(TemplateProblem) as err:
+        stored_form("{# ok #}\n{% set saludo = 'Hola' %}\nSubject: {{ saludo }}\n\nx\n", "f.es (edited)")
+    assert err.value.what == "preamble" and err.value.line == 2
+    assert "line 2: only {# comments #} may come before the 'Subject:' line" in str(err.value)
+    with pytest.raises(TemplateProblem, match="first line must be 'Subject"):
+        stored_form("Hola\n", "f.es (edited)")

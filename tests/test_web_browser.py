@@ -112,7 +112,7 @@ def test_admin_edits_a_template_sees_the_preview_saves_and_rolls_back(browser, s
     # A broken line shows the error with its line number, and the last good preview stays.
     page.fill("#template-text", edited + "\n{{ contact.nope( }}\n")
     page.wait_for_selector("#preview-error:not([hidden])")
-    assert re.search(r"line \d+", page.inner_text("#preview-error"))
+    assert re.search(r"línea \d+", page.inner_text("#preview-error"))  # the UI's language
     page.fill("#template-text", edited)
     page.click("#save-template")
     page.wait_for_selector(".flash.ok")

@@ -12,31 +12,32 @@ The (optional) header comment renders to nothing; the first non-empty line of th
 must be ``Subject: ...`` and the rest is the plain-text body. For call tasks the subject
 is the task's title; for WhatsApp it is a label (the message is the body).
 
-Rendering uses Jinja2's ``SandboxedEnvironment`` with ``StrictUndefined``: a missing
-variable, a syntax error or an attempt to reach Python internals raises
-:class:`TemplateProblem`, whose message names the template and the line.
+Rendering uses the bounded sandbox of :mod:`assistant.drafting.sandbox` (Jinja2's
+immutable sandbox, ``StrictUndefined``, limits on time-free costs: steps, sizes, widths,
+integers, nesting): a missing variable, a syntax error, an attempt to reach Python
+internals or a template that costs too much raises :class:`TemplateProblem`, whose message
+names the template and the line. This module does no I/O but read the shipped files; the
+callers render in a worker process with a clock (:mod:`assistant.rendering`).
 """
 
 from __future__ import annotations
 
 import re
-import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
-from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, meta
-from jinja2.sandbox import SandboxedEnvironment, SecurityError
+from jinja2 import TemplateSyntaxError, meta
+
+from assistant.drafting.sandbox import (  # noqa: F401 - TemplateProblem is imported from here
+    FOLLOWUP_LIMITS, Limits, TemplateProblem, render_bounded, rendering, sandbox,
+)
 
 SHIPPED_DIR = Path(__file__).resolve().parents[2] / "templates"
 LANGUAGES = ("es", "en")
 VARIABLES = ("contact", "quote", "owner", "step", "days_since_quote", "language", "company")
 """The top-level names a template may use (see :func:`sample_context`)."""
 _FILE = re.compile(r"^(?P<name>[a-z0-9_]+)\.(?P<lang>[a-z]{2})\.txt$")
-
-
-class TemplateProblem(ValueError):
-    """A template that cannot be used: the message names the template and the line."""
 
 
 @dataclass(frozen=True)
@@ -75,62 +76,25 @@ def shipped_templates(folder: Path = SHIPPED_DIR) -> dict[tuple[str, str], Templ
     return found
 
 
-MAX_RESULT = 100_000
-"""Characters (or items) one ``*`` or ``**`` in a template may produce: far more than any
-follow-up needs, far less than what would stall the server during a live preview."""
+_ENV = sandbox()
 
 
-class BoundedSandbox(SandboxedEnvironment):
-    """The sandbox, plus limits on the two operators that can build huge values from a
-    short template (``'x' * 10**9``): Jinja intercepts them for exactly this purpose
-    (https://jinja.palletsprojects.com/en/stable/sandbox/#operator-intercepting)."""
-
-    intercepted_binops = frozenset(["*", "**"])
-
-    def call_binop(self, context, operator, left, right):
-        if operator == "**" and isinstance(right, int) and isinstance(left, int) \
-                and abs(right) > 64 and abs(left) > 1:
-            raise SecurityError("exponent too large for a template")
-        if operator == "*":
-            sizes = [len(v) for v in (left, right) if isinstance(v, (str, list, tuple))]
-            counts = [v for v in (left, right) if isinstance(v, int)]
-            if sizes and counts and sizes[0] * abs(counts[0]) > MAX_RESULT:
-                raise SecurityError("a repeated text in a template may not exceed "
-                                    f"{MAX_RESULT:,} characters")
-        return super().call_binop(context, operator, left, right)
-
-
-def _environment() -> SandboxedEnvironment:
-    env = BoundedSandbox(undefined=StrictUndefined, autoescape=False,
-                          keep_trailing_newline=False)
-    return env
-
-
-_ENV = _environment()
-
-
-def _line_of(exc: BaseException, filename: str) -> int | None:
-    line = None
-    for frame in traceback.extract_tb(exc.__traceback__):
-        if frame.filename == filename:
-            line = frame.lineno
-    return line
-
-
-def compile_template(source: TemplateSource) -> jinja2.Template:
-    """Parse and check a template; raise :class:`TemplateProblem` if it cannot be used."""
-    try:
-        ast = _ENV.parse(source.text, name=source.label, filename=source.label)
-    except TemplateSyntaxError as exc:
-        raise TemplateProblem(f"{source.label} line {exc.lineno}: syntax error: {exc.message}") from None
-    unknown = sorted(meta.find_undeclared_variables(ast) - set(VARIABLES))
-    if unknown:
-        line = _first_line_mentioning(source.text, unknown[0])
-        where = f" line {line}" if line else ""
-        raise TemplateProblem(
-            f"{source.label}{where}: unknown variable {', '.join(unknown)} "
-            f"(available: {', '.join(VARIABLES)})")
-    code = _ENV.compile(ast, name=source.label, filename=source.label)
+def compile_template(source: TemplateSource, limits: Limits = FOLLOWUP_LIMITS) -> jinja2.Template:
+    """Parse and check a template; raise :class:`TemplateProblem` if it cannot be used:
+    a syntax error, an unknown variable, or a text too long, too deeply nested or with a
+    huge number (:func:`~assistant.drafting.sandbox.check_source`)."""
+    with rendering(limits):
+        try:
+            ast = _ENV.parse(source.text, name=source.label, filename=source.label)
+        except TemplateSyntaxError as exc:
+            raise TemplateProblem(what="syntax", label=source.label, line=exc.lineno,
+                                  detail=exc.message) from None
+        unknown = sorted(meta.find_undeclared_variables(ast) - set(VARIABLES))
+        if unknown:
+            raise TemplateProblem(what="unknown_variable", label=source.label,
+                                  line=_first_line_mentioning(source.text, unknown[0]),
+                                  names=", ".join(unknown), available=", ".join(VARIABLES))
+        code = _ENV.compile(ast, name=source.label, filename=source.label)
     return _ENV.template_class.from_code(_ENV, code, _ENV.make_globals(None), None)
 
 
@@ -142,23 +106,11 @@ def _first_line_mentioning(text: str, name: str) -> int | None:
     return None
 
 
-def render(source: TemplateSource, context: dict) -> Rendered:
-    """Render ``source`` with ``context``; raise :class:`TemplateProblem` on any error."""
-    template = compile_template(source)
-    try:
-        output = template.render(**context)
-    except SecurityError as exc:
-        line = _line_of(exc, source.label)
-        raise TemplateProblem(f"{source.label}{f' line {line}' if line else ''}: "
-                              f"not allowed in a template (reaches Python internals): {exc}") from None
-    except UndefinedError as exc:
-        line = _line_of(exc, source.label)
-        raise TemplateProblem(f"{source.label}{f' line {line}' if line else ''}: "
-                              f"{exc.message} (a variable the template uses has no value)") from None
-    except Exception as exc:  # noqa: BLE001 - any template runtime error is the template's
-        line = _line_of(exc, source.label)
-        raise TemplateProblem(f"{source.label}{f' line {line}' if line else ''}: "
-                              f"{type(exc).__name__}: {exc}") from None
+def render(source: TemplateSource, context: dict, limits: Limits = FOLLOWUP_LIMITS) -> Rendered:
+    """Render ``source`` with ``context`` within ``limits``; raise :class:`TemplateProblem`
+    on any error (its line, when it has one, is the template's)."""
+    template = compile_template(source, limits)
+    output = render_bounded(template, context, limits, source.label)
     subject, body = split_subject(output, source.label)
     return Rendered(subject, body, source.name, source.language, source.version)
 
@@ -169,14 +121,14 @@ def split_subject(text: str, label: str = "draft") -> tuple[str, str]:
     while lines and not lines[0].strip():
         lines.pop(0)
     if not lines or not lines[0].lower().startswith("subject:"):
-        raise TemplateProblem(f"{label}: the first line must be 'Subject: ...'")
+        raise TemplateProblem(what="subject_first", label=label)
     subject = lines[0].split(":", 1)[1].strip()
     body = "\n".join(lines[1:]).strip("\n")
     body = re.sub(r"\n{3,}", "\n\n", body)
     if not subject:
-        raise TemplateProblem(f"{label}: the subject is empty")
+        raise TemplateProblem(what="subject_empty", label=label)
     if not body.strip():
-        raise TemplateProblem(f"{label}: the body is empty")
+        raise TemplateProblem(what="body_empty", label=label)
     return subject, body.rstrip() + "\n"
 
 
@@ -212,18 +164,81 @@ def sample_context(language: str = "es") -> dict:
     }
 
 
+def validation_contexts(language: str) -> list[dict]:
+    """What :func:`validate` renders a template against: the sample values, then the same
+    without the optional parts (no phone, no company, no quote number, no attachment)."""
+    sparse = sample_context(language)
+    sparse["contact"] = dict(sparse["contact"], phone=None, company=None)
+    sparse["quote"] = dict(sparse["quote"], number=None, attachments=[])
+    return [sample_context(language), sparse]
+
+
 def validate(sources: list[TemplateSource]) -> list[str]:
-    """Every problem of these templates, rendered against sample data (empty: all good)."""
+    """Every problem of these templates, rendered against sample data (empty: all good).
+    In-process: the service layer validates in a worker (:mod:`assistant.rendering`)."""
     problems = []
     for source in sources:
         try:
-            context = sample_context(source.language)
-            render(source, context)
-            # Optional parts must render too: no phone, no number, no attachment.
-            sparse = sample_context(source.language)
-            sparse["contact"] = dict(sparse["contact"], phone=None, company=None)
-            sparse["quote"] = dict(sparse["quote"], number=None, attachments=[])
-            render(source, sparse)
+            for context in validation_contexts(source.language):
+                render(source, context)
         except TemplateProblem as exc:
             problems.append(str(exc))
     return problems
+
+
+# --- What an edited version stores ---------------------------------------------------------
+
+_PREAMBLE = re.compile(r"\s*(?:\{#.*?#\}\s*)*", re.S)
+
+
+@dataclass(frozen=True)
+class StoredVersion:
+    """An edited template as it is stored: its ``Subject:`` line and its body, and where
+    they stood in the text as the admin wrote it (to name *their* lines in problems)."""
+
+    subject: str
+    body: str
+    subject_line: int
+    body_line: int
+
+    @property
+    def text(self) -> str:
+        """What is stored and read back, so what must be validated."""
+        return stored_text(self.subject, self.body)
+
+    def edited_line(self, line: int | None) -> int | None:
+        """The line of the admin's text that line ``line`` of :attr:`text` comes from."""
+        if line is None:
+            return None
+        if line <= 2:
+            return self.subject_line + line - 1
+        return self.body_line + line - 3
+
+    def locate(self, problem: TemplateProblem) -> TemplateProblem:
+        """``problem`` (found in :attr:`text`) naming the admin's line instead."""
+        if problem.what is None or problem.line is None:
+            return problem
+        return TemplateProblem(what=problem.what, label=problem.label,
+                               line=self.edited_line(problem.line), **problem.params)
+
+
+def stored_form(text: str, label: str) -> StoredVersion:
+    """The version an edited template is stored as (:attr:`StoredVersion.text` is what is
+    read back, and what must be validated). Only whitespace and ``{# comments #}`` may come
+    before the ``Subject:`` line (they render to nothing and are not kept): anything else
+    is refused, naming its line, since it would silently be dropped."""
+    start = _PREAMBLE.match(text).end()
+    subject_line = text.count("\n", 0, start) + 1
+    if not text[start:start + 8].lower().startswith("subject:"):
+        if "subject:" in text[start:].lower():
+            raise TemplateProblem(what="preamble", label=label, line=subject_line)
+        raise TemplateProblem(what="subject_first", label=label)
+    first, _, rest = text[start:].partition("\n")
+    subject = first.split(":", 1)[1].strip()
+    body_line = subject_line + 1 + (len(rest) - len(rest.lstrip("\n")))
+    return StoredVersion(subject, rest.strip("\n") + "\n", subject_line, body_line)
+
+
+def stored_text(subject: str, body: str) -> str:
+    """The template text of a stored version (see :func:`stored_form`)."""
+    return f"Subject: {subject}\n\n{body}"

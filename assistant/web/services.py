@@ -22,8 +22,9 @@ from assistant import service
 from assistant.domain.analysis import is_inbound, is_outbound, is_quote
 from assistant.domain.model import ThreadReport
 from assistant.drafting.templates import (
-    LANGUAGES, TemplateProblem, TemplateSource, render, sample_context, shipped_templates,
+    LANGUAGES, TemplateProblem, TemplateSource, sample_context, shipped_templates, stored_text,
 )
+from assistant.rendering import renderer
 from assistant.settings import Settings
 from assistant.storage import models
 from assistant.web.users import Viewer
@@ -285,7 +286,7 @@ def versions(engine: Engine, name: str, language: str) -> list[Version]:
     for v in fu.template_history(engine):
         if v.name == name and v.language == language:
             found.append(Version(v.version, v.author, models.as_utc(v.created_at),
-                                 f"Subject: {v.subject}\n\n{v.body}"))
+                                 stored_text(v.subject, v.body)))
     if not found:
         raise NotFound(f"{name}.{language}")
     return sorted(found, key=lambda v: v.version, reverse=True)
@@ -331,28 +332,20 @@ class Preview:
     """That thread's id."""
 
 
-_LINE = re.compile(r"\bline (\d+)\b")
-
-
-def line_of(message: str) -> int | None:
-    """The template line a :class:`TemplateProblem` message names, if any."""
-    match = _LINE.search(message)
-    return int(match.group(1)) if match else None
-
-
 def preview(settings: Settings, engine: Engine, name: str, language: str, text: str,
-            slug: str | None, now: datetime) -> Preview:
+            slug: str | None, now: datetime, ui_language: str = "en") -> Preview:
     """Render an edited template against a real thread of the database (the chosen one,
     else the most recent one written in the template's language), else against sample
-    values; errors name the line."""
+    values, in a render worker (:mod:`assistant.rendering`: bounded in time and memory);
+    errors name the line, in ``ui_language``."""
     source = TemplateSource(name, language, text.replace("\r\n", "\n"), 0, f"{name}.{language}")
     context, report = preview_context(settings, engine, name, language, slug, now)
     subject = report.subject if report else None
     used = thread_slug(report.quote_message_id) if report else None
     try:
-        rendered = render(source, context)
+        rendered = renderer().render(source, context)
     except TemplateProblem as exc:
-        return Preview(None, None, str(exc), line_of(str(exc)), subject, used)
+        return Preview(None, None, exc.describe(ui_language), exc.line, subject, used)
     return Preview(rendered.subject, rendered.body, None, None, subject, used)
 
 

@@ -334,13 +334,12 @@ def template(name: str, language: str):
         try:
             number = services.save_template(engine(), g.viewer, name, language, text, now())
         except services.TemplateProblem as exc:
-            error, status = str(exc), 422
-            line = services.line_of(error)
+            error, status, line = exc.describe(g.lang), 422, exc.line
         else:
             flash(t("Saved as version {n}.", n=number), "ok")
             return redirect(url_for("admin.template", name=name, language=language))
     slug = request.values.get("thread") or None
-    shown = services.preview(settings(), engine(), name, language, text, slug, now())
+    shown = services.preview(settings(), engine(), name, language, text, slug, now(), g.lang)
     return render_template("template_edit.html", name=name, language=language, text=text,
                            versions=versions, preview=shown, error=error, line=line,
                            threads=services.preview_threads(settings(), engine(), now()),
@@ -352,7 +351,7 @@ def template(name: str, language: str):
 def preview(name: str, language: str):
     _versions_or_404(name, language)
     shown = services.preview(settings(), engine(), name, language, request.form.get("text", ""),
-                             request.form.get("thread") or None, now())
+                             request.form.get("thread") or None, now(), g.lang)
     return jsonify(subject=shown.subject, body=shown.body, error=shown.error, line=shown.line,
                    thread=shown.thread, slug=shown.slug)
 
@@ -380,7 +379,7 @@ def rollback(name: str, language: str):
     except services.NotFound:
         abort(404)
     except services.TemplateProblem as exc:
-        flash(str(exc), "error")
+        flash(exc.describe(g.lang), "error")
     else:
         flash(t("Version {old} is current again (saved as version {n}).", old=version, n=number), "ok")
     return redirect(url_for("admin.history", name=name, language=language))
