@@ -26,11 +26,15 @@ browser:
 
 # Every benchmark always runs; the target fails if any missed a target. bench.attachments
 # writes a 2 GB Maildir (5 MB attachments) to the temporary folder and removes it after.
+# The agreement reports (quotes, message kinds, own text) print per-source figures.
 bench: $(STAMP)
 	status=0; \
 	$(BIN)/python -m bench.ingest || status=1; \
 	$(BIN)/python -m bench.imap || status=1; \
 	$(BIN)/python -m bench.attachments || status=1; \
+	$(BIN)/python -m bench.quote_agreement || status=1; \
+	$(BIN)/python -m bench.corpus_agreement || status=1; \
+	$(BIN)/python -m bench.reply_agreement || status=1; \
 	exit $$status
 
 # Fuzz parse + classify with Hypothesis for FUZZ_SECONDS (default 60): `make fuzz FUZZ_SECONDS=600`.

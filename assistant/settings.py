@@ -273,9 +273,11 @@ class Web:
     proxy_header: str = "X-Forwarded-Email"
     """With ``auth = "proxy"``: the request header holding the signed-in email."""
     proxy_addresses: tuple[str, ...] = ()
-    """With ``auth = "proxy"``: the proxy's addresses or networks; others are refused."""
+    """The proxy's addresses or networks: with ``auth = "proxy"`` the only senders of the
+    email header; always, the only senders whose forwarded client address is believed."""
     lockout_minutes: int = 15
-    """How long sign-in stays locked after 5 wrong passwords in a row."""
+    """How long the sign-in throttle's counters run (5 wrong passwords lock an account for
+    unrecognised clients, 10 failures lock a client address; docs/web.md)."""
 
 
 @dataclass(frozen=True)

@@ -492,3 +492,14 @@ def test_rule7_a_reps_delivered_subject_is_still_a_touch():
     assert thread.mails[-1].kind == "receipt"  # what the subject alone says
     report = report_of(thread, local(2026, 12, 4))
     assert report.touches == 1 and report.last_outbound_at == local(2026, 12, 3, 10)
+
+
+def test_a_message_whose_from_names_no_single_sender_is_no_reply():
+    thread = quote_thread()
+    thread.add(raw_message(frm="client@cliente.example, attacker@evil.example", to=ANA,
+                           subject="RE: Cotización 1042", date=local(2026, 12, 3, 9),
+                           mid="<x1@evil.example>", in_reply_to=QUOTE_ID, references=[QUOTE_ID],
+                           body="No nos interesa, gracias."))
+    assert thread.mails[-1].from_addr is None
+    report = report_of(thread, local(2026, 12, 4))
+    assert report.status == "silent" and report.last_reply_at is None

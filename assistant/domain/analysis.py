@@ -69,7 +69,9 @@ class Facts:
         return self.rules.is_external(mail.from_addr)
 
     def real_reply(self, mail: Mail) -> bool:
-        return mail.kind == "message" and self.rules.is_external(mail.from_addr)
+        """:func:`~assistant.domain.words.is_real_reply`."""
+        return (mail.kind == "message" and mail.from_addr is not None
+                and self.rules.is_external(mail.from_addr))
 
     def quote(self, mail: Mail) -> bool:
         key = id(mail)

@@ -30,8 +30,10 @@ def is_inbound(mail: Mail, rules: Rules) -> bool:
 
 def is_real_reply(mail: Mail, rules: Rules) -> bool:
     """An inbound message whose kind is ``message`` (not an auto-reply, bounce, delay,
-    complaint or receipt)."""
-    return mail.kind == "message" and is_inbound(mail, rules)
+    complaint or receipt), from a readable sender: a person's reply names its author, and
+    a From that names no single address (several mailboxes, a spoofing attempt) answers
+    nothing."""
+    return mail.kind == "message" and mail.from_addr is not None and is_inbound(mail, rules)
 
 
 def is_touch(mail: Mail, rules: Rules) -> bool:
