@@ -209,7 +209,10 @@ def scan(obj: Context, now_text: str | None, as_json: bool) -> None:
     """Lead threads with status, owner, scenario and next step."""
     settings, engine = obj.settings(), obj.engine()
     now = parse_now(now_text, settings)
-    reports = service.scan(settings, engine, now)
+    reports = service.scan(settings, engine, now, mail_keys=False)
+    for problem in service.storage_problems(engine)[:1]:
+        click.echo(f"warning: {problem} (these answers are those of the mail indexed before)",
+                   err=True)
     if as_json:
         emit_json({"now": now.isoformat(), "threads": [r.as_json() for r in reports]})
         return
@@ -254,6 +257,17 @@ def print_scan(reports, settings: Settings, now: datetime, console: Console | No
                 row.append(why[id(r)] or "")
             table.add_row(*row)
         console.print(table)
+
+
+@main.command()
+@click.pass_obj
+def rebuild(obj: Context) -> None:
+    """Recompute every thread from all stored mail (the read model; sync keeps it current)."""
+    from assistant.services import snapshot
+
+    settings, engine = obj.settings(), obj.engine()
+    result = snapshot.rebuild(engine, service.rules_from_settings(settings))
+    click.echo(f"Rebuilt the read model: {result.threads} lead threads.")
 
 
 @main.command()

@@ -50,6 +50,7 @@ from assistant.drafting.templates import (
     stored_form, stored_text,
 )
 from assistant.rendering import renderer
+from assistant.storage import repo
 from assistant.settings import Settings
 from assistant.storage import models
 from connectors.base import ConnectorError, DraftMessage, DraftSender, DraftUpdater
@@ -734,9 +735,8 @@ def touch(settings: Settings, engine: Engine, thread: str, channel: str, *,
         pending = [r for r in list_followups(engine) if r.quote_message_id == report.quote_message_id
                    and r.status in PENDING]
         by = pending[-1].assignee if pending else report.owner
-    with Session(engine) as session, session.begin():
-        session.add(models.Touch(quote_message_id=report.quote_message_id, channel=channel,
-                                 at=_utc(now), by=by, note=note))
+    with engine.begin() as conn:
+        repo.add_touch(conn, report.quote_message_id, channel, at=now, by=by, note=note)
     return report.quote_message_id, reconcile(settings, engine, now)
 
 

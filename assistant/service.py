@@ -11,9 +11,8 @@ from datetime import datetime, time
 from pathlib import Path
 from typing import Callable, Iterable
 
-import json
 
-from sqlalchemy import Engine, Text, select, type_coerce
+from sqlalchemy import Engine
 
 from assistant.domain.analysis import is_quote, mentions_quote, scan as scan_threads
 from assistant.domain.model import LoggedTouch, Mail, Rules, StepRule, ThreadMark, ThreadReport
@@ -162,6 +161,24 @@ def sync(settings: Settings, engine: Engine, *, account: str | None = None,
             for acct in accounts:
                 _record_failure(engine, acct.name, acct.kind, "storage_error", str(exc))
             raise
+    if any(r.status == "storage_error" for r in results):
+        return results
+    from assistant.services import snapshot
+    try:
+        # Index what is queued (what this run stored, and anything an earlier run stored
+        # but could not index): cheap when nothing is.
+        snapshot.ensure_current(engine, rules_from_settings(settings))
+    except (StorageError, SQLAlchemyError) as exc:
+        # The mail is stored (and stays queued): the next command indexes it once the
+        # database has room again. The accounts whose mail waits say so.
+        error = _storage_line(exc, engine, "the new mail", doing="indexing the new mail")
+        log.info("%s", error, exc_info=True)
+        waiting = [r for r in results if r.stored and not r.error] or results[-1:]
+        for result in waiting:
+            acct = next(a for a in accounts if a.name == result.account)
+            _record_failure(engine, acct.name, acct.kind, "storage_error", error)
+            result.error, result.status = error, "storage_error"
+        return results
     if any(r.stored for r in results if not r.error):
         # New mail may close follow-ups: a sent draft (done), a reply or bounce (cancelled).
         from assistant.followups import reconcile_if_pending
@@ -172,10 +189,11 @@ def sync(settings: Settings, engine: Engine, *, account: str | None = None,
     return results
 
 
-def _storage_line(exc: BaseException, engine: Engine, account: str) -> str:
+def _storage_line(exc: BaseException, engine: Engine, account: str, *,
+                  doing: str | None = None) -> str:
     if isinstance(exc, StorageError):
         return str(exc)
-    return describe(exc, where(engine), doing=f"syncing account {account}")
+    return describe(exc, where(engine), doing=doing or f"syncing account {account}")
 
 
 def _record_failure(engine: Engine, name: str, kind: str, status: str, error: str) -> bool:
@@ -196,72 +214,48 @@ def _record_failure(engine: Engine, name: str, kind: str, status: str, error: st
 # --- Scan ----------------------------------------------------------------------------
 
 def load_mails(engine: Engine) -> list[Mail]:
-    m = models.Message
-    hints: dict[int, list[str]] = {}
+    """Every stored message, as the domain reads it (a full scan's input)."""
+    from assistant.storage import repo
+
     with engine.connect() as conn:
-        for pk, account, thread_id in conn.execute(
-                select(models.MessageLocation.message_pk, models.Account.name,
-                       models.MessageLocation.thread_id)
-                .join(models.Account, models.Account.id == models.MessageLocation.account_id)
-                .where(models.MessageLocation.thread_id.is_not(None))):
-            hints.setdefault(pk, []).append(f"{account}:{thread_id}")
-        # JSON columns are read as their text and decoded here: most are "[]", and skipping
-        # SQLAlchemy's per-value JSON processor halves the load time of a large mailbox.
-        as_text = [type_coerce(column, Text) for column in (
-            m.to_addrs, m.cc_addrs, m.bcc_addrs, m.references, m.attachment_names,
-            m.bounced_recipients)]
-        # Times too: SQLite hands back ISO text, parsed by the C fromisoformat below
-        # (PostgreSQL drivers hand back datetimes, passed through).
-        statement = select(
-            m.id, m.message_id, type_coerce(m.sent_at, Text), type_coerce(m.first_seen_at, Text),
-            m.from_addr, m.subject,
-            m.in_reply_to, m.kind, m.body_text, m.original_message_id, m.list_mail, *as_text)
-        # The driver's own cursor: SQLAlchemy's per-row result processing would double
-        # the load time of a large mailbox, and these values need none.
-        rows = conn.exec_driver_sql(str(statement.compile(dialect=engine.dialect)))
-        mails = []
-        for (pk, message_id, sent_at, first_seen_at, from_addr, subject, in_reply_to, kind,
-             body_text, original_message_id, list_mail, to, cc, bcc, references, attachments,
-             bounced) in rows:
-            mails.append(Mail(
-                key=pk, message_id=message_id,
-                date=_instant(sent_at or first_seen_at),
-                from_addr=from_addr, to=_tuple(to), cc=_tuple(cc), bcc=_tuple(bcc),
-                subject=subject, in_reply_to=in_reply_to, references=_tuple(references),
-                kind=kind, attachment_names=_tuple(attachments), text=body_text,
-                original_message_id=original_message_id, bounced_recipients=_tuple(bounced),
-                thread_hints=tuple(hints.get(pk, ())), list_mail=bool(list_mail),
-            ))
-    return mails
-
-
-def _instant(value) -> datetime:
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return models.as_utc(value)
-
-
-def _tuple(json_text) -> tuple:
-    if not json_text or json_text == "[]":
-        return ()
-    if isinstance(json_text, list):  # drivers that decode JSON themselves (psycopg)
-        return tuple(json_text)
-    return tuple(json.loads(json_text))
+        return repo.load_mails(conn, engine)
 
 
 def load_marks(engine: Engine) -> dict[str, ThreadMark]:
+    from assistant.storage import repo
+
     with engine.connect() as conn:
-        return {row.quote_message_id: ThreadMark(row.quote_message_id, row.outcome, row.owner)
-                for row in conn.execute(select(models.ThreadMark))}
+        return repo.load_marks(conn)
 
 
 def load_touches(engine: Engine) -> list[LoggedTouch]:
+    from assistant.storage import repo
+
     with engine.connect() as conn:
-        return [LoggedTouch(row.quote_message_id, row.channel, models.as_utc(row.at), row.by)
-                for row in conn.execute(select(models.Touch))]
+        return repo.load_touches(conn)
 
 
-def scan(settings: Settings, engine: Engine, now: datetime) -> list[ThreadReport]:
+def scan(settings: Settings, engine: Engine, now: datetime, *,
+         mail_keys: bool = True) -> list[ThreadReport]:
+    """Every lead thread's report at ``now``, from the read model (indexed first if
+    anything is queued: see :mod:`assistant.services.snapshot`). ``mail_keys``: with each
+    report's message ids (readers that walk the thread's messages)."""
+    from assistant.services import snapshot
+
+    return snapshot.reports(engine, rules_from_settings(settings), now, mail_keys=mail_keys)
+
+
+def storage_problems(engine: Engine) -> list[str]:
+    """What the last syncs said about the database, when it failed (``storage_error``)."""
+    from assistant.storage import repo
+
+    with engine.connect() as conn:
+        return repo.storage_problems(conn)
+
+
+def scan_from_mail(settings: Settings, engine: Engine, now: datetime) -> list[ThreadReport]:
+    """The same answer computed from all stored mail at once, without the read model
+    (tests compare the two)."""
     return scan_threads(load_mails(engine), rules_from_settings(settings), now,
                         marks=load_marks(engine), touches=load_touches(engine))
 

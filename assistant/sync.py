@@ -39,7 +39,7 @@ from assistant.mail.message import ParsedMessage
 from assistant.mail.parse import parse_message
 from assistant.storage.db import where
 from assistant.storage.errors import StorageError, describe, is_refusal, refusal_reason
-from assistant.storage.models import Account, Message, MessageLocation, SetAsideMessage
+from assistant.storage.models import Account, IndexQueue, Message, MessageLocation, SetAsideMessage
 from assistant.storage.values import (FOLDER_CHARS, MESSAGE_ID_CHARS, THREAD_ID_CHARS,
                                       fit_identifier, make_storable, storable_location,
                                       storable_optional)
@@ -350,6 +350,10 @@ def _store(conn, engine: Engine, account_id: int, pairs: list[tuple[Location, di
                   "folder": location.folder} for (location, _), mid in zip(pairs, stored_as)]
     if locations:
         conn.execute(_insert_ignoring_conflicts(engine, MessageLocation.__table__), locations)
+        # The read model indexes what this batch stored or saw again (a copy in another
+        # mailbox may bring a provider conversation id): queued in the same transaction.
+        conn.execute(_insert_ignoring_conflicts(engine, IndexQueue.__table__),
+                     [{"message_pk": pk} for pk in sorted({row["message_pk"] for row in locations})])
     return len(to_insert)
 
 

@@ -18,7 +18,7 @@ from assistant import followups, service
 from assistant.drafting.templates import TemplateProblem
 from assistant.sample import generate_sample
 from assistant.settings import load_settings
-from assistant.storage import models
+from assistant.storage import models, repo
 from connectors.mailbox import MaildirConnector, open_connector
 
 
@@ -414,9 +414,8 @@ def test_touch_closes_the_phone_step_and_mark_lost_cancels(team):
         followups.touch(settings, engine, "<17", "phone", now=now)
 
     wa = by_contact(engine, "diego.morales@acerosyperfiles.example")
-    with Session(engine) as session, session.begin():
-        session.add(models.ThreadMark(quote_message_id=wa.quote_message_id, outcome="lost",
-                                      updated_at=now.astimezone(timezone.utc)))
+    with engine.begin() as conn:
+        repo.save_mark(conn, wa.quote_message_id, outcome="lost", at=now, by=None)
     followups.reconcile(settings, engine, now)
     row = followups.get(engine, wa.id)
     assert (row.status, row.closed_reason) == ("cancelled", "thread closed: marked lost")

@@ -219,3 +219,47 @@ def _loose(mail, own, groups, by_contact, contact_of, touch, touches, local, lea
     if (local(mail) - local(max(events))).days > LOOSE_WINDOW_DAYS:
         return None
     return root
+
+
+# --- What a conversation could join (the read model's neighbourhoods) --------------------
+
+def conversation_keys(conversation: list[Mail], rules: Rules, *,
+                      quote: Mail | None, contact: str | None,
+                      inbound: Callable[[Mail], bool]) -> set[str]:
+    """Keys such that two conversations can affect each other's threads under rules 4
+    and 5 only if they share one (a necessary condition, never a sufficient one):
+
+    - a lead conversation (``quote`` given) offers ``4a|subject|contact`` and
+      ``4d|subject|domain`` (a non-public contact domain) for each of its messages'
+      normalised subjects, and ``5|contact``;
+    - each candidate message (inbound, not list mail, citing no message of its
+      conversation — hence none stored) asks with the same shapes, from its sender — for
+      its own subject and for every subject of its conversation, which its conversation
+      brings into the thread it joins.
+
+    The read model recomputes a change's whole neighbourhood (conversations connected
+    through shared keys), so its answer equals a full rebuild's."""
+    keys: set[str] = set()
+    subjects = {s for s in (normalize_subject(m.subject) for m in conversation) if s}
+
+    def offer(address: str | None, for_subjects: Iterable[str]) -> None:
+        if not address:
+            return
+        domain = address.rpartition("@")[2]
+        public = domain in rules.public_domains
+        keys.add(f"5|{address}")
+        for subject in for_subjects:
+            keys.add(f"4a|{subject}|{address}")
+            if not public:
+                keys.add(f"4d|{subject}|{domain}")
+
+    if quote is not None:
+        offer(contact, subjects)
+    ids = {m.message_id for m in conversation}
+    for mail in conversation:
+        if mail.list_mail or not inbound(mail) or not mail.from_addr:
+            continue
+        if (mail.in_reply_to and mail.in_reply_to in ids) or any(r in ids for r in mail.references):
+            continue
+        offer(mail.from_addr, subjects)
+    return keys

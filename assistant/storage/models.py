@@ -7,9 +7,11 @@ so readers attach UTC again (see ``as_utc``).
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
-from sqlalchemy import JSON, Boolean, false, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -73,6 +75,12 @@ class Message(Base):
     list_mail: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     """A list or bulk message (``List-Id``, ``List-Unsubscribe``, ``Precedence: bulk``):
     DESIGN.md rule 5."""
+    conversation_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    """The read model's header-linked conversation (the smallest message id in it);
+    ``NULL`` until the message is indexed (``index_queue``)."""
+    thread_key: Mapped[str | None] = mapped_column(String(1000), index=True)
+    """The ``quote_message_id`` of the lead thread the message belongs to (after rules 4
+    and 5), ``NULL`` outside lead threads."""
 
 
 class MessageLocation(Base):
@@ -80,7 +88,8 @@ class MessageLocation(Base):
     mailbox never duplicates anything."""
 
     __tablename__ = "message_locations"
-    __table_args__ = (UniqueConstraint("account_id", "provider_id", name="uq_location_provider"),)
+    __table_args__ = (UniqueConstraint("account_id", "provider_id", name="uq_location_provider"),
+                      Index("ix_message_locations_thread", "account_id", "thread_id"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
@@ -283,3 +292,79 @@ class WebKnownAddress(Base):
     email: Mapped[str] = mapped_column(String(320), primary_key=True)
     address: Mapped[str] = mapped_column(String(64), primary_key=True)
     last_login_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+# --- The read model (assistant/services/snapshot.py) -------------------------------------
+
+class MessageRef(Base):
+    """An id a message cites (``In-Reply-To``, ``References``, the original a report
+    returns) or a provider conversation id (``t:<account>:<thread id>``): what links a new
+    message to the conversations already indexed, whichever arrives first."""
+
+    __tablename__ = "message_refs"
+
+    ref_id: Mapped[str] = mapped_column(String(1000), primary_key=True)
+    message_pk: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"),
+                                            primary_key=True, index=True)
+
+
+class IndexQueue(Base):
+    """Messages stored or seen again (a new provider conversation id) since the read
+    model last indexed them: written in the transaction that stores them."""
+
+    __tablename__ = "index_queue"
+
+    message_pk: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"),
+                                            primary_key=True)
+
+
+class JoinKey(Base):
+    """What a conversation could join, or be joined by, under DESIGN.md rules 4 and 5
+    (subject + contact, subject + contact's domain, contact): two conversations interact
+    only when they share a key, so a change recomputes only its connected neighbours."""
+
+    __tablename__ = "join_keys"
+
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    """The SHA-1 of the key's text (a subject can be long; equality is all that counts)."""
+    conversation_id: Mapped[int] = mapped_column(Integer, primary_key=True, index=True)
+
+
+class ThreadRow(Base):
+    """One lead thread's report, stored once and read by every scan, page, plan and
+    digest. Everything but the time-dependent part: ``base_status`` is ``open`` when a
+    next step exists (``silent`` or ``waiting`` is decided at read time from ``due_at``),
+    and ``scenario_base`` leaves out ``nobody`` (silent with no touches, decided then too)."""
+
+    __tablename__ = "threads"
+
+    quote_message_id: Mapped[str] = mapped_column(String(1000), primary_key=True)
+    subject: Mapped[str] = mapped_column(Text, default="")
+    contact: Mapped[str | None] = mapped_column(String(320), index=True)
+    owner: Mapped[str | None] = mapped_column(String(320), index=True)
+    owner_candidates: Mapped[list] = mapped_column(JSON, default=list)
+    scenario_base: Mapped[str] = mapped_column(String(10))
+    touches: Mapped[int] = mapped_column(Integer, default=0)
+    base_status: Mapped[str] = mapped_column(String(20), index=True)
+    closed_reason: Mapped[str | None] = mapped_column(Text)
+    next_number: Mapped[int | None] = mapped_column(Integer)
+    next_channel: Mapped[str | None] = mapped_column(String(20))
+    next_template: Mapped[str | None] = mapped_column(String(200))
+    due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    last_outbound_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_reply_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    quote_sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    promised_date: Mapped[date | None] = mapped_column(Date)
+    promised_reason: Mapped[str | None] = mapped_column(String(10))
+    bounced_recipients: Mapped[list] = mapped_column(JSON, default=list)
+    language: Mapped[str | None] = mapped_column(String(5))
+
+
+class ReadModelState(Base):
+    """The read model's own facts: ``rules`` (the fingerprint of the rules the stored
+    reports were computed with: another one means a rebuild), ``built_at``."""
+
+    __tablename__ = "read_model_state"
+
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)

@@ -21,6 +21,7 @@ from assistant import followups as fu
 from assistant import service
 from assistant.domain.analysis import is_inbound, is_outbound, is_quote
 from assistant.domain.model import ThreadReport
+from assistant.storage import repo
 from assistant.drafting.templates import (
     LANGUAGES, TemplateProblem, TemplateSource, sample_context, shipped_templates, stored_text,
 )
@@ -232,14 +233,8 @@ def assign_owner(settings: Settings, engine: Engine, viewer: Viewer, slug: str, 
     member = settings.team.member(owner)
     if member is None or member.email not in viewer.team:
         raise Refused(f"{owner} is not a member of your team")
-    with Session(engine) as session, session.begin():
-        mark = session.get(models.ThreadMark, report.quote_message_id)
-        if mark is None:
-            session.add(models.ThreadMark(quote_message_id=report.quote_message_id,
-                                          owner=member.email, updated_at=now,
-                                          updated_by=viewer.email))
-        else:
-            mark.owner, mark.updated_at, mark.updated_by = member.email, now, viewer.email
+    with engine.begin() as conn:
+        repo.save_mark(conn, report.quote_message_id, owner=member.email, at=now, by=viewer.email)
     return report
 
 

@@ -1,0 +1,433 @@
+"""The read model: every lead thread's report, computed once and stored (issue 12).
+
+Sync queues what it stores (``index_queue``, in the transaction that stores it); users'
+marks and logged touches queue the messages of their thread. :func:`refresh` indexes the
+queue: it links each queued message to the conversations it cites or is cited by
+(``message_refs``: whichever arrives first), finds the *neighbourhood* of what changed —
+every conversation that can affect the same threads under DESIGN.md rules 4 and 5, i.e.
+connected through shared join keys (:func:`assistant.domain.joining.conversation_keys`)
+— and recomputes exactly those threads with the pure domain functions, storing each
+report without its time-dependent part (``threads``). :func:`rebuild` does the same for
+everything at once; both give the same answer (a test compares them).
+
+Readers (:func:`reports`) get the reports at any ``now``: ``silent`` or ``waiting`` (and
+the ``nobody`` scenario) are decided from the stored due date, so no page, plan or digest
+ever rescans mail. Reports are recomputed when the rules change (their fingerprint is
+stored): a different ``settings.toml`` [detection] or team means a rebuild on first read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from typing import Iterable
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, Engine, delete, func, insert, select, text, update
+
+from assistant.domain.analysis import (
+    Facts, analyze_thread, build_threads, contact_of, first_quote, thread_language,
+)
+from assistant.domain.joining import conversation_keys
+from assistant.domain.model import LoggedTouch, Mail, Rules, ThreadMark, ThreadReport
+from assistant.domain.threading import group_conversations
+from assistant.storage import models, repo
+from assistant.storage.models import as_utc
+
+log = logging.getLogger(__name__)
+
+__all__ = ["refresh", "rebuild", "reports", "ensure_current", "fingerprint", "queue_thread",
+           "RefreshResult", "READ_MODEL_VERSION"]
+
+READ_MODEL_VERSION = "1"
+"""Bumped when what the stored reports mean changes (a rule's code, not its settings):
+the reports of an older version are rebuilt on first read."""
+
+NEVER = datetime(1, 1, 2, tzinfo=timezone.utc)
+"""The ``now`` reports are computed at before they are stored: nothing is due yet, so a
+thread with a next step reads ``waiting`` (stored as ``open``) and no scenario is
+``nobody`` — both decided at read time (:func:`repo.report_from_row`)."""
+
+REBUILD_SHARE = 0.25
+"""A queue holding more than this share of the store (or more than REBUILD_MIN messages)
+is indexed by a rebuild: one pass over everything beats many neighbourhoods."""
+REBUILD_MIN = 5000
+
+
+@dataclass(frozen=True)
+class RefreshResult:
+    indexed: int
+    """Queued messages indexed."""
+    threads: int
+    """Lead threads recomputed (stored or removed)."""
+    rebuilt: bool = False
+
+
+def fingerprint(rules: Rules) -> str:
+    """What the stored reports depend on: the read model's version and every rule."""
+    parts = [READ_MODEL_VERSION, sorted(rules.domains), sorted(rules.members.items()),
+             [(s.after_days, s.channel, s.template) for s in rules.steps], rules.timezone,
+             rules.holidays_country, rules.send_window_start.isoformat(),
+             rules.quote_keywords, rules.quote_phrases, rules.decline_phrases,
+             rules.request_phrases, rules.exclude_phrases, rules.holding_phrases,
+             sorted(rules.public_domains), rules.holding_days, rules.buyer_phrases,
+             rules.promise_phrases, rules.non_quote_phrases]
+    return hashlib.sha256(repr(parts).encode("utf-8")).hexdigest()
+
+
+# --- Locking and state ---------------------------------------------------------------------
+
+def _lock(conn: Connection) -> None:
+    """One indexer at a time: PostgreSQL's transaction-scoped advisory lock; on SQLite a
+    first write takes the database's write lock for the whole transaction."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(774411)"))
+    else:
+        _set_state(conn, "lock", "held")
+
+
+def _state(conn: Connection, key: str) -> str | None:
+    return conn.scalar(select(models.ReadModelState.value).where(models.ReadModelState.key == key))
+
+
+def _set_state(conn: Connection, key: str, value: str) -> None:
+    done = conn.execute(update(models.ReadModelState).where(models.ReadModelState.key == key)
+                        .values(value=value)).rowcount
+    if not done:
+        conn.execute(insert(models.ReadModelState).values(key=key, value=value))
+
+
+# --- Entry points ------------------------------------------------------------------------------
+
+def ensure_current(engine: Engine, rules: Rules) -> RefreshResult | None:
+    """Bring the read model up to date before reading it: a rebuild when the rules
+    changed, else the queue indexed. ``None`` when nothing had to be done (the common
+    case: a couple of cheap queries)."""
+    with engine.connect() as conn:
+        current = _state(conn, "rules") == fingerprint(rules)
+        queued = conn.scalar(select(models.IndexQueue.message_pk).limit(1)) is not None
+    if current and not queued:
+        return None
+    if not current:
+        return rebuild(engine, rules)
+    return refresh(engine, rules)
+
+
+def queue_thread(conn: Connection, quote_message_id: str) -> None:
+    """Queue a thread's messages (a mark or a logged touch changed it): the next refresh
+    recomputes its neighbourhood. Call in the transaction that writes the change."""
+    conn.execute(text(
+        "INSERT INTO index_queue (message_pk) SELECT id FROM messages m WHERE m.thread_key = :key "
+        "AND NOT EXISTS (SELECT 1 FROM index_queue q WHERE q.message_pk = m.id)"),
+        {"key": quote_message_id})
+
+
+def refresh(engine: Engine, rules: Rules) -> RefreshResult:
+    """Index the queue (see the module doc)."""
+    with engine.begin() as conn:
+        _lock(conn)
+        if _state(conn, "rules") != fingerprint(rules):
+            return _rebuild(conn, engine, rules)
+        queued = list(conn.scalars(select(models.IndexQueue.message_pk)))
+        if not queued:
+            return RefreshResult(0, 0)
+        total = conn.scalar(select(func.count()).select_from(models.Message)) or 0
+        if len(queued) > max(REBUILD_MIN, REBUILD_SHARE * total):
+            return _rebuild(conn, engine, rules)
+        threads = _refresh(conn, rules, queued)
+        for part in repo.chunks(queued):
+            conn.execute(delete(models.IndexQueue).where(models.IndexQueue.message_pk.in_(part)))
+        return RefreshResult(len(queued), threads)
+
+
+def rebuild(engine: Engine, rules: Rules) -> RefreshResult:
+    """Recompute every thread from all stored mail (``followup rebuild``)."""
+    with engine.begin() as conn:
+        _lock(conn)
+        return _rebuild(conn, engine, rules)
+
+
+def reports(engine: Engine, rules: Rules, now: datetime, *, where=None,
+            fresh: bool = True, mail_keys: bool = False) -> list[ThreadReport]:
+    """The stored reports at ``now``, oldest quote first (``where``: a filter on
+    ``models.ThreadRow``). ``fresh``: index the queue first. ``mail_keys``: fill each
+    report's ``mail_keys`` (its messages' ids) for readers that walk its messages."""
+    if fresh:
+        ensure_current(engine, rules)
+    zone = ZoneInfo(rules.timezone)
+    with engine.connect() as conn:
+        found = [repo.report_from_row(row, now, zone) for row in repo.read_threads(conn, where=where)]
+        if mail_keys and found:
+            members = repo.thread_members(conn, None if where is None
+                                          else [r.quote_message_id for r in found])
+            found = [replace(r, mail_keys=tuple(members.get(r.quote_message_id, ())))
+                     for r in found]
+    return found
+
+
+def thread_mails(engine: Engine, quote_message_ids: Iterable[str]) -> dict[str, list[Mail]]:
+    """The messages of each thread, in timeline order."""
+    with engine.connect() as conn:
+        by_thread: dict[str, list[Mail]] = defaultdict(list)
+        keys = list(dict.fromkeys(quote_message_ids))
+        members = repo.thread_members(conn, keys)
+        pks = {pk: key for key, items in members.items() for pk in items}
+        for mail in repo.mails_where(conn, models.Message.id, list(pks)):
+            by_thread[pks[mail.key]].append(mail)
+    for mails in by_thread.values():
+        mails.sort(key=lambda m: (m.date, m.message_id))
+    return dict(by_thread)
+
+
+# --- Computing threads -------------------------------------------------------------------------
+
+@dataclass
+class _Computed:
+    rows: list[dict]
+    thread_of: dict[int, str | None]
+    """Message pk -> its lead thread's key (``None`` outside lead threads)."""
+    keys: dict[int, set[str]]
+    """Conversation id -> its join keys."""
+
+
+def base_report(thread: list[Mail], rules: Rules, *, mark: ThreadMark | None,
+                touches: Iterable[LoggedTouch], facts: Facts) -> ThreadReport | None:
+    """A thread's report without its time-dependent part (see :data:`NEVER`)."""
+    return analyze_thread(thread, rules, NEVER, mark=mark, touches=touches, facts=facts)
+
+
+def _compute(mails: list[Mail], rules: Rules, marks: dict[str, ThreadMark],
+             touches: list[LoggedTouch], conversation_of: dict[int, int]) -> _Computed:
+    facts = Facts(rules)
+    touches_by: dict[str, list[LoggedTouch]] = defaultdict(list)
+    for touch in touches:
+        touches_by[touch.thread].append(touch)
+    rows: list[dict] = []
+    thread_of: dict[int, str | None] = {m.key: None for m in mails}
+    for thread in build_threads(mails, rules, marks=marks, touches=touches_by, facts=facts):
+        quote = first_quote(thread, rules, facts)
+        if quote is None:
+            continue
+        report = base_report(thread, rules, mark=marks.get(quote.message_id),
+                             touches=touches_by.get(quote.message_id, ()), facts=facts)
+        if report is None:
+            continue
+        rows.append(repo.thread_row(report, thread_language(thread, rules)))
+        for mail in thread:
+            thread_of[mail.key] = report.quote_message_id
+    keys: dict[int, set[str]] = {}
+    by_conversation: dict[int, list[Mail]] = defaultdict(list)
+    for mail in mails:
+        by_conversation[conversation_of[mail.key]].append(mail)
+    for cid, conversation in by_conversation.items():
+        conversation.sort(key=lambda m: (m.date, m.message_id))
+        quote = first_quote(conversation, rules, facts)
+        keys[cid] = conversation_keys(conversation, rules, quote=quote,
+                                      contact=contact_of(quote, rules) if quote else None,
+                                      inbound=facts.inbound)
+    return _Computed(rows, thread_of, keys)
+
+
+def _nodes(mail: Mail) -> tuple[set[str], set[str]]:
+    """The ids a message cites and its provider conversation ids (``t:``-prefixed)."""
+    cited = {r for r in (mail.in_reply_to, mail.original_message_id, *mail.references) if r}
+    cited.discard(mail.message_id)
+    return cited, {f"t:{hint}" for hint in mail.thread_hints}
+
+
+def _refs_rows(mails: Iterable[Mail]) -> list[dict]:
+    rows = []
+    for mail in mails:
+        cited, hints = _nodes(mail)
+        rows.extend({"ref_id": ref, "message_pk": mail.key} for ref in cited | hints)
+    return rows
+
+
+def _insert_refs(conn: Connection, rows: list[dict]) -> None:
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+        statement = pg_insert(models.MessageRef.__table__).on_conflict_do_nothing()
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+        statement = sqlite_insert(models.MessageRef.__table__).on_conflict_do_nothing()
+    for part in repo.chunks(rows, 2000):
+        conn.execute(statement, part)
+
+
+def _write(conn: Connection, computed: _Computed, old_threads: set[str],
+           conversation_of: dict[int, int]) -> int:
+    repo.delete_threads(conn, old_threads | {row["quote_message_id"] for row in computed.rows})
+    for part in repo.chunks(computed.rows, 1000):
+        conn.execute(insert(models.ThreadRow), part)
+    params = [{"pk": pk, "cid": conversation_of[pk], "key": key}
+              for pk, key in computed.thread_of.items()]
+    for part in repo.chunks(params, 5000):
+        conn.execute(text("UPDATE messages SET conversation_id = :cid, thread_key = :key "
+                          "WHERE id = :pk"), part)
+    cids = list(computed.keys)
+    for part in repo.chunks(cids):
+        conn.execute(delete(models.JoinKey).where(models.JoinKey.conversation_id.in_(part)))
+    key_rows = [{"key": repo.key_digest(key), "conversation_id": cid}
+                for cid, keys in computed.keys.items() for key in keys]
+    for part in repo.chunks(key_rows, 2000):
+        conn.execute(insert(models.JoinKey), part)
+    return len(old_threads | {row["quote_message_id"] for row in computed.rows})
+
+
+def _rebuild(conn: Connection, engine: Engine, rules: Rules) -> RefreshResult:
+    mails = repo.load_mails(conn, engine)
+    conversation_of = {m.key: min(x.key for x in c)
+                       for c in group_conversations(mails) for m in c}
+    computed = _compute(mails, rules, repo.load_marks(conn), repo.load_touches(conn),
+                        conversation_of)
+    conn.execute(delete(models.ThreadRow))
+    conn.execute(delete(models.JoinKey))
+    conn.execute(delete(models.MessageRef))
+    _insert_refs(conn, _refs_rows(mails))
+    threads = _write(conn, computed, set(), conversation_of)
+    queued = conn.execute(delete(models.IndexQueue)).rowcount
+    _set_state(conn, "rules", fingerprint(rules))
+    _set_state(conn, "built_at", datetime.now(timezone.utc).isoformat())
+    return RefreshResult(max(queued, 0), threads, rebuilt=True)
+
+
+def _refresh(conn: Connection, rules: Rules, queued: list[int]) -> int:
+    m = models.Message
+    new = repo.mails_where(conn, m.id, queued)
+    _insert_refs(conn, _refs_rows(new))
+    # 1. Link the queued messages to the conversations they share an id with.
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        root = x
+        while parent.get(root, root) != root:
+            root = parent[root]
+        while parent.get(x, x) != root:
+            parent[x], x = root, parent[x]
+        return root
+
+    def union(a: str, b: str) -> None:
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb, key=_rank)] = min(ra, rb, key=_rank)
+
+    conversation_now = dict(conn.execute(select(m.id, m.conversation_id).where(
+        m.id.in_([mail.key for mail in new]))).all()) if len(new) <= 500 else {}
+    if len(new) > 500:
+        for part in repo.chunks([mail.key for mail in new]):
+            conversation_now.update(conn.execute(select(m.id, m.conversation_id)
+                                                 .where(m.id.in_(part))).all())
+    linked_pks: set[int] = set()
+    for mail in new:
+        me = f"p:{mail.key}"
+        parent.setdefault(me, me)
+        if conversation_now.get(mail.key) is not None:
+            union(me, f"c:{conversation_now[mail.key]}")
+        cited, hints = _nodes(mail)
+        for ref in cited | hints | {mail.message_id}:
+            union(me, f"n:{ref}")
+    nodes = [key[2:] for key in list(parent) if key.startswith("n:")]
+    ids = [n for n in nodes if not n.startswith("t:")]
+    for part in repo.chunks(ids):  # messages whose own id a queued message cites
+        for pk, cid, mid in conn.execute(select(m.id, m.conversation_id, m.message_id)
+                                         .where(m.message_id.in_(part))):
+            union(f"n:{mid}", f"c:{cid}" if cid is not None else f"p:{pk}")
+            linked_pks.add(pk)
+    for part in repo.chunks(nodes):  # messages citing the same ids, or a queued one's id
+        for pk, ref, cid in conn.execute(
+                select(models.MessageRef.message_pk, models.MessageRef.ref_id, m.conversation_id)
+                .join(m, m.id == models.MessageRef.message_pk)
+                .where(models.MessageRef.ref_id.in_(part))):
+            union(f"n:{ref}", f"c:{cid}" if cid is not None else f"p:{pk}")
+            linked_pks.add(pk)
+    # 2. Each group's conversation id: the smallest message id in it (the old
+    # conversations' ids already are theirs).
+    groups: dict[str, set[str]] = defaultdict(set)
+    for item in set(parent) | set(parent.values()):  # roots are values, not keys
+        if not item.startswith("n:"):
+            groups[find(item)].add(item)
+    touched: set[int] = set()
+    seed_keys: set[str] = set()
+    for members in groups.values():
+        ids_ = [int(x[2:]) for x in members]
+        target = min(ids_)
+        old = [int(x[2:]) for x in members if x.startswith("c:") and int(x[2:]) != target]
+        pks = [int(x[2:]) for x in members if x.startswith("p:")]
+        seed_keys |= _keys_of(conn, old)  # their neighbours are the merged one's now
+        for part in repo.chunks(old):
+            conn.execute(update(m).where(m.conversation_id.in_(part)).values(conversation_id=target))
+            conn.execute(delete(models.JoinKey).where(models.JoinKey.conversation_id.in_(part)))
+        for part in repo.chunks(pks):
+            conn.execute(update(m).where(m.id.in_(part)).values(conversation_id=target))
+        touched.add(target)
+    # 3. The neighbourhood: conversations sharing a join key, or a thread, with them.
+    component: set[int] = set()
+    frontier = set(touched)
+    mails_of: dict[int, list[Mail]] = {}
+    facts = Facts(rules)
+    while frontier:
+        component |= frontier
+        loaded = repo.mails_where(conn, m.conversation_id, frontier)
+        by_cid: dict[int, list[Mail]] = defaultdict(list)
+        cid_of = dict(_conversation_ids(conn, [mail.key for mail in loaded]))
+        for mail in loaded:
+            by_cid[cid_of[mail.key]].append(mail)
+        mails_of.update(by_cid)
+        thread_keys = set(_thread_keys(conn, [mail.key for mail in loaded]))
+        keys: set[str] = set()
+        for cid in frontier:
+            conversation = sorted(by_cid.get(cid, []), key=lambda x: (x.date, x.message_id))
+            quote = first_quote(conversation, rules, facts)
+            keys |= conversation_keys(conversation, rules, quote=quote,
+                                      contact=contact_of(quote, rules) if quote else None,
+                                      inbound=facts.inbound)
+        digests = [repo.key_digest(k) for k in keys]
+        old_keys = _keys_of(conn, frontier) | seed_keys
+        seed_keys = set()
+        found: set[int] = set()
+        for part in repo.chunks(list(set(digests) | old_keys)):
+            found.update(conn.scalars(select(models.JoinKey.conversation_id)
+                                      .where(models.JoinKey.key.in_(part))))
+        for part in repo.chunks(list(thread_keys)):
+            found.update(c for c in conn.scalars(select(m.conversation_id).where(
+                m.thread_key.in_(part))) if c is not None)
+        frontier = found - component
+    # 4. Recompute the neighbourhood's threads and store them.
+    mails = [mail for cid in component for mail in mails_of.get(cid, [])]
+    conversation_of = dict(_conversation_ids(conn, [mail.key for mail in mails]))
+    old_threads = set(_thread_keys(conn, [mail.key for mail in mails]))
+    candidates = {mail.message_id for mail in mails} | old_threads
+    computed = _compute(mails, rules, repo.load_marks(conn, candidates),
+                        repo.load_touches(conn, candidates), conversation_of)
+    return _write(conn, computed, old_threads, conversation_of)
+
+
+def _rank(node: str) -> tuple:
+    """Union-find roots: conversations first (smallest id), then messages, then ids."""
+    kind = {"c": 0, "p": 1, "n": 2}[node[0]]
+    return (kind, int(node[2:]) if kind < 2 else 0, node)
+
+
+def _conversation_ids(conn: Connection, pks: list[int]):
+    for part in repo.chunks(pks):
+        yield from conn.execute(select(models.Message.id, models.Message.conversation_id)
+                                .where(models.Message.id.in_(part))).all()
+
+
+def _thread_keys(conn: Connection, pks: list[int]):
+    for part in repo.chunks(pks):
+        yield from (k for k in conn.scalars(select(models.Message.thread_key).where(
+            models.Message.id.in_(part), models.Message.thread_key.is_not(None))))
+
+
+def _keys_of(conn: Connection, cids: Iterable[int]) -> set[str]:
+    out: set[str] = set()
+    for part in repo.chunks(list(cids)):
+        out.update(conn.scalars(select(models.JoinKey.key)
+                                .where(models.JoinKey.conversation_id.in_(part))))
+    return out

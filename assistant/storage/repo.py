@@ -1,0 +1,286 @@
+"""Queries: stored rows in, the domain's plain values out (and back).
+
+Every read of messages, marks, touches and the read model's tables goes through here, so
+the rest of the product never writes SQL. Functions take a SQLAlchemy ``Connection``
+(callers own the transaction) unless they say otherwise.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+
+from sqlalchemy import Connection, Engine, Text, delete, select, type_coerce, update
+
+from assistant.domain.model import LoggedTouch, Mail, NextStep, ThreadMark, ThreadReport
+from assistant.storage import models
+from assistant.storage.models import as_utc
+
+__all__ = [
+    "load_mails", "load_marks", "load_touches", "chunks", "thread_row", "report_from_row",
+    "key_digest",
+]
+
+_CHUNK = 500
+
+
+def chunks(items: Sequence, size: int = _CHUNK):
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+# --- Messages ------------------------------------------------------------------------------
+
+def _mail_columns():
+    m = models.Message
+    # JSON columns are read as their text and decoded here: most are "[]", and skipping
+    # SQLAlchemy's per-value JSON processor halves the load time of a large mailbox. Times
+    # too: SQLite hands back ISO text, parsed by the C fromisoformat below (PostgreSQL
+    # drivers hand back datetimes, passed through).
+    return (m.id, m.message_id, type_coerce(m.sent_at, Text), type_coerce(m.first_seen_at, Text),
+            m.from_addr, m.subject, m.in_reply_to, m.kind, m.body_text, m.original_message_id,
+            m.list_mail, *(type_coerce(column, Text) for column in (
+                m.to_addrs, m.cc_addrs, m.bcc_addrs, m.references, m.attachment_names,
+                m.bounced_recipients)))
+
+
+def _mail(row, hints: dict[int, list[str]]) -> Mail:
+    (pk, message_id, sent_at, first_seen_at, from_addr, subject, in_reply_to, kind,
+     body_text, original_message_id, list_mail, to, cc, bcc, references, attachments,
+     bounced) = row
+    return Mail(
+        key=pk, message_id=message_id, date=_instant(sent_at or first_seen_at),
+        from_addr=from_addr, to=_tuple(to), cc=_tuple(cc), bcc=_tuple(bcc),
+        subject=subject, in_reply_to=in_reply_to, references=_tuple(references),
+        kind=kind, attachment_names=_tuple(attachments), text=body_text,
+        original_message_id=original_message_id, bounced_recipients=_tuple(bounced),
+        thread_hints=tuple(hints.get(pk, ())), list_mail=bool(list_mail))
+
+
+def _hints(conn: Connection, where=None) -> dict[int, list[str]]:
+    """Provider conversation ids per message, namespaced by account (``"ana:18c2f…"``)."""
+    ml = models.MessageLocation
+    query = (select(ml.message_pk, models.Account.name, ml.thread_id)
+             .join(models.Account, models.Account.id == ml.account_id)
+             .where(ml.thread_id.is_not(None)))
+    if where is not None:
+        query = query.where(where)
+    hints: dict[int, list[str]] = {}
+    for pk, account, thread_id in conn.execute(query):
+        hints.setdefault(pk, []).append(f"{account}:{thread_id}")
+    return hints
+
+
+def load_mails(conn: Connection, engine: Engine | None = None) -> list[Mail]:
+    """Every stored message (a full rebuild reads them all, once)."""
+    hints = _hints(conn)
+    statement = select(*_mail_columns())
+    dialect = (engine or conn.engine).dialect
+    # The driver's own cursor: SQLAlchemy's per-row result processing would double the
+    # load time of a large mailbox, and these values need none.
+    rows = conn.exec_driver_sql(str(statement.compile(dialect=dialect)))
+    return [_mail(row, hints) for row in rows]
+
+
+def mails_where(conn: Connection, column, values: Iterable) -> list[Mail]:
+    """The messages whose ``column`` (a ``models.Message`` column) is one of ``values``."""
+    values = list(dict.fromkeys(v for v in values if v is not None))
+    out: list[Mail] = []
+    for part in chunks(values):
+        pks = list(conn.scalars(select(models.Message.id).where(column.in_(part))))
+        if not pks:
+            continue
+        hints = _hints(conn, models.MessageLocation.message_pk.in_(pks))
+        out.extend(_mail(tuple(row), hints) for row in conn.execute(
+            select(*_mail_columns()).where(models.Message.id.in_(pks))))
+    return out
+
+
+def _instant(value) -> datetime:
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return as_utc(value)
+
+
+def _tuple(json_text) -> tuple:
+    if not json_text or json_text == "[]":
+        return ()
+    if isinstance(json_text, list):  # drivers that decode JSON themselves (psycopg)
+        return tuple(json_text)
+    return tuple(json.loads(json_text))
+
+
+# --- What users said -----------------------------------------------------------------------
+
+def load_marks(conn: Connection, threads: Iterable[str] | None = None) -> dict[str, ThreadMark]:
+    query = select(models.ThreadMark)
+    out: dict[str, ThreadMark] = {}
+    if threads is None:
+        parts = [None]
+    else:
+        parts = list(chunks(list(dict.fromkeys(threads))))
+    for part in parts:
+        q = query if part is None else query.where(models.ThreadMark.quote_message_id.in_(part))
+        for row in conn.execute(q):
+            out[row.quote_message_id] = ThreadMark(row.quote_message_id, row.outcome, row.owner)
+    return out
+
+
+def load_touches(conn: Connection, threads: Iterable[str] | None = None) -> list[LoggedTouch]:
+    query = select(models.Touch)
+    if threads is None:
+        parts = [None]
+    else:
+        parts = list(chunks(list(dict.fromkeys(threads))))
+    out: list[LoggedTouch] = []
+    for part in parts:
+        q = query if part is None else query.where(models.Touch.quote_message_id.in_(part))
+        out.extend(LoggedTouch(row.quote_message_id, row.channel, as_utc(row.at), row.by)
+                   for row in conn.execute(q))
+    return out
+
+
+# --- The read model's tables ----------------------------------------------------------------
+
+def key_digest(key: str) -> str:
+    """How a join key is stored (``join_keys.key``): its SHA-1, since subjects are long."""
+    return hashlib.sha1(key.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def thread_row(report: ThreadReport, language: str | None) -> dict:
+    """The ``threads`` row of a report computed without a ``now`` (see
+    :func:`assistant.services.snapshot.base_report`)."""
+    step = report.next_step
+    return {
+        "quote_message_id": report.quote_message_id, "subject": report.subject,
+        "contact": report.contact, "owner": report.owner,
+        "owner_candidates": list(report.owner_candidates), "scenario_base": report.scenario,
+        "touches": report.touches,
+        "base_status": "open" if step is not None else report.status,
+        "closed_reason": report.closed_reason,
+        "next_number": step.number if step else None,
+        "next_channel": step.channel if step else None,
+        "next_template": step.template if step else None,
+        "due_at": _utc(step.due_at) if step else None,
+        "last_outbound_at": _utc(report.last_outbound_at),
+        "last_reply_at": _utc(report.last_reply_at),
+        "quote_sent_at": _utc(report.quote_sent_at),
+        "promised_date": report.promised_date, "promised_reason": report.promised_reason,
+        "bounced_recipients": list(report.bounced_recipients), "language": language,
+    }
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    return None if moment is None else as_utc(moment)
+
+
+def report_from_row(row, now: datetime, zone) -> ThreadReport:
+    """The report of a stored thread at ``now``: ``silent`` once its step is due, else
+    ``waiting``; ``nobody`` for a silent thread never followed up (DESIGN.md "Ownership")."""
+    due = as_utc(row.due_at) if row.due_at is not None else None
+    if row.base_status == "open":
+        status = "silent" if due is not None and now >= due else "waiting"
+    else:
+        status = row.base_status
+    scenario = row.scenario_base
+    if scenario != "unclear" and status == "silent" and row.touches == 0:
+        scenario = "nobody"
+    step = None
+    if row.next_number is not None and due is not None:
+        step = NextStep(row.next_number, row.next_channel, row.next_template, due.astimezone(zone))
+
+    def local(value):
+        return as_utc(value).astimezone(zone) if value is not None else None
+
+    promised = row.promised_date
+    if isinstance(promised, str):
+        promised = date.fromisoformat(promised)
+    return ThreadReport(
+        quote_message_id=row.quote_message_id, subject=row.subject, contact=row.contact,
+        status=status, owner=row.owner, scenario=scenario,
+        owner_candidates=tuple(_tuple(row.owner_candidates)), touches=row.touches,
+        last_outbound_at=local(row.last_outbound_at), last_reply_at=local(row.last_reply_at),
+        next_step=step, quote_sent_at=local(row.quote_sent_at),
+        closed_reason=row.closed_reason,
+        bounced_recipients=tuple(_tuple(row.bounced_recipients)),
+        promised_date=promised, promised_reason=row.promised_reason)
+
+
+def read_threads(conn: Connection, *, where=None, order_by=None) -> list:
+    query = select(models.ThreadRow)
+    if where is not None:
+        query = query.where(where)
+    query = query.order_by(*(order_by or (models.ThreadRow.quote_sent_at,
+                                          models.ThreadRow.quote_message_id)))
+    return list(conn.execute(query))
+
+
+def delete_threads(conn: Connection, keys: Iterable[str]) -> None:
+    for part in chunks(list(dict.fromkeys(keys))):
+        conn.execute(delete(models.ThreadRow).where(models.ThreadRow.quote_message_id.in_(part)))
+
+
+def set_thread_keys(conn: Connection, assignment: dict[int, str | None]) -> None:
+    """``messages.thread_key`` of each message pk (``None``: in no lead thread)."""
+    by_key: dict[str | None, list[int]] = {}
+    for pk, key in assignment.items():
+        by_key.setdefault(key, []).append(pk)
+    for key, pks in by_key.items():
+        for part in chunks(pks):
+            conn.execute(update(models.Message).where(models.Message.id.in_(part))
+                         .values(thread_key=key))
+
+
+def thread_members(conn: Connection, keys: list[str] | None) -> dict[str, list[int]]:
+    """Message pks per lead thread (``keys``: those threads; ``None``: every thread)."""
+    m = models.Message
+    out: dict[str, list[int]] = {}
+    parts = [None] if keys is None else list(chunks(keys))
+    for part in parts:
+        query = select(m.thread_key, m.id).where(m.thread_key.is_not(None))
+        if part is not None:
+            query = query.where(m.thread_key.in_(part))
+        for key, pk in conn.execute(query.order_by(m.id)):
+            out.setdefault(key, []).append(pk)
+    return out
+
+
+def storage_problems(conn: Connection) -> list[str]:
+    """The last error of each account whose status is ``storage_error`` (distinct)."""
+    return list(dict.fromkeys(conn.scalars(
+        select(models.Account.last_error).where(models.Account.status == "storage_error",
+                                                models.Account.last_error.is_not(None)))))
+
+
+_UNSET = object()
+
+
+def save_mark(conn: Connection, quote_message_id: str, *, at: datetime, by: str | None,
+              outcome=_UNSET, owner=_UNSET) -> None:
+    """Record what a user said about a thread (an outcome, an explicit owner) and queue
+    the thread for the read model, in the caller's transaction."""
+    from assistant.services.snapshot import queue_thread
+
+    values = {"updated_at": as_utc(at), "updated_by": by}
+    if outcome is not _UNSET:
+        values["outcome"] = outcome
+    if owner is not _UNSET:
+        values["owner"] = owner
+    tm = models.ThreadMark
+    done = conn.execute(update(tm).where(tm.quote_message_id == quote_message_id)
+                        .values(**values)).rowcount
+    if not done:
+        conn.execute(tm.__table__.insert().values(quote_message_id=quote_message_id, **values))
+    queue_thread(conn, quote_message_id)
+
+
+def add_touch(conn: Connection, quote_message_id: str, channel: str, *, at: datetime,
+              by: str | None, note: str | None = None) -> None:
+    """Log a call or WhatsApp touch and queue its thread for the read model."""
+    from assistant.services.snapshot import queue_thread
+
+    conn.execute(models.Touch.__table__.insert().values(
+        quote_message_id=quote_message_id, channel=channel, at=as_utc(at), by=by, note=note))
+    queue_thread(conn, quote_message_id)
