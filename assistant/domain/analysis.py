@@ -30,9 +30,9 @@ declines = decline_phrase
 """The decline / opt-out phrase in the reply's own text (:mod:`assistant.domain.replies`)."""
 
 
-def thread_language(mails: list[Mail], rules: Rules) -> str | None:
+def thread_language(mails: list[Mail], rules: Rules, facts: "Facts | None" = None) -> str | None:
     """The language of a lead thread: its first quote's, else the client's replies'."""
-    quote = first_quote(mails, rules)
+    quote = first_quote(mails, rules, facts)
     if quote is not None:
         language = detect_language(" ".join([quote.subject, own_text(quote.text)]))
         if language:
@@ -315,12 +315,16 @@ def _zone(name: str):
 def build_threads(mails: Iterable[Mail], rules: Rules, *,
                   marks: dict[str, ThreadMark] | None = None,
                   touches: dict[str, list[LoggedTouch]] | None = None,
-                  facts: Facts | None = None) -> list[list[Mail]]:
+                  facts: Facts | None = None,
+                  conversations: list[list[Mail]] | None = None) -> list[list[Mail]]:
     """Conversations by thread headers, then messages without them joined by rules 4
-    (same subject, the contact or their colleague) and 5 (loose reply)."""
+    (same subject, the contact or their colleague) and 5 (loose reply).
+    ``conversations``: ``mails`` already grouped by :func:`group_conversations`."""
     facts = facts or Facts(rules)
+    if conversations is None:
+        conversations = group_conversations(list(mails))
     return join_unthreaded(
-        group_conversations(list(mails)), rules,
+        [list(c) for c in conversations], rules,
         quote_of=lambda c: first_quote(c, rules, facts),
         contact_of=lambda quote: contact_of(quote, rules),
         inbound=facts.inbound, touch=facts.touch, declines=facts.declines,

@@ -240,6 +240,12 @@ def conversation_keys(conversation: list[Mail], rules: Rules, *,
     The read model recomputes a change's whole neighbourhood (conversations connected
     through shared keys), so its answer equals a full rebuild's."""
     keys: set[str] = set()
+    ids = {m.message_id for m in conversation}
+    askers = [m.from_addr for m in conversation
+              if not m.list_mail and m.from_addr and inbound(m)
+              and not ((m.in_reply_to and m.in_reply_to in ids) or any(r in ids for r in m.references))]
+    if quote is None and not askers:
+        return keys  # neither joins nor is joined: most conversations (cheap)
     subjects = {s for s in (normalize_subject(m.subject) for m in conversation) if s}
 
     def offer(address: str | None, for_subjects: Iterable[str]) -> None:
@@ -255,11 +261,6 @@ def conversation_keys(conversation: list[Mail], rules: Rules, *,
 
     if quote is not None:
         offer(contact, subjects)
-    ids = {m.message_id for m in conversation}
-    for mail in conversation:
-        if mail.list_mail or not inbound(mail) or not mail.from_addr:
-            continue
-        if (mail.in_reply_to and mail.in_reply_to in ids) or any(r in ids for r in mail.references):
-            continue
-        offer(mail.from_addr, subjects)
+    for address in dict.fromkeys(askers):
+        offer(address, subjects)
     return keys

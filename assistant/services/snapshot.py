@@ -28,9 +28,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine, delete, func, insert, select, text, update
 
-from assistant.domain.analysis import (
-    Facts, analyze_thread, build_threads, contact_of, first_quote, thread_language,
-)
+from assistant.domain.analysis import Facts, analyze_thread, build_threads, contact_of, first_quote
 from assistant.domain.joining import conversation_keys
 from assistant.domain.model import LoggedTouch, Mail, Rules, ThreadMark, ThreadReport
 from assistant.domain.threading import group_conversations
@@ -200,14 +198,16 @@ def base_report(thread: list[Mail], rules: Rules, *, mark: ThreadMark | None,
 
 
 def _compute(mails: list[Mail], rules: Rules, marks: dict[str, ThreadMark],
-             touches: list[LoggedTouch], conversation_of: dict[int, int]) -> _Computed:
+             touches: list[LoggedTouch], conversation_of: dict[int, int], *,
+             conversations: list[list[Mail]] | None = None) -> _Computed:
     facts = Facts(rules)
     touches_by: dict[str, list[LoggedTouch]] = defaultdict(list)
     for touch in touches:
         touches_by[touch.thread].append(touch)
     rows: list[dict] = []
     thread_of: dict[int, str | None] = {m.key: None for m in mails}
-    for thread in build_threads(mails, rules, marks=marks, touches=touches_by, facts=facts):
+    for thread in build_threads(mails, rules, marks=marks, touches=touches_by, facts=facts,
+                                conversations=conversations):
         quote = first_quote(thread, rules, facts)
         if quote is None:
             continue
@@ -215,7 +215,7 @@ def _compute(mails: list[Mail], rules: Rules, marks: dict[str, ThreadMark],
                              touches=touches_by.get(quote.message_id, ()), facts=facts)
         if report is None:
             continue
-        rows.append(repo.thread_row(report, thread_language(thread, rules)))
+        rows.append(repo.thread_row(report))
         for mail in thread:
             thread_of[mail.key] = report.quote_message_id
     keys: dict[int, set[str]] = {}
@@ -247,44 +247,36 @@ def _refs_rows(mails: Iterable[Mail]) -> list[dict]:
 
 
 def _insert_refs(conn: Connection, rows: list[dict]) -> None:
-    if not rows:
-        return
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-        statement = pg_insert(models.MessageRef.__table__).on_conflict_do_nothing()
-    else:
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-        statement = sqlite_insert(models.MessageRef.__table__).on_conflict_do_nothing()
-    for part in repo.chunks(rows, 2000):
-        conn.execute(statement, part)
+    repo.execute_many(conn, "INSERT INTO message_refs (ref_id, message_pk) VALUES (?, ?) "
+                            "ON CONFLICT DO NOTHING",
+                      [(row["ref_id"], row["message_pk"]) for row in rows])
 
 
 def _write(conn: Connection, computed: _Computed, old_threads: set[str],
            conversation_of: dict[int, int]) -> int:
     repo.delete_threads(conn, old_threads | {row["quote_message_id"] for row in computed.rows})
-    for part in repo.chunks(computed.rows, 1000):
-        conn.execute(insert(models.ThreadRow), part)
-    params = [{"pk": pk, "cid": conversation_of[pk], "key": key}
-              for pk, key in computed.thread_of.items()]
-    for part in repo.chunks(params, 5000):
-        conn.execute(text("UPDATE messages SET conversation_id = :cid, thread_key = :key "
-                          "WHERE id = :pk"), part)
+    repo.insert_threads(conn, computed.rows)
+    repo.execute_many(conn, "UPDATE messages SET conversation_id = ?, thread_key = ? WHERE id = ?",
+                      [(conversation_of[pk], key, pk) for pk, key in computed.thread_of.items()])
     cids = list(computed.keys)
     for part in repo.chunks(cids):
         conn.execute(delete(models.JoinKey).where(models.JoinKey.conversation_id.in_(part)))
-    key_rows = [{"key": repo.key_digest(key), "conversation_id": cid}
-                for cid, keys in computed.keys.items() for key in keys]
-    for part in repo.chunks(key_rows, 2000):
-        conn.execute(insert(models.JoinKey), part)
+    repo.execute_many(conn, "INSERT INTO join_keys (key, conversation_id) VALUES (?, ?)",
+                      [(repo.key_digest(key), cid) for cid, keys in computed.keys.items()
+                       for key in keys])
     return len(old_threads | {row["quote_message_id"] for row in computed.rows})
 
 
 def _rebuild(conn: Connection, engine: Engine, rules: Rules) -> RefreshResult:
     mails = repo.load_mails(conn, engine)
-    conversation_of = {m.key: min(x.key for x in c)
-                       for c in group_conversations(mails) for m in c}
+    conversations = group_conversations(mails)
+    conversation_of = {}
+    for conversation in conversations:
+        cid = min(m.key for m in conversation)
+        for mail in conversation:
+            conversation_of[mail.key] = cid
     computed = _compute(mails, rules, repo.load_marks(conn), repo.load_touches(conn),
-                        conversation_of)
+                        conversation_of, conversations=conversations)
     conn.execute(delete(models.ThreadRow))
     conn.execute(delete(models.JoinKey))
     conn.execute(delete(models.MessageRef))

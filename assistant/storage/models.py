@@ -357,7 +357,6 @@ class ThreadRow(Base):
     promised_date: Mapped[date | None] = mapped_column(Date)
     promised_reason: Mapped[str | None] = mapped_column(String(10))
     bounced_recipients: Mapped[list] = mapped_column(JSON, default=list)
-    language: Mapped[str | None] = mapped_column(String(5))
 
 
 class ReadModelState(Base):

@@ -72,7 +72,6 @@ def upgrade() -> None:
         sa.Column("promised_date", sa.Date),
         sa.Column("promised_reason", sa.String(10)),
         sa.Column("bounced_recipients", sa.JSON, nullable=False),
-        sa.Column("language", sa.String(5)),
     )
     for column in ("contact", "owner", "base_status", "due_at", "quote_sent_at"):
         op.create_index(f"ix_threads_{column}", "threads", [column])
