@@ -125,11 +125,12 @@ def validate_templates(settings: Settings, engine: Engine) -> list[str]:
     sources = template_sources(engine, settings.templates.folder)
     problems = renderer().validate(list(sources.values()))
     names = {name for name, _ in sources}
+    folder = settings.templates.folder or "named by [templates] folder"
     for number, step in enumerate(settings.protocol.steps, 1):
         if step.template not in names:
             problems.append(f"protocol step {number}: no template named {step.template!r} "
                             f"(add {step.template}.es.txt and {step.template}.en.txt to "
-                            f"the templates folder {settings.templates.folder})")
+                            f"the templates folder {folder})")
     return problems
 
 

@@ -41,6 +41,7 @@ import time
 from collections import OrderedDict, deque
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Sequence
 
 from assistant.drafting.sandbox import DIGEST_LIMITS, FOLLOWUP_LIMITS, Limits, TemplateProblem
 from assistant.drafting.templates import Rendered, TemplateSource, validation_contexts
@@ -199,7 +200,8 @@ class Renderer:
         return [str(problem) for problem in self.problems(sources)]
 
     def render_text(self, context: dict, *, label: str, name: str | None = None,
-                    text: str | None = None, folder=None,
+                    text: str | None = None,
+                    folder: Path | str | Sequence[Path | str] | None = None,
                     html_extensions: tuple[str, ...] = (), keep_trailing_newline: bool = False,
                     limits: Limits = DIGEST_LIMITS) -> str:
         """Render the template ``name`` of ``folder`` (which may include the others there),

@@ -167,6 +167,10 @@ def test_an_edited_version_in_the_database_still_wins_over_the_folder(team):
 
 
 def test_the_templates_folder_may_add_a_template_a_protocol_step_names(team):
+    from dataclasses import replace
+
+    from assistant.settings import Step
+
     _, settings, engine = team
     own = settings.templates.folder
     own.mkdir()
@@ -177,6 +181,15 @@ def test_the_templates_folder_may_add_a_template_a_protocol_step_names(team):
     bad.write_text("Subject: x\n\n{{ cliente }}\n", encoding="utf-8")
     problems = followups.validate_templates(settings, engine)
     assert any(str(bad) in p and "cliente" in p for p in problems), problems
+    bad.unlink()
+
+    longer = replace(settings, protocol=replace(settings.protocol, steps=(
+        *settings.protocol.steps, Step(after_days=5, channel="email", template="followup_10"))))
+    [missing] = followups.validate_templates(longer, engine)
+    assert "no template named 'followup_10'" in missing and str(own) in missing, missing
+    for lang in ("es", "en"):
+        (own / f"followup_10.{lang}.txt").write_text("Subject: Última\n\nHola.\n", encoding="utf-8")
+    assert followups.validate_templates(longer, engine) == []
 
 
 def test_the_digest_reads_the_templates_folder_first_and_its_wording_key_by_key(team):
