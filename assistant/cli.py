@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from assistant import service
+from assistant import data, service
 from assistant.settings import Settings, default_settings_path, load_settings
 from assistant.domain.wording import why_waiting
 from assistant.settings_schema import SettingsError
@@ -28,7 +28,6 @@ from assistant.storage.db import StorageError, where
 from assistant.storage.errors import describe
 from connectors.base import ConnectorError
 
-STARTER = Path(__file__).with_name("starter") / "settings.toml"
 STATUS_ORDER = ("silent", "awaiting_us", "waiting", "bounced", "exhausted", "closed")
 STATUS_LABEL = {
     "silent": "Silent — a follow-up is due",
@@ -142,7 +141,7 @@ def init(obj: Context, force: bool) -> None:
         fail("Not overwritten", f"{path} already exists; edit it, or run "
              "`followup init --force` to start over", 1)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(STARTER.read_text(encoding="utf-8"), encoding="utf-8")
+    path.write_text(data.starter_settings(), encoding="utf-8")
     settings = obj.settings()
     obj.engine()
     click.echo(f"Wrote {path} and created the database ({settings.storage.url}).")

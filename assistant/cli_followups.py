@@ -10,7 +10,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from assistant import followups
+from assistant import data, followups
 from assistant.drafting.templates import TemplateProblem, choose_language, sample_context
 from assistant.rendering import renderer
 
@@ -204,15 +204,19 @@ def templates() -> None:
 @click.pass_obj
 def templates_list(obj) -> None:
     """The templates in use (shipped file or latest edited version)."""
-    engine = obj.engine()
-    sources = followups.template_sources(engine)
-    used = {s.template for s in obj.settings().protocol.steps}
+    settings, engine = obj.settings(), obj.engine()
+    sources = followups.template_sources(engine, settings.templates.folder)
+    used = {s.template for s in settings.protocol.steps}
     table = Table(title="Templates", title_justify="left")
     for column in ("Name", "Language", "Version", "Source", "In protocol"):
         table.add_column(column, overflow="fold")
     for (name, language), source in sorted(sources.items()):
         table.add_row(name, language, str(source.version), source.label, "yes" if name in used else "")
     _console().print(table)
+    own = settings.templates.folder
+    state = "found first" if own and own.is_dir() else "none yet"
+    click.echo(f"Template files: yours in {own} ({state}), then the shipped ones in "
+               f"{data.TEMPLATES}; the digest's are in digest/ of each.")
 
 
 @templates.command("preview")
@@ -225,7 +229,7 @@ def templates_preview(obj, name: str, thread: str | None, language: str | None, 
     """Render a template against sample data or a real thread."""
     cli = _cli()
     settings, engine = obj.settings(), obj.engine()
-    sources = followups.template_sources(engine)
+    sources = followups.template_sources(engine, settings.templates.folder)
     try:
         if thread:
             now = cli.parse_now(now_text, settings)

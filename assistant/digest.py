@@ -12,9 +12,11 @@
   :mod:`assistant.domain.metrics` for the last week and the last 90 days with HTML bar
   charts, then the trend versus the previous week (the same metrics computed at ``now``
   minus seven days, on the mail known then).
-* **Templates**: ``templates/digest/digest.html.j2`` and ``digest.txt.j2`` (the layout)
-  and ``strings.<language>.toml`` (the wording), rendered in a Jinja2 sandbox with
-  ``StrictUndefined``: admins may edit them, a mistake fails loudly.
+* **Templates**: ``digest.html.j2`` and ``digest.txt.j2`` (the layout) and
+  ``strings.<language>.toml`` (the wording), shipped in ``assistant/data/templates/digest/``,
+  rendered in a Jinja2 sandbox with ``StrictUndefined``. Admins override them with files of
+  the same name in ``digest/`` of their templates folder (``[templates] folder``), found
+  first; their wording file need only hold the keys it changes. A mistake fails loudly.
 * **Sending**: :class:`SmtpSender` (``[digest.smtp]``) or :class:`AccountSender` (a
   connected Gmail or Microsoft 365 account, ``digest.send_with``), chosen by
   :func:`sender_for`. Any object with ``send(message: EmailMessage)`` is a
@@ -34,7 +36,7 @@ from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 from email.utils import formataddr, format_datetime, make_msgid
 from pathlib import Path
-from typing import Callable, Iterable, Mapping, Protocol
+from typing import Callable, Iterable, Mapping, Protocol, Sequence
 from zoneinfo import ZoneInfo
 
 from jinja2 import FileSystemLoader
@@ -42,6 +44,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from sqlalchemy import Engine, inspect as sa_inspect, select, text, update
 from sqlalchemy.exc import IntegrityError
 
+from assistant import data
 from assistant.domain import metrics as M
 from assistant.domain.analysis import scan as scan_threads
 from assistant.domain.calendar import business_days_between, local_date
@@ -51,7 +54,10 @@ from assistant.storage import models
 
 log = logging.getLogger(__name__)
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "digest"
+TEMPLATES = data.DIGEST
+"""The shipped digest templates (an admin's ``digest/`` folder is searched first)."""
+Folders = Path | str | Sequence[Path | str]
+"""One templates folder, or a search path of them (first found wins)."""
 MAX_ROWS = 15
 """Rows per "act on" list; the rest is counted ("and 4 more")."""
 STATUS_COLORS = {"silent": "#d92d20", "awaiting_us": "#f79009", "waiting": "#2e90fa",
@@ -177,25 +183,52 @@ class Digest:
     previous: Snapshot = field(repr=False)
 
 
-def environment(folder: Path = TEMPLATES) -> SandboxedEnvironment:
+def search_path(settings: Settings) -> tuple[Path, ...]:
+    """Where this team's digest templates are looked for: ``digest/`` of the admins'
+    templates folder, when it exists, then the shipped ones."""
+    return data.search_path(settings.templates.folder, "digest")
+
+
+def _folders(folder: Folders) -> tuple[Path, ...]:
+    return (Path(folder),) if isinstance(folder, (str, Path)) else tuple(Path(f) for f in folder)
+
+
+def environment(folder: Folders = TEMPLATES) -> SandboxedEnvironment:
     """The digest templates' environment: the bounded sandbox of the follow-ups, HTML
     escaping for ``*.html.j2``. :func:`render` renders in a worker process with it
     (:mod:`assistant.rendering`), never in this one."""
     from assistant.drafting.sandbox import sandbox
 
-    return sandbox(FileSystemLoader(str(folder)), html_extensions=HTML_EXTENSIONS,
+    return sandbox(FileSystemLoader(_folders(folder)), html_extensions=HTML_EXTENSIONS,
                    keep_trailing_newline=True)
 
 
 HTML_EXTENSIONS = ("html.j2",)
 
 
-def load_strings(language: str, folder: Path = TEMPLATES) -> dict:
-    path = folder / f"strings.{language}.toml"
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise DigestError(f"cannot read the digest wording {path}: {exc}") from exc
+def load_strings(language: str, folder: Folders = TEMPLATES) -> dict:
+    """The wording ``strings.<language>.toml`` of the last folder of the search path (the
+    shipped one), with the keys of the same file in each earlier folder (an admin's)
+    written over it: an admin's file need only hold the keys it changes."""
+    merged: dict | None = None
+    for one in reversed(_folders(folder)):
+        path = one / f"strings.{language}.toml"
+        if merged is not None and not path.exists():
+            continue
+        try:
+            table = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise DigestError(f"cannot read the digest wording {path}: {exc}") from exc
+        merged = table if merged is None else _merged(merged, table)
+    return merged
+
+
+def _merged(base: dict, over: dict) -> dict:
+    out = dict(base)
+    for key, value in over.items():
+        out[key] = (_merged(out[key], value) if isinstance(value, dict)
+                    and isinstance(out.get(key), dict) else value)
+    return out
 
 
 class _Format:
@@ -249,7 +282,7 @@ class _Format:
         return member.name if member else email
 
 
-def _render(folder: Path, context: dict, *, label: str, name: str | None = None,
+def _render(folder: Folders, context: dict, *, label: str, name: str | None = None,
             text: str | None = None) -> str:
     """One digest template (``name``, in ``folder``) or wording string (``text``), in a
     render worker: bounded in time, memory and size like the follow-ups."""
@@ -264,10 +297,12 @@ def _render(folder: Path, context: dict, *, label: str, name: str | None = None,
 
 
 def render(settings: Settings, recipient: Recipient, current: Snapshot, previous: Snapshot, *,
-           language: str | None = None, folder: Path = TEMPLATES) -> Digest:
+           language: str | None = None, folder: Folders | None = None) -> Digest:
     """The digest of one recipient from two snapshots (``current`` at ``now``,
-    ``previous`` a week before), rendered from the templates in ``folder``."""
+    ``previous`` a week before), rendered from the templates in ``folder`` (default: the
+    admins' folder, then the shipped one: :func:`search_path`)."""
     language = language or settings.digest.language
+    folder = search_path(settings) if folder is None else _folders(folder)
     t = load_strings(language, folder)
     f = _Format(settings, t, language)
     now = current.at
@@ -401,7 +436,7 @@ def _trend(key: str, label: str, now: float | int | None, before: float | int | 
 
 
 def build_digests(settings: Settings, engine: Engine, now: datetime, *,
-                  manager: str | None = None, folder: Path = TEMPLATES) -> list[Digest]:
+                  manager: str | None = None, folder: Folders | None = None) -> list[Digest]:
     """Every recipient's digest at ``now`` (or only ``manager``'s)."""
     from assistant import service
 
@@ -556,7 +591,7 @@ class SendResult:
 
 def send_digests(settings: Settings, engine: Engine, now: datetime, sender: DigestSender, *,
                  period: str | None = None, manager: str | None = None,
-                 holder: str | None = None, folder: Path = TEMPLATES) -> list[SendResult]:
+                 holder: str | None = None, folder: Folders | None = None) -> list[SendResult]:
     """Build and send every recipient's digest. With a ``period`` (the scheduler's slot),
     each recipient's digest for it is sent once, whatever the number of workers or reruns
     (a failed one is retried by the next run); without, each call sends (and logs) anew.

@@ -29,6 +29,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from functools import partial
+from pathlib import Path
 from typing import Callable
 from uuid import uuid4
 from zoneinfo import ZoneInfo
@@ -46,7 +47,7 @@ from assistant.domain.followups import (
 from assistant.domain.model import Mail, ThreadReport
 from assistant.drafting import compose, contacts
 from assistant.drafting.templates import (
-    LANGUAGES, TemplateProblem, TemplateSource, choose_language, shipped_templates, split_subject,
+    LANGUAGES, TemplateProblem, TemplateSource, choose_language, file_templates, split_subject,
     stored_form, stored_text,
 )
 from assistant.rendering import renderer
@@ -77,10 +78,12 @@ def _utc(moment: datetime) -> datetime:
 
 # --- Templates (shipped files + admin-edited versions in the database) ----------------
 
-def template_sources(engine: Engine) -> dict[tuple[str, str], TemplateSource]:
+def template_sources(engine: Engine, overrides: Path | None = None
+                     ) -> dict[tuple[str, str], TemplateSource]:
     """The template in use for every (name, language): the latest edited version, else
-    the shipped file."""
-    sources = shipped_templates()
+    the file in the admins' ``overrides`` folder (``settings.templates.folder``), else the
+    shipped file."""
+    sources = file_templates(overrides)
     with Session(engine) as session:
         for row in session.scalars(select(models.TemplateVersion)
                                    .order_by(models.TemplateVersion.version)):
@@ -120,13 +123,15 @@ def template_history(engine: Engine) -> list[models.TemplateVersion]:
 
 def validate_templates(settings: Settings, engine: Engine) -> list[str]:
     """Every problem of the templates in use, plus protocol steps naming no template."""
-    sources = template_sources(engine)
+    sources = template_sources(engine, settings.templates.folder)
     problems = renderer().validate(list(sources.values()))
     names = {name for name, _ in sources}
+    folder = settings.templates.folder or "named by [templates] folder"
     for number, step in enumerate(settings.protocol.steps, 1):
         if step.template not in names:
             problems.append(f"protocol step {number}: no template named {step.template!r} "
-                            f"(add templates/{step.template}.es.txt and .en.txt)")
+                            f"(add {step.template}.es.txt and {step.template}.en.txt to "
+                            f"the templates folder {folder})")
     return problems
 
 
@@ -173,7 +178,7 @@ def _load_world(settings: Settings, engine: Engine, now: datetime) -> _World:
             if address and name:
                 names[address.lower()] = name
     world = _World(settings, mails, {m.key: m for m in mails}, names, reports,
-                   template_sources(engine))
+                   template_sources(engine, settings.templates.folder))
     members = {m.email: m.name for m in settings.team.members}
     for mail in mails:
         if is_touch(mail, rules):

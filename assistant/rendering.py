@@ -41,6 +41,7 @@ import time
 from collections import OrderedDict, deque
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Sequence
 
 from assistant.drafting.sandbox import DIGEST_LIMITS, FOLLOWUP_LIMITS, Limits, TemplateProblem
 from assistant.drafting.templates import Rendered, TemplateSource, validation_contexts
@@ -199,17 +200,23 @@ class Renderer:
         return [str(problem) for problem in self.problems(sources)]
 
     def render_text(self, context: dict, *, label: str, name: str | None = None,
-                    text: str | None = None, folder: Path | str | None = None,
+                    text: str | None = None,
+                    folder: Path | str | Sequence[Path | str] | None = None,
                     html_extensions: tuple[str, ...] = (), keep_trailing_newline: bool = False,
                     limits: Limits = DIGEST_LIMITS) -> str:
         """Render the template ``name`` of ``folder`` (which may include the others there),
-        or the template ``text``, in the bounded sandbox; return the text."""
+        or the template ``text``, in the bounded sandbox; return the text. ``folder`` is one
+        folder or a search path of them (a sequence, first found wins)."""
+        folders = ([] if not folder else [folder] if isinstance(folder, (str, Path))
+                   else list(folder))
+        paths = [str(Path(f).resolve()) for f in folders]
         job = {"kind": "text", "limits": limits.as_dict(), "context": context, "label": label,
                "name": name, "text": text,
-               "env": {"folder": str(Path(folder).resolve()) if folder else None,
+               "env": {"folder": paths or None,
                        "html_extensions": list(html_extensions),
                        "keep_trailing_newline": keep_trailing_newline}}
-        return self._run(job, label, text if text is not None else f"{folder}/{name}")
+        return self._run(job, label,
+                         text if text is not None else f"{os.pathsep.join(paths)}/{name}")
 
     @property
     def busy(self) -> int:

@@ -23,7 +23,7 @@ from assistant.settings_schema import Reader, SettingsError, join_key
 
 __all__ = [
     "Account", "Company", "Detection", "Digest", "Member", "Protocol", "Schedule", "Settings",
-    "SettingsError", "Smtp", "Step", "Storage", "Team", "Web", "load_settings",
+    "SettingsError", "Smtp", "Step", "Storage", "Team", "Templates", "Web", "load_settings",
 ]
 
 DEFAULT_QUOTE_KEYWORDS = (
@@ -281,6 +281,16 @@ class Web:
 
 
 @dataclass(frozen=True)
+class Templates:
+    """``[templates]``: the admins' own template files, found before the shipped ones."""
+    folder: Path | None = None
+    """The folder (absolute) holding edited copies of the shipped templates, file by file:
+    ``<name>.<es|en>.txt`` and ``digest/...`` (:func:`assistant.data.search_path`). It may
+    not exist when it is the default (``templates`` next to the settings file): then every
+    template is the shipped one. ``None``: no folder (settings built in code)."""
+
+
+@dataclass(frozen=True)
 class Storage:
     url: str
 
@@ -309,6 +319,7 @@ class Settings:
     storage: Storage = field(default_factory=lambda: Storage("sqlite:///followup.db"))
     schedule: Schedule = field(default_factory=Schedule)
     web: Web = field(default_factory=Web)
+    templates: Templates = field(default_factory=Templates)
 
     @property
     def folder(self) -> Path:
@@ -364,7 +375,9 @@ _PHONE = re.compile(r"^\+?[0-9][0-9 ().-]{5,}$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 _TOP_KEYS = ("company", "team", "accounts", "protocol", "detection", "digest", "storage",
-             "schedule", "web")
+             "schedule", "web", "templates")
+_TEMPLATES_KEYS = ("folder",)
+DEFAULT_TEMPLATES_FOLDER = "templates"
 _WEB_KEYS = ("auth", "proxy_header", "proxy_addresses", "lockout_minutes")
 WEB_AUTH = ("password", "proxy")
 _HEADER_NAME = re.compile(r"^[A-Za-z0-9-]+$")
@@ -448,9 +461,10 @@ def _settings(r: Reader, data: dict, environ: Mapping[str, str]) -> Settings:
     storage = _storage(r, r.table(data, "", "storage", required=False) or {}, environ)
     schedule = _schedule(r, r.table(data, "", "schedule", required=False) or {})
     web = _web(r, r.table(data, "", "web", required=False) or {})
+    templates = _templates(r, r.table(data, "", "templates", required=False) or {})
     return Settings(path=r.file.resolve(), company=company, team=team, accounts=accounts,
                     protocol=protocol, detection=detection, digest=digest, storage=storage,
-                    schedule=schedule, web=web)
+                    schedule=schedule, web=web, templates=templates)
 
 
 def _company(r: Reader, t: dict) -> Company:
@@ -790,6 +804,30 @@ def _web(r: Reader, t: dict) -> Web:
     return Web(auth=auth, proxy_header=header, proxy_addresses=tuple(addresses),
                lockout_minutes=r.integer(t, "web", "lockout_minutes", what="a whole number of minutes",
                                          example=15, default=15, minimum=1, maximum=1440))
+
+
+def _templates(r: Reader, t: dict) -> Templates:
+    """``[templates] folder``: optional when it is the default (``templates`` next to the
+    settings file), which need not exist; a folder the file names must exist."""
+    r.check_keys(t, "templates", _TEMPLATES_KEYS)
+    raw = r.string(t, "templates", "folder", example=DEFAULT_TEMPLATES_FOLDER)
+    folder = r.path(raw or DEFAULT_TEMPLATES_FOLDER).resolve()
+    named = f'folder = "{raw}"' if raw else f'the default folder "{DEFAULT_TEMPLATES_FOLDER}"'
+    if not folder.exists():
+        if raw is None:
+            return Templates(folder=folder)
+        raise r.error("templates.folder", f"{folder} does not exist",
+                      f"create it (mkdir -p {folder}) and copy into it the shipped templates you "
+                      "edit, or remove the key to use the default (templates next to the "
+                      "settings file, if it exists)")
+    if not folder.is_dir():
+        raise r.error("templates.folder", f"{named} is {folder}, which is a file, not a folder",
+                      'write folder = "PATH" naming a folder of template files (relative to the '
+                      "settings file), or rename that file")
+    if not os.access(folder, os.R_OK | os.X_OK):
+        raise r.error("templates.folder", f"{named} is {folder}, which cannot be read",
+                      f"make it readable by the user running followup (for example chmod a+rx {folder})")
+    return Templates(folder=folder)
 
 
 def _storage(r: Reader, t: dict, environ: Mapping[str, str]) -> Storage:

@@ -15,8 +15,8 @@ from assistant.drafting.contacts import find_phone, greeting_name, quote_number,
 from assistant.drafting.templates import (
     LANGUAGES, TemplateProblem, TemplateSource, render, sample_context, shipped_templates, validate,
 )
+from assistant import data
 from assistant.settings import load_settings
-from assistant.starter import __name__ as _starter  # noqa: F401  (the package exists)
 
 SHIPPED = shipped_templates()
 DEFAULT_STEPS = ("followup_1", "call_1", "followup_2", "whatsapp_1", "followup_3")
@@ -52,8 +52,7 @@ def test_spanish_and_english_templates_are_written_in_their_language():
 
 
 def test_shipped_templates_cover_the_starter_protocol():
-    from pathlib import Path
-    starter = load_settings(Path("assistant/starter/settings.toml").resolve())
+    starter = load_settings(data.FOLDER / "settings.toml")
     for step in starter.protocol.steps:
         assert all((step.template, lang) in SHIPPED for lang in LANGUAGES), step.template
 

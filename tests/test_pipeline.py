@@ -124,7 +124,7 @@ def test_init_writes_a_starter_that_loads_and_creates_the_database(tmp_path):
 
 def test_starter_settings_is_the_documented_root_example():
     root = Path(__file__).parents[1]
-    assert (root / "settings.toml").read_text() == (root / "assistant/starter/settings.toml").read_text()
+    assert (root / "settings.toml").read_text() == (root / "assistant/data/settings.toml").read_text()
 
 
 def test_dead_account_is_reported_and_the_others_sync(basic_team):

@@ -1,6 +1,8 @@
 """Follow-up templates: loading, sandboxed rendering, validation (no database here).
 
-A template is one text file, ``templates/<name>.<language>.txt``::
+A template is one text file, ``<name>.<language>.txt``, shipped in
+``assistant/data/templates/`` or written by an admin in the templates folder of the
+settings (``[templates] folder``, found first: :func:`file_templates`)::
 
     {# followup_1 (es) — what it is for.
        Variables: contact.first_name, quote.subject, ... #}
@@ -29,11 +31,12 @@ from pathlib import Path
 import jinja2
 from jinja2 import TemplateSyntaxError, meta
 
+from assistant import data
 from assistant.drafting.sandbox import (  # noqa: F401 - TemplateProblem is imported from here
     FOLLOWUP_LIMITS, Limits, TemplateProblem, render_bounded, rendering, sandbox,
 )
 
-SHIPPED_DIR = Path(__file__).resolve().parents[2] / "templates"
+SHIPPED_DIR = data.TEMPLATES
 LANGUAGES = ("es", "en")
 VARIABLES = ("contact", "quote", "owner", "step", "days_since_quote", "language", "company")
 """The top-level names a template may use (see :func:`sample_context`)."""
@@ -65,14 +68,25 @@ class Rendered:
 
 
 def shipped_templates(folder: Path = SHIPPED_DIR) -> dict[tuple[str, str], TemplateSource]:
-    """Every shipped template, keyed by (name, language)."""
+    """Every template file of ``folder`` (the shipped ones by default), keyed by (name,
+    language)."""
     found = {}
     for path in sorted(folder.glob("*.txt")):
         match = _FILE.match(path.name)
         if match:
             found[match["name"], match["lang"]] = TemplateSource(
                 match["name"], match["lang"], path.read_text(encoding="utf-8"), 0,
-                f"templates/{path.name}")
+                f"{path.name} (shipped)" if folder == SHIPPED_DIR else str(path))
+    return found
+
+
+def file_templates(overrides: Path | None = None) -> dict[tuple[str, str], TemplateSource]:
+    """The template files in use (version 0): the shipped ones, each replaced by the file
+    of the same name in the admins' ``overrides`` folder when it has one (which may also
+    add templates of its own)."""
+    found: dict[tuple[str, str], TemplateSource] = {}
+    for folder in reversed(data.search_path(overrides)):
+        found.update(shipped_templates(folder))
     return found
 
 

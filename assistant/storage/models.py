@@ -184,7 +184,8 @@ class Followup(Base):
 
 
 class TemplateVersion(Base):
-    """An admin-edited follow-up template; the shipped file in ``templates/`` is version 0."""
+    """An admin-edited follow-up template; the file (the templates folder's, else the
+    shipped one in ``assistant/data/templates/``) is version 0."""
 
     __tablename__ = "template_versions"
     __table_args__ = (UniqueConstraint("name", "language", "version", name="uq_template_version"),)

@@ -13,6 +13,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
@@ -23,7 +24,7 @@ from assistant.domain.analysis import is_inbound, is_outbound, is_quote
 from assistant.domain.model import ThreadReport
 from assistant.storage import repo
 from assistant.drafting.templates import (
-    LANGUAGES, TemplateProblem, TemplateSource, sample_context, shipped_templates, stored_text,
+    LANGUAGES, TemplateProblem, TemplateSource, file_templates, sample_context, stored_text,
 )
 from assistant.rendering import renderer
 from assistant.settings import Settings
@@ -252,7 +253,7 @@ class TemplateRow:
 
 
 def template_rows(settings: Settings, engine: Engine) -> list[TemplateRow]:
-    sources = fu.template_sources(engine)
+    sources = fu.template_sources(engine, settings.templates.folder)
     latest = {(v.name, v.language): v for v in fu.template_history(engine)}
     uses: dict[str, list[tuple[int, str]]] = {}
     for number, step in enumerate(settings.protocol.steps, 1):
@@ -274,9 +275,10 @@ class Version:
     text: str
 
 
-def versions(engine: Engine, name: str, language: str) -> list[Version]:
-    """Every version of one template, newest first; version 0 is the shipped file."""
-    shipped = shipped_templates().get((name, language))
+def versions(engine: Engine, name: str, language: str, folder: Path | None = None) -> list[Version]:
+    """Every version of one template, newest first; version 0 is its file (the admins' in
+    ``folder``, ``settings.templates.folder``, else the shipped one)."""
+    shipped = file_templates(folder).get((name, language))
     found = [Version(0, None, None, shipped.text)] if shipped else []
     for v in fu.template_history(engine):
         if v.name == name and v.language == language:
@@ -288,20 +290,20 @@ def versions(engine: Engine, name: str, language: str) -> list[Version]:
 
 
 def save_template(engine: Engine, viewer: Viewer, name: str, language: str, text: str,
-                  now: datetime) -> int:
+                  now: datetime, folder: Path | None = None) -> int:
     if not viewer.admin:
         raise Refused("only admins edit templates")
-    versions(engine, name, language)  # NotFound for a template that does not exist
+    versions(engine, name, language, folder)  # NotFound for a template that does not exist
     return fu.save_template(engine, name, language, text.replace("\r\n", "\n"), viewer.email, now)
 
 
 def rollback(engine: Engine, viewer: Viewer, name: str, language: str, version: int,
-             now: datetime) -> int:
+             now: datetime, folder: Path | None = None) -> int:
     """Make an old version current again, as a new version (history stays append-only)."""
-    old = next((v for v in versions(engine, name, language) if v.version == version), None)
+    old = next((v for v in versions(engine, name, language, folder) if v.version == version), None)
     if old is None:
         raise NotFound(version)
-    return save_template(engine, viewer, name, language, old.text, now)
+    return save_template(engine, viewer, name, language, old.text, now, folder)
 
 
 def diff(old: str, new: str) -> list[tuple[str, str]]:

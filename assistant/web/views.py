@@ -319,7 +319,7 @@ def templates():
 
 
 def _versions_or_404(name: str, language: str):
-    return _or_404(services.versions, engine(), name, language)
+    return _or_404(services.versions, engine(), name, language, settings().templates.folder)
 
 
 @admin.route("/templates/<name>/<language>", methods=["GET", "POST"])
@@ -332,7 +332,8 @@ def template(name: str, language: str):
     if request.method == "POST":
         text = request.form.get("text", "")
         try:
-            number = services.save_template(engine(), g.viewer, name, language, text, now())
+            number = services.save_template(engine(), g.viewer, name, language, text, now(),
+                                            settings().templates.folder)
         except services.TemplateProblem as exc:
             error, status, line = exc.describe(g.lang), 422, exc.line
         else:
@@ -375,7 +376,8 @@ def rollback(name: str, language: str):
     _versions_or_404(name, language)
     version = request.form.get("version", type=int)
     try:
-        number = services.rollback(engine(), g.viewer, name, language, version, now())
+        number = services.rollback(engine(), g.viewer, name, language, version, now(),
+                                   settings().templates.folder)
     except services.NotFound:
         abort(404)
     except services.TemplateProblem as exc:
