@@ -22,7 +22,7 @@ from rich.table import Table
 
 from assistant import data, service
 from assistant.settings import Settings, default_settings_path, load_settings
-from assistant.domain.wording import why_waiting
+from assistant.wording import why_waiting
 from assistant.settings_schema import SettingsError
 from assistant.storage.db import StorageError, where
 from assistant.storage.errors import describe

@@ -246,7 +246,9 @@ class Renderer:
         with self._lock:
             if key in self._refused:
                 self._refused.move_to_end(key)
-                raise TemplateProblem.from_dict(self._refused[key])
+                # The same text refused before, under whichever name it had then: named
+                # as the caller names it now.
+                raise TemplateProblem.from_dict({**self._refused[key], "label": label})
         worker = self._checkout(label)
         status, reply = worker.ask(encoded, self.seconds + self.grace)
         if status == "died":  # it ended between two jobs: once more, on a fresh one

@@ -34,8 +34,8 @@ class Hostile:
         return f"Subject: Hostile\n\n{self.code}\nThe end.\n"
 
     def source(self, name: str | None = None, language: str = "es") -> TemplateSource:
-        return TemplateSource(name or f"h_{self.id}", language, self.text, 0,
-                              f"h_{self.id}.{language}")
+        name = name or f"h_{self.id}"
+        return TemplateSource(name, language, self.text, 0, f"{name}.{language}")
 
     def accepted(self, *, digest: bool = False, clock: bool = True) -> set[str]:
         """The answers that are right: a template refused for its steps may instead be cut

@@ -208,6 +208,11 @@ def test_the_workers_clock_stops_a_render_at_its_line_and_the_worker_ends(own_re
     again, elapsed = _render_timed(own_renderer, CLOCK.source())
     assert str(again) == str(problem) and elapsed < 0.1
     assert len(own_renderer.exits) == 1
+    # Refused again under another name (the same text pasted into another template's
+    # live preview): the answer names the template the user is editing now.
+    renamed = CLOCK.source("followup_1")  # labelled h_membership_tests.es -> followup_1.es
+    again, elapsed = _render_timed(own_renderer, renamed)
+    assert str(again).startswith("followup_1.es line 3: took longer") and elapsed < 0.1
 
 
 def test_a_render_stuck_in_one_long_operation_is_killed_from_outside(own_renderer):

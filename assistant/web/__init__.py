@@ -39,7 +39,7 @@ def create_app(settings: Settings, engine: Engine, *,
     app.session_interface = security.SessionInterface(settings.web.proxy_addresses)
     app.extensions["followup"] = {"settings": settings, "engine": engine, "clock": clock}
 
-    from assistant.domain.wording import why_waiting
+    from assistant.wording import why_waiting
     from assistant.web import users, views
     users.prepare()
     app.register_blueprint(views.auth)
