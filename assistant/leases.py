@@ -144,3 +144,12 @@ class WorkerLock:
 
     def __exit__(self, *exc) -> None:
         self.release()
+
+
+def worker_lock_for(engine: Engine) -> WorkerLock | None:
+    """The lock one ``followup run`` holds on a SQLite file (two workers on one file would
+    fight over its write lock); ``None`` for PostgreSQL (leases share the work) and for an
+    in-memory database."""
+    if engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
+        return WorkerLock(Path(engine.url.database))
+    return None

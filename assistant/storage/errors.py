@@ -113,3 +113,8 @@ def describe(error: BaseException, where: str, *, doing: str = "") -> str:
                 "then run the command again")
     return (f"the database {where} failed{during} ({type(error).__name__}: {detail}): run the "
             "command again with -v for details; if it persists, report it")
+
+
+DATABASE_ERRORS: tuple[type[BaseException], ...] = (sa_exc.SQLAlchemyError,)
+"""What a database failure raises (for callers that catch it without importing SQLAlchemy:
+the CLI turns it into one line with :func:`describe`)."""

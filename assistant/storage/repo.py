@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
-from sqlalchemy import Connection, Engine, Text, delete, select, type_coerce, update
+from sqlalchemy import Connection, Engine, Text, delete, func, select, type_coerce, update
 
 from assistant.domain.model import LoggedTouch, Mail, NextStep, ThreadMark, ThreadReport
 from assistant.storage import models
@@ -355,3 +355,26 @@ def insert_threads(conn: Connection, rows: list[dict]) -> None:
         return v
 
     execute_many(conn, sql, [tuple(value(n, row[n]) for n in names) for row in rows])
+
+
+# --- Accounts (`followup accounts list`) -----------------------------------------------
+
+def account_states(conn: Connection) -> dict[str, tuple]:
+    """account name -> ``(status, last_sync_at, last_error)`` of every synced account."""
+    a = models.Account
+    return {name: (status, last_sync_at, last_error) for name, status, last_sync_at, last_error
+            in conn.execute(select(a.name, a.status, a.last_sync_at, a.last_error))}
+
+
+def set_aside_by_account(conn: Connection, shown: int) -> dict[str, tuple[int, list[tuple[str, str]]]]:
+    """account name -> ``(how many messages the database refused, the first ``shown`` of
+    them as (provider id, reason))``, for accounts with any."""
+    a, aside = models.Account, models.SetAsideMessage
+    out = {}
+    for name, count in conn.execute(select(a.name, func.count(aside.id))
+                                    .join(aside, aside.account_id == a.id).group_by(a.name)):
+        first = conn.execute(select(aside.provider_id, aside.reason)
+                             .join(a, aside.account_id == a.id).where(a.name == name)
+                             .order_by(aside.id).limit(shown)).all()
+        out[name] = (count, [tuple(row) for row in first])
+    return out

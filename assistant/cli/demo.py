@@ -1,0 +1,42 @@
+"""``followup demo``: the whole pipeline on a bundled sample team, printed as the other
+commands print it (the pipeline itself is :mod:`assistant.demo.pipeline`)."""
+
+from __future__ import annotations
+
+import click
+
+from assistant.cli.context import Context
+from assistant.cli.followups import print_followups
+from assistant.cli.threads import print_scan
+from assistant.demo import pipeline
+
+__all__ = ["demo"]
+
+
+@click.command()
+@click.option("--dir", "folder", default="demo-output", type=click.Path(file_okay=False),
+              help="where to write the sample mailboxes and database")
+@click.pass_obj
+def demo(obj: Context, folder: str) -> None:
+    """Run the whole pipeline on a bundled sample mailbox."""
+    dest, info = pipeline.prepare(folder)
+    click.echo(f"Sample team written to {dest} ({info.message_files} message files).")
+    done = pipeline.run(dest, info)
+    settings, config = done.settings, info.settings_path
+    for result in done.synced:
+        click.echo(f"synced {result.account}: read {result.read}, new {result.stored}")
+    print_scan(done.reports, settings, info.now)
+    planned = done.planned
+    click.echo(f"\nPlanned {len(planned.created)} follow-ups due at {info.now:%a %d %b %H:%M} "
+               f"(held {len(planned.held)}): email drafts are in each rep's Maildir Drafts "
+               f"folder ({done.drafts_folder}); calls and WhatsApp have links.")
+    print_followups(done.followups, settings)
+    for name, path in done.digests:
+        click.echo(f"\nWeekly digest for {name}: {path} (open it in a browser)")
+    click.echo(f"\nTry: followup --config {config} scan --now {info.now.isoformat()} --json")
+    click.echo(f"     followup --config {config} drafts show "
+               f"{planned.created[0] if planned.created else 1}")
+    admins = ", ".join(m.email for m in settings.team.members if m.admin) or "none"
+    click.echo(f"\nWeb app: followup --config {config} serve   then open "
+               f"http://127.0.0.1:8000/ and sign in as any team member with the password "
+               f"\"{pipeline.DEMO_PASSWORD}\" (rep: ana@aceros.example, manager and admin: {admins}).")

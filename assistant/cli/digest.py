@@ -1,0 +1,47 @@
+"""``followup digest``: the managers' weekly digest, printed, written to files or sent."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from assistant.cli.context import Context, fail, parse_now
+
+__all__ = ["digest"]
+
+
+@click.command()
+@click.option("--now", "now_text", default=None, help="compute at this ISO 8601 time (default: now)")
+@click.option("--out", "out", default=None, type=click.Path(dir_okay=False),
+              help="write the digest to FILE (.html, .txt or .eml); one file per manager "
+                   "(FILE-name.html) when several get one")
+@click.option("--send", is_flag=True,
+              help="send it through [digest.smtp] or the account named by digest.send_with")
+@click.option("--manager", default=None, help="only this manager's digest (their email)")
+@click.pass_obj
+def digest(obj: Context, now_text: str | None, out: str | None, send: bool,
+           manager: str | None) -> None:
+    """The managers' weekly digest: print it, write it to a file, or send it."""
+    from assistant import digest as digests
+
+    settings, engine = obj.settings(), obj.engine()
+    now = parse_now(now_text, settings)
+    try:
+        built = digests.build_digests(settings, engine, now, manager=manager)
+        for path, item in digests.output_files(out, built) if out else ():
+            path.write_text(digests.file_text(settings, item, path, now=now), encoding="utf-8")
+            click.echo(f"{item.recipient.email}: wrote {path}")
+        if send:
+            results = digests.send_digests(settings, engine, now, digests.sender_for(settings),
+                                           manager=manager)
+            for result in results:
+                click.echo(f"{result.recipient}: {result.status}"
+                           + (f" ({result.error})" if result.error else ""))
+            if any(r.status == "failed" for r in results):
+                sys.exit(1)
+        elif not out:
+            for item in built:
+                click.echo(f"To: {item.recipient.email}\nSubject: {item.subject}\n\n{item.text}")
+    except digests.DigestError as exc:
+        fail("Digest", str(exc), 1)

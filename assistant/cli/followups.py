@@ -1,0 +1,179 @@
+"""``followup drafts …`` and ``followup touch``: the follow-ups drafted on the protocol
+cadence -- plan, list, show, approve, skip, edit -- and the calls and WhatsApp messages
+logged by hand. Thin commands over the planning and review services."""
+
+from __future__ import annotations
+
+import os
+from zoneinfo import ZoneInfo
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from assistant import followups
+from assistant.cli.context import console as table_console
+from assistant.cli.context import emit_json, fail, parse_now
+from assistant.storage.models import as_utc
+from connectors.base import ConnectorError
+
+__all__ = ["CHANNEL_LABEL", "drafts", "print_followups", "show_one", "touch"]
+
+CHANNEL_LABEL = {"email": "email draft", "phone": "call task", "whatsapp": "WhatsApp message"}
+
+
+@click.group()
+def drafts() -> None:
+    """Follow-ups drafted on the protocol cadence: plan, review, approve."""
+
+
+@drafts.command("plan")
+@click.option("--now", "now_text", default=None, help="plan as of this ISO 8601 time (default: now)")
+@click.pass_obj
+def drafts_plan(obj, now_text: str | None) -> None:
+    """Create the follow-ups that are due (once per thread and step)."""
+    settings, engine = obj.settings(), obj.engine()
+    now = parse_now(now_text, settings)
+    try:
+        result = followups.plan(settings, engine, now)
+    except ConnectorError as exc:
+        fail("Error", str(exc), 1)
+    click.echo(f"Planned {len(result.created)} follow-ups, held {len(result.held)}"
+               + (f", adopted {len(result.reconciled)} drafts already in a mailbox" if result.reconciled else "")
+               + (f", closed {result.settled}" if result.settled else "") + ".")
+    for problem in result.problems:
+        click.echo(f"template problem: {problem}", err=True)
+
+
+def print_followups(rows, settings, console: Console | None = None) -> None:
+    console = console or table_console()
+    zone = ZoneInfo(settings.team.timezone)
+    table = Table(show_lines=False, title=f"Follow-ups ({len(rows)})", title_justify="left")
+    for column in ("ID", "Status", "Step", "Channel", "Assignee", "Due", "Subject", "Link / note"):
+        table.add_column(column, overflow="fold")
+    for r in rows:
+        link = r.link and (r.link if len(r.link) < 60 else r.link.split("?", 1)[0] + "?text=…")
+        note = r.hold_reason or r.closed_reason or link or (r.draft_ref and f"{r.account} Drafts") or ""
+        table.add_row(str(r.id), r.status, str(r.step), r.channel, r.assignee or "—",
+                      f"{as_utc(r.due_at).astimezone(zone):%a %d %b %H:%M}", r.subject or "—", note)
+    console.print(table)
+    links = [r for r in rows if r.link and r.status in ("drafted", "approved", "held")]
+    if links:
+        click.echo("Links (open on the phone or computer that makes the call / sends the message):")
+        for r in links:
+            click.echo(f"  #{r.id} {r.channel}: {r.link}")
+
+
+@drafts.command("list")
+@click.option("--json", "as_json", is_flag=True, help="print the contract's JSON object")
+@click.option("--status", default=None, help="only follow-ups with this status")
+@click.option("--now", "now_text", default=None,
+              help="apply the stop rules as of this ISO 8601 time (default: now)")
+@click.pass_obj
+def drafts_list(obj, as_json: bool, status: str | None, now_text: str | None) -> None:
+    """Follow-ups and their status."""
+    settings, engine = obj.settings(), obj.engine()
+    followups.reconcile(settings, engine, parse_now(now_text, settings) if now_text else None)
+    rows = followups.list_followups(engine, status=status)
+    if as_json:
+        emit_json({"followups": [followups.as_json(r, settings.team.timezone) for r in rows]})
+    else:
+        print_followups(rows, settings)
+
+
+def show_one(row, echo=click.echo) -> None:
+    echo(f"#{row.id} · step {row.step} · {CHANNEL_LABEL.get(row.channel, row.channel)} · "
+         f"{row.status} · assignee {row.assignee or '—'}")
+    echo(f"thread: {row.quote_message_id}  contact: {row.contact or '—'}")
+    echo(f"template: {row.template} ({row.language or '?'}, version {row.template_version})")
+    if row.hold_reason:
+        echo(f"held: {row.hold_reason}")
+    if row.closed_reason:
+        echo(f"closed: {row.closed_reason}")
+    if row.draft_ref:
+        echo(f"draft: {row.account} mailbox, {row.draft_ref}")
+    if row.link:
+        echo(f"link: {row.link}")
+    echo("")
+    echo(f"Subject: {row.subject}")
+    echo("")
+    echo(row.body)
+
+
+@drafts.command("show")
+@click.argument("fid", type=int)
+@click.pass_obj
+def drafts_show(obj, fid: int) -> None:
+    """One follow-up in full."""
+    try:
+        show_one(followups.get(obj.engine(), fid))
+    except followups.FollowupError as exc:
+        fail("Error", str(exc), 1)
+
+
+def _by(settings) -> str | None:
+    return os.environ.get("FOLLOWUP_USER") or None
+
+
+@drafts.command("approve")
+@click.argument("fid", type=int)
+@click.pass_obj
+def drafts_approve(obj, fid: int) -> None:
+    """Approve a follow-up (with auto_send, an email is sent when the account can send)."""
+    settings, engine = obj.settings(), obj.engine()
+    try:
+        result = followups.approve(settings, engine, fid, by=_by(settings))
+    except (followups.FollowupError, ConnectorError) as exc:
+        fail("Error", str(exc), 1)
+    click.echo(f"#{fid} {result.row.status}: {result.note}")
+
+
+@drafts.command("skip")
+@click.argument("fid", type=int)
+@click.option("--reason", default=None, help="why (kept with the follow-up)")
+@click.pass_obj
+def drafts_skip(obj, fid: int, reason: str | None) -> None:
+    """Skip a follow-up."""
+    settings, engine = obj.settings(), obj.engine()
+    try:
+        followups.skip(engine, fid, reason=reason, by=_by(settings))
+    except followups.FollowupError as exc:
+        fail("Error", str(exc), 1)
+    click.echo(f"#{fid} skipped" + (f": {reason}" if reason else ""))
+
+
+@drafts.command("edit")
+@click.argument("fid", type=int)
+@click.pass_obj
+def drafts_edit(obj, fid: int) -> None:
+    """Edit a follow-up in $EDITOR (Subject line, blank line, body); re-validated."""
+    settings, engine = obj.settings(), obj.engine()
+    try:
+        row = followups.get(engine, fid)
+        text = click.edit(followups.edit_text(row), extension=".txt", require_save=True)
+        if text is None:
+            click.echo("Not changed.")
+            return
+        followups.save_edit(settings, engine, fid, text)
+    except (followups.FollowupError, ConnectorError) as exc:
+        fail("Error", str(exc), 1)
+    click.echo(f"#{fid} saved.")
+
+
+@click.command()
+@click.argument("thread")
+@click.option("--channel", type=click.Choice(["phone", "whatsapp"]), required=True)
+@click.option("--note", default=None, help="what was said")
+@click.option("--by", "by", default=None, help="who made it (default: the follow-up's assignee)")
+@click.option("--now", "now_text", default=None, help="when (ISO 8601, default: now)")
+@click.pass_obj
+def touch(obj, thread: str, channel: str, note: str | None, by: str | None, now_text: str | None) -> None:
+    """Log a call or WhatsApp touch. THREAD is the quote's Message-ID (as `scan --json` and
+    `drafts list --json` print it, with or without <>) or an unambiguous prefix of it."""
+    settings, engine = obj.settings(), obj.engine()
+    now = parse_now(now_text, settings)
+    try:
+        thread_id, closed = followups.touch(settings, engine, thread, channel, note=note, by=by, now=now)
+    except followups.FollowupError as exc:
+        fail("Error", str(exc), 1)
+    click.echo(f"Logged a {channel} touch on {thread_id}" + (f"; {closed} follow-up(s) done." if closed else "."))

@@ -1,0 +1,27 @@
+"""``followup init``: a starter settings file and the database."""
+
+from __future__ import annotations
+
+import click
+
+from assistant import data
+from assistant.cli.context import Context, fail
+
+__all__ = ["init"]
+
+
+@click.command()
+@click.option("--force", is_flag=True, help="overwrite an existing settings file")
+@click.pass_obj
+def init(obj: Context, force: bool) -> None:
+    """Write a starter settings.toml and create the database."""
+    path = obj.config_path
+    if path.exists() and not force:
+        fail("Not overwritten", f"{path} already exists; edit it, or run "
+             "`followup init --force` to start over", 1)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(data.starter_settings(), encoding="utf-8")
+    settings = obj.settings()
+    obj.engine()
+    click.echo(f"Wrote {path} and created the database ({settings.storage.url}).")
+    click.echo("Next: edit the company, team and [[accounts]] sections, then run `followup sync`.")

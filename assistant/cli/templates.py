@@ -1,0 +1,96 @@
+"""``followup templates …``: list the follow-up templates in use, preview one against
+sample data or a real thread, validate them all, save an edited version."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from assistant import data, followups
+from assistant.cli.context import console as table_console
+from assistant.cli.context import fail, parse_now
+from assistant.drafting.templates import TemplateProblem, choose_language, sample_context
+from assistant.rendering import renderer
+
+__all__ = ["templates"]
+
+
+@click.group()
+def templates() -> None:
+    """Follow-up templates: list, preview, validate, save an edited version."""
+
+
+@templates.command("list")
+@click.pass_obj
+def templates_list(obj) -> None:
+    """The templates in use (shipped file or latest edited version)."""
+    settings, engine = obj.settings(), obj.engine()
+    sources = followups.template_sources(engine, settings.templates.folder)
+    used = {s.template for s in settings.protocol.steps}
+    table = Table(title="Templates", title_justify="left")
+    for column in ("Name", "Language", "Version", "Source", "In protocol"):
+        table.add_column(column, overflow="fold")
+    for (name, language), source in sorted(sources.items()):
+        table.add_row(name, language, str(source.version), source.label, "yes" if name in used else "")
+    table_console().print(table)
+    own = settings.templates.folder
+    state = "found first" if own and own.is_dir() else "none yet"
+    click.echo(f"Template files: yours in {own} ({state}), then the shipped ones in "
+               f"{data.TEMPLATES}; the digest's are in digest/ of each.")
+
+
+@templates.command("preview")
+@click.argument("name")
+@click.option("--thread", default=None, help="render with this thread's data (quote Message-ID or prefix)")
+@click.option("--lang", "language", default=None, help="es or en (default: the thread's, else es)")
+@click.option("--now", "now_text", default=None)
+@click.pass_obj
+def templates_preview(obj, name: str, thread: str | None, language: str | None, now_text: str | None) -> None:
+    """Render a template against sample data or a real thread."""
+    settings, engine = obj.settings(), obj.engine()
+    sources = followups.template_sources(engine, settings.templates.folder)
+    try:
+        if thread:
+            now = parse_now(now_text, settings)
+            context, wanted = followups.preview_context(settings, engine, thread, now)
+        else:
+            wanted = language or "es"
+            context = sample_context(wanted)
+        chosen = choose_language({lang for n, lang in sources if n == name}, language or wanted)
+        if chosen is None:
+            fail("Error", f"no template named {name!r} (see `followup templates list`)", 1)
+        rendered = renderer().render(sources[name, chosen], context)
+    except (TemplateProblem, followups.FollowupError) as exc:
+        fail("Template error", str(exc), 1)
+    click.echo(f"Subject: {rendered.subject}\n\n{rendered.body}")
+
+
+@templates.command("validate")
+@click.pass_obj
+def templates_validate(obj) -> None:
+    """Render every template against sample data; exit 1 on any problem."""
+    problems = followups.validate_templates(obj.settings(), obj.engine())
+    for problem in problems:
+        click.echo(f"{click.style('Template error', fg='red', bold=True)}: {problem}", err=True)
+    if problems:
+        sys.exit(1)
+    click.echo("All templates render.")
+
+
+@templates.command("save")
+@click.argument("name")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--lang", "language", required=True, type=click.Choice(["es", "en"]))
+@click.option("--author", required=True, help="who edited it (email)")
+@click.pass_obj
+def templates_save(obj, name: str, file: str, language: str, author: str) -> None:
+    """Store FILE as the new version of template NAME (validated first)."""
+    try:
+        version = followups.save_template(obj.engine(), name, language,
+                                          Path(file).read_text(encoding="utf-8"), author)
+    except TemplateProblem as exc:
+        fail("Template error", f"not saved: {exc}", 1)
+    click.echo(f"Saved {name}.{language} version {version}.")

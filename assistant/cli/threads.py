@@ -1,0 +1,122 @@
+"""``followup scan``, ``followup rebuild`` and ``followup inspect``: the lead threads as the
+read model holds them, and how the rules read raw message files."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from assistant import service
+from assistant.cli.context import Context, emit_json, parse_now
+from assistant.cli.context import console as table_console
+from assistant.settings import Settings
+from assistant.wording import why_waiting
+
+__all__ = ["STATUS_LABEL", "STATUS_ORDER", "inspect", "print_scan", "rebuild", "scan"]
+
+STATUS_ORDER = ("silent", "awaiting_us", "waiting", "bounced", "exhausted", "closed")
+STATUS_LABEL = {
+    "silent": "Silent — a follow-up is due",
+    "awaiting_us": "Awaiting us — the client answered",
+    "waiting": "Waiting — next step not due yet",
+    "bounced": "Bounced — fix the contact's address",
+    "exhausted": "Exhausted — protocol completed without answer",
+    "closed": "Closed",
+}
+
+
+@click.command()
+@click.option("--now", "now_text", default=None, help="evaluate at this ISO 8601 time (default: now)")
+@click.option("--json", "as_json", is_flag=True, help="print the contract's JSON object")
+@click.pass_obj
+def scan(obj: Context, now_text: str | None, as_json: bool) -> None:
+    """Lead threads with status, owner, scenario and next step."""
+    app = obj.app()
+    now = parse_now(now_text, app.settings)
+    reports = app.threads(now)
+    for problem in service.storage_problems(app.engine)[:1]:
+        click.echo(f"warning: {problem} (these answers are those of the mail indexed before)",
+                   err=True)
+    if as_json:
+        emit_json({"now": now.isoformat(), "threads": [r.as_json() for r in reports]})
+        return
+    print_scan(reports, app.settings, now)
+
+
+def print_scan(reports, settings: Settings, now: datetime, console: Console | None = None) -> None:
+    console = console or table_console()
+    zone = ZoneInfo(settings.team.timezone)
+    console.print(f"[bold]{len(reports)} quote threads[/] at "
+                  f"{now.astimezone(zone):%Y-%m-%d %H:%M} ({settings.team.timezone})")
+    for status in STATUS_ORDER:
+        group = [r for r in reports if r.status == status]
+        if not group:
+            continue
+        if status in ("silent", "waiting"):
+            group.sort(key=lambda r: r.next_step.due_at)
+        table = Table(title=f"{STATUS_LABEL[status]} ({len(group)})", title_justify="left",
+                      expand=False, show_lines=False)
+        table.add_column("Subject", overflow="fold", max_width=40)
+        table.add_column("Contact", overflow="fold")
+        table.add_column("Owner", overflow="fold")
+        table.add_column("Scenario")
+        table.add_column("Touches", justify="right")
+        table.add_column("Next step")
+        table.add_column("Due", no_wrap=True)
+        why = {id(r): why_waiting(r) for r in group}
+        if any(why.values()):
+            table.add_column("Why", no_wrap=True)
+        for r in group:
+            step = r.next_step
+            row = [
+                r.subject or "(no subject)", r.contact or "—", r.owner or "[red]nobody[/]",
+                r.scenario, str(r.touches),
+                f"{step.number}/{len(settings.protocol.steps)} {step.channel}" if step else "—",
+                f"{step.due_at.astimezone(zone):%a %d %b %H:%M}" if step else "—",
+            ]
+            if any(why.values()):
+                row.append(why[id(r)] or "")
+            table.add_row(*row)
+        console.print(table)
+
+
+@click.command()
+@click.pass_obj
+def rebuild(obj: Context) -> None:
+    """Recompute every thread from all stored mail (the read model; sync keeps it current)."""
+    result = obj.app().rebuild()
+    click.echo(f"Rebuilt the read model: {result.threads} lead threads.")
+
+
+@click.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path())
+@click.option("--json", "as_json", is_flag=True, help="print the contract's JSON object")
+@click.pass_obj
+def inspect(obj: Context, files: tuple[str, ...], as_json: bool) -> None:
+    """How the rules read raw message files (debugging, audits). Works without settings."""
+    rules = None
+    if obj.config or obj.config_path.exists():
+        rules = service.rules_from_settings(obj.settings())  # no database needed
+    results = service.inspect_files(files, rules)
+    if as_json:
+        emit_json({"messages": [r.as_json() for r in results]})
+    else:
+        table = Table(show_lines=False)
+        for column in ("File", "Kind", "Quote", "Lang", "Subject", "Notes"):
+            table.add_column(column, overflow="fold")
+        for r in results:
+            notes = []
+            if r.bounced_recipients:
+                notes.append("bounced: " + ", ".join(r.bounced_recipients)
+                             + (" (permanent)" if r.bounce_permanent else ""))
+            notes.extend(r.warnings)
+            table.add_row(r.file, r.kind or "[red]unreadable[/]", "yes" if r.is_quote else "",
+                          r.language or "", r.subject, "; ".join(notes))
+        Console().print(table)
+    if any(r.kind is None for r in results):
+        sys.exit(1)

@@ -1,0 +1,92 @@
+"""The demo pipeline (``followup demo``): a sample team written from scratch, synced,
+scanned, planned, digested, and given web passwords -- the whole product on bundled mail.
+
+It returns what each stage produced; the CLI prints it (:mod:`assistant.cli.demo`).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from assistant.demo.sample import SampleInfo, generate_sample
+from assistant.domain.model import ThreadReport
+from assistant.services.app import Followup
+from assistant.settings import Settings, load_settings
+
+__all__ = ["DEMO_PASSWORD", "DemoRun", "demo_passwords", "prepare", "run"]
+
+DEMO_PASSWORD = "demo"
+"""The password ``followup demo`` gives every member of the sample team."""
+
+
+@dataclass
+class DemoRun:
+    """What each stage of the demo produced."""
+
+    folder: Path
+    info: SampleInfo
+    app: Followup
+    synced: list
+    """Each account's sync result (``assistant.sync.AccountResult``)."""
+    reports: list[ThreadReport]
+    planned: object
+    """The planner's result: ``created`` and ``held`` follow-up ids."""
+    followups: list
+    """Every follow-up after planning (stored rows)."""
+    digests: list[tuple[str, Path]]
+    """(manager's name, the HTML file written) for each digest."""
+    passwords: list[str]
+    """The team members given :data:`DEMO_PASSWORD`."""
+
+    @property
+    def settings(self) -> Settings:
+        return self.app.settings
+
+    @property
+    def drafts_folder(self) -> Path:
+        """Where email drafts land: each rep's Maildir ``.Drafts`` folder."""
+        return self.folder / "mail" / "<account>" / ".Drafts"
+
+
+def prepare(folder: str | Path) -> tuple[Path, SampleInfo]:
+    """Write the sample team into ``folder`` from scratch: fresh mailboxes and an empty
+    database (a demo starts over each time)."""
+    dest = Path(folder).resolve()
+    for leftover in dest.glob("followup.db*"):
+        leftover.unlink()
+    return dest, generate_sample(dest, overwrite=True)
+
+
+def run(dest: Path, info: SampleInfo) -> DemoRun:
+    """Sync, scan, plan, digest and set passwords on the team :func:`prepare` wrote, at the
+    sample's own ``now``. The demo's database is the one its settings name (never
+    ``$FOLLOWUP_DATABASE_URL``, which points at a real one)."""
+    from assistant import digest as digests
+    from assistant import followups, service
+
+    os.environ.pop("FOLLOWUP_DATABASE_URL", None)
+    settings = load_settings(info.settings_path)
+    app = Followup.open(settings, clock=lambda: info.now)
+    synced = service.sync(settings, app.engine, now=info.now)
+    reports = app.threads(info.now)
+    planned = followups.plan(settings, app.engine, info.now)
+    rows = followups.list_followups(app.engine)
+    written = []
+    for item in digests.build_digests(settings, app.engine, info.now):
+        path = dest / f"digest-{item.recipient.email.split('@')[0]}.html"
+        path.write_text(item.html, encoding="utf-8")
+        written.append((item.recipient.name, path))
+    passwords = demo_passwords(settings, app.engine)
+    return DemoRun(dest, info, app, synced, reports, planned, rows, written, passwords)
+
+
+def demo_passwords(settings: Settings, engine, now: datetime | None = None) -> list[str]:
+    """Give every sample team member the demo password; return their addresses."""
+    from assistant.web import users as web_users  # imports Flask: only when asked
+
+    now = now or datetime.now(timezone.utc)
+    return [web_users.set_password(settings, engine, m.email, DEMO_PASSWORD, now)
+            for m in settings.team.members]

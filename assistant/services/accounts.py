@@ -1,0 +1,49 @@
+"""The accounts of the settings as the database knows them: status, last sync, last error,
+and the messages the database refused (``followup accounts list``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine
+
+from assistant.settings import Account, Settings
+from assistant.storage import repo
+from assistant.storage.db import unwritable
+from assistant.storage.models import as_utc
+
+__all__ = ["AccountState", "account_states"]
+
+
+@dataclass(frozen=True, slots=True)
+class AccountState:
+    account: Account
+    status: str
+    """``never synced``, a sync status, or ``storage_error`` when nothing can be written."""
+    last_sync_at: datetime | None
+    """In the team's zone."""
+    error: str | None
+    set_aside: list[tuple[str, str]]
+    """The first refused messages: (provider id, reason)."""
+    set_aside_count: int
+
+
+def account_states(settings: Settings, engine: Engine, *, shown: int) -> list[AccountState]:
+    """Every account of ``settings``, in their order, with at most ``shown`` of its
+    set-aside messages. A database that cannot be written (read-only) gives every account
+    ``storage_error``: no sync can store anything."""
+    with engine.connect() as conn:
+        states = repo.account_states(conn)
+        aside = repo.set_aside_by_account(conn, shown)
+    blocked = unwritable(engine)
+    out = []
+    for account in settings.accounts:
+        status, last, error = states.get(account.name, ("never synced", None, None))
+        if blocked:
+            status, error = "storage_error", blocked
+        count, first = aside.get(account.name, (0, []))
+        out.append(AccountState(account, status,
+                                as_utc(last).astimezone(settings.team.zone) if last else None,
+                                error, first, count))
+    return out
