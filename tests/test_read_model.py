@@ -34,7 +34,7 @@ def answers(reports) -> dict:
     for r in reports:
         row = r.as_json()
         row.update(quote_sent_at=r.quote_sent_at.isoformat() if r.quote_sent_at else None,
-                   closed_reason=r.closed_reason, bounced=list(r.bounced_recipients),
+                   closed_code=r.closed_code, closed_value=r.closed_value, bounced=list(r.bounced_recipients),
                    promised_reason=r.promised_reason,
                    last_outbound_at=r.last_outbound_at.isoformat() if r.last_outbound_at else None)
         out[r.quote_message_id] = row

@@ -20,3 +20,34 @@ def test_say_words_a_code_in_the_readers_language_and_falls_back_to_english():
     assert say("waiting.back", "fr", day="Mon 14 Dec") == "back on Mon 14 Dec"
     with pytest.raises(KeyError):
         say("no.such.code", "en")
+
+
+def _closed(code, value):
+    from datetime import datetime, timezone
+
+    from assistant.domain.model import ThreadReport
+
+    return ThreadReport(quote_message_id="<q@x>", subject="Cotización", contact=None,
+                        status="closed" if code else "silent", owner=None, scenario="clear",
+                        owner_candidates=(), touches=0, last_outbound_at=None,
+                        last_reply_at=datetime(2026, 11, 27, tzinfo=timezone.utc), next_step=None,
+                        closed_code=code, closed_value=value)
+
+
+def test_a_closed_threads_reason_is_worded_from_its_code_as_the_domain_used_to_word_it():
+    from assistant.wording import closed_reason
+
+    assert closed_reason(_closed("marked", "won")) == "marked won"
+    assert closed_reason(_closed("marked", "lost")) == "marked lost"
+    assert closed_reason(_closed("declined", "ya no lo necesitamos")) == 'reply says "ya no lo necesitamos"'
+    assert closed_reason(_closed("marked", "lost"), "es") == "marcado como perdido"
+    assert closed_reason(_closed(None, None)) is None
+
+
+def test_the_stored_closed_reason_is_a_code_and_reads_back_also_from_the_old_english():
+    from assistant.storage.repo import closed_column, closed_from_column
+
+    for code, value in (("marked", "won"), ("declined", 'dijo: "no, gracias"'), (None, None)):
+        assert closed_from_column(closed_column(code, value)) == (code, value)
+    assert closed_from_column("marked lost") == ("marked", "lost")
+    assert closed_from_column('reply says "ya compramos"') == ("declined", "ya compramos")

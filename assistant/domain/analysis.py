@@ -232,12 +232,12 @@ def analyze_thread(mails: list[Mail], rules: Rules, now: datetime, *,
         held = holding(last_reply.mail, rules, local_date(last_reply.at, rules.timezone))
 
     next_step: NextStep | None = None
-    closed_reason: str | None = None
+    closed: tuple[str, str] | None = None  # (code, value): worded by assistant.wording
     promised: tuple[str, date] | None = None
     if mark and mark.outcome:
-        status, closed_reason = "closed", f"marked {mark.outcome}"
+        status, closed = "closed", ("marked", mark.outcome)
     elif decline:
-        status, closed_reason = "closed", f'reply says "{decline}"'
+        status, closed = "closed", ("declined", decline)
     elif bounce is not None:
         status = "bounced"
     elif last_meaningful is not None and not last_meaningful.outbound and held is None:
@@ -277,7 +277,8 @@ def analyze_thread(mails: list[Mail], rules: Rules, now: datetime, *,
         last_reply_at=last_reply.at.astimezone(tz) if last_reply else None,
         next_step=next_step,
         quote_sent_at=quote.date.astimezone(tz),
-        closed_reason=closed_reason,
+        closed_code=closed[0] if closed else None,
+        closed_value=closed[1] if closed else None,
         bounced_recipients=bounce.bounced_recipients if bounce else (),
         mail_keys=tuple(m.key for m in mails),
         promised_date=promised[1] if promised else None,

@@ -174,6 +174,9 @@ _MESES = ("ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sep", "oct", 
 class Settlement:
     status: FollowupStatus
     reason: str
+    closed: ThreadReport | None = None
+    """A thread closed: its report, whose ``closed_code`` the caller words after ``reason``
+    (:func:`assistant.wording.closed_reason`)."""
 
 
 def settle(status: str, step: int, report: ThreadReport | None) -> Settlement | None:
@@ -194,7 +197,7 @@ def settle(status: str, step: int, report: ThreadReport | None) -> Settlement | 
     if status == "sent":
         return None
     if report.status == "closed":
-        return Settlement("cancelled", f"thread closed: {report.closed_reason or 'closed'}")
+        return Settlement("cancelled", "thread closed", closed=report)
     if report.status == "bounced":
         who = ", ".join(report.bounced_recipients) or report.contact or "the contact"
         return Settlement("cancelled", f"bounced: {who} (fix the address)")

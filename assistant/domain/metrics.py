@@ -224,7 +224,7 @@ def followups_before_close(report: ThreadReport, events: list[_Event]) -> int:
     the client's question is not a follow-up); for a thread the client closed (a decline
     in their reply), only those before that reply."""
     end = None
-    if report.status == "closed" and report.closed_reason and report.closed_reason.startswith("reply"):
+    if report.status == "closed" and report.closed_code == "declined":
         end = report.last_reply_at
     return sum(1 for event, number, _ in touch_numbers(events)
                if number >= 1 and (end is None or event.at < end))

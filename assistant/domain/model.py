@@ -186,7 +186,13 @@ class ThreadReport:
     last_reply_at: datetime | None
     next_step: NextStep | None
     quote_sent_at: datetime | None = None
-    closed_reason: str | None = None
+    closed_code: Literal["marked", "declined"] | None = None
+    """Why a ``closed`` thread is closed: ``marked`` (a user marked it won or lost) or
+    ``declined`` (the client's last real reply declines); worded by
+    :func:`assistant.wording.closed_reason`."""
+    closed_value: str | None = None
+    """With ``marked``: the outcome (``won``, ``lost``); with ``declined``: the declining
+    phrase the reply contains."""
     bounced_recipients: tuple[str, ...] = ()
     mail_keys: tuple[int, ...] = field(default=(), repr=False)
     promised_date: date | None = None

@@ -159,7 +159,7 @@ def thread_row(report: ThreadReport) -> dict:
         "owner_candidates": list(report.owner_candidates), "scenario_base": report.scenario,
         "touches": report.touches,
         "base_status": "open" if step is not None else report.status,
-        "closed_reason": report.closed_reason,
+        "closed_reason": closed_column(report.closed_code, report.closed_value),
         "next_number": step.number if step else None,
         "next_channel": step.channel if step else None,
         "next_template": step.template if step else None,
@@ -170,6 +170,25 @@ def thread_row(report: ThreadReport) -> dict:
         "promised_date": report.promised_date, "promised_reason": report.promised_reason,
         "bounced_recipients": list(report.bounced_recipients),
     }
+
+
+def closed_column(code: str | None, value: str | None) -> str | None:
+    """The ``threads.closed_reason`` column: ``code:value`` (``marked:won``,
+    ``declined:ya no lo necesitamos``), no wording."""
+    return None if code is None else f"{code}:{value or ''}"
+
+
+def closed_from_column(text: str | None) -> tuple[str | None, str | None]:
+    """``(closed_code, closed_value)`` from the column; also reads the English a database
+    indexed before the codes holds (``marked won``, ``reply says "..."``)."""
+    if not text:
+        return None, None
+    if text.startswith("marked ") and ":" not in text:
+        return "marked", text[len("marked "):]
+    if text.startswith('reply says "') and text.endswith('"'):
+        return "declined", text[len('reply says "'):-1]
+    code, _, value = text.partition(":")
+    return code, value or None
 
 
 def _utc(moment: datetime | None) -> datetime | None:
@@ -203,11 +222,13 @@ def report_from_row(row, now: datetime, zone) -> ThreadReport:
         step = NextStep(number, channel, template, due.astimezone(zone))
     if isinstance(promised, str):
         promised = date.fromisoformat(promised)
+    closed_code, closed_value = closed_from_column(closed_reason)
     return ThreadReport(
         quote_message_id=quote_id, subject=subject, contact=contact, status=status,
         owner=owner, scenario=scenario, owner_candidates=_tuple(candidates), touches=touches,
         last_outbound_at=_local(last_outbound, zone), last_reply_at=_local(last_reply, zone),
-        next_step=step, quote_sent_at=_local(quote_sent, zone), closed_reason=closed_reason,
+        next_step=step, quote_sent_at=_local(quote_sent, zone),
+        closed_code=closed_code, closed_value=closed_value,
         bounced_recipients=_tuple(bounced), promised_date=promised,
         promised_reason=promised_reason)
 

@@ -17,7 +17,7 @@ from datetime import date
 
 from assistant.domain.model import ThreadReport
 
-__all__ = ["CATALOGUE", "LANGUAGES", "say", "short_day", "why_waiting"]
+__all__ = ["CATALOGUE", "LANGUAGES", "closed_reason", "say", "short_day", "why_waiting"]
 
 LANGUAGES = ("en", "es")
 
@@ -46,6 +46,11 @@ _WEB: dict[str, dict[str, str]] = {
 
 # --- CLI ------------------------------------------------------------------------------------
 _CLI: dict[str, dict[str, str]] = {
+    # Why a thread is closed (ThreadReport.closed_code, with closed_value): the scan, the
+    # follow-ups a closed thread cancels ("thread closed: marked lost").
+    "closed.marked.won": {"en": "marked won", "es": "marcado como ganado"},
+    "closed.marked.lost": {"en": "marked lost", "es": "marcado como perdido"},
+    "closed.declined": {"en": 'reply says "{phrase}"', "es": 'la respuesta dice "{phrase}"'},
 }
 
 CATALOGUE: dict[str, dict[str, str]] = {**_WAITING, **_PLANNING, **_DIGEST, **_WEB, **_CLI}
@@ -77,3 +82,13 @@ def why_waiting(report: ThreadReport, language: str = "en") -> str | None:
         return None
     return say(f"waiting.{report.promised_reason}", language,
                day=short_day(report.promised_date, language))
+
+
+def closed_reason(report: ThreadReport, language: str = "en") -> str | None:
+    """Why a closed thread is closed (``marked lost``, ``reply says "..."``); ``None`` for
+    a thread that is not."""
+    if report.closed_code == "marked":
+        return say(f"closed.marked.{report.closed_value}", language)
+    if report.closed_code == "declined":
+        return say("closed.declined", language, phrase=report.closed_value or "")
+    return None
