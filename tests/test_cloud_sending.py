@@ -15,7 +15,7 @@ import pytest
 from assistant import digest as D, followups, service
 from assistant.sample import generate_sample
 from assistant.settings import load_settings
-from assistant.settings_schema import SettingsError
+from assistant.settings import SettingsError
 from connectors._cloud import Backoff
 from connectors.base import ConfigurationError, DraftMessage
 from connectors.gmail import GmailConnector

@@ -18,7 +18,7 @@ from assistant import digest as D
 from assistant import service
 from assistant.sample import DEMO_THREADS, generate_sample
 from assistant.settings import load_settings
-from assistant.settings_schema import SettingsError
+from assistant.settings import SettingsError
 
 SILENT = [t for t in DEMO_THREADS if t["status"] == "silent"]
 WAITING = [t for t in DEMO_THREADS if t["status"] == "awaiting_us"]

@@ -598,7 +598,7 @@ def test_ca_file_in_settings_trusts_the_private_ca_and_an_untrusted_account_is_r
 ])
 def test_ca_file_setting_is_validated(basic_team, line, tls, message):
     from assistant.settings import load_settings
-    from assistant.settings_schema import SettingsError
+    from assistant.settings import SettingsError
 
     (basic_team / "certs").mkdir()
     ca_pem = basic_team / "certs" / "ca.pem"

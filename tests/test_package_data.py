@@ -18,7 +18,7 @@ from assistant import digest as D
 from assistant.drafting.templates import file_templates, shipped_templates
 from assistant.sample import generate_sample
 from assistant.settings import load_settings
-from assistant.settings_schema import SettingsError
+from assistant.settings import SettingsError
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -471,3 +471,50 @@ def test_gmail_account_needs_a_token_file(tmp_path):
     assert err.key == "accounts[2].oauth" and "oauth =" in err.fix
     a = load_settings(write(tmp_path, BASE + gmail + 'oauth = "/etc/followup/g.json"\n'), environ={}).account("g")
     assert (a.kind, a.oauth, a.owner) == ("gmail", "/etc/followup/g.json", "ana@acme.example")
+
+
+# --- Every key the settings declare is documented ------------------------------------------
+
+def _documented_keys() -> tuple[dict[str, set[str]], set[str]]:
+    """docs/configuration.md read as ``section -> the keys its tables list`` (a ``kind =``
+    subsection counts as its section's), and the sections it has a heading for."""
+    import re
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "configuration.md").read_text(
+        encoding="utf-8")
+    rows: dict[str, set[str]] = {}
+    headings: set[str] = set()
+    section = None
+    for line in text.splitlines():
+        heading = re.match(r"^#{2,3} `\[{1,2}([a-z_.]+)\]{1,2}`", line)
+        if heading:
+            section = heading.group(1)
+            headings.add(section)
+        elif re.match(r"^## ", line):
+            section = None  # a section with no keys (Where the file is, Types used below...)
+        elif section and (row := re.match(r"^\| `([a-z_]+)` \|", line)):
+            rows.setdefault(section, set()).add(row.group(1))
+    return rows, headings
+
+
+def test_every_key_the_settings_declare_is_documented_in_configuration_md():
+    from assistant.settings import KEYS
+
+    rows, headings = _documented_keys()
+    undocumented = []
+    for section, keys in KEYS.items():
+        for key in keys:
+            table = f"{section}.{key}" if section else key
+            if key not in rows.get(section, set()) and table not in headings:
+                undocumented.append(table)
+    assert undocumented == [], f"keys missing from docs/configuration.md: {undocumented}"
+
+
+def test_configuration_md_documents_only_keys_the_settings_read():
+    from assistant.settings import KEYS
+
+    rows, _ = _documented_keys()
+    assert rows, "no key tables found in docs/configuration.md"
+    unknown = sorted(f"{section}.{key}" for section, keys in rows.items() for key in keys
+                     if key not in KEYS.get(section, ()))
+    assert unknown == [], f"documented keys load_settings does not read: {unknown}"

@@ -20,7 +20,7 @@ from rich.console import Console
 
 from assistant.services.app import Followup
 from assistant.settings import Settings, default_settings_path, load_settings
-from assistant.settings_schema import SettingsError
+from assistant.settings import SettingsError
 from assistant.storage.db import StorageError, where
 from assistant.storage.errors import DATABASE_ERRORS, describe
 
