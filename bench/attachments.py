@@ -29,7 +29,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from assistant.sample import ACCOUNT_ORDER, DOMAIN, settings_toml
+from assistant.demo.sample import ACCOUNT_ORDER, DOMAIN, settings_toml
 from bench.ingest import followup_bin, run_followup, verdict
 
 RSS_MAX_MB = 500.0

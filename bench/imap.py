@@ -1,7 +1,7 @@
 """IMAP benchmark: ``make bench`` / ``python -m bench.imap [--messages N] [--batch N]``.
 
 Starts a throw-away Dovecot on loopback (as the tests do: ``tests/dovecot.py``), fills
-one user's INBOX with N sample messages (default 20,000, from ``assistant.sample``,
+one user's INBOX with N sample messages (default 20,000, from ``assistant.demo.sample``,
 written straight into its Maildir), then measures in the same run:
 
 Steps 1 and 2 alternate three times; the best time of each counts.
@@ -36,7 +36,7 @@ ROUNDS = 3
 def fill_maildir(server, count: int, work: Path) -> tuple[str, int]:
     """A new user with ``count`` sample messages written into its INBOX Maildir (files
     owned by the mail uid, as Dovecot's own delivery would leave them)."""
-    from assistant.sample import generate_sample
+    from assistant.demo.sample import generate_sample
 
     threads = int(count / 4.0) + 50
     info = generate_sample(work / "sample", threads=threads, seed=11)

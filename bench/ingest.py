@@ -1,7 +1,7 @@
 """Ingest benchmark: ``make bench`` / ``python -m bench.ingest [--messages N] [--keep DIR]``.
 
 Generates a sample team mailbox of at least N message files (default 100,000) with
-``assistant.sample``, then measures:
+``assistant.demo.sample``, then measures:
 
 1. the floor: the standard library's header-only parse of the same files, in-process;
 2. ``followup sync`` from empty (target: at most 3x the floor's time);
@@ -28,7 +28,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant.sample import generate_sample
+from assistant.demo.sample import generate_sample
 
 FILES_PER_THREAD = 4.4  # what the procedural generator averages, counting every copy
 SYNC_RATIO_MAX = 3.0

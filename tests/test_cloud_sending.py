@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from assistant import digest as D, followups, service
-from assistant.sample import generate_sample
+from assistant.demo.sample import generate_sample
 from assistant.settings import load_settings
 from assistant.settings import SettingsError
 from connectors._cloud import Backoff

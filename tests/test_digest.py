@@ -16,7 +16,7 @@ import pytest
 
 from assistant import digest as D
 from assistant import service
-from assistant.sample import DEMO_THREADS, generate_sample
+from assistant.demo.sample import DEMO_THREADS, generate_sample
 from assistant.settings import load_settings
 from assistant.settings import SettingsError
 

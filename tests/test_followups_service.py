@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from assistant import followups, service
 from assistant.drafting.templates import TemplateProblem
-from assistant.sample import generate_sample
+from assistant.demo.sample import generate_sample
 from assistant.settings import load_settings
 from assistant.storage import models, repo
 from connectors.mailbox import MaildirConnector, open_connector

@@ -389,7 +389,7 @@ def _imap_account(name: str, server, user: str, env_var: str) -> str:
 
 
 def test_sample_team_over_imap_scans_exactly_like_the_maildir_import(dovecot, tmp_path):
-    from assistant.sample import ACCOUNTS, generate_sample
+    from assistant.demo.sample import ACCOUNTS, generate_sample
     from assistant.mail.parse import parse_message
 
     info = generate_sample(tmp_path / "maildir")

@@ -16,7 +16,7 @@ import pytest
 from assistant import data, followups, service
 from assistant import digest as D
 from assistant.drafting.templates import file_templates, shipped_templates
-from assistant.sample import generate_sample
+from assistant.demo.sample import generate_sample
 from assistant.settings import load_settings
 from assistant.settings import SettingsError
 

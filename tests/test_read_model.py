@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import select, text
 
 from assistant import followups, service
-from assistant.sample import generate_sample
+from assistant.demo.sample import generate_sample
 from assistant.services import snapshot
 from assistant.settings import load_settings
 from assistant.storage import models, repo

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.sample import DEMO_THREADS, generate_sample, main
+from assistant.demo.sample import DEMO_THREADS, generate_sample, main
 
 ACCOUNTS = ("ana", "luis", "marta", "ventas")
 

@@ -275,7 +275,7 @@ def _alive(pid: int) -> bool:
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
 def test_kill_9_of_sync_leaves_no_parse_worker_alive(tmp_path):
-    from assistant.sample import generate_sample
+    from assistant.demo.sample import generate_sample
 
     info = generate_sample(tmp_path / "team", threads=2500)
     env = {**os.environ, "FOLLOWUP_SYNC_WORKERS": "2"}
@@ -402,7 +402,7 @@ def test_a_file_that_is_not_a_database_is_one_line_and_a_non_zero_exit(basic_tea
 
 def test_a_database_at_its_size_limit_keeps_what_was_stored_and_marks_the_account(tmp_path):
     """SQLite's ``max_page_count``: the same "database or disk is full" as a full disk."""
-    from assistant.sample import generate_sample
+    from assistant.demo.sample import generate_sample
     from assistant.service import sync as sync_all
     from assistant.settings import load_settings
 
@@ -445,7 +445,7 @@ def _mount_tmpfs(target: Path, size: str) -> bool:
 
 
 def test_a_full_disk_is_one_line_a_non_zero_exit_and_the_account_status(tmp_path):
-    from assistant.sample import generate_sample
+    from assistant.demo.sample import generate_sample
 
     info = generate_sample(tmp_path / "team", threads=400)
     disk = tmp_path / "disk"

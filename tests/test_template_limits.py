@@ -36,11 +36,11 @@ from sqlalchemy.orm import Session
 
 from assistant import digest as D
 from assistant import followups, service
-from assistant.cli_web import DEMO_PASSWORD
+from assistant.demo.pipeline import DEMO_PASSWORD
 from assistant.drafting.sandbox import _MESSAGES, Limits, TemplateProblem
 from assistant.drafting.templates import TemplateSource, sample_context, shipped_templates, stored_form
 from assistant.rendering import Renderer, renderer
-from assistant.sample import generate_sample
+from assistant.demo.sample import generate_sample
 from assistant.settings import load_settings
 from assistant.storage import models
 from tests.hostile_templates import BY_ID, CLOCK, HOSTILE, REPRESENTATIVE, Hostile

@@ -22,7 +22,7 @@ from assistant import service
 from assistant.cli import main
 from assistant.settings import SettingsError, Web, load_settings
 from assistant.storage import models
-from assistant.cli_web import DEMO_PASSWORD
+from assistant.demo.pipeline import DEMO_PASSWORD
 from assistant.web import i18n, security, users
 from assistant.web.services import thread_slug, versions
 from tests.webapp import MANAGER, OTHER_REP, REP, SDR, app_for, csrf, web, web_template  # noqa: F401

@@ -20,8 +20,8 @@ import pytest
 from sqlalchemy import select
 
 from assistant import service
-from assistant.cli_web import DEMO_PASSWORD, demo_passwords
-from assistant.sample import generate_sample
+from assistant.demo.pipeline import DEMO_PASSWORD, demo_passwords
+from assistant.demo.sample import generate_sample
 from assistant.settings import load_settings
 from assistant.storage import models
 from assistant.web import make_server, users

@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from assistant import service
-from assistant.sample import generate_sample
+from assistant.demo.sample import generate_sample
 from assistant.settings import load_settings
 from assistant.web import users
 from tests.web_http import Browser

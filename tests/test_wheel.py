@@ -148,7 +148,7 @@ def _check_demo_plans_drafts_and_writes_the_digest_from_the_shipped_templates(in
 def _check_drafts_plan_and_digest_use_the_teams_templates_folder_first(installed) -> None:
     bin_, env, work = installed
     team = work / "team"
-    sample = _run([bin_ / "python", "-m", "assistant.sample", team], cwd=work, env=env).stdout
+    sample = _run([bin_ / "python", "-m", "assistant.demo.sample", team], cwd=work, env=env).stdout
     now = next(line.split()[1] for line in sample.splitlines() if line.startswith("now:"))
     config = ["--config", team / "settings.toml"]
     _run([bin_ / "followup", *config, "sync"], cwd=work, env=env)

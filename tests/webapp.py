@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from assistant import followups, service
-from assistant.sample import generate_sample
+from assistant.demo.sample import generate_sample
 from assistant.settings import Settings, load_settings
 from assistant.web import create_app
-from assistant.cli_web import DEMO_PASSWORD, demo_passwords
+from assistant.demo.pipeline import DEMO_PASSWORD, demo_passwords
 
 REP = "ana@aceros.example"
 OTHER_REP = "luis@aceros.example"
