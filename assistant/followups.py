@@ -54,7 +54,7 @@ from assistant.rendering import renderer
 from assistant.storage import repo
 from assistant.settings import Settings
 from assistant.storage import models
-from assistant.wording import closed_reason
+from assistant.wording import settled_reason
 from connectors.base import ConnectorError, DraftMessage, DraftSender, DraftUpdater
 
 log = logging.getLogger(__name__)
@@ -525,10 +525,8 @@ def _settle_all(engine: Engine, reports: list[ThreadReport], now: datetime) -> i
             outcome = settle(row.status, row.step, by_thread.get(row.quote_message_id))
             if outcome is None:
                 continue
-            reason = outcome.reason
-            if outcome.closed is not None:
-                reason += ": " + (closed_reason(outcome.closed) or "closed")
-            row.status, row.closed_reason, row.updated_at = outcome.status, reason, _utc(now)
+            row.status, row.closed_reason, row.updated_at = (
+                outcome.status, settled_reason(outcome), _utc(now))
             changed += 1
     return changed
 

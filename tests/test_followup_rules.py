@@ -11,6 +11,7 @@ from assistant.domain.followups import (
     Contacted, choose_assignee, due_steps, followup_key, recent_other_contact, settle,
 )
 from assistant.domain.model import LoggedTouch, ThreadMark
+from assistant.wording import settled_reason
 from tests.builders import MX, Thread, dsn_bounce, local, raw_message, team_rules
 
 RULES = team_rules()
@@ -153,7 +154,8 @@ def test_decline_cancels_with_the_phrase():
     reply(thread, local(2026, 11, 12, 11), body="Gracias, pero por ahora no nos interesa.")
     outcome = settle("held", 1, report_of(thread, NOW))
     assert outcome.status == "cancelled"
-    assert outcome.reason == 'thread closed: reply says "no nos interesa"'
+    assert settled_reason(outcome) == 'thread closed: reply says "no nos interesa"'
+    assert (outcome.closed.closed_code, outcome.closed.closed_value) == ("declined", "no nos interesa")
 
 
 def test_bounce_cancels_and_names_the_address():
@@ -173,7 +175,7 @@ def test_manual_won_or_lost_cancels():
     for outcome_name in ("won", "lost"):
         mark = ThreadMark("<q1@acme.example>", outcome=outcome_name)
         outcome = settle("drafted", 1, report_of(thread, NOW, mark=mark))
-        assert (outcome.status, outcome.reason) == ("cancelled", f"thread closed: marked {outcome_name}")
+        assert (outcome.status, settled_reason(outcome)) == ("cancelled", f"thread closed: marked {outcome_name}")
 
 
 def test_out_of_office_does_not_cancel():

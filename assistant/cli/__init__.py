@@ -51,7 +51,7 @@ def main(ctx: click.Context, config: str | None, verbose: bool) -> None:
     ctx.obj = Context(config)
 
 
-# In the order `followup --help` lists them (click sorts them by name).
+# Every command, registered once (`followup --help` lists them by name).
 for command in (start.init, accounts.sync, threads.scan, threads.rebuild, threads.inspect,
                 worker.run, digest.digest, demo.demo, accounts.accounts, followups.drafts,
                 templates.templates, followups.touch, web.serve, web.users):

@@ -15,9 +15,11 @@ from __future__ import annotations
 import string
 from datetime import date
 
+from assistant.domain.followups import Settlement
 from assistant.domain.model import ThreadReport
 
-__all__ = ["CATALOGUE", "LANGUAGES", "closed_reason", "say", "short_day", "why_waiting"]
+__all__ = ["CATALOGUE", "LANGUAGES", "closed_reason", "say", "settled_reason", "short_day",
+           "why_waiting"]
 
 LANGUAGES = ("en", "es")
 
@@ -92,3 +94,11 @@ def closed_reason(report: ThreadReport, language: str = "en") -> str | None:
     if report.closed_code == "declined":
         return say("closed.declined", language, phrase=report.closed_value or "")
     return None
+
+
+def settled_reason(settlement: Settlement, language: str = "en") -> str:
+    """The reason a settled follow-up keeps (``thread closed: marked lost``): the
+    settlement's own, and for a closed thread why it closed."""
+    if settlement.closed is None:
+        return settlement.reason
+    return f"{settlement.reason}: {closed_reason(settlement.closed, language) or 'closed'}"
