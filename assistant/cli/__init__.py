@@ -59,5 +59,3 @@ for command in (start.init, accounts.sync, threads.scan, threads.rebuild, thread
 del command
 
 
-if __name__ == "__main__":  # pragma: no cover
-    main()

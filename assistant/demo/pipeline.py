@@ -14,7 +14,7 @@ from pathlib import Path
 from assistant.demo.sample import SampleInfo, generate_sample
 from assistant.domain.model import ThreadReport
 from assistant.services.app import Followup
-from assistant.settings import Settings, load_settings
+from assistant.settings import DATABASE_URL_ENV, Settings, load_settings
 
 __all__ = ["DEMO_PASSWORD", "DemoRun", "demo_passwords", "prepare", "run"]
 
@@ -67,8 +67,8 @@ def run(dest: Path, info: SampleInfo) -> DemoRun:
     from assistant import digest as digests
     from assistant import followups, service
 
-    os.environ.pop("FOLLOWUP_DATABASE_URL", None)
-    settings = load_settings(info.settings_path)
+    environ = {k: v for k, v in os.environ.items() if k != DATABASE_URL_ENV}
+    settings = load_settings(info.settings_path, environ=environ)
     app = Followup.open(settings, clock=lambda: info.now)
     synced = service.sync(settings, app.engine, now=info.now)
     reports = app.threads(info.now)
