@@ -125,12 +125,25 @@ class _World:
                 self._texts[address] = repo.own_texts(conn, address)
         return self._texts[address]
 
-    def history(self) -> list[Contacted]:
-        """Who wrote to clients (or logged a touch) within ``protocol.quiet_days``
-        before ``now``: the only window the duplicate-contact guard looks at."""
+    def history(self, contact: str | None) -> list[Contacted]:
+        """Who wrote to ``contact`` or its domain (or logged a touch on their thread)
+        within ``protocol.quiet_days`` before ``now``: the only part of the history the
+        duplicate-contact guard can name (it checks the times, senders and domains)."""
         if self._history is None:
             self._history = _recent_contacts(self, self.settings.protocol.quiet_days)
-        return self._history
+            self._by_recipient: dict[str, list[int]] = {}
+            for n, item in enumerate(self._history):
+                keys = set()
+                for recipient in item.recipients:
+                    keys |= {recipient.lower(), "@" + recipient.lower().rpartition("@")[2]}
+                for key in keys:
+                    self._by_recipient.setdefault(key, []).append(n)
+        if not contact:
+            return []
+        contact = contact.lower()
+        found = set(self._by_recipient.get(contact, ())) | set(
+            self._by_recipient.get("@" + contact.rpartition("@")[2], ()))
+        return [self._history[n] for n in sorted(found)]
 
 
 def _recent_contacts(world: _World, quiet_days: int) -> list[Contacted]:
@@ -376,7 +389,7 @@ def _plan_one(settings: Settings, engine: Engine, world: _World, due: DueStep, a
         row.body = row.body.rstrip("\n") + "\n\n" + say(
             "note.no_phone", "en" if row.language == "en" else "es", contact=report.contact)
     if hold is None:
-        other = recent_other_contact(report.contact, assignee, world.history(), now,
+        other = recent_other_contact(report.contact, assignee, world.history(report.contact), now,
                                      settings.protocol.quiet_days, timezone=settings.team.timezone)
         hold = hold_reason(other, "es" if row.language == "es" else "en") if other else None
     if hold:
