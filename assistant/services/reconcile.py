@@ -106,7 +106,7 @@ def reconcile_changed(settings: Settings, engine: Engine, now: datetime | None,
     with engine.connect() as conn:
         open_threads: list[str] = []
         for part in repo.chunks(wanted):
-            open_threads.extend(conn.scalars(select(f.quote_message_id.distinct()).where(
+            open_threads.extend(conn.scalars(select(f.quote_message_id).distinct().where(
                 f.status.in_(OPEN), f.quote_message_id.in_(part))))
     if not open_threads:
         return 0
