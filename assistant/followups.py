@@ -17,6 +17,14 @@ from assistant.services.templates import (  # noqa: F401
     save_template, template_history, template_sources, validate_templates,
 )
 
+
+
+def _load_world(settings, engine, now):
+    """Every thread's world, messages read as asked for (the web's template preview still
+    calls this private name; it goes with the facade)."""
+    return load_world(settings, engine, now, preload=False)
+
+
 __all__ = [
     "DRAFT_CLAIM_TIMEOUT", "PlanResult", "plan", "thread_context", "load_world", "draft_bytes",
     "reconcile", "reconcile_if_pending", "reconcile_changed",

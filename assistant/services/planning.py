@@ -104,7 +104,13 @@ class _World:
     _history: list[Contacted] | None = None
 
     def thread_mails(self, report: ThreadReport) -> list[Mail]:
-        return self.mails.get(report.quote_message_id, [])
+        key = report.quote_message_id
+        if key not in self.mails:  # a world loaded without them: this thread's, now
+            from assistant.services import snapshot
+
+            self.mails.update(snapshot.thread_mails(self.engine, [key]))
+            self.mails.setdefault(key, [])
+        return self.mails[key]
 
     def name_of(self, address: str | None) -> str | None:
         if not address:
@@ -173,16 +179,23 @@ def _recent_contacts(world: _World, quiet_days: int) -> list[Contacted]:
     return history
 
 
-def load_world(settings: Settings, engine: Engine, now: datetime, reports: list[ThreadReport],
-               *, rules: Rules | None = None) -> _World:
-    """The world of these threads (their messages, the names of their contacts)."""
+def load_world(settings: Settings, engine: Engine, now: datetime,
+               reports: list[ThreadReport] | None = None, *, rules: Rules | None = None,
+               preload: bool = True) -> _World:
+    """The world of these threads (``None``: every thread at ``now``): with their messages
+    and the names of their contacts (``preload``; else each thread's as it is asked for,
+    for a reader that looks at a few of many)."""
     from assistant.services import snapshot
 
-    mails = snapshot.thread_mails(engine, [r.quote_message_id for r in reports])
-    world = _World(settings, rules or rules_for(settings), engine, now, reports, mails,
+    rules = rules or rules_for(settings)
+    if reports is None:
+        reports = snapshot.reports(engine, rules, now)
+    mails = snapshot.thread_mails(engine, [r.quote_message_id for r in reports]) if preload else {}
+    world = _World(settings, rules, engine, now, reports, mails,
                    template_sources(engine, settings.templates.folder))
-    with engine.connect() as conn:
-        world.names.update(repo.latest_names(conn, {r.contact for r in reports if r.contact}))
+    if preload:
+        with engine.connect() as conn:
+            world.names.update(repo.latest_names(conn, {r.contact for r in reports if r.contact}))
     return world
 
 
