@@ -83,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="1500,3000,30000")
     parser.add_argument("--before", metavar="REV", help="also time git revision REV")
     parser.add_argument("--before-max", type=int, default=3000)
+    parser.add_argument("--after", metavar="REV",
+                        help="time git revision REV as 'after' (default: this working tree)")
     parser.add_argument("--before-only", action="store_true",
                         help="time only REV (the working tree is being edited)")
     parser.add_argument("--timeout", type=float, default=1800.0, help="seconds per command")
@@ -95,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.before:
             trees.append(("before", _export(args.before, work / "before-tree")))
         if not args.before_only:
-            trees.append(("after", None))
+            trees.append(("after", _export(args.after, work / "after-tree") if args.after else None))
         print("drafts plan (sample team, synced first; each a subprocess):", flush=True)
         times: dict[str, dict[int, float]] = {}
         for label, tree in trees:
