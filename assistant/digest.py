@@ -627,22 +627,25 @@ def _claim_digest(engine: Engine, manager: str, period: str, digest: Digest,
     except IntegrityError:
         pass
     # Already there: take it over only if it failed (or its sender died mid-way).
-    stale = now - timedelta(hours=1)
+    from assistant.storage import claims
+
     with engine.begin() as conn:
-        taken = conn.execute(update(table).where(
-            table.manager == manager, table.period == period,
-            (table.status == "failed") | ((table.status == "sending") & (table.created_at < stale))
-        ).values(status="sending", holder=holder, created_at=now, error=None))
-        return taken.rowcount == 1
+        return claims.take(conn, claims.DIGEST_SEND,
+                           (table.manager == manager) & (table.period == period)
+                           & (table.status != "sent"),
+                           holder, now, free=table.status == "failed",
+                           status="sending", error=None)
 
 
 def _finish_digest(engine: Engine, manager: str, period: str, status: str, now: datetime,
                    error: str | None) -> None:
+    from assistant.storage import claims
+
     table = models.DigestRecord
     with engine.begin() as conn:
-        conn.execute(update(table).where(table.manager == manager, table.period == period)
-                     .values(status=status, sent_at=now if status == "sent" else None,
-                             error=error))
+        claims.release(conn, claims.DIGEST_SEND, (table.manager == manager) & (table.period == period),
+                       claims.ANYONE, keep_holder=True, status=status,
+                       sent_at=now if status == "sent" else None, error=error)
 
 
 def digest_log(engine: Engine) -> list[tuple[str, str, str]]:

@@ -22,10 +22,10 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable, Iterable
 
-from sqlalchemy import Engine, or_, select, update
+from sqlalchemy import Engine, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from assistant.storage import models
+from assistant.storage import claims, models
 
 Clock = Callable[[], datetime]
 
@@ -45,6 +45,7 @@ class LeaseManager:
     def __init__(self, engine: Engine, holder: str, ttl: timedelta, *,
                  clock: Clock = utcnow) -> None:
         self.engine, self.holder, self.ttl, self.clock = engine, holder, ttl, clock
+        self.kind = claims.account_lease(ttl)
 
     def ensure(self, accounts: Iterable[str]) -> None:
         """A lease row for every account (existing rows are left alone)."""
@@ -61,15 +62,17 @@ class LeaseManager:
         """Claim one of ``accounts`` that nobody holds (or whose lease expired, or that
         this worker already holds); the least recently claimed first. With ``fresh``,
         accounts claimed less than that long ago (synced by someone just now) are left.
-        ``None`` when every one is taken."""
+        ``None`` when every one is taken.
+
+        The take-over rule is :func:`assistant.storage.claims.claimable`; PostgreSQL's
+        ``SKIP LOCKED`` only keeps workers from queueing on the same candidate row."""
         names = list(accounts)
         if not names:
             return None
         lease = models.AccountLease
         now = self.clock()
         conditions = [lease.account.in_(names),
-                      or_(lease.holder.is_(None), lease.holder == self.holder,
-                          lease.expires_at < now)]
+                      claims.claimable(self.kind, self.holder, now, own=True)]
         if fresh is not None:
             conditions.append(or_(lease.claimed_at.is_(None), lease.claimed_at < now - fresh))
         with self.engine.begin() as conn:
@@ -79,23 +82,20 @@ class LeaseManager:
                 .limit(1).with_for_update(skip_locked=True)).scalar()
             if name is None:
                 return None
-            conn.execute(update(lease).where(lease.account == name)
-                         .values(holder=self.holder, expires_at=now + self.ttl, claimed_at=now))
+            if not claims.take(conn, self.kind, lease.account == name, self.holder, now,
+                               own=True, claimed_at=now):
+                return None  # another worker won it between the read and the write
         return name
 
     def renew(self, account: str) -> bool:
         """Push this worker's lease on ``account`` further; False if it was lost."""
-        lease = models.AccountLease
         with self.engine.begin() as conn:
-            return conn.execute(update(lease).where(lease.account == account,
-                                                    lease.holder == self.holder)
-                                .values(expires_at=self.clock() + self.ttl)).rowcount == 1
+            return claims.renew(conn, self.kind, models.AccountLease.account == account,
+                                self.holder, self.clock())
 
     def release(self, account: str) -> None:
-        lease = models.AccountLease
         with self.engine.begin() as conn:
-            conn.execute(update(lease).where(lease.account == account, lease.holder == self.holder)
-                         .values(holder=None, expires_at=None))
+            claims.release(conn, self.kind, models.AccountLease.account == account, self.holder)
 
     def holders(self) -> dict[str, str | None]:
         """account -> holder (``None`` when free), expired leases included as written."""

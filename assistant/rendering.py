@@ -399,11 +399,24 @@ def _serve(seconds: float, memory: int) -> None:
             return
 
 
+_COMPILED_MAX = 256
+"""Compiled templates and environments a worker keeps (oldest dropped first)."""
+
+
 def _do(job: dict, environments: dict, sandbox, templates):
     limits = sandbox.Limits.from_dict(job["limits"])
     if job["kind"] == "followup":
         source = templates.TemplateSource(**job["source"])
-        rendered = templates.render(source, job["context"], limits)
+        # Compiled once per worker and template text: a plan renders each template for
+        # every follow-up of its step.
+        key = json.dumps(["followup", source.label, source.text, job["limits"]], sort_keys=True)
+        compiled = environments.get(key)
+        if compiled is None:
+            compiled = templates.compile_template(source, limits)
+            if len(environments) >= _COMPILED_MAX:
+                environments.pop(next(iter(environments)))
+            environments[key] = compiled
+        rendered = templates.render(source, job["context"], limits, compiled=compiled)
         return {"subject": rendered.subject, "body": rendered.body}
     options = job["env"]
     key = json.dumps(options, sort_keys=True)

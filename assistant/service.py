@@ -167,7 +167,7 @@ def sync(settings: Settings, engine: Engine, *, account: str | None = None,
     try:
         # Index what is queued (what this run stored, and anything an earlier run stored
         # but could not index): cheap when nothing is.
-        snapshot.ensure_current(engine, rules_from_settings(settings))
+        refreshed = snapshot.ensure_current(engine, rules_from_settings(settings))
     except (StorageError, SQLAlchemyError) as exc:
         # The mail is stored (and stays queued): the next command indexes it once the
         # database has room again. The accounts whose mail waits say so.
@@ -181,9 +181,12 @@ def sync(settings: Settings, engine: Engine, *, account: str | None = None,
         return results
     if any(r.stored for r in results if not r.error):
         # New mail may close follow-ups: a sent draft (done), a reply or bounce (cancelled).
-        from assistant.followups import reconcile_if_pending
+        # Only the threads the refresh recomputed can have moved on (all after a rebuild).
+        from assistant.services.reconcile import reconcile_changed
         try:
-            reconcile_if_pending(settings, engine, now)
+            if refreshed is not None:
+                reconcile_changed(settings, engine, now,
+                                  None if refreshed.rebuilt else refreshed.changed)
         except SQLAlchemyError as exc:
             raise StorageError(describe(exc, where(engine), doing="updating follow-ups")) from exc
     return results

@@ -458,3 +458,27 @@ def test_saved_template_versions_are_used_and_recorded(team):
     assert rosa.template_version == 2 and rosa.body.startswith("Rosa, ¿avanzamos con la cotización?")
     english = [r for r in followups.list_followups(engine) if r.language == "en"]
     assert all(r.template_version == 0 for r in english)
+
+
+def test_a_refresh_names_the_threads_it_changed_and_only_their_follow_ups_are_settled(team):
+    from assistant.services import reconcile, snapshot
+
+    settings, engine, now, _root = team
+    followups.plan(settings, engine, now)
+    rosa = by_contact(engine, "rosa.elizondo@constructoramty.example")
+    patricia = by_contact(engine, "pleal@metalmecanicaleal.example")
+    rules = reconcile.rules_for(settings)
+    with engine.begin() as conn:  # both threads marked lost; only Rosa's refresh is settled
+        repo.save_mark(conn, rosa.quote_message_id, at=now, by="ana@aceros.example", outcome="lost")
+    refreshed = snapshot.ensure_current(engine, rules)
+    assert rosa.quote_message_id in refreshed.changed
+    assert patricia.quote_message_id not in refreshed.changed
+    with engine.begin() as conn:
+        repo.save_mark(conn, patricia.quote_message_id, at=now, by="ana@aceros.example",
+                       outcome="lost")
+    snapshot.ensure_current(engine, rules)
+    assert reconcile.reconcile_changed(settings, engine, now, refreshed.changed) == 1
+    assert followups.get(engine, rosa.id).closed_reason == "thread closed: marked lost"
+    assert followups.get(engine, patricia.id).status == rosa.status  # untouched: not changed
+    assert followups.reconcile(settings, engine, now) == 1  # the full reconcile settles it
+    assert followups.get(engine, patricia.id).status == "cancelled"

@@ -1,7 +1,7 @@
 """Follow-up planning rules (DESIGN.md "Protocol cadence", "Ownership" -> assignee).
 
 Pure: plain values in, plain values out, ``now`` passed in. The service layer
-(:mod:`assistant.followups`) loads the rows, calls these and writes the results.
+(:mod:`assistant.services.planning`, :mod:`assistant.services.reconcile`) loads the rows, calls these and writes the results.
 
 * :func:`due_steps` — which lead threads get a follow-up now (once per thread and step);
 * :func:`choose_assignee` — who does it, per ``protocol.responsible_role``;
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Iterable, Literal, Sequence
 
 from .model import ThreadReport
@@ -126,15 +126,28 @@ def _domain(address: str) -> str:
     return address.rpartition("@")[2].lower()
 
 
+@dataclass(frozen=True, slots=True)
+class OtherContact:
+    """The hold reason ``hold.other_contact``: ``who`` (a colleague's name, else address)
+    wrote to ``recipient`` on ``day`` (the team's local date)."""
+
+    code = "hold.other_contact"
+    who: str
+    recipient: str
+    day: date
+
+    @property
+    def values(self) -> dict:
+        return {"who": self.who, "recipient": self.recipient, "day": self.day}
+
+
 def recent_other_contact(contact: str | None, assignee: str | None,
                          history: Sequence[Contacted], now: datetime, quiet_days: int,
-                         *, timezone: str = "UTC", language: str | None = None) -> str | None:
-    """The hold reason when another internal person wrote to ``contact`` (or to anyone at
-    the contact's company domain) within ``quiet_days`` before ``now``; else ``None``.
-
-    The latest such message is named, in the thread's language (the rep reads it in the
-    queue): "Luis Herrera wrote to diego@cliente.example on 9 Nov" /
-    "Luis Herrera escribió a diego@cliente.example el 9 nov".
+                         *, timezone: str = "UTC") -> OtherContact | None:
+    """Why to hold: another internal person wrote to ``contact`` (or to anyone at the
+    contact's company domain) within ``quiet_days`` before ``now`` — the latest such
+    message (worded by :func:`assistant.wording.hold_reason`, in the thread's language:
+    "Luis Herrera wrote to diego@cliente.example on 9 Nov"); else ``None``.
     """
     if not contact or quiet_days <= 0:
         return None
@@ -159,24 +172,19 @@ def recent_other_contact(contact: str | None, assignee: str | None,
     at, item, recipient = latest
     from zoneinfo import ZoneInfo
     local = at.astimezone(ZoneInfo(timezone))
-    who = item.sender_name or item.sender
-    if language == "es":
-        return f"{who} escribió a {recipient} el {local.day} {_MESES[local.month - 1]}"
-    return f"{who} wrote to {recipient} on {local.day} {local:%b}"
-
-
-_MESES = ("ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sep", "oct", "nov", "dic")
+    return OtherContact(item.sender_name or item.sender, recipient, local.date())
 
 
 # --- Stop rules and completion -------------------------------------------------------
 
 @dataclass(frozen=True, slots=True)
 class Settlement:
+    """What a follow-up becomes, and why: a reason code (``settle.*`` / ``cancel.*``,
+    worded by :func:`assistant.wording.settlement_reason`) and its values."""
+
     status: FollowupStatus
-    reason: str
-    closed: ThreadReport | None = None
-    """A thread closed: its report, whose ``closed_code`` the caller words after ``reason``
-    (:func:`assistant.wording.closed_reason`)."""
+    code: str
+    values: tuple[tuple[str, object], ...] = ()
 
 
 def settle(status: str, step: int, report: ThreadReport | None) -> Settlement | None:
@@ -193,16 +201,20 @@ def settle(status: str, step: int, report: ThreadReport | None) -> Settlement | 
         return None
     taken = report.touches >= step and report.status not in ("awaiting_us",)
     if taken or (status == "sent" and report.status != "silent"):
-        return Settlement("done", "step taken" if taken else "thread moved on after sending")
+        return Settlement("done", "settle.step_taken" if taken else "settle.moved_on")
     if status == "sent":
         return None
     if report.status == "closed":
-        return Settlement("cancelled", "thread closed", closed=report)
+        # Why it closed is the report's own code and value (worded with the reason).
+        return Settlement("cancelled", "cancel.closed",
+                          (("closed_code", report.closed_code),
+                           ("closed_value", report.closed_value)))
     if report.status == "bounced":
         who = ", ".join(report.bounced_recipients) or report.contact or "the contact"
-        return Settlement("cancelled", f"bounced: {who} (fix the address)")
+        return Settlement("cancelled", "cancel.bounced", (("who", who),))
     if report.status == "awaiting_us":
         when = report.last_reply_at
-        on = f" on {when.day} {when:%b}" if when else ""
-        return Settlement("cancelled", f"the client replied{on}")
+        if when is None:
+            return Settlement("cancelled", "cancel.replied")
+        return Settlement("cancelled", "cancel.replied_on", (("day", when.date()),))
     return None

@@ -120,10 +120,12 @@ def _first_line_mentioning(text: str, name: str) -> int | None:
     return None
 
 
-def render(source: TemplateSource, context: dict, limits: Limits = FOLLOWUP_LIMITS) -> Rendered:
+def render(source: TemplateSource, context: dict, limits: Limits = FOLLOWUP_LIMITS, *,
+           compiled=None) -> Rendered:
     """Render ``source`` with ``context`` within ``limits``; raise :class:`TemplateProblem`
-    on any error (its line, when it has one, is the template's)."""
-    template = compile_template(source, limits)
+    on any error (its line, when it has one, is the template's). ``compiled``: the
+    source's :func:`compile_template`, when the caller kept it."""
+    template = compiled if compiled is not None else compile_template(source, limits)
     output = render_bounded(template, context, limits, source.label)
     subject, body = split_subject(output, source.label)
     return Rendered(subject, body, source.name, source.language, source.version)

@@ -85,7 +85,80 @@ class Followup:
 
     # --- Planning, reconcile, review, templates (services/planning.py, reconcile.py,
     #     review.py, templates.py) -----------------------------------------------------------
-    # (methods that plan, reconcile and review follow-ups go here)
+
+    @staticmethod
+    def open_connector(account):
+        """The connector of one ``[[accounts]]`` entry."""
+        from assistant.service import open_connector_for
+
+        return open_connector_for(account)
+
+    def plan(self, now: datetime | None = None, **options):
+        """Create the follow-ups due at ``now`` (:func:`assistant.services.planning.plan`)."""
+        from assistant.services import planning
+
+        return planning.plan(self.settings, self.engine, now or self.now(), rules=self.rules,
+                             **options)
+
+    def reconcile(self, now: datetime | None = None, *, threads: Iterable[str] | None = None) -> int:
+        """Settle follow-ups whose thread moved on: every open one, or those of ``threads``
+        (what a read-model refresh recomputed)."""
+        from assistant.services import reconcile
+
+        if threads is None:
+            return reconcile.reconcile(self.settings, self.engine, now or self.now())
+        return reconcile.reconcile_changed(self.settings, self.engine, now or self.now(), threads)
+
+    def followups(self, status: str | None = None):
+        from assistant.services import review
+
+        return review.list_followups(self.engine, status=status)
+
+    def followup(self, fid: int):
+        from assistant.services import review
+
+        return review.get(self.engine, fid)
+
+    def approve(self, fid: int, *, by: str | None = None, **options):
+        from assistant.services import review
+
+        return review.approve(self.settings, self.engine, fid, by=by, now=self.now(), **options)
+
+    def skip(self, fid: int, *, reason: str | None = None, by: str | None = None):
+        from assistant.services import review
+
+        return review.skip(self.engine, fid, reason=reason, by=by, now=self.now())
+
+    def edit(self, fid: int, text: str, **options):
+        from assistant.services import review
+
+        return review.save_edit(self.settings, self.engine, fid, text, now=self.now(), **options)
+
+    def touch(self, thread: str, channel: str, *, note: str | None = None, by: str | None = None):
+        from assistant.services import review
+
+        return review.touch(self.settings, self.engine, thread, channel, note=note, by=by,
+                            now=self.now())
+
+    def preview_context(self, thread: str, now: datetime | None = None):
+        from assistant.services import review
+
+        return review.preview_context(self.settings, self.engine, thread, now or self.now())
+
+    def templates(self):
+        from assistant.services import templates
+
+        return templates.template_sources(self.engine, self.settings.templates.folder)
+
+    def save_template(self, name: str, language: str, text: str, author: str):
+        from assistant.services import templates
+
+        return templates.save_template(self.engine, name, language, text, author, self.now())
+
+    def validate_templates(self) -> list[str]:
+        from assistant.services import templates
+
+        return templates.validate_templates(self.settings, self.engine)
 
     # --- The digest and the web's page models (services/digest.py, services/pages.py) -------
     # (methods that build digests and pages go here)

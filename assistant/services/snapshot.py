@@ -62,6 +62,9 @@ class RefreshResult:
     threads: int
     """Lead threads recomputed (stored or removed)."""
     rebuilt: bool = False
+    changed: frozenset[str] | None = None
+    """The lead threads recomputed (stored or removed), by quote Message-ID; ``None``
+    after a rebuild (every thread may have changed)."""
 
 
 def fingerprint(rules: Rules) -> str:
@@ -131,14 +134,14 @@ def refresh(engine: Engine, rules: Rules) -> RefreshResult:
             return _rebuild(conn, engine, rules)
         queued = list(conn.scalars(select(models.IndexQueue.message_pk)))
         if not queued:
-            return RefreshResult(0, 0)
+            return RefreshResult(0, 0, changed=frozenset())
         total = conn.scalar(select(func.count()).select_from(models.Message)) or 0
         if len(queued) > max(REBUILD_MIN, REBUILD_SHARE * total):
             return _rebuild(conn, engine, rules)
-        threads = _refresh(conn, rules, queued)
+        changed = _refresh(conn, rules, queued)
         for part in repo.chunks(queued):
             conn.execute(delete(models.IndexQueue).where(models.IndexQueue.message_pk.in_(part)))
-        return RefreshResult(len(queued), threads)
+        return RefreshResult(len(queued), len(changed), changed=frozenset(changed))
 
 
 def rebuild(engine: Engine, rules: Rules) -> RefreshResult:
@@ -253,7 +256,7 @@ def _insert_refs(conn: Connection, rows: list[dict]) -> None:
 
 
 def _write(conn: Connection, computed: _Computed, old_threads: set[str],
-           conversation_of: dict[int, int]) -> int:
+           conversation_of: dict[int, int]) -> set[str]:
     repo.delete_threads(conn, old_threads | {row["quote_message_id"] for row in computed.rows})
     repo.insert_threads(conn, computed.rows)
     repo.execute_many(conn, "UPDATE messages SET conversation_id = ?, thread_key = ? WHERE id = ?",
@@ -264,7 +267,7 @@ def _write(conn: Connection, computed: _Computed, old_threads: set[str],
     repo.execute_many(conn, "INSERT INTO join_keys (key, conversation_id) VALUES (?, ?)",
                       [(repo.key_digest(key), cid) for cid, keys in computed.keys.items()
                        for key in keys])
-    return len(old_threads | {row["quote_message_id"] for row in computed.rows})
+    return old_threads | {row["quote_message_id"] for row in computed.rows}
 
 
 def _rebuild(conn: Connection, engine: Engine, rules: Rules) -> RefreshResult:
@@ -281,14 +284,14 @@ def _rebuild(conn: Connection, engine: Engine, rules: Rules) -> RefreshResult:
     conn.execute(delete(models.JoinKey))
     conn.execute(delete(models.MessageRef))
     _insert_refs(conn, _refs_rows(mails))
-    threads = _write(conn, computed, set(), conversation_of)
+    threads = len(_write(conn, computed, set(), conversation_of))
     queued = conn.execute(delete(models.IndexQueue)).rowcount
     _set_state(conn, "rules", fingerprint(rules))
     _set_state(conn, "built_at", datetime.now(timezone.utc).isoformat())
     return RefreshResult(max(queued, 0), threads, rebuilt=True)
 
 
-def _refresh(conn: Connection, rules: Rules, queued: list[int]) -> int:
+def _refresh(conn: Connection, rules: Rules, queued: list[int]) -> set[str]:
     m = models.Message
     new = repo.mails_where(conn, m.id, queued)
     _insert_refs(conn, _refs_rows(new))

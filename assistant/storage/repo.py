@@ -399,3 +399,90 @@ def set_aside_by_account(conn: Connection, shown: int) -> dict[str, tuple[int, l
                              .order_by(aside.id).limit(shown)).all()
         out[name] = (count, [tuple(row) for row in first])
     return out
+
+
+# --- Planning's targeted reads (issue 12: nothing here reads all mail) ----------------------
+
+def latest_names(conn: Connection, addresses: Iterable[str]) -> dict[str, str]:
+    """The display name each address last sent mail under (``From``), by lower-case
+    address; addresses that never named themselves are left out."""
+    m = models.Message
+    out: dict[str, str] = {}
+    wanted = sorted({a.lower() for a in addresses if a})
+    for part in chunks(wanted):
+        for address, name in conn.execute(
+                select(m.from_addr, m.from_name)
+                .where(m.from_addr.in_(part), m.from_name.is_not(None))
+                .order_by(m.sent_at)):
+            if address and name:
+                out[address.lower()] = name
+    return out
+
+
+def own_texts(conn: Connection, address: str) -> list[str]:
+    """The texts of the person-written messages (``kind`` message) ``address`` sent,
+    newest first."""
+    m = models.Message
+    rows = conn.execute(select(m.body_text, type_coerce(m.sent_at, Text),
+                               type_coerce(m.first_seen_at, Text))
+                        .where(m.from_addr == address.lower(), m.kind == "message")
+                        .order_by(m.id)).all()
+    dated = [(_instant(sent or seen), text) for text, sent, seen in rows]
+    dated.sort(key=lambda item: item[0], reverse=True)  # stable: ties keep storage order
+    return [text for _, text in dated]
+
+
+def mails_between(conn: Connection, since: datetime, until: datetime) -> list[Mail]:
+    """The messages dated (sent, else first seen) between ``since`` and ``until``, in
+    storage order: a bounded recent window (``messages.sent_at`` is indexed)."""
+    m = models.Message
+    low, high = as_utc(since), as_utc(until)
+    pks = list(conn.scalars(select(m.id).where(m.sent_at >= low, m.sent_at <= high)))
+    pks += conn.scalars(select(m.id).where(m.sent_at.is_(None), m.first_seen_at >= low,
+                                           m.first_seen_at <= high))
+    return sorted(mails_where(conn, m.id, pks), key=lambda mail: mail.key)
+
+
+def touches_between(conn: Connection, since: datetime, until: datetime) -> list[LoggedTouch]:
+    t = models.Touch
+    return [LoggedTouch(row.quote_message_id, row.channel, as_utc(row.at), row.by)
+            for row in conn.execute(select(t).where(t.at >= as_utc(since), t.at <= as_utc(until))
+                                    .order_by(t.id))]
+
+
+def thread_contacts(conn: Connection, keys: Iterable[str]) -> dict[str, str | None]:
+    """Each stored lead thread's contact, by quote Message-ID."""
+    t = models.ThreadRow
+    out: dict[str, str | None] = {}
+    for part in chunks(list(dict.fromkeys(keys))):
+        out.update(conn.execute(select(t.quote_message_id, t.contact)
+                                .where(t.quote_message_id.in_(part))).all())
+    return out
+
+
+def followup_keys(conn: Connection, threads: Iterable[str]) -> set[str]:
+    """The idempotency keys of the follow-ups these threads already have."""
+    f = models.Followup
+    out: set[str] = set()
+    for part in chunks(list(dict.fromkeys(threads))):
+        out.update(conn.scalars(select(f.key).where(f.quote_message_id.in_(part))))
+    return out
+
+
+def previous_assignees(conn: Connection, threads: Iterable[str]) -> dict[str, str]:
+    """Who had each thread's latest follow-up (of those with an assignee)."""
+    f = models.Followup
+    rows = []
+    for part in chunks(list(dict.fromkeys(threads))):
+        rows.extend(conn.execute(select(f.id, f.quote_message_id, f.assignee).where(
+            f.quote_message_id.in_(part), f.assignee.is_not(None))).all())
+    return {thread: assignee for _, thread, assignee in sorted(rows)}
+
+
+def round_robin_turn(conn: Connection) -> int:
+    """How many threads were handed out round-robin so far."""
+    from sqlalchemy import func
+
+    f = models.Followup
+    return conn.scalar(select(func.count(func.distinct(f.quote_message_id)))
+                       .where(f.assigned_via == "round_robin")) or 0

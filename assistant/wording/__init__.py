@@ -15,11 +15,10 @@ from __future__ import annotations
 import string
 from datetime import date
 
-from assistant.domain.followups import Settlement
 from assistant.domain.model import ThreadReport
 
-__all__ = ["CATALOGUE", "LANGUAGES", "closed_reason", "say", "settled_reason", "short_day",
-           "why_waiting"]
+__all__ = ["CATALOGUE", "LANGUAGES", "closed_reason", "day_month", "hold_reason", "say",
+           "settlement_reason", "short_day", "why_waiting"]
 
 LANGUAGES = ("en", "es")
 
@@ -36,6 +35,33 @@ _WAITING = {
 
 # --- Planning: hold and cancel reasons ------------------------------------------------------
 _PLANNING: dict[str, dict[str, str]] = {
+    # Why a follow-up is held for a person (``followups.hold_reason``).
+    "hold.other_contact": {"en": "{who} wrote to {recipient} on {day}",
+                           "es": "{who} escribió a {recipient} el {day}"},
+    "hold.no_mailbox": {
+        "en": 'no mailbox for {who}: add owner = "{who}" to their [[accounts]] entry in settings.toml',
+        "es": 'no hay buzón para {who}: añade owner = "{who}" a su entrada [[accounts]] en settings.toml'},
+    "hold.no_assignee": {
+        "en": "no one to assign: add team members of the responsible role",
+        "es": "no hay a quién asignarlo: añade miembros del equipo con el rol responsable"},
+    "hold.no_template": {
+        "en": "no template named {template!r} (see `followup templates list`)",
+        "es": "no hay plantilla llamada {template!r} (ver `followup templates list`)"},
+    "hold.template_error": {"en": "template error: {error}", "es": "error de plantilla: {error}"},
+    # Why a follow-up closed (``followups.closed_reason``).
+    "settle.step_taken": {"en": "step taken", "es": "paso hecho"},
+    "settle.moved_on": {"en": "thread moved on after sending",
+                        "es": "el hilo avanzó tras el envío"},
+    "cancel.closed": {"en": "thread closed: {reason}", "es": "hilo cerrado: {reason}"},
+    "cancel.bounced": {"en": "bounced: {who} (fix the address)",
+                       "es": "rebotó: {who} (corrige la dirección)"},
+    "cancel.replied_on": {"en": "the client replied on {day}", "es": "el cliente respondió el {day}"},
+    "cancel.replied": {"en": "the client replied", "es": "el cliente respondió"},
+    "skip.by_rep": {"en": "skipped by the rep", "es": "omitido por el representante"},
+    # Appended to a call or WhatsApp follow-up when no phone number was found.
+    "note.no_phone": {
+        "en": "(No phone number found in {contact}'s emails: no link. Look it up in your CRM.)",
+        "es": "(No se encontró teléfono en los correos de {contact}: sin enlace. Búscalo en tu CRM.)"},
 }
 
 # --- Digest ---------------------------------------------------------------------------------
@@ -89,16 +115,40 @@ def why_waiting(report: ThreadReport, language: str = "en") -> str | None:
 def closed_reason(report: ThreadReport, language: str = "en") -> str | None:
     """Why a closed thread is closed (``marked lost``, ``reply says "..."``); ``None`` for
     a thread that is not."""
-    if report.closed_code == "marked":
-        return say(f"closed.marked.{report.closed_value}", language)
-    if report.closed_code == "declined":
-        return say("closed.declined", language, phrase=report.closed_value or "")
+    return closed_words(report.closed_code, report.closed_value, language)
+
+
+def closed_words(code: str | None, value: str | None, language: str | None = "en") -> str | None:
+    """A closed code and its value (``marked``/``lost``, ``declined``/phrase) worded."""
+    if code == "marked":
+        return say(f"closed.marked.{value}", language)
+    if code == "declined":
+        return say("closed.declined", language, phrase=value or "")
     return None
 
 
-def settled_reason(settlement: Settlement, language: str = "en") -> str:
-    """The reason a settled follow-up keeps (``thread closed: marked lost``): the
-    settlement's own, and for a closed thread why it closed."""
-    if settlement.closed is None:
-        return settlement.reason
-    return f"{settlement.reason}: {closed_reason(settlement.closed, language) or 'closed'}"
+def day_month(day: date, language: str | None = "en") -> str:
+    """``9 Nov`` / ``9 nov``."""
+    language = language if language in _MONTHS else "en"
+    return f"{day.day} {_MONTHS[language][day.month - 1]}"
+
+
+def hold_reason(reason, language: str | None = "en") -> str:
+    """A planner's hold reason (a code with ``values``, e.g.
+    :class:`assistant.domain.followups.OtherContact`) worded in ``language``."""
+    values = dict(reason.values)
+    if isinstance(values.get("day"), date):
+        values["day"] = day_month(values["day"], language)
+    return say(reason.code, language, **values)
+
+
+def settlement_reason(outcome, language: str | None = "en") -> str:
+    """Why a follow-up closed (:class:`assistant.domain.followups.Settlement`), worded
+    (stored in English, as ``closed_reason``)."""
+    values = dict(outcome.values)
+    if outcome.code == "cancel.closed":
+        values = {"reason": closed_words(values.get("closed_code"), values.get("closed_value"),
+                                         language) or "closed"}
+    if isinstance(values.get("day"), date):
+        values["day"] = day_month(values["day"], language)
+    return say(outcome.code, language, **values)

@@ -1,0 +1,522 @@
+"""Planning follow-ups: storage, connectors, the planning rules
+(:mod:`assistant.domain.followups`) and the templates (:mod:`assistant.drafting`).
+
+``plan`` turns every due protocol step into one follow-up (an email draft saved in the
+sender's mailbox, a call task, a WhatsApp message), at most once per (thread, step):
+
+1. the idempotency key of the (thread, step) is looked up in the database: there, done;
+2. the follow-up row is inserted and committed *before* the mailbox is touched (one
+   transaction per follow-up): the unique key picks the one planner that goes on; a
+   concurrent planner loses there and moves on, having saved nothing. An email row is
+   inserted claimed (``draft_claim`` token + ``draft_claimed_at``) with ``draft_ref`` NULL;
+3. the winner asks the account's connector for a draft carrying that key (``find_draft``):
+   a draft saved just before a crash is adopted, not saved again; otherwise the draft is
+   saved (``save_draft``); then ``draft_ref`` is recorded and the claim cleared.
+
+A planner that dies between 2 and 3 leaves the row claimed with ``draft_ref`` NULL (one
+that fails with an exception releases its claim). The next ``plan`` resumes such rows:
+it takes the claim over with a conditional UPDATE (free, or older than ``claim_timeout``:
+the rowcount says which resumer won) and does step 3. The status stays ``drafted``
+throughout: the claim is internal, not a status of the contract.
+
+Planning reads only the due threads (the read model's ``threads`` rows whose step is due),
+their messages, the names, texts and recent contacts of the people involved (indexed
+queries in :mod:`assistant.storage.repo`), and compiles each template once: its cost
+grows with the follow-ups it makes, not with the mailbox. The claim is
+:data:`assistant.storage.claims.DRAFT` (the one take-over rule). Settling follow-ups
+whose thread moved on is :mod:`assistant.services.reconcile`.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from functools import partial
+from typing import Callable
+from uuid import uuid4
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine, and_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from assistant.domain.analysis import thread_language
+from assistant.domain.followups import (
+    Contacted, DueStep, choose_assignee, due_steps, recent_other_contact,
+)
+from assistant.domain.model import Mail, Rules, ThreadReport
+from assistant.domain.words import is_touch
+from assistant.drafting import compose, contacts
+from assistant.drafting.templates import TemplateProblem, TemplateSource, choose_language
+from assistant.rendering import renderer
+from assistant.services.reconcile import reconcile, rules_for
+from assistant.services.templates import template_sources
+from assistant.settings import Settings
+from assistant.storage import claims, models, repo
+from assistant.wording import hold_reason, say
+from connectors.base import DraftMessage
+
+log = logging.getLogger(__name__)
+
+__all__ = ["PlanResult", "DRAFT_CLAIM_TIMEOUT", "plan", "thread_context", "load_world",
+           "draft_bytes", "fill_claimed_draft", "take_over_claim", "mailbox_owner",
+           "open_connector_for"]
+
+_ES_DAYS = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
+_ES_MONTHS = ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto",
+              "septiembre", "octubre", "noviembre", "diciembre")
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _utc(moment: datetime) -> datetime:
+    """Stored times are UTC (SQLite keeps the wall time and drops the offset)."""
+    return moment.astimezone(timezone.utc)
+
+
+def open_connector_for(account):
+    """The connector of one ``[[accounts]]`` entry (the app object's)."""
+    from assistant.service import open_connector_for as open_for
+
+    return open_for(account)
+
+
+# --- What one planning run reads -------------------------------------------------------
+
+@dataclass
+class _World:
+    """What one planning run (or one review action) reads, loaded once: the reports of
+    the threads it works on, their messages, and — on demand, cached — the names and
+    own texts of the people involved and the recent contacts of the duplicate guard."""
+
+    settings: Settings
+    rules: Rules
+    engine: Engine
+    now: datetime
+    reports: list[ThreadReport]
+    mails: dict[str, list[Mail]]
+    sources: dict[tuple[str, str], TemplateSource]
+    names: dict[str, str] = field(default_factory=dict)
+    _texts: dict[str, list[str]] = field(default_factory=dict)
+    _history: list[Contacted] | None = None
+
+    def thread_mails(self, report: ThreadReport) -> list[Mail]:
+        key = report.quote_message_id
+        if key not in self.mails:  # a world loaded without them: this thread's, now
+            from assistant.services import snapshot
+
+            self.mails.update(snapshot.thread_mails(self.engine, [key]))
+            self.mails.setdefault(key, [])
+        return self.mails[key]
+
+    def name_of(self, address: str | None) -> str | None:
+        if not address:
+            return None
+        address = address.lower()
+        if address not in self.names:
+            with self.engine.connect() as conn:
+                self.names.update(repo.latest_names(conn, [address]))
+            self.names.setdefault(address, None)  # type: ignore[arg-type] - asked, none
+        return self.names[address]
+
+    def texts_from(self, address: str | None) -> list[str]:
+        if not address:
+            return []
+        address = address.lower()
+        if address not in self._texts:
+            with self.engine.connect() as conn:
+                self._texts[address] = repo.own_texts(conn, address)
+        return self._texts[address]
+
+    def history(self, contact: str | None) -> list[Contacted]:
+        """Who wrote to ``contact`` or its domain (or logged a touch on their thread)
+        within ``protocol.quiet_days`` before ``now``: the only part of the history the
+        duplicate-contact guard can name (it checks the times, senders and domains)."""
+        if self._history is None:
+            self._history = _recent_contacts(self, self.settings.protocol.quiet_days)
+            self._by_recipient: dict[str, list[int]] = {}
+            for n, item in enumerate(self._history):
+                keys = set()
+                for recipient in item.recipients:
+                    keys |= {recipient.lower(), "@" + recipient.lower().rpartition("@")[2]}
+                for key in keys:
+                    self._by_recipient.setdefault(key, []).append(n)
+        if not contact:
+            return []
+        contact = contact.lower()
+        found = set(self._by_recipient.get(contact, ())) | set(
+            self._by_recipient.get("@" + contact.rpartition("@")[2], ()))
+        return [self._history[n] for n in sorted(found)]
+
+
+def _recent_contacts(world: _World, quiet_days: int) -> list[Contacted]:
+    if quiet_days <= 0:
+        return []
+    # A day of margin each side: the guard itself compares the exact times.
+    since = world.now - timedelta(days=quiet_days + 1)
+    until = world.now + timedelta(days=1)
+    members = {m.email: m.name for m in world.settings.team.members}
+    with world.engine.connect() as conn:
+        mails = repo.mails_between(conn, since, until)
+        touches = repo.touches_between(conn, since, until)
+        contact_of = repo.thread_contacts(conn, {t.thread for t in touches})
+        touching = [m for m in mails if is_touch(m, world.rules)]
+        world.names.update(repo.latest_names(conn, {m.from_addr for m in touching
+                                                    if m.from_addr not in members}))
+    history = []
+    for mail in touching:
+        external = tuple(r for r in mail.recipients if world.rules.is_external(r))
+        history.append(Contacted(mail.date, mail.from_addr,
+                                 members.get(mail.from_addr) or world.names.get(mail.from_addr),
+                                 external))
+    for touch in touches:
+        contact = contact_of.get(touch.thread)
+        if contact and touch.by:
+            history.append(Contacted(touch.at, touch.by, members.get(touch.by), (contact,)))
+    return history
+
+
+def load_world(settings: Settings, engine: Engine, now: datetime,
+               reports: list[ThreadReport] | None = None, *, rules: Rules | None = None,
+               preload: bool = True) -> _World:
+    """The world of these threads (``None``: every thread at ``now``): with their messages
+    and the names of their contacts (``preload``; else each thread's as it is asked for,
+    for a reader that looks at a few of many)."""
+    from assistant.services import snapshot
+
+    rules = rules or rules_for(settings)
+    if reports is None:
+        reports = snapshot.reports(engine, rules, now)
+    mails = snapshot.thread_mails(engine, [r.quote_message_id for r in reports]) if preload else {}
+    world = _World(settings, rules, engine, now, reports, mails,
+                   template_sources(engine, settings.templates.folder))
+    if preload:
+        with engine.connect() as conn:
+            world.names.update(repo.latest_names(conn, {r.contact for r in reports if r.contact}))
+    return world
+
+
+def _threads(settings: Settings, engine: Engine, now: datetime, where, rules: Rules):
+    from assistant.services import snapshot
+
+    return snapshot.reports(engine, rules, now, where=where)
+
+
+def _spanish_date(day: datetime) -> str:
+    return f"{_ES_DAYS[day.weekday()]} {day.day} de {_ES_MONTHS[day.month - 1]}"
+
+
+def _english_date(day: datetime) -> str:
+    return f"{day:%A}, {day:%B} {day.day}"
+
+
+def _person(settings: Settings, world: _World, email: str) -> dict:
+    member = settings.member(email)
+    name = member.name if member else (world.name_of(email) or email)
+    signature = contacts.signature_of(world.texts_from(email), name)
+    if not signature:
+        signature = f"{name}\n{settings.company.name}" + (f"\n{member.phone}" if member and member.phone else "")
+    return {"name": name, "first_name": name.split()[0] if name else email, "email": email,
+            "signature": signature}
+
+
+def thread_context(settings: Settings, world: _World, report: ThreadReport, step: int,
+                   channel: str, actor: str, now: datetime) -> tuple[dict, contacts.Phone | None, str | None]:
+    """The template variables of one thread, the contact's phone, and the thread language."""
+    mails = world.thread_mails(report)
+    language = thread_language(mails, world.rules)
+    quote = next((m for m in mails if m.message_id == report.quote_message_id), None)
+    contact = report.contact or ""
+    name = world.name_of(contact)
+    first = contacts.first_name(name) or (contacts.greeting_name(quote.text, contact) if quote else None)
+    phone = contacts.find_phone(world.texts_from(contact), settings.protocol.holidays_country,
+                                prefer_mobile=channel == "whatsapp")
+    zone = ZoneInfo(settings.team.timezone)
+    sent = (report.quote_sent_at or now).astimezone(zone)
+    context = {
+        "contact": {"name": name or first, "first_name": first, "email": contact,
+                    "company": contacts.company_from(contact),
+                    "phone": phone.display if phone else None},
+        "quote": {"subject": report.subject,
+                  "sent_date": _spanish_date(sent) if language != "en" else _english_date(sent),
+                  "number": contacts.quote_number(report.subject, quote.attachment_names if quote else ()),
+                  "attachments": list(quote.attachment_names) if quote else []},
+        "owner": _person(settings, world, actor),
+        "step": {"number": step, "total": len(settings.protocol.steps)},
+        "days_since_quote": max(0, (now.astimezone(zone).date() - sent.date()).days),
+        "language": language or "es",
+        "company": settings.company.name,
+    }
+    return context, phone, language
+
+
+# --- Planning ------------------------------------------------------------------------
+
+@dataclass
+class PlanResult:
+    created: list[int] = field(default_factory=list)
+    held: list[int] = field(default_factory=list)
+    reconciled: list[int] = field(default_factory=list)
+    """Follow-ups whose email draft was found in the mailbox (saved before a crash)."""
+    resumed: list[int] = field(default_factory=list)
+    """Email follow-ups an earlier planner claimed but did not finish (it died before its
+    draft ref was recorded), finished by this run: draft adopted (also in ``reconciled``)
+    or saved now."""
+    settled: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+DRAFT_CLAIM_TIMEOUT = claims.DRAFT.timeout
+"""How long a planner's claim on a follow-up's email draft holds (real clock): past it,
+the planner is taken for dead and the next ``plan`` finishes the draft."""
+
+
+def _mailbox_of(settings: Settings, *people: str | None):
+    for person in people:
+        accounts = settings.accounts_of(person) if person else ()
+        if accounts:
+            return person, accounts[0]
+    return None, None
+
+
+def plan(settings: Settings, engine: Engine, now: datetime, *,
+         open_connector: Callable = open_connector_for,
+         after_draft_saved: Callable[[str, str], None] | None = None,
+         claim_timeout: timedelta = DRAFT_CLAIM_TIMEOUT, rules: Rules | None = None) -> PlanResult:
+    """Create the follow-ups that are due at ``now`` (see the module doc), after finishing
+    the email drafts that a dead planner claimed and left unsaved or unrecorded.
+
+    ``open_connector(account)`` gives the connector of an ``[[accounts]]`` entry;
+    ``after_draft_saved(key, provider_id)`` runs between "saved in the mailbox" and the
+    database commit of its ref (progress reporting; tests use it to simulate a crash there).
+    ``claim_timeout``: another planner's claim older than this (real clock, not ``now``)
+    is a dead planner's and is taken over.
+    """
+    rules = rules or rules_for(settings)
+    result = PlanResult(settled=reconcile(settings, engine, now))
+    t = models.ThreadRow
+    # Due at ``now`` (a day of margin: the report read at ``now`` decides, exactly).
+    due_reports = _threads(settings, engine, now,
+                           and_(t.base_status == "open", t.due_at <= _utc(now + timedelta(days=1))),
+                           rules)
+    with Session(engine, expire_on_commit=False) as session:
+        unfinished = list(session.scalars(select(models.Followup).where(
+            models.Followup.channel == "email", models.Followup.status == "drafted",
+            models.Followup.draft_ref.is_(None)).order_by(models.Followup.id)))
+    wanted = {r.quote_message_id for r in due_reports}
+    extra = [row.quote_message_id for row in unfinished if row.quote_message_id not in wanted]
+    resumed_reports = []
+    for part in repo.chunks(list(dict.fromkeys(extra))):
+        resumed_reports += _threads(settings, engine, now, t.quote_message_id.in_(part), rules)
+    world = load_world(settings, engine, now, due_reports + resumed_reports, rules=rules)
+    members = {m.email: m.role for m in settings.team.members}
+    managers = {m.email: m.manager for m in settings.team.members}
+    with engine.connect() as conn:
+        existing = repo.followup_keys(conn, wanted)
+        previous = repo.previous_assignees(conn, wanted)
+        turn = repo.round_robin_turn(conn)
+    connectors: dict[str, object] = {}
+    try:
+        _resume_drafts(settings, engine, world, unfinished, connectors, open_connector,
+                       after_draft_saved, claim_timeout, result)
+        for due in due_steps(due_reports, existing, now):
+            assignment = choose_assignee(due.report.owner, settings.protocol.responsible_role,
+                                         members, managers,
+                                         previous=previous.get(due.report.quote_message_id), turn=turn)
+            if assignment.via == "round_robin":
+                turn += 1
+            try:
+                fid, held = _plan_one(settings, engine, world, due, assignment, now,
+                                      connectors, open_connector, after_draft_saved, result)
+            except IntegrityError:
+                continue  # another planner claimed this (thread, step) first: mailbox untouched
+            (result.held if held else result.created).append(fid)
+    finally:
+        for connector in connectors.values():
+            connector.close()
+    return result
+
+
+def mailbox_owner(settings: Settings, account) -> str | None:
+    return next((m.email for m in settings.team.members
+                 if account in settings.accounts_of(m.email)), None)
+
+
+def _connector(account, connectors: dict, open_connector: Callable):
+    if account.name not in connectors:
+        connectors[account.name] = open_connector(account)
+    return connectors[account.name]
+
+
+def _plan_one(settings: Settings, engine: Engine, world: _World, due: DueStep, assignment,
+              now: datetime, connectors: dict, open_connector: Callable,
+              after_draft_saved, result: PlanResult) -> tuple[int, bool]:
+    report = due.report
+    assignee = assignment.assignee
+    hold: str | None = None
+    actor, account = assignee, None
+    if due.channel == "email":
+        actor, account = _mailbox_of(settings, assignee, report.owner)
+        if account is None:
+            hold = say("hold.no_mailbox", who=assignee or report.owner or "nobody")
+            actor = assignee or report.owner
+    if actor is None:
+        hold = hold or say("hold.no_assignee")
+    row = models.Followup(
+        key=due.key, quote_message_id=report.quote_message_id, step=due.step,
+        channel=due.channel, assignee=assignee, assigned_via=assignment.via, status="drafted",
+        due_at=_utc(due.due_at), created_at=_utc(now), updated_at=_utc(now), contact=report.contact,
+        template=due.template, template_version=0, subject="", body="",
+        account=account.name if account else None)
+    phone = None
+    if actor is not None:
+        context, phone, language = thread_context(settings, world, report, due.step, due.channel,
+                                                  actor, now)
+        row.language = language
+        available = {lang for name, lang in world.sources if name == due.template}
+        chosen = choose_language(available, language)
+        if chosen is None:
+            hold = hold or say("hold.no_template", template=due.template)
+        else:
+            source = world.sources[due.template, chosen]
+            row.template_version = source.version
+            row.language = chosen
+            try:
+                rendered = renderer().render(source, context)
+                row.subject, row.body = rendered.subject, rendered.body
+            except TemplateProblem as exc:
+                hold = hold or say("hold.template_error", error=exc)
+                result.problems.append(str(exc))
+    if phone:
+        row.phone = phone.e164
+    if due.channel == "email" and row.subject:
+        row.subject = compose.reply_subject(row.subject, report.subject)
+    elif due.channel == "phone":
+        row.link = compose.tel_link(phone.e164 if phone else None)
+    elif due.channel == "whatsapp" and row.body:
+        row.link = compose.whatsapp_link(phone.digits if phone else None, row.body)
+    if due.channel in ("phone", "whatsapp") and phone is None and row.body:
+        row.body = row.body.rstrip("\n") + "\n\n" + say(
+            "note.no_phone", "en" if row.language == "en" else "es", contact=report.contact)
+    if hold is None:
+        other = recent_other_contact(report.contact, assignee, world.history(report.contact), now,
+                                     settings.protocol.quiet_days, timezone=settings.team.timezone)
+        hold = hold_reason(other, "es" if row.language == "es" else "en") if other else None
+    if hold:
+        row.status, row.hold_reason = "held", hold
+    elif due.channel == "email":
+        # Claimed in the insert below: its unique key makes this planner the only one
+        # that touches the mailbox for this (thread, step).
+        connector = _connector(account, connectors, open_connector)
+        row.draft_message_id = f"<{due.key}@{_domain(actor)}>"
+        row.draft_claim, row.draft_claimed_at = uuid4().hex, _now()
+    held = row.status == "held"
+    with Session(engine, expire_on_commit=False) as session, session.begin():
+        session.add(row)
+        session.flush()
+        fid = row.id
+    if due.channel == "email" and not hold:
+        if fill_claimed_draft(engine, row, connector,
+                               partial(draft_bytes, settings, world, row, report, actor),
+                               after_draft_saved):
+            result.reconciled.append(fid)
+    return fid, held
+
+
+def fill_claimed_draft(engine: Engine, row: models.Followup, connector,
+                        draft_bytes: Callable[[], bytes], after_draft_saved) -> bool:
+    """Step 3 of the module doc for a follow-up this planner holds the claim of: adopt the
+    draft carrying its key, or save it; record its ref and clear the claim. Return whether
+    the draft was adopted. On an exception the claim is released (the next ``plan``
+    resumes the row at once); a planner killed outright leaves it until it is stale."""
+    try:
+        ref = connector.find_draft(row.key)
+        adopted = ref is not None
+        if not adopted:
+            ref = connector.save_draft(DraftMessage(row.key, draft_bytes()))
+        if after_draft_saved is not None:
+            after_draft_saved(row.key, ref)
+        recorded = _end_claim(engine, row, draft_ref=ref)
+    except Exception:
+        try:
+            _end_claim(engine, row)  # released: the next plan resumes the row at once
+        except Exception:  # the original error matters more; the claim goes stale anyway
+            log.exception("follow-up %s: could not release the draft claim", row.id)
+        raise
+    if not recorded:
+        log.warning("follow-up %s: another planner took over the draft claim (this one was "
+                    "slower than the claim timeout); it records the draft", row.id)
+    row.draft_ref = ref
+    return adopted
+
+
+def _end_claim(engine: Engine, row: models.Followup, **values) -> int:
+    """Clear this planner's claim on ``row``, setting ``values`` too; 0 if it lost it."""
+    with engine.begin() as conn:
+        return int(claims.release(conn, claims.DRAFT, models.Followup.id == row.id,
+                                  row.draft_claim, **values))
+
+
+def take_over_claim(engine: Engine, fid: int, timeout: timedelta,
+                    statuses: tuple[str, ...] = ("drafted",)) -> str | None:
+    """Claim an unfinished email follow-up (``draft_ref`` NULL) whose claim is free or
+    stale; return the new token, or None when another planner holds it (or finished it)."""
+    token = uuid4().hex
+    f = models.Followup
+    kind = claims.DRAFT if timeout == claims.DRAFT.timeout else claims.Kind(
+        f, "draft_claim", since="draft_claimed_at", timeout=timeout)
+    with engine.begin() as conn:
+        won = claims.take(conn, kind, and_(f.id == fid, f.status.in_(statuses),
+                                           f.draft_ref.is_(None)), token, _now())
+    return token if won else None
+
+
+def _resume_drafts(settings: Settings, engine: Engine, world: _World,
+                   rows: list[models.Followup], connectors: dict, open_connector: Callable,
+                   after_draft_saved, timeout: timedelta, result: PlanResult) -> None:
+    """Finish the email follow-ups a dead planner claimed and left without a draft ref."""
+    reports = {r.quote_message_id: r for r in world.reports}
+    for row in rows:
+        account = settings.account(row.account) if row.account else None
+        report = reports.get(row.quote_message_id)
+        if account is None or report is None:
+            result.problems.append(f"follow-up {row.id}: its draft was never saved, and "
+                                   + ("its thread is gone" if account else
+                                      f"account {row.account!r} is not in settings.toml any more"))
+            continue
+        connector = _connector(account, connectors, open_connector)
+        token = take_over_claim(engine, row.id, timeout)
+        if token is None:
+            continue  # a live planner is on it
+        row.draft_claim, row.created_at = token, models.as_utc(row.created_at)
+        sender = mailbox_owner(settings, account) or row.assignee
+        if fill_claimed_draft(engine, row, connector,
+                               partial(draft_bytes, settings, world, row, report, sender),
+                               after_draft_saved):
+            result.reconciled.append(row.id)
+        result.resumed.append(row.id)
+
+
+def _domain(address: str | None) -> str:
+    return (address or "followup.invalid").rpartition("@")[2] or "followup.invalid"
+
+
+def draft_bytes(settings: Settings, world: _World, row: models.Followup, report: ThreadReport,
+                 sender: str) -> bytes:
+    mails = world.thread_mails(report)
+    last = mails[-1] if mails else None
+    refs: list[str] = []
+    if last is not None:
+        refs = list(last.references) or ([last.in_reply_to] if last.in_reply_to else [])
+    member = settings.member(sender)
+    return compose.email_draft(
+        key=row.key, sender=sender, sender_name=member.name if member else None,
+        to=report.contact or "", to_name=world.name_of(report.contact),
+        subject=row.subject, body=row.body,
+        in_reply_to=last.message_id if last else report.quote_message_id,
+        references=tuple(refs), date=row.created_at, message_domain=_domain(sender))
+
+

@@ -1,0 +1,287 @@
+"""Reviewing follow-ups: list, show, approve (saving a held email's draft; sending it
+when ``protocol.auto_send`` and the connector can), skip, edit (the draft in the mailbox
+replaced too), log a call or WhatsApp touch, and the template variables of a real thread
+(``templates preview --thread``). Never sends without approval, never twice: the status
+moves in one conditional update, and a draft is saved under the planners' own claim."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from functools import partial
+from typing import Callable
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from assistant.domain.followups import PENDING
+from assistant.domain.model import ThreadReport
+from assistant.drafting import compose
+from assistant.drafting.templates import TemplateProblem, split_subject
+from assistant.services.planning import (
+    DRAFT_CLAIM_TIMEOUT, draft_bytes, fill_claimed_draft, load_world, mailbox_owner,
+    open_connector_for, take_over_claim, thread_context,
+)
+from assistant.services.reconcile import reconcile, rules_for
+from assistant.settings import Settings
+from assistant.storage import models, repo
+from assistant.wording import say
+from connectors.base import ConnectorError, DraftMessage, DraftSender, DraftUpdater
+
+__all__ = ["FollowupError", "Approval", "as_json", "list_followups", "get", "approve", "skip",
+           "edit_text", "save_edit", "touch", "find_thread", "preview_context"]
+
+
+class FollowupError(Exception):
+    """A review action that cannot be done (unknown id, wrong state, empty edit)."""
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.astimezone(timezone.utc)
+
+
+def _thread(settings: Settings, engine: Engine, quote_message_id: str, now: datetime):
+    """The world of one thread: its report and messages."""
+    from assistant.services import snapshot
+
+    rules = rules_for(settings)
+    reports = snapshot.reports(engine, rules, now,
+                               where=models.ThreadRow.quote_message_id == quote_message_id)
+    if not reports:
+        raise FollowupError(f"the thread of this follow-up ({quote_message_id}) is gone")
+    return load_world(settings, engine, now, reports, rules=rules), reports[0]
+
+
+def _all_threads(settings: Settings, engine: Engine, now: datetime) -> list[ThreadReport]:
+    from assistant.services import snapshot
+
+    return snapshot.reports(engine, rules_for(settings), now)
+
+
+def as_json(row: models.Followup, timezone: str | None = None) -> dict:
+    """The contract's shape; times in the team's time zone (like ``scan --json``)."""
+    due = models.as_utc(row.due_at)
+    if due is not None and timezone:
+        due = due.astimezone(ZoneInfo(timezone))
+    return {"id": row.id, "quote_message_id": row.quote_message_id, "step": row.step,
+            "channel": row.channel, "assignee": row.assignee, "status": row.status,
+            "due_at": due.isoformat() if due else None, "subject": row.subject,
+            "body": row.body, "link": row.link, "hold_reason": row.hold_reason}
+
+
+def list_followups(engine: Engine, *, status: str | None = None) -> list[models.Followup]:
+    with Session(engine, expire_on_commit=False) as session:
+        query = select(models.Followup).order_by(models.Followup.id)
+        if status:
+            query = query.where(models.Followup.status == status)
+        return list(session.scalars(query))
+
+
+def get(engine: Engine, fid: int) -> models.Followup:
+    with Session(engine, expire_on_commit=False) as session:
+        row = session.get(models.Followup, fid)
+        if row is None:
+            raise FollowupError(f"no follow-up with id {fid} (see `followup drafts list`)")
+        return row
+
+
+def _change(engine: Engine, fid: int, allowed: tuple[str, ...], verb: str,
+            apply: Callable[[models.Followup], None]) -> models.Followup:
+    with Session(engine, expire_on_commit=False) as session, session.begin():
+        row = session.get(models.Followup, fid)
+        if row is None:
+            raise FollowupError(f"no follow-up with id {fid} (see `followup drafts list`)")
+        if row.status not in allowed:
+            raise FollowupError(f"follow-up {fid} is {row.status}: it cannot be {verb}")
+        apply(row)
+        return row
+
+
+@dataclass
+class Approval:
+    row: models.Followup
+    note: str
+
+
+def approve(settings: Settings, engine: Engine, fid: int, *, by: str | None = None,
+            now: datetime | None = None,
+            open_connector: Callable = open_connector_for) -> Approval:
+    """Approve a follow-up. A held email follow-up gets its draft saved now. With
+    ``protocol.auto_send``, an approved email is sent when its connector has a transport."""
+    now = now or _now()
+    row = get(engine, fid)
+    if row.status not in ("held", "drafted"):
+        raise FollowupError(f"follow-up {fid} is {row.status}: it cannot be approved")
+    if not row.body.strip():
+        raise FollowupError(f"follow-up {fid} has no text ({row.hold_reason}); fix the template, "
+                            "then run `followup drafts plan` again")
+    note = ""
+    connector = None
+    try:
+        if row.channel == "email":
+            account = settings.account(row.account) if row.account else None
+            if account is None:
+                raise FollowupError(f"follow-up {fid}: {row.hold_reason or 'no mailbox to draft in'}")
+            connector = open_connector(account)
+            if row.draft_ref is None:
+                # No draft yet (a held follow-up, or one a planner is saving right now):
+                # take the same claim planners take, so the draft is saved exactly once.
+                token = take_over_claim(engine, fid, DRAFT_CLAIM_TIMEOUT, ("drafted", "held"))
+                if token is None:
+                    raise FollowupError(f"follow-up {fid} is being drafted right now; "
+                                        "try again in a moment")
+                row.draft_claim = token
+                world, report = _thread(settings, engine, row.quote_message_id, now)
+                member = mailbox_owner(settings, account) or row.assignee
+                fill_claimed_draft(engine, row, connector,
+                                   partial(draft_bytes, settings, world, row, report, member), None)
+            where = f"the draft is in the {account.name} mailbox's Drafts folder"
+            if settings.protocol.auto_send and isinstance(connector, DraftSender):
+                return _approve_and_send(settings, engine, fid, connector, row.draft_ref,
+                                         account.name, by=by, now=now)
+            if settings.protocol.auto_send:
+                where = (f"auto_send is on, but {account.name} is a {account.kind} account "
+                         "with no way to send mail: " + where + "; send it from your mail client")
+            else:
+                where += "; send it from your mail client"
+            note = where
+        else:
+            note = f"do it now: {row.link}" if row.link else "no link: no phone number found"
+    finally:
+        if connector is not None:
+            connector.close()
+    return Approval(_change(engine, fid, ("held", "drafted"), "approved",
+                            _approved(row.draft_ref, by, now)), note)
+
+
+def _approved(draft_ref: str | None, by: str | None, now: datetime) -> Callable[[models.Followup], None]:
+    def apply(r: models.Followup) -> None:
+        r.status, r.draft_ref, r.decided_by, r.updated_at = "approved", draft_ref, by, _utc(now)
+        r.hold_reason = None
+    return apply
+
+
+def _approve_and_send(settings: Settings, engine: Engine, fid: int, connector, draft_ref: str,
+                      account_name: str, *, by: str | None, now: datetime) -> Approval:
+    """Send an approved email exactly once, and only if it should still go out.
+
+    The stop rules are applied first (a reply that arrived since the draft was made
+    cancels it instead). Then the row moves held/drafted -> approved in one conditional
+    update: of two people approving at once, only the one whose update succeeded sends.
+    A failed send moves it back to drafted, so approving again retries it."""
+    reconcile(settings, engine, now)
+    _change(engine, fid, ("held", "drafted"), "approved", _approved(draft_ref, by, now))
+    try:
+        connector.send_draft(draft_ref)
+    except ConnectorError as exc:
+        def back(r: models.Followup) -> None:
+            r.status, r.updated_at = "drafted", _utc(now)
+        _change(engine, fid, ("approved",), "reverted", back)
+        raise FollowupError(f"follow-up {fid} was not sent ({exc}); it is still a draft in "
+                            f"{account_name}: approve it again to retry") from None
+
+    def sent(r: models.Followup) -> None:
+        r.status, r.updated_at = "sent", _utc(now)
+    return Approval(_change(engine, fid, ("approved",), "sent", sent), f"sent from {account_name}")
+
+
+def skip(engine: Engine, fid: int, *, reason: str | None = None, by: str | None = None,
+         now: datetime | None = None) -> models.Followup:
+    def apply(r: models.Followup) -> None:
+        r.status, r.closed_reason, r.decided_by, r.updated_at = (
+            "skipped", reason or say("skip.by_rep"), by, _utc(now or _now()))
+    return _change(engine, fid, PENDING, "skipped", apply)
+
+
+def edit_text(row: models.Followup) -> str:
+    """What ``drafts edit`` puts in the editor."""
+    return f"Subject: {row.subject}\n\n{row.body}"
+
+
+def save_edit(settings: Settings, engine: Engine, fid: int, text: str, *,
+              now: datetime | None = None,
+              open_connector: Callable = open_connector_for) -> models.Followup:
+    """Store an edited follow-up (``Subject:`` line, blank line, body). An empty body is
+    refused. An email draft already in the mailbox is replaced there too."""
+    now = now or _now()
+    row = get(engine, fid)
+    if row.status not in PENDING:
+        raise FollowupError(f"follow-up {fid} is {row.status}: it cannot be edited")
+    try:
+        subject, body = split_subject(text, f"follow-up {fid}")
+    except TemplateProblem as exc:
+        raise FollowupError(f"not saved: {exc}") from None
+    if row.channel == "email":
+        subject = compose.reply_subject(subject, subject)
+    link = row.link
+    if row.channel == "whatsapp" and row.phone:
+        link = compose.whatsapp_link(row.phone.lstrip("+"), body)
+    ref = row.draft_ref
+    if row.channel == "email" and ref:
+        account = settings.account(row.account) if row.account else None
+        connector = open_connector(account)
+        try:
+            if not isinstance(connector, DraftUpdater):
+                raise FollowupError(f"the {account.kind} connector cannot replace drafts: "
+                                    "edit the draft in your mail client")
+            world, report = _thread(settings, engine, row.quote_message_id, now)
+            row.subject, row.body = subject, body
+            sender = mailbox_owner(settings, account) or row.assignee
+            ref = connector.update_draft(ref, DraftMessage(
+                row.key, draft_bytes(settings, world, row, report, sender)))
+        finally:
+            connector.close()
+
+    def apply(r: models.Followup) -> None:
+        r.subject, r.body, r.link, r.draft_ref, r.updated_at = subject, body, link, ref, _utc(now)
+    return _change(engine, fid, PENDING, "edited", apply)
+
+
+def touch(settings: Settings, engine: Engine, thread: str, channel: str, *,
+          note: str | None = None, by: str | None = None, now: datetime | None = None) -> tuple[str, int]:
+    """Log a call or WhatsApp touch on a thread; return (quote_message_id, follow-ups closed).
+
+    ``thread``: the quote's Message-ID, with or without ``<>``, or an unambiguous prefix
+    of it (``followup scan --json`` and ``drafts list`` show it)."""
+    now = now or _now()
+    if channel not in ("phone", "whatsapp"):
+        raise FollowupError("channel must be phone or whatsapp")
+    report = find_thread(_all_threads(settings, engine, now), thread)
+    if by is None:
+        pending = [r for r in list_followups(engine) if r.quote_message_id == report.quote_message_id
+                   and r.status in PENDING]
+        by = pending[-1].assignee if pending else report.owner
+    with engine.begin() as conn:
+        repo.add_touch(conn, report.quote_message_id, channel, at=now, by=by, note=note)
+    return report.quote_message_id, reconcile(settings, engine, now)
+
+
+def find_thread(reports: list[ThreadReport], thread: str) -> ThreadReport:
+    """The thread whose quote Message-ID is ``thread`` (with or without ``<>``) or starts
+    with it (unambiguously)."""
+    wanted = thread.strip().strip("<>").lower()
+    matches = [r for r in reports if r.quote_message_id.strip("<>").lower() == wanted]
+    if not matches and wanted:
+        matches = [r for r in reports if r.quote_message_id.strip("<>").lower().startswith(wanted)]
+    if not matches:
+        raise FollowupError(f"no quote thread matches {thread!r} (see `followup scan --json`)")
+    if len(matches) > 1:
+        raise FollowupError(f"{thread!r} matches {len(matches)} threads; give more of the Message-ID")
+    return matches[0]
+
+
+def preview_context(settings: Settings, engine: Engine, thread: str, now: datetime) -> tuple[dict, str]:
+    """The template variables of a real thread (``templates preview --thread``)."""
+    report = find_thread(_all_threads(settings, engine, now), thread)
+    world = load_world(settings, engine, now, [report])
+    step = report.next_step.number if report.next_step else min(report.touches + 1, len(settings.protocol.steps))
+    actor = report.owner or next((m.email for m in settings.team.members), None)
+    context, _, language = thread_context(settings, world, report, step,
+                                          report.next_step.channel if report.next_step else "email",
+                                          actor, now)
+    return context, language or "es"

@@ -1,0 +1,81 @@
+"""Follow-up templates: the ones in use (an admin's edited version in the database, else
+the admins' overrides folder, else the shipped file), saving an edited one as a new
+version after validating it, their history, and validating every one in use."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from assistant.drafting.templates import (
+    LANGUAGES, TemplateProblem, TemplateSource, file_templates, stored_form, stored_text,
+)
+from assistant.rendering import renderer
+from assistant.settings import Settings
+from assistant.storage import models
+
+__all__ = ["template_sources", "save_template", "template_history", "validate_templates"]
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.astimezone(timezone.utc)
+
+
+def template_sources(engine: Engine, overrides: Path | None = None
+                     ) -> dict[tuple[str, str], TemplateSource]:
+    """The template in use for every (name, language): the latest edited version, else
+    the file in the admins' ``overrides`` folder (``settings.templates.folder``), else the
+    shipped file."""
+    sources = file_templates(overrides)
+    with Session(engine) as session:
+        for row in session.scalars(select(models.TemplateVersion)
+                                   .order_by(models.TemplateVersion.version)):
+            sources[row.name, row.language] = TemplateSource(
+                row.name, row.language, stored_text(row.subject, row.body), row.version,
+                f"{row.name}.{row.language} (version {row.version} by {row.author})")
+    return sources
+
+
+def save_template(engine: Engine, name: str, language: str, text: str, author: str,
+                  now: datetime | None = None) -> int:
+    """Store an edited template as a new version after validating it; return the version.
+    Raises :class:`TemplateProblem` (nothing stored) when it cannot be used."""
+    if language not in LANGUAGES:
+        raise TemplateProblem(f"{name}: language must be one of {', '.join(LANGUAGES)}")
+    label = f"{name}.{language} (edited)"
+    stored = stored_form(text, label)  # exactly what is stored is what is validated
+    problems = renderer().problems([TemplateSource(name, language, stored.text, 0, label)])
+    if problems:
+        raise stored.locate(problems[0])
+    subject, body = stored.subject, stored.body
+    with Session(engine) as session, session.begin():
+        current = session.scalar(select(func.max(models.TemplateVersion.version)).where(
+            models.TemplateVersion.name == name, models.TemplateVersion.language == language)) or 0
+        session.add(models.TemplateVersion(name=name, language=language, version=current + 1,
+                                           subject=subject, body=body, author=author,
+                                           created_at=_utc(now or datetime.now(timezone.utc))))
+    return current + 1
+
+
+def template_history(engine: Engine) -> list[models.TemplateVersion]:
+    with Session(engine) as session:
+        return list(session.scalars(select(models.TemplateVersion).order_by(
+            models.TemplateVersion.name, models.TemplateVersion.language,
+            models.TemplateVersion.version)))
+
+
+def validate_templates(settings: Settings, engine: Engine) -> list[str]:
+    """Every problem of the templates in use, plus protocol steps naming no template."""
+    sources = template_sources(engine, settings.templates.folder)
+    problems = renderer().validate(list(sources.values()))
+    names = {name for name, _ in sources}
+    folder = settings.templates.folder or "named by [templates] folder"
+    for number, step in enumerate(settings.protocol.steps, 1):
+        if step.template not in names:
+            problems.append(f"protocol step {number}: no template named {step.template!r} "
+                            f"(add {step.template}.es.txt and {step.template}.en.txt to "
+                            f"the templates folder {folder})")
+    return problems
