@@ -483,10 +483,12 @@ class _CtimeScan:
         self.batch_bytes = batch_bytes
 
     def fetch(
-        self, cursor: str | None, list_entries: Callable[[int, frozenset[str]], Iterable[_Entry]]
+        self, cursor: str | None,
+        list_entries: Callable[[int, frozenset[str], frozenset[str]], Iterable[_Entry]],
     ) -> Iterator[Batch]:
-        """``list_entries(mark, retry_dirs)`` may leave out files below ``mark`` (except
-        new/ ones, and those of the directories in ``retry_dirs``, listed whole)."""
+        """``list_entries(mark, retry_dirs, known)`` may leave out files below ``mark``
+        (except new/ ones, and those of the directories in ``retry_dirs``, listed whole),
+        and give a new/ file already yielded (its id's hash in ``known``) a ctime of 0."""
         state = _load_cursor(cursor, self.kind)
         mark0 = int(state["mark"]) if state else 0
         known0 = frozenset(state["known"]) if state else frozenset()
@@ -499,7 +501,7 @@ class _CtimeScan:
         candidates: list[_Entry] = []
         seen_keys: set[str] = set()
         retry: dict[str, str] = {}  # unreadable files still there: key hash -> directory
-        for entry in list_entries(mark0, retry_dirs):
+        for entry in list_entries(mark0, retry_dirs, known0):
             if entry.key in seen_keys:  # mid-rename: listed in new/ and cur/
                 continue
             seen_keys.add(entry.key)
@@ -625,7 +627,8 @@ class _ScannedFolder:
     def _check(self) -> None:
         raise NotImplementedError
 
-    def _entries(self, mark: int = 0, retry_dirs: frozenset[str] = frozenset()) -> Iterator[_Entry]:
+    def _entries(self, mark: int = 0, retry_dirs: frozenset[str] = frozenset(),
+                 known: frozenset[str] = frozenset()) -> Iterator[_Entry]:
         raise NotImplementedError
 
     def fetch(self, cursor: str | None) -> Iterator[Batch]:
@@ -681,7 +684,8 @@ class MaildirConnector(_ScannedFolder):
                     found.append((folder, Path(entry.path)))
         return sorted(found, key=lambda f: (f[0] != "INBOX", f[0]))
 
-    def _entries(self, mark: int = 0, retry_dirs: frozenset[str] = frozenset()) -> Iterator[_Entry]:
+    def _entries(self, mark: int = 0, retry_dirs: frozenset[str] = frozenset(),
+                 known: frozenset[str] = frozenset()) -> Iterator[_Entry]:
         for folder, folder_path in self.folders():
             for sub in ("cur", "new"):
                 directory = os.path.join(folder_path, sub)
@@ -689,9 +693,13 @@ class MaildirConnector(_ScannedFolder):
                     continue
                 whole = directory in retry_dirs
                 for entry in _visible(directory):
+                    key = f"{folder}/{_INFO_RE.sub('', entry.name)}"
+                    if sub == "new" and known and _key_hash(key) in known:
+                        # Already yielded: only its presence counts (no stat per file).
+                        yield _Entry(key, entry.path, 0, folder, sticky=True)
+                        continue
                     ctime = _file_ctime(entry)
                     if ctime is not None and (ctime >= mark or sub == "new" or whole):
-                        key = f"{folder}/{_INFO_RE.sub('', entry.name)}"
                         yield _Entry(key, entry.path, ctime, folder, sticky=sub == "new")
 
     @property
@@ -763,7 +771,8 @@ class EmlFolderConnector(_ScannedFolder, _DraftsInFolder):
             what = "is not a folder" if self.path.exists() else "not found"
             raise ConfigurationError(f".eml folder {what}: {self.path}")
 
-    def _entries(self, mark: int = 0, retry_dirs: frozenset[str] = frozenset()) -> Iterator[_Entry]:
+    def _entries(self, mark: int = 0, retry_dirs: frozenset[str] = frozenset(),
+                 known: frozenset[str] = frozenset()) -> Iterator[_Entry]:
         stack = [("", str(self.path))]
         while stack:
             rel_dir, abs_dir = stack.pop()
