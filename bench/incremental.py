@@ -57,7 +57,8 @@ def build(label: str, root: Path, want: int, seed: int) -> Store:
     from assistant.storage import models
 
     threads = max(1, int(want / MESSAGES_PER_THREAD))
-    info = generate_sample(root, threads=threads, seed=seed, overwrite=True)
+    shutil.rmtree(root, ignore_errors=True)  # a kept store from an earlier run
+    info = generate_sample(root, threads=threads, seed=seed)
     settings = load_settings(info.settings_path)
     engine = open_store(settings)
     t0 = time.perf_counter()

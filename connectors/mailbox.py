@@ -33,7 +33,7 @@ import secrets
 import socket
 import stat
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
@@ -444,7 +444,7 @@ class _CtimeScan:
     as late as its arrival. A cursor therefore only needs a high-water mark ``mark``:
     files with ``ctime < mark`` were all seen. The listing is one ``scandir`` plus one
     ``stat`` per file of each directory whose entries changed since the mark (a Maildir
-    ``cur/`` left alone is not listed: see :func:`_changed_since`); file contents are read
+    ``cur/`` left alone is not listed: see :class:`_Listing`); file contents are read
     only for files at or above the mark.
 
     Ties and races: ctimes have coarse granularity (several files can share one), and a
@@ -484,11 +484,9 @@ class _CtimeScan:
 
     def fetch(
         self, cursor: str | None,
-        list_entries: Callable[[int, frozenset[str], frozenset[str]], Iterable[_Entry]],
+        list_entries: Callable[["_Listing"], Iterable[_Entry]],
     ) -> Iterator[Batch]:
-        """``list_entries(mark, retry_dirs, known)`` may leave out files below ``mark``
-        (except new/ ones, and those of the directories in ``retry_dirs``, listed whole),
-        and give a new/ file already yielded (its id's hash in ``known``) a ctime of 0."""
+        """``list_entries(listing)``: see :class:`_Listing`."""
         state = _load_cursor(cursor, self.kind)
         mark0 = int(state["mark"]) if state else 0
         known0 = frozenset(state["known"]) if state else frozenset()
@@ -501,7 +499,8 @@ class _CtimeScan:
         candidates: list[_Entry] = []
         seen_keys: set[str] = set()
         retry: dict[str, str] = {}  # unreadable files still there: key hash -> directory
-        for entry in list_entries(mark0, retry_dirs, known0):
+        listing = _Listing(mark0, retry_dirs, known0, dict(state.get("dirs", {})) if state else {})
+        for entry in list_entries(listing):
             if entry.key in seen_keys:  # mid-rename: listed in new/ and cur/
                 continue
             seen_keys.add(entry.key)
@@ -552,9 +551,14 @@ class _CtimeScan:
                         break
                     known.add(_key_hash(e.key))
                 state = {"v": 1, "kind": self.kind, "mark": mark, "known": sorted(known)}
-                if retry:  # see _changed_since
+                if retry:  # see _Listing
                     state["retry"] = sorted(retry)
                     state["retry_dirs"] = sorted(set(retry.values()))
+                # Every listed file is processed once the last batch is: its directories
+                # are seen as they stood (before this, those of the previous listing).
+                dirs = {**listing.dirs, **listing.listed} if last else listing.dirs
+                if dirs:
+                    state["dirs"] = dirs
                 yield Batch(messages, _dump_cursor(state), skipped)
                 messages, skipped, held = [], [], 0
 
@@ -573,18 +577,44 @@ def _visible(folder: str) -> Iterator[os.DirEntry]:
                 yield entry
 
 
-def _changed_since(directory: str, mark: int, retry_dirs: frozenset[str]) -> bool:
-    """Whether a file of ``directory`` may have a ctime at or above ``mark``: its entries
-    changed since (a file delivered, renamed or removed there sets the directory's
-    ctime), or it holds a file that could not be read (``retry_dirs``: fixing its
-    permissions sets only the file's ctime). An unchanged directory is not listed: a
-    sync with nothing new costs one ``stat`` per directory, not one per message."""
-    if mark <= 0 or directory in retry_dirs:
-        return True
+@dataclass
+class _Listing:
+    """What a listing may leave out (``list_entries(listing)`` of :class:`_CtimeScan`).
+
+    A file's directory changes (its ctime is set) whenever a file is delivered, renamed
+    or removed there, so a Maildir ``cur/`` whose ctime is below ``mark``, or is the one
+    recorded when it was last listed whole (``dirs``), holds no file not seen yet and is
+    not listed: a sync with nothing new costs one ``stat`` per directory, not one per
+    message. Except the directories in ``retry_dirs``, which hold a file that could not
+    be read (fixing its permissions sets only the file's ctime): listed whole, every
+    file. A new/ file already yielded (its id's hash in ``known``) is given a ctime of 0
+    without a ``stat``: only its presence counts there. The listing records in
+    ``listed`` the ctime each directory it read had just before it was read.
+    """
+
+    mark: int
+    retry_dirs: frozenset[str]
+    known: frozenset[str]
+    dirs: dict[str, int]
+    listed: dict[str, int] = field(default_factory=dict)
+
+    def skips(self, directory: str) -> bool:
+        """Whether ``directory`` (a ``cur/``) need not be listed; else its ctime is
+        recorded in ``listed``."""
+        ctime = _dir_ctime(directory)
+        if (ctime is not None and self.mark > 0 and directory not in self.retry_dirs
+                and (ctime < self.mark or self.dirs.get(directory) == ctime)):
+            return True
+        if ctime is not None:
+            self.listed[directory] = ctime
+        return False
+
+
+def _dir_ctime(directory: str) -> int | None:
     try:
-        return os.stat(directory).st_ctime_ns >= mark
+        return os.stat(directory).st_ctime_ns
     except OSError:
-        return True  # gone or unreadable: the listing says so
+        return None  # gone or unreadable: the listing says so
 
 
 def _file_ctime(entry: os.DirEntry) -> int | None:
@@ -627,8 +657,7 @@ class _ScannedFolder:
     def _check(self) -> None:
         raise NotImplementedError
 
-    def _entries(self, mark: int = 0, retry_dirs: frozenset[str] = frozenset(),
-                 known: frozenset[str] = frozenset()) -> Iterator[_Entry]:
+    def _entries(self, listing: _Listing) -> Iterator[_Entry]:
         raise NotImplementedError
 
     def fetch(self, cursor: str | None) -> Iterator[Batch]:
@@ -684,14 +713,14 @@ class MaildirConnector(_ScannedFolder):
                     found.append((folder, Path(entry.path)))
         return sorted(found, key=lambda f: (f[0] != "INBOX", f[0]))
 
-    def _entries(self, mark: int = 0, retry_dirs: frozenset[str] = frozenset(),
-                 known: frozenset[str] = frozenset()) -> Iterator[_Entry]:
+    def _entries(self, listing: _Listing) -> Iterator[_Entry]:
+        mark, known = listing.mark, listing.known
         for folder, folder_path in self.folders():
             for sub in ("cur", "new"):
                 directory = os.path.join(folder_path, sub)
-                if sub == "cur" and not _changed_since(directory, mark, retry_dirs):
+                if sub == "cur" and listing.skips(directory):
                     continue
-                whole = directory in retry_dirs
+                whole = directory in listing.retry_dirs
                 for entry in _visible(directory):
                     key = f"{folder}/{_INFO_RE.sub('', entry.name)}"
                     if sub == "new" and known and _key_hash(key) in known:
@@ -771,8 +800,8 @@ class EmlFolderConnector(_ScannedFolder, _DraftsInFolder):
             what = "is not a folder" if self.path.exists() else "not found"
             raise ConfigurationError(f".eml folder {what}: {self.path}")
 
-    def _entries(self, mark: int = 0, retry_dirs: frozenset[str] = frozenset(),
-                 known: frozenset[str] = frozenset()) -> Iterator[_Entry]:
+    def _entries(self, listing: _Listing) -> Iterator[_Entry]:
+        mark = listing.mark
         stack = [("", str(self.path))]
         while stack:
             rel_dir, abs_dir = stack.pop()

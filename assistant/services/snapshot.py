@@ -253,14 +253,17 @@ def _insert_refs(conn: Connection, rows: list[dict]) -> None:
 
 
 def _write(conn: Connection, computed: _Computed, old_threads: set[str],
-           conversation_of: dict[int, int]) -> int:
-    repo.delete_threads(conn, old_threads | {row["quote_message_id"] for row in computed.rows})
+           conversation_of: dict[int, int], *, emptied: bool = False) -> int:
+    """Store what was computed. ``emptied``: a rebuild, which emptied the read model's
+    tables first (nothing to delete row by row)."""
+    if not emptied:
+        repo.delete_threads(conn, old_threads | {row["quote_message_id"] for row in computed.rows})
     repo.insert_threads(conn, computed.rows)
     repo.execute_many(conn, "UPDATE messages SET conversation_id = ?, thread_key = ? WHERE id = ?",
                       [(conversation_of[pk], key, pk) for pk, key in computed.thread_of.items()])
-    cids = list(computed.keys)
-    for part in repo.chunks(cids):
-        conn.execute(delete(models.JoinKey).where(models.JoinKey.conversation_id.in_(part)))
+    if not emptied:
+        for part in repo.chunks(list(computed.keys)):
+            conn.execute(delete(models.JoinKey).where(models.JoinKey.conversation_id.in_(part)))
     repo.execute_many(conn, "INSERT INTO join_keys (key, conversation_id) VALUES (?, ?)",
                       [(key, cid) for cid, keys in computed.keys.items()
                        for key in keys])
@@ -281,7 +284,7 @@ def _rebuild(conn: Connection, engine: Engine, rules: Rules) -> RefreshResult:
     conn.execute(delete(models.JoinKey))
     conn.execute(delete(models.MessageRef))
     _insert_refs(conn, _refs_rows(mails))
-    threads = _write(conn, computed, set(), conversation_of)
+    threads = _write(conn, computed, set(), conversation_of, emptied=True)
     queued = conn.execute(delete(models.IndexQueue)).rowcount
     _set_state(conn, "rules", fingerprint(rules))
     _set_state(conn, "built_at", datetime.now(timezone.utc).isoformat())
