@@ -30,6 +30,7 @@ browser:
 bench: $(STAMP)
 	status=0; \
 	$(BIN)/python -m bench.ingest || status=1; \
+	$(BIN)/python -m bench.incremental || status=1; \
 	$(BIN)/python -m bench.imap || status=1; \
 	$(BIN)/python -m bench.attachments || status=1; \
 	$(BIN)/python -m bench.quote_agreement || status=1; \

@@ -33,7 +33,7 @@ import secrets
 import socket
 import stat
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
@@ -443,7 +443,9 @@ class _CtimeScan:
     ``tmp/`` and renames into ``new/``, so every newly arrived file has a ctime at least
     as late as its arrival. A cursor therefore only needs a high-water mark ``mark``:
     files with ``ctime < mark`` were all seen. The listing is one ``scandir`` plus one
-    ``stat`` per file; file contents are read only for files at or above the mark.
+    ``stat`` per file of each directory whose entries changed since the mark (a Maildir
+    ``cur/`` left alone is not listed: see :class:`_Listing`); file contents are read
+    only for files at or above the mark.
 
     Ties and races: ctimes have coarse granularity (several files can share one), and a
     file can be renamed into place while we are listing other directories. So the mark
@@ -461,7 +463,9 @@ class _CtimeScan:
     Files that vanish between listing and reading (a client moved them) are skipped
     silently and not remembered: their new location has a ctime above the mark, so the
     next run reads them there. Unreadable files go to ``Batch.skipped`` and are not
-    remembered either (fixing their permissions changes their ctime: they are retried).
+    remembered either (fixing their permissions changes their ctime: they are retried);
+    the cursor keeps their ids and directories (``retry``, ``retry_dirs``) until they are
+    read or gone, so their directories are listed whole meanwhile.
     """
 
     def __init__(
@@ -479,22 +483,29 @@ class _CtimeScan:
         self.batch_bytes = batch_bytes
 
     def fetch(
-        self, cursor: str | None, list_entries: Callable[[int], Iterable[_Entry]]
+        self, cursor: str | None,
+        list_entries: Callable[["_Listing"], Iterable[_Entry]],
     ) -> Iterator[Batch]:
-        """``list_entries(mark)`` may leave out files below ``mark`` (except new/ ones)."""
+        """``list_entries(listing)``: see :class:`_Listing`."""
         state = _load_cursor(cursor, self.kind)
         mark0 = int(state["mark"]) if state else 0
         known0 = frozenset(state["known"]) if state else frozenset()
+        retry0 = frozenset(state.get("retry", ())) if state else frozenset()
+        retry_dirs = frozenset(state.get("retry_dirs", ())) if state else frozenset()
         safe = time.time_ns() - self.settle_ns  # taken before listing (see class doc)
 
         covered: list[_Entry] = []  # at/above mark0 and already known
         covered_sticky: list[_Entry] = []  # below mark0, in new/
         candidates: list[_Entry] = []
         seen_keys: set[str] = set()
-        for entry in list_entries(mark0):
+        retry: dict[str, str] = {}  # unreadable files still there: key hash -> directory
+        listing = _Listing(mark0, retry_dirs, known0, dict(state.get("dirs", {})) if state else {})
+        for entry in list_entries(listing):
             if entry.key in seen_keys:  # mid-rename: listed in new/ and cur/
                 continue
             seen_keys.add(entry.key)
+            if retry0 and _key_hash(entry.key) in retry0:
+                retry[_key_hash(entry.key)] = os.path.dirname(entry.path)
             if entry.ctime < mark0:
                 if entry.sticky:
                     covered_sticky.append(entry)
@@ -518,7 +529,9 @@ class _CtimeScan:
                 pass  # moved away since listing: read at its new place next run
             except OSError as exc:
                 skipped.append(f"{entry.path}: cannot read: {exc.strerror or exc}")
+                retry[_key_hash(entry.key)] = os.path.dirname(entry.path)
             else:
+                retry.pop(_key_hash(entry.key), None)
                 if data:
                     messages.append(RawMessage(entry.key, data, folder=entry.folder, size=size))
                     held += len(data)
@@ -538,6 +551,14 @@ class _CtimeScan:
                         break
                     known.add(_key_hash(e.key))
                 state = {"v": 1, "kind": self.kind, "mark": mark, "known": sorted(known)}
+                if retry:  # see _Listing
+                    state["retry"] = sorted(retry)
+                    state["retry_dirs"] = sorted(set(retry.values()))
+                # Every listed file is processed once the last batch is: its directories
+                # are seen as they stood (before this, those of the previous listing).
+                dirs = {**listing.dirs, **listing.listed} if last else listing.dirs
+                if dirs:
+                    state["dirs"] = dirs
                 yield Batch(messages, _dump_cursor(state), skipped)
                 messages, skipped, held = [], [], 0
 
@@ -554,6 +575,46 @@ def _visible(folder: str) -> Iterator[os.DirEntry]:
         for entry in it:
             if not entry.name.startswith("."):
                 yield entry
+
+
+@dataclass
+class _Listing:
+    """What a listing may leave out (``list_entries(listing)`` of :class:`_CtimeScan`).
+
+    A file's directory changes (its ctime is set) whenever a file is delivered, renamed
+    or removed there, so a Maildir ``cur/`` whose ctime is below ``mark``, or is the one
+    recorded when it was last listed whole (``dirs``), holds no file not seen yet and is
+    not listed: a sync with nothing new costs one ``stat`` per directory, not one per
+    message. Except the directories in ``retry_dirs``, which hold a file that could not
+    be read (fixing its permissions sets only the file's ctime): listed whole, every
+    file. A new/ file already yielded (its id's hash in ``known``) is given a ctime of 0
+    without a ``stat``: only its presence counts there. The listing records in
+    ``listed`` the ctime each directory it read had just before it was read.
+    """
+
+    mark: int
+    retry_dirs: frozenset[str]
+    known: frozenset[str]
+    dirs: dict[str, int]
+    listed: dict[str, int] = field(default_factory=dict)
+
+    def skips(self, directory: str) -> bool:
+        """Whether ``directory`` (a ``cur/``) need not be listed; else its ctime is
+        recorded in ``listed``."""
+        ctime = _dir_ctime(directory)
+        if (ctime is not None and self.mark > 0 and directory not in self.retry_dirs
+                and (ctime < self.mark or self.dirs.get(directory) == ctime)):
+            return True
+        if ctime is not None:
+            self.listed[directory] = ctime
+        return False
+
+
+def _dir_ctime(directory: str) -> int | None:
+    try:
+        return os.stat(directory).st_ctime_ns
+    except OSError:
+        return None  # gone or unreadable: the listing says so
 
 
 def _file_ctime(entry: os.DirEntry) -> int | None:
@@ -596,7 +657,7 @@ class _ScannedFolder:
     def _check(self) -> None:
         raise NotImplementedError
 
-    def _entries(self, mark: int = 0) -> Iterator[_Entry]:
+    def _entries(self, listing: _Listing) -> Iterator[_Entry]:
         raise NotImplementedError
 
     def fetch(self, cursor: str | None) -> Iterator[Batch]:
@@ -652,13 +713,22 @@ class MaildirConnector(_ScannedFolder):
                     found.append((folder, Path(entry.path)))
         return sorted(found, key=lambda f: (f[0] != "INBOX", f[0]))
 
-    def _entries(self, mark: int = 0) -> Iterator[_Entry]:
+    def _entries(self, listing: _Listing) -> Iterator[_Entry]:
+        mark, known = listing.mark, listing.known
         for folder, folder_path in self.folders():
             for sub in ("cur", "new"):
-                for entry in _visible(os.path.join(folder_path, sub)):
+                directory = os.path.join(folder_path, sub)
+                if sub == "cur" and listing.skips(directory):
+                    continue
+                whole = directory in listing.retry_dirs
+                for entry in _visible(directory):
+                    key = f"{folder}/{_INFO_RE.sub('', entry.name)}"
+                    if sub == "new" and known and _key_hash(key) in known:
+                        # Already yielded: only its presence counts (no stat per file).
+                        yield _Entry(key, entry.path, 0, folder, sticky=True)
+                        continue
                     ctime = _file_ctime(entry)
-                    if ctime is not None and (ctime >= mark or sub == "new"):
-                        key = f"{folder}/{_INFO_RE.sub('', entry.name)}"
+                    if ctime is not None and (ctime >= mark or sub == "new" or whole):
                         yield _Entry(key, entry.path, ctime, folder, sticky=sub == "new")
 
     @property
@@ -730,7 +800,8 @@ class EmlFolderConnector(_ScannedFolder, _DraftsInFolder):
             what = "is not a folder" if self.path.exists() else "not found"
             raise ConfigurationError(f".eml folder {what}: {self.path}")
 
-    def _entries(self, mark: int = 0) -> Iterator[_Entry]:
+    def _entries(self, listing: _Listing) -> Iterator[_Entry]:
+        mark = listing.mark
         stack = [("", str(self.path))]
         while stack:
             rel_dir, abs_dir = stack.pop()

@@ -166,6 +166,48 @@ def test_maildir_unreadable_file_is_skipped_with_reason(tmp_path):
     assert len(reasons) == 1 and "1.loop.host" in reasons[0] and "cannot read" in reasons[0]
 
 
+def test_maildir_unchanged_cur_is_not_listed_and_new_mail_still_found(tmp_path):
+    """A sync with nothing new lists no ``cur/`` whose entries did not change (one stat,
+    not one per message); mail delivered to new/ or renamed into cur/ is still found."""
+    root = make_maildir(tmp_path / "mail")
+    old = [deliver(root, n, sub="cur") for n in range(3)]
+    conn = MaildirConnector(root, settle_seconds=0)
+    batches, cursor = run(conn, None)
+    assert len(message_ids(batches)) == 3
+    deliver(root, 5)  # the mark moves past cur/'s last change (ties are listed)
+    batches, cursor = run(conn, cursor)
+    assert message_ids(batches) == ["<m5@acme.example>"]
+    time.sleep(0.01)
+    old[0].write_bytes(make_message(0, "rewritten in place\n"))  # the file's ctime only
+    assert list(conn.fetch(cursor)) == []
+    deliver(root, 10)
+    deliver(root, 11, sub="cur")
+    batches, cursor = run(conn, cursor)
+    # (cur/ listed again: the file rewritten in place comes too, deduplicated downstream
+    # by its provider id, as before)
+    assert {"<m10@acme.example>", "<m11@acme.example>"} <= set(message_ids(batches))
+    assert list(conn.fetch(cursor)) == []
+
+
+def test_maildir_unreadable_file_keeps_its_directory_listed(tmp_path):
+    """An unreadable file in cur/ is remembered in the cursor with its directory, which is
+    listed whole until the file is read or gone (fixing its permissions sets only the
+    file's ctime, not the directory's)."""
+    root = make_maildir(tmp_path / "mail")
+    os.symlink("1.loop.host:2,S", root / "cur" / "1.loop.host:2,S")  # unreadable, even for root
+    deliver(root, 2, sub="cur")
+    conn = MaildirConnector(root, settle_seconds=0)
+    batches, cursor = run(conn, None)
+    assert [r for b in batches for r in b.skipped]
+    state = json.loads(cursor)
+    assert state["retry_dirs"] == [str(root / "cur")] and len(state["retry"]) == 1
+    (root / "cur" / "1.loop.host:2,S").unlink()
+    deliver(root, 3)
+    batches, cursor = run(conn, cursor)
+    assert message_ids(batches) == ["<m3@acme.example>"]
+    assert "retry" not in json.loads(cursor) and "retry_dirs" not in json.loads(cursor)
+
+
 def test_maildir_noop_rerun_is_fast(tmp_path):
     """scandir + stat only: 10,000 files well under 0.5 s (100,000 files: 0.19 s measured)."""
     root = make_maildir(tmp_path / "mail")

@@ -223,3 +223,18 @@ def test_a_large_message_is_stored_with_its_whole_size_and_its_attachment_names(
         row = conn.execute(select(Message.size, Message.attachment_names, Message.body_text)).one()
     assert row.size == len(data)
     assert row.attachment_names == ["Cotizacion-77.pdf"] and row.body_text.startswith("Hola.")
+
+
+def test_stored_string_lists_read_back_exactly_whatever_their_encoding():
+    """Lists of strings (addresses, references) are read back by a fast path for the
+    encoders' usual form; every other form (escapes, compact, indented) still decodes."""
+    import json
+
+    from assistant.storage.repo import _tuple
+
+    values = [[], ["a@b.example"], ["<a@b>", "<c@d>", "<e@f>"], ['x", "y'], ["á é"],
+              ["a\\b"], ['"'], [""], ["", ""], [" ,"], ['a","b']]
+    for value in values:
+        for text in (json.dumps(value), json.dumps(value, ensure_ascii=False),
+                     json.dumps(value, separators=(",", ":")), json.dumps(value, indent=1)):
+            assert _tuple(text) == tuple(value), text

@@ -225,9 +225,10 @@ def _loose(mail, own, groups, by_contact, contact_of, touch, touches, local, lea
 
 def conversation_keys(conversation: list[Mail], rules: Rules, *,
                       quote: Mail | None, contact: str | None,
-                      inbound: Callable[[Mail], bool]) -> set[str]:
-    """Keys such that two conversations can affect each other's threads under rules 4
-    and 5 only if they share one (a necessary condition, never a sufficient one):
+                      inbound: Callable[[Mail], bool]) -> tuple[set[str], set[str]]:
+    """``(offers, asks)``: keys such that two conversations can affect each other's
+    threads under rules 4 and 5 only if one offers a key the other asks (a necessary
+    condition, never a sufficient one):
 
     - a lead conversation (``quote`` given) offers ``4a|subject|contact`` and
       ``4d|subject|domain`` (a non-public contact domain) for each of its messages'
@@ -235,32 +236,37 @@ def conversation_keys(conversation: list[Mail], rules: Rules, *,
     - each candidate message (inbound, not list mail, citing no message of its
       conversation — hence none stored) asks with the same shapes, from its sender — for
       its own subject and for every subject of its conversation, which its conversation
-      brings into the thread it joins.
+      brings into the thread it joins; so a candidate's conversation offers what it asks
+      too (a later candidate may join the thread through the subjects it brought).
 
-    The read model recomputes a change's whole neighbourhood (conversations connected
-    through shared keys), so its answer equals a full rebuild's."""
-    keys: set[str] = set()
+    Two lead conversations that no candidate asks for never meet: only candidates join
+    threads. The read model recomputes a change's whole neighbourhood (conversations
+    connected through an offer and an ask), so its answer equals a full rebuild's."""
+    offers: set[str] = set()
+    asks: set[str] = set()
     ids = {m.message_id for m in conversation}
     askers = [m.from_addr for m in conversation
               if not m.list_mail and m.from_addr and inbound(m)
               and not ((m.in_reply_to and m.in_reply_to in ids) or any(r in ids for r in m.references))]
     if quote is None and not askers:
-        return keys  # neither joins nor is joined: most conversations (cheap)
+        return offers, asks  # neither joins nor is joined: most conversations (cheap)
     subjects = {s for s in (normalize_subject(m.subject) for m in conversation) if s}
 
-    def offer(address: str | None, for_subjects: Iterable[str]) -> None:
+    def keys(address: str | None, for_subjects: Iterable[str]) -> set[str]:
         if not address:
-            return
+            return set()
         domain = address.rpartition("@")[2]
         public = domain in rules.public_domains
-        keys.add(f"5|{address}")
+        out = {f"5|{address}"}
         for subject in for_subjects:
-            keys.add(f"4a|{subject}|{address}")
+            out.add(f"4a|{subject}|{address}")
             if not public:
-                keys.add(f"4d|{subject}|{domain}")
+                out.add(f"4d|{subject}|{domain}")
+        return out
 
     if quote is not None:
-        offer(contact, subjects)
+        offers |= keys(contact, subjects)
     for address in dict.fromkeys(askers):
-        offer(address, subjects)
-    return keys
+        asks |= keys(address, subjects)
+    offers |= asks
+    return offers, asks

@@ -44,7 +44,7 @@ class Followup:
     @cached_property
     def rules(self) -> Rules:
         """Everything the domain reads from the settings, derived once."""
-        from assistant.service import rules_from_settings
+        from assistant.services.rules import rules_from_settings
 
         return rules_from_settings(self.settings)
 
@@ -81,17 +81,30 @@ class Followup:
         return snapshot.thread_mails(self.engine, quote_message_ids)
 
     # --- Sync (services/sync.py) ----------------------------------------------------------
-    # (methods that sync accounts go here)
+
+    def sync(self, account: str | None = None, *, progress=None, folder_progress=None,
+             check_storage: bool = False):
+        """Pull new mail from every account (or one) into the store, index it and
+        reconcile follow-ups at the clock's now: :func:`assistant.services.sync.sync`
+        (its results, one :class:`~assistant.services.ingest.AccountResult` per account)."""
+        from assistant.services.sync import sync
+
+        return sync(self.settings, self.engine, account=account, progress=progress,
+                    folder_progress=folder_progress, now=self.now(),
+                    check_storage=check_storage)
+
+    def open_connector(self, account_name: str):
+        """The connector of the ``[[accounts]]`` entry named ``account_name``."""
+        from assistant.services.sync import open_connector_for
+        from connectors.base import ConfigurationError
+
+        for account in self.settings.accounts:
+            if account.name == account_name:
+                return open_connector_for(account)
+        raise ConfigurationError(f'no account named "{account_name}" in {self.settings.path}')
 
     # --- Planning, reconcile, review, templates (services/planning.py, reconcile.py,
     #     review.py, templates.py) -----------------------------------------------------------
-
-    @staticmethod
-    def open_connector(account):
-        """The connector of one ``[[accounts]]`` entry."""
-        from assistant.service import open_connector_for
-
-        return open_connector_for(account)
 
     def plan(self, now: datetime | None = None, **options):
         """Create the follow-ups due at ``now`` (:func:`assistant.services.planning.plan`)."""

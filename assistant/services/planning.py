@@ -79,7 +79,7 @@ def _utc(moment: datetime) -> datetime:
 
 def open_connector_for(account):
     """The connector of one ``[[accounts]]`` entry (the app object's)."""
-    from assistant.service import open_connector_for as open_for
+    from assistant.services.sync import open_connector_for as open_for
 
     return open_for(account)
 

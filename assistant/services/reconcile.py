@@ -30,7 +30,7 @@ OPEN = PENDING + ("sent",)
 
 def rules_for(settings: Settings) -> Rules:
     """The rules of ``settings``, as the app object derives them."""
-    from assistant.service import rules_from_settings
+    from assistant.services.rules import rules_from_settings
 
     return rules_from_settings(settings)
 

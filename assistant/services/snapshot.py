@@ -5,7 +5,7 @@ marks and logged touches queue the messages of their thread. :func:`refresh` ind
 queue: it links each queued message to the conversations it cites or is cited by
 (``message_refs``: whichever arrives first), finds the *neighbourhood* of what changed —
 every conversation that can affect the same threads under DESIGN.md rules 4 and 5, i.e.
-connected through shared join keys (:func:`assistant.domain.joining.conversation_keys`)
+connected through a join key one offers and the other asks (:func:`assistant.domain.joining.conversation_keys`)
 — and recomputes exactly those threads with the pure domain functions, storing each
 report without its time-dependent part (``threads``). :func:`rebuild` does the same for
 everything at once; both give the same answer (a test compares them).
@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 __all__ = ["refresh", "rebuild", "reports", "ensure_current", "fingerprint", "queue_thread",
            "RefreshResult", "READ_MODEL_VERSION"]
 
-READ_MODEL_VERSION = "1"
+READ_MODEL_VERSION = "2"
 """Bumped when what the stored reports mean changes (a rule's code, not its settings):
 the reports of an older version are rebuilt on first read."""
 
@@ -228,9 +228,9 @@ def _compute(mails: list[Mail], rules: Rules, marks: dict[str, ThreadMark],
     for cid, conversation in by_conversation.items():
         conversation.sort(key=lambda m: (m.date, m.message_id))
         quote = first_quote(conversation, rules, facts)
-        keys[cid] = conversation_keys(conversation, rules, quote=quote,
-                                      contact=contact_of(quote, rules) if quote else None,
-                                      inbound=facts.inbound)
+        keys[cid] = stored_keys(*conversation_keys(
+            conversation, rules, quote=quote, contact=contact_of(quote, rules) if quote else None,
+            inbound=facts.inbound))
     return _Computed(rows, thread_of, keys)
 
 
@@ -256,16 +256,19 @@ def _insert_refs(conn: Connection, rows: list[dict]) -> None:
 
 
 def _write(conn: Connection, computed: _Computed, old_threads: set[str],
-           conversation_of: dict[int, int]) -> set[str]:
-    repo.delete_threads(conn, old_threads | {row["quote_message_id"] for row in computed.rows})
+           conversation_of: dict[int, int], *, emptied: bool = False) -> set[str]:
+    """Store what was computed; the threads it changed. ``emptied``: a rebuild, which
+    emptied the read model's tables first (nothing to delete row by row)."""
+    if not emptied:
+        repo.delete_threads(conn, old_threads | {row["quote_message_id"] for row in computed.rows})
     repo.insert_threads(conn, computed.rows)
     repo.execute_many(conn, "UPDATE messages SET conversation_id = ?, thread_key = ? WHERE id = ?",
                       [(conversation_of[pk], key, pk) for pk, key in computed.thread_of.items()])
-    cids = list(computed.keys)
-    for part in repo.chunks(cids):
-        conn.execute(delete(models.JoinKey).where(models.JoinKey.conversation_id.in_(part)))
+    if not emptied:
+        for part in repo.chunks(list(computed.keys)):
+            conn.execute(delete(models.JoinKey).where(models.JoinKey.conversation_id.in_(part)))
     repo.execute_many(conn, "INSERT INTO join_keys (key, conversation_id) VALUES (?, ?)",
-                      [(repo.key_digest(key), cid) for cid, keys in computed.keys.items()
+                      [(key, cid) for cid, keys in computed.keys.items()
                        for key in keys])
     return old_threads | {row["quote_message_id"] for row in computed.rows}
 
@@ -284,7 +287,7 @@ def _rebuild(conn: Connection, engine: Engine, rules: Rules) -> RefreshResult:
     conn.execute(delete(models.JoinKey))
     conn.execute(delete(models.MessageRef))
     _insert_refs(conn, _refs_rows(mails))
-    threads = len(_write(conn, computed, set(), conversation_of))
+    threads = len(_write(conn, computed, set(), conversation_of, emptied=True))
     queued = conn.execute(delete(models.IndexQueue)).rowcount
     _set_state(conn, "rules", fingerprint(rules))
     _set_state(conn, "built_at", datetime.now(timezone.utc).isoformat())
@@ -360,7 +363,7 @@ def _refresh(conn: Connection, rules: Rules, queued: list[int]) -> set[str]:
         for part in repo.chunks(pks):
             conn.execute(update(m).where(m.id.in_(part)).values(conversation_id=target))
         touched.add(target)
-    # 3. The neighbourhood: conversations sharing a join key, or a thread, with them.
+    # 3. The neighbourhood: conversations asking what they offer, offering what they ask, or sharing a thread.
     component: set[int] = set()
     frontier = set(touched)
     mails_of: dict[int, list[Mail]] = {}
@@ -378,14 +381,16 @@ def _refresh(conn: Connection, rules: Rules, queued: list[int]) -> set[str]:
         for cid in frontier:
             conversation = sorted(by_cid.get(cid, []), key=lambda x: (x.date, x.message_id))
             quote = first_quote(conversation, rules, facts)
-            keys |= conversation_keys(conversation, rules, quote=quote,
-                                      contact=contact_of(quote, rules) if quote else None,
-                                      inbound=facts.inbound)
-        digests = [repo.key_digest(k) for k in keys]
+            keys |= stored_keys(*conversation_keys(
+                conversation, rules, quote=quote,
+                contact=contact_of(quote, rules) if quote else None, inbound=facts.inbound))
         old_keys = _keys_of(conn, frontier) | seed_keys
         seed_keys = set()
         found: set[int] = set()
-        for part in repo.chunks(list(set(digests) | old_keys)):
+        # What they offer is met by what others ask, and the other way round (with the keys
+        # they had before this change too: what they could join then).
+        wanted = {_counterpart(key) for key in keys | old_keys}
+        for part in repo.chunks(list(wanted)):
             found.update(conn.scalars(select(models.JoinKey.conversation_id)
                                       .where(models.JoinKey.key.in_(part))))
         for part in repo.chunks(list(thread_keys)):
@@ -400,6 +405,18 @@ def _refresh(conn: Connection, rules: Rules, queued: list[int]) -> set[str]:
     computed = _compute(mails, rules, repo.load_marks(conn, candidates),
                         repo.load_touches(conn, candidates), conversation_of)
     return _write(conn, computed, old_threads, conversation_of)
+
+
+def stored_keys(offers: Iterable[str], asks: Iterable[str]) -> set[str]:
+    """A conversation's ``join_keys`` rows: each key's digest (:func:`repo.key_digest`)
+    tagged with its side, ``o`` (offered) or ``a`` (asked), in 40 characters."""
+    return ({"o" + repo.key_digest(key)[:39] for key in offers}
+            | {"a" + repo.key_digest(key)[:39] for key in asks})
+
+
+def _counterpart(stored: str) -> str:
+    """The stored key that meets ``stored``: the same key on the other side."""
+    return ("a" if stored[0] == "o" else "o") + stored[1:]
 
 
 def _rank(node: str) -> tuple:

@@ -11,7 +11,7 @@ Two families:
   read-only, damaged, unreachable. The command stops with this line and a non-zero exit;
   the account being synced is marked ``storage_error`` when the database can still record it.
 * a **refusal** (:func:`is_refusal`): the database refused one message's values (a data
-  or constraint error). Sync sets that message aside and goes on (:mod:`assistant.sync`).
+  or constraint error). Sync sets that message aside and goes on (:mod:`assistant.services.ingest`).
 """
 
 from __future__ import annotations

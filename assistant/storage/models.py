@@ -320,14 +320,16 @@ class IndexQueue(Base):
 
 
 class JoinKey(Base):
-    """What a conversation could join, or be joined by, under DESIGN.md rules 4 and 5
-    (subject + contact, subject + contact's domain, contact): two conversations interact
-    only when they share a key, so a change recomputes only its connected neighbours."""
+    """What a conversation could join (asked), or be joined by (offered), under DESIGN.md
+    rules 4 and 5 (subject + contact, subject + contact's domain, contact): two
+    conversations interact only when one offers a key the other asks, so a change
+    recomputes only its connected neighbours."""
 
     __tablename__ = "join_keys"
 
     key: Mapped[str] = mapped_column(String(40), primary_key=True)
-    """The SHA-1 of the key's text (a subject can be long; equality is all that counts)."""
+    """``o`` (offered) or ``a`` (asked), then the SHA-1 of the key's text cut to 39 hex
+    digits (a subject can be long; equality is all that counts)."""
     conversation_id: Mapped[int] = mapped_column(Integer, primary_key=True, index=True)
 
 

@@ -1,0 +1,504 @@
+"""The per-account sync engine: connector -> store, incremental, idempotent, resumable.
+
+Each batch a connector yields is parsed, then written in ONE transaction together with
+the cursor that resumes after it (DESIGN.md, "Architecture"): a crash between batches
+re-reads at most one batch, and a rerun never duplicates anything, because
+
+* a message is stored once per Message-ID (the same mail in three mailboxes is one row;
+  a message without a Message-ID gets a synthetic id from its parsed content, so its
+  copies in several mailboxes still meet), and
+* where it was seen is stored once per (account, provider id).
+
+Two *different* messages that carry the same Message-ID (broken mailers do this) are
+both kept: the second gets a derived id and a warning, rather than being lost.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import multiprocessing
+import os
+import signal
+import sys
+import threading
+from collections import Counter, deque
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Callable, NamedTuple, Sequence
+
+from sqlalchemy import Column, Engine, MetaData, Table, Text, select, union_all, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
+
+from assistant.mail.bulk import is_list_or_bulk
+from assistant.mail.classify import classify
+from assistant.mail.message import ParsedMessage
+from assistant.mail.parse import parse_message
+from assistant.storage.db import where
+from assistant.storage.errors import StorageError, describe, is_refusal, refusal_reason
+from assistant.storage.models import Account, IndexQueue, Message, MessageLocation, SetAsideMessage
+from assistant.storage.values import (FOLDER_CHARS, MESSAGE_ID_CHARS, THREAD_ID_CHARS,
+                                      fit_identifier, make_storable, storable_location,
+                                      storable_optional)
+from connectors.base import Batch, Connector, RawMessage
+
+log = logging.getLogger(__name__)
+
+SYNTHETIC_DOMAIN = "synthetic.followup.invalid"
+MAX_BODY_CHARS = 4000
+PIPELINE_MIN_BATCH = 200
+"""Below this many new messages in a batch, parsing in-process beats starting workers."""
+
+
+@dataclass
+class AccountResult:
+    account: str
+    read: int = 0
+    stored: int = 0
+    """New message rows (a message already stored from another mailbox is not new)."""
+    warnings: int = 0
+    skipped: list[str] = field(default_factory=list)
+    set_aside: list[str] = field(default_factory=list)
+    """``"<provider id>: <reason>"`` of each message the database refused in this run (kept
+    out of the store, recorded in ``set_aside_messages``; the cursor moved past it)."""
+    error: str | None = None
+    status: str = "ok"
+
+
+def fingerprint(parsed: ParsedMessage) -> str:
+    """What makes two copies "the same message", whatever headers each mailbox added."""
+    date = parsed.date.isoformat() if parsed.date else ""
+    basis = "\n".join([parsed.from_addr or "", date, parsed.subject, parsed.text[:1000]])
+    return hashlib.sha256(basis.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _insert_ignoring_conflicts(engine: Engine, table):
+    if engine.dialect.name == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing()
+    if engine.dialect.name == "sqlite":
+        return sqlite.insert(table).on_conflict_do_nothing()
+    raise NotImplementedError(f"database {engine.dialect.name} is not supported yet")
+
+
+def ensure_account(engine: Engine, name: str, kind: str) -> tuple[int, str | None]:
+    with engine.begin() as conn:
+        row = conn.execute(select(Account.id, Account.cursor, Account.kind)
+                           .where(Account.name == name)).first()
+        if row is None:
+            conn.execute(_insert_ignoring_conflicts(engine, Account.__table__)
+                         .values(name=name, kind=kind, status="ok"))
+            row = conn.execute(select(Account.id, Account.cursor, Account.kind)
+                               .where(Account.name == name)).one()
+        elif row.kind != kind:
+            # The account now points at another kind of source: its old cursor means
+            # nothing there. Start over; dedupe makes re-reading safe.
+            conn.execute(update(Account).where(Account.id == row.id)
+                         .values(kind=kind, cursor=None))
+            return row.id, None
+    return row.id, row.cursor
+
+
+def _message_row(parsed: ParsedMessage, raw: RawMessage, seen_at: datetime) -> dict:
+    kind = classify(parsed)
+    fp = fingerprint(parsed)
+    message_id = parsed.message_id
+    if parsed.synthetic_id:
+        message_id = f"<{fp[:40]}@{SYNTHETIC_DOMAIN}>"
+    return {
+        "message_id": message_id,
+        "synthetic_id": parsed.synthetic_id,
+        "fingerprint": fp,
+        "from_addr": parsed.from_addr,
+        "from_name": parsed.from_name,
+        "to_addrs": list(parsed.to),
+        "cc_addrs": list(parsed.cc),
+        "bcc_addrs": list(parsed.bcc),
+        "subject": parsed.subject,
+        "sent_at": parsed.date,
+        "first_seen_at": seen_at,
+        "in_reply_to": parsed.in_reply_to,
+        "references": list(parsed.references),
+        "kind": kind.kind,
+        "bounced_recipients": list(kind.bounced_recipients),
+        "bounce_permanent": kind.bounce_permanent,
+        "attachment_names": list(parsed.attachment_names),
+        "body_text": parsed.text[:MAX_BODY_CHARS],
+        "original_message_id": parsed.original_message_id,
+        "language": None,
+        "warnings": list(parsed.warnings),
+        "size": raw.size if raw.size is not None else len(raw.data),
+        "list_mail": is_list_or_bulk(parsed.headers),
+    }
+
+
+JSON_COLUMNS = ("to_addrs", "cc_addrs", "bcc_addrs", "references", "bounced_recipients",
+                "attachment_names", "warnings")
+
+
+def prepare_rows(raws: list[RawMessage], seen_at: datetime, *,
+                 encode_json: bool = False) -> list[dict]:
+    """Parse and classify raw messages into rows (pure CPU work: runs in worker processes
+    during large syncs). ``encode_json``: serialise the JSON columns here, in the worker,
+    rather than in the writing process (see :func:`_messages_table`)."""
+    rows = [_message_row(parse_message(raw.data), raw, seen_at) for raw in raws]
+    for row in rows:
+        make_storable(row)  # the same values on every backend (NUL, lengths, surrogates)
+    if encode_json:
+        dumps = json.JSONEncoder(ensure_ascii=False).encode
+        for row in rows:
+            for column in JSON_COLUMNS:
+                value = row[column]
+                row[column] = dumps(value) if value else "[]"
+    return rows
+
+
+def _messages_table(engine: Engine):
+    """The table rows are inserted through. On SQLite, where JSON is stored as text, a
+    twin of ``messages`` whose JSON columns are plain Text takes rows whose JSON the
+    workers already encoded; PostgreSQL keeps the JSON type (it checks the values)."""
+    if engine.dialect.name != "sqlite":
+        return Message.__table__
+    global _SQLITE_MESSAGES
+    if _SQLITE_MESSAGES is None:
+        columns = [Column(c.name, Text if c.name in JSON_COLUMNS else c.type, primary_key=c.primary_key)
+                   for c in Message.__table__.columns]
+        _SQLITE_MESSAGES = Table(Message.__tablename__, MetaData(), *columns)
+    return _SQLITE_MESSAGES
+
+
+_SQLITE_MESSAGES = None
+
+
+class Location(NamedTuple):
+    """Where one fresh message was seen, as stored (``provider_id`` fitted, see
+    :func:`assistant.storage.values.storable_location`); the raw bytes are not kept."""
+
+    provider_id: str
+    thread_id: str | None
+    folder: str | None
+    size: int
+
+
+def location_of(raw: RawMessage) -> Location:
+    return Location(storable_location(raw.provider_id),
+                    storable_optional(raw.thread_id, THREAD_ID_CHARS),
+                    storable_optional(raw.folder, FOLDER_CHARS),
+                    raw.size if raw.size is not None else len(raw.data))
+
+
+class BatchOutcome(NamedTuple):
+    stored: int
+    warnings: int
+    set_aside: list[str]
+    """``"<provider id>: <reason>"`` for each message set aside."""
+
+
+REFUSE_ALL_MIN = 3
+"""When the database refuses every message of a batch at least this large, the fault is
+the database's (a changed schema, a broken server), not the mail's: sync stops instead of
+setting a whole mailbox aside."""
+
+
+def unseen(engine: Engine, account_id: int, batch: Batch, *,
+           set_aside: bool = True) -> list[RawMessage]:
+    """The batch's messages not yet recorded for this account, stored or set aside (a
+    re-read batch after a crash, or a Maildir message re-flagged by a mail client, costs
+    no parsing). ``set_aside=False``: the account has no set-aside message to look at."""
+    if not batch.messages:
+        return []
+    stored_ids = {raw.provider_id: storable_location(raw.provider_id) for raw in batch.messages}
+    provider_ids = list(set(stored_ids.values()))
+    known: set[str] = set()
+    with engine.connect() as conn:
+        for chunk in _chunks(provider_ids, 500):
+            query = select(MessageLocation.provider_id).where(
+                MessageLocation.account_id == account_id,
+                MessageLocation.provider_id.in_(chunk))
+            if set_aside:
+                query = union_all(query, select(SetAsideMessage.provider_id).where(
+                    SetAsideMessage.account_id == account_id,
+                    SetAsideMessage.provider_id.in_(chunk)))
+            known.update(conn.scalars(query))
+    return [raw for raw in batch.messages if stored_ids[raw.provider_id] not in known]
+
+
+def has_set_aside(engine: Engine, account_id: int) -> bool:
+    with engine.connect() as conn:
+        return conn.scalar(select(SetAsideMessage.id).where(
+            SetAsideMessage.account_id == account_id).limit(1)) is not None
+
+
+def store_batch(engine: Engine, account_id: int, batch: Batch, *,
+                seen_at: datetime) -> BatchOutcome:
+    """Parse and store one batch and its cursor atomically."""
+    fresh = unseen(engine, account_id, batch)
+    rows = prepare_rows(fresh, seen_at, encode_json=engine.dialect.name == "sqlite")
+    return write_batch(engine, account_id, batch.cursor, [location_of(raw) for raw in fresh],
+                       rows, seen_at=seen_at)
+
+
+def write_batch(engine: Engine, account_id: int, cursor: str, locations: list[Location],
+                prepared: list[dict], *, seen_at: datetime) -> BatchOutcome:
+    """Write prepared rows and the batch's cursor in ONE transaction.
+
+    When the database refuses the batch because of one message's values (a data or
+    constraint error, see :func:`assistant.storage.errors.is_refusal`), the batch is
+    written again message by message, each in a savepoint of one transaction that also
+    advances the cursor: the refused messages are recorded in ``set_aside_messages``
+    with the database's reason and the rest of the mailbox goes on. Any other database
+    error (full, read-only, damaged, unreachable) propagates: nothing is set aside then.
+    """
+    pairs = list(zip(locations, prepared))
+    try:
+        with engine.begin() as conn:
+            stored = _store(conn, engine, account_id, pairs)
+            _advance(conn, account_id, cursor, seen_at)
+        return BatchOutcome(stored, _with_warnings(pairs), [])
+    except SQLAlchemyError as exc:
+        if not is_refusal(exc) or not pairs:
+            raise
+        log.info("the database refused a batch of %d messages; storing them one by one",
+                 len(pairs))
+    return _write_one_by_one(engine, account_id, cursor, pairs, seen_at=seen_at)
+
+
+def _write_one_by_one(engine: Engine, account_id: int, cursor: str,
+                      pairs: list[tuple[Location, dict]], *, seen_at: datetime) -> BatchOutcome:
+    stored, kept, refused = 0, [], []
+    with engine.begin() as conn:
+        # The cursor first: on SQLite this statement opens the transaction, so each
+        # SAVEPOINT below nests in it instead of committing on release.
+        _advance(conn, account_id, cursor, seen_at)
+        for location, row in pairs:
+            try:
+                with conn.begin_nested():
+                    stored += _store(conn, engine, account_id, [(location, row)])
+                kept.append((location, row))
+            except SQLAlchemyError as exc:
+                if not is_refusal(exc):
+                    raise
+                refused.append((location, refusal_reason(exc)))
+        if refused and len(refused) == len(pairs) >= REFUSE_ALL_MIN:
+            raise StorageError(
+                f"the database {where(engine)} refused every message of a batch of {len(pairs)} "
+                f"({refused[0][1]}): nothing was stored or set aside; check the database "
+                "(its tables and server), then run the command again")
+        if refused:
+            conn.execute(_insert_ignoring_conflicts(engine, SetAsideMessage.__table__), [
+                {"account_id": account_id, "provider_id": location.provider_id,
+                 "folder": location.folder, "size": min(location.size, 2**31 - 1),
+                 "reason": reason, "set_aside_at": seen_at}
+                for location, reason in refused])
+    for location, reason in refused:
+        log.info("set aside %s: %s", location.provider_id, reason)
+    return BatchOutcome(stored, _with_warnings(kept),
+                        [f"{location.provider_id}: {reason}" for location, reason in refused])
+
+
+def _with_warnings(pairs) -> int:
+    return sum(1 for _, row in pairs if row["warnings"] not in ([], "[]"))
+
+
+def _advance(conn, account_id: int, cursor: str, seen_at: datetime) -> None:
+    conn.execute(update(Account).where(Account.id == account_id)
+                 .values(cursor=cursor, last_sync_at=seen_at))
+
+
+def _store(conn, engine: Engine, account_id: int, pairs: list[tuple[Location, dict]]) -> int:
+    """Insert the messages not stored yet and every location; return how many new. The
+    rows are not changed (a refused batch is retried with them as they came)."""
+    existing: dict[str, tuple[int, str]] = {}
+    ids = list({row["message_id"] for _, row in pairs})
+    for chunk in _chunks(ids, 500):
+        for pk, mid, fp in conn.execute(select(Message.id, Message.message_id,
+                                               Message.fingerprint)
+                                        .where(Message.message_id.in_(chunk))):
+            existing[mid] = (pk, fp)
+    to_insert: dict[str, dict] = {}
+    stored_as: list[str] = []  # the Message-ID each pair is stored under
+    for _, row in pairs:
+        mid = row["message_id"]
+        previous = existing.get(mid) or (
+            (None, to_insert[mid]["fingerprint"]) if mid in to_insert else None)
+        if previous is not None and previous[1] != row["fingerprint"]:
+            # Same Message-ID, different message: keep both.
+            note = f"duplicate Message-ID {mid} on a different message; stored as a separate message"
+            if isinstance(row["warnings"], str):  # already JSON-encoded by a worker
+                warnings = json.dumps(json.loads(row["warnings"]) + [note], ensure_ascii=False)
+            else:
+                warnings = row["warnings"] + [note]
+            mid = fit_identifier(f"<dup-{row['fingerprint'][:16]}.{mid.strip('<>')}>",
+                                 MESSAGE_ID_CHARS)
+            if mid not in existing and mid not in to_insert:
+                to_insert[mid] = {**row, "message_id": mid, "warnings": warnings}
+        elif previous is None:
+            to_insert[mid] = row
+        stored_as.append(mid)
+    if to_insert:
+        conn.execute(_insert_ignoring_conflicts(engine, _messages_table(engine)),
+                     list(to_insert.values()))
+    pks: dict[str, int] = {mid: pk for mid, (pk, _) in existing.items()}
+    missing = [mid for mid in stored_as if mid not in pks]
+    for chunk in _chunks(list(set(missing)), 500):
+        pks.update({mid: pk for pk, mid in conn.execute(
+            select(Message.id, Message.message_id).where(Message.message_id.in_(chunk)))})
+    locations = [{"account_id": account_id, "provider_id": location.provider_id,
+                  "message_pk": pks[mid], "thread_id": location.thread_id,
+                  "folder": location.folder} for (location, _), mid in zip(pairs, stored_as)]
+    if locations:
+        conn.execute(_insert_ignoring_conflicts(engine, MessageLocation.__table__), locations)
+        # The read model indexes what this batch stored or saw again (a copy in another
+        # mailbox may bring a provider conversation id): queued in the same transaction.
+        conn.execute(_insert_ignoring_conflicts(engine, IndexQueue.__table__),
+                     [{"message_pk": pk} for pk in sorted({row["message_pk"] for row in locations})])
+    return len(to_insert)
+
+
+def _chunks(items: Sequence, size: int):
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def sync_account(engine: Engine, name: str, kind: str, connector: Connector, *,
+                 progress: Callable[[int], None] | None = None,
+                 folder_progress: Callable[[str, int], None] | None = None,
+                 clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+                 workers: int | None = None,
+                 before_workers: Callable[[], None] | None = None) -> AccountResult:
+    """Pull everything new from one account into the store.
+
+    Large syncs are pipelined: while the main process writes batch N (database work),
+    worker processes parse batch N+1 and N+2 (CPU work). Batches are still written in
+    order, each with its own cursor, so the crash guarantees are those of a serial sync.
+    ``workers=0`` forces a serial sync; ``None`` reads ``$FOLLOWUP_SYNC_WORKERS``, else uses
+    one worker per CPU (none on a
+    single-CPU machine: there is nothing to overlap), started only once a sync proves
+    large. Measured on 2 CPUs: 2 workers beat 1 (the main process mostly waits on SQLite).
+    Workers die with the process that started them, even on ``kill -9``;
+    ``before_workers`` is called before they are forked (to let a thread finish first).
+
+    A database failure (full, read-only, damaged, unreachable) raises
+    :class:`~assistant.storage.errors.StorageError` with one line saying what to do; what
+    was stored before it stays stored, with its cursor.
+    """
+    try:
+        return _sync_account(engine, name, kind, connector, progress=progress,
+                             folder_progress=folder_progress, clock=clock, workers=workers,
+                             before_workers=before_workers)
+    except SQLAlchemyError as exc:
+        raise StorageError(describe(exc, where(engine), doing=f"syncing account {name}")) from exc
+
+
+def _sync_account(engine: Engine, name: str, kind: str, connector: Connector, *,
+                  progress, folder_progress, clock, workers, before_workers) -> AccountResult:
+    result = AccountResult(account=name)
+    account_id, cursor = ensure_account(engine, name, kind)
+    if workers is None:
+        override = os.environ.get("FOLLOWUP_SYNC_WORKERS", "").strip()
+        cpus = os.cpu_count() or 1
+        workers = int(override) if override.isdigit() else (cpus if cpus > 1 else 0)
+    pool: ProcessPoolExecutor | None = None
+    pending: deque = deque()
+    aside = [has_set_aside(engine, account_id)]  # whether unseen() must look there too
+
+    def finish_oldest() -> None:
+        cursor, skipped, read, folders, locations, rows = pending.popleft()
+        prepared = rows.result() if isinstance(rows, Future) else rows
+        outcome = write_batch(engine, account_id, cursor, locations, prepared, seen_at=clock())
+        aside[0] = aside[0] or bool(outcome.set_aside)
+        result.read += read
+        result.stored += outcome.stored
+        result.warnings += outcome.warnings
+        result.set_aside.extend(outcome.set_aside)
+        for reason in skipped:
+            log.warning("%s: skipped %s", name, reason)
+        result.skipped.extend(skipped)
+        if progress:
+            progress(read)
+        if folder_progress:  # (folder, messages read there): the connector's RawMessage.folder
+            for folder, count in folders.items():
+                folder_progress(folder, count)
+
+    batches = iter(connector.fetch(cursor))
+    try:
+        while True:
+            try:
+                batch = next(batches)
+            except StopIteration:
+                break
+            except Exception:
+                # The source failed mid-way (connection lost, file vanished): what it
+                # already handed over is complete, so store it before reporting the error.
+                while pending:
+                    finish_oldest()
+                raise
+            fresh = unseen(engine, account_id, batch, set_aside=aside[0])
+            if pool is None and workers and len(fresh) >= PIPELINE_MIN_BATCH:
+                if before_workers is not None:
+                    before_workers()
+                pool = ProcessPoolExecutor(max_workers=workers, mp_context=_mp_context(),
+                                           initializer=_die_with_parent, initargs=(os.getpid(),))
+            encode = engine.dialect.name == "sqlite"
+            if pool is not None and fresh:
+                rows: Future | list[dict] = pool.submit(prepare_rows, fresh, clock(),
+                                                        encode_json=encode)
+            else:
+                rows = prepare_rows(fresh, clock(), encode_json=encode)
+            # Only what writing needs is kept while the batch waits: not the raw bytes.
+            folders = Counter(raw.folder or "" for raw in batch.messages)
+            pending.append((batch.cursor, batch.skipped, len(batch.messages), folders,
+                            [location_of(raw) for raw in fresh], rows))
+            del batch, fresh
+            while len(pending) > (workers + 1 if pool else 0):
+                finish_oldest()
+        while pending:
+            finish_oldest()
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+    mark_account(engine, account_id, status="ok", error=None)
+    return result
+
+
+def _die_with_parent(parent: int) -> None:
+    """Parse worker initializer: a worker never outlives the sync that started it. A
+    ``kill -9`` of sync gives its workers no goodbye: blocked on their task queue, they
+    would wait for ever. On Linux the kernel kills them with their parent
+    (``PR_SET_PDEATHSIG``); elsewhere, and for a parent that died before that was set,
+    a watcher thread sees the parent change and exits."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:
+        os._exit(1)
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True,
+                     name="followup-parent-watch").start()
+
+
+def _watch_parent(parent: int) -> None:
+    import time
+
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(1)
+
+
+def _mp_context():
+    # fork is cheap on Linux and the workers only run pure parsing code; elsewhere the
+    # platform default (spawn) is used.
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("fork" if "fork" in methods else None)
+
+
+def mark_account(engine: Engine, account_id: int, *, status: str, error: str | None) -> None:
+    with engine.begin() as conn:
+        conn.execute(update(Account).where(Account.id == account_id)
+                     .values(status=status, last_error=error))

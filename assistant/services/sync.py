@@ -1,0 +1,175 @@
+"""Sync as a service: every configured account (or one) pulled into the store, each
+through its connector and :func:`assistant.services.ingest.sync_account`; then the read
+model indexes what was stored and follow-ups that new mail may close are reconciled.
+
+A failing account is recorded and reported and the others go on; a database failure
+ends the run with one line saying what to do (:func:`storage_line`).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Callable
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from assistant.services.ingest import AccountResult, ensure_account, mark_account, sync_account
+from assistant.services.rules import rules_from_settings
+from assistant.settings import Settings
+from assistant.storage.db import where
+from assistant.storage.errors import StorageError, describe
+from connectors.base import AuthenticationError, ConfigurationError, ConnectorError, TransientError
+
+log = logging.getLogger(__name__)
+
+__all__ = ["sync", "open_connector_for", "storage_line", "record_failure", "AccountResult"]
+
+
+def open_connector_for(account):
+    """The connector of one ``[[accounts]]`` entry."""
+    from connectors.mailbox import open_connector
+
+    if account.kind in ("maildir", "mbox", "eml"):
+        return open_connector(account.kind, account.path)
+    if account.kind == "imap":
+        from connectors.imap import open_imap_connector
+        return open_imap_connector(account)
+    if account.kind in ("gmail", "outlook"):
+        from connectors.cloud import open_cloud_connector
+        return open_cloud_connector(account)
+    raise ConfigurationError(
+        f'account kind "{account.kind}" is not available in this version of Followup yet')
+
+
+def sync(settings: Settings, engine: Engine, *, account: str | None = None,
+         progress: Callable[[str], Callable[[int], None]] | None = None,
+         folder_progress: Callable[[str], Callable[[str, int], None]] | None = None,
+         now: datetime | None = None, check_storage: bool = False) -> list[AccountResult]:
+    """Sync every account (or one). A failing account is reported and the others go on.
+    ``now`` (the scheduler's clock, or ``--now``) is the time follow-ups are reconciled at.
+    ``progress(account)`` and ``folder_progress(account)`` return that account's
+    callbacks: messages read, and messages read per folder.
+
+    A database failure (full, read-only, damaged, unreachable) ends the sync: the account
+    it happened on gets a result with status ``storage_error`` and the one-line reason
+    (also recorded on the account when the database can still take it), and the accounts
+    after it are not tried, since they would fail the same way. ``check_storage``: first
+    check the whole database for damage (SQLite), so a sync with nothing new still
+    reports a damaged file -- :class:`StorageError`, each account marked when possible."""
+    accounts = [a for a in settings.accounts if account is None or a.name == account]
+    if account is not None and not accounts:
+        names = ", ".join(a.name for a in settings.accounts) or "none"
+        raise ConfigurationError(f'no account named "{account}" in {settings.path} '
+                                 f"(accounts: {names})")
+    checker = None
+    if check_storage:  # alongside the sync; waited for before forking parse workers
+        from assistant.storage.db import IntegrityCheck
+
+        checker = IntegrityCheck(engine)
+        checker.start()
+    results = []
+    for acct in accounts:
+        result = _sync_one(engine, acct, progress, folder_progress, checker)
+        results.append(result)
+        if result.status == "storage_error":
+            break  # the database itself failed: every account would fail the same way
+    if checker is not None:
+        try:
+            checker.result()
+        except StorageError as exc:
+            for acct in accounts:
+                record_failure(engine, acct.name, acct.kind, "storage_error", str(exc))
+            raise
+    if any(r.status == "storage_error" for r in results):
+        return results
+    indexed, refreshed = _index(settings, engine, accounts, results)
+    if not indexed:
+        return results
+    if refreshed is not None and any(r.stored for r in results if not r.error):
+        # New mail may close follow-ups: a sent draft (done), a reply or bounce (cancelled).
+        # Only the threads the refresh recomputed can have moved on (all after a rebuild).
+        from assistant.services.reconcile import reconcile_changed
+        try:
+            reconcile_changed(settings, engine, now,
+                              None if refreshed.rebuilt else refreshed.changed)
+        except SQLAlchemyError as exc:
+            raise StorageError(describe(exc, where(engine), doing="updating follow-ups")) from exc
+    return results
+
+
+def _sync_one(engine: Engine, acct, progress, folder_progress, checker) -> AccountResult:
+    """One account's sync; every failure becomes its result (and is recorded)."""
+    try:
+        connector = open_connector_for(acct)
+        try:
+            return sync_account(engine, acct.name, acct.kind, connector,
+                                progress=progress(acct.name) if progress else None,
+                                folder_progress=(folder_progress(acct.name)
+                                                 if folder_progress else None),
+                                before_workers=checker.join if checker else None)
+        finally:
+            connector.close()
+    except ConnectorError as exc:
+        status = ("needs_reauth" if isinstance(exc, AuthenticationError)
+                  else "retrying" if isinstance(exc, TransientError)
+                  else "needs_attention")
+        log.error("account %s: %s", acct.name, exc)
+        record_failure(engine, acct.name, acct.kind, status, str(exc))
+        return AccountResult(account=acct.name, error=str(exc), status=status)
+    except (StorageError, SQLAlchemyError) as exc:
+        error = storage_line(exc, engine, acct.name)
+        log.info("account %s: %s", acct.name, error, exc_info=True)
+        if not record_failure(engine, acct.name, acct.kind, "storage_error", error):
+            error += " (the account's status could not be recorded either)"
+        return AccountResult(account=acct.name, error=error, status="storage_error")
+    except Exception as exc:  # noqa: BLE001 - one broken account must not stop the others
+        # A fault nobody classified (a bug, an OS error in a connector): record it with
+        # its type so it can be reported, and go on with the other accounts.
+        log.exception("account %s: unexpected error", acct.name)
+        error = f"unexpected error: {type(exc).__name__}: {str(exc)[:200]}".splitlines()[0]
+        record_failure(engine, acct.name, acct.kind, "needs_attention", error)
+        return AccountResult(account=acct.name, error=error, status="needs_attention")
+
+
+def _index(settings: Settings, engine: Engine, accounts, results: list[AccountResult]):
+    """Index what is queued (what this run stored, and anything an earlier run stored but
+    could not index): cheap when nothing is. ``(indexed, the refresh's result or None when
+    nothing was queued)``; not indexed when the database failed: the mail is stored (and
+    stays queued) and the accounts whose mail waits say so."""
+    from assistant.services import snapshot
+
+    try:
+        refreshed = snapshot.ensure_current(engine, rules_from_settings(settings))
+    except (StorageError, SQLAlchemyError) as exc:
+        error = storage_line(exc, engine, "the new mail", doing="indexing the new mail")
+        log.info("%s", error, exc_info=True)
+        waiting = [r for r in results if r.stored and not r.error] or results[-1:]
+        for result in waiting:
+            acct = next(a for a in accounts if a.name == result.account)
+            record_failure(engine, acct.name, acct.kind, "storage_error", error)
+            result.error, result.status = error, "storage_error"
+        return False, None
+    return True, refreshed
+
+
+def storage_line(exc: BaseException, engine: Engine, account: str, *,
+                 doing: str | None = None) -> str:
+    """The one line a database failure is reported in."""
+    if isinstance(exc, StorageError):
+        return str(exc)
+    return describe(exc, where(engine), doing=doing or f"syncing account {account}")
+
+
+def record_failure(engine: Engine, name: str, kind: str, status: str, error: str) -> bool:
+    """Record an account's failure; False when the database cannot take even that
+    (read-only, damaged): then the caller's one line is all there is."""
+    try:
+        account_id, _ = ensure_account(engine, name, kind)
+        mark_account(engine, account_id, status=status, error=error)
+    except SQLAlchemyError as exc:
+        log.info("account %s: could not record its status (%s)", name,
+                 describe(exc, where(engine)))
+        return False
+    return True
