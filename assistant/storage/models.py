@@ -53,7 +53,7 @@ class Message(Base):
     message_id: Mapped[str] = mapped_column(String(1000), unique=True)
     synthetic_id: Mapped[bool] = mapped_column(Boolean, default=False)
     fingerprint: Mapped[str] = mapped_column(String(64))
-    from_addr: Mapped[str | None] = mapped_column(String(320))
+    from_addr: Mapped[str | None] = mapped_column(String(320), index=True)
     from_name: Mapped[str | None] = mapped_column(String(500))
     to_addrs: Mapped[list] = mapped_column(JSON, default=list)
     cc_addrs: Mapped[list] = mapped_column(JSON, default=list)
