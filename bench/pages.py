@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import logging
 import re
 import shutil
 import statistics
@@ -189,6 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--clients", type=int, default=4)
     args = parser.parse_args(argv)
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
     root = Path(tempfile.mkdtemp(prefix="bench-pages-"))
     ok = True
     try:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-__all__ = ["OPEN_STATUSES", "is_open", "team_of", "scope_of", "in_scope"]
+__all__ = ["OPEN_STATUSES", "is_open", "team_of", "scope_of", "viewer_scope", "in_scope"]
 
 OPEN_STATUSES = ("awaiting_us", "silent", "waiting")
 
@@ -46,6 +46,16 @@ def scope_of(email: str, managers: Mapping[str, str | None], *,
     if manages and not managers.get(email):
         return None
     return team_of(email, managers)
+
+
+def viewer_scope(email: str, managers: Mapping[str, str | None], *, manager_role: bool,
+                 admin: bool) -> tuple[frozenset[str] | None, tuple[str, ...]]:
+    """A member's scope on the pages (an admin's: everyone) and the members in it,
+    themselves first then in roster order (``managers``' order)."""
+    manages = manager_role or any(boss == email for boss in managers.values())
+    scope = None if admin else scope_of(email, managers, manages=manages)
+    team = (email, *(m for m in managers if m != email and (scope is None or m in scope)))
+    return scope, team
 
 
 def in_scope(owner: str | None, candidates: Iterable[str],

@@ -47,9 +47,11 @@ def thread_slug(quote_message_id: str) -> str:
 def thread_id(slug: str) -> str | None:
     """The quote Message-ID of a slug; ``None`` for a slug no thread can have."""
     try:
-        return base64.urlsafe_b64decode(slug + "=" * (-len(slug) % 4)).decode("utf-8")
+        found = base64.b64decode(slug + "=" * (-len(slug) % 4), altchars=b"-_",
+                                 validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError, ValueError):
         return None
+    return found or None
 
 
 @dataclass(frozen=True)

@@ -530,12 +530,13 @@ def texts_from(conn: Connection, address: str, *, offset: int = 0, limit: int = 
 
 
 def read_model_generation(conn: Connection) -> tuple:
-    """What changes whenever the stored threads can: the messages, touches and marks
-    (their newest id or time, and their counts) and the read model's own state."""
+    """What changes whenever the stored threads can: the newest message (messages are
+    never deleted), the touches and marks (newest and count: both tables are small) and
+    the read model's own state. Cheap: the newest message is the end of its index."""
     from sqlalchemy import func
 
     m, tt, tm = models.Message, models.Touch, models.ThreadMark
-    return (*conn.execute(select(func.max(m.id), func.count(m.id))).one(),
+    return (conn.scalar(select(func.max(m.id))),
             *conn.execute(select(func.max(tt.id), func.count(tt.id))).one(),
             *conn.execute(select(func.max(tm.updated_at), func.count())).one(),
             tuple(conn.execute(select(models.ReadModelState.key, models.ReadModelState.value)

@@ -101,17 +101,13 @@ class Viewer:
 
 def viewer_for(settings: Settings, email: str | None) -> Viewer | None:
     """The viewer for a team member's address; ``None`` for anybody else."""
-    from assistant.domain.scope import scope_of
+    from assistant.domain.scope import viewer_scope
 
     member: Member | None = settings.team.member(email)
     if member is None:
         return None
-    members = settings.team.members
-    managers = {m.email: m.manager for m in members}
-    manages = member.role == "manager" or any(m.manager == member.email for m in members)
-    scope = None if member.admin else scope_of(member.email, managers, manages=manages)
-    team = (member.email, *(m.email for m in members if m.email != member.email
-                            and (scope is None or m.email in scope)))
+    scope, team = viewer_scope(member.email, {m.email: m.manager for m in settings.team.members},
+                               manager_role=member.role == "manager", admin=member.admin)
     return Viewer(member.email, member.name, member.role, member.admin, team, scope)
 
 
