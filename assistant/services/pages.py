@@ -4,9 +4,11 @@ the page shows, and the messages of the one thread shown — never all mail.
 
 Who sees what is :mod:`assistant.domain.scope` (the digest's definition); a thread's
 events are :mod:`assistant.domain.timeline`. Lists on the team page hold at most
-:data:`PAGE_ROWS` threads each (the counts say how many there are); its 90-day compliance
-figures are computed once per minute and per change of the stored threads (the page says
-"quotes of the last 90 days": a figure at most a minute old).
+:data:`PAGE_ROWS` threads each (read through indexes; the counts say how many there
+are). The team page — its counts and 90-day compliance figures cost a pass over the
+viewer's threads and the cohort's messages — is computed once per minute of the clock and
+per change of the stored threads (a new message, touch or mark, a rebuild), so what it
+shows is at most a minute old; every other page is read fresh.
 """
 
 from __future__ import annotations
@@ -182,13 +184,57 @@ class TeamView:
 
 def team_view(engine: Engine, rules: Rules, viewer: Viewing, names: dict[str, str],
               now: datetime) -> TeamView:
+    """The team page (see the module doc: computed once a minute per change)."""
     snapshot.ensure_current(engine, rules)
-    t = models.ThreadRow
-    visible = viewer.where()
     with engine.connect() as conn:
-        counts = [c for c in repo.thread_counts(conn, now, visible)
-                  if in_scope(c[0], c[1], viewer.scope)]
         generation = repo.read_model_generation(conn)
+    assignable = [(email, names[email]) for email in viewer.team if email in names]
+    view = _cached(("team", id(engine), snapshot.fingerprint(rules), generation, viewer.scope,
+                    viewer.sees_team, now.replace(second=0, microsecond=0)),
+                   lambda: _team_view(engine, rules, viewer, now))
+    return replace(view, assignable=assignable)
+
+
+def _team_view(engine: Engine, rules: Rules, viewer: Viewing, now: datetime) -> TeamView:
+    t = models.ThreadRow
+    summary = _summary(engine, rules, viewer, now)
+    visible = viewer.where()
+
+    def listed(where, order_by) -> list[ThreadReport]:
+        return [r for r in _read(engine, rules, now, where, order_by=order_by,
+                                 limit=PAGE_ROWS + 50) if viewer.sees(r)][:PAGE_ROWS]
+
+    silent = repo.status_clause(("silent",), now)
+    silent_by_owner = []
+    for owner, total in summary.silent_of:
+        mine = t.owner.is_(None) if owner is None else t.owner == owner
+        silent_by_owner.append((owner, listed(silent & mine, (t.due_at, t.quote_sent_at,
+                                                              t.quote_message_id)), total))
+    awaiting = listed(visible & repo.status_clause(("awaiting_us",), now),
+                      (t.last_reply_at, t.quote_sent_at, t.quote_message_id))
+    unclear = listed(visible & repo.status_clause(OPEN_STATUSES, now)
+                     & ((t.scenario_base == "unclear") | t.owner.is_(None)), None)
+    return TeamView(silent_by_owner, summary.scenarios, awaiting, unclear, [],
+                    summary.compliance, dict(summary.by_status), summary.awaiting_total,
+                    summary.unclear_total)
+
+
+@dataclass(frozen=True)
+class _Summary:
+    """The team page's counts and metrics (what costs a pass over the viewer's threads)."""
+
+    scenarios: list[tuple[str, int, int]]
+    by_status: dict[str, int]
+    silent_of: list[tuple[str | None, int]]
+    awaiting_total: int
+    unclear_total: int
+    compliance: dict
+
+
+def _summary(engine: Engine, rules: Rules, viewer: Viewing, now: datetime) -> _Summary:
+    with engine.connect() as conn:
+        counts = [c for c in repo.thread_counts(conn, now, viewer.where())
+                  if in_scope(c[0], c[1], viewer.scope)]
     by_status: dict[str, int] = {}
     scenario_counts = {s: 0 for s in SCENARIOS}
     silent_of: dict[str | None, int] = {}
@@ -203,42 +249,31 @@ def team_view(engine: Engine, rules: Rules, viewer: Viewing, names: dict[str, st
         awaiting_total += n if status == "awaiting_us" else 0
     total = sum(scenario_counts[s] for s in SCENARIOS) or 1
     scenarios = [(s, scenario_counts[s], round(100 * scenario_counts[s] / total)) for s in SCENARIOS]
-
-    def listed(where, order_by) -> list[ThreadReport]:
-        return [r for r in _read(engine, rules, now, visible & where, order_by=order_by,
-                                 limit=PAGE_ROWS + 50) if viewer.sees(r)][:PAGE_ROWS]
-
-    silent = repo.status_clause(("silent",), now)
-    silent_by_owner = []
-    for owner in sorted(silent_of, key=lambda o: (o is None, o or "")):
-        mine = t.owner.is_(None) if owner is None else t.owner == owner
-        silent_by_owner.append((owner, listed(silent & mine, (t.due_at, t.quote_sent_at,
-                                                              t.quote_message_id)),
-                                silent_of[owner]))
-    awaiting = listed(repo.status_clause(("awaiting_us",), now),
-                      (t.last_reply_at, t.quote_sent_at, t.quote_message_id))
-    unclear = listed(repo.status_clause(OPEN_STATUSES, now)
-                     & ((t.scenario_base == "unclear") | t.owner.is_(None)), None)
-    assignable = [(email, names[email]) for email in viewer.team if email in names]
-    compliance = _compliance(engine, rules, viewer, now, generation)
-    return TeamView(silent_by_owner, scenarios, awaiting, unclear, assignable, compliance,
-                    by_status, awaiting_total, unclear_total)
+    owners = sorted(silent_of.items(), key=lambda kv: (kv[0] is None, kv[0] or ""))
+    return _Summary(scenarios, by_status, owners, awaiting_total, unclear_total,
+                    _compliance(engine, rules, viewer, now))
 
 
-_cache: dict[tuple, dict] = {}
+_cache: dict[tuple, object] = {}
 _cache_lock = threading.Lock()
 _CACHE_SIZE = 64
 
 
-def _compliance(engine: Engine, rules: Rules, viewer: Viewing, now: datetime,
-                generation: tuple) -> dict:
-    """The 90-day metrics of the viewer's threads (the cohort's messages read once per
-    minute and per change of the stored threads: see the module doc)."""
-    key = (id(engine), snapshot.fingerprint(rules), generation, viewer.scope, viewer.sees_team,
-           now.replace(second=0, microsecond=0))
+def _cached(key: tuple, compute):
+    """``compute()``, reused while ``key`` holds (see the module doc)."""
     with _cache_lock:
         if key in _cache:
             return _cache[key]
+    found = compute()
+    with _cache_lock:
+        if len(_cache) >= _CACHE_SIZE:
+            _cache.clear()
+        _cache[key] = found
+    return found
+
+
+def _compliance(engine: Engine, rules: Rules, viewer: Viewing, now: datetime) -> dict:
+    """The 90-day metrics of the viewer's threads: the cohort's messages, not all mail."""
     window = M.Window.ending(now, 90)
     t = models.ThreadRow
     cohort = [r for r in _read(engine, rules, now, viewer.where() & (t.quote_sent_at >= window.start)
@@ -249,13 +284,8 @@ def _compliance(engine: Engine, rules: Rules, viewer: Viewing, now: datetime,
               for r in cohort]
     with engine.connect() as conn:
         touches = repo.load_touches(conn, ids)
-    found = M.compute(cohort, rules, now, window, mails=[m for ms in mails.values() for m in ms],
-                      touches=touches).team.as_json()
-    with _cache_lock:
-        if len(_cache) >= _CACHE_SIZE:
-            _cache.clear()
-        _cache[key] = found
-    return found
+    return M.compute(cohort, rules, now, window, mails=[m for ms in mails.values() for m in ms],
+                     touches=touches).team.as_json()
 
 
 # --- The template preview ---------------------------------------------------------------------

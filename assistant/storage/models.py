@@ -338,6 +338,8 @@ class ThreadRow(Base):
     and ``scenario_base`` leaves out ``nobody`` (silent with no touches, decided then too)."""
 
     __tablename__ = "threads"
+    __table_args__ = (Index("ix_threads_owner_status_due", "owner", "base_status", "due_at"),
+                      Index("ix_threads_status_reply", "base_status", "last_reply_at"))
 
     quote_message_id: Mapped[str] = mapped_column(String(1000), primary_key=True)
     subject: Mapped[str] = mapped_column(Text, default="")

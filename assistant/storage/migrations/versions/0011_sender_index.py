@@ -1,5 +1,8 @@
-"""An index on ``messages.from_addr``: the template preview reads a contact's and a
-rep's own messages (their name, signature and phone) without scanning the mailbox.
+"""Indexes for the pages (issue 12): ``messages.from_addr`` (the template preview reads a
+contact's and a rep's own messages — name, signature, phone — without scanning the
+mailbox); ``threads (owner, base_status, due_at)`` and ``threads (base_status,
+last_reply_at)`` (the team page's lists, most overdue and longest waiting first, read a
+page of rows whatever the number of threads).
 
 Revision ID: 0011
 Revises: 0010
@@ -15,7 +18,11 @@ depends_on = None
 
 def upgrade() -> None:
     op.create_index("ix_messages_from_addr", "messages", ["from_addr"])
+    op.create_index("ix_threads_owner_status_due", "threads", ["owner", "base_status", "due_at"])
+    op.create_index("ix_threads_status_reply", "threads", ["base_status", "last_reply_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_threads_status_reply", table_name="threads")
+    op.drop_index("ix_threads_owner_status_due", table_name="threads")
     op.drop_index("ix_messages_from_addr", table_name="messages")
