@@ -33,9 +33,10 @@ from assistant.storage import models, repo
 
 __all__ = ["thread_slug", "thread_id", "PAGE_ROWS", "QUEUE_STATUSES", "SCENARIOS", "Viewing",
            "queue", "queue_subjects", "followup", "thread", "thread_events", "thread_followups",
+           "set_owner",
            "TeamView", "team_view", "preview_threads", "preview_reports", "PreviewWorld"]
 
-PAGE_ROWS = 50
+PAGE_ROWS = 25
 QUEUE_STATUSES = ("held", "drafted")
 SCENARIOS = M.SCENARIOS
 
@@ -160,6 +161,13 @@ def thread_events(engine: Engine, rules: Rules, report: ThreadReport) -> list[Ev
 def thread_followups(engine: Engine, report: ThreadReport) -> list[models.Followup]:
     with engine.connect() as conn:
         return repo.followups_where(conn, threads=[report.quote_message_id])
+
+
+def set_owner(engine: Engine, quote_message_id: str, owner: str, *, by: str,
+              now: datetime) -> None:
+    """Record an explicit owner (``thread_marks.owner``): the domain then uses it."""
+    with engine.begin() as conn:
+        repo.save_mark(conn, quote_message_id, owner=owner, at=now, by=by)
 
 
 # --- The team page ----------------------------------------------------------------------------

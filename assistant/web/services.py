@@ -23,7 +23,6 @@ from assistant.domain.model import ThreadReport
 from assistant.domain.timeline import Event
 from assistant.services import pages
 from assistant.services.pages import QUEUE_STATUSES, SCENARIOS, TeamView, thread_slug  # noqa: F401
-from assistant.storage import repo
 from assistant.drafting.templates import (
     LANGUAGES, TemplateProblem, TemplateSource, file_templates, sample_context, stored_text,
 )
@@ -147,8 +146,7 @@ def assign_owner(settings: Settings, engine: Engine, viewer: Viewer, slug: str, 
     member = settings.team.member(owner)
     if member is None or member.email not in viewer.team:
         raise Refused(f"{owner} is not a member of your team")
-    with engine.begin() as conn:
-        repo.save_mark(conn, report.quote_message_id, owner=member.email, at=now, by=viewer.email)
+    pages.set_owner(engine, report.quote_message_id, member.email, by=viewer.email, now=now)
     return report
 
 

@@ -1,6 +1,6 @@
-"""Indexes for the pages (issue 12): ``messages.from_addr`` (the template preview reads a
-contact's and a rep's own messages — name, signature, phone — without scanning the
-mailbox); ``threads (owner, base_status, due_at)`` and ``threads (base_status,
+"""Indexes for the pages (issue 12): ``messages (from_addr, date)`` (the template preview
+reads a contact's and a rep's own messages, newest first — name, signature, phone —
+without scanning the mailbox); ``threads (owner, base_status, due_at)`` and ``threads (base_status,
 last_reply_at)`` (the team page's lists, most overdue and longest waiting first, read a
 page of rows whatever the number of threads).
 
@@ -8,6 +8,7 @@ Revision ID: 0011
 Revises: 0010
 Create Date: 2026-12-01
 """
+import sqlalchemy as sa
 from alembic import op
 
 revision = "0011"
@@ -17,7 +18,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_index("ix_messages_from_addr", "messages", ["from_addr"])
+    op.create_index("ix_messages_sender_date", "messages",
+                    ["from_addr", sa.text("coalesce(sent_at, first_seen_at)")])
     op.create_index("ix_threads_owner_status_due", "threads", ["owner", "base_status", "due_at"])
     op.create_index("ix_threads_status_reply", "threads", ["base_status", "last_reply_at"])
 
@@ -25,4 +27,4 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_threads_status_reply", table_name="threads")
     op.drop_index("ix_threads_owner_status_due", table_name="threads")
-    op.drop_index("ix_messages_from_addr", table_name="messages")
+    op.drop_index("ix_messages_sender_date", table_name="messages")
