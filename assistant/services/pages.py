@@ -36,7 +36,7 @@ __all__ = ["thread_slug", "thread_id", "PAGE_ROWS", "QUEUE_STATUSES", "SCENARIOS
            "set_owner",
            "TeamView", "team_view", "preview_threads", "preview_reports", "PreviewWorld"]
 
-PAGE_ROWS = 25
+PAGE_ROWS = 10
 QUEUE_STATUSES = ("held", "drafted")
 SCENARIOS = M.SCENARIOS
 
