@@ -4,7 +4,8 @@ Two sample teams (``assistant.sample.generate_sample(dest, threads=N)``) at 300 
 threads, each synced once; the same twenty drafted follow-ups queued for the rep at both
 sizes (what a rep's queue holds does not grow with the company's mail). Through the real
 WSGI server (werkzeug's threaded one, :func:`assistant.web.make_server`) on 127.0.0.1 with
-a signed-in session, each page is timed (median of several requests after a warm-up):
+a signed-in session, each page is timed (median of 15 requests after a warm-up, the two
+sizes taken in turns):
 ``GET /followups`` and a thread page as the rep, ``/team`` as the manager, and one
 live-preview keystroke (``POST /admin/templates/<name>/<lang>/preview``) as the admin.
 Printed: each page at both sizes and the ratio (target <= 2x, PASS/FAIL). Then a bounded
@@ -140,16 +141,20 @@ class Team:
         self.engine.dispose()
 
 
-def time_page(client: Client, method: str, path: str, form, repeat: int) -> float:
-    status, _ = client.request(method, path, form)  # warm-up (and a check)
-    if status != 200:
-        raise SystemExit(f"{method} {path}: {status}")
-    times = []
+def time_pages(specs: list[tuple[Client, str, str, dict | None]], repeat: int) -> list[float]:
+    """The median time of each request, the requests taken in turns (small team, large
+    team, small...): a machine shared with other work slows both sizes alike."""
+    for client, method, path, form in specs:  # warm-up (and a check)
+        status, _ = client.request(method, path, form)
+        if status != 200:
+            raise SystemExit(f"{method} {path}: {status}")
+    times: list[list[float]] = [[] for _ in specs]
     for _ in range(repeat):
-        started = time.perf_counter()
-        client.request(method, path, form)
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
+        for i, (client, method, path, form) in enumerate(specs):
+            started = time.perf_counter()
+            client.request(method, path, form)
+            times[i].append(time.perf_counter() - started)
+    return [statistics.median(t) for t in times]
 
 
 def load_run(team: Team, seconds: float, clients: int) -> tuple[float, float, float, int]:
@@ -186,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--small", type=int, default=300)
     parser.add_argument("--large", type=int, default=30_000)
-    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--clients", type=int, default=4)
     args = parser.parse_args(argv)
@@ -199,8 +204,12 @@ def main(argv: list[str] | None = None) -> int:
             teams[n] = Team(root, n)
             print(f"{n:>6} threads: {teams[n].count} lead threads, {teams[n].messages} message "
                   f"files, generated + synced in {teams[n].setup_seconds:.1f} s", flush=True)
-        results = {n: {name: time_page(*spec, repeat=args.repeat)
-                       for name, spec in teams[n].pages().items()} for n in teams}
+        results: dict[int, dict[str, float]] = {n: {} for n in teams}
+        pages = {n: teams[n].pages() for n in teams}
+        for name in pages[args.small]:
+            small, large = time_pages([pages[args.small][name], pages[args.large][name]],
+                                      args.repeat)
+            results[args.small][name], results[args.large][name] = small, large
         print(f"{'page':<20} {args.small:>9} {args.large:>9}   ratio (target <= {TARGET:g}x)")
         for name in results[args.small]:
             small, large = results[args.small][name], results[args.large][name]
