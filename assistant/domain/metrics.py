@@ -27,6 +27,7 @@ from typing import Iterable, Mapping
 from .analysis import Facts
 from .calendar import business_days_between, local_date
 from .model import STATUSES, LoggedTouch, Mail, Rules, ThreadReport
+from .scope import OPEN_STATUSES  # noqa: F401  (the one definition: domain/scope.py)
 
 SCENARIOS = ("rep", "manager", "nobody", "unclear")
 STALL_DAYS = 5
@@ -39,7 +40,6 @@ INDUSTRY_FIVE_TOUCH_SHARE = 0.80
 """80% of sales need at least five follow-ups."""
 REPLY_RATE_MAX_TOUCH = 5
 """Reply rates are kept for touch numbers 0..5; later touches count in bucket 5."""
-OPEN_STATUSES = ("awaiting_us", "silent", "waiting")
 
 
 @dataclass(frozen=True, slots=True)

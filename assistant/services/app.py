@@ -174,7 +174,49 @@ class Followup:
         return templates.validate_templates(self.settings, self.engine)
 
     # --- The digest and the web's page models (services/digest.py, services/pages.py) -------
-    # (methods that build digests and pages go here)
+
+    def digests(self, now: datetime | None = None, *, manager: str | None = None,
+                folder=None) -> list:
+        """Every recipient's digest at ``now`` (or ``manager``'s), from the read model."""
+        from assistant.services import digest
+
+        return digest.build_digests(self.settings, self.engine, now or self.now(),
+                                    manager=manager, folder=folder)
+
+    def send_digests(self, sender, now: datetime | None = None, *, period: str | None = None,
+                     manager: str | None = None, holder: str | None = None) -> list:
+        from assistant.services import digest
+
+        return digest.send_digests(self.settings, self.engine, now or self.now(), sender,
+                                   period=period, manager=manager, holder=holder)
+
+    def viewing(self, email: str):
+        """What a team member may see on the pages (:class:`pages.Viewing`), or ``None``."""
+        from assistant.domain.scope import viewer_scope
+        from assistant.services.pages import Viewing
+
+        member = self.settings.team.member(email)
+        if member is None:
+            return None
+        scope, team = viewer_scope(member.email,
+                                   {m.email: m.manager for m in self.settings.team.members},
+                                   manager_role=member.role == "manager", admin=member.admin)
+        return Viewing(member.email, scope, member.role == "manager" or member.admin, team)
+
+    def team_page(self, viewing, now: datetime | None = None):
+        from assistant.services import pages
+
+        names = {m.email: m.name for m in self.settings.team.members}
+        return pages.team_view(self.engine, self.rules, viewing, names, now or self.now())
+
+    def thread_page(self, viewing, slug: str, now: datetime | None = None):
+        """The thread of ``slug`` the viewer may open and its timeline, or ``None``."""
+        from assistant.services import pages
+
+        report = pages.thread(self.engine, self.rules, viewing, slug, now or self.now())
+        if report is None:
+            return None
+        return report, pages.thread_events(self.engine, self.rules, report)
 
     # --- The demo (demo/) -------------------------------------------------------------------
     # (methods the demo pipeline uses go here)

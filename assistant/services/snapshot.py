@@ -139,6 +139,7 @@ def refresh(engine: Engine, rules: Rules) -> RefreshResult:
         if len(queued) > max(REBUILD_MIN, REBUILD_SHARE * total):
             return _rebuild(conn, engine, rules)
         changed = _refresh(conn, rules, queued)
+        _set_state(conn, "generation", str(int(_state(conn, "generation") or 0) + 1))
         for part in repo.chunks(queued):
             conn.execute(delete(models.IndexQueue).where(models.IndexQueue.message_pk.in_(part)))
         return RefreshResult(len(queued), len(changed), changed=frozenset(changed))

@@ -12,6 +12,7 @@ from datetime import date, datetime, timezone
 from sqlalchemy import (
     JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false,
 )
+from sqlalchemy import func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -53,7 +54,7 @@ class Message(Base):
     message_id: Mapped[str] = mapped_column(String(1000), unique=True)
     synthetic_id: Mapped[bool] = mapped_column(Boolean, default=False)
     fingerprint: Mapped[str] = mapped_column(String(64))
-    from_addr: Mapped[str | None] = mapped_column(String(320), index=True)
+    from_addr: Mapped[str | None] = mapped_column(String(320))  # ix_messages_sender_date
     from_name: Mapped[str | None] = mapped_column(String(500))
     to_addrs: Mapped[list] = mapped_column(JSON, default=list)
     cc_addrs: Mapped[list] = mapped_column(JSON, default=list)
@@ -81,6 +82,11 @@ class Message(Base):
     thread_key: Mapped[str | None] = mapped_column(String(1000), index=True)
     """The ``quote_message_id`` of the lead thread the message belongs to (after rules 4
     and 5), ``NULL`` outside lead threads."""
+
+
+Index("ix_messages_sender_date", Message.from_addr,
+      func.coalesce(Message.sent_at, Message.first_seen_at))
+"""A person's own messages, newest first (the template preview's names and signatures)."""
 
 
 class MessageLocation(Base):
@@ -340,6 +346,8 @@ class ThreadRow(Base):
     and ``scenario_base`` leaves out ``nobody`` (silent with no touches, decided then too)."""
 
     __tablename__ = "threads"
+    __table_args__ = (Index("ix_threads_owner_status_due", "owner", "base_status", "due_at"),
+                      Index("ix_threads_status_reply", "base_status", "last_reply_at"))
 
     quote_message_id: Mapped[str] = mapped_column(String(1000), primary_key=True)
     subject: Mapped[str] = mapped_column(Text, default="")

@@ -253,7 +253,7 @@ def _local(value, zone) -> datetime | None:
     return None if moment is None else moment.astimezone(zone)
 
 
-def read_threads(conn: Connection, *, where=None, order_by=None) -> list[tuple]:
+def read_threads(conn: Connection, *, where=None, order_by=None, limit: int | None = None) -> list[tuple]:
     """Stored thread rows (tuples in :data:`_THREAD_COLUMNS` order), oldest quote first.
     Read through the driver's own cursor, times and JSON as their stored text: a page of
     30,000 threads costs a tenth of what SQLAlchemy's per-value processing would."""
@@ -264,7 +264,9 @@ def read_threads(conn: Connection, *, where=None, order_by=None) -> list[tuple]:
     if where is not None:
         query = query.where(where)
     query = query.order_by(*(order_by or (t.c.quote_sent_at, t.c.quote_message_id)))
-    if where is not None:  # a filtered read is small: the usual path
+    if limit is not None:
+        query = query.limit(limit)
+    if where is not None or limit is not None:  # a filtered read is small: the usual path
         return [tuple(r) for r in conn.execute(query)]
     return [tuple(r) for r in conn.exec_driver_sql(str(query.compile(dialect=conn.dialect)))]
 
@@ -494,3 +496,181 @@ def round_robin_turn(conn: Connection) -> int:
     f = models.Followup
     return conn.scalar(select(func.count(func.distinct(f.quote_message_id)))
                        .where(f.assigned_via == "round_robin")) or 0
+
+
+# --- Pages and the digest (issue 12: the web's page models, services/digest.py) ---------------
+
+def held_followups(conn: Connection) -> list[str] | None:
+    """``quote_message_id`` of each follow-up the duplicate-contact guard held
+    (``hold_reason`` set); ``None`` when the follow-ups table does not exist."""
+    from sqlalchemy import inspect as sa_inspect
+
+    if not sa_inspect(conn).has_table("followups"):
+        return None
+    f = models.Followup
+    return list(conn.scalars(select(f.quote_message_id).where(f.hold_reason.is_not(None))
+                             .order_by(f.id)))
+
+
+def digest_records(conn: Connection) -> list[tuple[str, str, str]]:
+    """``(manager, period, status)`` of every digest recorded, oldest first."""
+    table = models.DigestRecord
+    return [tuple(row) for row in conn.execute(
+        select(table.manager, table.period, table.status).order_by(table.id))]
+
+
+def _mail_date():
+    from sqlalchemy import func
+
+    return func.coalesce(models.Message.sent_at, models.Message.first_seen_at)
+
+
+def mail_after(conn: Connection, at: datetime) -> bool:
+    """Whether any stored message is dated after ``at``."""
+    return conn.scalar(select(models.Message.id).where(_mail_date() > as_utc(at)).limit(1)) is not None
+
+
+def threads_existing_at(conn: Connection, at: datetime, *,
+                        active_since: datetime | None = None) -> list[str]:
+    """The stored threads that existed at ``at``: quoted before it (with
+    ``active_since``: and quoted, written or answered since then), plus the threads
+    quoted later that hold messages dated before ``at``."""
+    t, m = models.ThreadRow, models.Message
+    at = as_utc(at)
+    query = select(t.quote_message_id).where(t.quote_sent_at < at)
+    if active_since is not None:
+        since = as_utc(active_since)
+        query = query.where((t.quote_sent_at >= since) | (t.last_outbound_at >= since)
+                            | (t.last_reply_at >= since))
+    found = list(conn.scalars(query.order_by(t.quote_sent_at, t.quote_message_id)))
+    later = select(t.quote_message_id).where(t.quote_sent_at >= at)
+    found += conn.scalars(select(m.thread_key).distinct().where(
+        m.thread_key.in_(later), _mail_date() < at).order_by(m.thread_key))
+    return list(dict.fromkeys(found))
+
+
+def status_clause(statuses: Iterable[str], now: datetime):
+    """``models.ThreadRow`` rows whose status at ``now`` is one of ``statuses`` (silent:
+    a next step due by ``now``, waiting: one due later; see :func:`report_from_row`)."""
+    from sqlalchemy import and_, false, or_
+
+    t, now = models.ThreadRow, as_utc(now)
+    statuses = set(statuses)
+    parts = []
+    if "silent" in statuses:
+        parts.append(and_(t.base_status == "open", t.due_at.is_not(None), t.due_at <= now))
+    if "waiting" in statuses:
+        parts.append(and_(t.base_status == "open", or_(t.due_at.is_(None), t.due_at > now)))
+    fixed = statuses - {"silent", "waiting"}
+    if fixed:
+        parts.append(t.base_status.in_(sorted(fixed)))
+    return or_(*parts) if parts else false()
+
+
+def owners_clause(owners: Iterable[str] | None, *, unowned: bool):
+    """Rows owned by one of ``owners`` (``None``: anyone), and with ``unowned`` the
+    rows without an owner too (callers check their candidates)."""
+    from sqlalchemy import true
+
+    t = models.ThreadRow
+    if owners is None:
+        return true() if unowned else t.owner.is_not(None)
+    owned = t.owner.in_(sorted(owners))
+    return owned | t.owner.is_(None) if unowned else owned
+
+
+def thread_counts(conn: Connection, now: datetime, where=None) -> list[tuple]:
+    """``(owner, candidates, status, scenario, threads)`` of the stored threads at
+    ``now`` (``candidates``: of unowned threads only), counted in the database."""
+    from sqlalchemy import and_, case, func
+
+    t, now = models.ThreadRow, as_utc(now)
+    silent = and_(t.base_status == "open", t.due_at.is_not(None), t.due_at <= now)
+    status = case((silent, "silent"), (t.base_status == "open", "waiting"), else_=t.base_status)
+    scenario = case((and_(silent, t.scenario_base != "unclear", t.touches == 0), "nobody"),
+                    else_=t.scenario_base)
+    candidates = case((t.owner.is_(None), type_coerce(t.owner_candidates, Text)), else_=None)
+    query = select(t.owner, candidates, status, scenario, func.count()).group_by(
+        t.owner, candidates, status, scenario)
+    if where is not None:
+        query = query.where(where)
+    return [(owner, _tuple(cands), st, sc, n) for owner, cands, st, sc, n in conn.execute(query)]
+
+
+def thread_ids(conn: Connection, *, where=None, order_by=None, limit: int | None = None) -> list[str]:
+    t = models.ThreadRow
+    query = select(t.quote_message_id)
+    if where is not None:
+        query = query.where(where)
+    query = query.order_by(*(order_by or (t.quote_sent_at, t.quote_message_id)))
+    if limit is not None:
+        query = query.limit(limit)
+    return list(conn.scalars(query))
+
+
+def followups_where(conn: Connection, *, assignees: Iterable[str] | None = None,
+                    statuses: Iterable[str] | None = None, threads: Iterable[str] | None = None,
+                    fid: int | None = None, order_by=None) -> list[models.Followup]:
+    """Follow-up rows (detached, readable after the connection closes) by assignee,
+    status, thread or id; by id unless ``order_by`` says otherwise."""
+    from sqlalchemy.orm import Session
+
+    f = models.Followup
+    query = select(f)
+    if assignees is not None:
+        query = query.where(f.assignee.in_(sorted(set(assignees))))
+    if statuses is not None:
+        query = query.where(f.status.in_(sorted(set(statuses))))
+    if threads is not None:
+        query = query.where(f.quote_message_id.in_(list(dict.fromkeys(threads))))
+    if fid is not None:
+        query = query.where(f.id == fid)
+    with Session(bind=conn, expire_on_commit=False) as session:
+        rows = list(session.scalars(query.order_by(*(order_by or (f.id,)))))
+        session.expunge_all()
+    return rows
+
+
+def followed_threads(conn: Connection, assignees: Iterable[str],
+                     threads: Iterable[str] | None = None) -> set[str]:
+    """The threads with a follow-up assigned to one of ``assignees`` (among ``threads``)."""
+    f = models.Followup
+    query = select(f.quote_message_id).distinct().where(f.assignee.in_(sorted(set(assignees))))
+    if threads is not None:
+        query = query.where(f.quote_message_id.in_(list(dict.fromkeys(threads))))
+    return set(conn.scalars(query))
+
+
+def touch_entries(conn: Connection, thread: str):
+    """The touches logged for a thread, with their notes (timeline entries)."""
+    from assistant.domain.timeline import TouchEntry
+
+    tt = models.Touch
+    return [TouchEntry(as_utc(row.at), row.channel, row.by, row.note)
+            for row in conn.execute(select(tt).where(tt.quote_message_id == thread)
+                                    .order_by(tt.at, tt.id))]
+
+
+def sender_name(conn: Connection, address: str) -> str | None:
+    """The display name ``address`` last wrote under (by date sent; addresses are stored
+    in lower case)."""
+    m = models.Message
+    return conn.scalar(select(m.from_name).where(
+        m.from_addr == address.lower(), m.from_name.is_not(None), m.from_name != "")
+        .order_by(m.sent_at.desc(), m.id.desc()).limit(1))
+
+
+def texts_from(conn: Connection, address: str, *, offset: int = 0, limit: int = 50) -> list[str]:
+    """The texts of the messages ``address`` wrote (kind ``message``), newest first."""
+    m = models.Message
+    return list(conn.scalars(select(m.body_text).where(
+        m.from_addr == address.lower(), m.kind == "message")
+        .order_by(_mail_date().desc(), m.id).offset(offset).limit(limit)))
+
+
+def read_model_generation(conn: Connection) -> tuple:
+    """What changes whenever the stored threads do: the read model's own state (the
+    rules' fingerprint, when it was rebuilt, and a count of the refreshes since — every
+    new message, mark and touch goes through one)."""
+    return tuple(conn.execute(select(models.ReadModelState.key, models.ReadModelState.value)
+                              .order_by(models.ReadModelState.key)).all())

@@ -39,7 +39,7 @@ def create_app(settings: Settings, engine: Engine, *,
     app.session_interface = security.SessionInterface(settings.web.proxy_addresses)
     app.extensions["followup"] = {"settings": settings, "engine": engine, "clock": clock}
 
-    from assistant.wording import why_waiting
+    from assistant.wording import say, why_waiting
     from assistant.web import users, views
     users.prepare()
     app.register_blueprint(views.auth)
@@ -56,7 +56,8 @@ def create_app(settings: Settings, engine: Engine, *,
                 "csrf_token": security.csrf_token, "viewer": g.get("viewer"),
                 "settings": settings, "auth_mode": settings.web.auth,
                 "local": lambda moment, fmt="%Y-%m-%d %H:%M": views.local(moment, fmt),
-                "why_waiting": lambda report: why_waiting(report, lang)}
+                "why_waiting": lambda report: why_waiting(report, lang),
+                "say": lambda code, **values: say(code, lang, **values)}
 
     @app.after_request
     def _headers(response):
@@ -83,9 +84,11 @@ def _error_page(code: int):
     return handler
 
 
-def make_server(settings: Settings, engine: Engine, host: str = "127.0.0.1", port: int = 8000):
+def make_server(settings: Settings, engine: Engine, host: str = "127.0.0.1", port: int = 8000,
+                *, clock: Callable[[], datetime] = _utcnow):
     """The app in werkzeug's threaded server, not started (``serve_forever()``); port 0
-    picks a free one (``server.port``). Responses name no server software or version."""
+    picks a free one (``server.port``). Responses name no server software or version.
+    ``clock``: the app's time (a benchmark serves a sample team at its own ``now``)."""
     from werkzeug.serving import WSGIRequestHandler, make_server as werkzeug_server
 
     class Handler(WSGIRequestHandler):
@@ -94,7 +97,7 @@ def make_server(settings: Settings, engine: Engine, host: str = "127.0.0.1", por
         def version_string(self) -> str:  # the Server header: no "Werkzeug/x Python/y"
             return "Followup"
 
-    return werkzeug_server(host, port, create_app(settings, engine), threaded=True,
+    return werkzeug_server(host, port, create_app(settings, engine, clock=clock), threaded=True,
                            request_handler=Handler)
 
 

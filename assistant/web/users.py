@@ -84,8 +84,11 @@ class Viewer:
     role: str
     admin: bool
     team: tuple[str, ...]
-    """Whose threads and follow-ups they may see: themselves, plus their reports when
-    they manage people (a member whose ``manager`` is them), everyone for an admin."""
+    """Whose follow-ups they may see and whom they may assign: themselves, plus the
+    members in their scope when they manage people, everyone for an admin."""
+    scope: frozenset[str] | None = None
+    """Whose threads they see (:func:`assistant.domain.scope.scope_of`, the digest's
+    definition): their team, transitively; ``None`` = everyone's."""
 
     @property
     def is_manager(self) -> bool:
@@ -95,22 +98,17 @@ class Viewer:
     def sees_team(self) -> bool:
         return self.is_manager or self.admin
 
-    def may_see_owner(self, owner: str | None) -> bool:
-        if owner is None:
-            return self.sees_team
-        return owner in self.team
-
 
 def viewer_for(settings: Settings, email: str | None) -> Viewer | None:
     """The viewer for a team member's address; ``None`` for anybody else."""
+    from assistant.domain.scope import viewer_scope
+
     member: Member | None = settings.team.member(email)
     if member is None:
         return None
-    if member.admin:
-        team = tuple(m.email for m in settings.team.members)
-    else:
-        team = (member.email, *(m.email for m in settings.team.reports_of(member.email)))
-    return Viewer(member.email, member.name, member.role, member.admin, team)
+    scope, team = viewer_scope(member.email, {m.email: m.manager for m in settings.team.members},
+                               manager_role=member.role == "manager", admin=member.admin)
+    return Viewer(member.email, member.name, member.role, member.admin, team, scope)
 
 
 def set_password(settings: Settings, engine: Engine, email: str, password: str,

@@ -183,8 +183,7 @@ def home():
 @signed_in
 def followups():
     rows = services.queue(engine(), g.viewer)
-    subjects = {r.quote_message_id: r.subject
-                for r in services.visible_reports(settings(), engine(), g.viewer, now())}
+    subjects = services.queue_subjects(settings(), engine(), rows, now())
     return render_template("queue.html", rows=rows, subjects=subjects, slug=services.thread_slug)
 
 

@@ -1,6 +1,6 @@
 """Planning reads only what it needs (issue 12): indexes for its targeted queries.
 
-- ``messages.from_addr``: a person's own messages (signature, phone) and names;
+(a person's own messages and names are read through ``messages (from_addr, date)``, 0012);
 - ``messages.sent_at``: the recent window the duplicate-contact guard reads;
 - ``touches.at``: the logged touches in that window.
 
@@ -17,7 +17,6 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_index("ix_messages_from_addr", "messages", ["from_addr"])
     op.create_index("ix_messages_sent_at", "messages", ["sent_at"])
     op.create_index("ix_touches_at", "touches", ["at"])
 
@@ -25,4 +24,3 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_touches_at", table_name="touches")
     op.drop_index("ix_messages_sent_at", table_name="messages")
-    op.drop_index("ix_messages_from_addr", table_name="messages")

@@ -1,0 +1,704 @@
+"""The managers' weekly digest (issue 6): who gets one, what it says, how it is sent.
+
+* **Who**: every member with role ``manager`` and every member someone names as their
+  ``manager``. A recipient without a manager of their own gets the company-wide digest
+  (every thread, unassigned ones included); the others get their team's: threads owned by
+  them or by anyone reporting to them (transitively), plus threads without an owner that
+  one of them wrote in.
+* **Language**: ``digest.language`` (``es`` by default) for every digest of the team — a
+  manager reads one language whatever the mix of their clients'.
+* **What**: first what to act on (overdue follow-ups, most overdue first; unclear
+  ownership to assign; clients waiting on us), then the numbers of
+  :mod:`assistant.domain.metrics` for the last week and the last 90 days with HTML bar
+  charts, then the trend versus the previous week (the same metrics computed at ``now``
+  minus seven days, on the mail known then).
+* **From the read model**: this week's threads are the stored reports
+  (:mod:`assistant.services.snapshot`); the metrics walk the messages of the threads
+  quoted in the 90-day window only, and last week's snapshot is recomputed from the
+  threads that existed then, their messages cut at that moment — never all mail.
+* **Templates**: ``digest.html.j2`` and ``digest.txt.j2`` (the layout) and
+  ``strings.<language>.toml`` (the wording), shipped in ``assistant/data/templates/digest/``,
+  rendered in a Jinja2 sandbox with ``StrictUndefined``. Admins override them with files of
+  the same name in ``digest/`` of their templates folder (``[templates] folder``), found
+  first; their wording file need only hold the keys it changes. A mistake fails loudly.
+* **Sending**: :class:`SmtpSender` (``[digest.smtp]``) or :class:`AccountSender` (a
+  connected Gmail or Microsoft 365 account, ``digest.send_with``), chosen by
+  :func:`sender_for`. Any object with ``send(message: EmailMessage)`` is a
+  :class:`DigestSender`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import smtplib
+import ssl
+import tomllib
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta, timezone
+from email.message import EmailMessage
+from email.policy import SMTP as SMTP_POLICY
+from email.utils import formataddr, format_datetime, make_msgid
+from pathlib import Path
+from typing import Callable, Iterable, Mapping, Protocol, Sequence
+from zoneinfo import ZoneInfo
+
+from jinja2 import FileSystemLoader
+from jinja2.sandbox import SandboxedEnvironment
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+
+from assistant import data
+from assistant.domain import metrics as M
+from assistant.domain.analysis import scan as scan_threads
+from assistant.domain.calendar import business_days_between, local_date
+from assistant.domain.model import LoggedTouch, Mail, Rules, ThreadMark, ThreadReport
+from assistant.domain.scope import OPEN_STATUSES, in_scope as thread_in_scope, scope_of
+from assistant.settings import Settings, Smtp
+from assistant.storage import models, repo
+
+log = logging.getLogger(__name__)
+
+TEMPLATES = data.DIGEST
+"""The shipped digest templates (an admin's ``digest/`` folder is searched first)."""
+Folders = Path | str | Sequence[Path | str]
+"""One templates folder, or a search path of them (first found wins)."""
+MAX_ROWS = 15
+"""Rows per "act on" list; the rest is counted ("and 4 more")."""
+STATUS_COLORS = {"silent": "#d92d20", "awaiting_us": "#f79009", "waiting": "#2e90fa",
+                 "bounced": "#7a271a", "exhausted": "#98a2b3", "closed": "#12b76a"}
+SCENARIO_COLORS = {"rep": "#12b76a", "manager": "#f79009", "nobody": "#d92d20",
+                   "unclear": "#7f56d9"}
+
+
+class DigestError(Exception):
+    """The digest cannot be built or sent (no recipient, no SMTP server, a bad template)."""
+
+
+# --- Who gets which digest -------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Recipient:
+    email: str
+    name: str
+    scope: frozenset[str] | None
+    """The members whose threads this digest covers; ``None`` = the whole company."""
+
+
+def recipients(settings: Settings) -> list[Recipient]:
+    """The digest recipients, in roster order (see the module docstring); each one's
+    scope is :func:`assistant.domain.scope.scope_of` (the web's too)."""
+    members = settings.team.members
+    managers = {m.email: m.manager for m in members}
+    named = {m.manager for m in members if m.manager}
+    return [Recipient(m.email, m.name, scope_of(m.email, managers, manages=True))
+            for m in members if m.role == "manager" or m.email in named]
+
+
+def in_scope(report: ThreadReport, scope: frozenset[str] | None) -> bool:
+    return thread_in_scope(report.owner, report.owner_candidates, scope)
+
+
+# --- What the digest is computed from --------------------------------------------------
+
+@dataclass(frozen=True)
+class Inputs:
+    """All stored mail, touches and marks at once: the full recomputation
+    (:func:`snapshot`), which the read model's digest (:func:`build_digests`) must equal."""
+
+    mails: list[Mail]
+    touches: list[LoggedTouch]
+    marks: dict[str, ThreadMark]
+    holds: list[str] | None
+    """``quote_message_id`` of each follow-up the duplicate-contact guard held; ``None``
+    when the follow-ups table does not exist."""
+
+
+def load_inputs(engine: Engine) -> Inputs:
+    with engine.connect() as conn:
+        return Inputs(repo.load_mails(conn, engine), repo.load_touches(conn),
+                      repo.load_marks(conn), repo.held_followups(conn))
+
+
+def load_holds(engine: Engine) -> list[str] | None:
+    """Follow-ups held by the duplicate-contact guard (``hold_reason`` set), from the
+    drafting issue's ``followups`` table; ``None`` when that table does not exist."""
+    with engine.connect() as conn:
+        return repo.held_followups(conn)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The scan and the metrics at one moment."""
+
+    at: datetime
+    reports: list[ThreadReport]
+    week: M.TeamMetrics
+    quarter: M.TeamMetrics
+    holds_missing: bool = False
+    """The follow-ups table does not exist: duplicate-contact holds read 0."""
+
+
+@dataclass(frozen=True)
+class Moment:
+    """The team's threads at one moment, for every recipient: the reports, and the mail
+    and touches the metrics walk (those of the threads quoted in the 90-day window)."""
+
+    at: datetime
+    reports: list[ThreadReport]
+    mails: list[Mail]
+    touches: list[LoggedTouch]
+
+
+QUARTER_DAYS = 90
+
+
+def snapshot(inputs: Inputs, rules: Rules, at: datetime,
+             scope: frozenset[str] | None = None) -> Snapshot:
+    """The scan at ``at`` on all the mail and touches known then (the full
+    recomputation), and its metrics for the threads in ``scope``. (Marks are today's:
+    they carry no history.)"""
+    return scoped(_rescanned(at, rules, inputs.mails, inputs.touches, inputs.marks), rules,
+                  scope, inputs.holds)
+
+
+def scoped(moment: Moment, rules: Rules, scope: frozenset[str] | None,
+           holds: list[str] | None) -> Snapshot:
+    """One recipient's snapshot of a :class:`Moment`: its threads in ``scope`` and their
+    metrics for the last week and the last 90 days."""
+    at = moment.at
+    reports = [r for r in moment.reports if in_scope(r, scope)]
+    held = holds or ()
+    week = M.compute(reports, rules, at, M.Window.ending(at, 7), mails=moment.mails,
+                     touches=moment.touches, holds=held)
+    quarter = M.compute(reports, rules, at, M.Window.ending(at, QUARTER_DAYS),
+                        mails=moment.mails, touches=moment.touches, holds=held)
+    return Snapshot(at, reports, week, quarter, holds_missing=holds is None)
+
+
+def _rescanned(at: datetime, rules: Rules, mails: Iterable[Mail],
+               touches: Iterable[LoggedTouch], marks: dict[str, ThreadMark]) -> Moment:
+    mails = [m for m in mails if m.date <= at]
+    touches = [t for t in touches if t.at <= at]
+    return Moment(at, scan_threads(mails, rules, at, marks=marks, touches=touches), mails, touches)
+
+
+def stored_moment(engine: Engine, rules: Rules, at: datetime) -> Moment:
+    """The threads at ``at`` from the read model: the stored reports when no stored mail
+    is dated after ``at`` (``now``, the usual case), the cohort recomputed otherwise."""
+    from assistant.services import snapshot as read_model
+
+    reports = read_model.reports(engine, rules, at)
+    with engine.connect() as conn:
+        later = repo.mail_after(conn, at)
+    if later:
+        return past_moment(engine, rules, at, since=None)
+    window = M.Window.ending(at, QUARTER_DAYS)
+    cohort = [r.quote_message_id for r in reports if r.quote_sent_at in window]
+    by_thread = read_model.thread_mails(engine, cohort)
+    keys = {thread: tuple(m.key for m in mails) for thread, mails in by_thread.items()}
+    reports = [replace(r, mail_keys=keys.get(r.quote_message_id, ())) for r in reports]
+    with engine.connect() as conn:
+        touches = [t for t in repo.load_touches(conn, cohort) if t.at <= at]
+    return Moment(at, reports, [m for mails in by_thread.values() for m in mails], touches)
+
+
+def past_moment(engine: Engine, rules: Rules, at: datetime, *,
+                since: datetime | None) -> Moment:
+    """The threads at a past moment ``at``, recomputed from the mail of the threads that
+    existed then only — those quoted before ``at`` (and, with ``since``, active after it:
+    quoted, written or answered), plus the later-quoted threads holding mail from before
+    ``at`` — their messages cut at ``at`` (never a rescan of all mail)."""
+    from assistant.services import snapshot as read_model
+
+    with engine.connect() as conn:
+        threads = repo.threads_existing_at(conn, at, active_since=since)
+        marks = repo.load_marks(conn)
+    mails = [m for ms in read_model.thread_mails(engine, threads).values() for m in ms]
+    with engine.connect() as conn:
+        touches = repo.load_touches(conn, list(threads) + [m.message_id for m in mails])
+    return _rescanned(at, rules, mails, touches, marks)
+
+
+# --- Rendering -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Digest:
+    recipient: Recipient
+    language: str
+    subject: str
+    html: str
+    text: str
+    current: Snapshot = field(repr=False)
+    previous: Snapshot = field(repr=False)
+
+
+def search_path(settings: Settings) -> tuple[Path, ...]:
+    """Where this team's digest templates are looked for: ``digest/`` of the admins'
+    templates folder, when it exists, then the shipped ones."""
+    return data.search_path(settings.templates.folder, "digest")
+
+
+def _folders(folder: Folders) -> tuple[Path, ...]:
+    return (Path(folder),) if isinstance(folder, (str, Path)) else tuple(Path(f) for f in folder)
+
+
+def environment(folder: Folders = TEMPLATES) -> SandboxedEnvironment:
+    """The digest templates' environment: the bounded sandbox of the follow-ups, HTML
+    escaping for ``*.html.j2``. :func:`render` renders in a worker process with it
+    (:mod:`assistant.rendering`), never in this one."""
+    from assistant.drafting.sandbox import sandbox
+
+    return sandbox(FileSystemLoader(_folders(folder)), html_extensions=HTML_EXTENSIONS,
+                   keep_trailing_newline=True)
+
+
+HTML_EXTENSIONS = ("html.j2",)
+
+
+def load_strings(language: str, folder: Folders = TEMPLATES) -> dict:
+    """The wording ``strings.<language>.toml`` of the last folder of the search path (the
+    shipped one), with the keys of the same file in each earlier folder (an admin's)
+    written over it: an admin's file need only hold the keys it changes."""
+    merged: dict | None = None
+    for one in reversed(_folders(folder)):
+        path = one / f"strings.{language}.toml"
+        if merged is not None and not path.exists():
+            continue
+        try:
+            table = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise DigestError(f"cannot read the digest wording {path}: {exc}") from exc
+        merged = table if merged is None else _merged(merged, table)
+    return merged
+
+
+def _merged(base: dict, over: dict) -> dict:
+    out = dict(base)
+    for key, value in over.items():
+        out[key] = (_merged(out[key], value) if isinstance(value, dict)
+                    and isinstance(out.get(key), dict) else value)
+    return out
+
+
+class _Format:
+    """Dates, shares and names, in the digest's language."""
+
+    def __init__(self, settings: Settings, strings: dict, language: str) -> None:
+        self.settings, self.t, self.language = settings, strings, language
+        self.zone = ZoneInfo(settings.team.timezone)
+
+    def date(self, moment: datetime | None) -> str:
+        if moment is None:
+            return self.t["none"]
+        local = moment.astimezone(self.zone)
+        dates = self.t["dates"]
+        return f'{dates["days"][local.weekday()]} {local.day} {dates["months"][local.month - 1]}'
+
+    def day(self, day) -> str:
+        dates = self.t["dates"]
+        return f'{dates["days"][day.weekday()]} {day.day} {dates["months"][day.month - 1]}'
+
+    def why(self, report: ThreadReport) -> str:
+        """Rules 9–11: "promised: Fri 4 Dec" / "back on Mon 14 Dec" ("" when the
+        protocol's own cadence set the date)."""
+        if report.promised_date is None or report.promised_reason is None:
+            return ""
+        return self.t["why"][report.promised_reason].replace("{day}", self.day(report.promised_date))
+
+    def pct(self, value: float | None) -> str:
+        if value is None:
+            return self.t["none"]
+        number = round(value * 100)
+        return f"{number} %" if self.language == "es" else f"{number}%"
+
+    def share(self, share: M.Share) -> str:
+        if share.value is None:
+            return self.t["none"]
+        return f"{self.pct(share.value)} ({share.numerator}/{share.denominator})"
+
+    def number(self, value: float | int | None) -> str:
+        if value is None:
+            return self.t["none"]
+        if isinstance(value, float) and not value.is_integer():
+            text_ = f"{value:.1f}"
+            return text_.replace(".", ",") if self.language == "es" else text_
+        return str(int(value))
+
+    def name(self, email: str | None) -> str:
+        if email is None:
+            return self.t["nobody"]
+        member = self.settings.team.member(email)
+        return member.name if member else email
+
+
+def _render(folder: Folders, context: dict, *, label: str, name: str | None = None,
+            text: str | None = None) -> str:
+    """One digest template (``name``, in ``folder``) or wording string (``text``), in a
+    render worker: bounded in time, memory and size like the follow-ups."""
+    from assistant.drafting.sandbox import TemplateProblem
+    from assistant.rendering import renderer
+
+    try:
+        return renderer().render_text(context, label=label, name=name, text=text, folder=folder,
+                                      html_extensions=HTML_EXTENSIONS, keep_trailing_newline=True)
+    except TemplateProblem as exc:  # it names the template and the line
+        raise DigestError(f"digest template error: {exc}") from None
+
+
+def render(settings: Settings, recipient: Recipient, current: Snapshot, previous: Snapshot, *,
+           language: str | None = None, folder: Folders | None = None) -> Digest:
+    """The digest of one recipient from two snapshots (``current`` at ``now``,
+    ``previous`` a week before), rendered from the templates in ``folder`` (default: the
+    admins' folder, then the shipped one: :func:`search_path`)."""
+    language = language or settings.digest.language
+    folder = search_path(settings) if folder is None else _folders(folder)
+    t = load_strings(language, folder)
+    f = _Format(settings, t, language)
+    now = current.at
+    rules_tz, country = settings.team.timezone, settings.protocol.holidays_country
+    today = local_date(now, rules_tz)
+
+    def late(moment: datetime) -> int:
+        return business_days_between(local_date(moment, rules_tz), today, country)
+
+    reports = current.reports
+    silent = sorted((r for r in reports if r.status == "silent" and r.next_step),
+                    key=lambda r: (r.next_step.due_at, r.quote_sent_at))
+    overdue = [{"id": r.quote_message_id, "subject": r.subject or "—", "contact": r.contact or "—",
+                "owner": f.name(r.owner),
+                "step": f'{r.next_step.number}/{len(settings.protocol.steps)} '
+                        f'{t["channel"].get(r.next_step.channel, r.next_step.channel)}',
+                "due": f.date(r.next_step.due_at), "late": late(r.next_step.due_at),
+                "why": f.why(r)}
+               for r in silent]
+    unclear = [{"id": r.quote_message_id, "subject": r.subject or "—", "contact": r.contact or "—",
+                "candidates": ", ".join(f.name(c) for c in r.owner_candidates) or t["none"],
+                "owner": f.name(r.owner)}
+               for r in reports if r.scenario == "unclear" and r.status in OPEN_STATUSES]
+    waiting = [{"id": r.quote_message_id, "subject": r.subject or "—", "contact": r.contact or "—",
+                "owner": f.name(r.owner), "since": f.date(r.last_reply_at),
+                "days": late(r.last_reply_at)}
+               for r in sorted((r for r in reports if r.status == "awaiting_us"),
+                               key=lambda r: r.last_reply_at)]
+
+    promised = [{"id": r.quote_message_id, "subject": r.subject or "—", "contact": r.contact or "—",
+                 "owner": f.name(r.owner), "why": f.why(r), "due": f.date(r.next_step.due_at)}
+                for r in sorted((r for r in reports if r.promised_date and r.next_step
+                                 and r.status in ("waiting", "silent")),
+                                key=lambda r: r.next_step.due_at)]
+    week, quarter = current.week.team, current.quarter.team
+    holds_note = t["duplicate_holds_note"] if current.holds_missing else ""
+
+    def waits(m: M.Metrics) -> str:
+        return (f"{len(m.waiting_on_us)} (máx. {m.oldest_wait_days})" if language == "es"
+                else f"{len(m.waiting_on_us)} (max {m.oldest_wait_days})") if m.waiting_on_us else "0"
+
+    numbers = [
+        {"key": "quotes_sent", "label": t["quotes_sent"], "week": week.quotes_sent,
+         "quarter": quarter.quotes_sent, "note": ""},
+        {"key": "debt", "label": t["debt"], "week": len(week.debt), "quarter": len(quarter.debt),
+         "note": ""},
+        {"key": "debt_days", "label": t["debt_days"], "week": week.debt_days,
+         "quarter": quarter.debt_days, "note": ""},
+        {"key": "waiting_on_us", "label": t["waiting_on_us"], "week": waits(week),
+         "quarter": waits(quarter), "note": ""},
+        {"key": "abandoned", "label": t["abandoned"], "week": f.share(week.abandoned),
+         "quarter": f.share(quarter.abandoned), "note": t["abandoned_benchmark"]},
+        {"key": "reached_five", "label": t["reached_five"], "week": f.share(week.reached_five),
+         "quarter": f.share(quarter.reached_five), "note": t["reached_five_benchmark"]},
+        {"key": "first_followup", "label": t["first_followup"],
+         "week": f.number(week.first_followup_days),
+         "quarter": f.number(quarter.first_followup_days), "note": ""},
+        {"key": "not_followed_up", "label": t["not_followed_up"], "week": week.not_followed_up,
+         "quarter": quarter.not_followed_up, "note": ""},
+        {"key": "duplicate_holds", "label": t["duplicate_holds"], "week": week.duplicate_holds,
+         "quarter": quarter.duplicate_holds, "note": holds_note},
+        {"key": "bounces", "label": t["bounces"], "week": week.bounces,
+         "quarter": quarter.bounces, "note": ""},
+    ]
+    total = max(quarter.quotes_sent, 1)
+    status_bars = [{"key": s, "label": t["status"][s], "value": quarter.by_status[s],
+                    "pct": round(100 * quarter.by_status[s] / total), "color": STATUS_COLORS[s]}
+                   for s in ("silent", "awaiting_us", "waiting", "bounced", "exhausted", "closed")]
+    scenario_bars = [{"key": s, "label": t["scenario"][s], "value": quarter.scenarios.get(s, 0),
+                      "pct": round(100 * quarter.scenarios.get(s, 0) / total),
+                      "color": SCENARIO_COLORS[s]} for s in M.SCENARIOS]
+    reply_bars = [{"key": str(n),
+                   "label": t["touch_0"] if n == 0 else
+                   f'{t["touch_n"]} {n}{"+" if n == M.REPLY_RATE_MAX_TOUCH else ""}',
+                   "value": f.share(share), "pct": round(100 * (share.value or 0)),
+                   "color": "#2e90fa"}
+                  for n, share in quarter.reply_rate.items()]
+    owners = []
+    for owner, m in sorted(current.quarter.by_owner.items(),
+                           key=lambda item: (item[0] is None, f.name(item[0]))):
+        owners.append({"email": owner or "", "name": f.name(owner), "quotes": m.quotes_sent,
+                       "silent": m.by_status["silent"], "waiting": len(m.waiting_on_us),
+                       "debt_days": m.debt_days, "abandoned": f.share(m.abandoned)})
+    before_week, before_quarter = previous.week.team, previous.quarter.team
+    trend = [
+        _trend("quotes_sent", t["quotes_sent"], week.quotes_sent, before_week.quotes_sent, up_is_good=True),
+        _trend("debt", t["debt"], len(quarter.debt), len(before_quarter.debt)),
+        _trend("waiting_on_us", t["waiting_on_us"], len(quarter.waiting_on_us),
+               len(before_quarter.waiting_on_us)),
+        _trend("abandoned", t["abandoned"], quarter.abandoned.value, before_quarter.abandoned.value,
+               show=f.pct),
+        _trend("not_followed_up", t["not_followed_up"], quarter.not_followed_up,
+               before_quarter.not_followed_up),
+    ]
+    scope = t["company_wide"] if recipient.scope is None else f'{t["team_of"]} {recipient.name}'
+    local_now = now.astimezone(f.zone)
+    values = dict(overdue=len(overdue), waiting=len(waiting), unclear=len(unclear),
+                  date=f.date(now), scope=scope)
+    strings = f"strings.{language}.toml"
+    subject = " ".join(_render(folder, values, label=f"{strings}: subject", text=t["subject"]).split())
+    context = dict(
+        t=t, language=language, subject=subject, company=settings.company.name, scope=scope,
+        recipient_name=recipient.name.split()[0] if recipient.name else recipient.email,
+        period=f"{f.date(now - timedelta(days=7))} – {f.date(now)}",
+        overdue=overdue[:MAX_ROWS], overdue_total=len(overdue),
+        overdue_more=max(len(overdue) - MAX_ROWS, 0),
+        overdue_more_text=_render(folder, {"n": max(len(overdue) - MAX_ROWS, 0)},
+                                  label=f"{strings}: and_more", text=t["and_more"]),
+        unclear=unclear, waiting=waiting, promised=promised, numbers=numbers, status_bars=status_bars,
+        scenario_bars=scenario_bars, reply_bars=reply_bars, owners=owners, trend=trend,
+        footer=_render(folder, {"time": f"{local_now:%Y-%m-%d %H:%M}",
+                                "timezone": settings.team.timezone},
+                       label=f"{strings}: footer", text=t["footer"]),
+    )
+    html = _render(folder, context, label="digest.html.j2", name="digest.html.j2")
+    plain = _render(folder, context, label="digest.txt.j2", name="digest.txt.j2")
+    return Digest(recipient, language, subject, html, plain, current, previous)
+
+
+def _trend(key: str, label: str, now: float | int | None, before: float | int | None, *,
+           up_is_good: bool = False, show=str) -> dict:
+    if now is None or before is None or now == before:
+        arrow, color = "=", "#52606d"
+    else:
+        up = now > before
+        arrow = "▲" if up else "▼"
+        color = "#027a48" if up == up_is_good else "#b42318"
+    return {"key": key, "label": label, "now": show(now) if now is not None else "—",
+            "before": show(before) if before is not None else "—", "arrow": arrow,
+            "color": color}
+
+
+def build_digests(settings: Settings, engine: Engine, now: datetime, *,
+                  manager: str | None = None, folder: Folders | None = None) -> list[Digest]:
+    """Every recipient's digest at ``now`` (or only ``manager``'s)."""
+    from assistant import service
+
+    chosen = recipients(settings)
+    if manager is not None:
+        chosen = [r for r in chosen if r.email == manager.strip().lower()]
+        if not chosen:
+            names = ", ".join(r.email for r in recipients(settings)) or "none"
+            raise DigestError(f"{manager} receives no digest (recipients: {names})")
+    if not chosen:
+        raise DigestError("nobody receives a digest: give a team member role = \"manager\" "
+                          "or name them as others' manager in settings.toml")
+    rules = service.rules_from_settings(settings)
+    current = stored_moment(engine, rules, now)
+    previous = past_moment(engine, rules, now - timedelta(days=7),
+                           since=now - timedelta(days=7 + QUARTER_DAYS))
+    holds = load_holds(engine)
+    return [render(settings, recipient, scoped(current, rules, recipient.scope, holds),
+                   scoped(previous, rules, recipient.scope, holds), folder=folder)
+            for recipient in chosen]
+
+
+def output_files(out: str, digests: list[Digest]) -> list[tuple[Path, Digest]]:
+    """Where ``digest --out FILE`` writes: FILE itself for one digest, else one file per
+    recipient, named after the local part of their address (``digest-marta.html``)."""
+    path = Path(out)
+    if len(digests) == 1:
+        return [(path, digests[0])]
+    return [(path.with_name(f"{path.stem}-{d.recipient.email.split('@')[0]}{path.suffix}"), d)
+            for d in digests]
+
+
+def file_text(settings: Settings, digest: Digest, path: Path, *, now: datetime) -> str:
+    """The HTML part for ``.html`` (and any other suffix), the plain text for ``.txt``,
+    the whole message for ``.eml``."""
+    if path.suffix == ".txt":
+        return digest.text
+    if path.suffix == ".eml":
+        return to_message(settings, digest, now=now).as_string()
+    return digest.html
+
+
+# --- The message and its sending -------------------------------------------------------
+
+def default_sender(settings: Settings) -> str:
+    return settings.digest.sender or f"followup@{settings.company.domains[0]}"
+
+
+def to_message(settings: Settings, digest: Digest, *, now: datetime | None = None) -> EmailMessage:
+    """A multipart/alternative message: the plain-text part, then the HTML part."""
+    message = EmailMessage()
+    message["From"] = formataddr((f"Followup · {settings.company.name}", default_sender(settings)))
+    message["To"] = formataddr((digest.recipient.name, digest.recipient.email))
+    message["Subject"] = digest.subject
+    message["Date"] = format_datetime(now or datetime.now(timezone.utc))
+    message["Message-ID"] = make_msgid(domain=default_sender(settings).rpartition("@")[2])
+    message["Auto-Submitted"] = "auto-generated"
+    message["Content-Language"] = digest.language
+    message.set_content(digest.text)
+    message.add_alternative(digest.html, subtype="html")
+    return message
+
+
+class DigestSender(Protocol):
+    """Where digests go out: :class:`SmtpSender` or :class:`AccountSender`."""
+
+    def send(self, message: EmailMessage) -> None: ...
+
+
+class SmtpSender:
+    """Sends through ``[digest.smtp]``: STARTTLS (verified), implicit TLS, or plain SMTP
+    on a loopback host. The password comes from the ``password_env`` variable."""
+
+    def __init__(self, smtp: Smtp, *, environ: Mapping[str, str] = os.environ,
+                 timeout: float = 30.0, tls_context: ssl.SSLContext | None = None) -> None:
+        self.smtp, self.environ, self.timeout = smtp, environ, timeout
+        self.tls_context = tls_context
+
+    def send(self, message: EmailMessage) -> None:
+        smtp = self.smtp
+        context = self.tls_context or ssl.create_default_context()
+        password = None
+        if smtp.username:
+            password = self.environ.get(smtp.password_env or "")
+            if not password:
+                raise DigestError(f"digest.smtp.password_env: the environment variable "
+                                  f"{smtp.password_env} is not set")
+        try:
+            if smtp.security == "ssl":
+                client = smtplib.SMTP_SSL(smtp.host, smtp.port, timeout=self.timeout,
+                                          context=context)
+            else:
+                client = smtplib.SMTP(smtp.host, smtp.port, timeout=self.timeout)
+            with client:
+                client.ehlo()
+                if smtp.security == "starttls":
+                    client.starttls(context=context)
+                    client.ehlo()
+                if smtp.username:
+                    client.login(smtp.username, password)
+                client.send_message(message)
+        except (OSError, smtplib.SMTPException) as exc:
+            raise DigestError(f"SMTP {smtp.host}:{smtp.port}: {exc}") from exc
+
+
+class AccountSender:
+    """Sends through a connected Gmail or Microsoft 365 account (``digest.send_with``):
+    the connector's ``send_message`` (Gmail ``messages.send``, Graph ``sendMail`` in MIME
+    form) takes the message's bytes; the copy lands in that mailbox's Sent folder.
+    ``open_connector(account)`` is :func:`assistant.service.open_connector_for`."""
+
+    def __init__(self, account, *, open_connector: Callable | None = None) -> None:
+        self.account = account
+        self.open_connector = open_connector
+
+    def send(self, message: EmailMessage) -> None:
+        from assistant.service import open_connector_for
+        from connectors.base import ConnectorError
+
+        connector = (self.open_connector or open_connector_for)(self.account)
+        try:
+            send_message = getattr(connector, "send_message", None)
+            if send_message is None:
+                raise DigestError(f"account {self.account.name} ({self.account.kind}) cannot send mail")
+            send_message(message.as_bytes(policy=SMTP_POLICY))
+        except ConnectorError as exc:
+            raise DigestError(f"account {self.account.name}: {exc}") from exc
+        finally:
+            connector.close()
+
+
+def sender_for(settings: Settings) -> DigestSender:
+    if settings.digest.send_with != "smtp":
+        account = settings.account(settings.digest.send_with)
+        if account is None:  # load_settings checks it; a hand-built Settings may not
+            raise DigestError(f"digest.send_with: no account named {settings.digest.send_with!r}")
+        return AccountSender(account)
+    if settings.digest.smtp is not None:
+        return SmtpSender(settings.digest.smtp)
+    raise DigestError("no way to send the digest: add a [digest.smtp] section to "
+                      f"{settings.path}, or send_with = \"<account name>\" under [digest] to send "
+                      "through a connected Gmail or Microsoft 365 account")
+
+
+@dataclass(frozen=True)
+class SendResult:
+    recipient: str
+    status: str
+    """sent | skipped (already sent for this period) | failed."""
+    error: str | None = None
+
+
+def send_digests(settings: Settings, engine: Engine, now: datetime, sender: DigestSender, *,
+                 period: str | None = None, manager: str | None = None,
+                 holder: str | None = None, folder: Folders | None = None) -> list[SendResult]:
+    """Build and send every recipient's digest. With a ``period`` (the scheduler's slot),
+    each recipient's digest for it is sent once, whatever the number of workers or reruns
+    (a failed one is retried by the next run); without, each call sends (and logs) anew.
+    A recipient whose sending fails is logged and the others go on."""
+    period = period or f"manual:{now.astimezone(timezone.utc).isoformat()}"
+    results = []
+    for digest in build_digests(settings, engine, now, manager=manager, folder=folder):
+        email = digest.recipient.email
+        if not _claim_digest(engine, email, period, digest, holder, now):
+            results.append(SendResult(email, "skipped"))
+            continue
+        try:
+            sender.send(to_message(settings, digest, now=now))
+        except Exception as exc:  # noqa: BLE001 - one recipient's failure never stops the others
+            log.error("digest for %s: %s", email, exc)
+            _finish_digest(engine, email, period, "failed", now, str(exc))
+            results.append(SendResult(email, "failed", str(exc)))
+            continue
+        _finish_digest(engine, email, period, "sent", now, None)
+        results.append(SendResult(email, "sent"))
+    return results
+
+
+def _claim_digest(engine: Engine, manager: str, period: str, digest: Digest,
+                  holder: str | None, now: datetime) -> bool:
+    table = models.DigestRecord
+    try:
+        with engine.begin() as conn:
+            conn.execute(table.__table__.insert().values(
+                manager=manager, period=period, status="sending", language=digest.language,
+                subject=digest.subject, holder=holder, created_at=now))
+        return True
+    except IntegrityError:
+        pass
+    # Already there: take it over only if it failed (or its sender died mid-way).
+    from assistant.storage import claims
+
+    with engine.begin() as conn:
+        return claims.take(conn, claims.DIGEST_SEND,
+                           (table.manager == manager) & (table.period == period)
+                           & (table.status != "sent"),
+                           holder, now, free=table.status == "failed",
+                           status="sending", error=None)
+
+
+def _finish_digest(engine: Engine, manager: str, period: str, status: str, now: datetime,
+                   error: str | None) -> None:
+    from assistant.storage import claims
+
+    table = models.DigestRecord
+    with engine.begin() as conn:
+        claims.release(conn, claims.DIGEST_SEND, (table.manager == manager) & (table.period == period),
+                       claims.ANYONE, keep_holder=True, status=status,
+                       sent_at=now if status == "sent" else None, error=error)
+
+
+def digest_log(engine: Engine) -> list[tuple[str, str, str]]:
+    """``(manager, period, status)`` of every digest recorded, oldest first."""
+    with engine.connect() as conn:
+        return repo.digest_records(conn)

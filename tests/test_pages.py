@@ -1,0 +1,103 @@
+"""The pages and the digest read the read model (issue 12): no page reads all mail, the
+thread page's timeline is the domain's, and the digest built from the stored reports
+equals the one recomputed from all mail."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from sqlalchemy import event
+
+from assistant import digest as D
+from assistant import service
+from assistant.domain.timeline import TouchEntry, message_kind, timeline
+from assistant.services import pages
+from assistant.web.services import thread_slug
+from tests.webapp import MANAGER, REP, csrf, web, web_template  # noqa: F401
+
+_UNFILTERED = re.compile(r"\bFROM messages\b(?![^;]*\bWHERE\b)", re.IGNORECASE | re.DOTALL)
+
+
+def _statements(engine):
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    return seen
+
+
+def test_no_page_reads_all_mail(web):
+    rep, manager = web.client(REP), web.client(MANAGER)
+    reports = service.scan(web.settings, web.engine, web.now)  # indexed before we listen
+    mine = next(r for r in reports if r.owner == REP)
+    [row] = web.followups_of(REP)[:1] or [None]
+    seen = _statements(web.engine)
+    urls = [(rep, "/followups"), (rep, f"/threads/{thread_slug(mine.quote_message_id)}"),
+            (manager, "/team"), (manager, "/admin/templates/followup_1/es")]
+    if row is not None:
+        urls.append((rep, f"/followups/{row.id}"))
+    for client, url in urls:
+        assert client.get(url).status_code == 200, url
+    page = manager.get("/admin/templates/followup_1/es").text
+    response = manager.post("/admin/templates/followup_1/es/preview",
+                            data={"csrf_token": csrf(page), "text": "Hola {{ contact.first_name }}"})
+    assert response.status_code == 200 and response.json["thread"]
+    assert seen, "the listener saw the pages' queries"
+    unfiltered = [s for s in seen if _UNFILTERED.search(s)]
+    assert not unfiltered, unfiltered[:3]
+
+
+def test_thread_slugs_read_back_and_refuse_garbage():
+    for quote_id in ("<q1@aceros.example>", "<a/b+c@x>", "<ñandú@example.com>"):
+        assert pages.thread_id(thread_slug(quote_id)) == quote_id
+    assert pages.thread_id("%%%") is None
+
+
+def test_the_thread_page_timeline_is_the_domains(web):
+    rules = service.rules_from_settings(web.settings)
+    reports = service.scan(web.settings, web.engine, web.now)
+    bounced = next(r for r in reports if r.status == "bounced")
+    mails = service.load_mails(web.engine)
+    thread = sorted((m for m in mails if m.key in set(bounced.mail_keys)),
+                    key=lambda m: (m.date, m.message_id))
+    events = pages.thread_events(web.engine, rules, bounced)
+    assert [e.kind for e in events] == [message_kind(m, rules, bounced.quote_message_id)
+                                        for m in thread]
+    assert events[0].kind == "quote" and "bounce" in {e.kind for e in events}
+    note = TouchEntry(thread[-1].date, "phone", REP, "left a voicemail")
+    with_touch = timeline(thread, rules, bounced.quote_message_id, touches=[note])
+    assert with_touch[-1].kind == "touch_phone" and with_touch[-1].text == "left a voicemail"
+
+
+def test_the_digest_from_the_read_model_equals_the_full_recomputation(web):
+    rules = service.rules_from_settings(web.settings)
+    inputs = D.load_inputs(web.engine)
+    for now in (web.now, web.now.replace(hour=3)):
+        for digest in D.build_digests(web.settings, web.engine, now):
+            scope = digest.recipient.scope
+            full_now = D.snapshot(inputs, rules, now, scope)
+            full_before = D.snapshot(inputs, rules, now - timedelta(days=7), scope)
+            again = D.render(web.settings, digest.recipient, full_now, full_before)
+            assert (digest.html, digest.text) == (again.html, again.text)
+            assert digest.current.quarter == full_now.quarter
+            assert digest.previous.quarter == full_before.quarter
+
+
+def test_the_team_page_follows_every_change_even_at_the_same_moment(web):
+    from tests.webapp import OTHER_REP
+
+    client = web.client(MANAGER)
+    page = client.get("/team").text
+    unowned = next(r for r in service.scan(web.settings, web.engine, web.now)
+                   if r.owner is None and r.status == "silent")
+    slug = thread_slug(unowned.quote_message_id)
+    for owner in (OTHER_REP, REP):  # the clock stands still: only the change tells
+        client.post(f"/team/threads/{slug}/owner", data={"csrf_token": csrf(page), "owner": owner})
+        page = client.get("/team").text
+        group = page[page.index("Silent threads by owner"):]
+        heading = web.settings.team.member(owner).name
+        section = group[group.index(heading):]
+        assert slug in section[:section.find("<h3>", 5) if "<h3>" in section[5:] else None], owner
