@@ -40,6 +40,8 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -55,8 +57,26 @@ log = logging.getLogger(__name__)
 SCOPES = ("https://www.googleapis.com/auth/gmail.readonly",
           "https://www.googleapis.com/auth/gmail.compose")
 DEFAULT_ROOT = "https://gmail.googleapis.com/"
-BATCH_SIZE = 50  # Google's advice for Gmail batch requests
+BATCH_SIZE = 25
+"""messages.get calls per batch request. The batch guide (developers.google.com/gmail/api/
+guides/batch) caps a batch at 100 calls and advises against more than 50; at 50 users
+meet per-part 429s, so the connector starts at 25 and halves on a throttled part."""
+MIN_BATCH_SIZE = 5
 PAGE_SIZE = 100
+
+# errors[].reason of Gmail errors (developers.google.com/gmail/api/guides/handle-errors,
+# developers.google.com/gmail/api/reference/quota):
+RATE_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded"})
+"""Per-minute quotas (1,200,000 units a project, 15,000 a user): retried after a wait."""
+DAILY_REASONS = frozenset({"dailyLimitExceeded", "quotaExceeded"})
+"""A daily limit: not retried now; the account is "retrying" and the next sync tries again."""
+POLICY_REASONS = frozenset({"domainPolicy"})
+"""The Workspace domain forbids the app: a configuration problem for the administrator."""
+AUTH_REASONS = frozenset({"insufficientPermissions", "authError", "insufficientScopes"})
+"""The only 403 reasons that need a new sign-in (a missing scope, a revoked grant)."""
+QUOTA_WINDOW = 60.0
+"""The per-minute quotas' window: a rate-limit error with no stated wait waits this long
+(capped by the backoff's longest wait)."""
 
 
 def reauth_hint(name: str | None) -> str:
@@ -163,7 +183,10 @@ class GmailConnector:
     # --- calls ------------------------------------------------------------------------
 
     def _execute(self, request, what: str):
-        """Run one API request with retries; map errors to the connector's kinds."""
+        """Run one API request with retries; map errors to the connector's kinds.
+
+        Only for idempotent calls (reads, drafts.create/update: a retried draft is found
+        again by its key): sends go through :meth:`_send_once`."""
         import google.auth.exceptions
         from googleapiclient.errors import HttpError
         from googleapiclient.http import BatchHttpRequest
@@ -176,13 +199,13 @@ class GmailConnector:
                     return request.execute()
                 return request.execute(num_retries=0)
             except HttpError as exc:
-                status = exc.resp.status
-                if status in RETRY_STATUSES:
-                    self.backoff.wait(attempt, parse_retry_after(exc.resp.get("retry-after")),
-                                      f"Gmail {what} (HTTP {status})")
+                error = GoogleError.of(exc)
+                if error.retryable:
+                    self.backoff.wait(attempt, error.wait(self.backoff),
+                                      f"Gmail {what} (HTTP {error.status} {error.reason})")
                     attempt += 1
                     continue
-                raise self._error(status, what, exc) from None
+                raise self._error(error, what) from None
             except google.auth.exceptions.RefreshError as exc:
                 raise AuthenticationError(
                     f"Google refused the saved sign-in ({_short(exc)}); {reauth_hint(self.account)}") from None
@@ -190,59 +213,73 @@ class GmailConnector:
                 self.backoff.wait(attempt, None, f"Gmail {what} ({_short(exc)})")
                 attempt += 1
 
-    def _error(self, status: int, what: str, exc) -> ConnectorError:
-        if status == 401:
-            return AuthenticationError(f"Gmail rejected the access token; {reauth_hint(self.account)}")
-        if status == 403:
+    def _error(self, error: "GoogleError", what: str) -> ConnectorError:
+        """The connector error of a Gmail error that is not retried now, sorted by the
+        ``errors[].reason`` Google documents (developers.google.com/gmail/api/guides/
+        handle-errors): only a refused sign-in or missing scope asks to sign in again."""
+        status, reason, detail = error.status, error.reason, error.message
+        if status == 401 or reason in AUTH_REASONS:
             return AuthenticationError(
-                f"Gmail {what}: permission denied ({_reason(exc)}); grant the gmail.readonly and "
-                f"gmail.compose scopes: {reauth_hint(self.account)}")
+                f"Gmail {what}: the sign-in lacks a permission ({reason or status}: {detail}); "
+                f"{reauth_hint(self.account)}")
+        if reason in DAILY_REASONS:
+            return TransientError(f"Gmail {what}: the daily usage limit is used up ({reason}); "
+                                  "the next sync retries")
+        if reason in POLICY_REASONS:
+            return ConfigurationError(
+                f"Gmail {what}: the Workspace domain does not allow this app ({reason}: {detail}); "
+                "ask the Google Workspace administrator to allow API access for it")
         if status == 404:
-            return _NotFound(f"Gmail {what}: not found ({_reason(exc)})")
-        if status == 400:
-            return ConfigurationError(f"Gmail {what}: bad request ({_reason(exc)})")
-        return TransientError(f"Gmail {what}: HTTP {status} ({_reason(exc)})")
+            return _NotFound(f"Gmail {what}: not found ({detail})")
+        if status in (400, 403):
+            return ConfigurationError(f"Gmail {what}: HTTP {status} {reason} ({detail})")
+        return TransientError(f"Gmail {what}: HTTP {status} ({detail})")
 
     def _get_many(self, ids: list[str]) -> tuple[list[dict], list[str]]:
-        """``messages.get(format=raw)`` for every id, in batch requests; (found, skipped)."""
-        from googleapiclient.errors import HttpError
+        """``messages.get(format=raw)`` for every id, in batch requests; (found, skipped).
+
+        A batch part answered 429, or 403 with a rate-limit reason, is retried after the
+        wait it asks for, and the batch size is halved for the rest of the sync (the batch
+        guide: "sending batches larger than 50 requests is not recommended"; users see
+        per-part rate limits well below that)."""
         from googleapiclient.http import BatchHttpRequest
 
         found: dict[str, dict] = {}
         skipped: list[str] = []
-        for start in range(0, len(ids), self.batch_size):
-            todo = list(dict.fromkeys(ids[start:start + self.batch_size]))
-            attempt = 0
-            while todo:
-                failures: dict[str, HttpError] = {}
+        todo_all = list(dict.fromkeys(ids))
+        attempt = 0
+        while todo_all:
+            todo, todo_all = todo_all[:self.batch_size], todo_all[self.batch_size:]
+            failures: dict[str, GoogleError] = {}
 
-                def done(request_id, response, exception):
-                    if exception is None:
-                        found[request_id] = response
-                    else:
-                        failures[request_id] = exception
+            def done(request_id, response, exception):
+                if exception is None:
+                    found[request_id] = response
+                else:
+                    failures[request_id] = GoogleError.of(exception)
 
-                batch = BatchHttpRequest(callback=done, batch_uri=self.root + "batch")
-                for mid in todo:
-                    batch.add(self.users.messages().get(userId="me", id=mid, format="raw"),
-                              request_id=mid)
-                self._execute(batch, "batch messages.get")
-                retry, waits = [], []
-                for mid, exc in failures.items():
-                    status = getattr(getattr(exc, "resp", None), "status", 0)
-                    if status == 404:
-                        continue  # deleted since it was listed: nothing to read
-                    if status in RETRY_STATUSES:
-                        retry.append(mid)
-                        waits.append(parse_retry_after(exc.resp.get("retry-after")))
-                        continue
-                    raise self._error(status, "messages.get", exc)
-                if retry:
-                    known = [w for w in waits if w is not None]
-                    self.backoff.wait(attempt, max(known) if known else None,
-                                      f"Gmail messages.get ({len(retry)} throttled in a batch)")
-                    attempt += 1
-                todo = [mid for mid in todo if mid in retry]
+            batch = BatchHttpRequest(callback=done, batch_uri=self.root + "batch")
+            for mid in todo:
+                batch.add(self.users.messages().get(userId="me", id=mid, format="raw"),
+                          request_id=mid)
+            self._execute(batch, "batch messages.get")
+            retry, waits = [], []
+            for mid, error in failures.items():
+                if error.status == 404:
+                    continue  # deleted since it was listed: nothing to read
+                if error.retryable:
+                    retry.append(mid)
+                    waits.append(error.wait(self.backoff))
+                    continue
+                raise self._error(error, "messages.get")
+            if retry:
+                if any(failures[mid].rate_limited for mid in retry):
+                    self.batch_size = max(min(self.batch_size, MIN_BATCH_SIZE), self.batch_size // 2)
+                known = [w for w in waits if w is not None]
+                self.backoff.wait(attempt, max(known) if known else None,
+                                  f"Gmail messages.get ({len(retry)} throttled in a batch)")
+                attempt += 1
+                todo_all = retry + todo_all
         ordered = [found[mid] for mid in dict.fromkeys(ids) if mid in found]
         return ordered, skipped
 
@@ -416,11 +453,65 @@ class GmailConnector:
             pass
 
 
-def _reason(exc) -> str:
+_RETRY_AFTER_TEXT = re.compile(r"Retry after (\S+)", re.I)
+
+
+@dataclass(frozen=True)
+class GoogleError:
+    """What a Gmail error says: HTTP status, the first ``errors[].reason`` (or
+    ``details[].reason``), the message, and the wait it asks for: the ``Retry-After``
+    header, or the time in "Retry after 2026-12-01T10:00:00.000Z" in the message."""
+
+    status: int
+    reason: str
+    message: str
+    retry_after: float | None
+
+    @classmethod
+    def of(cls, exc) -> "GoogleError":
+        resp = getattr(exc, "resp", None)
+        status = int(getattr(resp, "status", 0) or 0)
+        reason, message = "", ""
+        try:
+            err = json.loads(exc.content)["error"]
+            message = str(err.get("message") or "")[:200]
+            reasons = [e.get("reason") for e in err.get("errors") or [] if isinstance(e, dict)]
+            reasons += [d.get("reason") for d in err.get("details") or [] if isinstance(d, dict)]
+            reason = next((r for r in reasons if r), "") or str(err.get("status") or "")
+        except Exception:  # noqa: BLE001 - a body that is not Google's JSON
+            message = str(getattr(exc, "reason", "") or "no detail")[:200]
+        wait = parse_retry_after(resp.get("retry-after")) if resp is not None else None
+        if wait is None:
+            found = _RETRY_AFTER_TEXT.search(message)
+            wait = _seconds_until(found.group(1)) if found else None
+        return cls(status, reason, message or "no detail", wait)
+
+    @property
+    def rate_limited(self) -> bool:
+        return self.status == 429 or (self.status == 403 and self.reason in RATE_REASONS)
+
+    @property
+    def retryable(self) -> bool:
+        return self.rate_limited or (self.status in RETRY_STATUSES and self.reason not in DAILY_REASONS)
+
+    def wait(self, backoff: Backoff) -> float | None:
+        """The wait before a retry: the one asked for; a rate limit without one waits out
+        the per-minute window; a server error leaves it to the backoff."""
+        if self.retry_after is not None:
+            return self.retry_after
+        return QUOTA_WINDOW if self.rate_limited else None
+
+
+def _seconds_until(stamp: str) -> float | None:
+    from datetime import datetime, timezone
+
     try:
-        return json.loads(exc.content)["error"]["message"][:200]
-    except Exception:  # noqa: BLE001
-        return getattr(exc, "reason", "") or "no detail"
+        when = datetime.fromisoformat(stamp.rstrip(".").replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
 
 
 def _load_cursor(cursor: str | None) -> dict | None:

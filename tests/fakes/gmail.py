@@ -84,6 +84,19 @@ class FakeGmail(FakeService):
         """Every history id handed out so far becomes too old (history.list answers 404)."""
         self.history_floor = self.store.counter + 1
 
+    def usage_limit(self, pattern: str, reason: str = "userRateLimitExceeded", *, status: int = 403,
+                    times: int = 1, retry_after: str | None = None, message: str | None = None) -> None:
+        """Answer the next ``times`` requests matching ``pattern`` (batch parts included)
+        with a usage-limit error as Google documents it: HTTP 403 (or 429) and the reason
+        in ``errors[].reason`` (developers.google.com/gmail/api/guides/handle-errors,
+        developers.google.com/gmail/api/reference/quota)."""
+        self.faults.add(pattern, status, times=times, retry_after=retry_after,
+                        body=google_error(status, reason, message))
+
+    def requests(self, pattern: str = "") -> int:
+        """How many API calls (batch parts counted one by one) matched ``pattern``."""
+        return sum(1 for line in self.faults.log if re.search(pattern, line))
+
     def add_message(self, raw: bytes, folder: str = "inbox"):
         return self.store.add(raw, folder)
 
@@ -113,8 +126,7 @@ class FakeGmail(FakeService):
         fault = self.faults.take(line)
         if fault:
             headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
-            return fault.status, fault.body or {"error": {"code": fault.status, "message": "injected fault",
-                                                           "errors": [{"reason": "rateLimitExceeded"}]}}, headers
+            return fault.status, fault.body or google_error(fault.status), headers
         if path == "/token" and method == "POST":
             return self.token(body)
         token = (auth or "").removeprefix("Bearer ").strip()
@@ -275,7 +287,12 @@ class FakeGmail(FakeService):
         envelope = parser.parsebytes(b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body)
         boundary = "batch_" + secrets.token_hex(8)
         out = []
-        for part in envelope.get_payload():
+        parts = envelope.get_payload()
+        if len(parts) > 100:
+            # "You're limited to 100 calls in a single batch request. If you need to make more
+            # calls than that, use multiple batch requests." (developers.google.com/gmail/api/guides/batch)
+            return 400, google_error(400, "badRequest", "Too many requests in a batch: at most 100"), {}
+        for part in parts:
             content_id = part.get("Content-ID", "")
             inner = part.get_payload(decode=False)
             if isinstance(inner, list):
@@ -311,7 +328,7 @@ class _Handler(QuietHandler):
             fault = fake.faults.take(line)
             if fault:
                 headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
-                self.send(fault.status, {"error": {"code": fault.status, "message": "injected"}}, headers=headers)
+                self.send(fault.status, fault.body or google_error(fault.status), headers=headers)
                 return
             status, payload, headers = fake.batch(self.headers.get("Content-Type", ""), body, auth)
         else:
@@ -328,6 +345,23 @@ class _Handler(QuietHandler):
 
     def do_PUT(self):
         self._dispatch("PUT")
+
+
+_MESSAGES = {"userRateLimitExceeded": "User Rate Limit Exceeded", "rateLimitExceeded": "Rate Limit Exceeded",
+             "dailyLimitExceeded": "Daily Limit Exceeded", "domainPolicy": "The domain administrators have "
+             "disabled Gmail apps.", "insufficientPermissions": "Request had insufficient authentication scopes.",
+             "backendError": "Backend Error"}
+
+
+def google_error(status: int, reason: str | None = None, message: str | None = None) -> dict:
+    """An error body in Google's JSON form (handle-errors guide): ``error.code``,
+    ``error.message`` and ``error.errors[]`` with ``domain`` and ``reason``."""
+    reason = reason or {429: "rateLimitExceeded", 403: "forbidden", 400: "badRequest"}.get(status, "backendError")
+    message = message or _MESSAGES.get(reason, "injected fault")
+    domain = "usageLimits" if reason in ("userRateLimitExceeded", "rateLimitExceeded", "dailyLimitExceeded") \
+        else "global"
+    return {"error": {"code": status, "message": message,
+                      "errors": [{"domain": domain, "reason": reason, "message": message}]}}
 
 
 def _unb64(text: str) -> bytes:
