@@ -23,7 +23,7 @@ Errors are sorted by what the user does next (the Home Assistant convention)::
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterator, Protocol, runtime_checkable
+from typing import Callable, Iterator, Protocol, runtime_checkable
 
 
 class ConnectorError(Exception):
@@ -111,6 +111,17 @@ class Connector(Protocol):
 
     def close(self) -> None:
         """Release connections and files."""
+        ...
+
+
+@runtime_checkable
+class StoredLookup(Protocol):
+    """Optional: connectors that can skip downloading what is already stored (a Gmail
+    resync after an expired history id, a Graph delta item that was only read or moved).
+    Sync hands over ``lookup(provider_ids) -> the subset already stored for the account``
+    before it calls :meth:`Connector.fetch`."""
+
+    def set_stored_lookup(self, lookup: Callable[[list[str]], set[str]]) -> None:
         ...
 
 

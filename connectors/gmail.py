@@ -74,6 +74,13 @@ POLICY_REASONS = frozenset({"domainPolicy"})
 """The Workspace domain forbids the app: a configuration problem for the administrator."""
 AUTH_REASONS = frozenset({"insufficientPermissions", "authError", "insufficientScopes"})
 """The only 403 reasons that need a new sign-in (a missing scope, a revoked grant)."""
+NOT_MAIL = frozenset({"DRAFT", "SPAM", "TRASH"})
+"""Labels of messages that are never stored as mail."""
+HISTORY_TYPES = ("messageAdded", "labelRemoved")
+"""What history.list reports: new messages, and label removals (a message taken out of
+Spam or Trash must be read: it was never stored). The sync guide
+(developers.google.com/gmail/api/guides/sync) reads history for changes since the last
+stored history id."""
 QUOTA_WINDOW = 60.0
 """The per-minute quotas' window: a rate-limit error with no stated wait waits this long
 (capped by the backoff's longest wait)."""
@@ -315,7 +322,7 @@ class GmailConnector:
         start, page = state["history_id"], state.get("page")
         while True:
             request = self.users.history().list(
-                userId="me", startHistoryId=start, historyTypes=["messageAdded"],
+                userId="me", startHistoryId=start, historyTypes=list(HISTORY_TYPES),
                 maxResults=self.page_size, pageToken=page)
             try:
                 resp = self._execute(request, "history.list")
@@ -323,12 +330,7 @@ class GmailConnector:
                 log.warning("%s: Gmail history id %s expired; full resync", self.account, start)
                 yield from self._full(None)
                 return
-            ids = []
-            for item in resp.get("history", []):
-                for added in item.get("messagesAdded", []):
-                    message = added.get("message", {})
-                    if "DRAFT" not in message.get("labelIds", []):
-                        ids.append(message["id"])
+            ids = _history_ids(resp)
             messages, skipped = self._get_many(ids)
             page = resp.get("nextPageToken")
             if page:
@@ -346,8 +348,8 @@ class GmailConnector:
         out = []
         for m in messages:
             labels = m.get("labelIds", [])
-            if "DRAFT" in labels:
-                continue
+            if NOT_MAIL & set(labels):
+                continue  # a draft, spam, a deleted message: never stored as mail
             data = base64.urlsafe_b64decode(m["raw"] + "=" * (-len(m["raw"]) % 4))
             folder = "SENT" if "SENT" in labels else "INBOX" if "INBOX" in labels else (labels[0] if labels else None)
             out.append(RawMessage(m["id"], data, thread_id=m.get("threadId"), folder=folder))
@@ -451,6 +453,25 @@ class GmailConnector:
             self.service.close()
         except Exception:  # noqa: BLE001 - closing is best effort
             pass
+
+
+def _history_ids(resp: dict) -> list[str]:
+    """The ids a history page asks to read: every message added (its ``labelIds`` may be
+    absent: the message read then tells, see :meth:`GmailConnector._raws`) unless it is
+    known to be a draft, spam or deleted; and every message that left Spam or Trash
+    (``labelsRemoved`` of SPAM/TRASH: rescued by the user, it is mail now)."""
+    ids = []
+    for item in resp.get("history", []):
+        for added in item.get("messagesAdded", []):
+            message = added.get("message", {})
+            if not NOT_MAIL & set(message.get("labelIds") or ()):
+                ids.append(message["id"])
+        for removed in item.get("labelsRemoved", []):
+            message = removed.get("message", {})
+            if {"SPAM", "TRASH"} & set(removed.get("labelIds") or ()) \
+                    and not NOT_MAIL & set(message.get("labelIds") or ()):
+                ids.append(message["id"])
+    return list(dict.fromkeys(ids))
 
 
 _RETRY_AFTER_TEXT = re.compile(r"Retry after (\S+)", re.I)

@@ -70,7 +70,11 @@ SEND_SCOPES = ("https://graph.microsoft.com/Mail.Send",)
 """Asked for only when sending (an approved follow-up, the digest): a sign-in made before
 sending existed still reads and drafts; ``followup accounts add outlook`` asks for both."""
 APP_SCOPES = ("https://graph.microsoft.com/.default",)
-FOLDERS = ("inbox", "sentitems")
+SKIP_FOLDERS = ("drafts", "deleteditems", "junkemail", "outbox")
+"""Well-known folders never read (learn.microsoft.com/graph/api/resources/mailfolder):
+drafts are not mail yet, deleted and junk mail is not a reply to chase, the Outbox holds
+what is not sent yet."""
+FOLDER_SELECT = "id,displayName,childFolderCount"
 SELECT = "internetMessageId,conversationId,isDraft"
 FOLLOWUP_PROP = "String {00020386-0000-0000-C000-000000000046} Name X-Followup-Id"
 DEFAULT_SECRET_ENV = "FOLLOWUP_MS_CLIENT_SECRET"
@@ -186,6 +190,8 @@ class OutlookConnector:
         self.page_size = page_size
         self.timeout = timeout
         self.session = requests.Session()
+        self.since = None  # receivedDateTime lower bound of a first sync (sync_days)
+        self._stored = lambda ids: set()
 
     # --- calls ------------------------------------------------------------------------
 
@@ -233,7 +239,9 @@ class OutlookConnector:
             return AuthenticationError(f"Graph {what}: access denied ({detail}); grant Mail.ReadWrite "
                                        f"(and Mail.Send to send) and {reauth_hint(self.account)}")
         if resp.status_code == 410 or code.lower() in ("syncstatenotfound", "resyncrequired", "syncstateinvalid"):
-            return _Gone(f"Graph {what}: {detail}")
+            gone = _Gone(f"Graph {what}: {detail}")
+            gone.location = resp.headers.get("Location")  # a new full round, when Graph names one
+            return gone
         if resp.status_code == 404:
             return _NotFound(f"Graph {what}: {detail}")
         if resp.status_code == 400:
@@ -242,44 +250,108 @@ class OutlookConnector:
 
     # --- reading ----------------------------------------------------------------------
 
-    def _initial(self, folder: str) -> str:
-        return (f"{self.base}{self.user}/mailFolders/{folder}/messages/delta?"
-                + urllib.parse.urlencode({"$select": SELECT}))
+    def _initial(self, folder_id: str) -> str:
+        query = {"$select": SELECT}
+        if self.since is not None:
+            # the one filter delta takes on messages (learn.microsoft.com/graph/delta-query-messages)
+            query["$filter"] = f"receivedDateTime ge {self.since.strftime('%Y-%m-%dT%H:%M:%SZ')}"
+        return (f"{self.base}{self.user}/mailFolders/{urllib.parse.quote(folder_id)}/messages/delta?"
+                + urllib.parse.urlencode(query))
+
+    def _pages(self, url: str, what: str) -> Iterator[dict]:
+        while url:
+            page = self._request("GET", url, what).json()
+            yield page
+            url = page.get("@odata.nextLink")
+
+    def folders(self, skip: set[str]) -> dict[str, str]:
+        """Every mail folder to read, child folders included: ``{id: path}``. Delta is per
+        folder (learn.microsoft.com/graph/delta-query-messages: "to track the changes of the
+        messages in a folder hierarchy, you need to track each folder individually"), so a
+        reply a rule files into Inbox/Clientes or Archive is read only if that folder is.
+        ``mailFolders`` lists the top level, ``childFolders`` one level below
+        (learn.microsoft.com/graph/api/mailfolder-list-childfolders); the folders in
+        ``skip`` (Drafts, Deleted Items, Junk Email, Outbox) are left out with their children."""
+        found: dict[str, str] = {}
+        todo = [(f"{self.user}/mailFolders", "")]
+        while todo:
+            url, parent = todo.pop(0)
+            query = urllib.parse.urlencode({"$top": "100", "$select": FOLDER_SELECT})
+            for page in self._pages(f"{self.base}{url}?{query}", "list mail folders"):
+                for folder in page.get("value", []):
+                    if folder["id"] in skip:
+                        continue
+                    path = f"{parent}/{folder.get('displayName', '')}" if parent else folder.get("displayName", "")
+                    found[folder["id"]] = path
+                    if folder.get("childFolderCount"):
+                        todo.append((f"{self.user}/mailFolders/{urllib.parse.quote(folder['id'])}/childFolders",
+                                     path))
+        return found
+
+    def _well_known_ids(self, names) -> dict[str, str]:
+        """``{well-known name: id}`` (``GET /mailFolders/{name}``; a name a mailbox lacks,
+        such as ``archive``, is left out)."""
+        out = {}
+        for name in names:
+            try:
+                out[name] = self._request("GET", f"{self.user}/mailFolders/{name}", f"{name} folder",
+                                          params={"$select": "id"}).json()["id"]
+            except _NotFound:
+                continue
+        return out
 
     def fetch(self, cursor: str | None) -> Iterator[Batch]:
-        links = dict(_load_cursor(cursor))
-        for folder in FOLDERS:
-            url = links.get(folder) or self._initial(folder)
+        state = _load_cursor(cursor)
+        links, skip = state["links"], state.get("skip")
+        if skip is None:
+            skip = sorted(self._well_known_ids(SKIP_FOLDERS).values())
+        if state.get("legacy"):  # a v1 cursor keyed by well-known names: key it by folder id
+            ids = self._well_known_ids(tuple(links))
+            links = {ids[name]: url for name, url in links.items() if name in ids}
+        folders = self.folders(set(skip))
+        links = {fid: url for fid, url in links.items() if fid in folders}  # deleted folders
+        seen: set[str] = set()  # internetMessageIds handed over in this fetch
+        for fid, path in folders.items():
+            url = links.get(fid) or self._initial(fid)
             restarted = False
             while True:
                 try:
-                    resp = self._request("GET", url, f"{folder} delta",
+                    resp = self._request("GET", url, f"{path} delta",
                                          headers={"Prefer": f"odata.maxpagesize={self.page_size}"})
                 except _Gone as exc:
                     if restarted:
                         raise TransientError(str(exc)) from None
-                    log.warning("%s: %s delta state expired; full resync of the folder", self.account, folder)
-                    url, restarted = self._initial(folder), True
+                    log.warning("%s: %s delta state expired; full resync of the folder", self.account, path)
+                    url, restarted = exc.location or self._initial(fid), True
                     continue
                 page = resp.json()
+                items = [item for item in page.get("value", [])
+                         if "@removed" not in item and not item.get("isDraft")]
+                keys = {item["id"]: item.get("internetMessageId") or item["id"] for item in items}
+                stored = self._stored([k for k in keys.values() if k not in seen])
                 messages = []
-                skipped = []
-                for item in page.get("value", []):
-                    if "@removed" in item or item.get("isDraft"):
-                        continue
+                for item in items:
+                    key = keys[item["id"]]
+                    if key in seen or key in stored:
+                        continue  # a replayed item, a move, a read/flag change: nothing new to read
                     raw = self._mime(item["id"])
                     if raw is None:
                         continue  # deleted since the delta page was built
-                    messages.append(RawMessage(item.get("internetMessageId") or item["id"], raw,
-                                               thread_id=item.get("conversationId"), folder=folder))
+                    seen.add(key)
+                    messages.append(RawMessage(key, raw, thread_id=item.get("conversationId"), folder=path))
                 nxt = page.get("@odata.nextLink")
                 url = nxt or page.get("@odata.deltaLink")
                 if not url:
-                    raise TransientError(f"Graph {folder} delta: a page with neither nextLink nor deltaLink")
-                links[folder] = url
-                yield Batch(messages, _dump_cursor(links), skipped)
+                    raise TransientError(f"Graph {path} delta: a page with neither nextLink nor deltaLink")
+                links[fid] = url
+                yield Batch(messages, _dump_cursor(links, skip), [])
                 if not nxt:
                     break
+
+    def set_stored_lookup(self, lookup) -> None:
+        """``lookup(provider ids) -> the ones already stored``: delta brings a stored
+        message back when it is read, flagged or moved; its MIME is not downloaded again."""
+        self._stored = lookup
 
     def _mime(self, graph_id: str) -> bytes | None:
         try:
@@ -386,22 +458,29 @@ def _draft_update(draft: DraftMessage):
 class _Gone(ConfigurationError):
     """410 Gone / syncStateNotFound: the delta link expired."""
 
+    location: str | None = None
+
 
 class _NotFound(ConfigurationError):
     """404: the item is not there (any more)."""
 
 
 def _load_cursor(cursor: str | None) -> dict:
+    """``{"links": {folder id: URL}, "skip": [folder ids] | None, "legacy": bool}``.
+
+    v2 (this version): ``{"v": 2, "kind": "outlook", "links": {...}, "skip": [...]}``, one
+    delta link per folder id. v1 (Inbox and Sent Items only) was keyed by well-known name."""
     if not cursor:
-        return {}
+        return {"links": {}, "skip": None}
     try:
         state = json.loads(cursor)
     except ValueError:
         raise ConfigurationError(f"not an outlook cursor (invalid JSON): {cursor[:80]!r}") from None
-    if not isinstance(state, dict) or state.get("v") != 1 or state.get("kind") != "outlook":
+    if not isinstance(state, dict) or state.get("v") not in (1, 2) or state.get("kind") != "outlook":
         raise ConfigurationError(f"not an outlook cursor: {cursor[:80]!r}")
-    return dict(state.get("links") or {})
+    return {"links": dict(state.get("links") or {}), "skip": state.get("skip"), "legacy": state["v"] == 1}
 
 
-def _dump_cursor(links: dict) -> str:
-    return json.dumps({"v": 1, "kind": "outlook", "links": links}, separators=(",", ":"), sort_keys=True)
+def _dump_cursor(links: dict, skip) -> str:
+    return json.dumps({"v": 2, "kind": "outlook", "links": links, "skip": list(skip)},
+                      separators=(",", ":"), sort_keys=True)

@@ -52,6 +52,7 @@ class FakeGmail(FakeService):
         self.jwt_claims: list[dict] = []  # service-account assertions received (not verified)
         self.history_floor = 0  # history ids below this are "too old" (404)
         self.page_size_cap = page_size_cap
+        self.sparse_labels = True  # history's messagesAdded carry labelIds only some of the time
         self.lock = threading.Lock()
         self.sent: list = []  # messages sent (drafts.send, messages.send), in order
         self.server = Server(_Handler, port)
@@ -105,8 +106,21 @@ class FakeGmail(FakeService):
 
     # --- API ----------------------------------------------------------------------------
 
+    @staticmethod
+    def folder_labels(folder: str) -> list[str]:
+        """A store folder as Gmail labels: system labels for the special folders, a user
+        label (``Label_<name>``) for the others; below the Inbox, INBOX plus the label;
+        an archived message (Archive, any other folder) has no INBOX label."""
+        special = {"inbox": ["INBOX"], "sent": ["SENT"], "drafts": ["DRAFT"], "junk": ["SPAM"],
+                   "trash": ["TRASH"], "outbox": ["SENT"]}
+        if folder in special:
+            return special[folder]
+        if folder.startswith("inbox/"):
+            return ["INBOX", "Label_" + folder[6:].replace("/", "_")]
+        return ["Label_" + folder.replace("/", "_")]
+
     def labels(self, m) -> list[str]:
-        return {"inbox": ["INBOX"], "sent": ["SENT"], "drafts": ["DRAFT"]}[m.folder]
+        return self.folder_labels(m.folder)
 
     def message_resource(self, m, fmt: str) -> dict:
         out = {"id": m.id, "threadId": m.thread, "labelIds": self.labels(m),
@@ -141,6 +155,10 @@ class FakeGmail(FakeService):
         if rest == "/profile":
             return 200, {"emailAddress": self.email, "historyId": str(self.store.counter),
                          "messagesTotal": len([m for m in self.store.messages if m.folder != "drafts"])}, {}
+        if rest == "/labels" and method == "GET":
+            names = sorted({label for m in self.store.messages for label in self.labels(m)})
+            return 200, {"labels": [{"id": n, "name": n.removeprefix("Label_"),
+                                     "type": "user" if n.startswith("Label_") else "system"} for n in names]}, {}
         if rest == "/messages" and method == "GET":
             return self.list_messages(q)
         m = re.fullmatch(r"/messages/([0-9a-f]+)", rest)
@@ -150,7 +168,7 @@ class FakeGmail(FakeService):
                 return 404, {"error": {"code": 404, "message": "Requested entity was not found."}}, {}
             return 200, self.message_resource(found, q.get("format", "full")), {}
         if rest == "/history" and method == "GET":
-            return self.history(q)
+            return self.history(q, query.get("historyTypes", []))
         if rest == "/drafts" and method == "POST":
             return self.create_draft(json.loads(body or b"{}"))
         if rest == "/drafts" and method == "GET":
@@ -183,7 +201,14 @@ class FakeGmail(FakeService):
     def list_messages(self, q: dict):
         size = min(int(q.get("maxResults") or 100), self.page_size_cap)
         items = sorted(self.store.messages, key=lambda m: m.added_at, reverse=True)  # newest first
+        if str(q.get("includeSpamTrash", "false")).lower() != "true":
+            # "includeSpamTrash: Include messages from SPAM and TRASH in the results." (default
+            # false; developers.google.com/gmail/api/reference/rest/v1/users.messages/list)
+            items = [m for m in items if m.folder not in ("junk", "trash")]
         search = q.get("q") or ""
+        after = re.search(r"\bafter:(\d+)\b", search)
+        if after:  # epoch seconds, compared with the message's date (the search operators guide)
+            items = [m for m in items if _date_of(m) > int(after.group(1))]
         wanted = re.search(r"rfc822msgid:(\S+)", search)
         if wanted:
             target = self.store.by_message_id(wanted.group(1))
@@ -201,23 +226,55 @@ class FakeGmail(FakeService):
             out.pop("messages")
         return 200, out, {}
 
-    def history(self, q: dict):
+    def history(self, q: dict, types: list[str]):
+        """users.history.list: records after ``startHistoryId`` in order, each with the
+        typed entries ``historyTypes`` asks for (all four when it names none)
+        (developers.google.com/gmail/api/reference/rest/v1/users.history/list). A record's
+        ``messagesAdded[].message`` carries ``labelIds`` only some of the time (every other
+        record here, ``sparse_labels``): the History resource promises id and threadId, and
+        a sync must read the message to know its labels. Ids older than ``history_floor``
+        answer 404 (the sync guide: "history records are typically available for at least
+        one week ... a 404 means perform a full sync",
+        developers.google.com/gmail/api/guides/sync)."""
         start = int(q["startHistoryId"])
         if start < self.history_floor:
             return 404, {"error": {"code": 404, "message": "Requested entity was not found.",
                                    "status": "NOT_FOUND"}}, {}
+        types = set(types or ("messageAdded", "messageDeleted", "labelAdded", "labelRemoved"))
         size = min(int(q.get("maxResults") or 100), self.page_size_cap)
         after = int(q.get("pageToken") or start)
-        items = sorted((m for m in self.store.messages if m.added_at > after), key=lambda m: m.added_at)
-        page = items[:size]
-        records = [{"id": str(m.added_at), "messages": [{"id": m.id, "threadId": m.thread}],
-                    "messagesAdded": [{"message": {"id": m.id, "threadId": m.thread,
-                                                   "labelIds": self.labels(m)}}]} for m in page]
+        records = []
+        with self.store.lock:
+            changes = [c for c in self.store.changes if c.number > after]
+        last = after
+        for c in changes:
+            if len(records) == size:
+                break
+            last = c.number
+            m = c.message
+            ref = {"id": m.id, "threadId": m.thread}
+            rec: dict = {"id": str(c.number), "messages": [ref]}
+            if c.kind == "added" and "messageAdded" in types:
+                message = dict(ref)
+                if not (self.sparse_labels and c.number % 2):
+                    message["labelIds"] = self.folder_labels(m.folder)
+                rec["messagesAdded"] = [{"message": message}]
+            elif c.kind == "moved":
+                old, new = set(self.folder_labels(c.old_folder)), set(self.folder_labels(m.folder))
+                current = {**ref, "labelIds": sorted(new)}
+                if old - new and "labelRemoved" in types:
+                    rec["labelsRemoved"] = [{"message": current, "labelIds": sorted(old - new)}]
+                if new - old and "labelAdded" in types:
+                    rec["labelsAdded"] = [{"message": current, "labelIds": sorted(new - old)}]
+            elif c.kind == "touched" and "labelRemoved" in types:
+                rec["labelsRemoved"] = [{"message": {**ref, "labelIds": self.labels(m)}, "labelIds": ["UNREAD"]}]
+            if len(rec) > 2:
+                records.append(rec)
         out = {"historyId": str(self.store.counter)}
         if records:
             out["history"] = records
-        if len(items) > size:
-            out["nextPageToken"] = str(page[-1].added_at)
+        if changes and last < changes[-1].number:
+            out["nextPageToken"] = str(last)
         return 200, out, {}
 
     def create_draft(self, body: dict):
@@ -362,6 +419,15 @@ def google_error(status: int, reason: str | None = None, message: str | None = N
         else "global"
     return {"error": {"code": status, "message": message,
                       "errors": [{"domain": domain, "reason": reason, "message": message}]}}
+
+
+def _date_of(m) -> float:
+    import email.utils
+
+    try:
+        return email.utils.parsedate_to_datetime(str(headers_of(m.raw).get("Date"))).timestamp()
+    except (TypeError, ValueError):
+        return float(m.added_at)
 
 
 def _unb64(text: str) -> bytes:
