@@ -17,24 +17,10 @@ from assistant import service
 from assistant.services import snapshot
 from assistant.settings import load_settings
 from assistant.storage.models import Message, MessageLocation
-from tests.test_cloud_connectors import Provider, counts, new_mail, sync
+from tests.test_cloud_connectors import engine, Provider, counts, new_mail, sync  # noqa: F401 (fixture)
 from tests.test_pipeline import NOW
 
 QUOTE = "<179586352451.22711.13998848030045958784@andina.example>"  # Andrés' silent quote
-
-
-@pytest.fixture(params=["gmail", "outlook"])
-def provider(request, tmp_path, monkeypatch):
-    p = Provider(request.param, tmp_path, monkeypatch)
-    yield p
-    p.fake.stop()
-
-
-@pytest.fixture
-def engine(tmp_path):
-    from assistant.storage.db import open_database
-
-    return open_database(f"sqlite:///{tmp_path / 'followup.db'}")
 
 
 def client_reply(n: int = 1) -> bytes:

@@ -12,7 +12,7 @@ import pytest
 from connectors._cloud import Backoff
 from connectors.base import AuthenticationError, ConfigurationError, TransientError
 from connectors.gmail import QUOTA_WINDOW, GmailConnector
-from tests.test_cloud_connectors import CAMILA, Provider, counts, new_mail, sync
+from tests.test_cloud_connectors import engine, Provider, counts, new_mail, sync  # noqa: F401 (fixture)
 
 LIST = r"GET /gmail/v1/users/me/messages\?"
 PART = r"GET /gmail/v1/users/me/messages/[0-9a-f]+\?format=raw"
@@ -23,13 +23,6 @@ def gmail(tmp_path, monkeypatch):
     p = Provider("gmail", tmp_path, monkeypatch)
     yield p
     p.fake.stop()
-
-
-@pytest.fixture
-def engine(tmp_path):
-    from assistant.storage.db import open_database
-
-    return open_database(f"sqlite:///{tmp_path / 'followup.db'}")
 
 
 def connector(p: Provider, *, batch_size: int = 25, max_delay: float = 120.0) -> GmailConnector:
