@@ -18,6 +18,10 @@ Errors are sorted by what the user does next (the Home Assistant convention)::
      ├── AuthenticationError   re-authenticate: wrong password, revoked token
      ├── ConfigurationError    fix settings.toml: missing folder, bad path
      └── TransientError        retry later: timeout, connection dropped, throttled
+          └── SendOutcomeUnknown   a send may have gone out: looked for before any retry
+
+Sends are not idempotent: a connector retries one only when the provider refused it
+before accepting it (429, throttling); after an unclear failure it looks for the sent copy.
 """
 
 from __future__ import annotations
@@ -40,6 +44,13 @@ class ConfigurationError(ConnectorError):
 
 class TransientError(ConnectorError):
     """A passing fault (timeout, dropped connection, throttling): retry later."""
+
+
+class SendOutcomeUnknown(TransientError):
+    """A send met a timeout, a dropped connection or a server error after the request
+    went out, and its sent copy was not found: the provider may or may not have sent it.
+    The connector never re-sends blindly; a later try looks for the sent copy (by
+    Message-ID) first. A :class:`TransientError`, so callers that handle those need no change."""
 
 
 @dataclass(frozen=True, slots=True)

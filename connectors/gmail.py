@@ -47,8 +47,8 @@ from typing import Callable, Iterator
 
 from .base import (AuthenticationError, Batch, ConfigurationError, ConnectorError, DraftMessage,
                    RawMessage, TransientError)
-from ._cloud import (RETRY_STATUSES, Backoff, header_of, parse_retry_after, read_secret_file,
-                     with_followup_id, write_secret_file)
+from ._cloud import (RETRY_STATUSES, Backoff, Throttled, Unclear, header_of, parse_retry_after,
+                     read_secret_file, send_exactly_once, with_followup_id, write_secret_file)
 
 __all__ = ["GmailConnector", "GoogleTokenProvider", "SCOPES", "DEFAULT_ROOT"]
 
@@ -180,6 +180,8 @@ class GmailConnector:
         self.backoff = backoff or Backoff()
         self.page_size = page_size
         self.batch_size = batch_size
+        self.timeout = timeout
+        self._session = None  # google-auth's requests session, for sends only
         self.http = google_auth_httplib2.AuthorizedHttp(self.tokens.credentials,
                                                         http=httplib2.Http(timeout=timeout))
         self.service = build("gmail", "v1", http=self.http, static_discovery=True,
@@ -394,23 +396,78 @@ class GmailConnector:
 
     def send_draft(self, provider_id: str) -> str:
         """``drafts.send``: Gmail sends the draft, deletes it and files the sent message
-        (a new id, label ``SENT``) in the draft's thread. A draft that is not there any more
-        (sent by an earlier try, deleted) is refused, never sent twice: the next sync reads
-        the sent copy."""
+        (a new id, label ``SENT``) in the draft's thread. Sent at most once: the draft's
+        Message-ID is read first; a copy already in Sent (an earlier try whose answer was
+        lost) is the answer; an unclear failure looks for it before any retry
+        (:func:`~connectors._cloud.send_exactly_once`). A draft that is not there any more
+        is refused, never sent twice: the next sync reads the sent copy."""
         try:
-            sent = self._execute(self.users.drafts().send(userId="me", body={"id": provider_id}),
-                                 "drafts.send")
+            draft = self._execute(self.users.drafts().get(userId="me", id=provider_id, format="metadata"),
+                                  "drafts.get")
         except _NotFound:
             raise ConfigurationError(f"Gmail draft {provider_id} is gone (already sent, or deleted "
                                      "in the mailbox): not sent again") from None
-        return self._message_id_of(sent["id"]) or sent["id"]
+        mid = _header(draft.get("message", {}), "Message-ID")
+        already = self.sent_copy(mid) if mid else None
+        if already:
+            return already
+        request = self.users.drafts().send(userId="me", body={"id": provider_id})
+        find = (lambda: self.sent_copy(mid)) if mid else None
+        sent_id = send_exactly_once(lambda: self._send_once(request, "drafts.send")["id"], find,
+                                    self.backoff, "Gmail drafts.send")
+        return mid or self._message_id_of(sent_id) or sent_id
 
     def send_message(self, data: bytes) -> str:
         """``messages.send`` of raw RFC 5322 bytes (the recipients are its To/Cc/Bcc);
-        return its Message-ID (or Gmail's id when it has none)."""
-        sent = self._execute(self.users.messages().send(
-            userId="me", body={"raw": base64.urlsafe_b64encode(data).decode("ascii")}), "messages.send")
-        return header_of(data, "Message-ID") or sent["id"]
+        return its Message-ID (or Gmail's id when it has none). Sent at most once, as
+        :meth:`send_draft`: an unclear failure looks for the Message-ID in Sent first."""
+        mid = header_of(data, "Message-ID")
+        request = self.users.messages().send(
+            userId="me", body={"raw": base64.urlsafe_b64encode(data).decode("ascii")})
+        find = (lambda: self.sent_copy(mid)) if mid else None
+        sent = send_exactly_once(lambda: self._send_once(request, "messages.send")["id"], find,
+                                 self.backoff, "Gmail messages.send")
+        return mid or sent
+
+    def sent_copy(self, message_id: str) -> str | None:
+        """The Message-ID, if a message carrying it is in Sent (``rfc822msgid:`` search)."""
+        resp = self._execute(self.users.messages().list(
+            userId="me", q=f"rfc822msgid:{message_id.strip().strip('<>')}", labelIds=["SENT"],
+            maxResults=1), "messages.list")
+        return message_id if resp.get("messages") else None
+
+    def _send_once(self, request, what: str) -> dict:
+        """One try of a send, through google-auth's requests transport: httplib2 (the
+        client library's default) sends a request again by itself when the connection
+        drops before the answer ("retry regardless of the number of RETRIES"), which for a
+        send would be a second message. Raises Throttled / Unclear / a connector error."""
+        import google.auth.exceptions
+        import requests
+        from google.auth.transport.requests import AuthorizedSession
+
+        self.tokens()
+        if self._session is None:
+            self._session = AuthorizedSession(self.tokens.credentials)
+        try:
+            resp = self._session.request(request.method, request.uri, data=request.body,
+                                         headers=request.headers, timeout=self.timeout)
+        except requests.ConnectionError as exc:
+            if _never_connected(exc):
+                raise Throttled(None) from None  # nothing went out: as safe to retry as a 429
+            raise Unclear(f"connection lost ({type(exc).__name__})") from None
+        except requests.Timeout:
+            raise Unclear("no answer in time") from None
+        except google.auth.exceptions.RefreshError as exc:
+            raise AuthenticationError(
+                f"Google refused the saved sign-in ({_short(exc)}); {reauth_hint(self.account)}") from None
+        if resp.status_code < 300:
+            return resp.json()
+        error = GoogleError.parse(resp.status_code, resp.content, resp.headers.get("Retry-After"))
+        if error.rate_limited:
+            raise Throttled(error.wait(self.backoff))
+        if error.status >= 500:
+            raise Unclear(f"HTTP {error.status} {error.reason}")
+        raise self._error(error, what)
 
     def _message_id_of(self, gmail_id: str) -> str | None:
         try:
@@ -418,10 +475,7 @@ class GmailConnector:
                 userId="me", id=gmail_id, format="metadata", metadataHeaders=["Message-ID"]), "messages.get")
         except _NotFound:
             return None
-        for h in full.get("payload", {}).get("headers", []):
-            if h.get("name", "").lower() == "message-id":
-                return h.get("value", "").strip() or None
-        return None
+        return _header(full, "Message-ID")
 
     def find_draft(self, idempotency_key: str) -> str | None:
         page = None
@@ -449,10 +503,27 @@ class GmailConnector:
                 f"{profile.get('messagesTotal', '?')} messages; first page: {len(resp.get('messages', []))}")
 
     def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
         try:
             self.service.close()
         except Exception:  # noqa: BLE001 - closing is best effort
             pass
+
+
+def _header(message: dict, name: str) -> str | None:
+    """A header of a ``format=metadata`` Message resource."""
+    for h in message.get("payload", {}).get("headers", []):
+        if h.get("name", "").lower() == name.lower():
+            return h.get("value", "").strip() or None
+    return None
+
+
+def _never_connected(exc) -> bool:
+    """A connection refused or not made: the request never went out."""
+    import requests
+
+    return isinstance(exc, requests.exceptions.ConnectTimeout) or "NewConnectionError" in repr(exc)
 
 
 def _history_ids(resp: dict) -> list[str]:
@@ -491,17 +562,23 @@ class GoogleError:
     @classmethod
     def of(cls, exc) -> "GoogleError":
         resp = getattr(exc, "resp", None)
-        status = int(getattr(resp, "status", 0) or 0)
+        return cls.parse(int(getattr(resp, "status", 0) or 0), getattr(exc, "content", b""),
+                         resp.get("retry-after") if resp is not None else None,
+                         fallback=str(getattr(exc, "reason", "") or ""))
+
+    @classmethod
+    def parse(cls, status: int, content: bytes, retry_after: str | None, *,
+              fallback: str = "") -> "GoogleError":
         reason, message = "", ""
         try:
-            err = json.loads(exc.content)["error"]
+            err = json.loads(content)["error"]
             message = str(err.get("message") or "")[:200]
             reasons = [e.get("reason") for e in err.get("errors") or [] if isinstance(e, dict)]
             reasons += [d.get("reason") for d in err.get("details") or [] if isinstance(d, dict)]
             reason = next((r for r in reasons if r), "") or str(err.get("status") or "")
         except Exception:  # noqa: BLE001 - a body that is not Google's JSON
-            message = str(getattr(exc, "reason", "") or "no detail")[:200]
-        wait = parse_retry_after(resp.get("retry-after")) if resp is not None else None
+            message = (fallback or "no detail")[:200]
+        wait = parse_retry_after(retry_after)
         if wait is None:
             found = _RETRY_AFTER_TEXT.search(message)
             wait = _seconds_until(found.group(1)) if found else None

@@ -58,7 +58,8 @@ from typing import Iterator
 
 from .base import (AuthenticationError, Batch, ConfigurationError, ConnectorError, DraftMessage,
                    RawMessage, TransientError)
-from ._cloud import RETRY_STATUSES, Backoff, header_of, parse_retry_after, read_secret_file, write_secret_file
+from ._cloud import (RETRY_STATUSES, Backoff, Throttled, Unclear, header_of, parse_retry_after, read_secret_file,
+                     send_exactly_once, write_secret_file)
 
 __all__ = ["OutlookConnector", "MicrosoftTokenProvider", "GRAPH_ROOT", "DELEGATED_SCOPES"]
 
@@ -400,29 +401,76 @@ class OutlookConnector:
 
     def send_draft(self, provider_id: str) -> str:
         """``POST /messages/{id}/send`` (202, no body): Exchange sends the draft and moves it
-        to Sent Items, in its conversation. The draft's ``internetMessageId`` is read first
-        (the sent message keeps it). A draft that is gone or no longer a draft (sent by an
-        earlier try) is refused, never sent twice: the next sync reads the sent copy."""
+        to Sent Items, in its conversation. Sent at most once: the draft's
+        ``internetMessageId`` is read first (the sent message keeps it) and looked for in
+        Sent Items -- an earlier try whose answer was lost may have sent it, and the draft
+        can still be found for a while after it went (202 is "accepted", not "done",
+        learn.microsoft.com/graph/api/message-send): then, as for a draft that is gone, the
+        send is refused, never made twice (the next sync reads the sent copy). An unclear
+        failure looks for it before any retry (:func:`~connectors._cloud.send_exactly_once`)."""
         gid = urllib.parse.quote(provider_id)
         try:
             info = self._request("GET", f"{self.user}/messages/{gid}", "read draft",
                                  params={"$select": "internetMessageId,isDraft"}).json()
         except _NotFound:
             info = None
-        if not info or info.get("isDraft") is False:
+        mid = (info or {}).get("internetMessageId")
+        if not info or info.get("isDraft") is False or (mid and self.sent_copy(mid)):
             raise ConfigurationError(f"Outlook draft {provider_id[:24]}… is gone (already sent, or "
                                      "deleted in the mailbox): not sent again")
-        self._request("POST", f"{self.user}/messages/{gid}/send", "send draft", data=b"",
-                      scopes=SEND_SCOPES)
-        return info.get("internetMessageId") or provider_id
+        send_exactly_once(lambda: self._send_once(f"{self.user}/messages/{gid}/send", "send draft", data=b""),
+                          (lambda: self.sent_copy(mid)) if mid else None, self.backoff, "Graph send draft")
+        return mid or provider_id
 
     def send_message(self, data: bytes) -> str:
         """``POST /sendMail`` of raw RFC 5322 bytes, base64 in a ``text/plain`` body (Graph's
         MIME form; the recipients are its To/Cc/Bcc); saved to Sent Items. Returns its
-        Message-ID."""
-        self._request("POST", f"{self.user}/sendMail", "sendMail", data=base64.b64encode(data),
-                      headers={"Content-Type": "text/plain"}, scopes=SEND_SCOPES)
-        return header_of(data, "Message-ID") or ""
+        Message-ID. Sent at most once, as :meth:`send_draft`."""
+        mid = header_of(data, "Message-ID")
+        send_exactly_once(lambda: self._send_once(f"{self.user}/sendMail", "sendMail", data=base64.b64encode(data),
+                                                  headers={"Content-Type": "text/plain"}),
+                          (lambda: self.sent_copy(mid)) if mid else None, self.backoff, "Graph sendMail")
+        return mid or ""
+
+    def sent_copy(self, internet_message_id: str) -> str | None:
+        """The id, if a message with this ``internetMessageId`` is in Sent Items."""
+        mid = internet_message_id.strip().replace("'", "''")
+        resp = self._request("GET", f"{self.user}/mailFolders/sentitems/messages", "find sent copy", params={
+            "$filter": f"internetMessageId eq '{mid}'", "$select": "id"})
+        found = resp.json().get("value", [])
+        return internet_message_id if found else None
+
+    def _send_once(self, url: str, what: str, **kw) -> str:
+        """One POST of a send (requests never re-sends one by itself). 429 and 503 with
+        Retry-After are throttling, refused before acceptance (learn.microsoft.com/graph/
+        throttling); a timeout, a dropped connection or another 5xx is unclear."""
+        import requests
+
+        extra = kw.pop("headers", {})
+        force = False
+        while True:
+            headers = {"Authorization": f"Bearer {self.tokens(force_refresh=force, scopes=SEND_SCOPES)}",
+                       **extra}
+            try:
+                resp = self.session.request("POST", self.base + url, headers=headers, timeout=self.timeout, **kw)
+            except requests.ConnectTimeout:
+                raise Throttled(None) from None  # never reached the server
+            except requests.ConnectionError as exc:
+                if "NewConnectionError" in repr(exc):
+                    raise Throttled(None) from None
+                raise Unclear(f"connection lost ({type(exc).__name__})") from None
+            except requests.Timeout:
+                raise Unclear("no answer in time") from None
+            if resp.status_code < 300:
+                return "sent"
+            if resp.status_code == 429 or (resp.status_code == 503 and resp.headers.get("Retry-After")):
+                raise Throttled(parse_retry_after(resp.headers.get("Retry-After")))
+            if resp.status_code >= 500:
+                raise Unclear(f"HTTP {resp.status_code}")
+            if resp.status_code == 401 and not force:
+                force = True  # refused before acceptance: refresh the token once
+                continue
+            raise self._error(resp, what)
 
     def find_draft(self, idempotency_key: str) -> str | None:
         key = idempotency_key.replace("'", "''")

@@ -183,11 +183,25 @@ class Faults:
         with self.lock:
             self.items.append(Fault(pattern, status, times, retry_after, body))
 
+    def drop_after(self, pattern: str, *, times: int = 1) -> None:
+        """The next ``times`` requests matching ``pattern`` are carried out, then the
+        connection is closed before the answer: the client cannot know they succeeded."""
+        with self.lock:
+            self.items.append(Fault(pattern, 0, times))
+
+    def take_drop(self, request_line: str) -> bool:
+        with self.lock:
+            for f in self.items:
+                if f.status == 0 and f.times > 0 and re.search(f.pattern, request_line):
+                    f.times -= 1
+                    return True
+        return False
+
     def take(self, request_line: str) -> Fault | None:
         with self.lock:
             self.log.append(request_line)
             for f in self.items:
-                if f.times > 0 and re.search(f.pattern, request_line):
+                if f.status and f.times > 0 and re.search(f.pattern, request_line):
                     f.times -= 1
                     return f
         return None
@@ -203,6 +217,16 @@ class QuietHandler(BaseHTTPRequestHandler):
     def body(self) -> bytes:
         length = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(length) if length else b""
+
+    def drop(self) -> None:
+        """Close the connection without an answer (the request was carried out)."""
+        import socket
+
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
     def send(self, status: int, payload=None, *, headers: dict | None = None,
              content_type: str = "application/json") -> None:

@@ -160,7 +160,7 @@ class FakeGmail(FakeService):
             return 200, {"labels": [{"id": n, "name": n.removeprefix("Label_"),
                                      "type": "user" if n.startswith("Label_") else "system"} for n in names]}, {}
         if rest == "/messages" and method == "GET":
-            return self.list_messages(q)
+            return self.list_messages(q, query)
         m = re.fullmatch(r"/messages/([0-9a-f]+)", rest)
         if m and method == "GET":
             found = self.store.get(m.group(1))
@@ -198,7 +198,7 @@ class FakeGmail(FakeService):
             return 200, {"id": "d" + found.id, "message": self.message_resource(found, q.get("format", "full"))}, {}
         return 404, {"error": {"code": 404, "message": f"no such method {method} {rest}"}}, {}
 
-    def list_messages(self, q: dict):
+    def list_messages(self, q: dict, query: dict):
         size = min(int(q.get("maxResults") or 100), self.page_size_cap)
         items = sorted(self.store.messages, key=lambda m: m.added_at, reverse=True)  # newest first
         if str(q.get("includeSpamTrash", "false")).lower() != "true":
@@ -213,6 +213,9 @@ class FakeGmail(FakeService):
         if wanted:
             target = self.store.by_message_id(wanted.group(1))
             items = [target] if target else []
+        labels = set(query.get("labelIds", []))
+        if labels:
+            items = [m for m in items if labels <= set(self.labels(m))]
         token = q.get("pageToken")
         if token:
             below = int(token, 16)
@@ -392,6 +395,8 @@ class _Handler(QuietHandler):
             status, payload, headers = fake.handle(method, parsed.path, urllib.parse.parse_qs(parsed.query),
                                                    body, auth)
         ctype = headers.pop("__content_type", "application/json; charset=UTF-8")
+        if fake.faults.take_drop(f"{method} {parsed.path}?{parsed.query}"):
+            return self.drop()
         self.send(status, payload, headers=headers, content_type=ctype)
 
     def do_GET(self):

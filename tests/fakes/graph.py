@@ -71,6 +71,8 @@ class FakeGraph(FakeService):
         self.subjects: dict[str, str] = {}
         self.recipients: dict[str, str] = {}
         self.sent: list = []  # messages sent (messages/{id}/send, sendMail), in order
+        self.lingering: dict[str, list] = {}  # a sent draft's id -> [reads left, its resource]
+        self.linger_reads = 2
         self.extra_folders: set[str] = set()  # folders that exist with no message yet
         self.replay_duplicates = True  # delta pages may repeat an item of the page before
         self.mailbox_limit = (10_000, 600.0)  # requests per window, per mailbox
@@ -282,6 +284,9 @@ class FakeGraph(FakeService):
         u = re.fullmatch(r"/messages/([^/]+)", rest)
         if u and method == "GET":
             found = self.find(u.group(1))
+            if not found and self.lingering.get(u.group(1), [0])[0] > 0:
+                self.lingering[u.group(1)][0] -= 1
+                return 200, self.lingering[u.group(1)][1], {}
             if not found:
                 return 404, {"error": {"code": "ErrorItemNotFound", "message": "The specified object was not found in the store."}}, {}
             return 200, self.resource(found), {}
@@ -304,9 +309,15 @@ class FakeGraph(FakeService):
                 pid, val = f.group(1), f.group(2).replace("''", "'")
                 items = [x for x in items if self.props.get(x.id, {}).get(pid) == val]
             return 200, {"value": [{"id": self.gid(x)} for x in items]}, {}
-        if rest == "/mailFolders/inbox/messages" and method == "GET":
-            items = [x for x in self.store.messages if x.folder == "inbox"][: int(q.get("$top", 10))]
-            return 200, {"value": [{"id": self.gid(x)} for x in items]}, {}
+        fm = re.fullmatch(r"/mailFolders/([^/]+)/messages", rest)
+        if fm and method == "GET":
+            where = self.folder_path(fm.group(1))
+            items = [x for x in self.store.messages if x.folder == where]
+            want = re.fullmatch(r"internetMessageId eq '(.*)'", q.get("$filter", ""))
+            if want:
+                items = [x for x in items if x.message_id == want.group(1).replace("''", "'")]
+            return 200, {"value": [{"id": self.gid(x), "internetMessageId": x.message_id}
+                                   for x in items[: int(q.get("$top", 10))]]}, {}
         return 404, {"error": {"code": "ResourceNotFound", "message": f"no such call {method} {rest}"}}, {}
 
     def send_draft(self, gid: str):
@@ -333,6 +344,9 @@ class FakeGraph(FakeService):
         with self.store.lock:
             self.store.messages.remove(found)
             stored = self.store.add(msg.as_bytes(), "sent", thread=found.thread)
+        # 202 Accepted: sending goes on after the answer, and the draft can still be read
+        # under its id for a while (learn.microsoft.com/graph/api/message-send).
+        self.lingering[gid] = [self.linger_reads, self.resource(found)]
         self.sent.append(stored)
         return 202, None, {}
 
@@ -493,6 +507,8 @@ class _Handler(QuietHandler):
                 with fake.flight_lock:
                     fake.in_flight -= 1
         ctype = headers.pop("__content_type", "application/json")
+        if fake.faults.take_drop(line):
+            return self.drop()
         self.send(status, payload, headers=headers, content_type=ctype)
 
     def do_GET(self):
