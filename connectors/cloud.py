@@ -15,6 +15,9 @@ def base_url(host: str | None) -> str | None:
 
 
 def open_cloud_connector(account, **options):
+    """``account.sync_days`` (when the entry has it) bounds a first sync to that many days
+    back; 0 or ``None`` reads the whole mailbox."""
+    options.setdefault("sync_days", getattr(account, "sync_days", None))
     if not account.oauth:
         raise ConfigurationError(f'account "{account.name}" has no oauth token file; run '
                                  f"`followup accounts add {account.kind} --name {account.name}`")

@@ -41,6 +41,7 @@ import base64
 import json
 import logging
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
@@ -169,7 +170,8 @@ class GmailConnector:
     def __init__(self, token_file: str | Path, *, username: str | None = None,
                  root_url: str | None = None, account: str | None = None,
                  backoff: Backoff | None = None, page_size: int = PAGE_SIZE,
-                 batch_size: int = BATCH_SIZE, timeout: float = 60.0) -> None:
+                 batch_size: int = BATCH_SIZE, timeout: float = 60.0,
+                 sync_days: int | None = None) -> None:
         import google_auth_httplib2
         import httplib2
         from googleapiclient.discovery import build
@@ -182,6 +184,8 @@ class GmailConnector:
         self.batch_size = batch_size
         self.timeout = timeout
         self._session = None  # google-auth's requests session, for sends only
+        self.sync_days = sync_days or None  # a full sync reads this many days back (None: all)
+        self._stored = lambda ids: set()
         self.http = google_auth_httplib2.AuthorizedHttp(self.tokens.credentials,
                                                         http=httplib2.Http(timeout=timeout))
         self.service = build("gmail", "v1", http=self.http, static_discovery=True,
@@ -307,12 +311,16 @@ class GmailConnector:
             page = None
         else:
             history_id, page = state["history_id"], state.get("page")
+        query = None
+        if self.sync_days:  # "after:" takes epoch seconds (the search operators Gmail documents)
+            query = f"after:{int(time.time()) - self.sync_days * 86400}"
         while True:
             resp = self._execute(self.users.messages().list(
-                userId="me", maxResults=self.page_size, pageToken=page, includeSpamTrash=False),
-                "messages.list")
+                userId="me", maxResults=self.page_size, pageToken=page, includeSpamTrash=False,
+                q=query), "messages.list")
             ids = [m["id"] for m in resp.get("messages", [])]
-            messages, skipped = self._get_many(ids)
+            stored = self._stored(ids)  # a resync after an expired history id: already read
+            messages, skipped = self._get_many([i for i in ids if i not in stored])
             page = resp.get("nextPageToken")
             nxt = ({"phase": "full", "history_id": history_id, "page": page} if page
                    else {"phase": "history", "history_id": history_id, "page": None})
@@ -344,6 +352,11 @@ class GmailConnector:
                 yield Batch(self._raws(messages), _dump_cursor(nxt), skipped)
             if not page:
                 return
+
+    def set_stored_lookup(self, lookup) -> None:
+        """``lookup(provider ids) -> the ones already stored``: a full resync (history
+        expired) lists the whole window again but downloads only what is not stored."""
+        self._stored = lookup
 
     @staticmethod
     def _raws(messages: list[dict]) -> list[RawMessage]:

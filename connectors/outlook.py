@@ -174,7 +174,8 @@ class OutlookConnector:
 
     def __init__(self, token_file: str | Path, *, username: str | None = None,
                  base_url: str | None = None, account: str | None = None,
-                 backoff: Backoff | None = None, page_size: int = 50, timeout: float = 60.0) -> None:
+                 backoff: Backoff | None = None, page_size: int = 50, timeout: float = 60.0,
+                 sync_days: int | None = None) -> None:
         import requests
 
         self.account = account
@@ -191,7 +192,11 @@ class OutlookConnector:
         self.page_size = page_size
         self.timeout = timeout
         self.session = requests.Session()
-        self.since = None  # receivedDateTime lower bound of a first sync (sync_days)
+        self.since = None  # receivedDateTime lower bound of a folder's first round (sync_days)
+        if sync_days:
+            from datetime import datetime, timedelta, timezone
+
+            self.since = datetime.now(timezone.utc) - timedelta(days=sync_days)
         self._stored = lambda ids: set()
 
     # --- calls ------------------------------------------------------------------------

@@ -252,7 +252,7 @@ def test_team_mailboxes_through_the_api_give_the_same_scan_as_maildir(kind, basi
             fakes.append(p.fake)
             text = text.replace(
                 f'kind = "maildir"\npath = "mail/{name}"',
-                f'kind = "{kind}"\noauth = "{p.token}"\nhost = "{p.fake.url}"')
+                f'kind = "{kind}"\noauth = "{p.token}"\nhost = "{p.fake.url}"\nsync_days = 0')
         settings.write_text(text, encoding="utf-8")
         if kind == "outlook":
             env["REQUESTS_CA_BUNDLE"] = os.environ["REQUESTS_CA_BUNDLE"]
@@ -316,7 +316,7 @@ def test_cli_sync_marks_a_revoked_account_and_names_the_fix(basic_team, tmp_path
         settings = basic_team / "settings.toml"
         text = settings.read_text(encoding="utf-8").replace(
             'kind = "maildir"\npath = "mail/camila"',
-            f'kind = "gmail"\noauth = "{p.token}"\nhost = "{p.fake.url}"')
+            f'kind = "gmail"\noauth = "{p.token}"\nhost = "{p.fake.url}"\nsync_days = 0')
         settings.write_text(text, encoding="utf-8")
         p.fake.revoke_all()
         done = run("--config", str(settings), "sync")

@@ -49,7 +49,7 @@ def test_a_client_reply_filed_into_inbox_clientes_makes_the_thread_awaiting_us(k
         path = basic_team / "settings.toml"
         path.write_text(path.read_text(encoding="utf-8").replace(
             'kind = "maildir"\npath = "mail/camila"',
-            f'kind = "{kind}"\noauth = "{p.token}"\nhost = "{p.fake.url}"'), encoding="utf-8")
+            f'kind = "{kind}"\noauth = "{p.token}"\nhost = "{p.fake.url}"\nsync_days = 0'), encoding="utf-8")
         settings = load_settings(path)
         engine = service.open_store(settings)
         rules = service.rules_from_settings(settings)

@@ -69,7 +69,7 @@ def test_403_reasons_are_sorted_by_what_the_user_does_next(gmail, engine, reason
     settings_path = basic_team / "settings.toml"
     text = settings_path.read_text(encoding="utf-8").replace(
         'kind = "maildir"\npath = "mail/camila"',
-        f'kind = "gmail"\noauth = "{gmail.token}"\nhost = "{gmail.fake.url}"')
+        f'kind = "gmail"\noauth = "{gmail.token}"\nhost = "{gmail.fake.url}"\nsync_days = 0')
     settings_path.write_text(text, encoding="utf-8")
     gmail.fake.usage_limit(LIST, reason, times=1)
     results = service.sync(load_settings(settings_path), engine, account="camila")
