@@ -26,7 +26,8 @@ Cursor (opaque, JSON): ``{"v": 1, "kind": "gmail", "phase": "full"|"history",
 "history_id": "<id>", "page": "<page token>"|null}``.
 
 Drafts: ``drafts.create`` with the ``threadId`` of the message the draft answers (found
-with the search ``rfc822msgid:``), so Gmail shows it in the conversation; the draft
+with the search ``rfc822msgid:``) when the subjects match, so Gmail shows it in the
+conversation; the draft
 carries ``X-Followup-Id``, and :meth:`GmailConnector.find_draft` reads the drafts'
 headers to find it again. ``drafts.update`` replaces an edited draft (same draft id);
 ``drafts.send`` sends an approved one (``protocol.auto_send``): Gmail deletes the draft
@@ -374,20 +375,37 @@ class GmailConnector:
 
     def thread_of(self, message_id: str) -> str | None:
         """The Gmail thread id of the message with this Message-ID, if it is in the mailbox."""
+        found = self._find(message_id)
+        return found.get("threadId") if found else None
+
+    def _find(self, message_id: str) -> dict | None:
         resp = self._execute(self.users.messages().list(
             userId="me", q=f"rfc822msgid:{message_id.strip().strip('<>')}", maxResults=1,
             includeSpamTrash=False), "messages.list")
         found = resp.get("messages") or []
-        return found[0].get("threadId") if found else None
+        return found[0] if found else None
 
     def _message(self, data: bytes) -> dict:
-        """A ``Message`` resource of raw bytes, in the thread of the message it answers."""
+        """A ``Message`` resource of raw bytes, in the thread of the message it answers.
+
+        Gmail files a draft in a thread only if the ``threadId`` is given, its
+        ``References``/``In-Reply-To`` follow RFC 2822 and its Subject matches the
+        thread's (developers.google.com/gmail/api/guides/drafts, "Creating messages...
+        threads"). A draft whose subject a template changed gets no ``threadId``: the
+        headers still thread it for the recipient, and Gmail is not asked for a thread it
+        would not honour."""
         message: dict = {"raw": base64.urlsafe_b64encode(data).decode("ascii")}
-        parent = header_of(data, "In-Reply-To")
+        parent_mid = header_of(data, "In-Reply-To")
+        parent = self._find(parent_mid) if parent_mid else None
         if parent:
-            thread = self.thread_of(parent)
-            if thread:
-                message["threadId"] = thread
+            meta = self._execute(self.users.messages().get(
+                userId="me", id=parent["id"], format="metadata", metadataHeaders=["Subject"]),
+                "messages.get")
+            if same_subject(_header(meta, "Subject") or "", header_of(data, "Subject") or ""):
+                message["threadId"] = parent["threadId"]
+            else:
+                log.info("%s: the draft's subject differs from its thread's: threaded by headers only",
+                         self.account)
         return message
 
     def save_draft(self, draft: DraftMessage) -> str:
@@ -522,6 +540,17 @@ class GmailConnector:
             self.service.close()
         except Exception:  # noqa: BLE001 - closing is best effort
             pass
+
+
+_REPLY_PREFIX = re.compile(r"^\s*((re|fwd?|aw|rv|sv|vs|antw)\s*(\[\d+\])?\s*:\s*)+", re.I)
+
+
+def same_subject(a: str, b: str) -> bool:
+    """Whether two subjects are the same conversation's: equal once reply and forward
+    prefixes ("Re:", "RE:", "Fwd:", "RV:"...) and runs of spaces are set aside."""
+    def norm(text: str) -> str:
+        return " ".join(_REPLY_PREFIX.sub("", text).split()).casefold()
+    return norm(a) == norm(b)
 
 
 def _header(message: dict, name: str) -> str | None:

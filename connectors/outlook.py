@@ -17,25 +17,25 @@ by ``followup accounts add outlook``::
   named by the account's ``username``; the secret comes from the environment variable
   named by ``client_secret_env`` (or ``client_secret`` in the 0600 file).
 
-Reading: delta queries on the Inbox and Sent Items (``/mailFolders/{inbox,sentitems}/
-messages/delta``) with ``$select`` of only what keys and threads a message
+Reading: one delta query per mail folder, child folders included, except Drafts,
+Deleted Items, Junk Email and Outbox (``/mailFolders/{id}/messages/delta``), with ``$select`` of only what keys and threads a message
 (``internetMessageId``, ``conversationId``, ``isDraft``); the message itself is read as
 MIME (``/messages/{id}/$value``) because the parser and classifier need the real bytes
 (attachment names, delivery-status reports, body text) that Graph's JSON flattens or
 drops. Provider ids are ``internetMessageId`` (Graph's own ids change when a message
 moves between folders), threads are ``conversationId``.
 
-Cursor (opaque, JSON): ``{"v": 1, "kind": "outlook", "links": {"inbox": URL,
-"sentitems": URL}}``: each URL is the ``@odata.nextLink`` of the page to read next, or
+Cursor (opaque, JSON): ``{"v": 2, "kind": "outlook", "links": {folder id: URL},
+"skip": [ids of the folders never read]}``: each URL is the ``@odata.nextLink`` of the page to read next, or
 the ``@odata.deltaLink`` once a folder is caught up. Every page is its own batch, so an
 interrupted sync resumes at the page it stopped on. 410 Gone (``syncStateNotFound``,
 ``resyncRequired``) restarts that folder's delta from scratch; dedupe downstream keeps
 the re-read free of duplicates.
 
 Drafts: ``createReply`` on the message the draft answers (found by
-``internetMessageId``), then an update of its body, so Outlook shows it threaded. The
-idempotency key is stored as the draft's ``X-Followup-Id`` internet header (the
-``PS_INTERNET_HEADERS`` extended property) and found again with a ``$filter`` on it.
+``internetMessageId``), with the body inside the call, so Outlook shows it threaded. The
+idempotency key is stored in a private named extended property (``FollowupId`` under
+Followup's own GUID) and found again with a ``$filter`` on it.
 An edited draft is replaced with ``PATCH /messages/{id}``; an approved one is sent with
 ``POST /messages/{id}/send`` (``protocol.auto_send``); the weekly digest goes out with
 ``POST /sendMail`` in MIME form (``digest.send_with``). Sending needs ``Mail.Send``
@@ -77,7 +77,12 @@ drafts are not mail yet, deleted and junk mail is not a reply to chase, the Outb
 what is not sent yet."""
 FOLDER_SELECT = "id,displayName,childFolderCount"
 SELECT = "internetMessageId,conversationId,isDraft"
-FOLLOWUP_PROP = "String {00020386-0000-0000-C000-000000000046} Name X-Followup-Id"
+FOLLOWUP_PROP = "String {6c0e3f0a-5a77-4b4e-9d7e-3f6a1c2b8d41} Name FollowupId"
+"""The draft's idempotency key: a private named extended property (a GUID of Followup's own;
+learn.microsoft.com/graph/api/resources/extended-properties-overview), which Outlook keeps
+as it is -- an internet header may be rewritten (lower-cased) on its way."""
+LEGACY_FOLLOWUP_PROP = "String {00020386-0000-0000-C000-000000000046} Name X-Followup-Id"
+"""Where earlier versions kept the key (the X-Followup-Id internet header): still looked for."""
 DEFAULT_SECRET_ENV = "FOLLOWUP_MS_CLIENT_SECRET"
 
 
@@ -376,19 +381,21 @@ class OutlookConnector:
         return found[0]["id"] if found else None
 
     def save_draft(self, draft: DraftMessage) -> str:
+        """A reply draft made by ``createReply`` on the message it answers, with its body,
+        recipients, subject and key inside that one call (learn.microsoft.com/graph/api/
+        message-createreply takes a ``message``): a crash can never leave an empty draft
+        without its key. A draft answering no message in the mailbox: ``POST /messages``."""
         msg, update = _draft_update(draft)
+        if msg.get("Subject"):
+            update["subject"] = str(msg["Subject"])
         parent_mid = header_of(draft.data, "In-Reply-To")
         parent = self.graph_id_of(parent_mid) if parent_mid else None
         if parent:
             created = self._request("POST", f"{self.user}/messages/{urllib.parse.quote(parent)}/createReply",
-                                    "createReply", json={}).json()
-            if msg.get("Subject"):
-                update["subject"] = str(msg["Subject"])
-            self._request("PATCH", f"{self.user}/messages/{urllib.parse.quote(created['id'])}",
-                          "update draft", json=update)
+                                    "createReply", json={"message": update}).json()
             return created["id"]
-        created = self._request("POST", f"{self.user}/messages", "create draft", json={
-            "subject": str(msg.get("Subject", "")), **update}).json()
+        created = self._request("POST", f"{self.user}/messages", "create draft",
+                                json={"subject": "", **update}).json()
         return created["id"]
 
     def update_draft(self, provider_id: str, draft: DraftMessage) -> str:
@@ -479,11 +486,14 @@ class OutlookConnector:
 
     def find_draft(self, idempotency_key: str) -> str | None:
         key = idempotency_key.replace("'", "''")
-        resp = self._request("GET", f"{self.user}/mailFolders/drafts/messages", "find draft", params={
-            "$filter": f"singleValueExtendedProperties/Any(ep: ep/id eq '{FOLLOWUP_PROP}' and ep/value eq '{key}')",
-            "$select": "id"})
-        found = resp.json().get("value", [])
-        return found[0]["id"] if found else None
+        for prop in (FOLLOWUP_PROP, LEGACY_FOLLOWUP_PROP):
+            resp = self._request("GET", f"{self.user}/mailFolders/drafts/messages", "find draft", params={
+                "$filter": f"singleValueExtendedProperties/Any(ep: ep/id eq '{prop}' and ep/value eq '{key}')",
+                "$select": "id"})
+            found = resp.json().get("value", [])
+            if found:
+                return found[0]["id"]
+        return None
 
     def probe(self) -> str:
         """Authenticate and read one page: a one-line report for ``followup accounts test``."""

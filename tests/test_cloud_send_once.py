@@ -36,12 +36,12 @@ def digest(n: int = 1, *, message_id: bool = True) -> bytes:
     return bytes(m)
 
 
-def draft(key: str) -> DraftMessage:
+def draft(key: str, subject: str = "Re: Cotización CT-2026-311 tubería PVC") -> DraftMessage:
     quote = "<179586352451.22711.13998848030045958784@andina.example>"
     m = EmailMessage()
     m["From"] = "camila@andina.example"
     m["To"] = "andres@uno.example"
-    m["Subject"] = "Re: Cotización CT-2026-311 tubería PVC"
+    m["Subject"] = subject
     m["Message-ID"] = f"<{key}@andina.example>"
     m["In-Reply-To"] = quote
     m["References"] = quote
@@ -98,3 +98,40 @@ def test_an_unclear_send_with_no_message_id_is_outcome_unknown_never_resent(prov
     with pytest.raises(SendOutcomeUnknown, match="may have been sent"):
         c.send_message(digest(4, message_id=False))
     assert len(provider.fake.sent) == 1
+
+
+# --- drafts (issue 13 point 5) ---------------------------------------------------------
+
+def test_a_gmail_draft_joins_the_thread_only_with_its_subject(tmp_path, monkeypatch):
+    p = Provider("gmail", tmp_path, monkeypatch)
+    try:
+        c = p.connector()
+        quote = p.fake.store.by_message_id("<179586352451.22711.13998848030045958784@andina.example>")
+        c.save_draft(draft("fu-1"))  # "Re: <the quote's subject>": threaded
+        c.save_draft(draft("fu-2", "Seguimiento de su cotización"))  # a template changed the subject
+        by_key = {d.message_id: d for d in p.fake.drafts()}
+        assert by_key["<fu-1@andina.example>"].thread == quote.thread
+        assert by_key["<fu-2@andina.example>"].thread != quote.thread  # asked for no thread
+        assert f"In-Reply-To: {quote.message_id}".encode() in by_key["<fu-2@andina.example>"].raw
+        assert p.fake.requests(r"POST /gmail/v1/users/me/drafts") == 2
+    finally:
+        p.fake.stop()
+
+
+def test_a_graph_draft_is_made_whole_in_createreply_with_a_private_key_property(tmp_path, monkeypatch):
+    from connectors.outlook import FOLLOWUP_PROP, LEGACY_FOLLOWUP_PROP
+
+    p = Provider("outlook", tmp_path, monkeypatch)
+    try:
+        c = p.connector()
+        draft_id = c.save_draft(draft("fu-3"))
+        assert p.fake.requests(r"PATCH ") == 0  # one call: no empty, unkeyed draft in between
+        saved = p.fake.drafts()[0]
+        assert "¿pudo revisar" in p.fake.bodies[saved.id]
+        assert p.fake.props[saved.id] == {FOLLOWUP_PROP: "fu-3"}
+        assert FOLLOWUP_PROP.startswith("String {") and FOLLOWUP_PROP.endswith("} Name FollowupId")
+        assert c.find_draft("fu-3") == draft_id
+        p.fake.props[saved.id] = {LEGACY_FOLLOWUP_PROP: "fu-3"}  # saved by an earlier version
+        assert c.find_draft("fu-3") == draft_id
+    finally:
+        p.fake.stop()

@@ -286,11 +286,25 @@ class FakeGmail(FakeService):
         thread = message.get("threadId")
         if thread and not any(m.thread == thread for m in self.store.messages):
             return 404, {"error": {"code": 404, "message": "Requested entity was not found."}}, {}
+        if thread and not self.subject_matches(thread, raw):
+            # "The Subject headers must match" for a draft to join a thread
+            # (developers.google.com/gmail/api/guides/drafts): otherwise a thread of its own
+            thread = None
         stored = self.store.add(raw, "drafts", thread=thread or None)
         if not thread:
             stored.thread = stored.id
         return 200, {"id": "d" + stored.id, "message": {"id": stored.id, "threadId": stored.thread,
                                                          "labelIds": ["DRAFT"]}}, {}
+
+    def subject_matches(self, thread: str, raw: bytes) -> bool:
+        first = next((m for m in self.store.messages if m.thread == thread), None)
+        if first is None:
+            return False
+        strip = re.compile(r"^\s*((re|fwd?|rv)\s*:\s*)+", re.I)
+
+        def norm(text) -> str:
+            return " ".join(strip.sub("", str(text or "")).split()).casefold()
+        return norm(headers_of(first.raw).get("Subject")) == norm(headers_of(raw).get("Subject"))
 
     def _draft(self, draft_id: str):
         found = self.store.get(draft_id.removeprefix("d")) if draft_id.startswith("d") else None

@@ -274,7 +274,16 @@ class FakeGraph(FakeService):
             raw = (f"From: {self.upn}\r\nTo: {ph.get('From', '')}\r\nSubject: RE: {ph.get('Subject', '')}\r\n"
                    f"In-Reply-To: {parent.message_id}\r\nReferences: {refs}\r\n"
                    f"Message-ID: <draft-{secrets.token_hex(6)}@fake.example>\r\n\r\n").encode()
+            data = json.loads(body or b"{}")
+            if data.get("comment") and (data.get("message") or {}).get("body"):
+                # "You can specify either a comment or the body property of the message
+                # parameter. Specifying both will return an HTTP 400 Bad Request error."
+                # (learn.microsoft.com/graph/api/message-createreply)
+                return 400, {"error": {"code": "ErrorInvalidRequest", "message": "comment and body"}}, {}
             stored = self.store.add(raw, "drafts", thread=parent.thread)
+            self.apply(stored, data.get("message") or {})
+            if data.get("comment"):
+                self.bodies[stored.id] = data["comment"]
             return 201, self.resource(stored), {}
         snd = re.fullmatch(r"/messages/([^/]+)/send", rest)
         if snd and method == "POST":
