@@ -36,6 +36,7 @@ from pathlib import Path
 from tests.fakes._common import FakeService, Faults, MailStore, QuietHandler, Server, headers_of
 
 API = "/gmail/v1/users/me"
+API_SCOPES = ("https://www.googleapis.com/auth/gmail.readonly", "https://www.googleapis.com/auth/gmail.compose")
 
 
 class FakeGmail(FakeService):
@@ -46,7 +47,8 @@ class FakeGmail(FakeService):
         self.faults = Faults()
         self.client_id = "fake-client.apps.googleusercontent.com"
         self.client_secret = "fake-secret"
-        self.refresh_tokens = {"refresh-" + secrets.token_hex(8)}
+        self.refresh_tokens: set[str] = {"refresh-" + secrets.token_hex(8)}  # a service account needs one
+        self.granted: dict[str, set[str]] = {}  # refresh token -> the scopes its sign-in granted
         self.access_tokens: dict[str, float] = {}  # token -> expiry (epoch)
         self.token_lifetime = 3600
         self.jwt_claims: list[dict] = []  # service-account assertions received (not verified)
@@ -62,16 +64,20 @@ class FakeGmail(FakeService):
 
     # --- helpers for tests ------------------------------------------------------------
 
-    def token_info(self, **extra) -> dict:
-        """An authorized-user token file's content (what the installed-app flow saves)."""
+    def token_info(self, scopes=API_SCOPES, **extra) -> dict:
+        """An authorized-user token file's content (what the installed-app flow saves),
+        for a sign-in that granted ``scopes``."""
+        refresh = "refresh-" + secrets.token_hex(8)
+        self.refresh_tokens.add(refresh)
+        self.granted[refresh] = set(scopes)
         return {"type": "authorized_user", "client_id": self.client_id,
-                "client_secret": self.client_secret, "refresh_token": next(iter(self.refresh_tokens)),
-                "token_uri": self.url + "/token", **extra}
+                "client_secret": self.client_secret, "refresh_token": refresh,
+                "token_uri": self.url + "/token", "scopes": list(scopes), **extra}
 
-    def write_token_file(self, path) -> Path:
+    def write_token_file(self, path, scopes=API_SCOPES) -> Path:
         from connectors._cloud import write_secret_file
 
-        write_secret_file(Path(path), json.dumps(self.token_info()))
+        write_secret_file(Path(path), json.dumps(self.token_info(scopes)))
         return Path(path)
 
     def revoke_all(self) -> None:
@@ -342,18 +348,26 @@ class FakeGmail(FakeService):
                 return 401, {"error": "invalid_client", "error_description": "The OAuth client was not found."}, {}
             if form.get("refresh_token") not in self.refresh_tokens:
                 return 400, {"error": "invalid_grant", "error_description": "Token has been expired or revoked."}, {}
+            granted = self.granted.get(form["refresh_token"], set(API_SCOPES))
+            asked = set(form.get("scope", "").split())
+            if asked - granted:
+                # a refresh may narrow the scopes, never widen them: "invalid_scope"
+                # (developers.google.com/identity/protocols/oauth2/native-app, refreshing a token)
+                return 400, {"error": "invalid_scope", "error_description":
+                             "Some requested scopes were invalid: " + " ".join(sorted(asked - granted))}, {}
+            scope = " ".join(sorted(asked or granted))
         elif grant == "urn:ietf:params:oauth:grant-type:jwt-bearer":
             if not form.get("assertion") or not self.refresh_tokens:
                 return 400, {"error": "invalid_grant", "error_description": "Invalid JWT."}, {}
             claims = form["assertion"].split(".")[1]
             self.jwt_claims.append(json.loads(base64.urlsafe_b64decode(claims + "=" * (-len(claims) % 4))))
+            scope = self.jwt_claims[-1].get("scope", "")
         else:
             return 400, {"error": "unsupported_grant_type"}, {}
         token = "ya29.fake-" + secrets.token_hex(12)
         self.access_tokens[token] = time.time() + self.token_lifetime
         return 200, {"access_token": token, "expires_in": self.token_lifetime, "token_type": "Bearer",
-                     "scope": "https://www.googleapis.com/auth/gmail.readonly "
-                              "https://www.googleapis.com/auth/gmail.compose"}, {}
+                     "scope": scope}, {}
 
     def batch(self, content_type: str, body: bytes, auth: str | None):
         """multipart/mixed of application/http parts -> multipart/mixed of responses."""
