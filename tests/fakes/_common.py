@@ -76,6 +76,8 @@ class MailStore:
         self.messages: list[StoredMessage] = []
         self.counter = 1000  # change number: Gmail historyId
         self.changes: list[Change] = []
+        self._by_id: dict[str, StoredMessage] = {}
+        self._folders: tuple[int, list[str]] | None = None  # (change number, folders) cache
         self._seen_files: set[str] = set()
         self._by_mid: dict[str, StoredMessage] = {}
         self.rescan()
@@ -117,6 +119,7 @@ class MailStore:
             stored = StoredMessage(msg_id, raw, folder, thread or msg_id, mid, self.counter, source,
                                    changed_at=self.counter)
             self.messages.append(stored)
+            self._by_id[msg_id] = stored
             self.changes.append(Change(self.counter, "added", stored))
             if mid and mid not in self._by_mid:
                 self._by_mid[mid] = stored
@@ -141,14 +144,19 @@ class MailStore:
 
     def folders(self) -> list[str]:
         with self.lock:
-            return sorted({m.folder for m in self.messages})
+            key = (self.counter, len(self.messages))
+            if self._folders is None or self._folders[0] != key:
+                self._folders = (key, sorted({m.folder for m in self.messages}))
+            return self._folders[1]
+
+    def remove(self, stored: StoredMessage) -> None:
+        with self.lock:
+            self.messages.remove(stored)
+            self._by_id.pop(stored.id, None)
 
     def get(self, msg_id: str) -> StoredMessage | None:
         with self.lock:
-            for m in self.messages:
-                if m.id == msg_id:
-                    return m
-        return None
+            return self._by_id.get(msg_id)
 
     def by_message_id(self, mid: str) -> StoredMessage | None:
         mid = mid.strip()
@@ -209,6 +217,7 @@ class Faults:
 
 class QuietHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms delayed-ACK stall
 
     def log_message(self, format, *args):  # noqa: A002 - stdlib signature
         if os.environ.get("FAKE_VERBOSE"):

@@ -335,7 +335,7 @@ class FakeGmail(FakeService):
         if not found:
             return 404, {"error": {"code": 404, "message": "Requested entity was not found."}}, {}
         with self.store.lock:
-            self.store.messages.remove(found)
+            self.store.remove(found)
             stored = self.store.add(found.raw, "sent", thread=found.thread)
         self.sent.append(stored)
         return 200, {"id": stored.id, "threadId": stored.thread, "labelIds": ["SENT"]}, {}

@@ -351,7 +351,7 @@ class FakeGraph(FakeService):
                 msg[pid.rsplit(" ", 1)[1]] = value
         msg.set_content(self.bodies.get(found.id, ""), charset="utf-8")
         with self.store.lock:
-            self.store.messages.remove(found)
+            self.store.remove(found)
             stored = self.store.add(msg.as_bytes(), "sent", thread=found.thread)
         # 202 Accepted: sending goes on after the answer, and the draft can still be read
         # under its id for a while (learn.microsoft.com/graph/api/message-send).
