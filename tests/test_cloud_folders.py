@@ -173,3 +173,22 @@ def sync_cursor(engine) -> str:
 
     with engine.connect() as conn:
         return conn.scalar(select(Account.cursor))
+
+
+def test_graph_over_its_mailbox_limit_waits_as_told_and_reads_everything(tmp_path, monkeypatch, engine):
+    import time
+
+    from connectors._cloud import Backoff
+    from connectors.outlook import OutlookConnector
+
+    p = Provider("outlook", tmp_path, monkeypatch)
+    try:
+        p.fake.mailbox_limit = (6, 1.0)  # 6 requests a second (Outlook: 10,000 in 10 minutes)
+        waits: list[float] = []
+        backoff = Backoff(tries=8, base=0.01, max_delay=3.0, sleep=lambda s: (waits.append(s), time.sleep(s)))
+        c = OutlookConnector(p.token, base_url=p.fake.url, account="ana", backoff=backoff, page_size=4)
+        assert sync(engine, c).stored == 8
+        assert waits and all(w in (1.0, 2.0) for w in waits)  # the Retry-After it was given
+        assert counts(engine) == (8, 8)
+    finally:
+        p.fake.stop()
