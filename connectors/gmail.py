@@ -8,19 +8,27 @@ Authentication (the token file named by the account's ``oauth`` key, mode 0600):
 * a Workspace service account with domain-wide delegation: the service account's key
   JSON (``"type": "service_account"``), acting as the account's ``username``.
 
-Scopes: ``gmail.readonly`` (read) and ``gmail.compose`` (drafts).
+Scopes: ``gmail.readonly`` (read) and ``gmail.compose`` (drafts, sending).
 
 Reading. Messages are fetched with ``format=raw``: the parser and the classifier need
 the real bytes (attachment names inside nested MIME parts, ``multipart/report``
 delivery-status parts, body phrases, quoted replies), which ``format=metadata`` does not
-carry; one raw fetch per message, grouped 50 to a batch request, costs the same quota
-(5 units) as a metadata fetch. Initial sync: ``users.getProfile`` (the history id to
-resume from), then ``messages.list`` page by page; each page becomes one
+carry; one raw fetch per message, grouped 25 to a batch request (halved when a part is
+throttled), costs the same quota (5 units) as a metadata fetch. Initial sync:
+``users.getProfile`` (the history id to resume from), then ``messages.list`` page by page
+(Spam and Trash left out; ``after:`` the account's ``sync_days``); each page becomes one
 :class:`~connectors.base.Batch` whose cursor holds the next page token. Incremental:
-``users.history.list`` (``messageAdded``) from the stored history id, again one batch
-per page; Google answers 404 when that id is too old, and the connector starts a full
-resync (downstream dedupe by provider id and Message-ID keeps it free of duplicates).
-Drafts (label ``DRAFT``) are never yielded.
+``users.history.list`` (``messageAdded``, and ``labelRemoved`` for a message taken out of
+Spam or Trash) from the stored history id, again one batch per page; Google answers 404
+when that id is too old, and the connector starts a full resync that downloads only the
+messages not already stored (sync's stored-id lookup). Drafts, spam and deleted messages
+(labels ``DRAFT``, ``SPAM``, ``TRASH``) are never yielded.
+
+Errors follow the reasons Google documents: a per-minute rate limit (403
+``rateLimitExceeded``/``userRateLimitExceeded``, 429) is waited out and retried, also
+inside a batch; a daily limit is transient; ``domainPolicy`` is a configuration error;
+only a refused sign-in or a missing scope asks to sign in again. Sends are made at most
+once (:func:`connectors._cloud.send_exactly_once`).
 
 Cursor (opaque, JSON): ``{"v": 1, "kind": "gmail", "phase": "full"|"history",
 "history_id": "<id>", "page": "<page token>"|null}``.
