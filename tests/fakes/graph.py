@@ -421,7 +421,8 @@ class FakeGraph(FakeService):
         since = _since(q.get("$filter", ""))
         with self.store.lock:
             entries = [(x.changed_at, x, None) for x in self.store.messages
-                       if x.folder == folder and x.changed_at > after and _received(x) >= since]
+                       if x.folder == folder and x.changed_at > after
+                       and (since == float("-inf") or _received(x) >= since)]
             if start:  # not the first round: what left the folder since
                 entries += [(c.number, None, self.gid(c.message, c.old_moves)) for c in self.store.changes
                             if c.kind == "moved" and c.old_folder == folder and c.number > after]
