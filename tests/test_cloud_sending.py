@@ -48,7 +48,7 @@ class CloudTeam:
         self.path = info.settings_path
         text = self.path.read_text(encoding="utf-8")
         for old, new in ((f'kind = "maildir"\npath = "mail/ana"',
-                          f'kind = "{kind}"\noauth = "{token}"\nhost = "{self.fake.url}"'),
+                          f'kind = "{kind}"\noauth = "{token}"\nhost = "{self.fake.url}"\nsync_days = 0'),
                          ("auto_send = false", "auto_send = true"),
                          ("[digest]\n", "[digest]\n" + extra_digest)):
             assert old in text
