@@ -27,11 +27,14 @@ browser:
 # Every benchmark always runs; the target fails if any missed a target. bench.attachments
 # writes a 2 GB Maildir (5 MB attachments) to the temporary folder and removes it after.
 # The agreement reports (quotes, message kinds, own text) print per-source figures.
+# bench.cloud_sync: a 20,000-message first sync through the Gmail and Graph fakes, requests
+# per message, and the resync after an expired cursor.
 bench: $(STAMP)
 	status=0; \
 	$(BIN)/python -m bench.ingest || status=1; \
 	$(BIN)/python -m bench.incremental || status=1; \
 	$(BIN)/python -m bench.imap || status=1; \
+	$(BIN)/python -m bench.cloud_sync || status=1; \
 	$(BIN)/python -m bench.attachments || status=1; \
 	$(BIN)/python -m bench.quote_agreement || status=1; \
 	$(BIN)/python -m bench.corpus_agreement || status=1; \

@@ -26,7 +26,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from .base import ConfigurationError, DraftMessage, TransientError
+from .base import ConfigurationError, DraftMessage, SendOutcomeUnknown, TransientError
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +82,60 @@ class Backoff:
         wait = self.delay(attempt, retry_after)
         log.info("%s: retrying in %.1f s", what, wait)
         self.sleep(wait)
+
+
+class Throttled(Exception):
+    """A send refused before the provider accepted it (429, a rate limit): safe to retry."""
+
+    def __init__(self, wait: float | None) -> None:
+        super().__init__(wait)
+        self.wait = wait
+
+
+class Unclear(Exception):
+    """A send whose outcome is unknown: a timeout, a dropped connection or a 5xx after the
+    request went out (Google: a server error "does not mean the request failed"; Graph's
+    202 means accepted, not delivered)."""
+
+
+SENT_COPY_CHECKS = 3
+"""How often an unclear send looks for its sent copy (waiting between looks, for the
+provider to file it) before it may send again."""
+
+
+def send_exactly_once(send: Callable[[], str], find_sent: Callable[[], str | None] | None,
+                      backoff: Backoff, what: str) -> str:
+    """Run a non-idempotent ``send`` (returns the sent message's id) at most once per
+    acceptance: retried after :class:`Throttled` (never accepted); after :class:`Unclear`
+    the sent copy is looked for (``find_sent``, by Message-ID) before any retry, and found
+    means done. Without a way to look (no Message-ID), or when every try stays unclear,
+    :class:`SendOutcomeUnknown` -- never a blind second send."""
+    attempt = 0
+    while True:
+        try:
+            return send()
+        except Throttled as exc:
+            backoff.wait(attempt, exc.wait, f"{what} (throttled before it was accepted)")
+            attempt += 1
+            continue
+        except Unclear as exc:
+            reason = str(exc) or "no answer"
+        if find_sent is None:
+            raise SendOutcomeUnknown(f"{what}: {reason}; it may have been sent (no Message-ID to "
+                                     "look for it by): check the Sent folder before sending again")
+        for look in range(SENT_COPY_CHECKS):
+            found = find_sent()
+            if found:
+                log.info("%s: the lost answer's message was sent; not sending again", what)
+                return found
+            if look + 1 < SENT_COPY_CHECKS:
+                backoff.sleep(backoff.delay(look, None))
+        try:
+            backoff.wait(attempt, None, f"{what} ({reason}; no sent copy found)")
+        except TransientError:
+            raise SendOutcomeUnknown(f"{what}: {reason}, and no sent copy found; it may still "
+                                     "arrive: the next try looks for it before sending") from None
+        attempt += 1
 
 
 def check_secret_mode(path: Path) -> None:

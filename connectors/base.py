@@ -18,12 +18,16 @@ Errors are sorted by what the user does next (the Home Assistant convention)::
      ├── AuthenticationError   re-authenticate: wrong password, revoked token
      ├── ConfigurationError    fix settings.toml: missing folder, bad path
      └── TransientError        retry later: timeout, connection dropped, throttled
+          └── SendOutcomeUnknown   a send may have gone out: looked for before any retry
+
+Sends are not idempotent: a connector retries one only when the provider refused it
+before accepting it (429, throttling); after an unclear failure it looks for the sent copy.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterator, Protocol, runtime_checkable
+from typing import Callable, Iterator, Protocol, runtime_checkable
 
 
 class ConnectorError(Exception):
@@ -40,6 +44,13 @@ class ConfigurationError(ConnectorError):
 
 class TransientError(ConnectorError):
     """A passing fault (timeout, dropped connection, throttling): retry later."""
+
+
+class SendOutcomeUnknown(TransientError):
+    """A send met a timeout, a dropped connection or a server error after the request
+    went out, and its sent copy was not found: the provider may or may not have sent it.
+    The connector never re-sends blindly; a later try looks for the sent copy (by
+    Message-ID) first. A :class:`TransientError`, so callers that handle those need no change."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +122,17 @@ class Connector(Protocol):
 
     def close(self) -> None:
         """Release connections and files."""
+        ...
+
+
+@runtime_checkable
+class StoredLookup(Protocol):
+    """Optional: connectors that can skip downloading what is already stored (a Gmail
+    resync after an expired history id, a Graph delta item that was only read or moved).
+    Sync hands over ``lookup(provider_ids) -> the subset already stored for the account``
+    before it calls :meth:`Connector.fetch`."""
+
+    def set_stored_lookup(self, lookup: Callable[[list[str]], set[str]]) -> None:
         ...
 
 

@@ -15,6 +15,9 @@ def base_url(host: str | None) -> str | None:
 
 
 def open_cloud_connector(account, **options):
+    """``account.sync_days`` (when the entry has it) bounds a first sync to that many days
+    back; 0 or ``None`` reads the whole mailbox."""
+    options.setdefault("sync_days", getattr(account, "sync_days", None))
     if not account.oauth:
         raise ConfigurationError(f'account "{account.name}" has no oauth token file; run '
                                  f"`followup accounts add {account.kind} --name {account.name}`")
@@ -39,6 +42,31 @@ MICROSOFT_IMAP_DELEGATED_SCOPES = ("https://outlook.office.com/IMAP.AccessAsUser
 MICROSOFT_IMAP_APP_SCOPES = ("https://outlook.office365.com/.default",)
 
 
+def sign_in_scopes(kind: str, *, imap: bool = False) -> tuple[str, ...]:
+    """The scopes ``followup accounts add`` asks for: exactly what the connector that will
+    use the token needs (a token granted the REST API's scopes cannot be refreshed for
+    IMAP's, and the other way round: Google answers ``invalid_scope``)."""
+    if kind == "gmail":
+        from .gmail import SCOPES
+
+        return GOOGLE_IMAP_SCOPES if imap else SCOPES
+    from .outlook import DELEGATED_SCOPES, SEND_SCOPES
+
+    return MICROSOFT_IMAP_DELEGATED_SCOPES if imap else DELEGATED_SCOPES + SEND_SCOPES
+
+
+def _check_granted(info: dict, wanted: tuple[str, ...], account) -> None:
+    granted = info.get("scopes")
+    if isinstance(granted, str):
+        granted = granted.split()
+    if granted and not set(wanted) <= set(granted):
+        raise ConfigurationError(
+            f'account "{account.name}": token file {account.oauth} was signed in for the '
+            f"{'Gmail API' if 'gmail' in ' '.join(granted) else 'Graph API'}, not IMAP; run "
+            f"`followup accounts add {'gmail' if info.get('provider') != 'microsoft' else 'outlook'} "
+            f"--imap --name {account.name}` to sign in for IMAP")
+
+
 def imap_token_provider(account):
     """The ``() -> access token`` callable an IMAP account with ``oauth`` signs in with.
 
@@ -59,9 +87,13 @@ def imap_token_provider(account):
 
         scopes = (MICROSOFT_IMAP_APP_SCOPES if info.get("flow") == "client_credentials"
                   else MICROSOFT_IMAP_DELEGATED_SCOPES)
+        if info.get("flow") != "client_credentials":
+            _check_granted(info, scopes, account)
         return MicrosoftTokenProvider(path, account=account.name, username=account.username,
                                       scopes=scopes)
     from .gmail import GoogleTokenProvider
 
+    if info.get("type") != "service_account":
+        _check_granted(info, GOOGLE_IMAP_SCOPES, account)
     subject = account.username if info.get("type") == "service_account" else None
     return GoogleTokenProvider(path, subject=subject, account=account.name, scopes=GOOGLE_IMAP_SCOPES)

@@ -252,7 +252,7 @@ def test_team_mailboxes_through_the_api_give_the_same_scan_as_maildir(kind, basi
             fakes.append(p.fake)
             text = text.replace(
                 f'kind = "maildir"\npath = "mail/{name}"',
-                f'kind = "{kind}"\noauth = "{p.token}"\nhost = "{p.fake.url}"')
+                f'kind = "{kind}"\noauth = "{p.token}"\nhost = "{p.fake.url}"\nsync_days = 0')
         settings.write_text(text, encoding="utf-8")
         if kind == "outlook":
             env["REQUESTS_CA_BUNDLE"] = os.environ["REQUESTS_CA_BUNDLE"]
@@ -316,7 +316,7 @@ def test_cli_sync_marks_a_revoked_account_and_names_the_fix(basic_team, tmp_path
         settings = basic_team / "settings.toml"
         text = settings.read_text(encoding="utf-8").replace(
             'kind = "maildir"\npath = "mail/camila"',
-            f'kind = "gmail"\noauth = "{p.token}"\nhost = "{p.fake.url}"')
+            f'kind = "gmail"\noauth = "{p.token}"\nhost = "{p.fake.url}"\nsync_days = 0')
         settings.write_text(text, encoding="utf-8")
         p.fake.revoke_all()
         done = run("--config", str(settings), "sync")
@@ -329,13 +329,19 @@ def test_cli_sync_marks_a_revoked_account_and_names_the_fix(basic_team, tmp_path
         p.fake.stop()
 
 
-def test_imap_accounts_with_oauth_get_an_xoauth2_token_provider_with_imap_scopes(provider):
+def test_imap_accounts_with_oauth_get_an_xoauth2_token_provider_with_imap_scopes(provider, tmp_path):
     from types import SimpleNamespace
 
     from connectors.cloud import (GOOGLE_IMAP_SCOPES, MICROSOFT_IMAP_DELEGATED_SCOPES,
-                                  imap_token_provider)
+                                  imap_token_provider, sign_in_scopes)
 
     account = SimpleNamespace(name="ana", kind="imap", oauth=str(provider.token), username=None)
+    if provider.kind == "gmail":
+        # a token signed in for the Gmail API cannot be refreshed for IMAP (invalid_scope):
+        # refused up front, naming the sign-in that fixes it
+        with pytest.raises(ConfigurationError, match="accounts add gmail --imap --name ana"):
+            imap_token_provider(account)
+        provider.fake.write_token_file(provider.token, scopes=sign_in_scopes("gmail", imap=True))
     tokens = imap_token_provider(account)
     if provider.kind == "gmail":
         assert isinstance(tokens, GoogleTokenProvider)
@@ -345,3 +351,29 @@ def test_imap_accounts_with_oauth_get_an_xoauth2_token_provider_with_imap_scopes
         assert tuple(tokens.scopes) == MICROSOFT_IMAP_DELEGATED_SCOPES
     token = tokens()
     assert isinstance(token, str) and token in provider.fake.access_tokens
+
+
+def test_the_gmail_fake_refuses_a_refresh_for_scopes_never_granted(tmp_path, monkeypatch):
+    p = Provider("gmail", tmp_path, monkeypatch)
+    try:
+        from connectors.cloud import GOOGLE_IMAP_SCOPES
+
+        with pytest.raises(AuthenticationError, match="invalid_scope"):
+            GoogleTokenProvider(p.token, scopes=GOOGLE_IMAP_SCOPES)()
+        assert GoogleTokenProvider(p.token)() in p.fake.access_tokens  # the granted ones refresh
+    finally:
+        p.fake.stop()
+
+
+def test_the_readme_registers_the_apps_for_exactly_the_scopes_the_code_asks_for():
+    from connectors.cloud import sign_in_scopes
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Gmail and Microsoft 365 mailboxes"):]
+    section = section[:section.index("### Try the connectors")]
+    for kind in ("gmail", "outlook"):
+        for imap in (False, True):
+            for scope in sign_in_scopes(kind, imap=imap):
+                name = scope if kind == "gmail" else scope.rsplit("/", 1)[-1]
+                assert name in section, f"README lacks {name} ({kind}, imap={imap})"
+    assert "In production" in section and "7 days" in section and "admin consent" in section

@@ -151,19 +151,22 @@ def test_account(obj, name: str) -> None:
               help="outlook: client credentials (application permissions) instead of a user's sign-in")
 @click.option("--secret-env", default="FOLLOWUP_MS_CLIENT_SECRET", show_default=True,
               help="outlook --app-only: environment variable holding the client secret")
+@click.option("--imap", "for_imap", is_flag=True,
+              help="sign in for an imap account's XOAUTH2 (IMAP scopes) instead of the Gmail/Graph API")
 @click.option("--token-file", type=click.Path(dir_okay=False),
               help="where to write the token (default: secrets/NAME-token.json next to settings.toml)")
 @click.pass_obj
 def add_account(obj, kind, name, client_secrets, service_account, client_id, tenant, app_only,
-                secret_env, token_file) -> None:
+                secret_env, for_imap, token_file) -> None:
     """Sign a Gmail or Outlook mailbox in and write its 0600 token file."""
     from connectors._cloud import write_secret_file
 
     folder = obj.config_path.resolve().parent
     target = Path(token_file) if token_file else folder / "secrets" / f"{name}-token.json"
-    if kind == "gmail":
-        from connectors.gmail import SCOPES
+    from connectors.cloud import sign_in_scopes
 
+    scopes = list(sign_in_scopes(kind, imap=for_imap))  # exactly what the account's connector asks for
+    if kind == "gmail":
         if service_account:
             text = Path(service_account).read_text(encoding="utf-8")
             write_secret_file(target, text)
@@ -175,7 +178,7 @@ def add_account(obj, kind, name, client_secrets, service_account, client_id, ten
                                        "or --service-account KEY.json")
             from google_auth_oauthlib.flow import InstalledAppFlow
 
-            flow = InstalledAppFlow.from_client_secrets_file(client_secrets, scopes=list(SCOPES))
+            flow = InstalledAppFlow.from_client_secrets_file(client_secrets, scopes=scopes)
             creds = flow.run_local_server(host="127.0.0.1", port=0, open_browser=False,
                                           authorization_prompt_message="Open this address in a browser "
                                           "(on this machine, or tunnel the port): {url}")
@@ -194,8 +197,7 @@ def add_account(obj, kind, name, client_secrets, service_account, client_id, ten
         else:
             cache = msal.SerializableTokenCache()
             app = msal.PublicClientApplication(client_id, authority=authority, token_cache=cache)
-            flow = app.initiate_device_flow(scopes=["https://graph.microsoft.com/Mail.ReadWrite",
-                                                   "https://graph.microsoft.com/Mail.Send"])
+            flow = app.initiate_device_flow(scopes=scopes)
             if "user_code" not in flow:
                 raise click.ClickException(f"Microsoft refused the sign-in: {flow.get('error_description')}")
             click.echo(flow["message"])
@@ -203,7 +205,7 @@ def add_account(obj, kind, name, client_secrets, service_account, client_id, ten
             if "access_token" not in result:
                 raise click.ClickException(f"sign-in failed: {result.get('error_description')}")
             info.update(flow="device", username=(result.get("id_token_claims") or {}).get("preferred_username"),
-                        cache=cache.serialize())
+                        cache=cache.serialize(), scopes=scopes)
         write_secret_file(target, json.dumps(info, indent=1))
     rel = os.path.relpath(target, folder)
     click.echo(f"Wrote {target} (mode 0600).")

@@ -43,7 +43,7 @@ from assistant.storage.models import Account, IndexQueue, Message, MessageLocati
 from assistant.storage.values import (FOLDER_CHARS, MESSAGE_ID_CHARS, THREAD_ID_CHARS,
                                       fit_identifier, make_storable, storable_location,
                                       storable_optional)
-from connectors.base import Batch, Connector, RawMessage
+from connectors.base import Batch, Connector, RawMessage, StoredLookup
 
 log = logging.getLogger(__name__)
 
@@ -223,6 +223,15 @@ def unseen(engine: Engine, account_id: int, batch: Batch, *,
                     SetAsideMessage.provider_id.in_(chunk)))
             known.update(conn.scalars(query))
     return [raw for raw in batch.messages if stored_ids[raw.provider_id] not in known]
+
+
+def stored_among(engine: Engine, account_id: int, provider_ids: list[str]) -> set[str]:
+    """Which of ``provider_ids`` this account has recorded (stored or set aside)."""
+    if not provider_ids:
+        return set()
+    batch = Batch([RawMessage(pid, b"") for pid in dict.fromkeys(provider_ids)], "")
+    fresh = {raw.provider_id for raw in unseen(engine, account_id, batch)}
+    return {pid for pid in provider_ids if pid not in fresh}
 
 
 def has_set_aside(engine: Engine, account_id: int) -> bool:
@@ -422,6 +431,8 @@ def _sync_account(engine: Engine, name: str, kind: str, connector: Connector, *,
             for folder, count in folders.items():
                 folder_progress(folder, count)
 
+    if isinstance(connector, StoredLookup):  # skip downloading what is stored already
+        connector.set_stored_lookup(lambda ids: stored_among(engine, account_id, ids))
     batches = iter(connector.fetch(cursor))
     try:
         while True:

@@ -66,9 +66,12 @@ _ACCOUNT_KEYS = {
     "eml": ("name", "kind", "owner", "path", "folders"),
     "imap": ("name", "kind", "owner", "host", "port", "username", "password_env", "oauth",
              "tls", "ca_file", "folders"),
-    "gmail": ("name", "kind", "owner", "username", "oauth", "host", "folders"),
-    "outlook": ("name", "kind", "owner", "username", "oauth", "host", "folders"),
+    "gmail": ("name", "kind", "owner", "username", "oauth", "host", "folders", "sync_days"),
+    "outlook": ("name", "kind", "owner", "username", "oauth", "host", "folders", "sync_days"),
 }
+DEFAULT_SYNC_DAYS = 180
+"""How far back a Gmail or Outlook account's first sync reads (issue 13: a whole mailbox
+costs hours and quota; follow-ups concern recent quotes)."""
 _ALL_ACCOUNT_KEYS = tuple(dict.fromkeys(k for keys in _ACCOUNT_KEYS.values() for k in keys))
 
 KEYS: dict[str, tuple[str, ...]] = {
@@ -258,8 +261,10 @@ def _accounts(r: Reader, data: dict, team: Team) -> tuple[Account, ...]:
                 raise r.error(f"{key}.oauth", f"a {kind} account needs an OAuth token file",
                               'add oauth = "secrets/' + name + '-token.json" (a file with mode 0600, '
                               "relative to the settings folder)")
+            sync_days = r.integer(a, key, "sync_days", what="a number of days", example=180,
+                                  default=DEFAULT_SYNC_DAYS, minimum=0, maximum=36500)
             accounts.append(Account(name=name, kind=kind, host=host, username=username,
-                                    oauth=oauth, folders=folders, owner=owner))
+                                    oauth=oauth, folders=folders, owner=owner, sync_days=sync_days))
             continue
         password_env = r.string(a, key, "password_env", example="FOLLOWUP_IMAP_PASSWORD")
         if password_env is not None and not _ENV_NAME.match(password_env):

@@ -186,6 +186,8 @@ class Account:
     ca_file: str | None = None
     """IMAP: a PEM file of the CA certificates trusted for this server instead of the
     system's (a private CA), resolved against the settings folder."""
+    sync_days: int | None = None
+    """Gmail, Outlook: a first sync (or a resync) reads this many days back; 0: everything."""
 
 
 @dataclass(frozen=True)

@@ -25,11 +25,40 @@ _MID = re.compile(r"<[^<>\s]+>")
 class StoredMessage:
     id: str
     raw: bytes
-    folder: str  # "inbox" | "sent" | "drafts"
+    folder: str  # "inbox" | "sent" | "drafts" | "junk" | "trash" | a path: "inbox/Clientes", "Archive"
     thread: str
     message_id: str | None
     added_at: int  # history id / change number when it arrived
     source: str | None = None  # Maildir file name
+    changed_at: int = 0  # change number of its last change (arrival, move, read/flag)
+    moves: int = 0  # how often it changed folder (Graph gives a moved message a new id)
+
+
+@dataclass(frozen=True)
+class Change:
+    """One entry of the store's change log (Gmail history, Graph delta)."""
+
+    number: int
+    kind: str  # "added" | "moved" | "touched"
+    message: StoredMessage
+    old_folder: str | None = None
+    old_moves: int = 0
+
+
+SPECIAL_FOLDERS = {"sent": "sent", "drafts": "drafts", "junk": "junk", "spam": "junk", "trash": "trash",
+                   "deleted items": "trash", "outbox": "outbox"}
+
+
+def maildir_folder(name: str) -> str:
+    """A Maildir++ subfolder name (``.Sent``, ``.Inbox.Clientes``, ``.Archive``) as a store
+    folder: the special ones by name, ``inbox/...`` below the Inbox, else a path."""
+    parts = name.lstrip(".").split(".")
+    special = SPECIAL_FOLDERS.get(parts[0].lower())
+    if special and len(parts) == 1:
+        return special
+    if parts[0].lower() == "inbox":
+        return "/".join(["inbox"] + parts[1:])
+    return "/".join(parts)
 
 
 def headers_of(raw: bytes):
@@ -46,6 +75,9 @@ class MailStore:
         self.lock = threading.RLock()
         self.messages: list[StoredMessage] = []
         self.counter = 1000  # change number: Gmail historyId
+        self.changes: list[Change] = []
+        self._by_id: dict[str, StoredMessage] = {}
+        self._folders: tuple[int, list[str]] | None = None  # (change number, folders) cache
         self._seen_files: set[str] = set()
         self._by_mid: dict[str, StoredMessage] = {}
         self.rescan()
@@ -54,7 +86,9 @@ class MailStore:
         if self.maildir is None:
             return
         with self.lock:
-            for folder, base in (("inbox", self.maildir), ("sent", self.maildir / ".Sent")):
+            subfolders = sorted(p for p in (self.maildir.iterdir() if self.maildir.is_dir() else ())
+                                if p.name.startswith(".") and ((p / "cur").is_dir() or (p / "new").is_dir()))
+            for folder, base in [("inbox", self.maildir)] + [(maildir_folder(p.name), p) for p in subfolders]:
                 files = []
                 for sub in ("cur", "new"):
                     d = base / sub
@@ -82,18 +116,47 @@ class MailStore:
                         thread = self._by_mid[ref].thread
                         break
             msg_id = f"{self.counter:016x}"
-            stored = StoredMessage(msg_id, raw, folder, thread or msg_id, mid, self.counter, source)
+            stored = StoredMessage(msg_id, raw, folder, thread or msg_id, mid, self.counter, source,
+                                   changed_at=self.counter)
             self.messages.append(stored)
+            self._by_id[msg_id] = stored
+            self.changes.append(Change(self.counter, "added", stored))
             if mid and mid not in self._by_mid:
                 self._by_mid[mid] = stored
             return stored
 
+    def move(self, stored: StoredMessage, folder: str) -> StoredMessage:
+        """A mail client (or a rule) moves the message to ``folder``."""
+        with self.lock:
+            self.counter += 1
+            change = Change(self.counter, "moved", stored, stored.folder, stored.moves)
+            stored.folder, stored.changed_at, stored.moves = folder, self.counter, stored.moves + 1
+            self.changes.append(change)
+            return stored
+
+    def touch(self, stored: StoredMessage) -> StoredMessage:
+        """Read or flagged in a mail client: the message changes, its content does not."""
+        with self.lock:
+            self.counter += 1
+            stored.changed_at = self.counter
+            self.changes.append(Change(self.counter, "touched", stored))
+            return stored
+
+    def folders(self) -> list[str]:
+        with self.lock:
+            key = (self.counter, len(self.messages))
+            if self._folders is None or self._folders[0] != key:
+                self._folders = (key, sorted({m.folder for m in self.messages}))
+            return self._folders[1]
+
+    def remove(self, stored: StoredMessage) -> None:
+        with self.lock:
+            self.messages.remove(stored)
+            self._by_id.pop(stored.id, None)
+
     def get(self, msg_id: str) -> StoredMessage | None:
         with self.lock:
-            for m in self.messages:
-                if m.id == msg_id:
-                    return m
-        return None
+            return self._by_id.get(msg_id)
 
     def by_message_id(self, mid: str) -> StoredMessage | None:
         mid = mid.strip()
@@ -128,11 +191,25 @@ class Faults:
         with self.lock:
             self.items.append(Fault(pattern, status, times, retry_after, body))
 
+    def drop_after(self, pattern: str, *, times: int = 1) -> None:
+        """The next ``times`` requests matching ``pattern`` are carried out, then the
+        connection is closed before the answer: the client cannot know they succeeded."""
+        with self.lock:
+            self.items.append(Fault(pattern, 0, times))
+
+    def take_drop(self, request_line: str) -> bool:
+        with self.lock:
+            for f in self.items:
+                if f.status == 0 and f.times > 0 and re.search(f.pattern, request_line):
+                    f.times -= 1
+                    return True
+        return False
+
     def take(self, request_line: str) -> Fault | None:
         with self.lock:
             self.log.append(request_line)
             for f in self.items:
-                if f.times > 0 and re.search(f.pattern, request_line):
+                if f.status and f.times > 0 and re.search(f.pattern, request_line):
                     f.times -= 1
                     return f
         return None
@@ -140,6 +217,7 @@ class Faults:
 
 class QuietHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms delayed-ACK stall
 
     def log_message(self, format, *args):  # noqa: A002 - stdlib signature
         if os.environ.get("FAKE_VERBOSE"):
@@ -148,6 +226,16 @@ class QuietHandler(BaseHTTPRequestHandler):
     def body(self) -> bytes:
         length = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(length) if length else b""
+
+    def drop(self) -> None:
+        """Close the connection without an answer (the request was carried out)."""
+        import socket
+
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
     def send(self, status: int, payload=None, *, headers: dict | None = None,
              content_type: str = "application/json") -> None:

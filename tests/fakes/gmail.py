@@ -36,6 +36,7 @@ from pathlib import Path
 from tests.fakes._common import FakeService, Faults, MailStore, QuietHandler, Server, headers_of
 
 API = "/gmail/v1/users/me"
+API_SCOPES = ("https://www.googleapis.com/auth/gmail.readonly", "https://www.googleapis.com/auth/gmail.compose")
 
 
 class FakeGmail(FakeService):
@@ -46,12 +47,14 @@ class FakeGmail(FakeService):
         self.faults = Faults()
         self.client_id = "fake-client.apps.googleusercontent.com"
         self.client_secret = "fake-secret"
-        self.refresh_tokens = {"refresh-" + secrets.token_hex(8)}
+        self.refresh_tokens: set[str] = {"refresh-" + secrets.token_hex(8)}  # a service account needs one
+        self.granted: dict[str, set[str]] = {}  # refresh token -> the scopes its sign-in granted
         self.access_tokens: dict[str, float] = {}  # token -> expiry (epoch)
         self.token_lifetime = 3600
         self.jwt_claims: list[dict] = []  # service-account assertions received (not verified)
         self.history_floor = 0  # history ids below this are "too old" (404)
         self.page_size_cap = page_size_cap
+        self.sparse_labels = True  # history's messagesAdded carry labelIds only some of the time
         self.lock = threading.Lock()
         self.sent: list = []  # messages sent (drafts.send, messages.send), in order
         self.server = Server(_Handler, port)
@@ -61,16 +64,20 @@ class FakeGmail(FakeService):
 
     # --- helpers for tests ------------------------------------------------------------
 
-    def token_info(self, **extra) -> dict:
-        """An authorized-user token file's content (what the installed-app flow saves)."""
+    def token_info(self, scopes=API_SCOPES, **extra) -> dict:
+        """An authorized-user token file's content (what the installed-app flow saves),
+        for a sign-in that granted ``scopes``."""
+        refresh = "refresh-" + secrets.token_hex(8)
+        self.refresh_tokens.add(refresh)
+        self.granted[refresh] = set(scopes)
         return {"type": "authorized_user", "client_id": self.client_id,
-                "client_secret": self.client_secret, "refresh_token": next(iter(self.refresh_tokens)),
-                "token_uri": self.url + "/token", **extra}
+                "client_secret": self.client_secret, "refresh_token": refresh,
+                "token_uri": self.url + "/token", "scopes": list(scopes), **extra}
 
-    def write_token_file(self, path) -> Path:
+    def write_token_file(self, path, scopes=API_SCOPES) -> Path:
         from connectors._cloud import write_secret_file
 
-        write_secret_file(Path(path), json.dumps(self.token_info()))
+        write_secret_file(Path(path), json.dumps(self.token_info(scopes)))
         return Path(path)
 
     def revoke_all(self) -> None:
@@ -84,6 +91,19 @@ class FakeGmail(FakeService):
         """Every history id handed out so far becomes too old (history.list answers 404)."""
         self.history_floor = self.store.counter + 1
 
+    def usage_limit(self, pattern: str, reason: str = "userRateLimitExceeded", *, status: int = 403,
+                    times: int = 1, retry_after: str | None = None, message: str | None = None) -> None:
+        """Answer the next ``times`` requests matching ``pattern`` (batch parts included)
+        with a usage-limit error as Google documents it: HTTP 403 (or 429) and the reason
+        in ``errors[].reason`` (developers.google.com/gmail/api/guides/handle-errors,
+        developers.google.com/gmail/api/reference/quota)."""
+        self.faults.add(pattern, status, times=times, retry_after=retry_after,
+                        body=google_error(status, reason, message))
+
+    def requests(self, pattern: str = "") -> int:
+        """How many API calls (batch parts counted one by one) matched ``pattern``."""
+        return sum(1 for line in self.faults.log if re.search(pattern, line))
+
     def add_message(self, raw: bytes, folder: str = "inbox"):
         return self.store.add(raw, folder)
 
@@ -92,8 +112,21 @@ class FakeGmail(FakeService):
 
     # --- API ----------------------------------------------------------------------------
 
+    @staticmethod
+    def folder_labels(folder: str) -> list[str]:
+        """A store folder as Gmail labels: system labels for the special folders, a user
+        label (``Label_<name>``) for the others; below the Inbox, INBOX plus the label;
+        an archived message (Archive, any other folder) has no INBOX label."""
+        special = {"inbox": ["INBOX"], "sent": ["SENT"], "drafts": ["DRAFT"], "junk": ["SPAM"],
+                   "trash": ["TRASH"], "outbox": ["SENT"]}
+        if folder in special:
+            return special[folder]
+        if folder.startswith("inbox/"):
+            return ["INBOX", "Label_" + folder[6:].replace("/", "_")]
+        return ["Label_" + folder.replace("/", "_")]
+
     def labels(self, m) -> list[str]:
-        return {"inbox": ["INBOX"], "sent": ["SENT"], "drafts": ["DRAFT"]}[m.folder]
+        return self.folder_labels(m.folder)
 
     def message_resource(self, m, fmt: str) -> dict:
         out = {"id": m.id, "threadId": m.thread, "labelIds": self.labels(m),
@@ -113,8 +146,7 @@ class FakeGmail(FakeService):
         fault = self.faults.take(line)
         if fault:
             headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
-            return fault.status, fault.body or {"error": {"code": fault.status, "message": "injected fault",
-                                                           "errors": [{"reason": "rateLimitExceeded"}]}}, headers
+            return fault.status, fault.body or google_error(fault.status), headers
         if path == "/token" and method == "POST":
             return self.token(body)
         token = (auth or "").removeprefix("Bearer ").strip()
@@ -129,8 +161,12 @@ class FakeGmail(FakeService):
         if rest == "/profile":
             return 200, {"emailAddress": self.email, "historyId": str(self.store.counter),
                          "messagesTotal": len([m for m in self.store.messages if m.folder != "drafts"])}, {}
+        if rest == "/labels" and method == "GET":
+            names = sorted({label for m in self.store.messages for label in self.labels(m)})
+            return 200, {"labels": [{"id": n, "name": n.removeprefix("Label_"),
+                                     "type": "user" if n.startswith("Label_") else "system"} for n in names]}, {}
         if rest == "/messages" and method == "GET":
-            return self.list_messages(q)
+            return self.list_messages(q, query)
         m = re.fullmatch(r"/messages/([0-9a-f]+)", rest)
         if m and method == "GET":
             found = self.store.get(m.group(1))
@@ -138,7 +174,7 @@ class FakeGmail(FakeService):
                 return 404, {"error": {"code": 404, "message": "Requested entity was not found."}}, {}
             return 200, self.message_resource(found, q.get("format", "full")), {}
         if rest == "/history" and method == "GET":
-            return self.history(q)
+            return self.history(q, query.get("historyTypes", []))
         if rest == "/drafts" and method == "POST":
             return self.create_draft(json.loads(body or b"{}"))
         if rest == "/drafts" and method == "GET":
@@ -168,14 +204,24 @@ class FakeGmail(FakeService):
             return 200, {"id": "d" + found.id, "message": self.message_resource(found, q.get("format", "full"))}, {}
         return 404, {"error": {"code": 404, "message": f"no such method {method} {rest}"}}, {}
 
-    def list_messages(self, q: dict):
+    def list_messages(self, q: dict, query: dict):
         size = min(int(q.get("maxResults") or 100), self.page_size_cap)
         items = sorted(self.store.messages, key=lambda m: m.added_at, reverse=True)  # newest first
+        if str(q.get("includeSpamTrash", "false")).lower() != "true":
+            # "includeSpamTrash: Include messages from SPAM and TRASH in the results." (default
+            # false; developers.google.com/gmail/api/reference/rest/v1/users.messages/list)
+            items = [m for m in items if m.folder not in ("junk", "trash")]
         search = q.get("q") or ""
+        after = re.search(r"\bafter:(\d+)\b", search)
+        if after:  # epoch seconds, compared with the message's date (the search operators guide)
+            items = [m for m in items if _date_of(m) > int(after.group(1))]
         wanted = re.search(r"rfc822msgid:(\S+)", search)
         if wanted:
             target = self.store.by_message_id(wanted.group(1))
             items = [target] if target else []
+        labels = set(query.get("labelIds", []))
+        if labels:
+            items = [m for m in items if labels <= set(self.labels(m))]
         token = q.get("pageToken")
         if token:
             below = int(token, 16)
@@ -189,23 +235,55 @@ class FakeGmail(FakeService):
             out.pop("messages")
         return 200, out, {}
 
-    def history(self, q: dict):
+    def history(self, q: dict, types: list[str]):
+        """users.history.list: records after ``startHistoryId`` in order, each with the
+        typed entries ``historyTypes`` asks for (all four when it names none)
+        (developers.google.com/gmail/api/reference/rest/v1/users.history/list). A record's
+        ``messagesAdded[].message`` carries ``labelIds`` only some of the time (every other
+        record here, ``sparse_labels``): the History resource promises id and threadId, and
+        a sync must read the message to know its labels. Ids older than ``history_floor``
+        answer 404 (the sync guide: "history records are typically available for at least
+        one week ... a 404 means perform a full sync",
+        developers.google.com/gmail/api/guides/sync)."""
         start = int(q["startHistoryId"])
         if start < self.history_floor:
             return 404, {"error": {"code": 404, "message": "Requested entity was not found.",
                                    "status": "NOT_FOUND"}}, {}
+        types = set(types or ("messageAdded", "messageDeleted", "labelAdded", "labelRemoved"))
         size = min(int(q.get("maxResults") or 100), self.page_size_cap)
         after = int(q.get("pageToken") or start)
-        items = sorted((m for m in self.store.messages if m.added_at > after), key=lambda m: m.added_at)
-        page = items[:size]
-        records = [{"id": str(m.added_at), "messages": [{"id": m.id, "threadId": m.thread}],
-                    "messagesAdded": [{"message": {"id": m.id, "threadId": m.thread,
-                                                   "labelIds": self.labels(m)}}]} for m in page]
+        records = []
+        with self.store.lock:
+            changes = [c for c in self.store.changes if c.number > after]
+        last = after
+        for c in changes:
+            if len(records) == size:
+                break
+            last = c.number
+            m = c.message
+            ref = {"id": m.id, "threadId": m.thread}
+            rec: dict = {"id": str(c.number), "messages": [ref]}
+            if c.kind == "added" and "messageAdded" in types:
+                message = dict(ref)
+                if not (self.sparse_labels and c.number % 2):
+                    message["labelIds"] = self.folder_labels(m.folder)
+                rec["messagesAdded"] = [{"message": message}]
+            elif c.kind == "moved":
+                old, new = set(self.folder_labels(c.old_folder)), set(self.folder_labels(m.folder))
+                current = {**ref, "labelIds": sorted(new)}
+                if old - new and "labelRemoved" in types:
+                    rec["labelsRemoved"] = [{"message": current, "labelIds": sorted(old - new)}]
+                if new - old and "labelAdded" in types:
+                    rec["labelsAdded"] = [{"message": current, "labelIds": sorted(new - old)}]
+            elif c.kind == "touched" and "labelRemoved" in types:
+                rec["labelsRemoved"] = [{"message": {**ref, "labelIds": self.labels(m)}, "labelIds": ["UNREAD"]}]
+            if len(rec) > 2:
+                records.append(rec)
         out = {"historyId": str(self.store.counter)}
         if records:
             out["history"] = records
-        if len(items) > size:
-            out["nextPageToken"] = str(page[-1].added_at)
+        if changes and last < changes[-1].number:
+            out["nextPageToken"] = str(last)
         return 200, out, {}
 
     def create_draft(self, body: dict):
@@ -214,11 +292,25 @@ class FakeGmail(FakeService):
         thread = message.get("threadId")
         if thread and not any(m.thread == thread for m in self.store.messages):
             return 404, {"error": {"code": 404, "message": "Requested entity was not found."}}, {}
+        if thread and not self.subject_matches(thread, raw):
+            # "The Subject headers must match" for a draft to join a thread
+            # (developers.google.com/gmail/api/guides/drafts): otherwise a thread of its own
+            thread = None
         stored = self.store.add(raw, "drafts", thread=thread or None)
         if not thread:
             stored.thread = stored.id
         return 200, {"id": "d" + stored.id, "message": {"id": stored.id, "threadId": stored.thread,
                                                          "labelIds": ["DRAFT"]}}, {}
+
+    def subject_matches(self, thread: str, raw: bytes) -> bool:
+        first = next((m for m in self.store.messages if m.thread == thread), None)
+        if first is None:
+            return False
+        strip = re.compile(r"^\s*((re|fwd?|rv)\s*:\s*)+", re.I)
+
+        def norm(text) -> str:
+            return " ".join(strip.sub("", str(text or "")).split()).casefold()
+        return norm(headers_of(first.raw).get("Subject")) == norm(headers_of(raw).get("Subject"))
 
     def _draft(self, draft_id: str):
         found = self.store.get(draft_id.removeprefix("d")) if draft_id.startswith("d") else None
@@ -243,7 +335,7 @@ class FakeGmail(FakeService):
         if not found:
             return 404, {"error": {"code": 404, "message": "Requested entity was not found."}}, {}
         with self.store.lock:
-            self.store.messages.remove(found)
+            self.store.remove(found)
             stored = self.store.add(found.raw, "sent", thread=found.thread)
         self.sent.append(stored)
         return 200, {"id": stored.id, "threadId": stored.thread, "labelIds": ["SENT"]}, {}
@@ -256,18 +348,26 @@ class FakeGmail(FakeService):
                 return 401, {"error": "invalid_client", "error_description": "The OAuth client was not found."}, {}
             if form.get("refresh_token") not in self.refresh_tokens:
                 return 400, {"error": "invalid_grant", "error_description": "Token has been expired or revoked."}, {}
+            granted = self.granted.get(form["refresh_token"], set(API_SCOPES))
+            asked = set(form.get("scope", "").split())
+            if asked - granted:
+                # a refresh may narrow the scopes, never widen them: "invalid_scope"
+                # (developers.google.com/identity/protocols/oauth2/native-app, refreshing a token)
+                return 400, {"error": "invalid_scope", "error_description":
+                             "Some requested scopes were invalid: " + " ".join(sorted(asked - granted))}, {}
+            scope = " ".join(sorted(asked or granted))
         elif grant == "urn:ietf:params:oauth:grant-type:jwt-bearer":
             if not form.get("assertion") or not self.refresh_tokens:
                 return 400, {"error": "invalid_grant", "error_description": "Invalid JWT."}, {}
             claims = form["assertion"].split(".")[1]
             self.jwt_claims.append(json.loads(base64.urlsafe_b64decode(claims + "=" * (-len(claims) % 4))))
+            scope = self.jwt_claims[-1].get("scope", "")
         else:
             return 400, {"error": "unsupported_grant_type"}, {}
         token = "ya29.fake-" + secrets.token_hex(12)
         self.access_tokens[token] = time.time() + self.token_lifetime
         return 200, {"access_token": token, "expires_in": self.token_lifetime, "token_type": "Bearer",
-                     "scope": "https://www.googleapis.com/auth/gmail.readonly "
-                              "https://www.googleapis.com/auth/gmail.compose"}, {}
+                     "scope": scope}, {}
 
     def batch(self, content_type: str, body: bytes, auth: str | None):
         """multipart/mixed of application/http parts -> multipart/mixed of responses."""
@@ -275,7 +375,12 @@ class FakeGmail(FakeService):
         envelope = parser.parsebytes(b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body)
         boundary = "batch_" + secrets.token_hex(8)
         out = []
-        for part in envelope.get_payload():
+        parts = envelope.get_payload()
+        if len(parts) > 100:
+            # "You're limited to 100 calls in a single batch request. If you need to make more
+            # calls than that, use multiple batch requests." (developers.google.com/gmail/api/guides/batch)
+            return 400, google_error(400, "badRequest", "Too many requests in a batch: at most 100"), {}
+        for part in parts:
             content_id = part.get("Content-ID", "")
             inner = part.get_payload(decode=False)
             if isinstance(inner, list):
@@ -311,13 +416,15 @@ class _Handler(QuietHandler):
             fault = fake.faults.take(line)
             if fault:
                 headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
-                self.send(fault.status, {"error": {"code": fault.status, "message": "injected"}}, headers=headers)
+                self.send(fault.status, fault.body or google_error(fault.status), headers=headers)
                 return
             status, payload, headers = fake.batch(self.headers.get("Content-Type", ""), body, auth)
         else:
             status, payload, headers = fake.handle(method, parsed.path, urllib.parse.parse_qs(parsed.query),
                                                    body, auth)
         ctype = headers.pop("__content_type", "application/json; charset=UTF-8")
+        if fake.faults.take_drop(f"{method} {parsed.path}?{parsed.query}"):
+            return self.drop()
         self.send(status, payload, headers=headers, content_type=ctype)
 
     def do_GET(self):
@@ -328,6 +435,32 @@ class _Handler(QuietHandler):
 
     def do_PUT(self):
         self._dispatch("PUT")
+
+
+_MESSAGES = {"userRateLimitExceeded": "User Rate Limit Exceeded", "rateLimitExceeded": "Rate Limit Exceeded",
+             "dailyLimitExceeded": "Daily Limit Exceeded", "domainPolicy": "The domain administrators have "
+             "disabled Gmail apps.", "insufficientPermissions": "Request had insufficient authentication scopes.",
+             "backendError": "Backend Error"}
+
+
+def google_error(status: int, reason: str | None = None, message: str | None = None) -> dict:
+    """An error body in Google's JSON form (handle-errors guide): ``error.code``,
+    ``error.message`` and ``error.errors[]`` with ``domain`` and ``reason``."""
+    reason = reason or {429: "rateLimitExceeded", 403: "forbidden", 400: "badRequest"}.get(status, "backendError")
+    message = message or _MESSAGES.get(reason, "injected fault")
+    domain = "usageLimits" if reason in ("userRateLimitExceeded", "rateLimitExceeded", "dailyLimitExceeded") \
+        else "global"
+    return {"error": {"code": status, "message": message,
+                      "errors": [{"domain": domain, "reason": reason, "message": message}]}}
+
+
+def _date_of(m) -> float:
+    import email.utils
+
+    try:
+        return email.utils.parsedate_to_datetime(str(headers_of(m.raw).get("Date"))).timestamp()
+    except (TypeError, ValueError):
+        return float(m.added_at)
 
 
 def _unb64(text: str) -> bytes:

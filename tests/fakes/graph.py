@@ -24,10 +24,12 @@ from __future__ import annotations
 
 import argparse
 import base64
+import collections
 import email.utils
 import json
 import re
 import secrets
+import threading
 import time
 import urllib.parse
 from email.message import EmailMessage
@@ -40,6 +42,17 @@ TENANT = "fake-tenant"
 
 def _b64(obj) -> str:
     return base64.urlsafe_b64encode(json.dumps(obj).encode()).decode().rstrip("=")
+
+
+WELL_KNOWN = {"inbox": ("inbox", "Inbox"), "sent": ("sentitems", "Sent Items"), "drafts": ("drafts", "Drafts"),
+              "trash": ("deleteditems", "Deleted Items"), "junk": ("junkemail", "Junk Email"),
+              "outbox": ("outbox", "Outbox"), "Archive": ("archive", "Archive")}
+"""Store folder -> (well-known name, display name). Well-known names stand for a folder's id
+in any URL (learn.microsoft.com/graph/api/resources/mailfolder: "well-known folder names")."""
+
+
+def folder_id(path: str) -> str:
+    return "AQMk" + path.encode().hex()
 
 
 class FakeGraph(FakeService):
@@ -58,6 +71,15 @@ class FakeGraph(FakeService):
         self.subjects: dict[str, str] = {}
         self.recipients: dict[str, str] = {}
         self.sent: list = []  # messages sent (messages/{id}/send, sendMail), in order
+        self.lingering: dict[str, list] = {}  # a sent draft's id -> [reads left, its resource]
+        self.linger_reads = 2
+        self.extra_folders: set[str] = set()  # folders that exist with no message yet
+        self.replay_duplicates = True  # delta pages may repeat an item of the page before
+        self.mailbox_limit = (10_000, 600.0)  # requests per window, per mailbox
+        self.concurrency_limit = 4
+        self.request_times: collections.deque[float] = collections.deque()
+        self.in_flight = 0
+        self.flight_lock = threading.Lock()
         self.server = Server(_Handler, port, tls=True)
         self.server.httpd.fake = self
 
@@ -88,6 +110,53 @@ class FakeGraph(FakeService):
 
     def drafts(self):
         return [m for m in self.store.messages if m.folder == "drafts"]
+
+    def requests(self, pattern: str = "") -> int:
+        """How many requests matched ``pattern`` (regex over "METHOD /path?query")."""
+        return sum(1 for line in self.faults.log if re.search(pattern, line))
+
+    # --- folders ------------------------------------------------------------------------
+
+    def folder_paths(self) -> set[str]:
+        paths = set(WELL_KNOWN) | self.extra_folders | set(self.store.folders())
+        for p in list(paths):  # every ancestor of a child folder exists too
+            parts = p.split("/")
+            paths.update("/".join(parts[:i]) for i in range(1, len(parts)))
+        return paths
+
+    def folder_path(self, ref: str) -> str | None:
+        """A folder id or well-known name -> the store folder, or None."""
+        for path, (name, _) in WELL_KNOWN.items():
+            if ref.lower() == name:
+                return path
+        paths = self.folder_paths()
+        for path in paths:
+            if folder_id(path) == ref:
+                return path
+        return None
+
+    def folder_resource(self, path: str) -> dict:
+        paths = self.folder_paths()
+        parent = path.rsplit("/", 1)[0] if "/" in path else None
+        children = [p for p in paths if p.rsplit("/", 1)[0] == path and "/" in p]
+        name = WELL_KNOWN[path][1] if path in WELL_KNOWN else path.rsplit("/", 1)[-1]
+        return {"id": folder_id(path), "displayName": name, "parentFolderId": folder_id(parent) if parent
+                else "AQMkroot", "childFolderCount": len(children),
+                "totalItemCount": sum(1 for m in self.store.messages if m.folder == path)}
+
+    def folder_list(self, parent: str | None, q: dict, path: str):
+        """mailFolders (top level) and mailFolders/{id}/childFolders, paged with $top/$skip
+        (learn.microsoft.com/graph/api/user-list-mailfolders, mailfolder-list-childfolders:
+        "returns only the direct children"; 10 a page unless $top says otherwise)."""
+        paths = sorted(p for p in self.folder_paths()
+                       if (parent is None and "/" not in p) or (parent is not None and "/" in p
+                                                                and p.rsplit("/", 1)[0] == parent))
+        top, skip = int(q.get("$top") or 10), int(q.get("$skip") or 0)
+        out = {"value": [self.folder_resource(p) for p in paths[skip:skip + top]]}
+        if skip + top < len(paths):
+            query = {k: v for k, v in q.items() if k != "$skip"}
+            out["@odata.nextLink"] = f"{self.url}{path}?" + urllib.parse.urlencode({**query, "$skip": skip + top})
+        return 200, out, {}
 
     # --- sign-in ------------------------------------------------------------------------
 
@@ -141,11 +210,20 @@ class FakeGraph(FakeService):
 
     # --- Graph --------------------------------------------------------------------------
 
-    def gid(self, m) -> str:
-        return "AAMk" + m.id
+    def gid(self, m, moves: int | None = None) -> str:
+        """Graph's id of a message. It changes when the message moves to another folder
+        (learn.microsoft.com/graph/outlook-immutable-id: "an item's ID changes when it's moved")."""
+        moves = m.moves if moves is None else moves
+        return "AAMk" + m.id + (f"-{moves}" if moves else "")
 
     def find(self, gid: str):
-        return self.store.get(gid.removeprefix("AAMk")) if gid.startswith("AAMk") else None
+        if not gid.startswith("AAMk"):
+            return None
+        base, _, moves = gid[4:].partition("-")
+        found = self.store.get(base)
+        if found is None or found.moves != (int(moves) if moves else 0):
+            return None
+        return found
 
     def resource(self, m) -> dict:
         h = headers_of(m.raw)
@@ -159,9 +237,20 @@ class FakeGraph(FakeService):
             return 404, {"error": {"code": "ResourceNotFound", "message": "bad path"}}, {}
         rest = m.group(1)
         self.store.rescan()
-        d = re.fullmatch(r"/mailFolders/(inbox|sentitems)/messages/delta", rest)
+        if rest == "/mailFolders" and method == "GET":
+            return self.folder_list(None, q, path)
+        f = re.fullmatch(r"/mailFolders/([^/]+)(/childFolders)?", rest)
+        if f and method == "GET":
+            where = self.folder_path(f.group(1))
+            if where is None:
+                return 404, {"error": {"code": "ErrorItemNotFound", "message": "The specified object was not found in the store."}}, {}
+            return self.folder_list(where, q, path) if f.group(2) else (200, self.folder_resource(where), {})
+        d = re.fullmatch(r"/mailFolders/([^/]+)/messages/delta", rest)
         if d and method == "GET":
-            return self.delta(d.group(1), path, q, headers)
+            where = self.folder_path(d.group(1))
+            if where is None:
+                return 404, {"error": {"code": "ErrorItemNotFound", "message": "The specified object was not found in the store."}}, {}
+            return self.delta(where, path, q, headers)
         v = re.fullmatch(r"/messages/([^/]+)/\$value", rest)
         if v and method == "GET":
             found = self.find(v.group(1))
@@ -185,7 +274,16 @@ class FakeGraph(FakeService):
             raw = (f"From: {self.upn}\r\nTo: {ph.get('From', '')}\r\nSubject: RE: {ph.get('Subject', '')}\r\n"
                    f"In-Reply-To: {parent.message_id}\r\nReferences: {refs}\r\n"
                    f"Message-ID: <draft-{secrets.token_hex(6)}@fake.example>\r\n\r\n").encode()
+            data = json.loads(body or b"{}")
+            if data.get("comment") and (data.get("message") or {}).get("body"):
+                # "You can specify either a comment or the body property of the message
+                # parameter. Specifying both will return an HTTP 400 Bad Request error."
+                # (learn.microsoft.com/graph/api/message-createreply)
+                return 400, {"error": {"code": "ErrorInvalidRequest", "message": "comment and body"}}, {}
             stored = self.store.add(raw, "drafts", thread=parent.thread)
+            self.apply(stored, data.get("message") or {})
+            if data.get("comment"):
+                self.bodies[stored.id] = data["comment"]
             return 201, self.resource(stored), {}
         snd = re.fullmatch(r"/messages/([^/]+)/send", rest)
         if snd and method == "POST":
@@ -195,6 +293,9 @@ class FakeGraph(FakeService):
         u = re.fullmatch(r"/messages/([^/]+)", rest)
         if u and method == "GET":
             found = self.find(u.group(1))
+            if not found and self.lingering.get(u.group(1), [0])[0] > 0:
+                self.lingering[u.group(1)][0] -= 1
+                return 200, self.lingering[u.group(1)][1], {}
             if not found:
                 return 404, {"error": {"code": "ErrorItemNotFound", "message": "The specified object was not found in the store."}}, {}
             return 200, self.resource(found), {}
@@ -217,9 +318,15 @@ class FakeGraph(FakeService):
                 pid, val = f.group(1), f.group(2).replace("''", "'")
                 items = [x for x in items if self.props.get(x.id, {}).get(pid) == val]
             return 200, {"value": [{"id": self.gid(x)} for x in items]}, {}
-        if rest == "/mailFolders/inbox/messages" and method == "GET":
-            items = [x for x in self.store.messages if x.folder == "inbox"][: int(q.get("$top", 10))]
-            return 200, {"value": [{"id": self.gid(x)} for x in items]}, {}
+        fm = re.fullmatch(r"/mailFolders/([^/]+)/messages", rest)
+        if fm and method == "GET":
+            where = self.folder_path(fm.group(1))
+            items = [x for x in self.store.messages if x.folder == where]
+            want = re.fullmatch(r"internetMessageId eq '(.*)'", q.get("$filter", ""))
+            if want:
+                items = [x for x in items if x.message_id == want.group(1).replace("''", "'")]
+            return 200, {"value": [{"id": self.gid(x), "internetMessageId": x.message_id}
+                                   for x in items[: int(q.get("$top", 10))]]}, {}
         return 404, {"error": {"code": "ResourceNotFound", "message": f"no such call {method} {rest}"}}, {}
 
     def send_draft(self, gid: str):
@@ -244,8 +351,11 @@ class FakeGraph(FakeService):
                 msg[pid.rsplit(" ", 1)[1]] = value
         msg.set_content(self.bodies.get(found.id, ""), charset="utf-8")
         with self.store.lock:
-            self.store.messages.remove(found)
+            self.store.remove(found)
             stored = self.store.add(msg.as_bytes(), "sent", thread=found.thread)
+        # 202 Accepted: sending goes on after the answer, and the draft can still be read
+        # under its id for a while (learn.microsoft.com/graph/api/message-send).
+        self.lingering[gid] = [self.linger_reads, self.resource(found)]
         self.sent.append(stored)
         return 202, None, {}
 
@@ -285,31 +395,96 @@ class FakeGraph(FakeService):
             self.subjects[m.id] = data["subject"]
 
     def delta(self, folder: str, path: str, q: dict, headers):
+        """message: delta of one folder (learn.microsoft.com/graph/delta-query-messages:
+        "delta query is a per-folder operation"; learn.microsoft.com/graph/api/message-delta).
+        A round lists the folder's messages created or changed since its token (a read or
+        flag change brings a message back, "updated"), and, after the first round, an
+        ``@removed`` entry for each message that left the folder (moved or deleted), with the
+        id it had there. Pages follow ``Prefer: odata.maxpagesize`` (10 by default). A page
+        may repeat the last item of the page before (the overview: "the same resource may be
+        returned more than once", learn.microsoft.com/graph/delta-query-overview);
+        ``$filter=receivedDateTime ge ...`` (the only filter delta takes) is kept in the
+        links. A token of an older generation answers 410 Gone with a ``Location`` header:
+        the URL of a new full round."""
         size = 10
         pref = re.search(r"odata\.maxpagesize=(\d+)", headers.get("Prefer", "") or "")
         if pref:
             size = int(pref.group(1))
-        store_folder = {"inbox": "inbox", "sentitems": "sent"}[folder]
         token = q.get("$skiptoken") or q.get("$deltatoken")
-        after, gen = (int(x) for x in token.split(".")) if token else (0, self.generation)
+        after, start, gen = (int(x) for x in token.split(".")) if token else (0, 0, self.generation)
+        base = f"{self.url}{path}"
+        keep = {k: q[k] for k in ("$select", "$filter") if k in q}
         if gen != self.generation:
             return 410, {"error": {"code": "SyncStateNotFound",
-                                   "message": "The sync state generation is not found."}}, {}
-        items = sorted((x for x in self.store.messages if x.folder == store_folder and x.added_at > after),
-                       key=lambda x: x.added_at)
-        page = items[:size]
-        base = f"{self.url}{path}"
-        select = {"$select": q["$select"]} if "$select" in q else {}
-        out = {"@odata.context": f"{self.url}/v1.0/$metadata#Collection(message)",
-               "value": [{k: v for k, v in self.resource(x).items()
-                          if k in ("id", "internetMessageId", "conversationId", "isDraft")} for x in page]}
-        if len(items) > size:
-            token = f"{page[-1].added_at}.{gen}"
-            out["@odata.nextLink"] = base + "?" + urllib.parse.urlencode({**select, "$skiptoken": token})
+                                   "message": "The sync state generation is not found."}}, {
+                "Location": base + ("?" + urllib.parse.urlencode(keep) if keep else "")}
+        since = _since(q.get("$filter", ""))
+        with self.store.lock:
+            entries = [(x.changed_at, x, None) for x in self.store.messages
+                       if x.folder == folder and x.changed_at > after
+                       and (since == float("-inf") or _received(x) >= since)]
+            if start:  # not the first round: what left the folder since
+                entries += [(c.number, None, self.gid(c.message, c.old_moves)) for c in self.store.changes
+                            if c.kind == "moved" and c.old_folder == folder and c.number > after]
+        entries.sort(key=lambda e: e[0])
+        page = entries[:size]
+        value = []
+        for number, x, removed in page:
+            if removed:
+                value.append({"@odata.type": "#microsoft.graph.message", "id": removed,
+                              "@removed": {"reason": "deleted"}})
+            else:
+                value.append({k: v for k, v in self.resource(x).items()
+                              if k in ("id", "internetMessageId", "conversationId", "isDraft")})
+        out = {"@odata.context": f"{self.url}/v1.0/$metadata#Collection(message)", "value": value}
+        if len(entries) > size:
+            last = page[-1][0]
+            if self.replay_duplicates and len(page) > 1:
+                last = page[-2][0]  # the next page starts with this page's last item again
+            token = f"{last}.{start}.{gen}"
+            out["@odata.nextLink"] = base + "?" + urllib.parse.urlencode({**keep, "$skiptoken": token})
         else:
-            last = max([after] + [x.added_at for x in page])
-            out["@odata.deltaLink"] = base + "?" + urllib.parse.urlencode({**select, "$deltatoken": f"{last}.{gen}"})
+            last = max([after] + [e[0] for e in page])
+            out["@odata.deltaLink"] = base + "?" + urllib.parse.urlencode(
+                {**keep, "$deltatoken": f"{max(last, self.store.counter)}.1.{gen}"})
         return 200, out, {}
+
+    def throttled(self) -> tuple[int, dict, dict] | None:
+        """Outlook's per-mailbox limits (learn.microsoft.com/graph/throttling-limits,
+        "Outlook service limits": 10,000 API requests in a 10 minute period and 4
+        concurrent requests, per app per mailbox): 429 with Retry-After past either."""
+        with self.flight_lock:
+            now = time.time()
+            if self.mailbox_limit is None:
+                return None
+            count, window = self.mailbox_limit
+            while self.request_times and self.request_times[0] <= now - window:
+                self.request_times.popleft()
+            if len(self.request_times) >= count:
+                wait = int(self.request_times[0] + window - now) + 1
+                return 429, {"error": {"code": "ApplicationThrottled", "message": "Application is over its "
+                                       "MailboxConcurrency limit."}}, {"Retry-After": str(wait)}
+            if self.in_flight > self.concurrency_limit:
+                return 429, {"error": {"code": "ApplicationThrottled", "message": "Application is over its "
+                                       "MailboxConcurrency limit."}}, {"Retry-After": "1"}
+            self.request_times.append(now)
+            return None
+
+
+def _since(flt: str) -> float:
+    found = re.search(r"receivedDateTime\s+(?:ge|gt)\s+(\S+)", flt)
+    if not found:
+        return float("-inf")
+    from datetime import datetime
+
+    return datetime.fromisoformat(found.group(1).replace("Z", "+00:00")).timestamp()
+
+
+def _received(m) -> float:
+    try:
+        return email.utils.parsedate_to_datetime(str(headers_of(m.raw).get("Date"))).timestamp()
+    except (TypeError, ValueError):
+        return float(m.added_at)
 
 
 class _Handler(QuietHandler):
@@ -329,13 +504,21 @@ class _Handler(QuietHandler):
             status, payload, headers = fake.signin(method, parsed.path[len(TENANT) + 1:], body)
         else:
             token = (self.headers.get("Authorization") or "").removeprefix("Bearer ").strip()
-            if fake.access_tokens.get(token, 0) < time.time():
-                status, payload, headers = 401, {"error": {"code": "InvalidAuthenticationToken",
-                                                           "message": "Access token has expired or is not yet valid."}}, {}
-            else:
-                status, payload, headers = fake.graph(method, parsed.path, urllib.parse.parse_qs(parsed.query),
-                                                      body, self.headers)
+            with fake.flight_lock:
+                fake.in_flight += 1
+            try:
+                if fake.access_tokens.get(token, 0) < time.time():
+                    status, payload, headers = 401, {"error": {"code": "InvalidAuthenticationToken",
+                                                               "message": "Access token has expired or is not yet valid."}}, {}
+                else:
+                    status, payload, headers = fake.throttled() or fake.graph(
+                        method, parsed.path, urllib.parse.parse_qs(parsed.query), body, self.headers)
+            finally:
+                with fake.flight_lock:
+                    fake.in_flight -= 1
         ctype = headers.pop("__content_type", "application/json")
+        if fake.faults.take_drop(line):
+            return self.drop()
         self.send(status, payload, headers=headers, content_type=ctype)
 
     def do_GET(self):
