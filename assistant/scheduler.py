@@ -32,14 +32,14 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Callable
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
 from assistant.domain.calendar import is_business_day
 from connectors.base import TransientError
 from assistant.leases import LeaseManager, utcnow, worker_id
 from assistant.settings import WEEKDAYS, Settings
-from assistant.storage import models
+from assistant.storage import claims, models
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +47,6 @@ DIGEST_CATCH_UP = timedelta(days=1)
 """A digest slot missed by less than this (no worker was running) is still sent."""
 RETRY_AFTER = timedelta(minutes=30)
 """A failed daily or weekly job is tried again this much later."""
-STALE_RUN = timedelta(hours=1)
-"""A job run still marked ``running`` after this long belongs to a dead worker."""
 JOBS = ("sync", "plan", "digest")
 
 
@@ -127,7 +125,8 @@ def next_slots(now: datetime, timing: Timing, days: int = 8) -> dict[str, dateti
 
 def claim_run(engine: Engine, job: str, period: str, holder: str, now: datetime) -> bool:
     """Claim ``job`` for ``period`` in ``job_runs``: True for the one worker that gets
-    it (a failed run, or one whose worker died, may be claimed again)."""
+    it (a failed run, or one whose worker died, may be claimed again:
+    :data:`assistant.storage.claims.JOB_RUN`)."""
     table = models.JobRun
     try:
         with engine.begin() as conn:
@@ -137,19 +136,18 @@ def claim_run(engine: Engine, job: str, period: str, holder: str, now: datetime)
     except IntegrityError:
         pass
     with engine.begin() as conn:
-        return conn.execute(update(table).where(
-            table.job == job, table.period == period,
-            (table.status == "failed") | ((table.status == "running")
-                                          & (table.started_at < now - STALE_RUN))
-        ).values(status="running", holder=holder, started_at=now, finished_at=None,
-                 error=None)).rowcount == 1
+        return claims.take(conn, claims.JOB_RUN,
+                           (table.job == job) & (table.period == period) & (table.status != "done"),
+                           holder, now, free=table.status == "failed",
+                           status="running", finished_at=None, error=None)
 
 
 def finish_run(engine: Engine, job: str, period: str, now: datetime, error: str | None) -> None:
     table = models.JobRun
     with engine.begin() as conn:
-        conn.execute(update(table).where(table.job == job, table.period == period)
-                     .values(status="failed" if error else "done", finished_at=now, error=error))
+        claims.release(conn, claims.JOB_RUN, (table.job == job) & (table.period == period),
+                       claims.ANYONE, keep_holder=True,
+                       status="failed" if error else "done", finished_at=now, error=error)
 
 
 # --- The runner ------------------------------------------------------------------------

@@ -119,3 +119,23 @@ def test_a_kind_specific_free_condition_and_an_unheld_row_that_is_not_free(engin
     assert not _take(engine, claims.DIGEST_SEND, where, "w3", T0 + timedelta(days=1), free=failed)
     with engine.connect() as conn:
         assert conn.execute(select(table.status, table.holder)).one() == ("sent", "w2")
+
+
+def test_a_scheduler_run_is_taken_over_when_it_failed_or_its_worker_died_never_when_done(engine):
+    from assistant.scheduler import claim_run, finish_run
+
+    assert claim_run(engine, "plan", "2026-11-20", "w1", T0)
+    assert not claim_run(engine, "plan", "2026-11-20", "w2", T0 + timedelta(minutes=59))
+    # w1 died: an hour on, its run is stale and w2 takes it over
+    assert claim_run(engine, "plan", "2026-11-20", "w2", T0 + timedelta(minutes=61))
+    with engine.connect() as conn:
+        row = conn.execute(select(models.JobRun.holder, models.JobRun.status)).one()
+    assert tuple(row) == ("w2", "running")
+    finish_run(engine, "plan", "2026-11-20", T0 + timedelta(minutes=62), "SMTP refused")
+    assert claim_run(engine, "plan", "2026-11-20", "w3", T0 + timedelta(minutes=63))  # failed: again
+    finish_run(engine, "plan", "2026-11-20", T0 + timedelta(minutes=64), None)
+    assert not claim_run(engine, "plan", "2026-11-20", "w4", T0 + timedelta(days=2))  # done: never
+    with engine.connect() as conn:
+        row = conn.execute(select(models.JobRun.holder, models.JobRun.status,
+                                  models.JobRun.error)).one()
+    assert tuple(row) == ("w3", "done", None)

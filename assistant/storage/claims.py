@@ -1,6 +1,7 @@
 """One claim / take-over mechanism for every "only one of us does this" in the product:
 the draft a planner saves (``followups.draft_claim``), the digest a worker sends
-(``digests``), the account a worker syncs (``account_leases``).
+(``digests``), the scheduler's daily and weekly runs (``job_runs``), the account a worker
+syncs (``account_leases``).
 
 A claim is a row whose *holder* column names who holds it. Taking it is one conditional
 UPDATE: the row is claimable when it is free (no holder, or a kind-specific "free"
@@ -26,7 +27,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from assistant.storage import models
 
 __all__ = ["ANYONE", "Kind", "claimable", "take", "renew", "release", "DRAFT", "DIGEST_SEND",
-           "account_lease"]
+           "JOB_RUN", "account_lease"]
 
 ANYONE = object()
 """For :func:`release`: end the claim whoever holds it (a result recorded by the one
@@ -129,6 +130,13 @@ DIGEST_SEND = Kind(models.DigestRecord, "holder", since="created_at",
 """A worker's claim on sending one manager's digest for one period: taken over when the
 send failed (``free``: status ``failed``) or its sender died mid-way (still ``sending``
 an hour on)."""
+
+
+JOB_RUN = Kind(models.JobRun, "holder", since="started_at", timeout=timedelta(hours=1),
+               unheld_is_free=False)
+"""A scheduler worker's claim on one daily or weekly job for one period (planning on a
+business morning, the weekly digest): taken over when the run failed (``free``: status
+``failed``) or its worker died mid-way (still ``running`` an hour on)."""
 
 
 def account_lease(ttl: timedelta) -> Kind:
