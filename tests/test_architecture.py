@@ -98,8 +98,6 @@ FACADES = {
 # --- Imports against the table on main, in other branches' areas ---------------------------
 # Each is fixed by the branch named; the entry goes with the fix. (module, imported module)
 OTHER_BRANCHES = {
-    # incr: a mark or touch written through storage.repo queues its thread in the read model
-    ("assistant.storage.repo", "assistant.services.snapshot"),
     # pages: the web app's queries and its users' passwords and lockouts are SQL in web/
     ("assistant.web", "sqlalchemy"),
     ("assistant.web.services", "sqlalchemy"),
