@@ -95,18 +95,6 @@ FACADES = {
     "assistant.settings_schema",  # -> assistant.settings.schema
 }
 
-# --- Imports against the table on main, in other branches' areas ---------------------------
-# Each is fixed by the branch named; the entry goes with the fix. (module, imported module)
-OTHER_BRANCHES = {
-    # incr: a mark or touch written through storage.repo queues its thread in the read model
-    ("assistant.storage.repo", "assistant.services.snapshot"),
-    # pages: the web app's queries and its users' passwords and lockouts are SQL in web/
-    ("assistant.web", "sqlalchemy"),
-    ("assistant.web.services", "sqlalchemy"),
-    ("assistant.web.users", "sqlalchemy"),
-}
-
-
 @dataclass(frozen=True)
 class Import:
     module: str  # the importing module
@@ -207,10 +195,7 @@ def against_the_table(imp: Import) -> str | None:
 
 
 def _allowed(imp: Import) -> bool:
-    if imp.module in FACADES:
-        return True
-    return any(imp.module == module and (imp.target == target or imp.target.startswith(target + "."))
-               for module, target in OTHER_BRANCHES)
+    return imp.module in FACADES
 
 
 def test_every_module_has_a_place_in_the_table():
@@ -225,9 +210,8 @@ def test_imports_follow_the_table():
 
 
 def test_the_allow_lists_name_real_modules():
-    """A facade or an exception for a module that does not exist is a stale entry."""
+    """A facade for a module that does not exist is a stale entry."""
     assert sorted(FACADES - set(MODULES)) == []
-    assert sorted({m for m, _ in OTHER_BRANCHES} - set(MODULES)) == []
 
 
 def find_cycle(edges: dict[str, set[str]]) -> list[str] | None:

@@ -37,7 +37,7 @@ from assistant.storage.models import as_utc
 
 log = logging.getLogger(__name__)
 
-__all__ = ["refresh", "rebuild", "reports", "ensure_current", "fingerprint", "queue_thread",
+__all__ = ["refresh", "rebuild", "reports", "ensure_current", "fingerprint",
            "RefreshResult", "READ_MODEL_VERSION"]
 
 READ_MODEL_VERSION = "2"
@@ -115,15 +115,6 @@ def ensure_current(engine: Engine, rules: Rules) -> RefreshResult | None:
     if not current:
         return rebuild(engine, rules)
     return refresh(engine, rules)
-
-
-def queue_thread(conn: Connection, quote_message_id: str) -> None:
-    """Queue a thread's messages (a mark or a logged touch changed it): the next refresh
-    recomputes its neighbourhood. Call in the transaction that writes the change."""
-    conn.execute(text(
-        "INSERT INTO index_queue (message_pk) SELECT id FROM messages m WHERE m.thread_key = :key "
-        "AND NOT EXISTS (SELECT 1 FROM index_queue q WHERE q.message_pk = m.id)"),
-        {"key": quote_message_id})
 
 
 def refresh(engine: Engine, rules: Rules) -> RefreshResult:

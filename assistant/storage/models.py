@@ -275,7 +275,7 @@ class WebUser(Base):
 class WebLoginThrottle(Base):
     """One failed sign-in counter (issue 11): per client address, per account for
     unrecognised clients, per account from a known address, or per device cookie (see
-    ``assistant/web/users.py``). Failures count for ``lockout_minutes`` from the first one;
+    ``assistant/web/users.py``; its queries: ``assistant/storage/users.py``). Failures count for ``lockout_minutes`` from the first one;
     reaching the limit locks the key as long. Moved only by conditional upserts."""
 
     __tablename__ = "web_login_throttle"

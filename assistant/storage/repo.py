@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timezone
 
-from sqlalchemy import Connection, Engine, Text, delete, func, select, type_coerce, update
+from sqlalchemy import Connection, Engine, Text, delete, func, select, text, type_coerce, update
 
 from assistant.domain.model import LoggedTouch, Mail, NextStep, ThreadMark, ThreadReport
 from assistant.storage import models
@@ -308,6 +308,16 @@ def storage_problems(conn: Connection) -> list[str]:
                                                 models.Account.last_error.is_not(None)))))
 
 
+def queue_thread(conn: Connection, quote_message_id: str) -> None:
+    """Queue a thread's messages in ``index_queue`` (a mark or a logged touch changed
+    it): the read model's next refresh recomputes its neighbourhood. Call in the
+    transaction that writes the change."""
+    conn.execute(text(
+        "INSERT INTO index_queue (message_pk) SELECT id FROM messages m WHERE m.thread_key = :key "
+        "AND NOT EXISTS (SELECT 1 FROM index_queue q WHERE q.message_pk = m.id)"),
+        {"key": quote_message_id})
+
+
 _UNSET = object()
 
 
@@ -315,8 +325,6 @@ def save_mark(conn: Connection, quote_message_id: str, *, at: datetime, by: str 
               outcome=_UNSET, owner=_UNSET) -> None:
     """Record what a user said about a thread (an outcome, an explicit owner) and queue
     the thread for the read model, in the caller's transaction."""
-    from assistant.services.snapshot import queue_thread
-
     values = {"updated_at": as_utc(at), "updated_by": by}
     if outcome is not _UNSET:
         values["outcome"] = outcome
@@ -333,8 +341,6 @@ def save_mark(conn: Connection, quote_message_id: str, *, at: datetime, by: str 
 def add_touch(conn: Connection, quote_message_id: str, channel: str, *, at: datetime,
               by: str | None, note: str | None = None) -> None:
     """Log a call or WhatsApp touch and queue its thread for the read model."""
-    from assistant.services.snapshot import queue_thread
-
     conn.execute(models.Touch.__table__.insert().values(
         quote_message_id=quote_message_id, channel=channel, at=as_utc(at), by=by, note=note))
     queue_thread(conn, quote_message_id)

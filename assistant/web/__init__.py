@@ -9,13 +9,15 @@ templates. Server-rendered Flask on the same Jinja2; ``followup serve`` starts i
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from flask import Flask, g, render_template, request, session
-from sqlalchemy import Engine
 
 from assistant.settings import Settings
 from assistant.web import i18n, security
+
+if TYPE_CHECKING:  # the engine is passed through to the services, never queried here
+    from sqlalchemy import Engine
 
 __all__ = ["create_app"]
 

@@ -14,8 +14,7 @@ import difflib
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-
-from sqlalchemy import Engine
+from typing import TYPE_CHECKING
 
 from assistant import followups as fu
 from assistant import service
@@ -30,6 +29,9 @@ from assistant.rendering import renderer
 from assistant.settings import Settings
 from assistant.storage import models
 from assistant.web.users import Viewer
+
+if TYPE_CHECKING:  # the engine is passed through to the services, never queried here
+    from sqlalchemy import Engine
 
 __all__ = ["NotFound", "Refused", "Event", "TeamView", "TemplateProblem", "thread_slug", "queue",
            "queue_subjects", "followup_for", "thread_for", "timeline", "thread_followups",

@@ -9,7 +9,8 @@ limit on top. Every attempt first *reserves* a failure on each counter it is sub
 one conditional upsert per counter, in one transaction — and the password hash is checked
 only when every reservation was granted; a right password then gives the reservations
 back. So however many requests arrive at once, a counter at its limit lets none through
-to the (expensive) hash check, on SQLite and PostgreSQL alike. The counters:
+to the (expensive) hash check, on SQLite and PostgreSQL alike (the queries, atomic
+reservation included, are :mod:`assistant.storage.users`'). The counters:
 
 - the **client address** (an IPv6 address counts as its /64): ``MAX_ADDRESS_FAILURES``
   failures, whatever the accounts, refuse that address for ``lockout_minutes``;
@@ -37,13 +38,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 
-from sqlalchemy import DateTime, Engine, case, delete, literal, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from typing import TYPE_CHECKING
+
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from assistant.settings import Member, Settings
-from assistant.storage import models
+from assistant.storage import users as stored
 from assistant.storage.models import as_utc
+
+if TYPE_CHECKING:  # the engine is passed through to storage.users, never queried here
+    from sqlalchemy import Engine
 
 MAX_FAILED_LOGINS = 5
 """Wrong passwords for one account, from one kind of client, before it is locked."""
@@ -123,18 +127,8 @@ def set_password(settings: Settings, engine: Engine, email: str, password: str,
                         "[[team.members]] entry first")
     if len(password) < MIN_PASSWORD_LENGTH:
         raise UserError(f"the password is too short (at least {MIN_PASSWORD_LENGTH} characters)")
-    with engine.begin() as conn:
-        row = _row(conn, member.email)
-        values = {"password_hash": generate_password_hash(password, method=_HASH_METHOD),
-                  "password_set_at": now}
-        if row is None:
-            conn.execute(models.WebUser.__table__.insert().values(email=member.email, **values))
-        else:  # a new password ends the sessions opened with the old one
-            conn.execute(models.WebUser.__table__.update()
-                         .where(models.WebUser.email == member.email)
-                         .values(session_version=models.WebUser.session_version + 1, **values))
-        conn.execute(delete(_THROTTLE).where(_THROTTLE.c.email == member.email))
-        conn.execute(delete(_KNOWN).where(_KNOWN.c.email == member.email))
+    stored.store_password(engine, member.email,
+                          generate_password_hash(password, method=_HASH_METHOD), now)
     return member.email
 
 
@@ -161,13 +155,6 @@ class LoginResult:
     """On success: the device cookie to give the browser (it recognises it next time)."""
 
 
-@dataclass(frozen=True)
-class _Counter:
-    key: str
-    limit: int
-    email: str | None = None
-
-
 def check_login(settings: Settings, engine: Engine, email: str, password: str,
                 now: datetime, *, client: Client, secret: str | bytes) -> LoginResult:
     """Check a password behind the throttle (module docstring). ``secret`` is the web
@@ -178,23 +165,20 @@ def check_login(settings: Settings, engine: Engine, email: str, password: str,
     email = email.strip().lower()
     member = settings.team.member(email)
     address = keys.digest("address", client.address)
-    with engine.connect() as conn:
-        row = _row(conn, member.email) if member else None
-        password_hash = row.password_hash if row is not None else None
-        known = bool(password_hash) and conn.scalar(select(_KNOWN.c.email).where(
-            _KNOWN.c.email == member.email, _KNOWN.c.address == address,
-            _KNOWN.c.last_login_at > now - timedelta(days=KNOWN_ADDRESS_DAYS))) is not None
+    row, known = stored.sign_in_facts(engine, member.email if member else None, address,
+                                      now - timedelta(days=KNOWN_ADDRESS_DAYS))
+    password_hash = row.password_hash if row is not None else None
     owner = member.email if member else None
     nonce = keys.device_nonce(client.device, email, password_hash or "", now) if password_hash else None
     if nonce is not None:  # a browser this member signed in with: its own counter only
-        counters = [_Counter(keys.digest("device", nonce), MAX_FAILED_LOGINS, owner)]
+        counters = [stored.Counter(keys.digest("device", nonce), MAX_FAILED_LOGINS, owner)]
     else:
         account = (keys.digest("account", email, client.address) if known
                    else keys.digest("account", email))
-        counters = [_Counter(address, MAX_ADDRESS_FAILURES),
-                    _Counter(account, MAX_FAILED_LOGINS, owner)]
-    granted, until = _reserve(engine, counters, now, period)
-    _forget_expired(engine, now)
+        counters = [stored.Counter(address, MAX_ADDRESS_FAILURES),
+                    stored.Counter(account, MAX_FAILED_LOGINS, owner)]
+    granted, until = stored.reserve_failures(engine, counters, now, period)
+    stored.forget_expired(engine, now)
     if not granted:
         return LoginResult(None, until)
     if not password_hash:
@@ -202,91 +186,10 @@ def check_login(settings: Settings, engine: Engine, email: str, password: str,
         return LoginResult(None, until)
     if not check_password_hash(password_hash, password):
         return LoginResult(None, until)
-    _signed_in(engine, member.email, counters, address, now)
+    stored.record_sign_in(engine, member.email, counters, address, now, KNOWN_ADDRESS_DAYS)
     return LoginResult(viewer_for(settings, member.email),
-                       session_version=row.session_version or 0,
+                       session_version=row.session_version,
                        device=keys.device_cookie(email, password_hash, now))
-
-
-_THROTTLE = models.WebLoginThrottle.__table__
-_KNOWN = models.WebKnownAddress.__table__
-
-
-def _upsert(engine: Engine, table):
-    dialect = engine.dialect.name
-    if dialect == "postgresql":
-        return postgresql.insert(table)
-    if dialect == "sqlite":
-        return sqlite.insert(table)
-    raise NotImplementedError(f"database {dialect} is not supported yet")
-
-
-def _reserve(engine: Engine, counters: list[_Counter], now: datetime,
-             period: timedelta) -> tuple[bool, datetime | None]:
-    """Count one failure on every counter, atomically, unless one of them is locked.
-    Returns (granted, locked until): refused with the lock's end, or granted with the
-    end of the lock this very failure set (when it reached a limit)."""
-    c = _THROTTLE.c
-    ends = literal(now + period, DateTime(timezone=True))
-    at = literal(now, DateTime(timezone=True))
-    over = c.window_ends <= at  # the count, and any lock, are over: start again
-    count = case((over, 1), else_=c.failures + 1)
-    reached = []
-    with engine.connect() as conn, conn.begin() as tx:
-        for counter in sorted(counters, key=lambda item: item.key):  # one lock order
-            first = now + period if counter.limit <= 1 else None
-            statement = _upsert(engine, _THROTTLE).values(
-                key=counter.key, email=counter.email, failures=1, window_ends=now + period,
-                locked_until=first)
-            statement = statement.on_conflict_do_update(
-                index_elements=[c.key],
-                set_={"failures": count,
-                      "window_ends": case((count >= counter.limit, ends), (over, ends),
-                                          else_=c.window_ends),
-                      "locked_until": case((count >= counter.limit, ends), else_=None)},
-                where=or_(c.locked_until.is_(None), c.locked_until <= at),
-            ).returning(c.locked_until)
-            row = conn.execute(statement).first()
-            if row is None:  # locked: give back what this attempt took, check nothing
-                until = conn.scalar(select(c.locked_until).where(c.key == counter.key))
-                tx.rollback()
-                return False, as_utc(until)
-            if row.locked_until is not None:
-                reached.append(as_utc(row.locked_until))
-    return True, max(reached) if reached else None
-
-
-def _signed_in(engine: Engine, email: str, counters: list[_Counter], address: str,
-               now: datetime) -> None:
-    """A right password: clear the account counter this client used, give the address
-    back the failure reserved for this attempt, and remember the address."""
-    c = _THROTTLE.c
-    with engine.begin() as conn:
-        for counter in sorted(counters, key=lambda item: item.key):  # the reservation's order
-            if counter.key != address:
-                conn.execute(delete(_THROTTLE).where(c.key == counter.key))
-                continue
-            left = c.failures - 1
-            conn.execute(update(_THROTTLE).where(c.key == address, c.failures > 0).values(
-                failures=left,
-                locked_until=case((left < counter.limit, None), else_=c.locked_until)))
-        known = _upsert(engine, _KNOWN).values(email=email, address=address, last_login_at=now)
-        conn.execute(known.on_conflict_do_update(
-            index_elements=[_KNOWN.c.email, _KNOWN.c.address], set_={"last_login_at": now}))
-        conn.execute(delete(_KNOWN).where(
-            _KNOWN.c.email == email,
-            _KNOWN.c.last_login_at <= now - timedelta(days=KNOWN_ADDRESS_DAYS)))
-        conn.execute(models.WebUser.__table__.update().where(models.WebUser.email == email)
-                     .values(last_login_at=now))
-
-
-def _forget_expired(engine: Engine, now: datetime) -> None:
-    """Delete the counters whose count and lock are over (they read as no row), skipping
-    rows another sign-in holds (PostgreSQL), so this never waits on one."""
-    c = _THROTTLE.c
-    dead = select(c.key).where(c.window_ends <= now).limit(100).with_for_update(skip_locked=True)
-    with engine.begin() as conn:
-        conn.execute(delete(_THROTTLE).where(c.key.in_(dead)))
 
 
 class _Keys:
@@ -330,34 +233,20 @@ class _Keys:
 
 def session_is_current(engine: Engine, email: str, version: int | None) -> bool:
     """Whether a session issued with ``version`` is still valid for ``email``."""
-    with engine.connect() as conn:
-        row = _row(conn, email)
-    return row is not None and version is not None and (row.session_version or 0) == version
+    row = stored.user(engine, email)
+    return row is not None and version is not None and row.session_version == version
 
 
 def end_sessions(engine: Engine, email: str) -> None:
     """End every open session of ``email`` (signing out signs out everywhere: signed
     cookies cannot be recalled one by one)."""
-    with engine.begin() as conn:
-        conn.execute(models.WebUser.__table__.update().where(models.WebUser.email == email)
-                     .values(session_version=models.WebUser.session_version + 1))
+    stored.end_sessions(engine, email)
 
 
 def language_of(engine: Engine, email: str) -> str | None:
-    with engine.connect() as conn:
-        row = _row(conn, email)
+    row = stored.user(engine, email)
     return row.language if row else None
 
 
 def set_language(engine: Engine, email: str, language: str) -> None:
-    with engine.begin() as conn:
-        table = models.WebUser.__table__
-        if _row(conn, email) is None:
-            conn.execute(table.insert().values(email=email, language=language))
-        else:
-            conn.execute(table.update().where(models.WebUser.email == email)
-                         .values(language=language))
-
-
-def _row(conn, email: str):
-    return conn.execute(select(models.WebUser).where(models.WebUser.email == email)).first()
+    stored.set_language(engine, email, language)
