@@ -57,7 +57,8 @@ def _export(rev: str, dest: Path) -> Path:
     return dest
 
 
-def measure(size: int, work: Path, tree: Path | None, label: str, timeout: float) -> float:
+def measure(size: int, work: Path, tree: Path | None, label: str, timeout: float,
+            quiet_days: int | None = 0) -> float:
     """Sync a fresh copy of the sample of ``size`` threads, then time ``drafts plan``."""
     sample = work / f"sample-{size}"
     if not sample.exists():
@@ -68,6 +69,9 @@ def measure(size: int, work: Path, tree: Path | None, label: str, timeout: float
     shutil.copytree(sample, copy)
     database = copy / "bench.db"
     settings = copy / "settings.toml"
+    if quiet_days is not None:  # the sample's threads share clients: with the guard on, all are held
+        text = settings.read_text()
+        settings.write_text(text.replace("[protocol]\n", f"[protocol]\nquiet_days = {quiet_days}\n", 1))
     sync_s, _ = _followup(["sync"], settings=settings, database=database, tree=tree,
                           timeout=timeout)
     plan_s, said = _followup(["drafts", "plan", "--now", now], settings=settings,
@@ -88,6 +92,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--before-only", action="store_true",
                         help="time only REV (the working tree is being edited)")
     parser.add_argument("--timeout", type=float, default=1800.0, help="seconds per command")
+    parser.add_argument("--quiet-days", type=int, default=0,
+                        help="[protocol] quiet_days for the run (default 0: the duplicate-contact "
+                             "guard off, so follow-ups are drafted and rendered, not all held; "
+                             "-1: the sample's own setting)")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
     status = 0
@@ -105,8 +113,9 @@ def main(argv: list[str] | None = None) -> int:
                 if label == "before" and size > args.before_max:
                     continue
                 try:
-                    times.setdefault(label, {})[size] = measure(size, work, tree, label,
-                                                                args.timeout)
+                    times.setdefault(label, {})[size] = measure(
+                        size, work, tree, label, args.timeout,
+                        None if args.quiet_days < 0 else args.quiet_days)
                 except (RuntimeError, subprocess.TimeoutExpired) as exc:
                     print(f"  {label:>6} {size:>6} threads: did not finish: {exc}", flush=True)
                     if label == "after":
