@@ -7,10 +7,10 @@ Three jobs:
   accounts and never sync one twice at once. A failing account is logged; the others go on.
 * **plan** each business morning (weekends and ``protocol.holidays_country`` holidays
   skipped) at ``protocol.send_window_start``: creates the follow-ups that are due
-  (the drafting service's ``followups.plan`` when present).
+  (:func:`assistant.services.planning.plan`).
 * **digest** each ``digest.weekday`` at ``digest.time``: the managers' weekly digest,
-  sent once per manager and week (:func:`assistant.digest.send_digests`). It goes out on
-  a public holiday too: it is the week's record, read when the manager is back.
+  sent once per manager and week (:func:`assistant.services.digest.send_digests`). It goes
+  out on a public holiday too: it is the week's record, read when the manager is back.
 
 Local times are computed here with ``zoneinfo`` (the ``schedule`` package only drives
 the loop): a slot is a local wall-clock time on a local date, turned into an instant for
@@ -263,7 +263,7 @@ class Runner:
     def sync_job(self, now: datetime, _period: str | None) -> None:
         """Every account this worker can claim, one lease at a time (an account another
         worker synced less than half an interval ago is left alone)."""
-        from assistant import service
+        from assistant.services.sync import sync
 
         names = [a.name for a in self.settings.accounts]
         self.leases.ensure(names)
@@ -275,8 +275,8 @@ class Runner:
                 break
             pending.remove(name)
             try:
-                for result in service.sync(self.settings, self.engine, account=name,
-                                           progress=self._renewer, now=now):
+                for result in sync(self.settings, self.engine, account=name,
+                                   progress=self._renewer, now=now):
                     if result.error:
                         failures.append(f"{result.account}: {result.error}")
             except Exception as exc:  # noqa: BLE001 - one account never stops the others
@@ -302,14 +302,12 @@ class Runner:
         return progress
 
     def plan_job(self, now: datetime, _period: str | None) -> None:
-        planner = find_planner()
-        if planner is None:
-            log.warning("planning follow-ups is not available in this version yet; skipped")
-            return
-        planner(self.settings, self.engine, now)
+        from assistant.services.planning import plan
+
+        plan(self.settings, self.engine, now)
 
     def digest_job(self, now: datetime, period: str | None) -> None:
-        from assistant import digest
+        from assistant.services import digest
 
         sender = self.sender or digest.sender_for(self.settings)
         results = digest.send_digests(self.settings, self.engine, now, sender, period=period,
@@ -321,17 +319,3 @@ class Runner:
 
 class LeaseLost(TransientError):
     """This worker's lease on an account expired and another worker holds it now."""
-
-
-def find_planner() -> Callable | None:
-    """The service-level planner of the drafting issue (``assistant.followups.plan`` or
-    ``service.plan_followups``), when this version has it."""
-    try:
-        from assistant import followups
-        planner = getattr(followups, "plan", None)
-        if planner is not None:
-            return planner
-    except ImportError:
-        pass
-    from assistant import service
-    return getattr(service, "plan_followups", None)

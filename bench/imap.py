@@ -134,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         assert again == 0
 
         from assistant.storage.db import open_database
-        from assistant.sync import sync_account
+        from assistant.services.ingest import sync_account
 
         engine = open_database(f"sqlite:///{work / 'bench.db'}")
         t = time.perf_counter()

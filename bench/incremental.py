@@ -1,6 +1,6 @@
 """Incremental benchmark: ``make bench`` / ``python -m bench.incremental [--large N] [--small N]``.
 
-Builds two stores from the sample generator (``assistant.sample``): a large one of at
+Builds two stores from the sample generator (``assistant.demo.sample``): a large one of at
 least N stored messages (default 100,000) and a small one (default 1,000), each synced
 once. Then one new reply (a customer answering a silent quote) is dropped into each
 mailbox and, in this one process, the service functions the CLI calls are timed:
@@ -50,7 +50,7 @@ class Store:
 
 
 def build(label: str, root: Path, want: int, seed: int) -> Store:
-    from assistant.sample import generate_sample
+    from assistant.demo.sample import generate_sample
     from assistant.services.scan import open_store
     from assistant.services.sync import sync
     from assistant.settings import load_settings

@@ -1,6 +1,6 @@
 """Page cost does not grow with the mailbox (issue 12).
 
-Two sample teams (``assistant.sample.generate_sample(dest, threads=N)``) at 300 and 30,000
+Two sample teams (``assistant.demo.sample.generate_sample(dest, threads=N)``) at 300 and 30,000
 threads, each synced once; the same twenty drafted follow-ups queued for the rep at both
 sizes (what a rep's queue holds does not grow with the company's mail). Through the real
 WSGI server (werkzeug's threaded one, :func:`assistant.web.make_server`) on 127.0.0.1 with
@@ -97,19 +97,20 @@ class Team:
     """One sample team, synced once, served on 127.0.0.1."""
 
     def __init__(self, root: Path, threads: int) -> None:
-        from assistant import service
-        from assistant.cli_web import DEMO_PASSWORD, demo_passwords
-        from assistant.sample import generate_sample
+        from assistant.demo.pipeline import DEMO_PASSWORD, demo_passwords
+        from assistant.demo.sample import generate_sample
+        from assistant.services.scan import open_store, scan
+        from assistant.services.sync import sync
         from assistant.settings import load_settings
         from assistant.web import make_server
 
         started = time.perf_counter()
         info = generate_sample(root / str(threads), threads=threads)
         self.settings = load_settings(info.settings_path, environ={})
-        self.engine = service.open_store(self.settings)
-        service.sync(self.settings, self.engine)
+        self.engine = open_store(self.settings)
+        sync(self.settings, self.engine)
         self.now = info.now
-        reports = service.scan(self.settings, self.engine, self.now, mail_keys=False)
+        reports = scan(self.settings, self.engine, self.now, mail_keys=False)
         self.messages = info.message_files
         _queue_followups(self.settings, self.engine, self.now, reports)
         demo_passwords(self.settings, self.engine, self.now)

@@ -1,7 +1,7 @@
 """Planning benchmark: ``make bench`` / ``python -m bench.plan [--sizes 1500,3000,30000]
 [--before REV]``.
 
-For each size, a sample team of that many threads (``assistant.sample.generate_sample``)
+For each size, a sample team of that many threads (``assistant.demo.sample.generate_sample``)
 is written, synced (``followup sync``), and ``followup drafts plan --now <SampleInfo.now>``
 is timed, each as its own subprocess. Targets (issue 12):
 
@@ -26,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from assistant.sample import generate_sample
+from assistant.demo.sample import generate_sample
 
 RATIO_MAX = 2.3
 ROOT = Path(__file__).resolve().parent.parent

@@ -33,12 +33,12 @@ from email.utils import format_datetime
 from pathlib import Path
 
 from assistant.domain.model import Mail, Rules
+from assistant.domain.parsed import mail_from_parsed
 from assistant.domain.quotes import is_quote
 from assistant.domain.words import is_outbound
 from assistant.mail.classify import classify
 from assistant.mail.parse import parse_message
 from assistant.mail.text import has_keyword
-from assistant.service import mail_from_parsed
 from assistant.settings import Detection
 
 SET_DIR = Path(__file__).resolve().parent

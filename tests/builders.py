@@ -12,9 +12,9 @@ from email.utils import format_datetime
 from zoneinfo import ZoneInfo
 
 from assistant.domain.model import Mail, Rules, StepRule
+from assistant.domain.parsed import mail_from_parsed
 from assistant.mail.classify import classify
 from assistant.mail.parse import parse_message
-from assistant.service import mail_from_parsed
 from assistant.settings import (
     DEFAULT_EXCLUDE_PHRASES, DEFAULT_HOLDING_PHRASES, DEFAULT_PUBLIC_DOMAINS, DEFAULT_REQUEST_PHRASES,
 )

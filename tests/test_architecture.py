@@ -27,25 +27,15 @@ LAYER_OF = {
     "assistant.wording": "wording",
     "assistant.data": "data",
     "assistant.settings": "settings",
-    "assistant.settings_schema": "settings",
     "assistant.storage": "storage",
     "assistant.leases": "storage",  # the worker lock and leases (target: storage/claims)
     "assistant.services": "services",
-    "assistant.sync": "services",  # target: services/sync
     "assistant.rendering": "services",  # the template renderer's worker processes
     "assistant.scheduler": "scheduler",
     "assistant.web": "web",
     "assistant.cli": "cli",
     "assistant.demo": "demo",
     "connectors": "connectors",
-    # the transitional facades' layers: what their new homes are
-    "assistant.service": "services",
-    "assistant.followups": "services",
-    "assistant.digest": "services",
-    "assistant.sample": "demo",
-    "assistant.cli_followups": "cli",
-    "assistant.cli_web": "cli",
-    "assistant.accounts_cli": "cli",
 }
 
 PURE = {"mail", "domain", "drafting", "wording"}
@@ -79,21 +69,6 @@ IO_LIBRARIES = ("sqlalchemy", "alembic", "psycopg", "flask", "werkzeug", "reques
 
 NO_SQL_LAYERS = {"web", "cli"}
 SQL_LIBRARIES = ("sqlalchemy", "alembic", "psycopg")
-
-# --- The transitional facades: removed after the merge of the issue-12 branches -----------
-# Old module paths that re-export the names of their new homes, so that the branches
-# merged together keep working. Their own imports are not held to the table (a facade
-# imports its new home, wherever that is), and they are left out of the cycle search.
-FACADES = {
-    "assistant.followups",  # -> assistant.services.planning / reconcile / review (another branch)
-    "assistant.service",  # -> assistant.services.sync (another branch)
-    "assistant.digest",  # -> assistant.services.digest (another branch)
-    "assistant.sample",  # -> assistant.demo.sample
-    "assistant.cli_followups",  # -> assistant.cli.followups, assistant.cli.templates
-    "assistant.cli_web",  # -> assistant.cli.web, assistant.demo.pipeline
-    "assistant.accounts_cli",  # -> assistant.cli.accounts
-    "assistant.settings_schema",  # -> assistant.settings.schema
-}
 
 @dataclass(frozen=True)
 class Import:
@@ -194,10 +169,6 @@ def against_the_table(imp: Import) -> str | None:
     return None
 
 
-def _allowed(imp: Import) -> bool:
-    return imp.module in FACADES
-
-
 def test_every_module_has_a_place_in_the_table():
     unplaced = sorted(m for m in MODULES if layer_of(m) is None and m not in PACKAGES)
     assert unplaced == [], f"modules docs/architecture.md does not place: {unplaced}"
@@ -205,13 +176,8 @@ def test_every_module_has_a_place_in_the_table():
 
 def test_imports_follow_the_table():
     broken = [f"{imp.where}: {why}" for imp in ALL_IMPORTS
-              if (why := against_the_table(imp)) and not _allowed(imp)]
+              if (why := against_the_table(imp))]
     assert broken == [], "imports against docs/architecture.md:\n" + "\n".join(broken)
-
-
-def test_the_allow_lists_name_real_modules():
-    """A facade for a module that does not exist is a stale entry."""
-    assert sorted(FACADES - set(MODULES)) == []
 
 
 def find_cycle(edges: dict[str, set[str]]) -> list[str] | None:
@@ -237,10 +203,9 @@ def find_cycle(edges: dict[str, set[str]]) -> list[str] | None:
 
 
 def import_graph() -> dict[str, set[str]]:
-    edges: dict[str, set[str]] = {m: set() for m in MODULES if m not in FACADES}
+    edges: dict[str, set[str]] = {m: set() for m in MODULES}
     for imp in ALL_IMPORTS:
-        if imp.module in edges and imp.target in edges and imp.target != imp.module \
-                and not _allowed(imp):
+        if imp.module in edges and imp.target in edges and imp.target != imp.module:
             edges[imp.module].add(imp.target)
     return edges
 

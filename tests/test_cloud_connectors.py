@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from assistant.services.ingest import sync_account
 from assistant.storage.db import open_database
 from assistant.storage.models import Message, MessageLocation
-from assistant.sync import sync_account
 from connectors._cloud import Backoff, parse_retry_after
 from connectors.base import AuthenticationError, ConfigurationError, DraftMessage, TransientError
 from connectors.gmail import GmailConnector, GoogleTokenProvider

@@ -88,7 +88,7 @@ def test_graph_rereads_after_410_without_downloading_stored_messages(tmp_path, m
 
 def test_sync_days_is_an_account_setting_with_a_180_day_default(basic_team, tmp_path):
     from assistant.settings import load_settings
-    from assistant.settings_schema import SettingsError
+    from assistant.settings.schema import SettingsError
 
     path = basic_team / "settings.toml"
     text = path.read_text(encoding="utf-8")

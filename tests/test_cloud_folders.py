@@ -13,8 +13,10 @@ from email.message import EmailMessage
 import pytest
 from sqlalchemy import select
 
-from assistant import service
 from assistant.services import snapshot
+from assistant.services.rules import rules_from_settings
+from assistant.services.scan import open_store
+from assistant.services.sync import sync as sync_all
 from assistant.settings import load_settings
 from assistant.storage.models import Message, MessageLocation
 from tests.test_cloud_connectors import engine, Provider, counts, new_mail, sync  # noqa: F401 (fixture)
@@ -51,18 +53,18 @@ def test_a_client_reply_filed_into_inbox_clientes_makes_the_thread_awaiting_us(k
             'kind = "maildir"\npath = "mail/camila"',
             f'kind = "{kind}"\noauth = "{p.token}"\nhost = "{p.fake.url}"\nsync_days = 0'), encoding="utf-8")
         settings = load_settings(path)
-        engine = service.open_store(settings)
-        rules = service.rules_from_settings(settings)
+        engine = open_store(settings)
+        rules = rules_from_settings(settings)
         now = datetime.fromisoformat(NOW)
 
         def status():
             snapshot.ensure_current(engine, rules)
             return {r.quote_message_id: r.status for r in snapshot.reports(engine, rules, now)}[QUOTE]
 
-        assert [r.error for r in service.sync(settings, engine)] == [None, None]
+        assert [r.error for r in sync_all(settings, engine)] == [None, None]
         assert status() == "silent"
         p.fake.add_message(client_reply(), "inbox/Clientes")  # a rule filed it below the Inbox
-        assert [r.error for r in service.sync(settings, engine)] == [None, None]
+        assert [r.error for r in sync_all(settings, engine)] == [None, None]
         assert status() == "awaiting_us"
         engine.dispose()
     finally:

@@ -12,8 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from assistant import digest as D, followups, service
 from assistant.demo.sample import generate_sample
+from assistant.services import digest as D
+from assistant.services.planning import plan
+from assistant.services.review import FollowupError, approve, get, list_followups, save_edit
+from assistant.services.scan import open_store
+from assistant.services.sync import open_connector_for
 from assistant.settings import load_settings
 from assistant.settings import SettingsError
 from connectors._cloud import Backoff
@@ -55,7 +59,7 @@ class CloudTeam:
             text = text.replace(old, new, 1)
         self.path.write_text(text, encoding="utf-8")
         self.settings = load_settings(self.path, environ=self.env)
-        self.engine = service.open_store(self.settings)
+        self.engine = open_store(self.settings)
 
     def sync(self):
         return run("--config", str(self.path), "sync", env=self.env)
@@ -85,7 +89,7 @@ def cloud_team(request, tmp_path, monkeypatch):
 
 
 def rosa_followup(engine):
-    rows = [r for r in followups.list_followups(engine) if r.contact == ROSA and r.channel == "email"]
+    rows = [r for r in list_followups(engine) if r.contact == ROSA and r.channel == "email"]
     assert len(rows) == 1
     return rows[0]
 
@@ -94,7 +98,7 @@ def test_approve_with_auto_send_sends_the_edited_draft_once_in_the_thread_and_sy
     team = cloud_team
     first = team.sync()
     assert first.returncode == 0, first.stderr
-    followups.plan(team.settings, team.engine, team.now)
+    plan(team.settings, team.engine, team.now)
     row = rosa_followup(team.engine)
     draft = team.draft_of(row.key)
     assert row.status == "drafted" and draft is not None and row.draft_ref
@@ -103,10 +107,10 @@ def test_approve_with_auto_send_sends_the_edited_draft_once_in_the_thread_and_sy
 
     # drafts edit: the provider's draft is replaced, same id, still one draft.
     drafts_before = len(team.fake.drafts())
-    followups.save_edit(team.settings, team.engine, row.id,
-                        "Subject: Material para obra Cumbres\n\nRosa, ¿le marco mañana a las 10?\n",
-                        now=team.now)
-    edited = followups.get(team.engine, row.id)
+    save_edit(team.settings, team.engine, row.id,
+              "Subject: Material para obra Cumbres\n\nRosa, ¿le marco mañana a las 10?\n",
+              now=team.now)
+    edited = get(team.engine, row.id)
     assert edited.draft_ref == row.draft_ref and len(team.fake.drafts()) == drafts_before
     assert "¿le marco mañana a las 10?".encode() in team.raw_of(team.draft_of(row.key))
 
@@ -114,7 +118,7 @@ def test_approve_with_auto_send_sends_the_edited_draft_once_in_the_thread_and_sy
     pattern = (r"POST /gmail/v1/users/me/drafts/send" if team.kind == "gmail"
                else r"POST /v1\.0/me/messages/[^/]+/send")
     team.fake.faults.add(pattern, 429, retry_after="0")
-    done = followups.approve(team.settings, team.engine, row.id, now=team.now)
+    done = approve(team.settings, team.engine, row.id, now=team.now)
     assert done.row.status == "sent" and "sent from ana" in done.note
     assert len(team.fake.sent) == 1 and team.draft_of(row.key) is None
     sent = team.fake.sent[0]
@@ -127,16 +131,16 @@ def test_approve_with_auto_send_sends_the_edited_draft_once_in_the_thread_and_sy
     assert sum(1 for line in team.fake.faults.log if "send" in line) == 2  # 429, then the send
 
     # Approving again, or planning again, sends nothing more.
-    with pytest.raises(followups.FollowupError, match="is sent"):
-        followups.approve(team.settings, team.engine, row.id, now=team.now)
-    followups.plan(team.settings, team.engine, team.now)
+    with pytest.raises(FollowupError, match="is sent"):
+        approve(team.settings, team.engine, row.id, now=team.now)
+    plan(team.settings, team.engine, team.now)
     assert len(team.fake.sent) == 1
 
     # The next `followup sync` reads the sent copy (the provider's Sent) and closes the step.
     again = team.sync()
     assert again.returncode == 0, again.stderr
     assert "ana: read 1, new 1" in again.stdout
-    closed = followups.get(team.engine, row.id)
+    closed = get(team.engine, row.id)
     assert (closed.status, closed.closed_reason) == ("done", "step taken")
 
 
@@ -145,9 +149,9 @@ def test_a_draft_already_sent_is_never_sent_twice(cloud_team):
     retried send finds no draft and refuses; the next sync closes the follow-up."""
     team = cloud_team
     assert team.sync().returncode == 0
-    followups.plan(team.settings, team.engine, team.now)
+    plan(team.settings, team.engine, team.now)
     row = rosa_followup(team.engine)
-    connector = service.open_connector_for(team.settings.account("ana"))
+    connector = open_connector_for(team.settings.account("ana"))
     try:
         message_id = connector.send_draft(row.draft_ref)
         assert message_id.startswith("<") and len(team.fake.sent) == 1
@@ -155,11 +159,11 @@ def test_a_draft_already_sent_is_never_sent_twice(cloud_team):
         connector.close()
     # The connector's refusal reaches the user as a follow-up error (the CLI and the web
     # app show it as a refusal, not a crash), and the follow-up goes back to drafted.
-    with pytest.raises(followups.FollowupError, match="not sent again"):
-        followups.approve(team.settings, team.engine, row.id, now=team.now)
-    assert len(team.fake.sent) == 1 and followups.get(team.engine, row.id).status == "drafted"
+    with pytest.raises(FollowupError, match="not sent again"):
+        approve(team.settings, team.engine, row.id, now=team.now)
+    assert len(team.fake.sent) == 1 and get(team.engine, row.id).status == "drafted"
     assert team.sync().returncode == 0
-    assert followups.get(team.engine, row.id).status == "done"
+    assert get(team.engine, row.id).status == "done"
 
 
 @pytest.mark.parametrize("kind", ["gmail", "outlook"])
@@ -264,15 +268,15 @@ def test_connectors_update_and_send_drafts_against_the_fakes(kind, tmp_path, mon
 def test_a_failed_send_leaves_the_follow_up_drafted_and_approving_again_sends_it_once(cloud_team):
     team = cloud_team
     assert team.sync().returncode == 0
-    followups.plan(team.settings, team.engine, team.now)
+    plan(team.settings, team.engine, team.now)
     row = rosa_followup(team.engine)
     pattern = (r"POST /gmail/v1/users/me/drafts/send" if team.kind == "gmail"
                else r"POST /v1\.0/me/messages/[^/]+/send")
     team.fake.faults.add(pattern, 503, times=50, retry_after="0")  # outlasts every retry
-    with pytest.raises(followups.FollowupError, match="approve it again to retry"):
-        followups.approve(team.settings, team.engine, row.id, now=team.now)
-    assert followups.get(team.engine, row.id).status == "drafted" and team.fake.sent == []
+    with pytest.raises(FollowupError, match="approve it again to retry"):
+        approve(team.settings, team.engine, row.id, now=team.now)
+    assert get(team.engine, row.id).status == "drafted" and team.fake.sent == []
     with team.fake.faults.lock:
         team.fake.faults.items.clear()  # the provider is back
-    done = followups.approve(team.settings, team.engine, row.id, now=team.now)
+    done = approve(team.settings, team.engine, row.id, now=team.now)
     assert done.row.status == "sent" and len(team.fake.sent) == 1

@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from assistant import digest as D
-from assistant import service
 from assistant.demo.sample import DEMO_THREADS, generate_sample
+from assistant.services import digest as D
+from assistant.services.scan import open_store
+from assistant.services.sync import sync
 from assistant.settings import load_settings
 from assistant.settings import SettingsError
 
@@ -83,8 +84,8 @@ def team(tmp_path_factory):
     info = generate_sample(dest)
     os.environ.pop("FOLLOWUP_DATABASE_URL", None)
     settings = load_settings(info.settings_path)
-    engine = service.open_store(settings)
-    service.sync(settings, engine)
+    engine = open_store(settings)
+    sync(settings, engine)
     return dest, info, settings, engine
 
 
@@ -277,7 +278,7 @@ def test_digest_received_by_a_loopback_smtp_server(team, tmp_path, smtp_server):
     inbox, port = smtp_server
     _, info, _, _ = team
     settings = _settings_with_smtp(team, tmp_path, port)
-    engine = service.open_store(settings)
+    engine = open_store(settings)
     sender = D.SmtpSender(settings.digest.smtp, environ={"TEST_SMTP_PW": "s3cret"})
     results = D.send_digests(settings, engine, info.now, sender, period="2026-11-23")
     assert [(r.recipient, r.status) for r in results] == [("marta@aceros.example", "sent")]
@@ -313,7 +314,7 @@ def test_a_failed_send_is_recorded_and_retried(team, tmp_path, smtp_server):
     inbox, port = smtp_server
     _, info, _, _ = team
     settings = _settings_with_smtp(team, tmp_path, port)
-    engine = service.open_store(settings)
+    engine = open_store(settings)
     [failed] = D.send_digests(settings, engine, info.now, Broken(), period="2026-11-30")
     assert failed.status == "failed" and "connection refused" in failed.error
     assert ("marta@aceros.example", "2026-11-30", "failed") in D.digest_log(engine)

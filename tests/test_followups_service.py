@@ -14,9 +14,16 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from assistant import followups, service
 from assistant.drafting.templates import TemplateProblem
 from assistant.demo.sample import generate_sample
+from assistant.services import reconcile, review
+from assistant.services.planning import plan
+from assistant.services.review import (
+    FollowupError, approve, as_json, get, list_followups, save_edit,
+)
+from assistant.services.scan import open_store, scan
+from assistant.services.sync import open_connector_for, sync
+from assistant.services.templates import save_template, template_history
 from assistant.settings import load_settings
 from assistant.storage import models, repo
 from connectors.mailbox import MaildirConnector, open_connector
@@ -26,8 +33,8 @@ from connectors.mailbox import MaildirConnector, open_connector
 def team(tmp_path, database_url):
     info = generate_sample(tmp_path / "demo")
     settings = load_settings(info.settings_path, environ={"FOLLOWUP_DATABASE_URL": database_url})
-    engine = service.open_store(settings)
-    service.sync(settings, engine)
+    engine = open_store(settings)
+    sync(settings, engine)
     yield settings, engine, info.now, tmp_path / "demo"
     engine.dispose()
 
@@ -38,18 +45,18 @@ def drafts_in(root: Path, account: str) -> list[Path]:
 
 
 def by_contact(engine, contact: str) -> models.Followup:
-    rows = [r for r in followups.list_followups(engine) if r.contact == contact]
+    rows = [r for r in list_followups(engine) if r.contact == contact]
     assert len(rows) == 1, contact
     return rows[0]
 
 
 def test_plan_creates_one_follow_up_per_due_step_on_every_channel(team):
     settings, engine, now, root = team
-    result = followups.plan(settings, engine, now)
-    rows = followups.list_followups(engine)
+    result = plan(settings, engine, now)
+    rows = list_followups(engine)
     assert len(result.created) == 12 and len(result.held) == 1 and len(rows) == 13
     assert {r.channel for r in rows} == {"email", "phone", "whatsapp"}
-    due = {r.quote_message_id for r in service.scan(settings, engine, now) if r.status == "silent"}
+    due = {r.quote_message_id for r in scan(settings, engine, now) if r.status == "silent"}
     assert {r.quote_message_id for r in rows} == due
 
     # Email: a threaded reply draft in the owner's own Maildir Drafts folder.
@@ -91,7 +98,7 @@ def test_plan_creates_one_follow_up_per_due_step_on_every_channel(team):
                                 "el 25 nov")  # the thread is in Spanish
     assert not any(m["X-Followup-Id"] == held.key for m in saved)
 
-    document = [followups.as_json(r) for r in rows]
+    document = [as_json(r) for r in rows]
     assert all(list(d) == ["id", "quote_message_id", "step", "channel", "assignee", "status",
                            "due_at", "subject", "body", "link", "hold_reason"] for d in document)
     assert all(datetime.fromisoformat(d["due_at"]).tzinfo is not None for d in document)
@@ -99,10 +106,10 @@ def test_plan_creates_one_follow_up_per_due_step_on_every_channel(team):
 
 def test_plan_twice_creates_nothing_new(team):
     settings, engine, now, root = team
-    first = followups.plan(settings, engine, now)
-    again = followups.plan(settings, engine, now + timedelta(hours=1))
+    first = plan(settings, engine, now)
+    again = plan(settings, engine, now + timedelta(hours=1))
     assert first.created and again.created == [] and again.held == []
-    assert len(followups.list_followups(engine)) == len(first.created) + len(first.held)
+    assert len(list_followups(engine)) == len(first.created) + len(first.held)
     assert len(drafts_in(root, "ana")) == 5 and len(drafts_in(root, "luis")) == 2
 
 
@@ -117,12 +124,12 @@ def test_crash_after_the_draft_is_saved_before_the_commit_leaves_exactly_one_dra
         raise Crash(provider_id)
 
     with pytest.raises(Crash):
-        followups.plan(settings, engine, now, after_draft_saved=crash)
+        plan(settings, engine, now, after_draft_saved=crash)
     assert len(drafts_in(root, "luis")) + len(drafts_in(root, "ana")) == 1  # saved, then "died"
-    before = followups.list_followups(engine)
-    result = followups.plan(settings, engine, now)
+    before = list_followups(engine)
+    result = plan(settings, engine, now)
     assert len(result.reconciled) == 1
-    rows = followups.list_followups(engine)
+    rows = list_followups(engine)
     assert len(rows) == len(before) + len(result.created) + len(result.held)
     emails = [r for r in rows if r.channel == "email" and r.status == "drafted"]
     files = drafts_in(root, "ana") + drafts_in(root, "luis")
@@ -143,7 +150,7 @@ class Interleaving:
     the real call — another planner running at that moment, or this planner dying."""
 
     def __init__(self, account, at: str, then) -> None:
-        self.inner, self.at, self.then = service.open_connector_for(account), at, then
+        self.inner, self.at, self.then = open_connector_for(account), at, then
 
     def _step(self, name: str) -> None:
         if name == self.at and self.then is not None:
@@ -173,7 +180,7 @@ def mailbox_keys(root: Path) -> Counter:
 
 
 def assert_one_draft_per_email_follow_up(engine, root: Path) -> list[models.Followup]:
-    rows = followups.list_followups(engine)
+    rows = list_followups(engine)
     assert len({r.key for r in rows}) == len(rows)
     emails = [r for r in rows if r.channel == "email" and r.status == "drafted"]
     keys = mailbox_keys(root)
@@ -200,10 +207,10 @@ def test_two_planners_at_once_leave_one_draft_per_follow_up(team, at):
     other = {}
 
     def planner_b():
-        other["result"] = followups.plan(settings, engine, now)
+        other["result"] = plan(settings, engine, now)
 
-    first = followups.plan(settings, engine, now,
-                           open_connector=lambda account: Interleaving(account, at, planner_b))
+    first = plan(settings, engine, now,
+                 open_connector=lambda account: Interleaving(account, at, planner_b))
     second = other["result"]
     rows = assert_one_draft_per_email_follow_up(engine, root)
     assert len(rows) == 13 and sum(mailbox_keys(root).values()) == 7
@@ -223,30 +230,30 @@ def test_a_planner_killed_holding_a_claim_is_finished_once_its_claim_is_stale(te
 
     with pytest.raises(Killed):
         if dies == "before saving":  # claimed, looked in the mailbox, died before saving
-            followups.plan(settings, engine, now,
-                           open_connector=lambda account: Interleaving(account, "find_draft", die))
+            plan(settings, engine, now,
+                 open_connector=lambda account: Interleaving(account, "find_draft", die))
         else:  # saved, died before recording the ref
-            followups.plan(settings, engine, now, after_draft_saved=die)
-    [stuck] = [r for r in followups.list_followups(engine) if r.channel == "email"]
+            plan(settings, engine, now, after_draft_saved=die)
+    [stuck] = [r for r in list_followups(engine) if r.channel == "email"]
     assert stuck.draft_ref is None and stuck.draft_claim is not None
-    assert followups.as_json(stuck)["status"] == "drafted"  # within the contract's statuses
+    assert as_json(stuck)["status"] == "drafted"  # within the contract's statuses
     assert sum(mailbox_keys(root).values()) == (0 if dies == "before saving" else 1)
 
     # Right away the claim may be a live planner's (a slow mailbox): left alone, the
     # other follow-ups are planned.
-    soon = followups.plan(settings, engine, now)
+    soon = plan(settings, engine, now)
     assert soon.resumed == [] and soon.created
-    assert followups.get(engine, stuck.id).draft_ref is None
+    assert get(engine, stuck.id).draft_ref is None
     assert mailbox_keys(root)[stuck.key] == (0 if dies == "before saving" else 1)
 
     age_claims(engine)
-    later = followups.plan(settings, engine, now)
+    later = plan(settings, engine, now)
     assert later.resumed == [stuck.id] and later.created == [] and later.held == []
     assert later.reconciled == ([] if dies == "before saving" else [stuck.id])
     assert_one_draft_per_email_follow_up(engine, root)
-    assert followups.get(engine, stuck.id).status == "drafted"
+    assert get(engine, stuck.id).status == "drafted"
 
-    again = followups.plan(settings, engine, now)
+    again = plan(settings, engine, now)
     assert (again.created, again.resumed, again.reconciled) == ([], [], [])
     assert_one_draft_per_email_follow_up(engine, root)
 
@@ -258,17 +265,17 @@ def test_two_planners_resuming_the_same_dead_claim_save_one_draft(team):
         raise Killed
 
     with pytest.raises(Killed):
-        followups.plan(settings, engine, now,
-                       open_connector=lambda account: Interleaving(account, "find_draft", die))
-    [stuck] = [r for r in followups.list_followups(engine) if r.channel == "email"]
+        plan(settings, engine, now,
+             open_connector=lambda account: Interleaving(account, "find_draft", die))
+    [stuck] = [r for r in list_followups(engine) if r.channel == "email"]
     age_claims(engine)
     other = {}
 
     def resumer_b():  # runs while A has taken the claim over and looked in the mailbox
-        other["result"] = followups.plan(settings, engine, now)
+        other["result"] = plan(settings, engine, now)
 
-    first = followups.plan(settings, engine, now,
-                           open_connector=lambda account: Interleaving(account, "find_draft", resumer_b))
+    first = plan(settings, engine, now,
+                 open_connector=lambda account: Interleaving(account, "find_draft", resumer_b))
     second = other["result"]
     assert first.resumed == [stuck.id] and second.resumed == []
     assert mailbox_keys(root)[stuck.key] == 1
@@ -303,40 +310,40 @@ class SendingConnector:
 
 def test_approve_with_auto_send_sends_through_a_connector_that_can_and_says_so_when_not(team, tmp_path):
     settings, engine, now, root = team
-    followups.plan(settings, engine, now)
+    plan(settings, engine, now)
     rosa = by_contact(engine, "rosa.elizondo@constructoramty.example")
-    maildir_only = followups.approve(settings, engine, rosa.id, now=now)
+    maildir_only = approve(settings, engine, rosa.id, now=now)
     assert maildir_only.row.status == "approved" and "send it from your mail client" in maildir_only.note
 
     import dataclasses
     auto = dataclasses.replace(settings, protocol=dataclasses.replace(settings.protocol, auto_send=True))
     fid = by_contact(engine, "pleal@metalmecanicaleal.example").id
-    note = followups.approve(auto, engine, fid, now=now).note
-    assert "no way to send mail" in note and followups.get(engine, fid).status == "approved"
+    note = approve(auto, engine, fid, now=now).note
+    assert "no way to send mail" in note and get(engine, fid).status == "approved"
 
     fid = by_contact(engine, "fsaldana@grupoconstruye.example").id
     SendingConnector.sent.clear()
-    done = followups.approve(auto, engine, fid, now=now,
-                             open_connector=lambda account: SendingConnector(account.path))
+    done = approve(auto, engine, fid, now=now,
+                   open_connector=lambda account: SendingConnector(account.path))
     assert done.row.status == "sent" and SendingConnector.sent == [done.row.draft_ref]
-    with pytest.raises(followups.FollowupError, match="is sent"):
-        followups.approve(auto, engine, fid, now=now)
+    with pytest.raises(FollowupError, match="is sent"):
+        approve(auto, engine, fid, now=now)
 
 
 def test_approving_a_held_follow_up_saves_its_draft_then(team):
     settings, engine, now, root = team
-    followups.plan(settings, engine, now)
+    plan(settings, engine, now)
     held = by_contact(engine, "gerardo.trevino@grupoindustrialrio.example")
     count = len(drafts_in(root, "ana"))
-    result = followups.approve(settings, engine, held.id, now=now)
+    result = approve(settings, engine, held.id, now=now)
     assert result.row.status == "approved" and result.row.hold_reason is None
     assert len(drafts_in(root, "ana")) == count + 1
 
 
 def test_approve_never_saves_a_draft_a_planner_is_saving_and_finishes_a_dead_ones(team):
     settings, engine, now, root = team
-    followups.plan(settings, engine, now)
-    row = next(r for r in followups.list_followups(engine)
+    plan(settings, engine, now)
+    row = next(r for r in list_followups(engine)
                if r.channel == "email" and r.status == "drafted")
     # A planner claimed this follow-up a moment ago and is saving its draft.
     for path in drafts_in(root, row.account):
@@ -345,24 +352,24 @@ def test_approve_never_saves_a_draft_a_planner_is_saving_and_finishes_a_dead_one
     with engine.begin() as conn:
         conn.execute(update(models.Followup).where(models.Followup.id == row.id).values(
             draft_ref=None, draft_claim="live-planner", draft_claimed_at=datetime.now(timezone.utc)))
-    with pytest.raises(followups.FollowupError, match="being drafted right now"):
-        followups.approve(settings, engine, row.id, now=now)
+    with pytest.raises(FollowupError, match="being drafted right now"):
+        approve(settings, engine, row.id, now=now)
     assert mailbox_keys(root)[row.key] == 0
     # That planner died: once its claim is stale, approving saves the draft exactly once.
     age_claims(engine)
-    result = followups.approve(settings, engine, row.id, now=now)
+    result = approve(settings, engine, row.id, now=now)
     assert result.row.status == "approved" and mailbox_keys(root)[row.key] == 1
 
 
 def test_edit_replaces_the_draft_and_refuses_an_empty_body(team):
     settings, engine, now, root = team
-    followups.plan(settings, engine, now)
+    plan(settings, engine, now)
     row = by_contact(engine, "rosa.elizondo@constructoramty.example")
-    with pytest.raises(followups.FollowupError, match="body is empty"):
-        followups.save_edit(settings, engine, row.id, "Subject: Re: Material\n\n   \n", now=now)
-    followups.save_edit(settings, engine, row.id, "Subject: Material para obra Cumbres\n\n"
-                        "Rosa, ¿te marco mañana para revisar la cotización?\n", now=now)
-    edited = followups.get(engine, row.id)
+    with pytest.raises(FollowupError, match="body is empty"):
+        save_edit(settings, engine, row.id, "Subject: Re: Material\n\n   \n", now=now)
+    save_edit(settings, engine, row.id, "Subject: Material para obra Cumbres\n\n"
+              "Rosa, ¿te marco mañana para revisar la cotización?\n", now=now)
+    edited = get(engine, row.id)
     assert edited.subject == "Re: Material para obra Cumbres"
     files = drafts_in(root, "ana")
     assert len(files) == 5
@@ -378,7 +385,7 @@ def write_mail(root: Path, account: str, data: bytes, name: str) -> None:
 
 def test_next_sync_closes_a_sent_draft_as_done_and_a_reply_cancels(team):
     settings, engine, now, root = team
-    followups.plan(settings, engine, now)
+    plan(settings, engine, now)
     rosa = by_contact(engine, "rosa.elizondo@constructoramty.example")
     # The rep sends the draft from their mail client: the sent copy lands in their mailbox.
     draft = next(p for p in drafts_in(root, "ana") if rosa.key in p.read_text())
@@ -392,32 +399,32 @@ def test_next_sync_closes_a_sent_draft_as_done_and_a_reply_cancels(team):
     write_mail(root, "ana", reply.encode(), "reply-1")
     import time
     time.sleep(2.2)  # the Maildir connector waits for files to settle (see its docs)
-    service.sync(settings, engine)
-    done = followups.get(engine, rosa.id)
+    sync(settings, engine)
+    done = get(engine, rosa.id)
     assert (done.status, done.closed_reason) == ("done", "step taken")
-    cancelled = followups.get(engine, patricia.id)
+    cancelled = get(engine, patricia.id)
     assert (cancelled.status, cancelled.closed_reason) == ("cancelled", "the client replied on 27 Nov")
 
 
 def test_touch_closes_the_phone_step_and_mark_lost_cancels(team):
     settings, engine, now, root = team
-    followups.plan(settings, engine, now)
+    plan(settings, engine, now)
     call = by_contact(engine, "dzambrano@barandalesmx.example")
-    thread, closed = followups.touch(settings, engine, call.quote_message_id.strip("<>")[:14],
-                                     "phone", note="Lo revisan el lunes", now=now + timedelta(minutes=5))
+    thread, closed = review.touch(settings, engine, call.quote_message_id.strip("<>")[:14],
+                                  "phone", note="Lo revisan el lunes", now=now + timedelta(minutes=5))
     assert thread == call.quote_message_id and closed >= 1
-    assert followups.get(engine, call.id).status == "done"
+    assert get(engine, call.id).status == "done"
     with Session(engine) as session:
         touch = session.scalars(select(models.Touch)).one()
         assert (touch.by, touch.channel, touch.note) == ("ana@aceros.example", "phone", "Lo revisan el lunes")
-    with pytest.raises(followups.FollowupError, match="matches"):
-        followups.touch(settings, engine, "<17", "phone", now=now)
+    with pytest.raises(FollowupError, match="matches"):
+        review.touch(settings, engine, "<17", "phone", now=now)
 
     wa = by_contact(engine, "diego.morales@acerosyperfiles.example")
     with engine.begin() as conn:
         repo.save_mark(conn, wa.quote_message_id, outcome="lost", at=now, by=None)
-    followups.reconcile(settings, engine, now)
-    row = followups.get(engine, wa.id)
+    reconcile.reconcile(settings, engine, now)
+    row = get(engine, wa.id)
     assert (row.status, row.closed_reason) == ("cancelled", "thread closed: marked lost")
 
 
@@ -425,15 +432,15 @@ def test_a_render_failure_holds_that_follow_up_and_plans_the_rest(team):
     settings, engine, now, root = team
     # An edited version stored before validation existed (saving one now is refused):
     with pytest.raises(TemplateProblem, match="nombre"):
-        followups.save_template(engine, "followup_1", "es",
-                                "Subject: Re: {{ quote.subject }}\n\nHola {{ contact.nombre }}\n", "marta@aceros.example")
+        save_template(engine, "followup_1", "es",
+                      "Subject: Re: {{ quote.subject }}\n\nHola {{ contact.nombre }}\n", "marta@aceros.example")
     with Session(engine) as session, session.begin():
         session.add(models.TemplateVersion(name="followup_1", language="es", version=1,
                                            subject="Re: {{ quote.subject }}",
                                            body="Hola {{ contact.nombre }},\n", author="marta@aceros.example",
                                            created_at=now.astimezone(timezone.utc)))
-    result = followups.plan(settings, engine, now)
-    rows = followups.list_followups(engine)
+    result = plan(settings, engine, now)
+    rows = list_followups(engine)
     broken = [r for r in rows if r.template == "followup_1" and r.language == "es"]
     assert broken and all(r.status == "held" and r.template_version == 1 for r in broken)
     assert all("followup_1.es (version 1 by marta@aceros.example) line 3" in r.hold_reason
@@ -446,17 +453,17 @@ def test_saved_template_versions_are_used_and_recorded(team):
     settings, engine, now, root = team
     text = ("{# editado #}\nSubject: Re: {{ quote.subject }}\n\n"
             "{{ contact.first_name or 'Hola' }}, ¿seguimos con la cotización?\n\n{{ owner.signature }}\n")
-    assert followups.save_template(engine, "followup_1", "es", text, "marta@aceros.example", now) == 1
-    assert followups.save_template(engine, "followup_1", "es", text.replace("seguimos", "avanzamos"),
-                                   "marta@aceros.example", now) == 2
-    history = followups.template_history(engine)
+    assert save_template(engine, "followup_1", "es", text, "marta@aceros.example", now) == 1
+    assert save_template(engine, "followup_1", "es", text.replace("seguimos", "avanzamos"),
+                         "marta@aceros.example", now) == 2
+    history = template_history(engine)
     assert [(h.version, h.author) for h in history] == [(1, "marta@aceros.example"), (2, "marta@aceros.example")]
     with pytest.raises(TemplateProblem):
-        followups.save_template(engine, "followup_1", "es", "Subject: x\n\n{{ ''.__class__.__mro__ }}\n", "x@y")
-    followups.plan(settings, engine, now)
+        save_template(engine, "followup_1", "es", "Subject: x\n\n{{ ''.__class__.__mro__ }}\n", "x@y")
+    plan(settings, engine, now)
     rosa = by_contact(engine, "rosa.elizondo@constructoramty.example")
     assert rosa.template_version == 2 and rosa.body.startswith("Rosa, ¿avanzamos con la cotización?")
-    english = [r for r in followups.list_followups(engine) if r.language == "en"]
+    english = [r for r in list_followups(engine) if r.language == "en"]
     assert all(r.template_version == 0 for r in english)
 
 
@@ -464,7 +471,7 @@ def test_a_refresh_names_the_threads_it_changed_and_only_their_follow_ups_are_se
     from assistant.services import reconcile, snapshot
 
     settings, engine, now, _root = team
-    followups.plan(settings, engine, now)
+    plan(settings, engine, now)
     rosa = by_contact(engine, "rosa.elizondo@constructoramty.example")
     patricia = by_contact(engine, "pleal@metalmecanicaleal.example")
     rules = reconcile.rules_for(settings)
@@ -478,7 +485,7 @@ def test_a_refresh_names_the_threads_it_changed_and_only_their_follow_ups_are_se
                        outcome="lost")
     snapshot.ensure_current(engine, rules)
     assert reconcile.reconcile_changed(settings, engine, now, refreshed.changed) == 1
-    assert followups.get(engine, rosa.id).closed_reason == "thread closed: marked lost"
-    assert followups.get(engine, patricia.id).status == rosa.status  # untouched: not changed
-    assert followups.reconcile(settings, engine, now) == 1  # the full reconcile settles it
-    assert followups.get(engine, patricia.id).status == "cancelled"
+    assert get(engine, rosa.id).closed_reason == "thread closed: marked lost"
+    assert get(engine, patricia.id).status == rosa.status  # untouched: not changed
+    assert reconcile.reconcile(settings, engine, now) == 1  # the full reconcile settles it
+    assert get(engine, patricia.id).status == "cancelled"

@@ -63,7 +63,7 @@ def test_403_reasons_are_sorted_by_what_the_user_does_next(gmail, engine, reason
     if error is not AuthenticationError:
         assert "accounts add" not in str(info.value)  # no "sign in again" for a quota or policy
     # and the account's status says so (the sync service marks it from the error kind)
-    from assistant import service
+    from assistant.services.sync import sync as sync_all
     from assistant.settings import load_settings
 
     settings_path = basic_team / "settings.toml"
@@ -72,7 +72,7 @@ def test_403_reasons_are_sorted_by_what_the_user_does_next(gmail, engine, reason
         f'kind = "gmail"\noauth = "{gmail.token}"\nhost = "{gmail.fake.url}"\nsync_days = 0')
     settings_path.write_text(text, encoding="utf-8")
     gmail.fake.usage_limit(LIST, reason, times=1)
-    results = service.sync(load_settings(settings_path), engine, account="camila")
+    results = sync_all(load_settings(settings_path), engine, account="camila")
     assert [r.status for r in results] == [status]
 
 

@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from assistant.services.ingest import sync_account
 from assistant.storage.db import open_database
 from assistant.storage.models import Account, Message, MessageLocation
-from assistant.sync import sync_account
 from connectors.base import (AuthenticationError, ConfigurationError, DraftMessage,
                              TransientError)
 from connectors.imap import ImapConnector

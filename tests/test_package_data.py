@@ -13,10 +13,15 @@ from pathlib import Path
 
 import pytest
 
-from assistant import data, followups, service
-from assistant import digest as D
+from assistant import data
 from assistant.drafting.templates import file_templates, shipped_templates
 from assistant.demo.sample import generate_sample
+from assistant.services import digest as D
+from assistant.services.planning import plan
+from assistant.services.review import list_followups
+from assistant.services.scan import open_store
+from assistant.services.sync import sync
+from assistant.services.templates import save_template, template_sources, validate_templates
 from assistant.settings import load_settings
 from assistant.settings import SettingsError
 
@@ -116,8 +121,8 @@ def team(tmp_path):
     info = generate_sample(tmp_path)
     os.environ.pop("FOLLOWUP_DATABASE_URL", None)
     settings = load_settings(info.settings_path)
-    engine = service.open_store(settings)
-    service.sync(settings, engine, now=info.now)
+    engine = open_store(settings)
+    sync(settings, engine, now=info.now)
     yield info, settings, engine
     engine.dispose()
 
@@ -135,13 +140,13 @@ def _own_copy(settings, name: str, language: str, subject: str) -> Path:
 def test_a_template_in_the_templates_folder_is_used_before_the_shipped_one(team):
     info, settings, engine = team
     own = _own_copy(settings, "followup_1", "es", "Subject: [equipo] {{ quote.subject }}")
-    sources = followups.template_sources(engine, settings.templates.folder)
+    sources = template_sources(engine, settings.templates.folder)
     assert sources["followup_1", "es"].origin == str(own) and sources["followup_1", "es"].version == 0
     assert sources["followup_1", "en"].origin == "followup_1.en.txt (shipped)"
-    assert followups.validate_templates(settings, engine) == []
+    assert validate_templates(settings, engine) == []
 
-    followups.plan(settings, engine, info.now)
-    planned = followups.list_followups(engine)
+    plan(settings, engine, info.now)
+    planned = list_followups(engine)
     first = [f for f in planned if f.template == "followup_1" and f.status == "drafted"]
     assert any(f.language == "es" for f in first), [(f.template, f.language) for f in planned]
     for f in first:
@@ -155,10 +160,10 @@ def test_an_edited_version_in_the_database_still_wins_over_the_folder(team):
 
     _, settings, engine = team
     own = _own_copy(settings, "followup_1", "es", "Subject: [equipo] {{ quote.subject }}")
-    version = followups.save_template(engine, "followup_1", "es",
-                                      "Subject: [web] {{ quote.subject }}\n\nHola.\n",
-                                      "marta@aceros.example")
-    source = followups.template_sources(engine, settings.templates.folder)["followup_1", "es"]
+    version = save_template(engine, "followup_1", "es",
+                            "Subject: [web] {{ quote.subject }}\n\nHola.\n",
+                            "marta@aceros.example")
+    source = template_sources(engine, settings.templates.folder)["followup_1", "es"]
     assert (source.version, source.text.splitlines()[0]) == (version, "Subject: [web] {{ quote.subject }}")
     # the web editor's history: version 0 is the file in use, the admins' copy
     history = services.versions(engine, "followup_1", "es", settings.templates.folder)
@@ -179,17 +184,17 @@ def test_the_templates_folder_may_add_a_template_a_protocol_step_names(team):
     assert ("followup_9", "es") in file_templates(own) and ("followup_9", "es") not in file_templates()
     bad = own / "followup_8.es.txt"
     bad.write_text("Subject: x\n\n{{ cliente }}\n", encoding="utf-8")
-    problems = followups.validate_templates(settings, engine)
+    problems = validate_templates(settings, engine)
     assert any(str(bad) in p and "cliente" in p for p in problems), problems
     bad.unlink()
 
     longer = replace(settings, protocol=replace(settings.protocol, steps=(
         *settings.protocol.steps, Step(after_days=5, channel="email", template="followup_10"))))
-    [missing] = followups.validate_templates(longer, engine)
+    [missing] = validate_templates(longer, engine)
     assert "no template named 'followup_10'" in missing and str(own) in missing, missing
     for lang in ("es", "en"):
         (own / f"followup_10.{lang}.txt").write_text("Subject: Última\n\nHola.\n", encoding="utf-8")
-    assert followups.validate_templates(longer, engine) == []
+    assert validate_templates(longer, engine) == []
 
 
 def test_the_digest_reads_the_templates_folder_first_and_its_wording_key_by_key(team):

@@ -9,10 +9,11 @@ from datetime import timedelta
 
 from sqlalchemy import event
 
-from assistant import digest as D
-from assistant import service
 from assistant.domain.timeline import TouchEntry, message_kind, timeline
 from assistant.services import pages
+from assistant.services import digest as D
+from assistant.services.rules import rules_from_settings
+from assistant.services.scan import load_mails, scan
 from assistant.web.services import thread_slug
 from tests.webapp import MANAGER, REP, csrf, web, web_template  # noqa: F401
 
@@ -31,7 +32,7 @@ def _statements(engine):
 
 def test_no_page_reads_all_mail(web):
     rep, manager = web.client(REP), web.client(MANAGER)
-    reports = service.scan(web.settings, web.engine, web.now)  # indexed before we listen
+    reports = scan(web.settings, web.engine, web.now)  # indexed before we listen
     mine = next(r for r in reports if r.owner == REP)
     [row] = web.followups_of(REP)[:1] or [None]
     seen = _statements(web.engine)
@@ -57,10 +58,10 @@ def test_thread_slugs_read_back_and_refuse_garbage():
 
 
 def test_the_thread_page_timeline_is_the_domains(web):
-    rules = service.rules_from_settings(web.settings)
-    reports = service.scan(web.settings, web.engine, web.now)
+    rules = rules_from_settings(web.settings)
+    reports = scan(web.settings, web.engine, web.now)
     bounced = next(r for r in reports if r.status == "bounced")
-    mails = service.load_mails(web.engine)
+    mails = load_mails(web.engine)
     thread = sorted((m for m in mails if m.key in set(bounced.mail_keys)),
                     key=lambda m: (m.date, m.message_id))
     events = pages.thread_events(web.engine, rules, bounced)
@@ -73,7 +74,7 @@ def test_the_thread_page_timeline_is_the_domains(web):
 
 
 def test_the_digest_from_the_read_model_equals_the_full_recomputation(web):
-    rules = service.rules_from_settings(web.settings)
+    rules = rules_from_settings(web.settings)
     inputs = D.load_inputs(web.engine)
     for now in (web.now, web.now.replace(hour=3)):
         for digest in D.build_digests(web.settings, web.engine, now):
@@ -91,7 +92,7 @@ def test_the_team_page_follows_every_change_even_at_the_same_moment(web):
 
     client = web.client(MANAGER)
     page = client.get("/team").text
-    unowned = next(r for r in service.scan(web.settings, web.engine, web.now)
+    unowned = next(r for r in scan(web.settings, web.engine, web.now)
                    if r.owner is None and r.status == "silent")
     slug = thread_slug(unowned.quote_message_id)
     for owner in (OTHER_REP, REP):  # the clock stands still: only the change tells

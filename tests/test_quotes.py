@@ -4,7 +4,7 @@ real parser: every message is raw bytes read the way sync reads them."""
 from __future__ import annotations
 
 from assistant.domain.quotes import is_quote, quote_reading
-from assistant.service import inspect_files
+from assistant.services.inspection import inspect_files
 from assistant.settings import (
     DEFAULT_BUYER_PHRASES, DEFAULT_NON_QUOTE_PHRASES, DEFAULT_PROMISE_PHRASES, DEFAULT_QUOTE_PHRASES,
 )

@@ -15,13 +15,16 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 
-from assistant import followups, service
 from assistant.demo.sample import generate_sample
 from assistant.services import snapshot
+from assistant.services.ingest import sync_account
+from assistant.services.review import touch
+from assistant.services.rules import rules_from_settings
+from assistant.services.scan import open_store, scan, scan_from_mail
+from assistant.services.sync import sync
 from assistant.settings import load_settings
 from assistant.storage import models, repo
 from assistant.storage.db import open_database
-from assistant.sync import sync_account
 from connectors.mailbox import MaildirConnector
 from tests.test_pipeline import run
 
@@ -42,8 +45,8 @@ def answers(reports) -> dict:
 
 
 def assert_same(settings, engine, now) -> dict:
-    stored = answers(service.scan(settings, engine, now))
-    from_mail = answers(service.scan_from_mail(settings, engine, now))
+    stored = answers(scan(settings, engine, now))
+    from_mail = answers(scan_from_mail(settings, engine, now))
     assert stored.keys() == from_mail.keys()
     for key in stored:
         assert stored[key] == from_mail[key], key
@@ -78,7 +81,7 @@ def deliver_in_rounds(settings, engine, pending, rng, rounds: int, check=None) -
         for account in settings.accounts:
             sync_account(engine, account.name, account.kind,
                          MaildirConnector(account.path, settle_seconds=0))
-        snapshot.refresh(engine, service.rules_from_settings(settings))
+        snapshot.refresh(engine, rules_from_settings(settings))
         if check is not None:
             check()
 
@@ -92,7 +95,7 @@ def sample(tmp_path):
 def test_one_sync_gives_the_answer_of_a_scan_of_all_mail(sample, database_url):
     info, settings = sample
     engine = open_database(database_url)
-    service.sync(settings, engine)
+    sync(settings, engine)
     answers_now = assert_same(settings, engine, info.now)
     assert len(answers_now) == 26
     with engine.connect() as conn:
@@ -110,8 +113,8 @@ def test_mail_arriving_in_random_order_over_many_syncs_gives_the_same_answer(sam
                       check=lambda: assert_same(settings, engine, info.now))
     final = assert_same(settings, engine, info.now)
     assert len(final) == 26
-    rebuilt = snapshot.rebuild(engine, service.rules_from_settings(settings))
-    assert rebuilt.rebuilt and answers(service.scan(settings, engine, info.now)) == final
+    rebuilt = snapshot.rebuild(engine, rules_from_settings(settings))
+    assert rebuilt.rebuilt and answers(scan(settings, engine, info.now)) == final
 
 
 @pytest.mark.parametrize("team, now", [
@@ -127,25 +130,25 @@ def test_real_shaped_teams_in_random_order(tmp_path, team, now, seed):
     expected = json.loads((dest / "expected.json").read_text(encoding="utf-8"))
     now_at = datetime.fromisoformat(now or expected["now"])
     settings = load_settings(dest / "settings.toml", environ={})
-    engine = service.open_store(settings)
+    engine = open_store(settings)
     pending = hold_back(dest)
     deliver_in_rounds(settings, engine, pending, random.Random(seed), rounds=6,
                       check=lambda: assert_same(settings, engine, now_at))
     got = {"now": now_at.isoformat(),
-           "threads": [r.as_json() for r in service.scan(settings, engine, now_at)]}
+           "threads": [r.as_json() for r in scan(settings, engine, now_at)]}
     from tests.test_pipeline import assert_matches_expected
     assert_matches_expected(got, expected)
 
 
 def test_marks_and_logged_touches_are_reflected_at_once(sample):
     info, settings = sample
-    engine = service.open_store(settings)
-    service.sync(settings, engine)
-    reports = {r.subject: r for r in service.scan(settings, engine, info.now)}
+    engine = open_store(settings)
+    sync(settings, engine)
+    reports = {r.subject: r for r in scan(settings, engine, info.now)}
     rosa = reports["Material para obra Cumbres"]
     assert rosa.status == "silent" and rosa.touches == 0
-    followups.touch(settings, engine, rosa.quote_message_id, "phone", by="ana@aceros.example",
-                    now=info.now)
+    touch(settings, engine, rosa.quote_message_id, "phone", by="ana@aceros.example",
+          now=info.now)
     after = assert_same(settings, engine, info.now)[rosa.quote_message_id]
     assert after["touches"] == 1 and after["status"] == "waiting"
     with engine.begin() as conn:
@@ -156,9 +159,9 @@ def test_marks_and_logged_touches_are_reflected_at_once(sample):
 
 def test_changed_rules_rebuild_on_first_read(sample, tmp_path):
     info, settings = sample
-    engine = service.open_store(settings)
-    service.sync(settings, engine)
-    before = answers(service.scan(settings, engine, info.now))
+    engine = open_store(settings)
+    sync(settings, engine)
+    before = answers(scan(settings, engine, info.now))
     text_ = info.settings_path.read_text(encoding="utf-8")
     assert "\n[protocol]\n" in text_
     info.settings_path.write_text(text_.replace("\n[protocol]\n", "\n[protocol]\nholding_days = 1\n", 1),
@@ -186,10 +189,10 @@ def test_a_20000_message_mailbox_incremental_equals_rebuild(tmp_path):
     info = generate_sample(tmp_path / "big", threads=4600, seed=11)
     assert info.message_files >= 20000
     settings = load_settings(info.settings_path, environ={})
-    engine = service.open_store(settings)
+    engine = open_store(settings)
     pending = hold_back(info.settings_path.parent)
     deliver_in_rounds(settings, engine, pending, random.Random(5), rounds=5)
     incremental = assert_same(settings, engine, info.now)
     assert len(incremental) >= 4600
-    snapshot.rebuild(engine, service.rules_from_settings(settings))
-    assert answers(service.scan(settings, engine, info.now)) == incremental
+    snapshot.rebuild(engine, rules_from_settings(settings))
+    assert answers(scan(settings, engine, info.now)) == incremental

@@ -175,14 +175,15 @@ def test_expected_table_matches_the_demo_messages(demo):
 def test_demo_scan_gives_every_expected_answer(tmp_path):
     """DEMO_THREADS is the demo's answer key: the scan at the suggested ``now`` gives it,
     field by field (second edition of the rules)."""
-    from assistant import service
+    from assistant.services.scan import open_store, scan
+    from assistant.services.sync import sync
     from assistant.settings import load_settings
 
     info = generate_sample(tmp_path)
     settings = load_settings(info.settings_path, environ={})
-    engine = service.open_store(settings)
-    service.sync(settings, engine)
-    got = {r.subject: r.as_json() for r in service.scan(settings, engine, info.now)}
+    engine = open_store(settings)
+    sync(settings, engine)
+    got = {r.subject: r.as_json() for r in scan(settings, engine, info.now)}
     assert sorted(got) == sorted(t["subject"] for t in DEMO_THREADS)
     for want in DEMO_THREADS:
         report = got[want["subject"]]

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import dataclasses
 
-from assistant import digest as D
-from assistant import service
 from assistant.domain import metrics
 from assistant.domain.scope import OPEN_STATUSES, in_scope, scope_of, team_of, viewer_scope
+from assistant.services import digest as D
+from assistant.services.scan import scan
 from assistant.web import users
 from assistant.web.services import thread_slug
 from tests.webapp import MANAGER, OTHER_REP, REP, SDR, app_for, csrf, web, web_template  # noqa: F401
@@ -54,7 +54,7 @@ def test_a_vp_sees_the_same_threads_on_the_web_and_in_the_digest(web):
     [recipient] = [r for r in D.recipients(settings) if r.email == REP]
     viewer = users.viewer_for(settings, REP)
     assert recipient.scope == viewer.scope == {REP, OTHER_REP, SDR}
-    reports = service.scan(settings, web.engine, web.now)
+    reports = scan(settings, web.engine, web.now)
     below = [r for r in reports if r.owner == OTHER_REP and r.status == "silent"]
     outside = [r for r in reports if r.owner == MANAGER]
     assert below, "the sample has silent threads of Luis"

@@ -1,49 +1,25 @@
-"""Sync as a service (services/sync.py), the app object's sync, the transitional facades,
-and the incremental path: one new reply recomputes its own thread, not the store."""
+"""Sync as a service (services/sync.py), the app object's sync, and the incremental path:
+one new reply recomputes its own thread, not the store."""
 
 from __future__ import annotations
 
-import importlib
 from datetime import timedelta
 from email.utils import format_datetime
 
 from sqlalchemy import func, select
 
-from assistant import service
-from assistant import sync as sync_facade
-from assistant.sample import generate_sample
+from assistant.demo.sample import generate_sample
 from assistant.services import snapshot
 from assistant.services.app import Followup
 from assistant.services.ingest import sync_account
 from assistant.services.rules import rules_from_settings
+from assistant.services.scan import scan_from_mail
+from assistant.services.sync import sync
 from assistant.settings import load_settings
 from assistant.storage import models
 from assistant.storage.db import open_database
 from connectors.mailbox import MaildirConnector
 from tests.test_read_model import answers
-
-HOMES = {
-    "assistant.services.rules": ("rules_from_settings", "default_rules"),
-    "assistant.services.sync": ("sync", "open_connector_for"),
-    "assistant.services.scan": ("scan", "scan_from_mail", "open_store", "load_mails",
-                                "load_marks", "load_touches", "storage_problems"),
-    "assistant.services.inspection": ("Inspection", "inspect_files"),
-    "assistant.domain.parsed": ("mail_from_parsed",),
-    "assistant.services.ingest": ("AccountResult", "sync_account"),
-}
-
-
-def test_the_facades_re_export_the_same_objects_from_their_new_homes():
-    exported = set()
-    for module_name, names in HOMES.items():
-        module = importlib.import_module(module_name)
-        for name in names:
-            assert getattr(service, name) is getattr(module, name), name
-            exported.add(name)
-    assert exported == set(service.__all__)
-    ingest = importlib.import_module("assistant.services.ingest")
-    for name in sync_facade.__all__:
-        assert getattr(sync_facade, name) is getattr(ingest, name), name
 
 
 def test_the_app_syncs_every_account_then_reads_the_indexed_threads(tmp_path):
@@ -55,7 +31,7 @@ def test_the_app_syncs_every_account_then_reads_the_indexed_threads(tmp_path):
     assert all(r.error is None for r in results) and sum(r.stored for r in results) > 0
     threads = answers(app.threads())
     assert len(threads) == 26
-    assert threads == answers(service.scan_from_mail(settings, app.engine, info.now))
+    assert threads == answers(scan_from_mail(settings, app.engine, info.now))
     again = app.sync()
     assert sum(r.stored for r in again) == 0 and sum(r.read for r in again) == 0
 
@@ -65,7 +41,7 @@ def test_one_new_reply_recomputes_its_thread_not_the_store(tmp_path):
     settings = load_settings(info.settings_path, environ={})
     engine = open_database(settings.storage.url)
     rules = rules_from_settings(settings)
-    service.sync(settings, engine, now=info.now)
+    sync(settings, engine, now=info.now)
     t = models.ThreadRow
     with engine.connect() as conn:
         total = conn.scalar(select(func.count()).select_from(t))
@@ -88,5 +64,5 @@ def test_one_new_reply_recomputes_its_thread_not_the_store(tmp_path):
     assert refreshed.indexed == 1 and not refreshed.rebuilt
     assert 1 <= refreshed.threads <= 3, refreshed
     stored = answers(snapshot.reports(engine, rules, info.now))
-    assert stored == answers(service.scan_from_mail(settings, engine, info.now))
+    assert stored == answers(scan_from_mail(settings, engine, info.now))
     assert stored[quote_id]["status"] != "waiting"  # the decline closed it

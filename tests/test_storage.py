@@ -11,9 +11,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import func, select
 
+from assistant.services.ingest import sync_account
 from assistant.storage.db import open_database, redact, table_names
 from assistant.storage.models import Account, Base, Message, MessageLocation
-from assistant.sync import sync_account
 from connectors.base import Batch, TransientError
 from connectors.mailbox import MaildirConnector
 from tests.builders import local, raw_message

@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import event, func, select, text
 
+from assistant.services.ingest import sync_account
 from assistant.storage.db import make_engine, migrate, open_database
 from assistant.storage.errors import StorageError
 from assistant.storage.models import Account, Message, MessageLocation, SetAsideMessage
-from assistant.sync import sync_account
 from connectors.mailbox import MaildirConnector
 from tests.test_storage import count, message as storage_message
 
@@ -403,7 +403,7 @@ def test_a_file_that_is_not_a_database_is_one_line_and_a_non_zero_exit(basic_tea
 def test_a_database_at_its_size_limit_keeps_what_was_stored_and_marks_the_account(tmp_path):
     """SQLite's ``max_page_count``: the same "database or disk is full" as a full disk."""
     from assistant.demo.sample import generate_sample
-    from assistant.service import sync as sync_all
+    from assistant.services.sync import sync as sync_all
     from assistant.settings import load_settings
 
     info = generate_sample(tmp_path / "team", threads=300)

@@ -34,13 +34,17 @@ import pytest
 import requests
 from sqlalchemy.orm import Session
 
-from assistant import digest as D
-from assistant import followups, service
 from assistant.demo.pipeline import DEMO_PASSWORD
 from assistant.drafting.sandbox import _MESSAGES, Limits, TemplateProblem
 from assistant.drafting.templates import TemplateSource, sample_context, shipped_templates, stored_form
 from assistant.rendering import Renderer, renderer
 from assistant.demo.sample import generate_sample
+from assistant.services import digest as D
+from assistant.services.planning import plan
+from assistant.services.review import list_followups
+from assistant.services.scan import open_store
+from assistant.services.sync import sync
+from assistant.services.templates import template_history, template_sources
 from assistant.settings import load_settings
 from assistant.storage import models
 from tests.hostile_templates import BY_ID, CLOCK, HOSTILE, REPRESENTATIVE, Hostile
@@ -137,8 +141,8 @@ def unplanned(tmp_path_factory):
     dest = tmp_path_factory.mktemp("limits") / "team"
     info = generate_sample(dest)
     settings = load_settings(info.settings_path, environ={})
-    engine = service.open_store(settings)
-    service.sync(settings, engine)
+    engine = open_store(settings)
+    sync(settings, engine)
     engine.dispose()
     return dest, info.now
 
@@ -174,7 +178,7 @@ def team(unplanned, tmp_path):
     folder = tmp_path / "team"
     shutil.copytree(source, folder)
     settings = load_settings(folder / "settings.toml", environ={})
-    engine = service.open_store(settings)
+    engine = open_store(settings)
     yield Team(folder, now, settings, engine)
     engine.dispose()
 
@@ -373,7 +377,7 @@ def test_save_stores_exactly_the_text_it_validated(team, tmp_path):
                       "{{ owner.signature }}\n", encoding="utf-8")
     assert team.cli("templates", "save", "followup_1", str(edited), "--lang", "es",
                     "--author", MANAGER).returncode == 0
-    stored = followups.template_sources(team.engine)["followup_1", "es"].text
+    stored = template_sources(team.engine)["followup_1", "es"].text
     assert stored == stored_form(edited.read_text(encoding="utf-8"), "x").text
     assert stored == "Subject: Re: {{ quote.subject }}\n\nHola {{ contact.first_name }}\n{{ owner.signature }}\n"
     preview = team.cli("templates", "preview", "followup_1", "--lang", "es")
@@ -397,7 +401,7 @@ def _plan_groups(hostiles: list[Hostile]) -> list[list[Hostile]]:
 
 
 def _assert_held(team: Team, group: list[Hostile]) -> None:
-    rows = followups.list_followups(team.engine)
+    rows = list_followups(team.engine)
     for (name, language), hostile in zip(DUE, group):
         mine = [r for r in rows if r.template == name]
         assert mine and all(r.status == "held" and not r.body for r in mine), name
@@ -416,14 +420,14 @@ def test_drafts_plan_holds_the_follow_ups_of_hostile_templates(unplanned, tmp_pa
         folder = tmp_path / kind
         shutil.copytree(source, folder)
         settings = load_settings(folder / "settings.toml", environ={})
-        team = Team(folder, now, settings, service.open_store(settings))
+        team = Team(folder, now, settings, open_store(settings))
         if kind == "hostile":
             for (name, language), hostile in zip(DUE, group):
                 team.store(name, language, hostile)
         runs[kind] = team.cli("drafts", "plan", "--now", now.isoformat())
         assert runs[kind].returncode == 0, runs[kind].stderr
     assert runs["baseline"].stdout.startswith("Planned 12 follow-ups, held 1")
-    held = sum(1 for r in followups.list_followups(team.engine) if r.status == "held")
+    held = sum(1 for r in list_followups(team.engine) if r.status == "held")
     assert held >= 1 + len(group) and "template problem: " in runs["hostile"].stderr
     _assert_held(team, group)
     # followup_1 has 8 due follow-ups: a template out of time is rendered once, not 8 times.
@@ -435,7 +439,7 @@ def test_drafts_plan_holds_the_follow_ups_of_hostile_templates(unplanned, tmp_pa
 def test_planning_holds_every_hostile_template(team, group):
     for (name, language), hostile in zip(DUE, group):
         team.store(name, language, hostile)
-    result = followups.plan(team.settings, team.engine, team.now)
+    result = plan(team.settings, team.engine, team.now)
     assert len(result.problems) == 8 + 4 + 1 - sum(1 for _ in DUE[len(group):])
     _assert_held(team, group)
     assert renderer().peak_rss <= MEMORY
@@ -523,7 +527,7 @@ def test_saving_a_hostile_template_over_http_is_refused_in_spanish_with_its_line
     base, env = site
     session, _ = _admin(base, "es")
     page = session.get(f"{base}/admin/templates/followup_1/es", timeout=30).text
-    before = followups.template_history(env.engine)
+    before = template_history(env.engine)
     started = time.monotonic()
     response = session.post(f"{base}/admin/templates/followup_1/es",
                             data={"text": "{# cabecera #}\n" + BY_ID["power"].text,
@@ -532,7 +536,7 @@ def test_saving_a_hostile_template_over_http_is_refused_in_spanish_with_its_line
     assert response.status_code == 422
     assert 'data-error-line="4"' in response.text
     assert "followup_1.es (edited) línea 4: el resultado es demasiado grande" in response.text
-    assert followups.template_history(env.engine) == before
+    assert template_history(env.engine) == before
 
 
 # --- The digest -------------------------------------------------------------------------------
@@ -541,7 +545,7 @@ def test_saving_a_hostile_template_over_http_is_refused_in_spanish_with_its_line
 def marta(unplanned):
     source, now = unplanned
     settings = load_settings(source / "settings.toml", environ={})
-    engine = service.open_store(settings)
+    engine = open_store(settings)
     [digest] = D.build_digests(settings, engine, now)
     engine.dispose()
     return settings, digest

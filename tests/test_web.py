@@ -18,9 +18,10 @@ from markupsafe import escape
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from assistant import service
 from assistant.cli import main
 from assistant.domain.scope import OPEN_STATUSES
+from assistant.services.rules import rules_from_settings
+from assistant.services.scan import load_mails, load_touches, scan
 from assistant.settings import SettingsError, Web, load_settings
 from assistant.storage import models
 from assistant.demo.pipeline import DEMO_PASSWORD
@@ -32,7 +33,7 @@ TEMPLATES = Path(__file__).resolve().parents[1] / "assistant" / "web" / "templat
 
 
 def _slug_of(env, owner):
-    report = next(r for r in service.scan(env.settings, env.engine, env.now) if r.owner == owner)
+    report = next(r for r in scan(env.settings, env.engine, env.now) if r.owner == owner)
     return thread_slug(report.quote_message_id)
 
 
@@ -310,14 +311,14 @@ def test_rep_logs_a_call_on_their_thread(web):
 
 def test_thread_page_says_why_a_thread_waits(web):
     """Rules 9–11: the client's promised day (a holding reply) is shown beside the due date."""
-    report = next(r for r in service.scan(web.settings, web.engine, web.now)
+    report = next(r for r in scan(web.settings, web.engine, web.now)
                   if r.subject == "Cotización CN-2026-0431 escalera marina")
     slug = thread_slug(report.quote_message_id)
     english = web.client(REP, lang="en").get(f"/threads/{slug}").text
     assert "promised: Tue 24 Nov" in english
     spanish = web.client(REP, lang="es").get(f"/threads/{slug}").text
     assert "prometido: mar 24 nov" in spanish
-    plain = next(r for r in service.scan(web.settings, web.engine, web.now)
+    plain = next(r for r in scan(web.settings, web.engine, web.now)
                  if r.subject == "Material para obra Cumbres")
     assert 'class="why"' not in web.client(REP).get(f"/threads/{thread_slug(plain.quote_message_id)}").text
 
@@ -351,8 +352,8 @@ def test_rep_gets_403_on_manager_and_admin_routes(web):
         response = client.post(url, data={"csrf_token": token, "text": "Subject: x\n\nhacked\n",
                                           "version": "0"})
         assert response.status_code == 403, url
-    from assistant import followups
-    assert not followups.template_history(web.engine)
+    from assistant.services.templates import template_history
+    assert not template_history(web.engine)
 
 
 # --- manager -----------------------------------------------------------------------------
@@ -360,7 +361,7 @@ def test_rep_gets_403_on_manager_and_admin_routes(web):
 def test_team_page_shows_scenarios_silent_waiting_and_unclear(web):
     page = web.client(MANAGER).get("/team")
     assert page.status_code == 200
-    reports = service.scan(web.settings, web.engine, web.now)
+    reports = scan(web.settings, web.engine, web.now)
     # Open as the metrics and the digest say (domain/scope.py): a bounced thread is not.
     open_reports = [r for r in reports if r.status in OPEN_STATUSES]
     assert any(r.status == "bounced" for r in reports)
@@ -371,9 +372,9 @@ def test_team_page_shows_scenarios_silent_waiting_and_unclear(web):
         if r.status in ("silent", "awaiting_us"):
             assert escape(r.subject) in page.text
     from assistant.domain.metrics import Window, compute
-    metrics = compute(reports, service.rules_from_settings(web.settings), web.now,
-                      Window.ending(web.now, 90), mails=service.load_mails(web.engine),
-                      touches=service.load_touches(web.engine)).team
+    metrics = compute(reports, rules_from_settings(web.settings), web.now,
+                      Window.ending(web.now, 90), mails=load_mails(web.engine),
+                      touches=load_touches(web.engine)).team
     assert f"<dt>Quotes sent</dt><dd>{metrics.quotes_sent}</dd>" in page.text
     share = metrics.abandoned
     assert f"({share.numerator}/{share.denominator})" in page.text
@@ -382,7 +383,7 @@ def test_team_page_shows_scenarios_silent_waiting_and_unclear(web):
 def test_manager_assigns_an_owner_and_the_scan_follows_it(web):
     client = web.client(MANAGER)
     page = client.get("/team").text
-    unclear = [r for r in service.scan(web.settings, web.engine, web.now)
+    unclear = [r for r in scan(web.settings, web.engine, web.now)
                if r.owner is None and r.status not in ("closed", "exhausted")]
     assert unclear, "the sample team has unowned threads"
     target = unclear[0]
@@ -390,7 +391,7 @@ def test_manager_assigns_an_owner_and_the_scan_follows_it(web):
     assert slug in page
     response = client.post(f"/team/threads/{slug}/owner", data={"csrf_token": csrf(page), "owner": OTHER_REP})
     assert response.status_code == 302
-    after = next(r for r in service.scan(web.settings, web.engine, web.now)
+    after = next(r for r in scan(web.settings, web.engine, web.now)
                  if r.quote_message_id == target.quote_message_id)
     assert after.owner == OTHER_REP
     with web.engine.connect() as conn:
@@ -398,7 +399,7 @@ def test_manager_assigns_an_owner_and_the_scan_follows_it(web):
     assert mark.updated_by == MANAGER
     # Someone outside the team cannot be made owner.
     client.post(f"/team/threads/{slug}/owner", data={"csrf_token": csrf(page), "owner": "x@evil.example"})
-    assert next(r for r in service.scan(web.settings, web.engine, web.now)
+    assert next(r for r in scan(web.settings, web.engine, web.now)
                 if r.quote_message_id == target.quote_message_id).owner == OTHER_REP
 
 
@@ -425,7 +426,7 @@ def test_manager_sees_only_their_own_teams_threads(web):
     token = csrf(client.get("/login").text)
     client.post("/login", data={"email": OTHER_REP, "password": "demo", "csrf_token": token})
     page = client.get("/team").text
-    anas = [r for r in service.scan(settings, web.engine, web.now)
+    anas = [r for r in scan(settings, web.engine, web.now)
             if r.owner == REP and r.status == "silent"]
     assert anas and not any(thread_slug(r.quote_message_id) in page for r in anas)
     assert client.get(f"/threads/{thread_slug(anas[0].quote_message_id)}").status_code == 404
@@ -445,7 +446,7 @@ def test_preview_renders_against_a_real_thread_and_shows_errors_with_the_line(we
     client = web.client(MANAGER)
     page = client.get("/admin/templates/followup_1/es").text
     token = csrf(page)
-    reports = service.scan(web.settings, web.engine, web.now)
+    reports = scan(web.settings, web.engine, web.now)
     report = next(r for r in reports if r.owner and r.contact)
     slug = thread_slug(report.quote_message_id)
     data = client.post("/admin/templates/followup_1/es/preview", data={
@@ -480,14 +481,14 @@ def test_admin_saves_a_version_sees_history_diff_and_rolls_back(web):
     assert bad.status_code == 422 and "line 3" in bad.text.lower()
     new_text = "Subject: Re: {{ quote.subject }}\n\nHola de nuevo, ¿revisaste la propuesta?\n\n{{ owner.signature }}\n"
     assert client.post(url, data={"csrf_token": token, "text": new_text}).status_code == 302
-    from assistant import followups
-    (version,) = followups.template_history(web.engine)
+    from assistant.services.templates import template_history
+    (version,) = template_history(web.engine)
     assert (version.version, version.author) == (1, MANAGER)
     assert "Hola de nuevo" in client.get(url).text
     history = client.get(url + "/history?a=0&b=1").text
     assert 'class="d-add">+Hola de nuevo' in history
     assert client.post(url + "/rollback", data={"csrf_token": token, "version": "0"}).status_code == 302
-    versions = followups.template_history(web.engine)
+    versions = template_history(web.engine)
     assert [v.version for v in versions] == [1, 2]
     assert "Hola de nuevo" not in versions[-1].body
     assert "te llegó la cotización" in versions[-1].body

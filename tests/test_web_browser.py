@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from assistant.services.scan import scan
+from assistant.services.templates import template_history
 from tests.conftest import require_system_tool
 from werkzeug.serving import make_server
 
-from assistant import followups, service
 from assistant.web.services import thread_slug
 from tests.webapp import MANAGER, OTHER_REP, REP, web, web_template  # noqa: F401
 
@@ -107,7 +108,7 @@ def test_admin_edits_a_template_sees_the_preview_saves_and_rolls_back(browser, s
     from playwright.sync_api import expect
 
     expect(page.locator("#preview-body")).to_contain_text("MARCA-NUEVA")  # live, no save yet
-    assert not followups.template_history(web.engine)
+    assert not template_history(web.engine)
     page.screenshot(path=str(tmp_path / "admin-preview.png"), full_page=True)
     # A broken line shows the error with its line number, and the last good preview stays.
     page.fill("#template-text", edited + "\n{{ contact.nope( }}\n")
@@ -116,14 +117,14 @@ def test_admin_edits_a_template_sees_the_preview_saves_and_rolls_back(browser, s
     page.fill("#template-text", edited)
     page.click("#save-template")
     page.wait_for_selector(".flash.ok")
-    history = followups.template_history(web.engine)
+    history = template_history(web.engine)
     assert [(v.version, v.author) for v in history] == [(1, MANAGER)]
     page.goto(server + "/admin/templates/followup_1/es/history?a=0&b=1")
     assert "MARCA-NUEVA" in page.inner_text("#diff")
     page.screenshot(path=str(tmp_path / "admin-history.png"), full_page=True)
     page.click("button.rollback[data-version='0']")
     page.wait_for_selector(".flash.ok")
-    latest = followups.template_history(web.engine)[-1]
+    latest = template_history(web.engine)[-1]
     assert latest.version == 2 and "MARCA-NUEVA" not in latest.body
     page.context.close()
 
@@ -132,14 +133,14 @@ def test_manager_assigns_an_owner(browser, server, web, tmp_path):
     page = _sign_in(browser, server, MANAGER)
     page.goto(server + "/team")
     page.wait_for_selector("#scenario-chart")
-    target = next(r for r in service.scan(web.settings, web.engine, web.now)
+    target = next(r for r in scan(web.settings, web.engine, web.now)
                   if r.owner is None and r.status not in ("closed", "exhausted"))
     row = page.locator(f"li[data-thread='{thread_slug(target.quote_message_id)}']")
     row.locator("select[name=owner]").select_option(OTHER_REP)
     page.screenshot(path=str(tmp_path / "manager-team.png"), full_page=True)
     row.locator("button").click()
     page.wait_for_selector(".flash.ok")
-    after = next(r for r in service.scan(web.settings, web.engine, web.now)
+    after = next(r for r in scan(web.settings, web.engine, web.now)
                  if r.quote_message_id == target.quote_message_id)
     assert after.owner == OTHER_REP
     page.context.close()

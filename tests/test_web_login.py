@@ -19,9 +19,9 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import select
 
-from assistant import service
 from assistant.demo.pipeline import DEMO_PASSWORD, demo_passwords
 from assistant.demo.sample import generate_sample
+from assistant.services.scan import open_store
 from assistant.settings import load_settings
 from assistant.storage import models
 from assistant.web import make_server, users
@@ -56,7 +56,7 @@ def server(database_url, tmp_path):
     in the real threaded server on 127.0.0.1; yields (port, engine, settings)."""
     info = generate_sample(tmp_path / "team")
     settings = load_settings(info.settings_path, environ={"FOLLOWUP_DATABASE_URL": database_url})
-    engine = service.open_store(settings)
+    engine = open_store(settings)
     demo_passwords(settings, engine, datetime.now(timezone.utc))
     httpd = make_server(settings, engine, "127.0.0.1", 0)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)

@@ -12,8 +12,8 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from assistant import service
 from assistant.demo.sample import generate_sample
+from assistant.services.scan import open_store
 from assistant.settings import load_settings
 from assistant.web import users
 from tests.web_http import Browser
@@ -31,7 +31,7 @@ def _free_port() -> int:
 def test_serve_names_no_server_version_and_signed_in_pages_are_not_stored(tmp_path):
     info = generate_sample(tmp_path / "team")
     settings = load_settings(info.settings_path, environ={})
-    engine = service.open_store(settings)
+    engine = open_store(settings)
     users.set_password(settings, engine, REP, SECRET_PASSWORD, datetime.now(timezone.utc))
     engine.dispose()
     port = _free_port()

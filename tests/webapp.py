@@ -11,8 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from assistant import followups, service
 from assistant.demo.sample import generate_sample
+from assistant.services import review
+from assistant.services.planning import plan
+from assistant.services.review import list_followups
+from assistant.services.scan import open_store
+from assistant.services.sync import sync
 from assistant.settings import Settings, load_settings
 from assistant.web import create_app
 from assistant.demo.pipeline import DEMO_PASSWORD, demo_passwords
@@ -43,11 +47,11 @@ class WebEnv:
         return client
 
     def followups_of(self, email: str, status: str | None = None):
-        return [r for r in followups.list_followups(self.engine)
+        return [r for r in list_followups(self.engine)
                 if r.assignee == email and (status is None or r.status == status)]
 
     def get(self, fid: int):
-        return followups.get(self.engine, fid)
+        return review.get(self.engine, fid)
 
 
 def csrf(html: str) -> str:
@@ -65,9 +69,9 @@ def web_template(tmp_path_factory):
     dest = tmp_path_factory.mktemp("web-sample")
     info = generate_sample(dest)
     settings = load_settings(info.settings_path, environ={})
-    engine = service.open_store(settings)
-    service.sync(settings, engine)
-    followups.plan(settings, engine, info.now)
+    engine = open_store(settings)
+    sync(settings, engine)
+    plan(settings, engine, info.now)
     demo_passwords(settings, engine, info.now)
     engine.dispose()
     return dest, info.now
@@ -79,6 +83,6 @@ def web(web_template, tmp_path) -> WebEnv:
     folder = tmp_path / "team"
     shutil.copytree(source, folder)
     settings = load_settings(folder / "settings.toml", environ={})
-    engine = service.open_store(settings)
+    engine = open_store(settings)
     yield WebEnv(folder, settings, engine, now, app_for(settings, engine, now))
     engine.dispose()

@@ -16,8 +16,8 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from assistant import service
 from assistant.cli.context import Context, fail
+from assistant.services import sync as sync_service
 from assistant.storage.errors import StorageError
 from connectors.base import ConnectorError
 
@@ -55,7 +55,7 @@ def sync(obj: Context, account: str | None) -> None:
             return advance
 
         try:
-            results = service.sync(settings, engine, account=account, progress=tracker,
+            results = sync_service.sync(settings, engine, account=account, progress=tracker,
                                    folder_progress=folder_tracker, check_storage=True)
         except ConnectorError as exc:
             fail("Error", str(exc), 2)
@@ -115,7 +115,7 @@ def list_accounts(obj) -> None:
 @click.pass_obj
 def test_account(obj, name: str) -> None:
     """Authenticate, read one page, report."""
-    from assistant.service import open_connector_for
+    from assistant.services.sync import open_connector_for
 
     settings = obj.settings()
     account = settings.account(name)

@@ -23,7 +23,7 @@ __all__ = ["digest"]
 def digest(obj: Context, now_text: str | None, out: str | None, send: bool,
            manager: str | None) -> None:
     """The managers' weekly digest: print it, write it to a file, or send it."""
-    from assistant import digest as digests
+    from assistant.services import digest as digests
 
     settings, engine = obj.settings(), obj.engine()
     now = parse_now(now_text, settings)

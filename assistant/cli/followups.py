@@ -11,9 +11,14 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from assistant import followups
 from assistant.cli.context import console as table_console
 from assistant.cli.context import emit_json, fail, parse_now
+from assistant.services import review
+from assistant.services.planning import plan
+from assistant.services.reconcile import reconcile
+from assistant.services.review import (
+    FollowupError, approve, edit_text, get, list_followups, save_edit, skip,
+)
 from assistant.storage.models import as_utc
 from connectors.base import ConnectorError
 
@@ -35,7 +40,7 @@ def drafts_plan(obj, now_text: str | None) -> None:
     settings, engine = obj.settings(), obj.engine()
     now = parse_now(now_text, settings)
     try:
-        result = followups.plan(settings, engine, now)
+        result = plan(settings, engine, now)
     except ConnectorError as exc:
         fail("Error", str(exc), 1)
     click.echo(f"Planned {len(result.created)} follow-ups, held {len(result.held)}"
@@ -73,10 +78,10 @@ def print_followups(rows, settings, console: Console | None = None) -> None:
 def drafts_list(obj, as_json: bool, status: str | None, now_text: str | None) -> None:
     """Follow-ups and their status."""
     settings, engine = obj.settings(), obj.engine()
-    followups.reconcile(settings, engine, parse_now(now_text, settings) if now_text else None)
-    rows = followups.list_followups(engine, status=status)
+    reconcile(settings, engine, parse_now(now_text, settings) if now_text else None)
+    rows = list_followups(engine, status=status)
     if as_json:
-        emit_json({"followups": [followups.as_json(r, settings.team.timezone) for r in rows]})
+        emit_json({"followups": [review.as_json(r, settings.team.timezone) for r in rows]})
     else:
         print_followups(rows, settings)
 
@@ -106,8 +111,8 @@ def show_one(row, echo=click.echo) -> None:
 def drafts_show(obj, fid: int) -> None:
     """One follow-up in full."""
     try:
-        show_one(followups.get(obj.engine(), fid))
-    except followups.FollowupError as exc:
+        show_one(get(obj.engine(), fid))
+    except FollowupError as exc:
         fail("Error", str(exc), 1)
 
 
@@ -122,8 +127,8 @@ def drafts_approve(obj, fid: int) -> None:
     """Approve a follow-up (with auto_send, an email is sent when the account can send)."""
     settings, engine = obj.settings(), obj.engine()
     try:
-        result = followups.approve(settings, engine, fid, by=_by(settings))
-    except (followups.FollowupError, ConnectorError) as exc:
+        result = approve(settings, engine, fid, by=_by(settings))
+    except (FollowupError, ConnectorError) as exc:
         fail("Error", str(exc), 1)
     click.echo(f"#{fid} {result.row.status}: {result.note}")
 
@@ -136,8 +141,8 @@ def drafts_skip(obj, fid: int, reason: str | None) -> None:
     """Skip a follow-up."""
     settings, engine = obj.settings(), obj.engine()
     try:
-        followups.skip(engine, fid, reason=reason, by=_by(settings))
-    except followups.FollowupError as exc:
+        skip(engine, fid, reason=reason, by=_by(settings))
+    except FollowupError as exc:
         fail("Error", str(exc), 1)
     click.echo(f"#{fid} skipped" + (f": {reason}" if reason else ""))
 
@@ -149,13 +154,13 @@ def drafts_edit(obj, fid: int) -> None:
     """Edit a follow-up in $EDITOR (Subject line, blank line, body); re-validated."""
     settings, engine = obj.settings(), obj.engine()
     try:
-        row = followups.get(engine, fid)
-        text = click.edit(followups.edit_text(row), extension=".txt", require_save=True)
+        row = get(engine, fid)
+        text = click.edit(edit_text(row), extension=".txt", require_save=True)
         if text is None:
             click.echo("Not changed.")
             return
-        followups.save_edit(settings, engine, fid, text)
-    except (followups.FollowupError, ConnectorError) as exc:
+        save_edit(settings, engine, fid, text)
+    except (FollowupError, ConnectorError) as exc:
         fail("Error", str(exc), 1)
     click.echo(f"#{fid} saved.")
 
@@ -173,7 +178,7 @@ def touch(obj, thread: str, channel: str, note: str | None, by: str | None, now_
     settings, engine = obj.settings(), obj.engine()
     now = parse_now(now_text, settings)
     try:
-        thread_id, closed = followups.touch(settings, engine, thread, channel, note=note, by=by, now=now)
-    except followups.FollowupError as exc:
+        thread_id, closed = review.touch(settings, engine, thread, channel, note=note, by=by, now=now)
+    except FollowupError as exc:
         fail("Error", str(exc), 1)
     click.echo(f"Logged a {channel} touch on {thread_id}" + (f"; {closed} follow-up(s) done." if closed else "."))

@@ -9,11 +9,13 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from assistant import data, followups
+from assistant import data
 from assistant.cli.context import console as table_console
 from assistant.cli.context import fail, parse_now
 from assistant.drafting.templates import TemplateProblem, choose_language, sample_context
 from assistant.rendering import renderer
+from assistant.services.review import FollowupError, preview_context
+from assistant.services.templates import save_template, template_sources, validate_templates
 
 __all__ = ["templates"]
 
@@ -28,7 +30,7 @@ def templates() -> None:
 def templates_list(obj) -> None:
     """The templates in use (shipped file or latest edited version)."""
     settings, engine = obj.settings(), obj.engine()
-    sources = followups.template_sources(engine, settings.templates.folder)
+    sources = template_sources(engine, settings.templates.folder)
     used = {s.template for s in settings.protocol.steps}
     table = Table(title="Templates", title_justify="left")
     for column in ("Name", "Language", "Version", "Source", "In protocol"):
@@ -51,11 +53,11 @@ def templates_list(obj) -> None:
 def templates_preview(obj, name: str, thread: str | None, language: str | None, now_text: str | None) -> None:
     """Render a template against sample data or a real thread."""
     settings, engine = obj.settings(), obj.engine()
-    sources = followups.template_sources(engine, settings.templates.folder)
+    sources = template_sources(engine, settings.templates.folder)
     try:
         if thread:
             now = parse_now(now_text, settings)
-            context, wanted = followups.preview_context(settings, engine, thread, now)
+            context, wanted = preview_context(settings, engine, thread, now)
         else:
             wanted = language or "es"
             context = sample_context(wanted)
@@ -63,7 +65,7 @@ def templates_preview(obj, name: str, thread: str | None, language: str | None, 
         if chosen is None:
             fail("Error", f"no template named {name!r} (see `followup templates list`)", 1)
         rendered = renderer().render(sources[name, chosen], context)
-    except (TemplateProblem, followups.FollowupError) as exc:
+    except (TemplateProblem, FollowupError) as exc:
         fail("Template error", str(exc), 1)
     click.echo(f"Subject: {rendered.subject}\n\n{rendered.body}")
 
@@ -72,7 +74,7 @@ def templates_preview(obj, name: str, thread: str | None, language: str | None, 
 @click.pass_obj
 def templates_validate(obj) -> None:
     """Render every template against sample data; exit 1 on any problem."""
-    problems = followups.validate_templates(obj.settings(), obj.engine())
+    problems = validate_templates(obj.settings(), obj.engine())
     for problem in problems:
         click.echo(f"{click.style('Template error', fg='red', bold=True)}: {problem}", err=True)
     if problems:
@@ -89,8 +91,8 @@ def templates_validate(obj) -> None:
 def templates_save(obj, name: str, file: str, language: str, author: str) -> None:
     """Store FILE as the new version of template NAME (validated first)."""
     try:
-        version = followups.save_template(obj.engine(), name, language,
-                                          Path(file).read_text(encoding="utf-8"), author)
+        version = save_template(obj.engine(), name, language,
+                                Path(file).read_text(encoding="utf-8"), author)
     except TemplateProblem as exc:
         fail("Template error", f"not saved: {exc}", 1)
     click.echo(f"Saved {name}.{language} version {version}.")

@@ -11,9 +11,11 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from assistant import service
 from assistant.cli.context import Context, emit_json, parse_now
 from assistant.cli.context import console as table_console
+from assistant.services.inspection import inspect_files
+from assistant.services.rules import rules_from_settings
+from assistant.services.scan import storage_problems
 from assistant.settings import Settings
 from assistant.wording import why_waiting
 
@@ -39,7 +41,7 @@ def scan(obj: Context, now_text: str | None, as_json: bool) -> None:
     app = obj.app()
     now = parse_now(now_text, app.settings)
     reports = app.threads(now)
-    for problem in service.storage_problems(app.engine)[:1]:
+    for problem in storage_problems(app.engine)[:1]:
         click.echo(f"warning: {problem} (these answers are those of the mail indexed before)",
                    err=True)
     if as_json:
@@ -101,8 +103,8 @@ def inspect(obj: Context, files: tuple[str, ...], as_json: bool) -> None:
     """How the rules read raw message files (debugging, audits). Works without settings."""
     rules = None
     if obj.config or obj.config_path.exists():
-        rules = service.rules_from_settings(obj.settings())  # no database needed
-    results = service.inspect_files(files, rules)
+        rules = rules_from_settings(obj.settings())  # no database needed
+    results = inspect_files(files, rules)
     if as_json:
         emit_json({"messages": [r.as_json() for r in results]})
     else:

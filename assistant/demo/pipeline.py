@@ -30,7 +30,7 @@ class DemoRun:
     info: SampleInfo
     app: Followup
     synced: list
-    """Each account's sync result (``assistant.sync.AccountResult``)."""
+    """Each account's sync result (``assistant.services.ingest.AccountResult``)."""
     reports: list[ThreadReport]
     planned: object
     """The planner's result: ``created`` and ``held`` follow-up ids."""
@@ -64,16 +64,18 @@ def run(dest: Path, info: SampleInfo) -> DemoRun:
     """Sync, scan, plan, digest and set passwords on the team :func:`prepare` wrote, at the
     sample's own ``now``. The demo's database is the one its settings name (never
     ``$FOLLOWUP_DATABASE_URL``, which points at a real one)."""
-    from assistant import digest as digests
-    from assistant import followups, service
+    from assistant.services import digest as digests
+    from assistant.services.planning import plan
+    from assistant.services.review import list_followups
+    from assistant.services.sync import sync
 
     environ = {k: v for k, v in os.environ.items() if k != DATABASE_URL_ENV}
     settings = load_settings(info.settings_path, environ=environ)
     app = Followup.open(settings, clock=lambda: info.now)
-    synced = service.sync(settings, app.engine, now=info.now)
+    synced = sync(settings, app.engine, now=info.now)
     reports = app.threads(info.now)
-    planned = followups.plan(settings, app.engine, info.now)
-    rows = followups.list_followups(app.engine)
+    planned = plan(settings, app.engine, info.now)
+    rows = list_followups(app.engine)
     written = []
     for item in digests.build_digests(settings, app.engine, info.now):
         path = dest / f"digest-{item.recipient.email.split('@')[0]}.html"

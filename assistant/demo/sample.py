@@ -15,7 +15,7 @@ same Message-ID, so consumers must dedupe by Message-ID.
 Output is byte-identical across runs: Message-IDs, MIME boundaries and Maildir file names
 derive from the seed and a counter, never from the clock, the pid or the OS's randomness.
 
-``python -m assistant.demo.sample DEST [--threads N] [--seed S]`` (or ``python -m assistant.sample``)
+``python -m assistant.demo.sample DEST [--threads N] [--seed S]``
 """
 
 from __future__ import annotations

@@ -488,7 +488,7 @@ def _trend(key: str, label: str, now: float | int | None, before: float | int | 
 def build_digests(settings: Settings, engine: Engine, now: datetime, *,
                   manager: str | None = None, folder: Folders | None = None) -> list[Digest]:
     """Every recipient's digest at ``now`` (or only ``manager``'s)."""
-    from assistant import service
+    from assistant.services.rules import rules_from_settings
 
     chosen = recipients(settings)
     if manager is not None:
@@ -499,7 +499,7 @@ def build_digests(settings: Settings, engine: Engine, now: datetime, *,
     if not chosen:
         raise DigestError("nobody receives a digest: give a team member role = \"manager\" "
                           "or name them as others' manager in settings.toml")
-    rules = service.rules_from_settings(settings)
+    rules = rules_from_settings(settings)
     current = stored_moment(engine, rules, now)
     previous = past_moment(engine, rules, now - timedelta(days=7),
                            since=now - timedelta(days=7 + QUARTER_DAYS))
@@ -596,14 +596,14 @@ class AccountSender:
     """Sends through a connected Gmail or Microsoft 365 account (``digest.send_with``):
     the connector's ``send_message`` (Gmail ``messages.send``, Graph ``sendMail`` in MIME
     form) takes the message's bytes; the copy lands in that mailbox's Sent folder.
-    ``open_connector(account)`` is :func:`assistant.service.open_connector_for`."""
+    ``open_connector(account)`` is :func:`assistant.services.sync.open_connector_for`."""
 
     def __init__(self, account, *, open_connector: Callable | None = None) -> None:
         self.account = account
         self.open_connector = open_connector
 
     def send(self, message: EmailMessage) -> None:
-        from assistant.service import open_connector_for
+        from assistant.services.sync import open_connector_for
         from connectors.base import ConnectorError
 
         connector = (self.open_connector or open_connector_for)(self.account)

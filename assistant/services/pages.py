@@ -344,7 +344,7 @@ class _Names:
 
 
 class PreviewWorld:
-    """What :func:`assistant.followups.thread_context` reads, for one thread: its
+    """What :func:`assistant.services.planning.thread_context` reads, for one thread: its
     messages, and names and own texts of the people in it read on demand (newest first,
     in pages: a signature is usually in the newest few)."""
 

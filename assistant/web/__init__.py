@@ -2,8 +2,8 @@
 templates. Server-rendered Flask on the same Jinja2; ``followup serve`` starts it.
 
 ``create_app(settings, engine, clock=...)`` builds the app; the views stay thin and call
-:mod:`assistant.web.services` (and through it :mod:`assistant.followups` and
-:mod:`assistant.service`). Routes and who may use them: see ``docs/web.md``.
+:mod:`assistant.web.services` (and through it :mod:`assistant.services`). Routes and who
+may use them: see ``docs/web.md``.
 """
 
 from __future__ import annotations

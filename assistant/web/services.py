@@ -1,7 +1,7 @@
 """What the web pages show and do, as plain functions over settings + engine.
 
 The page models are :mod:`assistant.services.pages` (over the read model: no page loads
-all mail); actions go through :mod:`assistant.followups` (issue 3's service layer). No
+all mail); actions go through :mod:`assistant.services.review` (issue 3's service layer). No
 SQL and no rule lives here. Visibility (:mod:`assistant.domain.scope`, the digest's
 definition): a rep sees the follow-ups assigned to them and the threads they own or
 follow up; a manager also sees their team's (transitively) and its unowned threads; a
@@ -16,11 +16,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from assistant import followups as fu
-from assistant import service
 from assistant.domain.model import ThreadReport
 from assistant.domain.timeline import Event
-from assistant.services import pages
+from assistant.services import pages, review, templates
+from assistant.services.planning import thread_context
+from assistant.services.review import FollowupError, save_edit, touch
+from assistant.services.rules import rules_from_settings
+from assistant.services.templates import template_history, template_sources
 from assistant.services.pages import QUEUE_STATUSES, SCENARIOS, TeamView, thread_slug  # noqa: F401
 from assistant.drafting.templates import (
     LANGUAGES, TemplateProblem, TemplateSource, file_templates, sample_context, stored_text,
@@ -53,7 +55,7 @@ def _viewing(viewer: Viewer) -> pages.Viewing:
 
 
 def _rules(settings: Settings):
-    return service.rules_from_settings(settings)
+    return rules_from_settings(settings)
 
 
 # --- Follow-ups (issue 3's service layer, filtered to the viewer) -----------------------
@@ -79,8 +81,8 @@ def followup_for(engine: Engine, viewer: Viewer, fid: int) -> models.Followup:
 def approve(settings: Settings, engine: Engine, viewer: Viewer, fid: int, now: datetime) -> str:
     followup_for(engine, viewer, fid)
     try:
-        return fu.approve(settings, engine, fid, by=viewer.email, now=now).note
-    except fu.FollowupError as exc:
+        return review.approve(settings, engine, fid, by=viewer.email, now=now).note
+    except FollowupError as exc:
         raise Refused(str(exc)) from None
 
 
@@ -89,8 +91,8 @@ def skip(engine: Engine, viewer: Viewer, fid: int, reason: str, now: datetime) -
     if not reason.strip():
         raise Refused("Say why you skip it.")
     try:
-        fu.skip(engine, fid, reason=reason.strip(), by=viewer.email, now=now)
-    except fu.FollowupError as exc:
+        review.skip(engine, fid, reason=reason.strip(), by=viewer.email, now=now)
+    except FollowupError as exc:
         raise Refused(str(exc)) from None
 
 
@@ -98,8 +100,8 @@ def edit(settings: Settings, engine: Engine, viewer: Viewer, fid: int, subject: 
          now: datetime) -> None:
     followup_for(engine, viewer, fid)
     try:
-        fu.save_edit(settings, engine, fid, f"Subject: {subject.strip()}\n\n{body}", now=now)
-    except fu.FollowupError as exc:
+        save_edit(settings, engine, fid, f"Subject: {subject.strip()}\n\n{body}", now=now)
+    except FollowupError as exc:
         raise Refused(str(exc)) from None
 
 
@@ -107,9 +109,9 @@ def log_touch(settings: Settings, engine: Engine, viewer: Viewer, slug: str, cha
               note: str, now: datetime) -> None:
     report = thread_for(settings, engine, viewer, slug, now)
     try:
-        fu.touch(settings, engine, report.quote_message_id, channel, note=note.strip() or None,
-                 by=viewer.email, now=now)
-    except fu.FollowupError as exc:
+        touch(settings, engine, report.quote_message_id, channel, note=note.strip() or None,
+              by=viewer.email, now=now)
+    except FollowupError as exc:
         raise Refused(str(exc)) from None
 
 
@@ -166,8 +168,8 @@ class TemplateRow:
 
 
 def template_rows(settings: Settings, engine: Engine) -> list[TemplateRow]:
-    sources = fu.template_sources(engine, settings.templates.folder)
-    latest = {(v.name, v.language): v for v in fu.template_history(engine)}
+    sources = template_sources(engine, settings.templates.folder)
+    latest = {(v.name, v.language): v for v in template_history(engine)}
     uses: dict[str, list[tuple[int, str]]] = {}
     for number, step in enumerate(settings.protocol.steps, 1):
         uses.setdefault(step.template, []).append((number, step.channel))
@@ -193,7 +195,7 @@ def versions(engine: Engine, name: str, language: str, folder: Path | None = Non
     ``folder``, ``settings.templates.folder``, else the shipped one)."""
     shipped = file_templates(folder).get((name, language))
     found = [Version(0, None, None, shipped.text)] if shipped else []
-    for v in fu.template_history(engine):
+    for v in template_history(engine):
         if v.name == name and v.language == language:
             found.append(Version(v.version, v.author, models.as_utc(v.created_at),
                                  stored_text(v.subject, v.body)))
@@ -207,7 +209,7 @@ def save_template(engine: Engine, viewer: Viewer, name: str, language: str, text
     if not viewer.admin:
         raise Refused("only admins edit templates")
     versions(engine, name, language, folder)  # NotFound for a template that does not exist
-    return fu.save_template(engine, name, language, text.replace("\r\n", "\n"), viewer.email, now)
+    return templates.save_template(engine, name, language, text.replace("\r\n", "\n"), viewer.email, now)
 
 
 def rollback(engine: Engine, viewer: Viewer, name: str, language: str, version: int,
@@ -276,5 +278,5 @@ def preview_context(settings: Settings, engine: Engine, name: str, language: str
     step = next((n for n, s in enumerate(settings.protocol.steps, 1) if s.template == name), 1)
     channel = settings.protocol.steps[step - 1].channel if settings.protocol.steps else "email"
     world = pages.PreviewWorld(settings, engine, mails, _rules(settings))
-    context, _, _ = fu.thread_context(settings, world, report, step, channel, report.owner, now)
+    context, _, _ = thread_context(settings, world, report, step, channel, report.owner, now)
     return dict(context, language=language), report
