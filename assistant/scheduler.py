@@ -175,7 +175,10 @@ class Runner:
     def __init__(self, settings: Settings, engine: Engine, *, clock: Callable[[], datetime] = utcnow,
                  holder: str | None = None, sender=None, jobs: dict[str, Job] | None = None,
                  lease_ttl: timedelta | None = None) -> None:
+        from assistant.services.app import Followup
+
         self.settings, self.engine, self.clock = settings, engine, clock
+        self.app = Followup(settings, engine, clock)  # what every job asks of the product
         self.holder = holder or worker_id()
         self.timing = Timing.from_settings(settings)
         self.sender = sender
@@ -263,8 +266,6 @@ class Runner:
     def sync_job(self, now: datetime, _period: str | None) -> None:
         """Every account this worker can claim, one lease at a time (an account another
         worker synced less than half an interval ago is left alone)."""
-        from assistant.services.sync import sync
-
         names = [a.name for a in self.settings.accounts]
         self.leases.ensure(names)
         pending, failures = list(names), []
@@ -275,8 +276,7 @@ class Runner:
                 break
             pending.remove(name)
             try:
-                for result in sync(self.settings, self.engine, account=name,
-                                   progress=self._renewer, now=now):
+                for result in self.app.sync(name, progress=self._renewer, now=now):
                     if result.error:
                         failures.append(f"{result.account}: {result.error}")
             except Exception as exc:  # noqa: BLE001 - one account never stops the others
@@ -302,16 +302,13 @@ class Runner:
         return progress
 
     def plan_job(self, now: datetime, _period: str | None) -> None:
-        from assistant.services.planning import plan
-
-        plan(self.settings, self.engine, now)
+        self.app.plan(now)
 
     def digest_job(self, now: datetime, period: str | None) -> None:
         from assistant.services import digest
 
         sender = self.sender or digest.sender_for(self.settings)
-        results = digest.send_digests(self.settings, self.engine, now, sender, period=period,
-                                      holder=self.holder)
+        results = self.app.send_digests(sender, now, period=period, holder=self.holder)
         failed = [f"{r.recipient}: {r.error}" for r in results if r.status == "failed"]
         if failed:
             raise JobFailed("; ".join(failed))

@@ -83,14 +83,15 @@ class Followup:
     # --- Sync (services/sync.py) ----------------------------------------------------------
 
     def sync(self, account: str | None = None, *, progress=None, folder_progress=None,
-             check_storage: bool = False):
+             check_storage: bool = False, now: datetime | None = None):
         """Pull new mail from every account (or one) into the store, index it and
-        reconcile follow-ups at the clock's now: :func:`assistant.services.sync.sync`
-        (its results, one :class:`~assistant.services.ingest.AccountResult` per account)."""
+        reconcile follow-ups at ``now`` (default: the clock's):
+        :func:`assistant.services.sync.sync` (its results, one
+        :class:`~assistant.services.ingest.AccountResult` per account)."""
         from assistant.services.sync import sync
 
         return sync(self.settings, self.engine, account=account, progress=progress,
-                    folder_progress=folder_progress, now=self.now(),
+                    folder_progress=folder_progress, now=now or self.now(),
                     check_storage=check_storage)
 
     def open_connector(self, account_name: str):

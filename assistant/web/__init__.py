@@ -39,7 +39,10 @@ def create_app(settings: Settings, engine: Engine, *,
         TEMPLATES_AUTO_RELOAD=False,
     )
     app.session_interface = security.SessionInterface(settings.web.proxy_addresses)
-    app.extensions["followup"] = {"settings": settings, "engine": engine, "clock": clock}
+    # The one app object every view and page model reaches the product through.
+    from assistant.services.app import Followup
+
+    app.extensions["followup"] = Followup(settings, engine, clock)
 
     from assistant.wording import say, why_waiting
     from assistant.web import users, views

@@ -25,21 +25,22 @@ admin = Blueprint("admin", __name__, url_prefix="/admin")
 
 
 def _ctx():
+    """The app object (:class:`assistant.services.app.Followup`) this web app serves."""
     return current_app.extensions["followup"]
 
 
 def settings():
-    return _ctx()["settings"]
+    return _ctx().settings
 
 
 def engine():
-    return _ctx()["engine"]
+    return _ctx().engine
 
 
 def now() -> datetime:
     """The app clock's time, in UTC (SQLite stores no offset)."""
     from assistant.storage.models import as_utc
-    return as_utc(_ctx()["clock"]())
+    return as_utc(_ctx().now())
 
 
 def local(moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
