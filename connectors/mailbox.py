@@ -128,6 +128,26 @@ def _followup_id(path: Path) -> str | None:
     return None if value is None else str(value).strip()
 
 
+class _KeyIndex:
+    """The ``X-Followup-Id`` of each draft file already read, by path: a planner asks for a
+    key once per follow-up, and reading every draft's header each time made a plan of
+    n drafts read n²/2 files. A file is read once; each look-up still lists the folder,
+    so a draft saved meanwhile by another process is read and found (a draft file's key
+    never changes: an edit is a new file)."""
+
+    def __init__(self) -> None:
+        self.keys: dict[str, str | None] = {}
+
+    def find(self, entries: list[os.DirEntry], key: str) -> os.DirEntry | None:
+        found = None
+        for entry in sorted(entries, key=lambda e: e.name):
+            if entry.path not in self.keys:
+                self.keys[entry.path] = _followup_id(Path(entry.path))
+            if found is None and self.keys[entry.path] == key:
+                found = entry
+        return found
+
+
 def _with_followup_id(draft: DraftMessage) -> bytes:
     """The draft's bytes, with an ``X-Followup-Id`` header added if it lacks one."""
     head, _, _ = draft.data.partition(b"\n\n")
@@ -154,6 +174,7 @@ class _FileDrafts:
     def __init__(self, folder: Path, id_prefix: str) -> None:
         self.folder = folder
         self.id_prefix = id_prefix
+        self._index = _KeyIndex()
 
     def save(self, draft: DraftMessage) -> str:
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -172,12 +193,9 @@ class _FileDrafts:
             entries = list(os.scandir(self.folder))
         except FileNotFoundError:
             return None
-        for entry in sorted(entries, key=lambda e: e.name):
-            if entry.name.startswith(".") or not entry.name.lower().endswith(".eml"):
-                continue
-            if _followup_id(Path(entry.path)) == key:
-                return self.id_prefix + entry.name
-        return None
+        found = self._index.find([e for e in entries if not e.name.startswith(".")
+                                  and e.name.lower().endswith(".eml")], key)
+        return None if found is None else self.id_prefix + found.name
 
 
 class _DraftsInFolder:
@@ -652,6 +670,7 @@ class _ScannedFolder:
         self.batch_size = batch_size
         self._scan = _CtimeScan(self.kind, batch_size, int(settle_seconds * 1e9), _read_file,
                                 batch_bytes)
+        self._draft_keys = _KeyIndex()
         self._check()
 
     def _check(self) -> None:
@@ -759,16 +778,15 @@ class MaildirConnector(_ScannedFolder):
         return new_id
 
     def find_draft(self, idempotency_key: str) -> str | None:
+        index = self._draft_keys
         for sub in ("cur", "new"):
             try:
-                entries = sorted(os.scandir(self.drafts_path / sub), key=lambda e: e.name)
+                entries = [e for e in os.scandir(self.drafts_path / sub) if not e.name.startswith(".")]
             except FileNotFoundError:
                 continue
-            for entry in entries:
-                if entry.name.startswith("."):
-                    continue
-                if _followup_id(Path(entry.path)) == idempotency_key:
-                    return f"Drafts/{_INFO_RE.sub('', entry.name)}"
+            found = index.find(entries, idempotency_key)
+            if found is not None:
+                return f"Drafts/{_INFO_RE.sub('', found.name)}"
         return None
 
     def close(self) -> None:

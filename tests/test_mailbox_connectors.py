@@ -240,6 +240,33 @@ def test_maildir_draft_save_find_not_fetched(tmp_path):
     assert len(message_ids(list(conn.fetch(None)))) == 1
 
 
+@pytest.mark.parametrize("kind", ["maildir", "eml"])
+def test_find_draft_sees_every_draft_on_disk_also_one_saved_by_another_process(tmp_path, kind):
+    """A planner asks for each follow-up's key once (a plan of n drafts used to read
+    n²/2 draft files): a file's key is read once per connector, but every look-up lists
+    the folder, so a draft another planner saved meanwhile is found, and one removed is
+    not."""
+    if kind == "maildir":
+        root = make_maildir(tmp_path / "mail")
+        mine, other = MaildirConnector(root), MaildirConnector(root)
+    else:
+        root = tmp_path / "eml"
+        root.mkdir()
+        mine, other = EmlFolderConnector(root), EmlFolderConnector(root)
+
+    def draft(key: str) -> DraftMessage:
+        return DraftMessage(key, f"X-Followup-Id: {key}\r\nSubject: Re: x\r\n\r\nHola\r\n".encode())
+
+    refs = {f"t{n}:step-1": mine.save_draft(draft(f"t{n}:step-1")) for n in range(40)}
+    for key, ref in refs.items():
+        assert mine.find_draft(key) == ref
+    assert mine.find_draft("t99:step-1") is None
+    late = other.save_draft(draft("t99:step-1"))  # another process, after my look-ups
+    assert mine.find_draft("t99:step-1") == late
+    edited = other.update_draft(refs["t3:step-1"], draft("t3:step-1"))  # an edit: a new file
+    assert mine.find_draft("t3:step-1") == edited != refs["t3:step-1"]
+
+
 def test_draft_without_header_gets_one(tmp_path):
     root = make_maildir(tmp_path / "mail")
     conn = MaildirConnector(root)
