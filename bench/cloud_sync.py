@@ -67,6 +67,19 @@ def sync_all(connector, cursor, stored: set[str]) -> tuple[str, int]:
     return cursor, got
 
 
+def timed_sync(connector, cursor, stored: set[str]) -> tuple[str, int, float]:
+    """A fresh connector told what is stored, synced from ``cursor``: (cursor, messages
+    read, seconds)."""
+    c = connector()
+    c.set_stored_lookup(lambda ids: {i for i in ids if i in stored})
+    start = time.perf_counter()
+    try:
+        new_cursor, got = sync_all(c, cursor, stored)
+    finally:
+        c.close()
+    return new_cursor, got, time.perf_counter() - start
+
+
 def run_one(kind: str, count: int, work: Path) -> tuple[dict, bool]:
     from connectors._cloud import Backoff
 
@@ -95,12 +108,7 @@ def run_one(kind: str, count: int, work: Path) -> tuple[dict, bool]:
     try:
         fill(fake, count)
         stored: set[str] = set()
-        c = connector()
-        c.set_stored_lookup(lambda ids: {i for i in ids if i in stored})
-        start = time.perf_counter()
-        cursor, got = sync_all(c, None, stored)
-        seconds = time.perf_counter() - start
-        c.close()
+        cursor, got, seconds = timed_sync(connector, None, stored)
         log = list(fake.faults.log)
         parts = sum(1 for line in log if re.search(r"/messages/[0-9a-f]+\?.*format=raw", line)) if kind == "gmail" else 0
         batches = sum(1 for line in log if line.startswith("POST /batch"))
@@ -114,12 +122,7 @@ def run_one(kind: str, count: int, work: Path) -> tuple[dict, bool]:
         before = len(fake.faults.log)
         downloads = (r"/messages/[0-9a-f]+\?.*format=raw" if kind == "gmail" else r"/\$value")
         before_dl = fake.requests(downloads)
-        c = connector()
-        c.set_stored_lookup(lambda ids: {i for i in ids if i in stored})
-        start = time.perf_counter()
-        _, new = sync_all(c, cursor, stored)
-        resync_s = time.perf_counter() - start
-        c.close()
+        _, new, resync_s = timed_sync(connector, cursor, stored)
         resync_log = fake.faults.log[before:]
         resync_http = len(resync_log) - (sum(1 for line in resync_log if re.search(downloads, line))
                                          if kind == "gmail" else 0)
