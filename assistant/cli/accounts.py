@@ -71,8 +71,13 @@ def sync(obj: Context, account: str | None) -> None:
             skipped = f", {len(result.skipped)} skipped" if result.skipped else ""
             aside = (f", {len(result.set_aside)} set aside (refused by the database; "
                      "see `followup accounts list`)" if result.set_aside else "")
+            touches = f", {result.touches} WhatsApp touches" if result.touches else ""
+            chats = (f", {len(result.chats_set_aside)} chats set aside (see `followup accounts "
+                     "list`)" if result.chats_set_aside else "")
             click.echo(f"{result.account}: read {result.read}, new {result.stored}"
-                       f"{extra}{skipped}{aside}")
+                       f"{touches}{extra}{skipped}{aside}{chats}")
+            for line in result.chats_set_aside:
+                click.echo(f"  set aside: {line}")
             failed += bool(result.set_aside)
     if failed:
         sys.exit(1)

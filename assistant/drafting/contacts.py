@@ -35,6 +35,22 @@ class Phone:
         return self.e164.lstrip("+")
 
 
+def normalise_phone(text: str | None, region: str) -> str | None:
+    """A phone number as E.164 (``+528122334455``), read like a signature's: numbers
+    without a country code in ``region``, Mexico's old ``+52 1`` mobile prefix dropped;
+    ``None`` when it is no valid number."""
+    if not text:
+        return None
+    cleaned = _MX_LEGACY_MOBILE.sub("+52 ", text.strip())
+    try:
+        number = phonenumbers.parse(cleaned, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
 _SIG_LINE = re.compile(r"\n-- ?\n")
 
 

@@ -66,6 +66,11 @@ class AccountResult:
     out of the store, recorded in ``set_aside_messages``; the cursor moved past it)."""
     error: str | None = None
     status: str = "ok"
+    touches: int = 0
+    """WhatsApp accounts: new WhatsApp touches logged from the rep's chat messages."""
+    chats_set_aside: list[str] = field(default_factory=list)
+    """WhatsApp accounts: ``"<file>: <reason>"`` of each chat export set aside (no contact
+    matched it, it could not be read); read again at the next sync."""
 
 
 def fingerprint(parsed: ParsedMessage) -> str:
@@ -144,6 +149,12 @@ def prepare_rows(raws: list[RawMessage], seen_at: datetime, *,
     during large syncs). ``encode_json``: serialise the JSON columns here, in the worker,
     rather than in the writing process (see :func:`_messages_table`)."""
     rows = [_message_row(parse_message(raw.data), raw, seen_at) for raw in raws]
+    return storable_rows(rows, encode_json=encode_json)
+
+
+def storable_rows(rows: list[dict], *, encode_json: bool = False) -> list[dict]:
+    """Message rows made storable (:func:`prepare_rows`), also rows built without raw
+    mail (WhatsApp messages)."""
     for row in rows:
         make_storable(row)  # the same values on every backend (NUL, lengths, surrogates)
     if encode_json:

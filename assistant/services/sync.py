@@ -39,6 +39,9 @@ def open_connector_for(account):
     if account.kind in ("gmail", "outlook"):
         from connectors.cloud import open_cloud_connector
         return open_cloud_connector(account)
+    if account.kind == "whatsapp":
+        from connectors.whatsapp import WhatsAppConnector
+        return WhatsAppConnector(account.path, date_order=account.date_order or "day_first")
     raise ConfigurationError(
         f'account kind "{account.kind}" is not available in this version of Followup yet')
 
@@ -59,6 +62,8 @@ def sync(settings: Settings, engine: Engine, *, account: str | None = None,
     check the whole database for damage (SQLite), so a sync with nothing new still
     reports a damaged file -- :class:`StorageError`, each account marked when possible."""
     accounts = [a for a in settings.accounts if account is None or a.name == account]
+    # WhatsApp chats are matched against the lead threads: the mailboxes go first.
+    accounts.sort(key=lambda a: a.kind == "whatsapp")
     if account is not None and not accounts:
         names = ", ".join(a.name for a in settings.accounts) or "none"
         raise ConfigurationError(f'no account named "{account}" in {settings.path} '
@@ -71,7 +76,7 @@ def sync(settings: Settings, engine: Engine, *, account: str | None = None,
         checker.start()
     results = []
     for acct in accounts:
-        result = _sync_one(engine, acct, progress, folder_progress, checker)
+        result = _sync_one(settings, engine, acct, progress, folder_progress, checker)
         results.append(result)
         if result.status == "storage_error":
             break  # the database itself failed: every account would fail the same way
@@ -87,7 +92,7 @@ def sync(settings: Settings, engine: Engine, *, account: str | None = None,
     indexed, refreshed = _index(settings, engine, accounts, results)
     if not indexed:
         return results
-    if refreshed is not None and any(r.stored for r in results if not r.error):
+    if refreshed is not None and any(r.stored or r.touches for r in results if not r.error):
         # New mail may close follow-ups: a sent draft (done), a reply or bounce (cancelled).
         # Only the threads the refresh recomputed can have moved on (all after a rebuild).
         from assistant.services.reconcile import reconcile_changed
@@ -99,9 +104,19 @@ def sync(settings: Settings, engine: Engine, *, account: str | None = None,
     return results
 
 
-def _sync_one(engine: Engine, acct, progress, folder_progress, checker) -> AccountResult:
+def _sync_one(settings: Settings, engine: Engine, acct, progress, folder_progress,
+              checker) -> AccountResult:
     """One account's sync; every failure becomes its result (and is recorded)."""
     try:
+        if acct.kind == "whatsapp":
+            from assistant.services.whatsapp import open_whatsapp, sync_whatsapp
+
+            connector = open_whatsapp(settings, acct)
+            try:
+                return sync_whatsapp(settings, engine, acct, connector,
+                                     progress=progress(acct.name) if progress else None)
+            finally:
+                connector.close()
         connector = open_connector_for(acct)
         try:
             return sync_account(engine, acct.name, acct.kind, connector,

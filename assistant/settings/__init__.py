@@ -17,16 +17,16 @@ from assistant.settings.loading import (  # noqa: F401
     default_settings_path, load_settings,
 )
 from assistant.settings.model import (  # noqa: F401
-    ACCOUNT_KINDS, CHANNELS, DEFAULT_BUYER_PHRASES, DEFAULT_DECLINE_PHRASES,
+    ACCOUNT_KINDS, CHANNELS, DATE_ORDERS, DEFAULT_BUYER_PHRASES, DEFAULT_DECLINE_PHRASES,
     DEFAULT_EXCLUDE_PHRASES, DEFAULT_HOLDING_PHRASES, DEFAULT_NON_QUOTE_PHRASES,
     DEFAULT_PROMISE_PHRASES, DEFAULT_PUBLIC_DOMAINS, DEFAULT_QUOTE_KEYWORDS,
     DEFAULT_QUOTE_PHRASES, DEFAULT_REQUEST_PHRASES, RESPONSIBLE_ROLES, ROLES, WEEKDAYS, Account,
-    Company, Detection, Digest, Member, Protocol, Schedule, Settings, Smtp, Step, Storage, Team,
+    Company, Contact, Detection, Digest, Member, Protocol, Schedule, Settings, Smtp, Step, Storage, Team,
     Templates, Web,
 )
 from assistant.settings.schema import Reader, SettingsError, join_key  # noqa: F401
 
 __all__ = [
-    "Account", "Company", "Detection", "Digest", "Member", "Protocol", "Schedule", "Settings",
+    "Account", "Company", "Contact", "Detection", "Digest", "Member", "Protocol", "Schedule", "Settings",
     "SettingsError", "Smtp", "Step", "Storage", "Team", "Templates", "Web", "load_settings",
 ]

@@ -20,8 +20,8 @@ from assistant.settings.model import (
     _SQLITE_URL, DEFAULT_QUOTE_KEYWORDS, DEFAULT_DECLINE_PHRASES, DEFAULT_REQUEST_PHRASES,
     DEFAULT_EXCLUDE_PHRASES, DEFAULT_QUOTE_PHRASES, DEFAULT_BUYER_PHRASES,
     DEFAULT_PROMISE_PHRASES, DEFAULT_NON_QUOTE_PHRASES, DEFAULT_HOLDING_PHRASES,
-    DEFAULT_PUBLIC_DOMAINS, ROLES, ACCOUNT_KINDS, CHANNELS, RESPONSIBLE_ROLES, WEEKDAYS,
-    Company, Member, Team, Account, Step, Protocol, Detection, Smtp, Digest, Schedule, Web,
+    DEFAULT_PUBLIC_DOMAINS, ROLES, ACCOUNT_KINDS, CHANNELS, DATE_ORDERS, RESPONSIBLE_ROLES, WEEKDAYS,
+    Company, Contact, Member, Team, Account, Step, Protocol, Detection, Smtp, Digest, Schedule, Web,
     Templates, Storage, Settings,
 )
 from assistant.settings.schema import Reader, SettingsError, join_key
@@ -38,7 +38,8 @@ _PHONE = re.compile(r"^\+?[0-9][0-9 ().-]{5,}$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 _TOP_KEYS = ("company", "team", "accounts", "protocol", "detection", "digest", "storage",
-             "schedule", "web", "templates")
+             "schedule", "web", "templates", "contacts")
+_CONTACT_KEYS = ("email", "name", "company", "phone", "formal")
 _TEMPLATES_KEYS = ("folder",)
 DEFAULT_TEMPLATES_FOLDER = "templates"
 _WEB_KEYS = ("auth", "proxy_header", "proxy_addresses", "lockout_minutes")
@@ -68,6 +69,7 @@ _ACCOUNT_KEYS = {
              "tls", "ca_file", "folders"),
     "gmail": ("name", "kind", "owner", "username", "oauth", "host", "folders", "sync_days"),
     "outlook": ("name", "kind", "owner", "username", "oauth", "host", "folders", "sync_days"),
+    "whatsapp": ("name", "kind", "owner", "path", "me", "date_order"),
 }
 DEFAULT_SYNC_DAYS = 180
 """How far back a Gmail or Outlook account's first sync reads (issue 13: a whole mailbox
@@ -79,7 +81,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "accounts": _ALL_ACCOUNT_KEYS, "protocol": _PROTOCOL_KEYS, "protocol.steps": _STEP_KEYS,
     "detection": _DETECTION_KEYS, "digest": _DIGEST_KEYS, "digest.smtp": _SMTP_KEYS,
     "schedule": _SCHEDULE_KEYS, "web": _WEB_KEYS, "templates": _TEMPLATES_KEYS,
-    "storage": _STORAGE_KEYS,
+    "storage": _STORAGE_KEYS, "contacts": _CONTACT_KEYS,
 }
 """Every key the file may hold, by section (``""``: the top level; ``accounts``: the keys
 of any kind, :data:`_ACCOUNT_KEYS` says which kind takes which). docs/configuration.md
@@ -139,9 +141,33 @@ def _settings(r: Reader, data: dict, environ: Mapping[str, str]) -> Settings:
     schedule = _schedule(r, r.table(data, "", "schedule", required=False) or {})
     web = _web(r, r.table(data, "", "web", required=False) or {})
     templates = _templates(r, r.table(data, "", "templates", required=False) or {})
+    contacts = _contacts(r, data)
     return Settings(path=r.file.resolve(), company=company, team=team, accounts=accounts,
                     protocol=protocol, detection=detection, digest=digest, storage=storage,
-                    schedule=schedule, web=web, templates=templates)
+                    schedule=schedule, web=web, templates=templates, contacts=contacts)
+
+
+def _contacts(r: Reader, data: dict) -> tuple[Contact, ...]:
+    """``[[contacts]]``: one entry per client address (optional)."""
+    contacts: list[Contact] = []
+    seen: dict[str, str] = {}
+    for key, c in r.tables(data, "", "contacts", required=False,
+                           example='email (and name, company, phone, formal)'):
+        r.check_keys(c, key, _CONTACT_KEYS)
+        email = _email(r, c, key, "email", required=True)
+        if email in seen:
+            raise r.error(f"{key}.email", f"{email} is already listed as {seen[email]}",
+                          "list each contact once, with a single [[contacts]] entry")
+        seen[email] = key
+        phone = r.string(c, key, "phone", example="+52 55 1234 5678")
+        if phone is not None and not _PHONE.match(phone):
+            raise r.error(f"{key}.phone", f'"{phone}" is not a phone number',
+                          'write phone = "+52 55 1234 5678" (international format, with the country code)')
+        contacts.append(Contact(
+            email=email, name=r.string(c, key, "name", example="Roberto Salinas"),
+            company=r.string(c, key, "company", example="Válvulas del Norte"),
+            phone=phone, formal=r.boolean(c, key, "formal", default=False)))
+    return tuple(contacts)
 
 
 def _company(r: Reader, t: dict) -> Company:
@@ -244,6 +270,19 @@ def _accounts(r: Reader, data: dict, team: Team) -> tuple[Account, ...]:
             raise r.error(f"{key}.owner", f"{owner} is not a team member",
                           "write the email of a [[team.members]] entry, or remove owner for a shared mailbox")
         folders = r.string_list(a, key, "folders", example='["INBOX", "Sent"]', default=())
+        if kind == "whatsapp":
+            raw = r.string(a, key, "path", example=f"whatsapp/{name}", required=True)
+            me = r.string(a, key, "me", example="Ana Pérez")
+            if me is None and owner is None:
+                raise r.error(f"{key}.owner", "a whatsapp account needs to know which side of "
+                              "its chats is the rep's",
+                              'add owner = "ana@acme.example" (a team member), or me = "Ana Pérez" '
+                              "(the rep's name as the exports write it)")
+            date_order = r.string(a, key, "date_order", example="day_first",
+                                  choices=DATE_ORDERS, lower=True)
+            accounts.append(Account(name=name, kind=kind, path=r.path(raw), owner=owner,
+                                    me=me, date_order=date_order))
+            continue
         if kind in _FILE_KINDS:
             raw = r.string(a, key, "path", example=f"mail/{name}", required=True)
             accounts.append(Account(name=name, kind=kind, path=r.path(raw), folders=folders, owner=owner))

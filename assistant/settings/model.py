@@ -118,7 +118,9 @@ DEFAULT_PUBLIC_DOMAINS = (
 """DESIGN.md rule 4: mail domains shared by unrelated people (a colleague's reply is only
 recognised on a company's own domain)."""
 ROLES = ("account_executive", "sdr", "customer_success", "manager")
-ACCOUNT_KINDS = ("maildir", "mbox", "eml", "imap", "gmail", "outlook")
+ACCOUNT_KINDS = ("maildir", "mbox", "eml", "imap", "gmail", "outlook", "whatsapp")
+DATE_ORDERS = ("day_first", "month_first")
+"""How a WhatsApp export's ``1/2/26`` reads when no value in the file decides it."""
 CHANNELS = ("email", "phone", "whatsapp")
 RESPONSIBLE_ROLES = ("owner", "sdr", "customer_success")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -188,6 +190,27 @@ class Account:
     system's (a private CA), resolved against the settings folder."""
     sync_days: int | None = None
     """Gmail, Outlook: a first sync (or a resync) reads this many days back; 0: everything."""
+    me: str | None = None
+    """WhatsApp: the rep's name as the exports write it (default: the owner's ``name``)."""
+    date_order: str | None = None
+    """WhatsApp: ``day_first`` | ``month_first`` for exports whose dates do not decide it
+    (default: the team's language, ``digest.language``: ``es`` day first, ``en`` month first)."""
+
+    @property
+    def holds_mail(self) -> bool:
+        """A mailbox (drafts can be saved there), not a chat export folder."""
+        return self.kind != "whatsapp"
+
+
+@dataclass(frozen=True)
+class Contact:
+    """``[[contacts]]``: what the team knows of a client beyond their mail (a phone for
+    WhatsApp chats, a name, whether to write formally)."""
+    email: str
+    name: str | None = None
+    company: str | None = None
+    phone: str | None = None
+    formal: bool = False
 
 
 @dataclass(frozen=True)
@@ -315,6 +338,7 @@ class Settings:
     schedule: Schedule = field(default_factory=Schedule)
     web: Web = field(default_factory=Web)
     templates: Templates = field(default_factory=Templates)
+    contacts: tuple[Contact, ...] = ()
 
     @property
     def folder(self) -> Path:
@@ -350,4 +374,5 @@ class Settings:
     def accounts_of(self, email: str | None) -> tuple[Account, ...]:
         """The accounts whose ``owner`` is this team member (where their drafts go)."""
         member = self.team.member(email)
-        return tuple(a for a in self.accounts if member and a.owner == member.email)
+        return tuple(a for a in self.accounts
+                     if member and a.owner == member.email and a.holds_mail)

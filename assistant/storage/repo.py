@@ -680,3 +680,51 @@ def read_model_generation(conn: Connection) -> tuple:
     new message, mark and touch goes through one)."""
     return tuple(conn.execute(select(models.ReadModelState.key, models.ReadModelState.value)
                               .order_by(models.ReadModelState.key)).all())
+
+
+# --- WhatsApp chat exports (services/whatsapp.py) --------------------------------------------
+
+def lead_contacts(conn: Connection) -> list[str]:
+    """The contact of every stored lead thread (lower case, each once)."""
+    t = models.ThreadRow
+    return sorted({c.lower() for c in conn.scalars(
+        select(t.contact).where(t.contact.is_not(None)).distinct()) if c})
+
+
+def lead_threads_of(conn: Connection, contact: str) -> list[tuple[str, datetime | None, str]]:
+    """(quote Message-ID, quote sent at (UTC), base status) of ``contact``'s lead threads,
+    oldest quote first."""
+    t = models.ThreadRow
+    rows = conn.execute(select(t.quote_message_id, t.quote_sent_at, t.base_status)
+                        .where(func.lower(t.contact) == contact.lower())).all()
+    out = [(qid, as_utc(sent), status) for qid, sent, status in rows]
+    return sorted(out, key=lambda r: (r[1] is None, r[1] or datetime.min.replace(tzinfo=timezone.utc), r[0]))
+
+
+def add_touch_once(conn: Connection, quote_message_id: str, channel: str, *, at: datetime,
+                   by: str | None, note: str | None = None) -> bool:
+    """:func:`add_touch` unless the thread already has a touch of this channel, time and
+    person (a re-read chat export); True when it was added."""
+    t = models.Touch
+    query = select(t.id).where(t.quote_message_id == quote_message_id, t.channel == channel,
+                               t.at == as_utc(at))
+    query = query.where(t.by.is_(None) if by is None else t.by == by)
+    if conn.scalar(query.limit(1)) is not None:
+        return False
+    add_touch(conn, quote_message_id, channel, at=at, by=by, note=note)
+    return True
+
+
+def set_aside_item(conn: Connection, account_id: int, provider_id: str, *, reason: str,
+                   at: datetime, size: int = 0, folder: str | None = None) -> None:
+    """Record (or update) why one item of an account was set aside."""
+    s = models.SetAsideMessage
+    conn.execute(delete(s).where(s.account_id == account_id, s.provider_id == provider_id))
+    conn.execute(s.__table__.insert().values(account_id=account_id, provider_id=provider_id,
+                                             folder=folder, size=min(size, 2**31 - 1),
+                                             reason=reason, set_aside_at=at))
+
+
+def clear_set_aside(conn: Connection, account_id: int, provider_id: str) -> None:
+    s = models.SetAsideMessage
+    conn.execute(delete(s).where(s.account_id == account_id, s.provider_id == provider_id))

@@ -80,6 +80,26 @@ _CLI: dict[str, dict[str, str]] = {
     "closed.marked.won": {"en": "marked won", "es": "marcado como ganado"},
     "closed.marked.lost": {"en": "marked lost", "es": "marcado como perdido"},
     "closed.declined": {"en": 'reply says "{phrase}"', "es": 'la respuesta dice "{phrase}"'},
+    # Why a WhatsApp chat export is set aside (`sync`, `accounts list`); read again at the
+    # next sync, once the settings say more.
+    "whatsapp.no_contact": {
+        "en": "no contact matches this chat ({who}): add a [[contacts]] entry with its phone "
+              "or name to settings.toml",
+        "es": "ningún contacto coincide con este chat ({who}): añade a settings.toml una "
+              "entrada [[contacts]] con su teléfono o nombre"},
+    "whatsapp.several": {
+        "en": "this chat ({who}) matches several contacts ({emails}): keep its phone or name "
+              "on one [[contacts]] entry only",
+        "es": "este chat ({who}) coincide con varios contactos ({emails}): deja su teléfono o "
+              "nombre en una sola entrada [[contacts]]"},
+    "whatsapp.no_rep": {
+        "en": "none of this chat's senders ({senders}) is the rep ({me}): write the rep's "
+              'WhatsApp name as me = "..." in the account\'s [[accounts]] entry',
+        "es": "ninguno de los remitentes de este chat ({senders}) es el representante ({me}): "
+              'escribe su nombre de WhatsApp como me = "..." en la entrada [[accounts]] de la cuenta'},
+    "whatsapp.unreadable": {
+        "en": "not read as a WhatsApp chat export: {error}",
+        "es": "no se pudo leer como exportación de chat de WhatsApp: {error}"},
 }
 
 CATALOGUE: dict[str, dict[str, str]] = {**_WAITING, **_PLANNING, **_DIGEST, **_WEB, **_CLI}

@@ -1,0 +1,239 @@
+"""One WhatsApp account's sync: chat exports -> what they mean for the lead threads.
+
+Each export file the connector hands over (:mod:`connectors.whatsapp`) is matched to one
+contact (:func:`assistant.drafting.chats.match_chat`: by phone -- ``[[contacts]]`` or the
+signature of the contact's own mail -- or by name). Then, in the contact's most recent
+open lead thread whose quote was sent before the message (read from the read model,
+brought up to date first):
+
+* the client's messages are stored as messages from the contact's address citing the
+  thread's quote (``In-Reply-To``): real replies, so a WhatsApp answer stops the email
+  cadence and the thread waits on us (``awaiting_us``);
+* the rep's messages are WhatsApp touches (``touches`` table, the thread queued): a run of
+  the rep's messages with no client message between them, on one local day, is one touch,
+  at its first message -- five lines typed in a row are one follow-up, not five.
+
+Deleted messages (``This message was deleted``) and system notices mean nothing here.
+Every message is keyed by (contact, time, sender, text): a re-exported chat adds only what
+is new. A chat that matches no contact (or several) is set aside with the reason, listed
+by ``accounts list`` and the sync's output, and read again at the next sync (its file is
+left out of the cursor), so it is kept once the settings say who it is with. Messages
+written before any lead thread of the contact are stored without a thread (nothing is
+lost; DESIGN.md's loose reply rule may still place them).
+
+The WhatsApp accounts sync after the mailboxes (``services.sync``), so a chat sees the
+quotes synced in the same run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from datetime import datetime, timezone
+from typing import Callable
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine
+
+from assistant.drafting.chats import KnownContact, match_chat
+from assistant.drafting.contacts import find_phone, normalise_phone
+from assistant.services.ingest import (AccountResult, Location, ensure_account, mark_account,
+                                       storable_rows, write_batch)
+from assistant.services.rules import rules_from_settings
+from assistant.settings import Account, Settings
+from assistant.storage import repo
+from assistant.wording import say
+from connectors.whatsapp import ChatExport, WhatsAppConnector
+from connectors.whatsapp_parse import ChatMessage
+
+log = logging.getLogger(__name__)
+
+__all__ = ["sync_whatsapp", "open_whatsapp", "date_order_of", "message_key", "WHATSAPP_DOMAIN"]
+
+WHATSAPP_DOMAIN = "whatsapp.followup.invalid"
+"""The domain of the Message-IDs given to stored WhatsApp messages."""
+SUBJECT = "WhatsApp"
+SIGNATURE_TEXTS = 20
+"""How many of a contact's newest messages are searched for their phone."""
+
+
+def date_order_of(settings: Settings, account: Account) -> str:
+    """The account's ``date_order``, else the team's language's (``es`` day first)."""
+    if account.date_order:
+        return account.date_order
+    return "month_first" if settings.digest.language == "en" else "day_first"
+
+
+def open_whatsapp(settings: Settings, account: Account) -> WhatsAppConnector:
+    return WhatsAppConnector(account.path, date_order=date_order_of(settings, account))
+
+
+def message_key(contact: str, at: datetime, sender: str, text: str) -> str:
+    """The stable key of one chat message: (chat, time, sender, text hash)."""
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    basis = "\n".join([contact.lower(), at.astimezone(timezone.utc).isoformat(), sender, digest])
+    return hashlib.sha256(basis.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _rep_names(settings: Settings, account: Account) -> tuple[str, ...]:
+    names = [account.me] if account.me else []
+    member = settings.member(account.owner)
+    if member is not None:
+        names.append(member.name)
+    return tuple(n for n in names if n)
+
+
+def known_contacts(settings: Settings, engine: Engine) -> list[KnownContact]:
+    """Every client a chat may be with: the ``[[contacts]]`` entries, and the contacts of
+    stored lead threads with the phone in their mail's signature and their display name."""
+    region = settings.protocol.holidays_country
+    names: dict[str, list[str]] = {}
+    phones: dict[str, list[str]] = {}
+    for contact in settings.contacts:
+        names.setdefault(contact.email, []).extend([contact.name] if contact.name else [])
+        phone = normalise_phone(contact.phone, region)
+        phones.setdefault(contact.email, []).extend([phone] if phone else [])
+    with engine.connect() as conn:
+        leads = repo.lead_contacts(conn)
+        display = repo.latest_names(conn, leads)
+        for email in leads:
+            names.setdefault(email, [])
+            if display.get(email):
+                names[email].append(display[email])
+            found = find_phone(repo.texts_from(conn, email, limit=SIGNATURE_TEXTS), region)
+            phones.setdefault(email, []).extend([found.e164] if found else [])
+    return [KnownContact(email, tuple(dict.fromkeys(names.get(email, ()))),
+                         tuple(dict.fromkeys(phones.get(email, ()))))
+            for email in sorted(set(names) | set(phones))]
+
+
+def _thread_at(threads: list[tuple[str, datetime | None, str]], at: datetime) -> str | None:
+    """The most recent open lead thread whose quote was sent no later than ``at``."""
+    best = None
+    for qid, sent, status in threads:
+        if sent is not None and sent <= at and status != "closed":
+            best = qid
+    return best
+
+
+def _local(message: ChatMessage, zone: ZoneInfo) -> datetime:
+    return message.at.replace(tzinfo=zone)
+
+
+def sync_whatsapp(settings: Settings, engine: Engine, account: Account,
+                  connector: WhatsAppConnector, *,
+                  clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+                  progress: Callable[[int], None] | None = None) -> AccountResult:
+    """Read every new or changed export of one WhatsApp account and store what it means."""
+    from assistant.services import snapshot
+
+    snapshot.ensure_current(engine, rules_from_settings(settings))  # the threads, as they stand
+    result = AccountResult(account=account.name)
+    account_id, cursor = ensure_account(engine, account.name, account.kind)
+    contacts = known_contacts(settings, engine)
+    language = settings.digest.language
+    for export in connector.fetch(cursor):
+        cursor = _one_export(settings, engine, account, account_id, cursor, export, contacts,
+                             language, result, clock())
+        if progress:
+            progress(len(export.chat.messages) if export.chat else 0)
+    mark_account(engine, account_id, status="ok", error=None)
+    return result
+
+
+def _set_aside(engine: Engine, account_id: int, cursor: str | None, export: ChatExport,
+               reason: str, result: AccountResult, now: datetime) -> str:
+    cursor = WhatsAppConnector.cursor_after(cursor, export, keep=False)
+    with engine.begin() as conn:
+        repo.set_aside_item(conn, account_id, export.provider_id, reason=reason, at=now,
+                            folder="WhatsApp")
+    write_batch(engine, account_id, cursor, [], [], seen_at=now)
+    result.chats_set_aside.append(f"{export.provider_id}: {reason}")
+    log.info("%s: set aside %s: %s", result.account, export.provider_id, reason)
+    return cursor
+
+
+def _one_export(settings: Settings, engine: Engine, account: Account, account_id: int,
+                cursor: str | None, export: ChatExport, contacts: list[KnownContact],
+                language: str, result: AccountResult, now: datetime) -> str:
+    if export.chat is None:
+        reason = say("whatsapp.unreadable", language, error=export.error or "?")
+        return _set_aside(engine, account_id, cursor, export, reason, result, now)
+    chat = export.chat
+    match = match_chat(export.title, chat.senders(), me=_rep_names(settings, account),
+                       contacts=contacts, region=settings.protocol.holidays_country)
+    if match.contact is None:
+        return _set_aside(engine, account_id, cursor, export,
+                          say(match.reason, language, **match.values), result, now)
+    contact = match.contact
+    zone = settings.team.zone
+    with engine.connect() as conn:
+        threads = repo.lead_threads_of(conn, contact)
+    rows, locations, runs = [], [], []
+    run_open = False
+    for message in chat.messages:
+        if message.kind in ("system", "deleted") or message.sender is None:
+            continue
+        result.read += 1
+        at = _local(message, zone)
+        if message.sender in match.rep_senders:
+            same_day = runs and run_open and runs[-1][0].date() == at.date()
+            if same_day:
+                runs[-1][1].append(message.text)
+            else:
+                runs.append((at, [message.text]))
+            run_open = True
+            continue
+        run_open = False
+        key = message_key(contact, at, message.sender, message.text)
+        thread = _thread_at(threads, at)
+        rows.append(_row(key, contact, account.owner, message, at, thread, now))
+        locations.append(Location(f"wa:{key[:40]}", None, "WhatsApp",
+                                  len(message.text.encode("utf-8", "surrogatepass"))))
+    rows = storable_rows(rows, encode_json=engine.dialect.name == "sqlite")
+    touches = 0
+    with engine.begin() as conn:  # before the messages and the cursor: a rerun redoes both
+        for at, texts in runs:
+            thread = _thread_at(threads, at)
+            if thread is None:
+                continue
+            note = "WhatsApp: " + "\n".join(texts)[:500]
+            touches += repo.add_touch_once(conn, thread, "whatsapp", at=at, by=account.owner,
+                                           note=note)
+        repo.clear_set_aside(conn, account_id, export.provider_id)
+    cursor = WhatsAppConnector.cursor_after(cursor, export, keep=True)
+    outcome = write_batch(engine, account_id, cursor, locations, rows, seen_at=now)
+    result.stored += outcome.stored
+    result.touches += touches
+    result.set_aside.extend(outcome.set_aside)
+    return cursor
+
+
+def _row(key: str, contact: str, owner: str | None, message: ChatMessage, at: datetime,
+         thread: str | None, now: datetime) -> dict:
+    """A stored message for one of the client's chat messages."""
+    return {
+        "message_id": f"<wa.{key[:40]}@{WHATSAPP_DOMAIN}>",
+        "synthetic_id": True,
+        "fingerprint": key,
+        "from_addr": contact,
+        "from_name": message.sender,
+        "to_addrs": [owner] if owner else [],
+        "cc_addrs": [],
+        "bcc_addrs": [],
+        "subject": SUBJECT,
+        "sent_at": at.astimezone(timezone.utc),
+        "first_seen_at": now,
+        "in_reply_to": thread,
+        "references": [thread] if thread else [],
+        "kind": "message",
+        "bounced_recipients": [],
+        "bounce_permanent": None,
+        "attachment_names": [message.attachment] if message.attachment else [],
+        "body_text": message.text,
+        "original_message_id": None,
+        "language": None,
+        "warnings": [],
+        "size": len(message.text.encode("utf-8", "surrogatepass")),
+        "list_mail": False,
+    }

@@ -1,0 +1,189 @@
+"""WhatsApp chat exports end to end, through the real CLI on a temporary settings.toml with
+a Maildir account and a WhatsApp account (real SQLite file): a client's WhatsApp answer
+turns its quote thread ``awaiting_us``; a re-exported chat adds only what is new; a chat
+no contact matches is set aside, listed, and taken once the settings name its contact."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+import zipfile
+from pathlib import Path
+
+from tests.builders import local, raw_message
+from tests.test_pipeline import run
+
+FIXTURES = Path(__file__).parent / "fixtures" / "whatsapp"
+ES_ANDROID = FIXTURES / "Chat de WhatsApp con Roberto Salinas.txt"
+EN_ANDROID = FIXTURES / "WhatsApp Chat with +1 (415) 555-0147.txt"
+QUOTE_ID = "<cot-2291.1@acme.example>"
+PROPOSAL_ID = "<prop-88.1@acme.example>"
+NOW = "2026-11-16T15:00:00+00:00"
+
+SETTINGS = """\
+[company]
+name = "Acme"
+domains = ["acme.example"]
+
+[team]
+timezone = "America/Mexico_City"
+
+[[team.members]]
+email = "ana@acme.example"
+name = "Ana Pérez"
+role = "account_executive"
+
+[[accounts]]
+name = "ana"
+kind = "maildir"
+owner = "ana@acme.example"
+path = "mail/ana"
+
+[[accounts]]
+name = "ana-whatsapp"
+kind = "whatsapp"
+owner = "ana@acme.example"
+path = "whatsapp/ana"
+
+[protocol]
+holidays_country = "MX"
+send_window_start = "09:00"
+responsible_role = "owner"
+auto_send = false
+
+[[protocol.steps]]
+after_days = 2
+channel = "email"
+template = "followup_1"
+
+[[protocol.steps]]
+after_days = 3
+channel = "whatsapp"
+template = "whatsapp_1"
+
+[storage]
+url = "sqlite:///followup.db"
+{contacts}"""
+
+ROBERTO = """
+[[contacts]]
+email = "roberto@valvulasnorte.example"
+name = "Roberto Salinas"
+company = "Válvulas del Norte"
+"""
+
+
+def _team(tmp_path: Path, contacts: str = ROBERTO) -> Path:
+    root = tmp_path / "team"
+    for sub in ("cur", "new", "tmp"):
+        (root / "mail" / "ana" / sub).mkdir(parents=True)
+    (root / "whatsapp" / "ana").mkdir(parents=True)
+    quote = raw_message(frm="Ana Pérez <ana@acme.example>", to="roberto@valvulasnorte.example",
+                        subject="Cotización COT-2291 válvulas", date=local(2026, 11, 12, 8, 50),
+                        mid=QUOTE_ID, body="Buen día Roberto, adjunto la cotización.")
+    (root / "mail" / "ana" / "cur" / "1.quote:2,S").write_bytes(quote)
+    # A client who asked by mail first, signing with their phone; the quote answers it.
+    request = raw_message(frm="Megan Doyle <megan@harbor.example>", to="ana@acme.example",
+                          subject="Conveyor upgrade", date=local(2026, 11, 17, 9, 0),
+                          mid="<req-1@harbor.example>",
+                          body="Hi Ana, could you send us pricing?\n\n-- \nMegan Doyle\n"
+                               "Harbor Logistics\nMobile: +1 (415) 555-0147\n")
+    proposal = raw_message(frm="Ana Pérez <ana@acme.example>", to="megan@harbor.example",
+                           subject="Proposal: conveyor upgrade", date=local(2026, 11, 18, 15, 0),
+                           mid=PROPOSAL_ID, body="Hi Megan, our proposal is attached.")
+    (root / "mail" / "ana" / "cur" / "2.request:2,S").write_bytes(request)
+    (root / "mail" / "ana" / "cur" / "3.proposal:2,S").write_bytes(proposal)
+    (root / "settings.toml").write_text(SETTINGS.format(contacts=contacts), encoding="utf-8")
+    return root
+
+
+def _scan(root: Path, now: str = NOW) -> dict[str, dict]:
+    out = run("--config", str(root / "settings.toml"), "scan", "--json", "--now", now)
+    assert out.returncode == 0, out.stderr
+    return {t["quote_message_id"]: t for t in json.loads(out.stdout)["threads"]}
+
+
+def _sync(root: Path) -> str:
+    out = run("--config", str(root / "settings.toml"), "sync")
+    assert out.returncode == 0, out.stdout + out.stderr
+    return out.stdout
+
+
+def _lines(path: Path, upto: int) -> str:
+    return "".join(path.read_text(encoding="utf-8").splitlines(keepends=True)[:upto])
+
+
+def _rows(root: Path, sql: str) -> list[tuple]:
+    with sqlite3.connect(root / "followup.db") as db:
+        return db.execute(sql).fetchall()
+
+
+def test_a_whatsapp_answer_turns_the_thread_awaiting_us_and_a_reexport_adds_only_the_new(tmp_path):
+    root = _team(tmp_path)
+    chat = root / "whatsapp" / "ana" / ES_ANDROID.name
+    # Exported after Roberto's answers, before Ana wrote back (the file's first 11 lines).
+    chat.write_text(_lines(ES_ANDROID, 11), encoding="utf-8")
+    _sync(root)
+    thread = _scan(root)[QUOTE_ID]
+    assert thread["status"] == "awaiting_us"
+    assert thread["next_step"] is None
+    # Roberto's last real message (the photo at 16:44 local); the deleted one is not a reply.
+    assert thread["last_reply_at"] == "2026-11-13T16:44:00-06:00"
+    # Ana's two WhatsApp lines in a row after the quote are one touch.
+    assert _rows(root, "select channel, by from touches") == [("whatsapp", "ana@acme.example")]
+    stored = _rows(root, "select count(*) from messages where message_id like '<wa.%'")[0][0]
+    assert stored == 2  # the multi-line question and the photo
+
+    # The same chat exported again a day later, with Ana's answer: only that is new.
+    shutil.copy(ES_ANDROID, chat)
+    out = _sync(root)
+    assert "ana-whatsapp: read 5, new 0, 1 WhatsApp touches" in out
+    assert _rows(root, "select count(*) from messages where message_id like '<wa.%'")[0][0] == 2
+    assert len(_rows(root, "select id from touches")) == 2
+    thread = _scan(root)[QUOTE_ID]
+    # Ana answered on WhatsApp: the client no longer waits; the cadence runs from her touch.
+    assert thread["status"] in ("waiting", "silent")
+    assert thread["last_outbound_at"] == "2026-11-13T18:10:00-06:00"
+    assert thread["next_step"]["number"] == 1
+
+    # Nothing changed: a third sync reads nothing.
+    assert "ana-whatsapp: read 0, new 0" in _sync(root)
+
+
+def test_a_chat_matched_by_the_phone_in_the_contacts_signature_from_a_zip(tmp_path):
+    root = _team(tmp_path)
+    with zipfile.ZipFile(root / "whatsapp" / "ana" / "WhatsApp Chat with +1 (415) 555-0147.zip", "w") as z:
+        z.writestr(EN_ANDROID.name, EN_ANDROID.read_text(encoding="utf-8"))
+        z.writestr("scan_0042.pdf", b"%PDF-1.4 not read")
+    settings = root / "settings.toml"
+    settings.write_text(settings.read_text(encoding="utf-8").replace(
+        'path = "whatsapp/ana"', 'path = "whatsapp/ana"\nme = "Ana Perez"'), encoding="utf-8")
+    _sync(root)
+    thread = _scan(root, "2026-11-20T15:00:00+00:00")[PROPOSAL_ID]
+    assert thread["status"] == "awaiting_us"
+    assert thread["last_reply_at"] == "2026-11-19T09:13:00-06:00"
+    names = _rows(root, "select attachment_names from messages where message_id like '<wa.%' "
+                        "order by sent_at")
+    assert [json.loads(n) for (n,) in names] == [[], ["scan_0042.pdf"]]
+
+
+def test_an_unmatched_chat_is_set_aside_then_taken_once_the_settings_name_its_contact(tmp_path):
+    root = _team(tmp_path, contacts="")
+    shutil.copy(ES_ANDROID, root / "whatsapp" / "ana" / ES_ANDROID.name)
+    out = _sync(root)
+    assert "1 chats set aside" in out
+    assert "ningún contacto coincide con este chat (Roberto Salinas)" in out  # the team speaks es
+    listed = run("--config", str(root / "settings.toml"), "accounts", "list").stdout
+    assert f"set aside: {ES_ANDROID.name}: ningún contacto coincide" in listed
+    assert _rows(root, "select count(*) from messages where message_id like '<wa.%'")[0][0] == 0
+    assert _scan(root)[QUOTE_ID]["status"] != "awaiting_us"
+
+    settings = root / "settings.toml"
+    settings.write_text(settings.read_text(encoding="utf-8") + ROBERTO, encoding="utf-8")
+    out = _sync(root)
+    assert "set aside" not in out
+    assert "set aside" not in run("--config", str(settings), "accounts", "list").stdout
+    assert _rows(root, "select count(*) from messages where message_id like '<wa.%'")[0][0] == 2
+    # The full chat ends with Ana's answer: the thread waits on the client again.
+    assert _scan(root)[QUOTE_ID]["status"] in ("waiting", "silent")
