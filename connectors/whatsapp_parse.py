@@ -128,6 +128,11 @@ class ParsedChat:
     """Line numbers before the first message (blank lines, a byte-order mark)."""
     line_total: int = 0
 
+    @property
+    def name(self) -> str | None:
+        """The chat's name, when an iPhone notice gives it (its "sender")."""
+        return next((m.sender for m in self.messages if m.kind == "system" and m.sender), None)
+
     def senders(self) -> tuple[str, ...]:
         """The distinct senders of real messages (system notices left out), in order."""
         seen: dict[str, None] = {}

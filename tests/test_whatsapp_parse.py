@@ -261,3 +261,10 @@ def test_fixture_files_parse_without_loss(name):
     assert (chat.platform, chat.date_order, len(chat.messages), chat.senders()) == (
         platform, order, count, senders)
     assert_nothing_lost(text, chat)
+
+
+def test_an_iphone_notice_names_the_chat():
+    chat = parse_chat(f"[12/11/26, 11:20:04] Grupo Lara: {LRM}Messages and calls are end-to-end "
+                      "encrypted.\n[12/11/26, 11:21:04] Ana: hola\n")
+    assert chat.name == "Grupo Lara"
+    assert parse_chat("12/11/26, 10:15 - Ana: hola").name is None

@@ -160,7 +160,7 @@ def _one_export(settings: Settings, engine: Engine, account: Account, account_id
         reason = say("whatsapp.unreadable", language, error=export.error or "?")
         return _set_aside(engine, account_id, cursor, export, reason, result, now)
     chat = export.chat
-    match = match_chat(export.title, chat.senders(), me=_rep_names(settings, account),
+    match = match_chat(export.title or chat.name, chat.senders(), me=_rep_names(settings, account),
                        contacts=contacts, region=settings.protocol.holidays_country)
     if match.contact is None:
         return _set_aside(engine, account_id, cursor, export,
