@@ -266,7 +266,8 @@ class Runner:
     def sync_job(self, now: datetime, _period: str | None) -> None:
         """Every account this worker can claim, one lease at a time (an account another
         worker synced less than half an interval ago is left alone)."""
-        names = [a.name for a in self.settings.accounts]
+        # WhatsApp chats are matched against the lead threads: the mailboxes go first.
+        names = [a.name for a in sorted(self.settings.accounts, key=lambda a: a.kind == "whatsapp")]
         self.leases.ensure(names)
         pending, failures = list(names), []
         fresh = self.timing.sync_every / 2

@@ -17,6 +17,7 @@ from tests.test_pipeline import run
 FIXTURES = Path(__file__).parent / "fixtures" / "whatsapp"
 ES_ANDROID = FIXTURES / "Chat de WhatsApp con Roberto Salinas.txt"
 EN_ANDROID = FIXTURES / "WhatsApp Chat with +1 (415) 555-0147.txt"
+EN_IPHONE = FIXTURES / "en-iphone-_chat.txt"
 QUOTE_ID = "<cot-2291.1@acme.example>"
 PROPOSAL_ID = "<prop-88.1@acme.example>"
 NOW = "2026-11-16T15:00:00+00:00"
@@ -151,7 +152,10 @@ def test_a_whatsapp_answer_turns_the_thread_awaiting_us_and_a_reexport_adds_only
     assert "ana-whatsapp: read 0, new 0" in _sync(root)
 
 
-def test_a_chat_matched_by_the_phone_in_the_contacts_signature_from_a_zip(tmp_path):
+def test_chats_matched_by_the_phone_in_the_contacts_signature_and_by_their_mail_name(tmp_path):
+    """An English Android zip whose client is an unsaved number (the phone in her mail's
+    signature), then an English iPhone zip where she is a saved contact (her name in her
+    mail's From); no [[contacts]] entry for her."""
     root = _team(tmp_path)
     with zipfile.ZipFile(root / "whatsapp" / "ana" / "WhatsApp Chat with +1 (415) 555-0147.zip", "w") as z:
         z.writestr(EN_ANDROID.name, EN_ANDROID.read_text(encoding="utf-8"))
@@ -166,6 +170,14 @@ def test_a_chat_matched_by_the_phone_in_the_contacts_signature_from_a_zip(tmp_pa
     names = _rows(root, "select attachment_names from messages where message_id like '<wa.%' "
                         "order by sent_at")
     assert [json.loads(n) for (n,) in names] == [[], ["scan_0042.pdf"]]
+
+    with zipfile.ZipFile(root / "whatsapp" / "ana" / "WhatsApp Chat - Harbor Logistics.zip", "w") as z:
+        z.writestr("_chat.txt", EN_IPHONE.read_bytes())
+        z.writestr("00000004-Q-7710 Pallet racks.pdf", b"%PDF-1.4 not read")
+    assert "ana-whatsapp: read 4, new 2, 1 WhatsApp touches" in _sync(root)  # not the Android zip again
+    thread = _scan(root, "2026-11-23T15:00:00+00:00")[PROPOSAL_ID]
+    assert thread["status"] == "awaiting_us"
+    assert thread["last_reply_at"] == "2026-11-21T08:03:10-06:00"  # the image; the deleted one is not
 
 
 def test_an_unmatched_chat_is_set_aside_then_taken_once_the_settings_name_its_contact(tmp_path):

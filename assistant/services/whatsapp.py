@@ -217,7 +217,8 @@ def _row(key: str, contact: str, owner: str | None, message: ChatMessage, at: da
         "synthetic_id": True,
         "fingerprint": key,
         "from_addr": contact,
-        "from_name": message.sender,
+        "from_name": None,  # the rep's label for the client (a phone, a nickname): never a
+        #                     greeting's name, and not the name chats are matched on
         "to_addrs": [owner] if owner else [],
         "cc_addrs": [],
         "bcc_addrs": [],
