@@ -197,7 +197,7 @@ def _one_export(settings: Settings, engine: Engine, account: Account, account_id
             thread = _thread_at(threads, at)
             if thread is None:
                 continue
-            note = "WhatsApp: " + "\n".join(texts)[:500]
+            note = "\n".join(texts)[:500]
             touches += repo.add_touch_once(conn, thread, "whatsapp", at=at, by=account.owner,
                                            note=note)
         repo.clear_set_aside(conn, account_id, export.provider_id)
