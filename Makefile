@@ -41,6 +41,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.reply_agreement || status=1; \
 	$(BIN)/python -m bench.plan || status=1; \
 	$(BIN)/python -m bench.pages || status=1; \
+	$(BIN)/python -m bench.whatsapp || status=1; \
 	exit $$status
 
 # Fuzz parse + classify with Hypothesis for FUZZ_SECONDS (default 60): `make fuzz FUZZ_SECONDS=600`.

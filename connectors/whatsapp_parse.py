@@ -42,8 +42,8 @@ DATE_ORDERS = ("day_first", "month_first")
 
 _MARKS = "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff"
 _SPACES = {"\u00a0": " ", "\u202f": " ", "\u2007": " ", "\u2009": " "}
-_SPACE_TABLE = str.maketrans(_SPACES)
-_MARK_TABLE = str.maketrans({c: None for c in _MARKS})
+_MARK_RE = re.compile("[" + _MARKS + "]")
+_SPACE_RE = re.compile("[" + "".join(_SPACES) + "]")
 
 _DATE = r"(?P<a>\d{1,4})[/.\-](?P<b>\d{1,2})[/.\-](?P<c>\d{1,4})"
 _AMPM = r"(?P<ampm>[aApP]\.?\s?[mM]\.?)"
@@ -143,10 +143,19 @@ class ParsedChat:
 
 
 def fold(text: str) -> str:
-    """Lower case, accents off, runs of white space as one space."""
-    text = unicodedata.normalize("NFKD", text.translate(_SPACE_TABLE))
-    text = "".join(c for c in text if not unicodedata.combining(c))
+    """What phrases are compared on: lower case ASCII (accents off, other characters
+    dropped), runs of white space as one space."""
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", _SPACE_RE.sub(" ", text)).encode("ascii", "ignore").decode()
     return " ".join(text.lower().split())
+
+
+def _unmark(text: str) -> str:
+    return _MARK_RE.sub("", text) if not text.isascii() else text
+
+
+def _spaces(text: str) -> str:
+    return _SPACE_RE.sub(" ", text) if not text.isascii() else text
 
 
 def decode_export(data: bytes) -> str:
@@ -166,7 +175,7 @@ def chat_title(file_name: str) -> str | None:
     for ``_chat.txt`` and other names."""
     name = file_name.rsplit("/", 1)[-1]
     name = re.sub(r"\.(txt|zip)$", "", name, flags=re.I)
-    name = re.sub(r"\s*\(\d+\)$", "", name).translate(_MARK_TABLE).translate(_SPACE_TABLE).strip()
+    name = _spaces(_unmark(re.sub(r"\s*\(\d+\)$", "", name))).strip()
     match = _TITLE.match(name)
     return match.group("name").strip() if match else None
 
@@ -185,19 +194,21 @@ class _Header:
     ios: bool
 
 
-def _header(line: str, number: int) -> _Header | None:
-    clean = line.translate(_SPACE_TABLE)
-    match = _IOS.match(clean)
+def _header(line: str, number: int, platform: str | None = None) -> _Header | None:
+    """The date header ``line`` starts with; once the file's ``platform`` is known, only
+    that app's shape counts (the other's is text)."""
+    clean = _spaces(line)
+    match = _IOS.match(clean) if platform != "android" else None
     ios = match is not None
     if match is None:
-        match = _ANDROID.match(clean)
+        match = _ANDROID.match(clean) if platform != "ios" else None
         if match is None:
             return None
     ampm = match.group("ampm")
     second = match.groupdict().get("s")
     return _Header(number, int(match.group("a")), int(match.group("b")), int(match.group("c")),
                    int(match.group("h")), int(match.group("m")), int(second or 0),
-                   fold(ampm).replace(".", "").replace(" ", "") if ampm else None,
+                   ampm[0].lower() if ampm else None,
                    match.group("rest"), ios)
 
 
@@ -224,7 +235,7 @@ def _when(h: _Header, order: str) -> datetime | None:
     if h.ampm is not None:
         if not 1 <= hour <= 12:
             return None
-        hour = hour % 12 + (12 if h.ampm.startswith("p") else 0)
+        hour = hour % 12 + (12 if h.ampm == "p" else 0)
     try:
         return datetime(year, month, day, hour, h.minute, h.second)
     except ValueError:
@@ -246,11 +257,13 @@ def _split_sender(rest: str, ios: bool) -> tuple[str | None, str]:
 
 
 def _is_system(text: str) -> bool:
-    folded = fold(text.translate(_MARK_TABLE))
-    if folded.startswith(_SYSTEM_STARTS):
+    head = fold(text[:80])  # fold drops the direction marks
+    if head.startswith(_SYSTEM_STARTS):
         return True
-    head, sep, _ = text.partition(": ")
-    return not sep and any(part in " " + folded for part in _SYSTEM_CONTAINS)
+    if ": " in text:
+        return False
+    folded = fold(text[:300])
+    return any(part in " " + folded for part in _SYSTEM_CONTAINS)
 
 
 def _kind(text: str, marked: bool) -> tuple[str, str, str | None, bool]:
@@ -260,9 +273,8 @@ def _kind(text: str, marked: bool) -> tuple[str, str, str | None, bool]:
     match = _EDITED.search(text)
     if match:
         text, edited = text[:match.start()], True
-    bare = text.translate(_MARK_TABLE).strip()
-    folded = fold(bare)
-    if folded.rstrip(".") in _DELETED:
+    bare = _unmark(text).strip()
+    if len(bare) <= 40 and fold(bare).rstrip(".") in _DELETED:
         return "deleted", bare, None, edited
     if _OMITTED.match(bare):
         return "media", bare, None, edited
@@ -275,7 +287,7 @@ def _kind(text: str, marked: bool) -> tuple[str, str, str | None, bool]:
         return "media", bare, match.group("name").strip(), edited
     if marked and _is_system(bare):
         return "system", bare, None, edited
-    return "text", bare if marked else text.translate(_MARK_TABLE), None, edited
+    return "text", bare if marked else _unmark(text), None, edited
 
 
 def parse_chat(text: str, *, date_order: str = "day_first") -> ParsedChat:
@@ -295,9 +307,7 @@ def parse_chat(text: str, *, date_order: str = "day_first") -> ParsedChat:
     preamble: list[int] = []
     platform: str | None = None
     for number, line in enumerate(lines, start=1):
-        header = _header(line, number)
-        if header is not None and platform is not None and header.ios != (platform == "ios"):
-            header = None  # a line shaped like the other app's header is text
+        header = _header(line, number, platform)
         if header is not None:
             platform = platform or ("ios" if header.ios else "android")
             headers.append(header)
@@ -325,9 +335,9 @@ def parse_chat(text: str, *, date_order: str = "day_first") -> ParsedChat:
             continue
         sender, content = _split_sender(joined, header.ios)
         if sender is None:
-            kind, content, attachment, edited = "system", content.translate(_MARK_TABLE).strip(), None, False
+            kind, content, attachment, edited = "system", _unmark(content).strip(), None, False
         else:
-            sender = sender.translate(_MARK_TABLE).translate(_SPACE_TABLE).strip()
+            sender = _spaces(_unmark(sender)).strip()
             kind, content, attachment, edited = _kind(content, content.startswith("\u200e"))
         messages.append(ChatMessage(at, sender, content, kind, header.line, len(parts),
                                     attachment, edited))
