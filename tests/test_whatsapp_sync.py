@@ -199,3 +199,21 @@ def test_an_unmatched_chat_is_set_aside_then_taken_once_the_settings_name_its_co
     assert _rows(root, "select count(*) from messages where message_id like '<wa.%'")[0][0] == 2
     # The full chat ends with Ana's answer: the thread waits on the client again.
     assert _scan(root)[QUOTE_ID]["status"] in ("waiting", "silent")
+
+
+def test_a_whatsapp_answer_cancels_the_drafted_email_follow_up(tmp_path):
+    root = _team(tmp_path)
+    config = str(root / "settings.toml")
+    _sync(root)
+    due = "2026-11-18T16:00:00+00:00"  # step 1 is due on the 17th (the 16th is a holiday)
+    planned = run("--config", config, "drafts", "plan", "--now", due)
+    assert planned.returncode == 0, planned.stderr
+    before = json.loads(run("--config", config, "drafts", "list", "--json").stdout)["followups"]
+    assert [(f["quote_message_id"], f["status"]) for f in before
+            if f["quote_message_id"] == QUOTE_ID] == [(QUOTE_ID, "drafted")]
+    # Roberto answered on WhatsApp on the 13th; Ana exports the chat on the 18th.
+    (root / "whatsapp" / "ana" / ES_ANDROID.name).write_text(_lines(ES_ANDROID, 11), encoding="utf-8")
+    _sync(root)
+    after = json.loads(run("--config", config, "drafts", "list", "--json").stdout)["followups"]
+    assert [f["status"] for f in after if f["quote_message_id"] == QUOTE_ID] == ["cancelled"]
+    assert _scan(root, due)[QUOTE_ID]["status"] == "awaiting_us"
