@@ -217,3 +217,23 @@ def test_a_whatsapp_answer_cancels_the_drafted_email_follow_up(tmp_path):
     after = json.loads(run("--config", config, "drafts", "list", "--json").stdout)["followups"]
     assert [f["status"] for f in after if f["quote_message_id"] == QUOTE_ID] == ["cancelled"]
     assert _scan(root, due)[QUOTE_ID]["status"] == "awaiting_us"
+
+
+def test_a_colleague_in_a_group_chat_is_our_side(tmp_path):
+    """Luis (a team member) writes in the client's group: his lines are his touches, never
+    the client's replies; the client's last message is what the thread waits on."""
+    root = _team(tmp_path)
+    settings = root / "settings.toml"
+    settings.write_text(settings.read_text(encoding="utf-8").replace(
+        "[[accounts]]", '[[team.members]]\nemail = "luis@acme.example"\nname = "Luis Ortega"\n'
+        'role = "account_executive"\n\n[[accounts]]', 1), encoding="utf-8")
+    group = (_lines(ES_ANDROID, 11)
+             + "13/11/26, 6:30\u202fp.\u202fm. - Luis Ortega: Roberto, el flete va incluido.\n")
+    (root / "whatsapp" / "ana" / "Chat de WhatsApp con Válvulas del Norte.txt").write_text(
+        group, encoding="utf-8")
+    _sync(root)
+    touches = _rows(root, "select by from touches order by at")
+    assert touches == [("ana@acme.example",), ("luis@acme.example",)]
+    thread = _scan(root)[QUOTE_ID]
+    assert thread["status"] in ("waiting", "silent")  # Luis answered
+    assert thread["last_reply_at"] == "2026-11-13T16:44:00-06:00"

@@ -11,7 +11,9 @@ brought up to date first):
   cadence and the thread waits on us (``awaiting_us``);
 * the rep's messages are WhatsApp touches (``touches`` table, the thread queued): a run of
   the rep's messages with no client message between them, on one local day, is one touch,
-  at its first message -- five lines typed in a row are one follow-up, not five.
+  at its first message -- five lines typed in a row are one follow-up, not five. A
+  colleague's messages in a group chat (a team member's name) are our side too: touches
+  by that member.
 
 Deleted messages (``This message was deleted``) and system notices mean nothing here.
 Every message is keyed by (contact, time, sender, text): a re-exported chat adds only what
@@ -35,7 +37,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
-from assistant.drafting.chats import KnownContact, match_chat
+from assistant.drafting.chats import KnownContact, fold_name, match_chat
 from assistant.drafting.contacts import find_phone, normalise_phone
 from assistant.services.ingest import (AccountResult, Location, ensure_account, mark_account,
                                        storable_rows, write_batch)
@@ -75,12 +77,13 @@ def message_key(contact: str, at: datetime, sender: str, text: str) -> str:
     return hashlib.sha256(basis.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def _rep_names(settings: Settings, account: Account) -> tuple[str, ...]:
-    names = [account.me] if account.me else []
-    member = settings.member(account.owner)
-    if member is not None:
-        names.append(member.name)
-    return tuple(n for n in names if n)
+def _team_names(settings: Settings, account: Account) -> dict[str, str | None]:
+    """Our side of a chat, folded name -> the member's email: the account's ``me`` (its
+    owner) and every team member's name (a colleague in a group chat is no client)."""
+    names: dict[str, str | None] = {fold_name(m.name): m.email for m in settings.team.members}
+    if account.me:
+        names[fold_name(account.me)] = account.owner
+    return names
 
 
 def known_contacts(settings: Settings, engine: Engine) -> list[KnownContact]:
@@ -160,7 +163,10 @@ def _one_export(settings: Settings, engine: Engine, account: Account, account_id
         reason = say("whatsapp.unreadable", language, error=export.error or "?")
         return _set_aside(engine, account_id, cursor, export, reason, result, now)
     chat = export.chat
-    match = match_chat(export.title or chat.name, chat.senders(), me=_rep_names(settings, account),
+    ours = _team_names(settings, account)
+    me = [account.me] if account.me else []
+    me += [m.name for m in settings.team.members]
+    match = match_chat(export.title or chat.name, chat.senders(), me=me,
                        contacts=contacts, region=settings.protocol.holidays_country)
     if match.contact is None:
         return _set_aside(engine, account_id, cursor, export,
@@ -181,7 +187,7 @@ def _one_export(settings: Settings, engine: Engine, account: Account, account_id
             if same_day:
                 runs[-1][1].append(message.text)
             else:
-                runs.append((at, [message.text]))
+                runs.append((at, [message.text], ours.get(fold_name(message.sender)) or account.owner))
             run_open = True
             continue
         run_open = False
@@ -193,13 +199,12 @@ def _one_export(settings: Settings, engine: Engine, account: Account, account_id
     rows = storable_rows(rows, encode_json=engine.dialect.name == "sqlite")
     touches = 0
     with engine.begin() as conn:  # before the messages and the cursor: a rerun redoes both
-        for at, texts in runs:
+        for at, texts, by in runs:
             thread = _thread_at(threads, at)
             if thread is None:
                 continue
-            note = "\n".join(texts)[:500]
-            touches += repo.add_touch_once(conn, thread, "whatsapp", at=at, by=account.owner,
-                                           note=note)
+            touches += repo.add_touch_once(conn, thread, "whatsapp", at=at, by=by,
+                                           note="\n".join(texts)[:500])
         repo.clear_set_aside(conn, account_id, export.provider_id)
     cursor = WhatsAppConnector.cursor_after(cursor, export, keep=True)
     outcome = write_batch(engine, account_id, cursor, locations, rows, seen_at=now)
