@@ -11,6 +11,8 @@ import sqlite3
 import zipfile
 from pathlib import Path
 
+import pytest
+
 from tests.builders import local, raw_message
 from tests.test_pipeline import run
 
@@ -99,14 +101,14 @@ def _team(tmp_path: Path, contacts: str = ROBERTO) -> Path:
     return root
 
 
-def _scan(root: Path, now: str = NOW) -> dict[str, dict]:
-    out = run("--config", str(root / "settings.toml"), "scan", "--json", "--now", now)
+def _scan(root: Path, now: str = NOW, env: dict | None = None) -> dict[str, dict]:
+    out = run("--config", str(root / "settings.toml"), "scan", "--json", "--now", now, env=env)
     assert out.returncode == 0, out.stderr
     return {t["quote_message_id"]: t for t in json.loads(out.stdout)["threads"]}
 
 
-def _sync(root: Path) -> str:
-    out = run("--config", str(root / "settings.toml"), "sync")
+def _sync(root: Path, env: dict | None = None) -> str:
+    out = run("--config", str(root / "settings.toml"), "sync", env=env)
     assert out.returncode == 0, out.stdout + out.stderr
     return out.stdout
 
@@ -237,3 +239,18 @@ def test_a_colleague_in_a_group_chat_is_our_side(tmp_path):
     thread = _scan(root)[QUOTE_ID]
     assert thread["status"] in ("waiting", "silent")  # Luis answered
     assert thread["last_reply_at"] == "2026-11-13T16:44:00-06:00"
+
+
+@pytest.mark.postgres
+def test_the_same_on_postgresql(tmp_path, postgres_url):
+    """The first test's answer, re-export and rerun on PostgreSQL (CLI output only)."""
+    root = _team(tmp_path)
+    env = {"FOLLOWUP_DATABASE_URL": postgres_url}
+    chat = root / "whatsapp" / "ana" / ES_ANDROID.name
+    chat.write_text(_lines(ES_ANDROID, 11), encoding="utf-8")
+    assert "ana-whatsapp: read 4, new 2, 1 WhatsApp touches" in _sync(root, env)
+    assert _scan(root, env=env)[QUOTE_ID]["status"] == "awaiting_us"
+    shutil.copy(ES_ANDROID, chat)
+    assert "ana-whatsapp: read 5, new 0, 1 WhatsApp touches" in _sync(root, env)
+    assert "ana-whatsapp: read 0, new 0\n" in _sync(root, env)
+    assert _scan(root, env=env)[QUOTE_ID]["status"] in ("waiting", "silent")
