@@ -131,6 +131,9 @@ def test_the_message_key_is_stable_and_tells_messages_apart():
     assert key == message_key("Roberto@ValvulasNorte.example", at, "Roberto Salinas", "ok")
     assert key != message_key("roberto@valvulasnorte.example", at, "Roberto Salinas", "ok.")
     assert key != message_key("megan@harbor.example", at, "Roberto Salinas", "ok")
+    # The same "ok" twice in one minute: two messages.
+    assert key == message_key("roberto@valvulasnorte.example", at, "Roberto Salinas", "ok", 1)
+    assert key != message_key("roberto@valvulasnorte.example", at, "Roberto Salinas", "ok", 2)
 
 
 # --- The connector's cursor --------------------------------------------------------------

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections import Counter
 from datetime import datetime, timezone
 from typing import Callable
 from zoneinfo import ZoneInfo
@@ -70,10 +71,13 @@ def open_whatsapp(settings: Settings, account: Account) -> WhatsAppConnector:
     return WhatsAppConnector(account.path, date_order=date_order_of(settings, account))
 
 
-def message_key(contact: str, at: datetime, sender: str, text: str) -> str:
-    """The stable key of one chat message: (chat, time, sender, text hash)."""
+def message_key(contact: str, at: datetime, sender: str, text: str, occurrence: int = 1) -> str:
+    """The stable key of one chat message: (chat, time, sender, text hash); ``occurrence``
+    tells apart the same text sent twice in one minute (the second "ok" of an Android
+    export, whose times have no seconds), counted in the file's order."""
     digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
-    basis = "\n".join([contact.lower(), at.astimezone(timezone.utc).isoformat(), sender, digest])
+    parts = [contact.lower(), at.astimezone(timezone.utc).isoformat(), sender, digest]
+    basis = "\n".join(parts + ([str(occurrence)] if occurrence > 1 else []))
     return hashlib.sha256(basis.encode("utf-8", "surrogatepass")).hexdigest()
 
 
@@ -176,6 +180,7 @@ def _one_export(settings: Settings, engine: Engine, account: Account, account_id
     with engine.connect() as conn:
         threads = repo.lead_threads_of(conn, contact)
     rows, locations, runs = [], [], []
+    seen: Counter = Counter()
     run_open = False
     for message in chat.messages:
         if message.kind in ("system", "deleted") or message.sender is None:
@@ -191,7 +196,9 @@ def _one_export(settings: Settings, engine: Engine, account: Account, account_id
             run_open = True
             continue
         run_open = False
-        key = message_key(contact, at, message.sender, message.text)
+        same = (at, message.sender, message.text)
+        seen[same] += 1
+        key = message_key(contact, at, message.sender, message.text, seen[same])
         thread = _thread_at(threads, at)
         rows.append(_row(key, contact, account.owner, message, at, thread, now))
         locations.append(Location(f"wa:{key[:40]}", None, "WhatsApp",
