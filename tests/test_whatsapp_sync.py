@@ -152,6 +152,9 @@ def test_a_whatsapp_answer_turns_the_thread_awaiting_us_and_a_reexport_adds_only
 
     # Nothing changed: a third sync reads nothing.
     assert "ana-whatsapp: read 0, new 0" in _sync(root)
+    tested = run("--config", str(root / "settings.toml"), "accounts", "test", "ana-whatsapp")
+    assert tested.stdout.strip() == (f"ana-whatsapp: ok — 1 export files; {ES_ANDROID.name}: "
+                                     "8 messages (android, day first)"), tested.stdout + tested.stderr
 
 
 def test_chats_matched_by_the_phone_in_the_contacts_signature_and_by_their_mail_name(tmp_path):

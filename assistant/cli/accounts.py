@@ -127,7 +127,11 @@ def test_account(obj, name: str) -> None:
     if account is None:
         fail("Unknown account", f'no account named "{name}" in {settings.path}', 2)
     try:
-        connector = open_connector_for(account)
+        if account.kind == "whatsapp":  # its date order follows the team's language too
+            from assistant.services.whatsapp import open_whatsapp
+            connector = open_whatsapp(settings, account)
+        else:
+            connector = open_connector_for(account)
         try:
             probe = getattr(connector, "probe", None)
             if probe is not None:
