@@ -75,6 +75,14 @@ _WEB: dict[str, dict[str, str]] = {
 
 # --- CLI ------------------------------------------------------------------------------------
 _CLI: dict[str, dict[str, str]] = {
+    "cli.error": {"en": "Error", "es": "Error"},
+    "demo.folder_in_use": {
+        "en": "{folder} already holds files the demo did not create ({entries}); the demo "
+              "would overwrite settings.toml, followup.db and mail/ there. Choose an empty or "
+              "new folder with --dir, or add --force to write there anyway.",
+        "es": "{folder} ya contiene archivos que la demostración no creó ({entries}); la "
+              "demostración sobrescribiría ahí settings.toml, followup.db y mail/. Elige una "
+              "carpeta vacía o nueva con --dir, o añade --force para escribir ahí de todos modos."},
     # Why a thread is closed (ThreadReport.closed_code, with closed_value): the scan, the
     # follow-ups a closed thread cancels ("thread closed: marked lost").
     "closed.marked.won": {"en": "marked won", "es": "marcado como ganado"},
