@@ -6,6 +6,7 @@ subprocess, on real folders and SQLite files."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from assistant.demo.pipeline import DEMO_MARKER
@@ -57,3 +58,121 @@ def test_demo_refuses_a_file_in_place_of_its_folder(tmp_path):
     result = run("demo", "--dir", str(target))
     assert result.returncode == 2, result.stderr
     assert target.read_text(encoding="utf-8") == "x"
+
+
+# --- Template names checked before planning; held follow-ups planned again ---------------
+
+NOW = "2026-11-26T16:00:00-06:00"
+
+
+def sample_team(tmp_path: Path) -> Path:
+    from assistant.demo.sample import generate_sample
+
+    root = tmp_path / "team"
+    generate_sample(root)
+    assert run("--config", str(root / "settings.toml"), "sync").returncode == 0
+    return root
+
+
+def edit_settings(root: Path, old: str, new: str) -> None:
+    path = root / "settings.toml"
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_a_step_naming_a_missing_template_stops_plan_serve_and_run(tmp_path):
+    root = sample_team(tmp_path)
+    edit_settings(root, 'template = "call_1"', 'template = "cal_1"')
+    config = str(root / "settings.toml")
+    for args in (("drafts", "plan", "--now", NOW), ("run", "--once", "--now", NOW),
+                 ("serve", "--port", "1")):
+        result = run("--config", config, *args)
+        assert result.returncode == 2, (args, result.stdout, result.stderr)
+        err = result.stderr
+        assert "protocol.steps[1] (step 2, phone)" in err and "'cal_1'" in err, err
+        assert config in err and "call_1" in err and "followup_1" in err  # what exists
+        assert "Traceback" not in err
+    # nothing was planned
+    listed = run("--config", config, "drafts", "list", "--json")
+    assert listed.returncode == 0 and json.loads(listed.stdout) == {"followups": []}
+
+
+def test_saving_the_missing_template_is_allowed_and_then_planning_runs(tmp_path):
+    root = sample_team(tmp_path)
+    edit_settings(root, 'template = "call_1"', 'template = "llamada_1"')
+    config = str(root / "settings.toml")
+    text = root / "llamada.txt"
+    text.write_text("Subject: Llamar a {{ contact.name }}\n\nPreguntar por {{ quote.subject }}.\n",
+                    encoding="utf-8")
+    saved = run("--config", config, "templates", "save", "llamada_1", str(text), "--lang", "es",
+                "--author", "marta@aceros.example")
+    assert saved.returncode == 0, saved.stderr
+    planned = run("--config", config, "drafts", "plan", "--now", NOW)
+    assert planned.returncode == 0, planned.stderr
+    assert planned.stdout.startswith("Planned ")
+
+
+def test_a_follow_up_held_for_a_missing_mailbox_is_planned_once_the_mailbox_is_added(tmp_path):
+    root = sample_team(tmp_path)
+    config = str(root / "settings.toml")
+    edit_settings(root, 'owner = "luis@aceros.example"\n', "")
+    first = run("--config", config, "drafts", "plan", "--now", NOW)
+    assert first.returncode == 0, first.stderr
+    lines = first.stdout.splitlines()
+    held_lines = [line for line in lines if line.startswith("  held #")]
+    assert lines[0].startswith("Planned ") and lines[0].endswith(":"), first.stdout
+    assert any("no mailbox for luis@aceros.example" in line for line in held_lines), first.stdout
+    luis_ids = {int(line.split("#")[1].split(":")[0]) for line in held_lines
+                if "no mailbox for luis@aceros.example" in line}
+    edit_settings(root, 'path = "mail/luis"\n', 'path = "mail/luis"\nowner = "luis@aceros.example"\n')
+    second = run("--config", config, "drafts", "plan", "--now", NOW)
+    assert second.returncode == 0, second.stderr
+    assert f"({len(luis_ids)} of them held before, now ready)" in second.stdout, second.stdout
+    assert "no mailbox" not in second.stdout
+    rows = {r["id"]: r for r in json.loads(run("--config", config, "drafts", "list",
+                                                "--json").stdout)["followups"]}
+    for fid in luis_ids:  # the same follow-up, now drafted in Luis's mailbox
+        assert rows[fid]["status"] == "drafted" and rows[fid]["hold_reason"] is None
+    drafts = list((root / "mail" / "luis" / ".Drafts").rglob("*.aceros*")) or \
+        [p for p in (root / "mail" / "luis" / ".Drafts").rglob("*") if p.is_file()]
+    assert len(drafts) >= len([f for f in luis_ids if rows[f]["channel"] == "email"])
+    third = run("--config", config, "drafts", "plan", "--now", NOW)
+    assert third.stdout.startswith("Planned 0 follow-ups"), third.stdout
+
+
+# --- run --once with no way to send the digest --------------------------------------------
+
+MONDAY = "2026-11-30T09:30:00-06:00"  # the digest's slot (08:00) and the plan's (09:00) passed
+
+
+def test_run_once_without_a_digest_sender_warns_in_one_line_and_still_syncs_and_plans(tmp_path):
+    from tests.test_digest import Inbox, _free_port
+    from aiosmtpd.controller import Controller
+
+    root = sample_team(tmp_path)
+    config = str(root / "settings.toml")
+    for tick in range(2):  # every tick, the same one line (the day's plan runs once)
+        result = run("--config", config, "run", "--once", "--now", MONDAY)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.splitlines() == ["sync: done"] + ["plan: done"] * (tick == 0) + [
+            "digest: skipped (see the warning above)"]
+        warnings = [line for line in result.stderr.splitlines() if line.strip()]
+        assert len(warnings) == 1 and "digest skipped" in warnings[0], result.stderr
+        assert "[digest.smtp]" in warnings[0] and config in warnings[0]
+        assert "Traceback" not in result.stderr
+    listed = json.loads(run("--config", config, "drafts", "list", "--json").stdout)["followups"]
+    assert listed  # the plan ran
+    # once a sender is configured, the next tick sends this week's digest
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    try:
+        edit_settings(root, "[storage]", f'[digest.smtp]\nhost = "127.0.0.1"\n'
+                      f'port = {controller.port}\nsecurity = "none"\n\n[storage]')
+        sent = run("--config", config, "run", "--once", "--now", MONDAY)
+    finally:
+        controller.stop()
+    assert sent.returncode == 0, sent.stderr
+    assert "digest: done" in sent.stdout
+    assert [e.rcpt_tos for e in inbox.envelopes] == [["marta@aceros.example"]]

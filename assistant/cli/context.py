@@ -23,6 +23,7 @@ from assistant.settings import Settings, default_settings_path, load_settings
 from assistant.settings import SettingsError
 from assistant.storage.db import StorageError, where
 from assistant.storage.errors import DATABASE_ERRORS, describe
+from assistant.wording import say
 
 __all__ = ["Context", "Main", "console", "emit_json", "fail", "parse_now"]
 
@@ -65,6 +66,27 @@ class Context:
 
     def engine(self):
         return self.app().engine
+
+    def planning_app(self) -> Followup:
+        """The app object for a command that plans, drafts, serves or runs: every protocol
+        step's template must exist first (exit 2 naming the step, the name and the
+        templates that exist). ``templates …`` commands do not ask: they are how a missing
+        template gets saved."""
+        app = self.app()
+        from assistant.services.templates import missing_step_templates, template_names
+
+        missing = missing_step_templates(app.settings, app.engine)
+        if missing:
+            folder = app.settings.templates.folder
+            found = template_names(app.engine, folder)
+            names = "; ".join(say(f"settings.names_{where}", "en", names=", ".join(found[where]))
+                              for where in ("shipped", "folder", "saved") if found[where])
+            fail(say("cli.invalid_settings", "en"), "\n".join(
+                say("settings.step_template", "en", index=m.number - 1, number=m.number,
+                    channel=m.channel, file=str(self.config_path), template=m.template,
+                    names=names, folder=str(folder) if folder else say("settings.no_folder", "en"))
+                for m in missing), 2)
+        return app
 
     def database(self) -> str:
         """The database, as messages name it (the SQLite file, or the redacted URL)."""

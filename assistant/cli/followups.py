@@ -20,6 +20,7 @@ from assistant.services.review import (
     FollowupError, approve, edit_text, get, list_followups, save_edit, skip,
 )
 from assistant.storage.models import as_utc
+from assistant.wording import say
 from connectors.base import ConnectorError
 
 __all__ = ["CHANNEL_LABEL", "drafts", "print_followups", "show_one", "touch"]
@@ -37,15 +38,20 @@ def drafts() -> None:
 @click.pass_obj
 def drafts_plan(obj, now_text: str | None) -> None:
     """Create the follow-ups that are due (once per thread and step)."""
-    settings, engine = obj.settings(), obj.engine()
+    app = obj.planning_app()
+    settings, engine = app.settings, app.engine
     now = parse_now(now_text, settings)
     try:
         result = plan(settings, engine, now)
     except ConnectorError as exc:
         fail("Error", str(exc), 1)
-    click.echo(f"Planned {len(result.created)} follow-ups, held {len(result.held)}"
-               + (f", adopted {len(result.reconciled)} drafts already in a mailbox" if result.reconciled else "")
-               + (f", closed {result.settled}" if result.settled else "") + ".")
+    click.echo(say("plan.summary", "en", created=len(result.created), held=len(result.held))
+               + (say("plan.replanned", "en", n=len(result.replanned)) if result.replanned else "")
+               + (say("plan.adopted", "en", n=len(result.reconciled)) if result.reconciled else "")
+               + (say("plan.closed", "en", n=result.settled) if result.settled else "")
+               + (":" if result.held else "."))
+    for fid in result.held:
+        click.echo(say("plan.held_line", "en", id=fid, reason=result.hold_reasons.get(fid, "")))
     for problem in result.problems:
         click.echo(f"template problem: {problem}", err=True)
 

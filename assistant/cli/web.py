@@ -52,7 +52,8 @@ def serve(obj, host: str, port: int) -> None:
     from assistant.web import make_server
     from assistant.web.security import SecretFileError, secret_key
 
-    settings, engine = obj.settings(), obj.engine()
+    app = obj.planning_app()
+    settings, engine = app.settings, app.engine
     try:
         secret_key(settings)
     except SecretFileError as exc:

@@ -76,6 +76,41 @@ _WEB: dict[str, dict[str, str]] = {
 # --- CLI ------------------------------------------------------------------------------------
 _CLI: dict[str, dict[str, str]] = {
     "cli.error": {"en": "Error", "es": "Error"},
+    # ``run``: the weekly digest is due but nothing can send it (``init``'s settings).
+    "run.digest_skipped": {
+        "en": "digest skipped: no way to send it. Add a [digest.smtp] section to {file}, or "
+              "send_with = \"<account name>\" under [digest] to send through a connected Gmail "
+              "or Microsoft 365 account (sync and follow-up planning go on).",
+        "es": "resumen omitido: no hay cómo enviarlo. Añade una sección [digest.smtp] a {file}, "
+              "o send_with = \"<nombre de la cuenta>\" en [digest] para enviarlo con una cuenta "
+              "de Gmail o Microsoft 365 conectada (la sincronización y los seguimientos siguen)."},
+    "run.skipped": {"en": "{job}: skipped (see the warning above)",
+                    "es": "{job}: omitido (ver el aviso de arriba)"},
+    # ``drafts plan``: what one planning run did, then one line per held follow-up.
+    "plan.summary": {"en": "Planned {created} follow-ups, held {held}",
+                     "es": "Se prepararon {created} seguimientos, {held} retenidos"},
+    "plan.replanned": {"en": " ({n} of them held before, now ready)",
+                       "es": " ({n} estaban retenidos y ya están listos para revisar)"},
+    "plan.adopted": {"en": ", adopted {n} drafts already in a mailbox",
+                     "es": ", {n} borradores ya estaban en un buzón"},
+    "plan.closed": {"en": ", closed {n}", "es": ", {n} cerrados"},
+    "plan.held_line": {"en": "  held #{id}: {reason}", "es": "  retenido #{id}: {reason}"},
+    "cli.invalid_settings": {"en": "Invalid settings", "es": "Configuración no válida"},
+    # A protocol step names a template that exists nowhere (checked before plan, serve, run).
+    "settings.step_template": {
+        "en": "protocol.steps[{index}] (step {number}, {channel}) in {file}: no template named "
+              "{template!r}. Templates that exist: {names}. Fix: set template to one of them, "
+              "or add {template}.es.txt / {template}.en.txt to the templates folder ({folder}), "
+              "or save one with `followup templates save {template} FILE --lang es --author EMAIL`.",
+        "es": "protocol.steps[{index}] (paso {number}, {channel}) en {file}: no hay plantilla "
+              "llamada {template!r}. Plantillas que existen: {names}. Solución: usa una de ellas "
+              "en template, o añade {template}.es.txt / {template}.en.txt a la carpeta de "
+              "plantillas ({folder}), o guarda una con `followup templates save {template} "
+              "FILE --lang es --author EMAIL`."},
+    "settings.names_shipped": {"en": "shipped: {names}", "es": "incluidas: {names}"},
+    "settings.names_folder": {"en": "your folder: {names}", "es": "tu carpeta: {names}"},
+    "settings.names_saved": {"en": "saved versions: {names}", "es": "versiones guardadas: {names}"},
+    "settings.no_folder": {"en": "[templates] folder not set", "es": "[templates] folder sin definir"},
     "demo.folder_in_use": {
         "en": "{folder} already holds files the demo did not create ({entries}); the demo "
               "would overwrite settings.toml, followup.db and mail/ there. Choose an empty or "
