@@ -67,3 +67,50 @@ def test_serve_names_no_server_version_and_signed_in_pages_are_not_stored(tmp_pa
         process.terminate()
         out, err = process.communicate(timeout=30)
     assert "POST /login" in err and SECRET_PASSWORD not in out + err  # logged, never the password
+
+
+def test_serve_now_shows_the_team_as_scan_now_does(tmp_path):
+    """``serve --now``: the web app reads the time given, so the demo's team page counts
+    the silent threads that ``scan --now`` (and the digest) count."""
+    import json
+
+    from tests.test_pipeline import run
+    from tests.webapp import MANAGER
+
+    info = generate_sample(tmp_path / "team")
+    config = str(info.settings_path)
+    assert run("--config", config, "sync").returncode == 0
+    settings = load_settings(info.settings_path, environ={})
+    engine = open_store(settings)
+    users.set_password(settings, engine, MANAGER, SECRET_PASSWORD, datetime.now(timezone.utc))
+    engine.dispose()
+    scanned = json.loads(run("--config", config, "scan", "--now", info.now.isoformat(),
+                             "--json").stdout)["threads"]
+    silent = sum(t["status"] == "silent" for t in scanned)
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FOLLOWUP_")}
+    followup = Path(sys.executable).with_name("followup")
+    process = subprocess.Popen(
+        [str(followup), "--config", config, "serve", "--port", str(port),
+         "--now", info.now.isoformat()],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert process.poll() is None, process.communicate()
+                assert time.monotonic() < deadline, "followup serve did not start"
+                time.sleep(0.1)
+        browser = Browser(port)
+        assert browser.sign_in(MANAGER, SECRET_PASSWORD)[0] == 302
+        status, _, text = browser.request("GET", "/team")
+        assert status == 200
+        shown = sum(int(n) for n in re.findall(r'<span class="count">(\d+)</span>', text))
+        assert shown == silent and silent > 0
+    finally:
+        process.terminate()
+        out, _ = process.communicate(timeout=30)
+    assert info.now.isoformat() in out

@@ -48,6 +48,6 @@ def demo(obj: Context, folder: str, force: bool) -> None:
     click.echo(f"     followup --config {config} drafts show "
                f"{planned.created[0] if planned.created else 1}")
     admins = ", ".join(m.email for m in settings.team.members if m.admin) or "none"
-    click.echo(f"\nWeb app: followup --config {config} serve   then open "
+    click.echo(f"\nWeb app: followup --config {config} serve --now {info.now.isoformat()}   then open "
                f"http://127.0.0.1:8000/ and sign in as any team member with the password "
                f"\"{pipeline.DEMO_PASSWORD}\" (rep: ana@aceros.example, manager and admin: {admins}).")

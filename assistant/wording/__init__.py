@@ -76,6 +76,8 @@ _WEB: dict[str, dict[str, str]] = {
 # --- CLI ------------------------------------------------------------------------------------
 _CLI: dict[str, dict[str, str]] = {
     "cli.error": {"en": "Error", "es": "Error"},
+    "serve.now": {"en": "Every page shows the team as of {now} (--now), as scan --now does.",
+                  "es": "Cada página muestra al equipo al {now} (--now), igual que scan --now."},
     # ``run``: the weekly digest is due but nothing can send it (``init``'s settings).
     "run.digest_skipped": {
         "en": "digest skipped: no way to send it. Add a [digest.smtp] section to {file}, or "
