@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -135,6 +136,7 @@ def parse_now(value: str | None, settings: Settings | None) -> datetime:
 
 
 def console() -> Console:
-    """A console for tables: 140 columns when piped or captured (not squeezed into 80)."""
+    """A console for tables: the terminal's width, ``$COLUMNS`` when set, else 140 columns
+    when piped or captured (not squeezed into 80)."""
     out = Console()
-    return out if out.is_terminal else Console(width=140)
+    return out if out.is_terminal or os.environ.get("COLUMNS", "").isdigit() else Console(width=140)

@@ -13,12 +13,13 @@ code has an English and a Spanish wording with the same placeholders.
 from __future__ import annotations
 
 import string
-from datetime import date
+from datetime import date, datetime, timedelta
 
+from assistant.domain.calendar import business_days_between, local_date
 from assistant.domain.model import ThreadReport
 
-__all__ = ["CATALOGUE", "LANGUAGES", "closed_reason", "day_month", "hold_reason", "say",
-           "settlement_reason", "short_day", "why_waiting"]
+__all__ = ["CATALOGUE", "LANGUAGES", "closed_reason", "day_month", "due_words", "hold_reason",
+           "say", "settlement_reason", "short_day", "why_waiting"]
 
 LANGUAGES = ("en", "es")
 
@@ -64,6 +65,17 @@ _PLANNING: dict[str, dict[str, str]] = {
         "es": "(No se encontró teléfono en los correos de {contact}: sin enlace. Búscalo en tu CRM.)"},
 }
 
+# --- When a step is due, for people (CLI tables, web queue, thread and team pages) ----------
+_DUE: dict[str, dict[str, str]] = {
+    "due.today": {"en": "due today", "es": "vence hoy"},
+    "due.tomorrow": {"en": "due tomorrow", "es": "vence mañana"},
+    "due.in_one": {"en": "due in 1 business day", "es": "vence en 1 día hábil"},
+    "due.in_days": {"en": "due in {n} business days", "es": "vence en {n} días hábiles"},
+    "due.late_one": {"en": "1 business day overdue", "es": "1 día hábil de atraso"},
+    "due.late_days": {"en": "{n} business days overdue", "es": "{n} días hábiles de atraso"},
+    "due.late_since": {"en": "overdue since {day}", "es": "vencido desde el {day}"},
+}
+
 # --- Digest ---------------------------------------------------------------------------------
 _DIGEST: dict[str, dict[str, str]] = {
 }
@@ -76,6 +88,14 @@ _WEB: dict[str, dict[str, str]] = {
 # --- CLI ------------------------------------------------------------------------------------
 _CLI: dict[str, dict[str, str]] = {
     "cli.error": {"en": "Error", "es": "Error"},
+    # ``accounts list``: the table's title and headers.
+    "accounts.title": {"en": "Accounts ({n})", "es": "Cuentas ({n})"},
+    "accounts.name": {"en": "Name", "es": "Nombre"},
+    "accounts.kind": {"en": "Kind", "es": "Tipo"},
+    "accounts.mailbox": {"en": "Mailbox", "es": "Buzón"},
+    "accounts.status": {"en": "Status", "es": "Estado"},
+    "accounts.last_sync": {"en": "Last sync", "es": "Última sincronización"},
+    "accounts.problem": {"en": "Problem", "es": "Problema"},
     "serve.now": {"en": "Every page shows the team as of {now} (--now), as scan --now does.",
                   "es": "Cada página muestra al equipo al {now} (--now), igual que scan --now."},
     # ``run``: the weekly digest is due but nothing can send it (``init``'s settings).
@@ -127,7 +147,7 @@ _CLI: dict[str, dict[str, str]] = {
     "closed.declined": {"en": 'reply says "{phrase}"', "es": 'la respuesta dice "{phrase}"'},
 }
 
-CATALOGUE: dict[str, dict[str, str]] = {**_WAITING, **_PLANNING, **_DIGEST, **_WEB, **_CLI}
+CATALOGUE: dict[str, dict[str, str]] = {**_WAITING, **_PLANNING, **_DUE, **_DIGEST, **_WEB, **_CLI}
 
 
 def say(code: str, language: str | None = "en", /, **values) -> str:
@@ -198,3 +218,23 @@ def settlement_reason(outcome, language: str | None = "en") -> str:
     if isinstance(values.get("day"), date):
         values["day"] = day_month(values["day"], language)
     return say(outcome.code, language, **values)
+
+
+def due_words(due_at: datetime, now: datetime, *, timezone: str, country: str,
+              language: str | None = "en") -> str:
+    """When a step is due, as a person says it: ``vence hoy``, ``vence mañana``, ``vence en
+    3 días hábiles``, ``3 días hábiles de atraso`` / ``due today``, ``3 business days
+    overdue`` -- local dates in ``timezone``, business days of ``country``'s calendar
+    (weekends and public holidays skipped; :mod:`assistant.domain.calendar`)."""
+    due, today = local_date(due_at, timezone), local_date(now, timezone)
+    if due == today:
+        return say("due.today", language)
+    if due > today:
+        if due == today + timedelta(days=1):
+            return say("due.tomorrow", language)
+        n = business_days_between(today, due, country)
+        return say("due.in_one", language) if n <= 1 else say("due.in_days", language, n=n)
+    n = business_days_between(due, today, country)
+    if n == 0:  # due on a weekend or holiday just past: no business day gone by yet
+        return say("due.late_since", language, day=day_month(due, language))
+    return say("due.late_one", language) if n == 1 else say("due.late_days", language, n=n)
