@@ -40,6 +40,7 @@ from connectors.base import TransientError
 from assistant.leases import LeaseManager, utcnow, worker_id
 from assistant.settings import WEEKDAYS, Settings
 from assistant.storage import claims, models
+from assistant.wording import say
 
 log = logging.getLogger(__name__)
 
@@ -164,6 +165,8 @@ Job = Callable[[datetime, str | None], None]
 class Outcome:
     ran: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    """Jobs due but left out, each with one warning logged (the digest with no sender)."""
 
 
 class Runner:
@@ -216,6 +219,11 @@ class Runner:
         for job, period in self.due(now):
             if self.stop_requested:
                 break
+            if job == "digest" and self.jobs[job] == self.digest_job and not self._can_send():
+                # Not claimed: once a sender is configured, the next tick sends this period's.
+                log.warning("%s", say("run.digest_skipped", "en", file=str(self.settings.path)))
+                outcome.skipped.append(job)
+                continue
             if job == "sync":
                 self._next_sync = now + self.timing.sync_every
             elif not claim_run(self.engine, job, period, self.holder, now):
@@ -304,6 +312,11 @@ class Runner:
 
     def plan_job(self, now: datetime, _period: str | None) -> None:
         self.app.plan(now)
+
+    def _can_send(self) -> bool:
+        from assistant.services import digest
+
+        return self.sender is not None or digest.can_send(self.settings)
 
     def digest_job(self, now: datetime, period: str | None) -> None:
         from assistant.services import digest

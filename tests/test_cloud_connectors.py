@@ -323,7 +323,7 @@ def test_cli_sync_marks_a_revoked_account_and_names_the_fix(basic_team, tmp_path
         assert done.returncode == 1
         assert "followup accounts add gmail --name camila" in done.stdout + done.stderr
         assert "jorge: read 2, new 2" in done.stdout  # the other account still synced
-        listing = run("--config", str(settings), "accounts", "list")
+        listing = run("--config", str(settings), "accounts", "list", "--tsv")
         assert re.search(r"camila\tgmail\t.*\tneeds_reauth", listing.stdout), listing.stdout
     finally:
         p.fake.stop()

@@ -66,7 +66,7 @@ def assert_one_clean_line(result: subprocess.CompletedProcess, *needles: str) ->
 
 
 def accounts_list(settings: Path, env: dict | None = None) -> dict[str, list[str]]:
-    listing = run("--config", str(settings), "accounts", "list", env=env)
+    listing = run("--config", str(settings), "accounts", "list", "--tsv", env=env)
     assert listing.returncode == 0, listing.stdout + listing.stderr
     return {line.split("\t")[0]: line.split("\t") for line in listing.stdout.splitlines()
             if not line.startswith(" ")}
@@ -169,7 +169,7 @@ def test_a_refused_message_is_set_aside_and_the_rest_of_the_mailbox_syncs(databa
     assert secret not in second.stdout + second.stderr
     assert "jorge: read 0, new 0" in second.stdout
 
-    listing = run("--config", str(settings), "accounts", "list", env=env)
+    listing = run("--config", str(settings), "accounts", "list", "--tsv", env=env)
     assert listing.returncode == 0, listing.stderr
     aside = [line for line in listing.stdout.splitlines() if line.startswith("  set aside:")]
     assert len(aside) == 1 and "cur/new45" not in aside[0]  # the provider id, no flags

@@ -51,3 +51,41 @@ def test_the_stored_closed_reason_is_a_code_and_reads_back_also_from_the_old_eng
         assert closed_from_column(closed_column(code, value)) == (code, value)
     assert closed_from_column("marked lost") == ("marked", "lost")
     assert closed_from_column('reply says "ya compramos"') == ("declined", "ya compramos")
+
+
+# --- Due dates for people (issue 14, item 7) ------------------------------------------------
+
+def test_due_words_count_business_days_of_the_teams_calendar_in_both_languages():
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from assistant.wording import due_words
+
+    zone = ZoneInfo("America/Mexico_City")
+    now = datetime(2026, 11, 26, 16, 0, tzinfo=zone)  # Thursday
+
+    def words(day: int, month: int = 11, hour: int = 9, language: str = "es") -> str:
+        due = datetime(2026, month, day, hour, 0, tzinfo=zone)
+        return due_words(due, now, timezone="America/Mexico_City", country="MX", language=language)
+
+    assert words(26) == "vence hoy" and words(26, language="en") == "due today"
+    assert words(26, hour=23) == "vence hoy"  # the local date counts, not 24 hours
+    assert words(27) == "vence mañana" and words(27, language="en") == "due tomorrow"
+    assert words(30) == "vence en 2 días hábiles"  # Fri 27, Mon 30 (weekend skipped)
+    assert words(30, language="en") == "due in 2 business days"
+    assert words(25) == "1 día hábil de atraso"
+    assert words(23) == "3 días hábiles de atraso"
+    assert words(23, language="en") == "3 business days overdue"
+    assert words(13) == "8 días hábiles de atraso"  # Mon 16 Nov is a holiday in Mexico
+    # a Monday after a weekend: Friday's step is 1 business day late
+    monday = datetime(2026, 11, 30, 10, 0, tzinfo=zone)
+    friday = datetime(2026, 11, 27, 9, 0, tzinfo=zone)
+    assert due_words(friday, monday, timezone="America/Mexico_City", country="MX",
+                     language="en") == "1 business day overdue"
+    saturday = datetime(2026, 11, 28, 9, 0, tzinfo=zone)
+    sunday = datetime(2026, 11, 29, 12, 0, tzinfo=zone)
+    assert due_words(saturday, sunday, timezone="America/Mexico_City", country="MX",
+                     language="es") == "vencido desde el 28 nov"
+    # Friday to Tuesday after a weekend: not "tomorrow", 2 business days
+    assert due_words(datetime(2026, 12, 1, 9, 0, tzinfo=zone), friday,
+                     timezone="America/Mexico_City", country="MX") == "due in 2 business days"

@@ -16,9 +16,14 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from assistant.cli.context import Context, fail
+from rich.markup import escape
+
+from assistant.cli.context import Context, emit_json, fail
+from assistant.cli.context import console as table_console
+from assistant.cli.tables import print_table
 from assistant.services import sync as sync_service
 from assistant.storage.errors import StorageError
+from assistant.wording import say
 from connectors.base import ConnectorError
 
 __all__ = ["SET_ASIDE_SHOWN", "accounts", "sync"]
@@ -93,26 +98,57 @@ SET_ASIDE_SHOWN = 20
 
 
 @accounts.command("list")
+@click.option("--json", "as_json", is_flag=True,
+              help="print one JSON object: {\"accounts\": [{name, kind, where, status, last_sync_at, "
+                   "error, set_aside: [{provider_id, reason}], set_aside_count}]}")
+@click.option("--tsv", is_flag=True,
+              help="one tab-separated line per account (name, kind, where, status, last sync, "
+                   "error), as earlier versions printed")
 @click.pass_obj
-def list_accounts(obj) -> None:
+def list_accounts(obj, as_json: bool, tsv: bool) -> None:
     """Every account with its kind, status and last sync; below an account, the messages
     the database refused (set aside, with the reason). A database that cannot be written
     (read-only) shows every account as ``storage_error``: no sync can store anything."""
     from assistant.services.accounts import account_states
 
     app = obj.app()
-    for state in account_states(app.settings, app.engine, shown=SET_ASIDE_SHOWN):
+    states = account_states(app.settings, app.engine, shown=SET_ASIDE_SHOWN)
+    rows = []
+    for state in states:
         a = state.account
-        where = a.path or a.host or a.username or ""
-        last = state.last_sync_at.isoformat(timespec="seconds") if state.last_sync_at else "-"
-        line = f"{a.name}\t{a.kind}\t{where}\t{state.status}\t{last}"
-        if state.error:
-            line += f"\t{state.error}"
-        click.echo(line)
-        for provider_id, reason in state.set_aside:
-            click.echo(f"  set aside: {provider_id}: {reason}")
-        if state.set_aside_count > SET_ASIDE_SHOWN:
-            click.echo(f"  … and {state.set_aside_count - SET_ASIDE_SHOWN} more set aside")
+        last = state.last_sync_at.isoformat(timespec="seconds") if state.last_sync_at else None
+        rows.append((state, a.path or a.host or a.username or "", last))
+    if as_json:
+        emit_json({"accounts": [
+            {"name": s.account.name, "kind": s.account.kind, "where": str(where),
+             "status": s.status, "last_sync_at": last, "error": s.error,
+             "set_aside": [{"provider_id": p, "reason": r} for p, r in s.set_aside],
+             "set_aside_count": s.set_aside_count} for s, where, last in rows]})
+        return
+    if tsv:
+        for state, where, last in rows:
+            a = state.account
+            line = f"{a.name}\t{a.kind}\t{where}\t{state.status}\t{last or '-'}"
+            click.echo(line + (f"\t{state.error}" if state.error else ""))
+            _print_set_aside(state)
+        return
+    print_table(table_console(), say("accounts.title", "en", n=len(rows)),
+                [say(f"accounts.{column}", "en") for column in
+                 ("name", "kind", "mailbox", "status", "last_sync", "problem")],
+                [[escape(s.account.name), s.account.kind, escape(str(where)), s.status,
+                  last.replace("T", " ") if last else "—", escape(s.error or "")]
+                 for s, where, last in rows])
+    for state, _, _ in rows:
+        if state.set_aside:
+            click.echo(f"{state.account.name}:")
+        _print_set_aside(state)
+
+
+def _print_set_aside(state) -> None:
+    for provider_id, reason in state.set_aside:
+        click.echo(f"  set aside: {provider_id}: {reason}")
+    if state.set_aside_count > SET_ASIDE_SHOWN:
+        click.echo(f"  … and {state.set_aside_count - SET_ASIDE_SHOWN} more set aside")
 
 
 @accounts.command("test")

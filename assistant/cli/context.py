@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -23,6 +24,7 @@ from assistant.settings import Settings, default_settings_path, load_settings
 from assistant.settings import SettingsError
 from assistant.storage.db import StorageError, where
 from assistant.storage.errors import DATABASE_ERRORS, describe
+from assistant.wording import say
 
 __all__ = ["Context", "Main", "console", "emit_json", "fail", "parse_now"]
 
@@ -65,6 +67,27 @@ class Context:
 
     def engine(self):
         return self.app().engine
+
+    def planning_app(self) -> Followup:
+        """The app object for a command that plans, drafts, serves or runs: every protocol
+        step's template must exist first (exit 2 naming the step, the name and the
+        templates that exist). ``templates …`` commands do not ask: they are how a missing
+        template gets saved."""
+        app = self.app()
+        from assistant.services.templates import missing_step_templates, template_names
+
+        missing = missing_step_templates(app.settings, app.engine)
+        if missing:
+            folder = app.settings.templates.folder
+            found = template_names(app.engine, folder)
+            names = "; ".join(say(f"settings.names_{where}", "en", names=", ".join(found[where]))
+                              for where in ("shipped", "folder", "saved") if found[where])
+            fail(say("cli.invalid_settings", "en"), "\n".join(
+                say("settings.step_template", "en", index=m.number - 1, number=m.number,
+                    channel=m.channel, file=str(self.config_path), template=m.template,
+                    names=names, folder=str(folder) if folder else say("settings.no_folder", "en"))
+                for m in missing), 2)
+        return app
 
     def database(self) -> str:
         """The database, as messages name it (the SQLite file, or the redacted URL)."""
@@ -113,6 +136,7 @@ def parse_now(value: str | None, settings: Settings | None) -> datetime:
 
 
 def console() -> Console:
-    """A console for tables: 140 columns when piped or captured (not squeezed into 80)."""
+    """A console for tables: the terminal's width, ``$COLUMNS`` when set, else 140 columns
+    when piped or captured (not squeezed into 80)."""
     out = Console()
-    return out if out.is_terminal else Console(width=140)
+    return out if out.is_terminal or os.environ.get("COLUMNS", "").isdigit() else Console(width=140)

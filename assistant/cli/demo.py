@@ -8,7 +8,9 @@ import click
 from assistant.cli.context import Context
 from assistant.cli.followups import print_followups
 from assistant.cli.threads import print_scan
+from assistant.cli.context import fail
 from assistant.demo import pipeline
+from assistant.wording import say
 
 __all__ = ["demo"]
 
@@ -16,10 +18,19 @@ __all__ = ["demo"]
 @click.command()
 @click.option("--dir", "folder", default="demo-output", type=click.Path(file_okay=False),
               help="where to write the sample mailboxes and database")
+@click.option("--force", is_flag=True,
+              help="write into the folder even when it holds files the demo did not create")
 @click.pass_obj
-def demo(obj: Context, folder: str) -> None:
+def demo(obj: Context, folder: str, force: bool) -> None:
     """Run the whole pipeline on a bundled sample mailbox."""
-    dest, info = pipeline.prepare(folder)
+    try:
+        dest, info = pipeline.prepare(folder, force=force)
+    except pipeline.FolderInUse as exc:
+        shown = exc.entries[:8]
+        more = len(exc.entries) - len(shown)
+        fail(say("cli.error", "en"), say("demo.folder_in_use", "en", folder=str(exc.folder),
+                                         entries=", ".join(shown)
+                                         + (" " + say("web.and_more", "en", n=more) if more else "")), 2)
     click.echo(f"Sample team written to {dest} ({info.message_files} message files).")
     done = pipeline.run(dest, info)
     settings, config = done.settings, info.settings_path
@@ -30,13 +41,13 @@ def demo(obj: Context, folder: str) -> None:
     click.echo(f"\nPlanned {len(planned.created)} follow-ups due at {info.now:%a %d %b %H:%M} "
                f"(held {len(planned.held)}): email drafts are in each rep's Maildir Drafts "
                f"folder ({done.drafts_folder}); calls and WhatsApp have links.")
-    print_followups(done.followups, settings)
+    print_followups(done.followups, settings, now=info.now)
     for name, path in done.digests:
         click.echo(f"\nWeekly digest for {name}: {path} (open it in a browser)")
     click.echo(f"\nTry: followup --config {config} scan --now {info.now.isoformat()} --json")
     click.echo(f"     followup --config {config} drafts show "
                f"{planned.created[0] if planned.created else 1}")
     admins = ", ".join(m.email for m in settings.team.members if m.admin) or "none"
-    click.echo(f"\nWeb app: followup --config {config} serve   then open "
+    click.echo(f"\nWeb app: followup --config {config} serve --now {info.now.isoformat()}   then open "
                f"http://127.0.0.1:8000/ and sign in as any team member with the password "
                f"\"{pipeline.DEMO_PASSWORD}\" (rep: ana@aceros.example, manager and admin: {admins}).")

@@ -5,14 +5,16 @@ logged by hand. Thin commands over the planning and review services."""
 from __future__ import annotations
 
 import os
+from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 import click
 from rich.console import Console
-from rich.table import Table
+from rich.markup import escape
 
 from assistant.cli.context import console as table_console
 from assistant.cli.context import emit_json, fail, parse_now
+from assistant.cli.tables import print_table
 from assistant.services import review
 from assistant.services.planning import plan
 from assistant.services.reconcile import reconcile
@@ -20,6 +22,7 @@ from assistant.services.review import (
     FollowupError, approve, edit_text, get, list_followups, save_edit, skip,
 )
 from assistant.storage.models import as_utc
+from assistant.wording import due_words, say
 from connectors.base import ConnectorError
 
 __all__ = ["CHANNEL_LABEL", "drafts", "print_followups", "show_one", "touch"]
@@ -37,31 +40,45 @@ def drafts() -> None:
 @click.pass_obj
 def drafts_plan(obj, now_text: str | None) -> None:
     """Create the follow-ups that are due (once per thread and step)."""
-    settings, engine = obj.settings(), obj.engine()
+    app = obj.planning_app()
+    settings, engine = app.settings, app.engine
     now = parse_now(now_text, settings)
     try:
         result = plan(settings, engine, now)
     except ConnectorError as exc:
         fail("Error", str(exc), 1)
-    click.echo(f"Planned {len(result.created)} follow-ups, held {len(result.held)}"
-               + (f", adopted {len(result.reconciled)} drafts already in a mailbox" if result.reconciled else "")
-               + (f", closed {result.settled}" if result.settled else "") + ".")
+    click.echo(say("plan.summary", "en", created=len(result.created), held=len(result.held))
+               + (say("plan.replanned", "en", n=len(result.replanned)) if result.replanned else "")
+               + (say("plan.adopted", "en", n=len(result.reconciled)) if result.reconciled else "")
+               + (say("plan.closed", "en", n=result.settled) if result.settled else "")
+               + (":" if result.held else "."))
+    for fid in result.held:
+        click.echo(say("plan.held_line", "en", id=fid, reason=result.hold_reasons.get(fid, "")))
     for problem in result.problems:
         click.echo(f"template problem: {problem}", err=True)
 
 
-def print_followups(rows, settings, console: Console | None = None) -> None:
+def print_followups(rows, settings, console: Console | None = None, now: datetime | None = None) -> None:
     console = console or table_console()
     zone = ZoneInfo(settings.team.timezone)
-    table = Table(show_lines=False, title=f"Follow-ups ({len(rows)})", title_justify="left")
-    for column in ("ID", "Status", "Step", "Channel", "Assignee", "Due", "Subject", "Link / note"):
-        table.add_column(column, overflow="fold")
+    now = now or datetime.now(timezone.utc)
+
+    def due(row) -> str:
+        when = f"{as_utc(row.due_at).astimezone(zone):%a %d %b %H:%M}"
+        if row.status not in ("held", "drafted"):
+            return when
+        return when + " · " + due_words(as_utc(row.due_at), now, timezone=settings.team.timezone,
+                                         country=settings.protocol.holidays_country)
+
+    cells = []
     for r in rows:
         link = r.link and (r.link if len(r.link) < 60 else r.link.split("?", 1)[0] + "?text=…")
         note = r.hold_reason or r.closed_reason or link or (r.draft_ref and f"{r.account} Drafts") or ""
-        table.add_row(str(r.id), r.status, str(r.step), r.channel, r.assignee or "—",
-                      f"{as_utc(r.due_at).astimezone(zone):%a %d %b %H:%M}", r.subject or "—", note)
-    console.print(table)
+        cells.append([str(r.id), r.status, str(r.step), r.channel, r.assignee or "—",
+                      due(r), escape(r.subject or "—"),
+                      escape(note)])
+    print_table(console, f"Follow-ups ({len(rows)})",
+                ("ID", "Status", "Step", "Channel", "Assignee", "Due", "Subject", "Link / note"), cells)
     links = [r for r in rows if r.link and r.status in ("drafted", "approved", "held")]
     if links:
         click.echo("Links (open on the phone or computer that makes the call / sends the message):")
@@ -83,7 +100,7 @@ def drafts_list(obj, as_json: bool, status: str | None, now_text: str | None) ->
     if as_json:
         emit_json({"followups": [review.as_json(r, settings.team.timezone) for r in rows]})
     else:
-        print_followups(rows, settings)
+        print_followups(rows, settings, now=parse_now(now_text, settings))
 
 
 def show_one(row, echo=click.echo) -> None:

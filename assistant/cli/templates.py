@@ -7,11 +7,12 @@ import sys
 from pathlib import Path
 
 import click
-from rich.table import Table
+from rich.markup import escape
 
 from assistant import data
 from assistant.cli.context import console as table_console
 from assistant.cli.context import fail, parse_now
+from assistant.cli.tables import print_table
 from assistant.drafting.templates import TemplateProblem, choose_language, sample_context
 from assistant.rendering import renderer
 from assistant.services.review import FollowupError, preview_context
@@ -32,12 +33,10 @@ def templates_list(obj) -> None:
     settings, engine = obj.settings(), obj.engine()
     sources = template_sources(engine, settings.templates.folder)
     used = {s.template for s in settings.protocol.steps}
-    table = Table(title="Templates", title_justify="left")
-    for column in ("Name", "Language", "Version", "Source", "In protocol"):
-        table.add_column(column, overflow="fold")
-    for (name, language), source in sorted(sources.items()):
-        table.add_row(name, language, str(source.version), source.label, "yes" if name in used else "")
-    table_console().print(table)
+    cells = [[name, language, str(source.version), escape(source.label), "yes" if name in used else ""]
+             for (name, language), source in sorted(sources.items())]
+    print_table(table_console(), "Templates", ("Name", "Language", "Version", "Source", "In protocol"),
+                cells)
     own = settings.templates.folder
     state = "found first" if own and own.is_dir() else "none yet"
     click.echo(f"Template files: yours in {own} ({state}), then the shipped ones in "

@@ -9,15 +9,16 @@ from zoneinfo import ZoneInfo
 
 import click
 from rich.console import Console
-from rich.table import Table
+from rich.markup import escape
 
 from assistant.cli.context import Context, emit_json, parse_now
 from assistant.cli.context import console as table_console
+from assistant.cli.tables import print_table
 from assistant.services.inspection import inspect_files
 from assistant.services.rules import rules_from_settings
 from assistant.services.scan import storage_problems
 from assistant.settings import Settings
-from assistant.wording import why_waiting
+from assistant.wording import due_words, why_waiting
 
 __all__ = ["STATUS_LABEL", "STATUS_ORDER", "inspect", "print_scan", "rebuild", "scan"]
 
@@ -61,30 +62,26 @@ def print_scan(reports, settings: Settings, now: datetime, console: Console | No
             continue
         if status in ("silent", "waiting"):
             group.sort(key=lambda r: r.next_step.due_at)
-        table = Table(title=f"{STATUS_LABEL[status]} ({len(group)})", title_justify="left",
-                      expand=False, show_lines=False)
-        table.add_column("Subject", overflow="fold", max_width=40)
-        table.add_column("Contact", overflow="fold")
-        table.add_column("Owner", overflow="fold")
-        table.add_column("Scenario")
-        table.add_column("Touches", justify="right")
-        table.add_column("Next step")
-        table.add_column("Due", no_wrap=True)
+        headers = ["Subject", "Contact", "Owner", "Scenario", "Touches", "Next step", "Due"]
         why = {id(r): why_waiting(r) for r in group}
         if any(why.values()):
-            table.add_column("Why", no_wrap=True)
+            headers.append("Why")
+        cells = []
         for r in group:
             step = r.next_step
             row = [
-                r.subject or "(no subject)", r.contact or "—", r.owner or "[red]nobody[/]",
+                escape(r.subject or "(no subject)"), r.contact or "—", r.owner or "[red]nobody[/]",
                 r.scenario, str(r.touches),
                 f"{step.number}/{len(settings.protocol.steps)} {step.channel}" if step else "—",
-                f"{step.due_at.astimezone(zone):%a %d %b %H:%M}" if step else "—",
+                f"{step.due_at.astimezone(zone):%a %d %b %H:%M} · "
+                + due_words(step.due_at, now, timezone=settings.team.timezone,
+                            country=settings.protocol.holidays_country) if step else "—",
             ]
             if any(why.values()):
                 row.append(why[id(r)] or "")
-            table.add_row(*row)
-        console.print(table)
+            cells.append(row)
+        print_table(console, f"{STATUS_LABEL[status]} ({len(group)})", headers, cells,
+                    justify={4: "right"}, whole=(7,))
 
 
 @click.command()
@@ -108,17 +105,15 @@ def inspect(obj: Context, files: tuple[str, ...], as_json: bool) -> None:
     if as_json:
         emit_json({"messages": [r.as_json() for r in results]})
     else:
-        table = Table(show_lines=False)
-        for column in ("File", "Kind", "Quote", "Lang", "Subject", "Notes"):
-            table.add_column(column, overflow="fold")
+        cells = []
         for r in results:
             notes = []
             if r.bounced_recipients:
                 notes.append("bounced: " + ", ".join(r.bounced_recipients)
                              + (" (permanent)" if r.bounce_permanent else ""))
             notes.extend(r.warnings)
-            table.add_row(r.file, r.kind or "[red]unreadable[/]", "yes" if r.is_quote else "",
-                          r.language or "", r.subject, "; ".join(notes))
-        Console().print(table)
+            cells.append([escape(r.file), r.kind or "[red]unreadable[/]", "yes" if r.is_quote else "",
+                          r.language or "", escape(r.subject or ""), escape("; ".join(notes))])
+        print_table(table_console(), None, ("File", "Kind", "Quote", "Lang", "Subject", "Notes"), cells)
     if any(r.kind is None for r in results):
         sys.exit(1)

@@ -10,7 +10,8 @@ from datetime import datetime, timezone
 
 import click
 
-from assistant.cli.context import fail
+from assistant.cli.context import fail, parse_now
+from assistant.wording import say
 
 __all__ = ["serve", "users"]
 
@@ -46,21 +47,30 @@ def set_password(obj, email: str, password_stdin: bool) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="address to listen on (127.0.0.1: this machine only)")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--now", "now_text", default=None,
+              help="show every page as of this ISO 8601 time, as `scan --now` does (the demo's)")
 @click.pass_obj
-def serve(obj, host: str, port: int) -> None:
+def serve(obj, host: str, port: int, now_text: str | None) -> None:
     """Start the web app (reps, managers, admins)."""
     from assistant.web import make_server
     from assistant.web.security import SecretFileError, secret_key
 
-    settings, engine = obj.settings(), obj.engine()
+    app = obj.planning_app()
+    settings, engine = app.settings, app.engine
     try:
         secret_key(settings)
     except SecretFileError as exc:
         click.echo(f"Unsafe secret: {exc}", err=True)
         raise SystemExit(2) from None
     where = f"http://{'[' + host + ']' if ':' in host else host}:{port}/"
-    server = make_server(settings, engine, host=host, port=port)  # a port in use: werkzeug says so
+    clock = {}
+    if now_text:
+        fixed = parse_now(now_text, settings)
+        clock = {"clock": lambda: fixed}
+    server = make_server(settings, engine, host=host, port=port, **clock)  # a port in use: werkzeug says so
     click.echo(f"Followup web app on {where} (Ctrl+C to stop); sign-in: {settings.web.auth}.")
+    if now_text:
+        click.echo(say("serve.now", "en", now=fixed.isoformat()))
     if host not in ("127.0.0.1", "localhost", "::1"):
         click.echo("Listening beyond this machine: put a TLS proxy in front of it.", err=True)
     server.serve_forever()  # werkzeug's: Ctrl+C stops it and closes the socket

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from assistant.cli.context import Context, fail, parse_now
+from assistant.wording import say
 
 __all__ = ["run"]
 
@@ -22,7 +23,8 @@ def run(obj: Context, once: bool, now_text: str | None) -> None:
     from assistant.leases import AnotherWorker, worker_lock_for
     from assistant.scheduler import Runner, next_slots
 
-    settings, engine = obj.settings(), obj.engine()
+    app = obj.planning_app()
+    settings, engine = app.settings, app.engine
     if now_text and not once:
         raise click.UsageError("--now works only with --once")
     lock = worker_lock_for(engine)
@@ -39,7 +41,9 @@ def run(obj: Context, once: bool, now_text: str | None) -> None:
                 click.echo(f"{job}: done")
             for job in outcome.failed:
                 click.echo(f"{job}: FAILED (see the log above)")
-            if not outcome.ran and not outcome.failed:
+            for job in outcome.skipped:
+                click.echo(say("run.skipped", "en", job=job))
+            if not outcome.ran and not outcome.failed and not outcome.skipped:
                 click.echo("nothing due")
             if outcome.failed:
                 sys.exit(1)

@@ -16,7 +16,12 @@ from assistant.domain.model import ThreadReport
 from assistant.services.app import Followup
 from assistant.settings import DATABASE_URL_ENV, Settings, load_settings
 
-__all__ = ["DEMO_PASSWORD", "DemoRun", "demo_passwords", "prepare", "run"]
+__all__ = ["DEMO_MARKER", "DEMO_PASSWORD", "DemoRun", "FolderInUse", "demo_passwords",
+           "foreign_entries", "prepare", "run"]
+
+DEMO_MARKER = ".followup-demo"
+"""The file a demo writes into its folder: a folder holding only this and the demo's own
+output (:func:`_demo_made`) may be written over by the next demo."""
 
 DEMO_PASSWORD = "demo"
 """The password ``followup demo`` gives every member of the sample team."""
@@ -51,13 +56,48 @@ class DemoRun:
         return self.folder / "mail" / "<account>" / ".Drafts"
 
 
-def prepare(folder: str | Path) -> tuple[Path, SampleInfo]:
+class FolderInUse(Exception):
+    """The demo's folder holds things the demo did not create (``entries``, sorted)."""
+
+    def __init__(self, folder: Path, entries: list[str]) -> None:
+        super().__init__(f"{folder} holds {', '.join(entries)}")
+        self.folder, self.entries = folder, entries
+
+
+def _demo_made(name: str) -> bool:
+    """What a demo writes at the top of its folder."""
+    return (name in (DEMO_MARKER, "settings.toml", "mail") or name.startswith("followup.db")
+            or (name.startswith("digest-") and name.endswith(".html")))
+
+
+def foreign_entries(folder: Path) -> list[str]:
+    """What in ``folder`` a demo did not create: everything, unless the folder carries
+    :data:`DEMO_MARKER`; then whatever a demo never writes. Empty for a missing or empty
+    folder (a demo may write there)."""
+    if not folder.exists():
+        return []
+    if not folder.is_dir():
+        return [folder.name]
+    names = sorted(p.name for p in folder.iterdir())
+    if DEMO_MARKER in names:
+        return [n for n in names if not _demo_made(n)]
+    return names
+
+
+def prepare(folder: str | Path, *, force: bool = False) -> tuple[Path, SampleInfo]:
     """Write the sample team into ``folder`` from scratch: fresh mailboxes and an empty
-    database (a demo starts over each time)."""
+    database (a demo starts over each time). A folder that holds anything a demo did not
+    create is left alone (:class:`FolderInUse`) unless ``force``."""
     dest = Path(folder).resolve()
+    foreign = foreign_entries(dest)
+    if foreign and not force:
+        raise FolderInUse(dest, foreign)
     for leftover in dest.glob("followup.db*"):
         leftover.unlink()
-    return dest, generate_sample(dest, overwrite=True)
+    info = generate_sample(dest, overwrite=True)
+    (dest / DEMO_MARKER).write_text(
+        "Written by `followup demo`: the next demo may overwrite this folder.\n", encoding="utf-8")
+    return dest, info
 
 
 def run(dest: Path, info: SampleInfo) -> DemoRun:

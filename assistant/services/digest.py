@@ -618,6 +618,12 @@ class AccountSender:
             connector.close()
 
 
+def can_send(settings: Settings) -> bool:
+    """Whether the settings give the digest a way out: an account to send with, or a
+    ``[digest.smtp]`` section (``init``'s starter settings have neither)."""
+    return settings.digest.send_with != "smtp" or settings.digest.smtp is not None
+
+
 def sender_for(settings: Settings) -> DigestSender:
     if settings.digest.send_with != "smtp":
         account = settings.account(settings.digest.send_with)

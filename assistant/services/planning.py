@@ -54,6 +54,7 @@ from assistant.services.reconcile import reconcile, rules_for
 from assistant.services.templates import template_sources
 from assistant.settings import Settings
 from assistant.storage import claims, models, repo
+from assistant.storage.models import as_utc
 from assistant.wording import hold_reason, say
 from connectors.base import DraftMessage
 
@@ -267,6 +268,11 @@ class PlanResult:
     or saved now."""
     settled: int = 0
     problems: list[str] = field(default_factory=list)
+    replanned: list[int] = field(default_factory=list)
+    """Held follow-ups planned again because their cause is gone (a template fixed, a
+    mailbox or a team member added): now drafted, their id kept (also in ``created``)."""
+    hold_reasons: dict[int, str] = field(default_factory=dict)
+    """Why each follow-up of ``held`` is held (as stored)."""
 
 
 DRAFT_CLAIM_TIMEOUT = claims.DRAFT.timeout
@@ -318,11 +324,18 @@ def plan(settings: Settings, engine: Engine, now: datetime, *,
         existing = repo.followup_keys(conn, wanted)
         previous = repo.previous_assignees(conn, wanted)
         turn = repo.round_robin_turn(conn)
+        retry = {(row.quote_message_id, row.step): row
+                 for row in repo.followups_where(conn, statuses=["held"], threads=wanted)
+                 if _cause_may_be_gone(row)}
     connectors: dict[str, object] = {}
     try:
         _resume_drafts(settings, engine, world, unfinished, connectors, open_connector,
                        after_draft_saved, claim_timeout, result)
-        for due in due_steps(due_reports, existing, now):
+        retried = [(due, retry[due.report.quote_message_id, due.step])
+                   for due in due_steps(due_reports, set(), now)
+                   if (due.report.quote_message_id, due.step) in retry]
+        fresh = [(due, None) for due in due_steps(due_reports, existing, now)]
+        for due, held_row in retried + fresh:
             assignment = choose_assignee(due.report.owner, settings.protocol.responsible_role,
                                          members, managers,
                                          previous=previous.get(due.report.quote_message_id), turn=turn)
@@ -330,10 +343,15 @@ def plan(settings: Settings, engine: Engine, now: datetime, *,
                 turn += 1
             try:
                 fid, held = _plan_one(settings, engine, world, due, assignment, now,
-                                      connectors, open_connector, after_draft_saved, result)
+                                      connectors, open_connector, after_draft_saved, result,
+                                      held_row=held_row)
             except IntegrityError:
                 continue  # another planner claimed this (thread, step) first: mailbox untouched
+            if fid is None:
+                continue  # a person (or another planner) changed the held one meanwhile
             (result.held if held else result.created).append(fid)
+            if held_row is not None and not held:
+                result.replanned.append(fid)
     finally:
         for connector in connectors.values():
             connector.close()
@@ -351,9 +369,23 @@ def _connector(account, connectors: dict, open_connector: Callable):
     return connectors[account.name]
 
 
+def _cause_may_be_gone(row: models.Followup) -> bool:
+    """A held follow-up the planner could not prepare (no text: no template, a template
+    error, no one to assign; or an email with no mailbox to draft in), that no person has
+    touched since: the next plan prepares it again. One held by the duplicate-contact
+    guard (text ready, mailbox known) waits for a person."""
+    untouched = as_utc(row.updated_at) == as_utc(row.created_at)
+    unprepared = not row.body or (row.channel == "email" and row.account is None)
+    return untouched and unprepared
+
+
 def _plan_one(settings: Settings, engine: Engine, world: _World, due: DueStep, assignment,
               now: datetime, connectors: dict, open_connector: Callable,
-              after_draft_saved, result: PlanResult) -> tuple[int, bool]:
+              after_draft_saved, result: PlanResult,
+              held_row: models.Followup | None = None) -> tuple[int | None, bool]:
+    """Plan one due step: a new follow-up row, or (``held_row``) the held one of this
+    (thread, step) prepared again in place. ``(None, False)`` when the held one changed
+    meanwhile."""
     report = due.report
     assignee = assignment.assignee
     hold: str | None = None
@@ -414,16 +446,41 @@ def _plan_one(settings: Settings, engine: Engine, world: _World, due: DueStep, a
         row.draft_message_id = f"<{due.key}@{_domain(actor)}>"
         row.draft_claim, row.draft_claimed_at = uuid4().hex, _now()
     held = row.status == "held"
-    with Session(engine, expire_on_commit=False) as session, session.begin():
-        session.add(row)
-        session.flush()
-        fid = row.id
+    if held_row is None:
+        with Session(engine, expire_on_commit=False) as session, session.begin():
+            session.add(row)
+            session.flush()
+            fid = row.id
+    else:
+        fid = _replace_held(engine, held_row, row, now)
+        if fid is None:
+            return None, False
+    if held:
+        result.hold_reasons[fid] = row.hold_reason
     if due.channel == "email" and not hold:
         if fill_claimed_draft(engine, row, connector,
                                partial(draft_bytes, settings, world, row, report, actor),
                                after_draft_saved):
             result.reconciled.append(fid)
     return fid, held
+
+
+_REPLANNED = ("assignee", "assigned_via", "status", "due_at", "contact", "language", "template",
+              "template_version", "subject", "body", "link", "phone", "hold_reason", "account",
+              "draft_message_id", "draft_claim", "draft_claimed_at")
+
+
+def _replace_held(engine: Engine, held_row: models.Followup, row: models.Followup,
+                  now: datetime) -> int | None:
+    """Write the freshly planned ``row`` over ``held_row`` (same id, key and creation
+    time); still held, it stays retryable (``updated_at`` left as it was)."""
+    values = {name: getattr(row, name) for name in _REPLANNED}
+    values["updated_at"] = held_row.updated_at if row.status == "held" else _utc(now)
+    with engine.begin() as conn:
+        if not repo.replace_held(conn, held_row.id, values):
+            return None
+    row.id, row.key, row.created_at = held_row.id, held_row.key, held_row.created_at
+    return held_row.id
 
 
 def fill_claimed_draft(engine: Engine, row: models.Followup, connector,

@@ -4,6 +4,7 @@ version after validating it, their history, and validating every one in use."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -11,13 +12,15 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from assistant.drafting.templates import (
-    LANGUAGES, TemplateProblem, TemplateSource, file_templates, stored_form, stored_text,
+    LANGUAGES, TemplateProblem, TemplateSource, file_templates, shipped_templates,
+    stored_form, stored_text,
 )
 from assistant.rendering import renderer
 from assistant.settings import Settings
 from assistant.storage import models
 
-__all__ = ["template_sources", "save_template", "template_history", "validate_templates"]
+__all__ = ["MissingTemplate", "missing_step_templates", "template_names", "template_sources",
+           "save_template", "template_history", "validate_templates"]
 
 
 def _utc(moment: datetime) -> datetime:
@@ -79,3 +82,33 @@ def validate_templates(settings: Settings, engine: Engine) -> list[str]:
                             f"(add {step.template}.es.txt and {step.template}.en.txt to "
                             f"the templates folder {folder})")
     return problems
+
+
+@dataclass(frozen=True)
+class MissingTemplate:
+    """A protocol step (``number`` from 1, its ``channel``) naming a template that exists
+    nowhere: neither shipped, nor in the admins' folder, nor saved in the database."""
+
+    number: int
+    channel: str
+    template: str
+
+
+def template_names(engine: Engine, overrides: Path | None = None) -> dict[str, list[str]]:
+    """The template names that exist, by where: ``shipped``, ``folder`` (the admins'
+    overrides folder) and ``saved`` (edited versions in the database), each sorted."""
+    own = shipped_templates(overrides) if overrides is not None and overrides.is_dir() else {}
+    with Session(engine) as session:
+        saved = set(session.scalars(select(models.TemplateVersion.name).distinct()))
+    return {"shipped": sorted({name for name, _ in shipped_templates()}),
+            "folder": sorted({name for name, _ in own}),
+            "saved": sorted(saved)}
+
+
+def missing_step_templates(settings: Settings, engine: Engine) -> list[MissingTemplate]:
+    """The protocol steps whose template exists nowhere (checked before planning, drafting,
+    serving or running: such a step would hold every follow-up it is due for)."""
+    names = set().union(*template_names(engine, settings.templates.folder).values())
+    return [MissingTemplate(number, step.channel, step.template)
+            for number, step in enumerate(settings.protocol.steps, 1)
+            if step.template not in names]

@@ -637,6 +637,17 @@ def followups_where(conn: Connection, *, assignees: Iterable[str] | None = None,
     return rows
 
 
+def replace_held(conn: Connection, fid: int, values: dict) -> bool:
+    """Re-plan a held follow-up in place (its id kept): write ``values`` over it only while
+    it is still held and no person changed it since it was planned (``updated_at`` =
+    ``created_at``: an edit, an approval or a skip moves ``updated_at``). False when a
+    person or another planner got there first."""
+    f = models.Followup
+    done = conn.execute(update(f).where(f.id == fid, f.status == "held",
+                                        f.updated_at == f.created_at).values(**values))
+    return done.rowcount == 1
+
+
 def followed_threads(conn: Connection, assignees: Iterable[str],
                      threads: Iterable[str] | None = None) -> set[str]:
     """The threads with a follow-up assigned to one of ``assignees`` (among ``threads``)."""

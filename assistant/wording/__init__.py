@@ -13,12 +13,13 @@ code has an English and a Spanish wording with the same placeholders.
 from __future__ import annotations
 
 import string
-from datetime import date
+from datetime import date, datetime, timedelta
 
+from assistant.domain.calendar import business_days_between, local_date
 from assistant.domain.model import ThreadReport
 
-__all__ = ["CATALOGUE", "LANGUAGES", "closed_reason", "day_month", "hold_reason", "say",
-           "settlement_reason", "short_day", "why_waiting"]
+__all__ = ["CATALOGUE", "LANGUAGES", "closed_reason", "day_month", "due_words", "hold_reason",
+           "say", "settlement_reason", "short_day", "why_waiting"]
 
 LANGUAGES = ("en", "es")
 
@@ -64,6 +65,17 @@ _PLANNING: dict[str, dict[str, str]] = {
         "es": "(No se encontró teléfono en los correos de {contact}: sin enlace. Búscalo en tu CRM.)"},
 }
 
+# --- When a step is due, for people (CLI tables, web queue, thread and team pages) ----------
+_DUE: dict[str, dict[str, str]] = {
+    "due.today": {"en": "due today", "es": "vence hoy"},
+    "due.tomorrow": {"en": "due tomorrow", "es": "vence mañana"},
+    "due.in_one": {"en": "due in 1 business day", "es": "vence en 1 día hábil"},
+    "due.in_days": {"en": "due in {n} business days", "es": "vence en {n} días hábiles"},
+    "due.late_one": {"en": "1 business day overdue", "es": "1 día hábil de atraso"},
+    "due.late_days": {"en": "{n} business days overdue", "es": "{n} días hábiles de atraso"},
+    "due.late_since": {"en": "overdue since {day}", "es": "vencido desde el {day}"},
+}
+
 # --- Digest ---------------------------------------------------------------------------------
 _DIGEST: dict[str, dict[str, str]] = {
 }
@@ -75,6 +87,59 @@ _WEB: dict[str, dict[str, str]] = {
 
 # --- CLI ------------------------------------------------------------------------------------
 _CLI: dict[str, dict[str, str]] = {
+    "cli.error": {"en": "Error", "es": "Error"},
+    # ``accounts list``: the table's title and headers.
+    "accounts.title": {"en": "Accounts ({n})", "es": "Cuentas ({n})"},
+    "accounts.name": {"en": "Name", "es": "Nombre"},
+    "accounts.kind": {"en": "Kind", "es": "Tipo"},
+    "accounts.mailbox": {"en": "Mailbox", "es": "Buzón"},
+    "accounts.status": {"en": "Status", "es": "Estado"},
+    "accounts.last_sync": {"en": "Last sync", "es": "Última sincronización"},
+    "accounts.problem": {"en": "Problem", "es": "Problema"},
+    "serve.now": {"en": "Every page shows the team as of {now} (--now), as scan --now does.",
+                  "es": "Cada página muestra al equipo al {now} (--now), igual que scan --now."},
+    # ``run``: the weekly digest is due but nothing can send it (``init``'s settings).
+    "run.digest_skipped": {
+        "en": "digest skipped: no way to send it. Add a [digest.smtp] section to {file}, or "
+              "send_with = \"<account name>\" under [digest] to send through a connected Gmail "
+              "or Microsoft 365 account (sync and follow-up planning go on).",
+        "es": "resumen omitido: no hay cómo enviarlo. Añade una sección [digest.smtp] a {file}, "
+              "o send_with = \"<nombre de la cuenta>\" en [digest] para enviarlo con una cuenta "
+              "de Gmail o Microsoft 365 conectada (la sincronización y los seguimientos siguen)."},
+    "run.skipped": {"en": "{job}: skipped (see the warning above)",
+                    "es": "{job}: omitido (ver el aviso de arriba)"},
+    # ``drafts plan``: what one planning run did, then one line per held follow-up.
+    "plan.summary": {"en": "Planned {created} follow-ups, held {held}",
+                     "es": "Se prepararon {created} seguimientos, {held} retenidos"},
+    "plan.replanned": {"en": " ({n} of them held before, now ready)",
+                       "es": " ({n} estaban retenidos y ya están listos para revisar)"},
+    "plan.adopted": {"en": ", adopted {n} drafts already in a mailbox",
+                     "es": ", {n} borradores ya estaban en un buzón"},
+    "plan.closed": {"en": ", closed {n}", "es": ", {n} cerrados"},
+    "plan.held_line": {"en": "  held #{id}: {reason}", "es": "  retenido #{id}: {reason}"},
+    "cli.invalid_settings": {"en": "Invalid settings", "es": "Configuración no válida"},
+    # A protocol step names a template that exists nowhere (checked before plan, serve, run).
+    "settings.step_template": {
+        "en": "protocol.steps[{index}] (step {number}, {channel}) in {file}: no template named "
+              "{template!r}. Templates that exist: {names}. Fix: set template to one of them, "
+              "or add {template}.es.txt / {template}.en.txt to the templates folder ({folder}), "
+              "or save one with `followup templates save {template} FILE --lang es --author EMAIL`.",
+        "es": "protocol.steps[{index}] (paso {number}, {channel}) en {file}: no hay plantilla "
+              "llamada {template!r}. Plantillas que existen: {names}. Solución: usa una de ellas "
+              "en template, o añade {template}.es.txt / {template}.en.txt a la carpeta de "
+              "plantillas ({folder}), o guarda una con `followup templates save {template} "
+              "FILE --lang es --author EMAIL`."},
+    "settings.names_shipped": {"en": "shipped: {names}", "es": "incluidas: {names}"},
+    "settings.names_folder": {"en": "your folder: {names}", "es": "tu carpeta: {names}"},
+    "settings.names_saved": {"en": "saved versions: {names}", "es": "versiones guardadas: {names}"},
+    "settings.no_folder": {"en": "[templates] folder not set", "es": "[templates] folder sin definir"},
+    "demo.folder_in_use": {
+        "en": "{folder} already holds files the demo did not create ({entries}); the demo "
+              "would overwrite settings.toml, followup.db and mail/ there. Choose an empty or "
+              "new folder with --dir, or add --force to write there anyway.",
+        "es": "{folder} ya contiene archivos que la demostración no creó ({entries}); la "
+              "demostración sobrescribiría ahí settings.toml, followup.db y mail/. Elige una "
+              "carpeta vacía o nueva con --dir, o añade --force para escribir ahí de todos modos."},
     # Why a thread is closed (ThreadReport.closed_code, with closed_value): the scan, the
     # follow-ups a closed thread cancels ("thread closed: marked lost").
     "closed.marked.won": {"en": "marked won", "es": "marcado como ganado"},
@@ -102,7 +167,7 @@ _CLI: dict[str, dict[str, str]] = {
         "es": "no se pudo leer como exportación de chat de WhatsApp: {error}"},
 }
 
-CATALOGUE: dict[str, dict[str, str]] = {**_WAITING, **_PLANNING, **_DIGEST, **_WEB, **_CLI}
+CATALOGUE: dict[str, dict[str, str]] = {**_WAITING, **_PLANNING, **_DUE, **_DIGEST, **_WEB, **_CLI}
 
 
 def say(code: str, language: str | None = "en", /, **values) -> str:
@@ -173,3 +238,23 @@ def settlement_reason(outcome, language: str | None = "en") -> str:
     if isinstance(values.get("day"), date):
         values["day"] = day_month(values["day"], language)
     return say(outcome.code, language, **values)
+
+
+def due_words(due_at: datetime, now: datetime, *, timezone: str, country: str,
+              language: str | None = "en") -> str:
+    """When a step is due, as a person says it: ``vence hoy``, ``vence mañana``, ``vence en
+    3 días hábiles``, ``3 días hábiles de atraso`` / ``due today``, ``3 business days
+    overdue`` -- local dates in ``timezone``, business days of ``country``'s calendar
+    (weekends and public holidays skipped; :mod:`assistant.domain.calendar`)."""
+    due, today = local_date(due_at, timezone), local_date(now, timezone)
+    if due == today:
+        return say("due.today", language)
+    if due > today:
+        if due == today + timedelta(days=1):
+            return say("due.tomorrow", language)
+        n = business_days_between(today, due, country)
+        return say("due.in_one", language) if n <= 1 else say("due.in_days", language, n=n)
+    n = business_days_between(due, today, country)
+    if n == 0:  # due on a weekend or holiday just past: no business day gone by yet
+        return say("due.late_since", language, day=day_month(due, language))
+    return say("due.late_one", language) if n == 1 else say("due.late_days", language, n=n)
