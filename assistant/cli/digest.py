@@ -29,6 +29,10 @@ def digest(obj: Context, now_text: str | None, out: str | None, send: bool,
     now = parse_now(now_text, settings)
     try:
         built = digests.build_digests(settings, engine, now, manager=manager)
+        if settings.web.base_url is None:
+            from assistant.wording import say
+
+            click.echo(say("digest.no_links", settings.digest.language, path=settings.path), err=True)
         for path, item in digests.output_files(out, built) if out else ():
             path.write_text(digests.file_text(settings, item, path, now=now), encoding="utf-8")
             click.echo(f"{item.recipient.email}: wrote {path}")
