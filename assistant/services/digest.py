@@ -46,7 +46,6 @@ from zoneinfo import ZoneInfo
 from jinja2 import FileSystemLoader
 from jinja2.sandbox import SandboxedEnvironment
 from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError
 
 from assistant import data
 from assistant.domain import metrics as M
@@ -73,6 +72,17 @@ SCENARIO_COLORS = {"rep": "#12b76a", "manager": "#f79009", "nobody": "#d92d20",
 
 class DigestError(Exception):
     """The digest cannot be built or sent (no recipient, no SMTP server, a bad template)."""
+
+
+class NotSent(DigestError):
+    """Sending failed before the message left (no connection, refused login, the server
+    refused it): trying again cannot send it twice. A plain :class:`DigestError` from a
+    sender means it may have gone (the connection was lost while handing it over)."""
+
+
+REFUSED = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError,
+           smtplib.SMTPHeloError, smtplib.SMTPAuthenticationError, smtplib.SMTPNotSupportedError)
+"""SMTP answers that refuse a message: it was not accepted."""
 
 
 # --- Who gets which digest -------------------------------------------------------------
@@ -656,16 +666,24 @@ def default_sender(settings: Settings) -> str:
 
 def to_message(settings: Settings, digest: Digest, *, now: datetime | None = None) -> EmailMessage:
     """A multipart/alternative message: the plain-text part, then the HTML part."""
+    return compose(settings, (digest.recipient.name, digest.recipient.email), digest.subject,
+                   digest.language, digest.text, digest.html, now=now)
+
+
+def compose(settings: Settings, to: tuple[str, str], subject: str, language: str, text: str,
+            html: str, *, now: datetime | None = None) -> EmailMessage:
+    """One of Followup's own emails (the digest, a morning list): from
+    :func:`default_sender`, marked auto-generated, text then HTML."""
     message = EmailMessage()
     message["From"] = formataddr((f"Followup · {settings.company.name}", default_sender(settings)))
-    message["To"] = formataddr((digest.recipient.name, digest.recipient.email))
-    message["Subject"] = digest.subject
+    message["To"] = formataddr(to)
+    message["Subject"] = subject
     message["Date"] = format_datetime(now or datetime.now(timezone.utc))
     message["Message-ID"] = make_msgid(domain=default_sender(settings).rpartition("@")[2])
     message["Auto-Submitted"] = "auto-generated"
-    message["Content-Language"] = digest.language
-    message.set_content(digest.text)
-    message.add_alternative(digest.html, subtype="html")
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
+    message["Content-Language"] = language  # after the parts: set_content drops Content-*
     return message
 
 
@@ -691,8 +709,9 @@ class SmtpSender:
         if smtp.username:
             password = self.environ.get(smtp.password_env or "")
             if not password:
-                raise DigestError(f"digest.smtp.password_env: the environment variable "
-                                  f"{smtp.password_env} is not set")
+                raise NotSent(f"digest.smtp.password_env: the environment variable "
+                              f"{smtp.password_env} is not set")
+        handing_over = False
         try:
             if smtp.security == "ssl":
                 client = smtplib.SMTP_SSL(smtp.host, smtp.port, timeout=self.timeout,
@@ -706,9 +725,13 @@ class SmtpSender:
                     client.ehlo()
                 if smtp.username:
                     client.login(smtp.username, password)
+                handing_over = True
                 client.send_message(message)
+        except REFUSED as exc:  # the server answered no: the message did not go
+            raise NotSent(f"SMTP {smtp.host}:{smtp.port}: {exc}") from exc
         except (OSError, smtplib.SMTPException) as exc:
-            raise DigestError(f"SMTP {smtp.host}:{smtp.port}: {exc}") from exc
+            kind = DigestError if handing_over else NotSent  # lost mid-way: it may have gone
+            raise kind(f"SMTP {smtp.host}:{smtp.port}: {exc}") from exc
 
 
 class AccountSender:
@@ -729,7 +752,7 @@ class AccountSender:
         try:
             send_message = getattr(connector, "send_message", None)
             if send_message is None:
-                raise DigestError(f"account {self.account.name} ({self.account.kind}) cannot send mail")
+                raise NotSent(f"account {self.account.name} ({self.account.kind}) cannot send mail")
             send_message(message.as_bytes(policy=SMTP_POLICY))
         except ConnectorError as exc:
             raise DigestError(f"account {self.account.name}: {exc}") from exc
@@ -786,24 +809,13 @@ def send_digests(settings: Settings, engine: Engine, now: datetime, sender: Dige
 
 def _claim_digest(engine: Engine, manager: str, period: str, digest: Digest,
                   holder: str | None, now: datetime) -> bool:
-    table = models.DigestRecord
-    try:
-        with engine.begin() as conn:
-            conn.execute(table.__table__.insert().values(
-                manager=manager, period=period, status="sending", language=digest.language,
-                subject=digest.subject, holder=holder, created_at=now))
-        return True
-    except IntegrityError:
-        pass
-    # Already there: take it over only if it failed (or its sender died mid-way).
     from assistant.storage import claims
 
-    with engine.begin() as conn:
-        return claims.take(conn, claims.DIGEST_SEND,
-                           (table.manager == manager) & (table.period == period)
-                           & (table.status != "sent"),
-                           holder, now, free=table.status == "failed",
-                           status="sending", error=None)
+    table = models.DigestRecord
+    return claims.claim_send(engine, claims.DIGEST_SEND,
+                             dict(manager=manager, period=period, language=digest.language,
+                                  subject=digest.subject),
+                             (table.manager == manager) & (table.period == period), holder, now)
 
 
 def _finish_digest(engine: Engine, manager: str, period: str, status: str, now: datetime,
@@ -811,10 +823,8 @@ def _finish_digest(engine: Engine, manager: str, period: str, status: str, now: 
     from assistant.storage import claims
 
     table = models.DigestRecord
-    with engine.begin() as conn:
-        claims.release(conn, claims.DIGEST_SEND, (table.manager == manager) & (table.period == period),
-                       claims.ANYONE, keep_holder=True, status=status,
-                       sent_at=now if status == "sent" else None, error=error)
+    claims.finish_send(engine, claims.DIGEST_SEND,
+                       (table.manager == manager) & (table.period == period), status, now, error)
 
 
 def digest_log(engine: Engine) -> list[tuple[str, str, str]]:

@@ -133,8 +133,18 @@ _MORNING: dict[str, dict[str, str]] = {
                                    "es": "{email}: ya se envió hoy"},
     "morning.cli.result.opted_out": {"en": "{email}: turned off (not sent)",
                                      "es": "{email}: desactivado (no se envió)"},
+    "morning.cli.result.unknown": {
+        "en": "{email}: the connection was lost while sending ({error}); it may have arrived, "
+              "so it is not sent again today",
+        "es": "{email}: se perdió la conexión al enviar ({error}); pudo haber llegado, así que "
+              "no se vuelve a enviar hoy"},
     "morning.cli.result.failed": {"en": "{email}: failed ({error})",
                                   "es": "{email}: falló ({error})"},
+    "morning.no_links": {
+        "en": "note: the morning lists link no follow-up to the web app: set base_url under "
+              "[web] in {path} (for example base_url = \"https://followup.acme.example\")",
+        "es": "nota: las listas matutinas no enlazan los seguimientos con la aplicación web: "
+              "define base_url en [web] de {path} (por ejemplo base_url = \"https://followup.acme.example\")"},
     "morning.cli.off": {
         "en": "the morning list is off for the team (morning_list = false under [digest] in {path})",
         "es": "la lista matutina está desactivada para el equipo (morning_list = false en [digest] de {path})"},
