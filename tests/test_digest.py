@@ -270,6 +270,9 @@ def test_digest_is_email_safe_html_with_a_plain_text_twin(marta):
     html = marta.html
     assert 'width="680"' not in html.replace("<!--[if mso]><table role=\"presentation\" width=\"680\"", "")
     assert "max-width:680px" in html and "width:100%" in html
+    # the cells' styles reach the mail client (an escaped style="..." left the columns
+    # without padding: they ran together)
+    assert "style=&#34;" not in html and html.count('style="padding:8px 6px;') > 3 * len(SILENT)
     assert ";width:680px" not in html and '"width:680px' not in html  # fluid, not fixed
 
 

@@ -80,3 +80,43 @@ def test_a_bad_base_url_is_a_settings_error_naming_key_file_and_fix(web):
         assert "web.base_url" in message and str(path) in message and "https://" in message
     result = CliRunner().invoke(main, ["--config", str(path), "digest"])
     assert result.exit_code == 2 and "web.base_url" in result.output
+
+
+def test_digest_and_morning_list_fit_a_phone_and_a_desktop_in_chromium(web, tmp_path):
+    """The fluid column: at 390 px (a phone) and 1280 px nothing is wider than the window;
+    on a desktop the column stops at 680 px (the morning list at 600 px)."""
+    from tests.test_web_browser import _missing, ARGS, CHROMIUM
+    from tests.conftest import require_system_tool
+    from assistant.services import morning as MO
+
+    require_system_tool(_missing(), "browser tests need Chromium")
+    from playwright.sync_api import sync_playwright
+
+    text = (web.folder / "settings.toml").read_text(encoding="utf-8")
+    path = web.folder / "settings-links.toml"
+    path.write_text(text.replace("[storage]", f'[web]\nbase_url = "{BASE}"\n\n[storage]'),
+                    encoding="utf-8")
+    settings = load_settings(path, environ={})
+    [digest] = D.build_digests(settings, web.engine, web.now)
+    english = D.render(settings, digest.recipient, digest.current, digest.previous, language="en")
+    lists = MO.build_lists(settings, web.engine, web.now)
+    files = {"digest-es": (digest.html, "#digest", 680), "digest-en": (english.html, "#digest", 680),
+             "morning": (lists[0].html, "#morning", 600)}
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        try:
+            for name, (html_text, column, widest) in files.items():
+                source = tmp_path / f"{name}.html"
+                source.write_text(html_text, encoding="utf-8")
+                for width in (390, 1280):
+                    page = chromium.new_page(viewport={"width": width, "height": 900})
+                    page.goto(source.as_uri())
+                    scroll = page.evaluate("document.documentElement.scrollWidth")
+                    box = page.locator(column).bounding_box()
+                    assert scroll <= width, (name, width, scroll)
+                    assert box["width"] <= min(widest, width), (name, width, box)
+                    if width == 1280:
+                        assert box["width"] == widest
+                    page.close()
+        finally:
+            chromium.close()
