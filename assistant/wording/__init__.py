@@ -98,8 +98,8 @@ _MORNING: dict[str, dict[str, str]] = {
                         "es": "Tus seguimientos de hoy: {n} — {date}"},
     "morning.greeting": {"en": "Good morning, {name}:", "es": "Buenos días, {name}:"},
     "morning.intro": {
-        "en": "These follow-ups are due. Review each one and approve, edit or skip it.",
-        "es": "Estos seguimientos ya vencieron. Revisa cada uno y apruébalo, edítalo u omítelo."},
+        "en": "These follow-ups are waiting for you today. Review each one and approve, edit or skip it.",
+        "es": "Estos seguimientos te esperan hoy. Revisa cada uno y apruébalo, edítalo u omítelo."},
     "morning.channel.email": {"en": "Email", "es": "Correo"},
     "morning.channel.phone": {"en": "Call", "es": "Llamada"},
     "morning.channel.whatsapp": {"en": "WhatsApp", "es": "WhatsApp"},
