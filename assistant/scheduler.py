@@ -312,7 +312,7 @@ class Runner:
 
     def morning_job(self, now: datetime, period: str | None) -> None:
         """The reps' morning lists of ``period`` (the local date), each sent once."""
-        from assistant.services import digest, morning
+        from assistant.services import digest
 
         if not self.settings.digest.morning_list:
             return
@@ -321,8 +321,7 @@ class Runner:
         except digest.DigestError as exc:
             log.warning("morning lists not sent: %s", exc)
             return
-        results = morning.send_lists(self.settings, self.engine, now, sender, period=period,
-                                     holder=self.holder)
+        results = self.app.send_morning_lists(sender, now, period=period, holder=self.holder)
         failed = [f"{r.email}: {r.error}" for r in results if r.status in ("failed", "unknown")]
         if failed:
             raise JobFailed("; ".join(failed))

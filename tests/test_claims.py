@@ -139,3 +139,37 @@ def test_a_scheduler_run_is_taken_over_when_it_failed_or_its_worker_died_never_w
         row = conn.execute(select(models.JobRun.holder, models.JobRun.status,
                                   models.JobRun.error)).one()
     assert tuple(row) == ("w3", "done", None)
+
+
+def test_two_workers_sending_one_morning_list_at_once_one_sends(engine):
+    """claim_send (digests, morning lists): the insert races settle on the unique key;
+    a list lost mid-way (``unknown``) or whose sender died (``sending``) is never taken
+    over, a surely failed one (``failed``) is."""
+    table = models.MorningList
+    for n in range(6):
+        where = (table.rep == f"rep{n}@x.example") & (table.period == "2026-11-27")
+        barrier, won = threading.Barrier(2), []
+
+        def claim(name: str, n=n, where=where) -> None:
+            barrier.wait()
+            if claims.claim_send(engine, claims.MORNING_SEND,
+                                 dict(rep=f"rep{n}@x.example", period="2026-11-27",
+                                      language="es", items=2), where, name, T0):
+                won.append(name)
+
+        threads = [threading.Thread(target=claim, args=(w,)) for w in ("a", "b")]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert len(won) == 1, won
+    row = dict(rep="rep0@x.example", period="2026-11-27", language="es", items=2)
+    where = (table.rep == "rep0@x.example") & (table.period == "2026-11-27")
+    later = T0 + timedelta(days=1)  # long after: a stale "sending" is still not taken
+    assert not claims.claim_send(engine, claims.MORNING_SEND, row, where, "c", later)
+    claims.finish_send(engine, claims.MORNING_SEND, where, "unknown", T0, "lost")
+    assert not claims.claim_send(engine, claims.MORNING_SEND, row, where, "c", later)
+    claims.finish_send(engine, claims.MORNING_SEND, where, "failed", T0, "refused")
+    assert claims.claim_send(engine, claims.MORNING_SEND, row, where, "c", later)
+    claims.finish_send(engine, claims.MORNING_SEND, where, "sent", later, None)
+    assert not claims.claim_send(engine, claims.MORNING_SEND, row, where, "d", later)
