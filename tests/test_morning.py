@@ -239,8 +239,10 @@ def test_morning_command_prints_writes_and_sends(web, smtp, tmp_path):
     assert printed.exit_code == 0, printed.output
     assert f"To: {REP}" in printed.output and f"{BASE}/followups/" in printed.output
     out = tmp_path / "lists"
-    assert cli.invoke(main, base + ["--out", str(out)]).exit_code == 0
+    wrote = cli.invoke(main, base + ["--out", str(out)])
+    assert wrote.exit_code == 0 and f"{REP}: se escribió {out / 'morning-ana.html'}" in wrote.output
     assert (out / "morning-ana.html").is_file() and (out / "morning-ana.txt").is_file()
+    assert "https://wa.me/" in (out / "morning-luis.txt").read_text(encoding="utf-8")
     sent = cli.invoke(main, base + ["--send"])
     assert sent.exit_code == 0, sent.output
     assert f"{REP}: enviado" in sent.output and len(inbox.to(REP)) == 1

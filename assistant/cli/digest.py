@@ -80,9 +80,9 @@ def morning(obj: Context, now_text: str | None, out: str | None, send: bool,
         if out:
             folder = Path(out)
             folder.mkdir(parents=True, exist_ok=True)
-            for path, text in mornings.output_files(folder, built):
+            for path, item, text in mornings.output_files(folder, built):
                 path.write_text(text, encoding="utf-8")
-                click.echo(say("morning.cli.wrote", lang, email=path.stem, path=path))
+                click.echo(say("morning.cli.wrote", lang, email=item.email, path=path))
         if send:
             if not settings.digest.morning_list:
                 fail("Morning", say("morning.cli.off", lang, path=settings.path), 1)

@@ -223,10 +223,12 @@ def send_lists(settings: Settings, engine: Engine, now: datetime, sender, *,
     return results
 
 
-def output_files(folder: Path, lists: list[MorningList]) -> list[tuple[Path, str]]:
-    """``followup morning --out DIR``: ``morning-<local part>.html`` and ``.txt`` per rep."""
+def output_files(folder: Path, lists: list[MorningList]) -> list[tuple[Path, MorningList, str]]:
+    """``followup morning --out DIR``: ``morning-<local part>.html`` and ``.txt`` per rep
+    (the path, the list, the text)."""
     out = []
     for morning in lists:
         stem = f"morning-{morning.email.split('@')[0]}"
-        out += [(folder / f"{stem}.html", morning.html), (folder / f"{stem}.txt", morning.text)]
+        out += [(folder / f"{stem}.html", morning, morning.html),
+                (folder / f"{stem}.txt", morning, morning.text)]
     return out
