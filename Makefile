@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench fuzz install clean browser dovecot
+.PHONY: demo test bench fuzz install clean browser dovecot screenshots
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -49,6 +49,10 @@ bench: $(STAMP)
 FUZZ_SECONDS ?= 60
 fuzz: $(STAMP)
 	$(BIN)/python -m fuzz.parse_classify --seconds $(FUZZ_SECONDS)
+
+# The digest and a morning list in Chromium at 1280 and 390 px, es and en: docs/screenshots/.
+screenshots: $(STAMP)
+	$(BIN)/python tools/digest_screenshots.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

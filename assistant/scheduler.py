@@ -1,6 +1,6 @@
 """``followup run``: the assistant running by itself (issue 6).
 
-Three jobs:
+Four jobs:
 
 * **sync** every ``schedule.sync_minutes``: each account in turn, claimed with a lease
   (:mod:`assistant.leases`), so several workers on one PostgreSQL database share the
@@ -8,6 +8,11 @@ Three jobs:
 * **plan** each business morning (weekends and ``protocol.holidays_country`` holidays
   skipped) at ``protocol.send_window_start``: creates the follow-ups that are due
   (:func:`assistant.services.planning.plan`).
+* **morning** right after planning, in the same business-morning slot: each rep's
+  morning list of the follow-ups waiting for them, sent once per rep and day
+  (:func:`assistant.services.morning.send_lists`); off with ``digest.morning_list = false``.
+  Without a way to send (no ``[digest.smtp]``, no ``send_with``) it logs one warning and
+  sends nothing.
 * **digest** each ``digest.weekday`` at ``digest.time``: the managers' weekly digest,
   sent once per manager and week (:func:`assistant.services.digest.send_digests`). It goes
   out on a public holiday too: it is the week's record, read when the manager is back.
@@ -48,7 +53,7 @@ DIGEST_CATCH_UP = timedelta(days=1)
 """A digest slot missed by less than this (no worker was running) is still sent."""
 RETRY_AFTER = timedelta(minutes=30)
 """A failed daily or weekly job is tried again this much later."""
-JOBS = ("sync", "plan", "digest")
+JOBS = ("sync", "plan", "morning", "digest")
 
 
 # --- When (pure) -----------------------------------------------------------------------
@@ -189,7 +194,7 @@ class Runner:
                                    lease_ttl or timedelta(minutes=settings.schedule.lease_minutes),
                                    clock=clock)
         self.jobs: dict[str, Job] = {"sync": self.sync_job, "plan": self.plan_job,
-                                     "digest": self.digest_job}
+                                     "morning": self.morning_job, "digest": self.digest_job}
         self.jobs.update(jobs or {})
         self.stop_requested = False
         self._next_sync: datetime | None = None
@@ -201,7 +206,8 @@ class Runner:
         due: list[tuple[str, str | None]] = []
         if self._next_sync is None or now >= self._next_sync:
             due.append(("sync", None))
-        for job, slot in (("plan", plan_slot(now, self.timing)),
+        plan = plan_slot(now, self.timing)
+        for job, slot in (("plan", plan), ("morning", plan),
                           ("digest", digest_slot(now, self.timing))):
             if slot is None:
                 continue
@@ -212,7 +218,7 @@ class Runner:
         return due
 
     def run_due(self, now: datetime | None = None) -> Outcome:
-        """Run every job due now, in order (sync, plan, digest); a failing job is logged
+        """Run every job due now, in order (sync, plan, morning, digest); a failing job is logged
         and the next one runs; a stop request is honoured between jobs."""
         now = now or self.clock()
         outcome = Outcome()
@@ -317,6 +323,22 @@ class Runner:
         from assistant.services import digest
 
         return self.sender is not None or digest.can_send(self.settings)
+
+    def morning_job(self, now: datetime, period: str | None) -> None:
+        """The reps' morning lists of ``period`` (the local date), each sent once."""
+        from assistant.services import digest
+
+        if not self.settings.digest.morning_list:
+            return
+        try:
+            sender = self.sender or digest.sender_for(self.settings)
+        except digest.DigestError as exc:
+            log.warning("morning lists not sent: %s", exc)
+            return
+        results = self.app.send_morning_lists(sender, now, period=period, holder=self.holder)
+        failed = [f"{r.email}: {r.error}" for r in results if r.status in ("failed", "unknown")]
+        if failed:
+            raise JobFailed("; ".join(failed))
 
     def digest_job(self, now: datetime, period: str | None) -> None:
         from assistant.services import digest

@@ -44,21 +44,27 @@ def test_of_two_claimers_of_a_free_row_exactly_one_wins(engine):
         assert conn.scalar(select(models.Followup.draft_claim).where(where)) == "a"
 
 
+def _race(claim) -> list[str]:
+    """``claim(name)`` by claimers "a" and "b" at the same moment: the names that won."""
+    barrier, won = threading.Barrier(2), []
+
+    def run(name: str) -> None:
+        barrier.wait()
+        if claim(name):
+            won.append(name)
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in ("a", "b")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return won
+
+
 def test_two_claimers_at_once_one_wins(engine):
     fids = [_followup(engine, f"fu-{n}") for n in range(8)]
     for fid in fids:  # many rounds: a race the database does not settle would show
-        barrier, won = threading.Barrier(2), []
-
-        def claim(name: str) -> None:
-            barrier.wait()
-            if _take(engine, claims.DRAFT, models.Followup.id == fid, name, T0):
-                won.append(name)
-
-        threads = [threading.Thread(target=claim, args=(n,)) for n in ("a", "b")]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        won = _race(lambda name: _take(engine, claims.DRAFT, models.Followup.id == fid, name, T0))
         assert len(won) == 1, won
 
 
@@ -139,3 +145,26 @@ def test_a_scheduler_run_is_taken_over_when_it_failed_or_its_worker_died_never_w
         row = conn.execute(select(models.JobRun.holder, models.JobRun.status,
                                   models.JobRun.error)).one()
     assert tuple(row) == ("w3", "done", None)
+
+
+def test_two_workers_sending_one_morning_list_at_once_one_sends(engine):
+    """claim_send (digests, morning lists): the insert races settle on the unique key;
+    a list lost mid-way (``unknown``) or whose sender died (``sending``) is never taken
+    over, a surely failed one (``failed``) is."""
+    table = models.MorningList
+    for n in range(6):
+        where = (table.rep == f"rep{n}@x.example") & (table.period == "2026-11-27")
+        values = dict(rep=f"rep{n}@x.example", period="2026-11-27", language="es", items=2)
+        won = _race(lambda name: claims.claim_send(engine, claims.MORNING_SEND, values, where,
+                                                   name, T0))
+        assert len(won) == 1, won
+    row = dict(rep="rep0@x.example", period="2026-11-27", language="es", items=2)
+    where = (table.rep == "rep0@x.example") & (table.period == "2026-11-27")
+    later = T0 + timedelta(days=1)  # long after: a stale "sending" is still not taken
+    assert not claims.claim_send(engine, claims.MORNING_SEND, row, where, "c", later)
+    claims.finish_send(engine, claims.MORNING_SEND, where, "unknown", T0, "lost")
+    assert not claims.claim_send(engine, claims.MORNING_SEND, row, where, "c", later)
+    claims.finish_send(engine, claims.MORNING_SEND, where, "failed", T0, "refused")
+    assert claims.claim_send(engine, claims.MORNING_SEND, row, where, "c", later)
+    claims.finish_send(engine, claims.MORNING_SEND, where, "sent", later, None)
+    assert not claims.claim_send(engine, claims.MORNING_SEND, row, where, "d", later)

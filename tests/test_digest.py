@@ -9,7 +9,8 @@ import os
 import shutil
 import socket
 from html.parser import HTMLParser
-from datetime import timedelta
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,11 @@ from assistant.settings import load_settings
 from assistant.settings import SettingsError
 
 SILENT = [t for t in DEMO_THREADS if t["status"] == "silent"]
+
+
+def subjects(rows) -> list[str]:
+    """The subject of each thread row (its first cell's first line; the contact follows)."""
+    return [row[0].split(" / ")[0] for row in rows]
 WAITING = [t for t in DEMO_THREADS if t["status"] == "awaiting_us"]
 
 
@@ -36,6 +42,9 @@ class Page(HTMLParser):
         self.section = None
         self.rows: dict[str, list[list[str]]] = {}
         self.metrics: dict[str, list[str]] = {}
+        self.quarter: dict[str, list[str]] = {}
+        self.links: dict[str, list[str]] = {}
+        self.headers: dict[str, list[str]] = {}
         self.bars: dict[str, dict[str, str]] = {}
         self.bar_widths: list[str] = []
         self._row: list[str] | None = None
@@ -59,18 +68,26 @@ class Page(HTMLParser):
                 self.bars.setdefault(self.section, {})[attrs["data-key"]] = attrs["data-value"]
             if attrs.get("class") == "thread":
                 self.rows.setdefault(self.section, []).append(self._row)
-        if tag == "td" and self._row is not None and self._cell is None:
+        if tag in ("td", "th") and self._row is not None and self._cell is None:
             self._cell = []
+        if tag == "br" and self._cell is not None:
+            self._cell.append("\n")
+        if tag == "a" and attrs.get("href"):
+            self.links.setdefault(self.section, []).append(attrs["href"])
         if tag == "td" and attrs.get("bgcolor") and attrs.get("width", "").endswith("%"):
             self.bar_widths.append(attrs["width"])
 
     def handle_endtag(self, tag):
-        if tag == "td" and self._cell is not None and self._row is not None:
-            self._row.append(" ".join("".join(self._cell).split()))
+        if tag in ("td", "th") and self._cell is not None and self._row is not None:
+            lines = ["".join(line.split()) and " ".join(line.split())
+                     for line in "".join(self._cell).split("\n")]
+            self._row.append(" / ".join(line for line in lines if line))
             self._cell = None
+            if tag == "th":
+                self.headers.setdefault(self.section, []).append(self._row[-1])
         if tag == "tr" and self._row is not None:
             if self._metric:
-                self.metrics[self._metric] = self._row
+                (self.quarter if self.section == "quarter" else self.metrics)[self._metric] = self._row
             self._row = None
 
     def handle_data(self, data):
@@ -109,12 +126,13 @@ def test_digest_says_which_clients_promised_an_answer_and_when(marta):
     promised = [t for t in DEMO_THREADS if t["promised_date"]
                 and t["status"] in ("waiting", "silent")]
     rows = Page(marta.html).rows["promised"]
-    assert sorted(row[0] for row in rows) == sorted(t["subject"] for t in promised)
-    why = {row[0]: row[3] for row in rows}
+    assert sorted(subjects(rows)) == sorted(t["subject"] for t in promised)
+    why = dict(zip(subjects(rows), (row[2] for row in rows)))
     assert why["Cotización CN-2026-0431 escalera marina"] == "prometido: mar 24 nov"
     assert why["Proposal: rebar supply for Q1 2027"] == "de regreso el lun 30 nov"
     # an overdue thread whose promise passed says so under its due date
-    overdue = {row[0]: row[4] for row in Page(marta.html).rows["overdue"]}
+    overdue = dict(zip(subjects(Page(marta.html).rows["overdue"]),
+                       (row[2] for row in Page(marta.html).rows["overdue"])))
     assert overdue["Cotización CN-2026-0431 escalera marina"].endswith("prometido: mar 24 nov")
     assert "prometido: mar 24 nov" in marta.text
 
@@ -122,37 +140,49 @@ def test_digest_says_which_clients_promised_an_answer_and_when(marta):
 def test_digest_html_leads_with_overdue_threads_oldest_first(marta):
     page = Page(marta.html)
     overdue = page.rows["overdue"]
-    subjects = [row[0] for row in overdue]
-    assert sorted(subjects) == sorted(t["subject"] for t in SILENT)
+    shown = subjects(overdue)
+    assert sorted(shown) == sorted(t["subject"] for t in SILENT)
     due = {t["subject"]: t["next_step"]["due_at"] for t in SILENT}
-    assert [due[s] for s in subjects] == sorted(due[s] for s in subjects)
+    assert [due[s] for s in shown] == sorted(due[s] for s in shown)
     first = next(t for t in SILENT if t["subject"] == "Presupuesto perfiles tubulares PTR")
-    assert due[subjects[0]] == first["next_step"]["due_at"]  # due Wed 18 Nov, the oldest
-    row = overdue[subjects.index(first["subject"])]
-    assert row[-1] == "6"  # business days late at Thu 26 Nov (Mon 16 Nov is a holiday)
-    assert row[2] == "Ana Pérez"
+    assert due[shown[0]] == first["next_step"]["due_at"]  # due Wed 18 Nov, the oldest
+    row = overdue[shown.index(first["subject"])]
+    # business days late at Thu 26 Nov (Mon 16 Nov is a holiday), its unit under it
+    assert row[-1] == "6 / días hábiles"
+    assert row[1] == "Ana Pérez"
+    assert row[0] == f'{first["subject"]} / {first["contact"]}'
+    assert row[2] == "2/5 llamada / mié 18 nov"
+    assert page.headers["overdue"] == ["Cotización", "Responsable", "Paso · vencía", "Atraso"]
 
 
 def test_digest_lists_unclear_ownership_and_clients_waiting(marta):
     page = Page(marta.html)
-    unclear = {row[0] for row in page.rows["unclear"]}
+    unclear = set(subjects(page.rows["unclear"]))
     assert unclear == {t["subject"] for t in DEMO_THREADS
                        if t["scenario"] == "unclear" and t["status"] in ("silent", "waiting", "awaiting_us")}
-    waiting = [row[0] for row in page.rows["waiting"]]
+    waiting = subjects(page.rows["waiting"])
     assert sorted(waiting) == sorted(t["subject"] for t in WAITING)
-    assert [row[-1] for row in page.rows["waiting"]] == sorted(
-        (row[-1] for row in page.rows["waiting"]), key=int, reverse=True)  # longest wait first
+    days = [int(row[-1].split(" / ")[0]) for row in page.rows["waiting"]]
+    assert days == sorted(days, reverse=True)  # longest wait first
+
+
+def _quoted_between(reports, first: date, last: date) -> list:
+    """The reports whose quote went out on a local date (Mexico City) from first to last."""
+    zone = ZoneInfo("America/Mexico_City")
+    return [r for r in reports if first <= r.quote_sent_at.astimezone(zone).date() <= last]
 
 
 def test_digest_numbers_and_charts(marta):
     page = Page(marta.html)
-    quarter, week = marta.current.quarter.team, marta.current.week.team
-    recent = [r for r in marta.current.reports if r.quote_sent_at >= marta.current.at - timedelta(days=7)]
-    assert page.metrics["quotes_sent"][1:] == [str(len(recent)), str(len(DEMO_THREADS))]
-    assert week.quotes_sent == len(recent) > 0
-    assert page.metrics["debt"][2] == str(len(SILENT))
+    quarter = marta.current.quarter.team
+    # the demo's now is Thu 26 Nov: the week is Thu 19 - Wed 25 Nov, the 90 days end Wed 25
+    week = _quoted_between(marta.current.reports, date(2026, 11, 19), date(2026, 11, 25))
+    assert week and page.metrics["quotes_sent"][1] == str(len(week))
+    assert page.metrics["debt"][1] == str(sum(r.status == "silent" for r in week))
+    assert page.quarter["quotes_sent"][1] == str(len(DEMO_THREADS))
+    assert page.quarter["debt"][1] == str(len(SILENT))
     share = quarter.abandoned
-    assert page.metrics["abandoned"][2] == f"{round(100 * share.value)} % ({share.numerator}/{share.denominator})"
+    assert page.quarter["abandoned"][1] == f"{round(100 * share.value)} % ({share.numerator}/{share.denominator})"
     assert share.denominator > 0
     status = page.bars["chart-status"]
     assert status["silent"] == str(len(SILENT))
@@ -165,9 +195,68 @@ def test_digest_numbers_and_charts(marta):
         f"({quarter.reply_rate[0].numerator}/{quarter.reply_rate[0].denominator})")
     assert "Silenciosas (seguimiento vencido)" in marta.html and "Nadie" in marta.html
     assert page.bar_widths and all(0 < int(w.rstrip("%")) <= 100 for w in page.bar_widths)
-    trend = page.metrics["quotes_sent"]
-    assert trend  # the numbers table and the trend rows are both keyed by metric
     assert "▲" in marta.html or "▼" in marta.html
+
+
+def test_one_set_of_numbers_per_named_period(team, marta):
+    """Issue 14: "last week" and "this week" showed different numbers under the same
+    labels (the trend's "this week" counted 90 days). Now each period has one column,
+    named by its dates, and the previous week is the same figures as they read then."""
+    _, info, settings, engine = team
+    page = Page(marta.html)
+    assert page.headers["numbers"] == ["", "Semana del 19 al 25 de nov", "Semana del 12 al 18 de nov",
+                                       "Cambio"]
+    assert "90 días: del 28 de ago al 25 de nov" in marta.html
+    for label in ("Última semana", "Esta semana", "Semana anterior", "Tendencia"):
+        assert label not in marta.html and label not in marta.text
+    # the previous week: the threads quoted 12-18 Nov, as they stood on Thu 19 Nov
+    from assistant.services.rules import rules_from_settings
+
+    before = D.past_moment(engine, rules_from_settings(settings), info.now - timedelta(days=7),
+                           since=None)
+    cohort = _quoted_between(before.reports, date(2026, 11, 12), date(2026, 11, 18))
+    assert cohort and page.metrics["quotes_sent"][2] == str(len(cohort))
+    assert page.metrics["debt"][2] == str(sum(r.status == "silent" for r in cohort))
+    # every metric: exactly one figure per period, and the arrow compares those two
+    for key, row in page.metrics.items():
+        assert len(row) == 4, key
+    quotes = page.metrics["quotes_sent"]
+    assert quotes[3] == ("▲" if int(quotes[1]) > int(quotes[2]) else "▼" if int(quotes[1]) < int(quotes[2]) else "=")
+    # the text part: the same figures, in aligned columns under the same period names
+    lines = marta.text.splitlines()
+    assert "Semana del 19 al 25 de nov · Semana del 12 al 18 de nov" in lines
+    header = next(i for i, line in enumerate(lines) if line.split()[:2] == ["19–25", "nov"])
+    assert lines[header].split() == ["19–25", "nov", "12–18", "nov"]
+    row = next(line for line in lines[header:] if line.startswith("Cotizaciones enviadas"))
+    assert row.split()[-3:-1] == [quotes[1], quotes[2]]
+    english = D.render(settings, marta.recipient, marta.current, marta.previous, language="en")
+    headers = Page(english.html).headers["numbers"]
+    assert headers == ["", "Week of 19–25 Nov", "Week of 12–18 Nov", "Change"]
+    assert "90 days: 28 Aug – 25 Nov" in english.html
+
+
+def test_period_names_across_months():
+    from assistant.wording import period_name
+
+    assert period_name(date(2026, 11, 30), date(2026, 12, 6), "es") == "Semana del 30 de nov al 6 de dic"
+    assert period_name(date(2026, 11, 30), date(2026, 12, 6), "en") == "Week of 30 Nov–6 Dec"
+    assert period_name(date(2026, 11, 23), date(2026, 11, 29), "es") == "Semana del 23 al 29 de nov"
+
+
+def test_text_part_columns_stay_apart():
+    """A long subject or address wraps inside its column (after @ or a dot), never into
+    the next one; a number column stays right-aligned."""
+    lines = D.text_table(["Cotización", "Responsable", "Atraso"],
+                         [["Cotización varilla corrugada 1/2\"\nfsaldana@grupoconstruye.example",
+                           "Ana Pérez", "12"]], (20, 12, 6), right=(2,), links=["https://f.example/t/1"])
+    assert lines[0] == "Cotización            Responsable   Atraso"
+    assert lines[1] == "--------------------  ------------  ------"
+    assert lines[2] == "Cotización varilla    Ana Pérez         12"
+    assert all(len(line) <= 20 + 2 + 12 + 2 + 6 for line in lines)
+    body = [line[:20].rstrip() for line in lines[2:-1]]
+    assert body == ["Cotización varilla", 'corrugada 1/2"', "fsaldana@", "grupoconstruye.", "example"]
+    assert all(len(line) <= 20 or line[20:22] == "  " for line in lines[2:-1])
+    assert lines[-1] == "  https://f.example/t/1"
 
 
 def test_digest_is_email_safe_html_with_a_plain_text_twin(marta):
@@ -175,9 +264,16 @@ def test_digest_is_email_safe_html_with_a_plain_text_twin(marta):
     assert page.lang == "es"
     assert not page.tags & {"img", "script", "style", "link", "iframe"}
     assert "display:flex" not in marta.html and "<div class" not in marta.html
-    for t in SILENT:
-        assert t["subject"] in marta.text
-    assert "Seguimientos vencidos" in marta.text and "Tendencia frente a la semana anterior" in marta.text
+    for t in SILENT:  # the subject column wraps: its words come first on the row's lines
+        assert " ".join(t["subject"].split()[:2]) in marta.text
+    assert "Seguimientos vencidos" in marta.text and "Semana del 12 al 18 de nov" in marta.text
+    html = marta.html
+    assert 'width="680"' not in html.replace("<!--[if mso]><table role=\"presentation\" width=\"680\"", "")
+    assert "max-width:680px" in html and "width:100%" in html
+    # the cells' styles reach the mail client (an escaped style="..." left the columns
+    # without padding: they ran together)
+    assert "style=&#34;" not in html and html.count('style="padding:8px 6px;') > 3 * len(SILENT)
+    assert ";width:680px" not in html and '"width:680px' not in html  # fluid, not fixed
 
 
 def test_english_digest(team):
@@ -189,7 +285,7 @@ def test_english_digest(team):
     assert english.subject.startswith(
         f"Quote follow-up (whole company): {len(SILENT)} overdue, {len(WAITING)} clients waiting")
     share = digest.current.quarter.team.abandoned
-    assert page.metrics["abandoned"][2] == f"{round(100 * share.value)}% ({share.numerator}/{share.denominator})"
+    assert page.quarter["abandoned"][1] == f"{round(100 * share.value)}% ({share.numerator}/{share.denominator})"
     assert "Overdue follow-ups" in english.html and "Seguimientos" not in english.html
     assert "Unclear ownership" in english.text
 
@@ -293,7 +389,7 @@ def test_digest_received_by_a_loopback_smtp_server(team, tmp_path, smtp_server):
     html = message.get_body(("html",)).get_content()
     assert "Seguimientos vencidos" in plain
     page = Page(html)
-    assert sorted(row[0] for row in page.rows["overdue"]) == sorted(t["subject"] for t in SILENT)
+    assert sorted(subjects(page.rows["overdue"])) == sorted(t["subject"] for t in SILENT)
 
     # the same period again (a second worker, a cron rerun): not sent twice
     again = D.send_digests(settings, engine, info.now, sender, period="2026-11-23")
@@ -336,7 +432,8 @@ def test_digest_command_writes_files_and_refuses_an_unknown_manager(team, tmp_pa
     out = tmp_path / "digest.html"
     result = cli.invoke(main, base + ["--out", str(out), "--manager", "marta@aceros.example"])
     assert result.exit_code == 0, result.output
-    assert sorted(row[0] for row in Page(out.read_text(encoding="utf-8")).rows["overdue"]) == \
+    assert "base_url" in result.output  # no [web] base_url: the digest has no links, and says so
+    assert sorted(subjects(Page(out.read_text(encoding="utf-8")).rows["overdue"])) == \
         sorted(t["subject"] for t in SILENT)
     eml = tmp_path / "digest.eml"
     assert cli.invoke(main, base + ["--out", str(eml)]).exit_code == 0
@@ -427,9 +524,9 @@ def test_a_team_manager_gets_only_their_teams_threads(team):
     [digest] = D.build_digests(settings, engine, info.now, manager="jefe@aceros.example")
     page = Page(digest.html)
     luis_silent = {t["subject"] for t in SILENT if t["owner"] == "luis@aceros.example"}
-    assert luis_silent and {row[0] for row in page.rows["overdue"]} == luis_silent
-    assert {row[0] for row in page.rows.get("waiting", [])} == {
+    assert luis_silent and set(subjects(page.rows["overdue"])) == luis_silent
+    assert set(subjects(page.rows.get("waiting", []))) == {
         t["subject"] for t in WAITING if t["owner"] == "luis@aceros.example"}
     assert "equipo de Jorge Fernández" in digest.subject
-    assert page.metrics["quotes_sent"][2] == str(
+    assert page.quarter["quotes_sent"][1] == str(
         sum(t["owner"] == "luis@aceros.example" for t in DEMO_THREADS))

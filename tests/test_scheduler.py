@@ -91,7 +91,7 @@ class Recorder:
 
 def runner(settings, engine, recorder: Recorder, clock, **fail) -> Runner:
     return Runner(settings, engine, clock=clock,
-                  jobs={job: recorder.job(job, fail.get(job, 0)) for job in ("sync", "plan", "digest")})
+                  jobs={job: recorder.job(job, fail.get(job, 0)) for job in ("sync", "plan", "morning", "digest")})
 
 
 @pytest.fixture
@@ -157,16 +157,17 @@ def test_once_runs_what_is_due_and_a_slot_runs_once_across_workers(world):
         assert outcome.failed == []
         return outcome.ran
 
-    assert once(ny(2026, 11, 2, 10)) == ["sync", "plan", "digest"]  # Monday 10:00
+    assert once(ny(2026, 11, 2, 10)) == ["sync", "plan", "morning", "digest"]  # Monday 10:00
     assert once(ny(2026, 11, 2, 10, 5)) == ["sync"]  # a second worker: already done
     assert once(ny(2026, 11, 3, 8, 55)) == ["sync"]  # Tuesday before the send window
-    assert once(ny(2026, 11, 3, 15)) == ["sync", "plan"]  # missed at 09:00: caught up
+    assert once(ny(2026, 11, 3, 15)) == ["sync", "plan", "morning"]  # missed at 09:00: caught up
     assert once(ny(2026, 11, 8, 10)) == ["sync"]  # Sunday
     with engine.connect() as conn:
         runs = conn.execute(select(models.JobRun.job, models.JobRun.period, models.JobRun.status)
                             .order_by(models.JobRun.started_at)).all()
-    assert [tuple(r) for r in runs] == [("plan", "2026-11-02", "done"), ("digest", "2026-11-02", "done"),
-                                        ("plan", "2026-11-03", "done")]
+    assert [tuple(r) for r in runs] == [("plan", "2026-11-02", "done"), ("morning", "2026-11-02", "done"),
+                                        ("digest", "2026-11-02", "done"),
+                                        ("plan", "2026-11-03", "done"), ("morning", "2026-11-03", "done")]
 
 
 def test_a_failing_job_is_logged_the_others_go_on_and_it_is_retried(world, caplog):
@@ -175,7 +176,7 @@ def test_a_failing_job_is_logged_the_others_go_on_and_it_is_retried(world, caplo
     monday = ny(2026, 11, 2, 9, 30)
     r = runner(settings, engine, rec, lambda: monday, plan=1)
     outcome = r.run_due(monday)
-    assert outcome.failed == ["plan"] and outcome.ran == ["sync", "digest"]
+    assert outcome.failed == ["plan"] and outcome.ran == ["sync", "morning", "digest"]
     assert "plan broke" in caplog.text
     assert r.run_due(monday + timedelta(minutes=10)).ran == []  # not yet: retried later
     assert r.run_due(monday + timedelta(minutes=31)).ran == ["sync", "plan"]

@@ -192,12 +192,13 @@ def test_migration_0009_goes_down_and_up_again(database_url):
                 {"web_login_throttle", "web_known_addresses"} & set(found.get_table_names()))
 
     assert shape() == ({"email", "password_hash", "password_set_at", "last_login_at",
-                        "language", "session_version"},
+                        "language", "session_version", "morning_email"},
                        {"web_login_throttle", "web_known_addresses"})
     run(command.downgrade, "0008")
     columns, tables = shape()
     assert {"failed_logins", "locked_until"} <= columns and tables == set()
+    assert "morning_email" not in columns  # 0014 went down first
     run(command.upgrade, "head")
     columns, tables = shape()
-    assert "failed_logins" not in columns and len(tables) == 2
+    assert "failed_logins" not in columns and "morning_email" in columns and len(tables) == 2
     engine.dispose()

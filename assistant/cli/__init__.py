@@ -16,7 +16,7 @@ module                  commands
 ``threads``             ``scan``, ``rebuild``, ``inspect``
 ``followups``           ``drafts plan | list | show | approve | skip | edit``, ``touch``
 ``templates``           ``templates list | preview | validate | save``
-``digest``              ``digest``
+``digest``              ``digest``, ``morning``
 ``worker``              ``run``
 ``web``                 ``serve``, ``users set-password``
 ``demo``                ``demo``
@@ -53,7 +53,7 @@ def main(ctx: click.Context, config: str | None, verbose: bool) -> None:
 
 # Every command, registered once (`followup --help` lists them by name).
 for command in (start.init, accounts.sync, threads.scan, threads.rebuild, threads.inspect,
-                worker.run, digest.digest, demo.demo, accounts.accounts, followups.drafts,
+                worker.run, digest.digest, digest.morning, demo.demo, accounts.accounts, followups.drafts,
                 templates.templates, followups.touch, web.serve, web.users):
     main.add_command(command)
 del command

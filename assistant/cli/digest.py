@@ -1,4 +1,5 @@
-"""``followup digest``: the managers' weekly digest, printed, written to files or sent."""
+"""``followup digest``: the managers' weekly digest, and ``followup morning``: the reps'
+morning lists; printed, written to files or sent."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import click
 
 from assistant.cli.context import Context, fail, parse_now
 
-__all__ = ["digest"]
+__all__ = ["digest", "morning"]
 
 
 @click.command()
@@ -29,6 +30,10 @@ def digest(obj: Context, now_text: str | None, out: str | None, send: bool,
     now = parse_now(now_text, settings)
     try:
         built = digests.build_digests(settings, engine, now, manager=manager)
+        if settings.web.base_url is None:
+            from assistant.wording import say
+
+            click.echo(say("digest.no_links", settings.digest.language, path=settings.path), err=True)
         for path, item in digests.output_files(out, built) if out else ():
             path.write_text(digests.file_text(settings, item, path, now=now), encoding="utf-8")
             click.echo(f"{item.recipient.email}: wrote {path}")
@@ -45,3 +50,51 @@ def digest(obj: Context, now_text: str | None, out: str | None, send: bool,
                 click.echo(f"To: {item.recipient.email}\nSubject: {item.subject}\n\n{item.text}")
     except digests.DigestError as exc:
         fail("Digest", str(exc), 1)
+
+
+@click.command()
+@click.option("--now", "now_text", default=None, help="compute at this ISO 8601 time (default: now)")
+@click.option("--out", "out", default=None, type=click.Path(file_okay=False),
+              help="write each rep's list to DIR (morning-NAME.html and .txt)")
+@click.option("--send", is_flag=True,
+              help="send them the digest's way; each rep's list goes out at most once a day")
+@click.option("--rep", default=None, help="only this person's list (their email)")
+@click.pass_obj
+def morning(obj: Context, now_text: str | None, out: str | None, send: bool,
+            rep: str | None) -> None:
+    """The reps' morning lists of their due follow-ups: print, write or send them."""
+    from pathlib import Path
+
+    from assistant.services import digest as digests, morning as mornings
+    from assistant.wording import say
+
+    settings, engine = obj.settings(), obj.engine()
+    now = parse_now(now_text, settings)
+    lang = settings.digest.language
+    try:
+        built = mornings.build_lists(settings, engine, now, rep=rep)
+        if not built:
+            click.echo(say("morning.cli.none", lang, time=now.isoformat()))
+        if settings.web.base_url is None:
+            click.echo(say("morning.no_links", lang, path=settings.path), err=True)
+        if out:
+            folder = Path(out)
+            folder.mkdir(parents=True, exist_ok=True)
+            for path, item, text in mornings.output_files(folder, built):
+                path.write_text(text, encoding="utf-8")
+                click.echo(say("morning.cli.wrote", lang, email=item.email, path=path))
+        if send:
+            if not settings.digest.morning_list:
+                fail("Morning", say("morning.cli.off", lang, path=settings.path), 1)
+            results = mornings.send_lists(settings, engine, now, digests.sender_for(settings),
+                                          rep=rep)
+            for r in results:
+                click.echo(say(f"morning.cli.result.{r.status}", lang, email=r.email, n=r.items,
+                               error=r.error or ""))
+            if any(r.status in ("failed", "unknown") for r in results):
+                sys.exit(1)
+        elif not out:
+            for item in built:
+                click.echo(f"To: {item.email}\nSubject: {item.subject}\n\n{item.text}")
+    except digests.DigestError as exc:
+        fail("Morning", str(exc), 1)

@@ -7,7 +7,8 @@ and returns plain values. No I/O, no settings file, no clock.
 **Cohort.** Every metric is computed on a *cohort*: the lead threads whose first quote was
 sent inside a :class:`Window` (``start <= quote_sent_at < end``), each evaluated at
 ``now`` (its status, owner and scenario are those of the scan at ``now``). The digest
-uses two windows ending at ``now``: the last week (7 days) and the trailing 90 days.
+uses whole local days before the day of ``now`` (:meth:`Window.days_before`): the week
+(7 days) and the 90 days.
 
 **Per owner.** :func:`compute` returns the team's :class:`Metrics` and one per owner
 (threads without an owner are grouped under ``None``, "unassigned").
@@ -21,8 +22,9 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Iterable, Mapping
+from zoneinfo import ZoneInfo
 
 from .analysis import Facts
 from .calendar import business_days_between, local_date
@@ -56,6 +58,22 @@ class Window:
     def ending(cls, end: datetime, days: int) -> "Window":
         """The ``days`` days (of 24 h) before ``end``."""
         return cls(end - timedelta(days=days), end)
+
+    @classmethod
+    def days_before(cls, day: date, days: int, timezone: str) -> "Window":
+        """The ``days`` whole local days before ``day`` in ``timezone``: from local
+        midnight of ``day - days`` to local midnight of ``day`` (the digest's named
+        periods: "the week of 23–29 Nov" for a digest on Monday 30 Nov)."""
+        zone = ZoneInfo(timezone)
+        return cls(datetime.combine(day - timedelta(days=days), time(0), tzinfo=zone),
+                   datetime.combine(day, time(0), tzinfo=zone))
+
+    def last_day(self, timezone: str) -> date:
+        """The local date of the window's last moment (its end is excluded)."""
+        return (self.end - timedelta(microseconds=1)).astimezone(ZoneInfo(timezone)).date()
+
+    def first_day(self, timezone: str) -> date:
+        return self.start.astimezone(ZoneInfo(timezone)).date()
 
 
 @dataclass(frozen=True, slots=True)

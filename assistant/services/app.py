@@ -191,6 +191,14 @@ class Followup:
         return digest.send_digests(self.settings, self.engine, now or self.now(), sender,
                                    period=period, manager=manager, holder=holder)
 
+    def send_morning_lists(self, sender, now: datetime | None = None, *,
+                           period: str | None = None, holder: str | None = None) -> list:
+        """The reps' morning lists (services/morning.py), each sent once per rep and day."""
+        from assistant.services import morning
+
+        return morning.send_lists(self.settings, self.engine, now or self.now(), sender,
+                                  period=period, holder=holder)
+
     def viewing(self, email: str):
         """What a team member may see on the pages (:class:`pages.Viewing`), or ``None``."""
         from assistant.domain.scope import viewer_scope

@@ -46,7 +46,6 @@ from zoneinfo import ZoneInfo
 from jinja2 import FileSystemLoader
 from jinja2.sandbox import SandboxedEnvironment
 from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError
 
 from assistant import data
 from assistant.domain import metrics as M
@@ -73,6 +72,17 @@ SCENARIO_COLORS = {"rep": "#12b76a", "manager": "#f79009", "nobody": "#d92d20",
 
 class DigestError(Exception):
     """The digest cannot be built or sent (no recipient, no SMTP server, a bad template)."""
+
+
+class NotSent(DigestError):
+    """Sending failed before the message left (no connection, refused login, the server
+    refused it): trying again cannot send it twice. A plain :class:`DigestError` from a
+    sender means it may have gone (the connection was lost while handing it over)."""
+
+
+REFUSED = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError,
+           smtplib.SMTPHeloError, smtplib.SMTPAuthenticationError, smtplib.SMTPNotSupportedError)
+"""SMTP answers that refuse a message: it was not accepted."""
 
 
 # --- Who gets which digest -------------------------------------------------------------
@@ -137,6 +147,9 @@ class Snapshot:
     quarter: M.TeamMetrics
     holds_missing: bool = False
     """The follow-ups table does not exist: duplicate-contact holds read 0."""
+    week_window: M.Window | None = None
+    quarter_window: M.Window | None = None
+    """The periods ``week`` and ``quarter`` count (:func:`windows`)."""
 
 
 @dataclass(frozen=True)
@@ -162,18 +175,28 @@ def snapshot(inputs: Inputs, rules: Rules, at: datetime,
                   scope, inputs.holds)
 
 
+def windows(at: datetime, timezone: str) -> tuple[M.Window, M.Window]:
+    """The digest's two periods at ``at``: the week (the seven whole local days before
+    the day of ``at``) and the 90 days before it."""
+    today = local_date(at, timezone)
+    return (M.Window.days_before(today, 7, timezone),
+            M.Window.days_before(today, QUARTER_DAYS, timezone))
+
+
 def scoped(moment: Moment, rules: Rules, scope: frozenset[str] | None,
            holds: list[str] | None) -> Snapshot:
     """One recipient's snapshot of a :class:`Moment`: its threads in ``scope`` and their
-    metrics for the last week and the last 90 days."""
+    metrics for the week and the 90 days before the moment's day (:func:`windows`)."""
     at = moment.at
     reports = [r for r in moment.reports if in_scope(r, scope)]
     held = holds or ()
-    week = M.compute(reports, rules, at, M.Window.ending(at, 7), mails=moment.mails,
+    week_window, quarter_window = windows(at, rules.timezone)
+    week = M.compute(reports, rules, at, week_window, mails=moment.mails,
                      touches=moment.touches, holds=held)
-    quarter = M.compute(reports, rules, at, M.Window.ending(at, QUARTER_DAYS),
+    quarter = M.compute(reports, rules, at, quarter_window,
                         mails=moment.mails, touches=moment.touches, holds=held)
-    return Snapshot(at, reports, week, quarter, holds_missing=holds is None)
+    return Snapshot(at, reports, week, quarter, holds_missing=holds is None,
+                    week_window=week_window, quarter_window=quarter_window)
 
 
 def _rescanned(at: datetime, rules: Rules, mails: Iterable[Mail],
@@ -193,7 +216,7 @@ def stored_moment(engine: Engine, rules: Rules, at: datetime) -> Moment:
         later = repo.mail_after(conn, at)
     if later:
         return past_moment(engine, rules, at, since=None)
-    window = M.Window.ending(at, QUARTER_DAYS)
+    window = windows(at, rules.timezone)[1]
     cohort = [r.quote_message_id for r in reports if r.quote_sent_at in window]
     by_thread = read_model.thread_mails(engine, cohort)
     keys = {thread: tuple(m.key for m in mails) for thread, mails in by_thread.items()}
@@ -346,14 +369,91 @@ def _render(folder: Folders, context: dict, *, label: str, name: str | None = No
         raise DigestError(f"digest template error: {exc}") from None
 
 
+def digest_strings(language: str, folder: Folders = TEMPLATES) -> dict:
+    """The digest templates' ``t``: the catalogue's constant ``digest.*`` wordings
+    (:mod:`assistant.wording`) under the ``strings.<language>.toml`` of the search path."""
+    from assistant.wording import CATALOGUE, say
+
+    shipped = {code.removeprefix("digest."): say(code, language) for code in CATALOGUE
+               if code.startswith("digest.") and "{" not in CATALOGUE[code]["en"]}
+    return _merged(shipped, load_strings(language, folder))
+
+
+def thread_url(settings: Settings, quote_message_id: str) -> str | None:
+    """The thread's page in the web app (``web.base_url``), ``None`` without one."""
+    from assistant.services.pages import thread_slug
+
+    base = settings.web.base_url
+    return f"{base}/threads/{thread_slug(quote_message_id)}" if base else None
+
+
+def wrap_cell(text: str, width: int) -> list[str]:
+    """``text`` in lines of at most ``width``: broken between words, and a word longer
+    than the width (an address) after its ``@`` or dots, cut only when nothing else fits;
+    a newline in ``text`` starts a new line."""
+    import re
+
+    lines: list[str] = []
+    for paragraph in str(text).split("\n"):
+        line = ""
+        for word in paragraph.split():
+            pieces = [word] if len(word) <= width else [p for p in re.findall(r"[^@.]*[@.]?", word) if p]
+            first = True
+            for piece in pieces:
+                while len(piece) > width:  # no place to break: cut
+                    lines.append(line) if line else None
+                    line, piece = piece[:width], piece[width:]
+                gap = " " if first and line else ""
+                if len(line) + len(gap) + len(piece) <= width:
+                    line += gap + piece
+                else:
+                    if line:
+                        lines.append(line)
+                    line = piece
+                first = False
+        lines.append(line)
+    return lines or [""]
+
+
+def text_table(headers: Sequence[str], rows: Sequence[Sequence[str]], widths: Sequence[int],
+               right: Sequence[int] = (), links: Sequence[str | None] = (),
+               gap: bool = True) -> list[str]:
+    """Rows as aligned plain-text columns (a cell wraps inside its width, never into the
+    next column: :func:`wrap_cell`), a rule under the headers, each row's link on a line
+    of its own."""
+    def lines(cells: Sequence[str]) -> list[str]:
+        wrapped = [wrap_cell(cell, width) for cell, width in zip(cells, widths)]
+        out = []
+        for i in range(max(len(w) for w in wrapped)):
+            parts = []
+            for col, (w, width) in enumerate(zip(wrapped, widths)):
+                piece = w[i] if i < len(w) else ""
+                parts.append(piece.rjust(width) if col in right else piece.ljust(width))
+            out.append("  ".join(parts).rstrip())
+        return out
+
+    out = lines(headers)
+    out.append("  ".join("-" * width for width in widths))
+    for i, row in enumerate(rows):
+        if i and gap:
+            out.append("")
+        out += lines(row)
+        link = links[i] if i < len(links) else None
+        if link:
+            out.append(f"  {link}")
+    return out
+
+
 def render(settings: Settings, recipient: Recipient, current: Snapshot, previous: Snapshot, *,
            language: str | None = None, folder: Folders | None = None) -> Digest:
     """The digest of one recipient from two snapshots (``current`` at ``now``,
     ``previous`` a week before), rendered from the templates in ``folder`` (default: the
     admins' folder, then the shipped one: :func:`search_path`)."""
+    from assistant.wording import period_name
+
     language = language or settings.digest.language
     folder = search_path(settings) if folder is None else _folders(folder)
-    t = load_strings(language, folder)
+    t = digest_strings(language, folder)
     f = _Format(settings, t, language)
     now = current.at
     rules_tz, country = settings.team.timezone, settings.protocol.holidays_country
@@ -362,61 +462,72 @@ def render(settings: Settings, recipient: Recipient, current: Snapshot, previous
     def late(moment: datetime) -> int:
         return business_days_between(local_date(moment, rules_tz), today, country)
 
+    def thread(r: ThreadReport, **values) -> dict:
+        return {"id": r.quote_message_id, "subject": r.subject or "—", "contact": r.contact or "—",
+                "owner": f.name(r.owner), "url": thread_url(settings, r.quote_message_id), **values}
+
     reports = current.reports
     silent = sorted((r for r in reports if r.status == "silent" and r.next_step),
                     key=lambda r: (r.next_step.due_at, r.quote_sent_at))
-    overdue = [{"id": r.quote_message_id, "subject": r.subject or "—", "contact": r.contact or "—",
-                "owner": f.name(r.owner),
-                "step": f'{r.next_step.number}/{len(settings.protocol.steps)} '
-                        f'{t["channel"].get(r.next_step.channel, r.next_step.channel)}',
-                "due": f.date(r.next_step.due_at), "late": late(r.next_step.due_at),
-                "why": f.why(r)}
+    overdue = [thread(r, step=f'{r.next_step.number}/{len(settings.protocol.steps)} '
+                              f'{t["channel"].get(r.next_step.channel, r.next_step.channel)}',
+                      due=f.date(r.next_step.due_at), late=late(r.next_step.due_at), why=f.why(r))
                for r in silent]
-    unclear = [{"id": r.quote_message_id, "subject": r.subject or "—", "contact": r.contact or "—",
-                "candidates": ", ".join(f.name(c) for c in r.owner_candidates) or t["none"],
-                "owner": f.name(r.owner)}
+    unclear = [thread(r, candidates=", ".join(f.name(c) for c in r.owner_candidates) or t["none"])
                for r in reports if r.scenario == "unclear" and r.status in OPEN_STATUSES]
-    waiting = [{"id": r.quote_message_id, "subject": r.subject or "—", "contact": r.contact or "—",
-                "owner": f.name(r.owner), "since": f.date(r.last_reply_at),
-                "days": late(r.last_reply_at)}
+    waiting = [thread(r, since=f.date(r.last_reply_at), days=late(r.last_reply_at))
                for r in sorted((r for r in reports if r.status == "awaiting_us"),
                                key=lambda r: r.last_reply_at)]
-
-    promised = [{"id": r.quote_message_id, "subject": r.subject or "—", "contact": r.contact or "—",
-                 "owner": f.name(r.owner), "why": f.why(r), "due": f.date(r.next_step.due_at)}
+    promised = [thread(r, why=f.why(r), due=f.date(r.next_step.due_at))
                 for r in sorted((r for r in reports if r.promised_date and r.next_step
                                  and r.status in ("waiting", "silent")),
                                 key=lambda r: r.next_step.due_at)]
     week, quarter = current.week.team, current.quarter.team
+    before = previous.week.team
     holds_note = t["duplicate_holds_note"] if current.holds_missing else ""
 
     def waits(m: M.Metrics) -> str:
         return (f"{len(m.waiting_on_us)} (máx. {m.oldest_wait_days})" if language == "es"
                 else f"{len(m.waiting_on_us)} (max {m.oldest_wait_days})") if m.waiting_on_us else "0"
 
-    numbers = [
-        {"key": "quotes_sent", "label": t["quotes_sent"], "week": week.quotes_sent,
-         "quarter": quarter.quotes_sent, "note": ""},
-        {"key": "debt", "label": t["debt"], "week": len(week.debt), "quarter": len(quarter.debt),
-         "note": ""},
-        {"key": "debt_days", "label": t["debt_days"], "week": week.debt_days,
-         "quarter": quarter.debt_days, "note": ""},
-        {"key": "waiting_on_us", "label": t["waiting_on_us"], "week": waits(week),
-         "quarter": waits(quarter), "note": ""},
-        {"key": "abandoned", "label": t["abandoned"], "week": f.share(week.abandoned),
-         "quarter": f.share(quarter.abandoned), "note": t["abandoned_benchmark"]},
-        {"key": "reached_five", "label": t["reached_five"], "week": f.share(week.reached_five),
-         "quarter": f.share(quarter.reached_five), "note": t["reached_five_benchmark"]},
-        {"key": "first_followup", "label": t["first_followup"],
-         "week": f.number(week.first_followup_days),
-         "quarter": f.number(quarter.first_followup_days), "note": ""},
-        {"key": "not_followed_up", "label": t["not_followed_up"], "week": week.not_followed_up,
-         "quarter": quarter.not_followed_up, "note": ""},
-        {"key": "duplicate_holds", "label": t["duplicate_holds"], "week": week.duplicate_holds,
-         "quarter": quarter.duplicate_holds, "note": holds_note},
-        {"key": "bounces", "label": t["bounces"], "week": week.bounces,
-         "quarter": quarter.bounces, "note": ""},
+    # Each metric: how it reads (shown) and the number compared week to week, which way
+    # is good ("up" or "down"), and a note.
+    measures = [
+        ("quotes_sent", lambda m: m.quotes_sent, str, "up", ""),
+        ("debt", lambda m: len(m.debt), str, "down", ""),
+        ("debt_days", lambda m: m.debt_days, str, "down", ""),
+        ("waiting_on_us", lambda m: len(m.waiting_on_us), None, "down", ""),
+        ("abandoned", lambda m: m.abandoned.value, None, "down", t["abandoned_benchmark"]),
+        ("reached_five", lambda m: m.reached_five.value, None, "up", t["reached_five_benchmark"]),
+        ("first_followup", lambda m: m.first_followup_days, f.number, "down", ""),
+        ("not_followed_up", lambda m: m.not_followed_up, str, "down", ""),
+        ("duplicate_holds", lambda m: m.duplicate_holds, str, "down", holds_note),
+        ("bounces", lambda m: m.bounces, str, "down", ""),
     ]
+    shown = {"waiting_on_us": waits, "abandoned": lambda m: f.share(m.abandoned),
+             "reached_five": lambda m: f.share(m.reached_five)}
+    numbers = []
+    for key, value, show, good, note in measures:
+        show_of = shown.get(key) or (lambda m, value=value, show=show: show(value(m)))
+        change = _trend(key, t[key],
+                        value(week), value(before), up_is_good=good == "up")
+        numbers.append({"key": key, "label": t[key], "note": note, "week": show_of(week),
+                        "previous": show_of(before), "quarter": show_of(quarter),
+                        "arrow": change["arrow"], "color": change["color"]})
+    tz = settings.team.timezone
+    week_window = current.week_window or windows(now, tz)[0]
+    quarter_window = current.quarter_window or windows(now, tz)[1]
+    before_window = previous.week_window or windows(previous.at, tz)[0]
+    periods = {
+        "week": period_name(week_window.first_day(tz), week_window.last_day(tz), language),
+        "previous": period_name(before_window.first_day(tz), before_window.last_day(tz), language),
+        "quarter": period_name(quarter_window.first_day(tz), quarter_window.last_day(tz), language,
+                               days=QUARTER_DAYS),
+        "week_short": period_name(week_window.first_day(tz), week_window.last_day(tz), language,
+                                  short=True),
+        "previous_short": period_name(before_window.first_day(tz), before_window.last_day(tz),
+                                      language, short=True),
+    }
     total = max(quarter.quotes_sent, 1)
     status_bars = [{"key": s, "label": t["status"][s], "value": quarter.by_status[s],
                     "pct": round(100 * quarter.by_status[s] / total), "color": STATUS_COLORS[s]}
@@ -436,33 +547,51 @@ def render(settings: Settings, recipient: Recipient, current: Snapshot, previous
         owners.append({"email": owner or "", "name": f.name(owner), "quotes": m.quotes_sent,
                        "silent": m.by_status["silent"], "waiting": len(m.waiting_on_us),
                        "debt_days": m.debt_days, "abandoned": f.share(m.abandoned)})
-    before_week, before_quarter = previous.week.team, previous.quarter.team
-    trend = [
-        _trend("quotes_sent", t["quotes_sent"], week.quotes_sent, before_week.quotes_sent, up_is_good=True),
-        _trend("debt", t["debt"], len(quarter.debt), len(before_quarter.debt)),
-        _trend("waiting_on_us", t["waiting_on_us"], len(quarter.waiting_on_us),
-               len(before_quarter.waiting_on_us)),
-        _trend("abandoned", t["abandoned"], quarter.abandoned.value, before_quarter.abandoned.value,
-               show=f.pct),
-        _trend("not_followed_up", t["not_followed_up"], quarter.not_followed_up,
-               before_quarter.not_followed_up),
-    ]
+    trend = [{"key": row["key"], "label": row["label"], "now": row["week"],
+              "before": row["previous"], "arrow": row["arrow"], "color": row["color"]}
+             for row in numbers]  # kept for admins' own templates written before v2
     scope = t["company_wide"] if recipient.scope is None else f'{t["team_of"]} {recipient.name}'
     local_now = now.astimezone(f.zone)
     values = dict(overdue=len(overdue), waiting=len(waiting), unclear=len(unclear),
                   date=f.date(now), scope=scope)
     strings = f"strings.{language}.toml"
     subject = " ".join(_render(folder, values, label=f"{strings}: subject", text=t["subject"]).split())
+    shown_overdue = overdue[:MAX_ROWS]
+    text_tables = {
+        "overdue": text_table(
+            [t["subject_col"], t["owner_col"], t["step_col"], t["due_col"], t["late_short"]],
+            [[f'{r["subject"]}\n{r["contact"]}' + (f'\n({r["why"]})' if r["why"] else ""),
+              r["owner"], r["step"], r["due"], str(r["late"])]
+             for r in shown_overdue], (30, 13, 11, 10, 6), right=(4,),
+            links=[r["url"] for r in shown_overdue]),
+        "unclear": text_table(
+            [t["subject_col"], t["contact_col"], t["candidates_col"]],
+            [[r["subject"], r["contact"], r["candidates"]] for r in unclear], (30, 22, 22),
+            links=[r["url"] for r in unclear]),
+        "waiting": text_table(
+            [t["subject_col"], t["owner_col"], t["since_col"], t["late_short"]],
+            [[f'{r["subject"]}\n{r["contact"]}', r["owner"], r["since"], str(r["days"])]
+             for r in waiting], (34, 16, 14, 6), right=(3,), links=[r["url"] for r in waiting]),
+        "promised": text_table(
+            [t["subject_col"], t["owner_col"], t["promised_col"], t["next_col"]],
+            [[f'{r["subject"]}\n{r["contact"]}', r["owner"], r["why"], r["due"]] for r in promised],
+            (30, 14, 18, 12), links=[r["url"] for r in promised]),
+        "numbers": text_table(
+            ["", periods["week_short"], periods["previous_short"], ""],
+            [[r["label"], r["week"], r["previous"], r["arrow"]] for r in numbers],
+            (36, 16, 16, 2), right=(1, 2), gap=False),
+    }
     context = dict(
         t=t, language=language, subject=subject, company=settings.company.name, scope=scope,
         recipient_name=recipient.name.split()[0] if recipient.name else recipient.email,
-        period=f"{f.date(now - timedelta(days=7))} – {f.date(now)}",
-        overdue=overdue[:MAX_ROWS], overdue_total=len(overdue),
+        period=periods["week"], periods=periods, links=settings.web.base_url is not None,
+        overdue=shown_overdue, overdue_total=len(overdue),
         overdue_more=max(len(overdue) - MAX_ROWS, 0),
         overdue_more_text=_render(folder, {"n": max(len(overdue) - MAX_ROWS, 0)},
                                   label=f"{strings}: and_more", text=t["and_more"]),
         unclear=unclear, waiting=waiting, promised=promised, numbers=numbers, status_bars=status_bars,
         scenario_bars=scenario_bars, reply_bars=reply_bars, owners=owners, trend=trend,
+        text_tables=text_tables,
         footer=_render(folder, {"time": f"{local_now:%Y-%m-%d %H:%M}",
                                 "timezone": settings.team.timezone},
                        label=f"{strings}: footer", text=t["footer"]),
@@ -501,8 +630,8 @@ def build_digests(settings: Settings, engine: Engine, now: datetime, *,
                           "or name them as others' manager in settings.toml")
     rules = rules_from_settings(settings)
     current = stored_moment(engine, rules, now)
-    previous = past_moment(engine, rules, now - timedelta(days=7),
-                           since=now - timedelta(days=7 + QUARTER_DAYS))
+    before = now - timedelta(days=7)
+    previous = past_moment(engine, rules, before, since=windows(before, rules.timezone)[1].start)
     holds = load_holds(engine)
     return [render(settings, recipient, scoped(current, rules, recipient.scope, holds),
                    scoped(previous, rules, recipient.scope, holds), folder=folder)
@@ -537,16 +666,24 @@ def default_sender(settings: Settings) -> str:
 
 def to_message(settings: Settings, digest: Digest, *, now: datetime | None = None) -> EmailMessage:
     """A multipart/alternative message: the plain-text part, then the HTML part."""
+    return compose(settings, (digest.recipient.name, digest.recipient.email), digest.subject,
+                   digest.language, digest.text, digest.html, now=now)
+
+
+def compose(settings: Settings, to: tuple[str, str], subject: str, language: str, text: str,
+            html: str, *, now: datetime | None = None) -> EmailMessage:
+    """One of Followup's own emails (the digest, a morning list): from
+    :func:`default_sender`, marked auto-generated, text then HTML."""
     message = EmailMessage()
     message["From"] = formataddr((f"Followup · {settings.company.name}", default_sender(settings)))
-    message["To"] = formataddr((digest.recipient.name, digest.recipient.email))
-    message["Subject"] = digest.subject
+    message["To"] = formataddr(to)
+    message["Subject"] = subject
     message["Date"] = format_datetime(now or datetime.now(timezone.utc))
     message["Message-ID"] = make_msgid(domain=default_sender(settings).rpartition("@")[2])
     message["Auto-Submitted"] = "auto-generated"
-    message["Content-Language"] = digest.language
-    message.set_content(digest.text)
-    message.add_alternative(digest.html, subtype="html")
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
+    message["Content-Language"] = language  # after the parts: set_content drops Content-*
     return message
 
 
@@ -572,8 +709,9 @@ class SmtpSender:
         if smtp.username:
             password = self.environ.get(smtp.password_env or "")
             if not password:
-                raise DigestError(f"digest.smtp.password_env: the environment variable "
-                                  f"{smtp.password_env} is not set")
+                raise NotSent(f"digest.smtp.password_env: the environment variable "
+                              f"{smtp.password_env} is not set")
+        handing_over = False
         try:
             if smtp.security == "ssl":
                 client = smtplib.SMTP_SSL(smtp.host, smtp.port, timeout=self.timeout,
@@ -587,9 +725,13 @@ class SmtpSender:
                     client.ehlo()
                 if smtp.username:
                     client.login(smtp.username, password)
+                handing_over = True
                 client.send_message(message)
+        except REFUSED as exc:  # the server answered no: the message did not go
+            raise NotSent(f"SMTP {smtp.host}:{smtp.port}: {exc}") from exc
         except (OSError, smtplib.SMTPException) as exc:
-            raise DigestError(f"SMTP {smtp.host}:{smtp.port}: {exc}") from exc
+            kind = DigestError if handing_over else NotSent  # lost mid-way: it may have gone
+            raise kind(f"SMTP {smtp.host}:{smtp.port}: {exc}") from exc
 
 
 class AccountSender:
@@ -610,7 +752,7 @@ class AccountSender:
         try:
             send_message = getattr(connector, "send_message", None)
             if send_message is None:
-                raise DigestError(f"account {self.account.name} ({self.account.kind}) cannot send mail")
+                raise NotSent(f"account {self.account.name} ({self.account.kind}) cannot send mail")
             send_message(message.as_bytes(policy=SMTP_POLICY))
         except ConnectorError as exc:
             raise DigestError(f"account {self.account.name}: {exc}") from exc
@@ -673,24 +815,13 @@ def send_digests(settings: Settings, engine: Engine, now: datetime, sender: Dige
 
 def _claim_digest(engine: Engine, manager: str, period: str, digest: Digest,
                   holder: str | None, now: datetime) -> bool:
-    table = models.DigestRecord
-    try:
-        with engine.begin() as conn:
-            conn.execute(table.__table__.insert().values(
-                manager=manager, period=period, status="sending", language=digest.language,
-                subject=digest.subject, holder=holder, created_at=now))
-        return True
-    except IntegrityError:
-        pass
-    # Already there: take it over only if it failed (or its sender died mid-way).
     from assistant.storage import claims
 
-    with engine.begin() as conn:
-        return claims.take(conn, claims.DIGEST_SEND,
-                           (table.manager == manager) & (table.period == period)
-                           & (table.status != "sent"),
-                           holder, now, free=table.status == "failed",
-                           status="sending", error=None)
+    table = models.DigestRecord
+    return claims.claim_send(engine, claims.DIGEST_SEND,
+                             dict(manager=manager, period=period, language=digest.language,
+                                  subject=digest.subject),
+                             (table.manager == manager) & (table.period == period), holder, now)
 
 
 def _finish_digest(engine: Engine, manager: str, period: str, status: str, now: datetime,
@@ -698,10 +829,8 @@ def _finish_digest(engine: Engine, manager: str, period: str, status: str, now: 
     from assistant.storage import claims
 
     table = models.DigestRecord
-    with engine.begin() as conn:
-        claims.release(conn, claims.DIGEST_SEND, (table.manager == manager) & (table.period == period),
-                       claims.ANYONE, keep_holder=True, status=status,
-                       sent_at=now if status == "sent" else None, error=error)
+    claims.finish_send(engine, claims.DIGEST_SEND,
+                       (table.manager == manager) & (table.period == period), status, now, error)
 
 
 def digest_log(engine: Engine) -> list[tuple[str, str, str]]:

@@ -42,7 +42,7 @@ _TOP_KEYS = ("company", "team", "accounts", "protocol", "detection", "digest", "
 _CONTACT_KEYS = ("email", "name", "company", "phone", "formal")
 _TEMPLATES_KEYS = ("folder",)
 DEFAULT_TEMPLATES_FOLDER = "templates"
-_WEB_KEYS = ("auth", "proxy_header", "proxy_addresses", "lockout_minutes")
+_WEB_KEYS = ("auth", "proxy_header", "proxy_addresses", "lockout_minutes", "base_url")
 WEB_AUTH = ("password", "proxy")
 _HEADER_NAME = re.compile(r"^[A-Za-z0-9-]+$")
 _COMPANY_KEYS = ("name", "domains")
@@ -54,7 +54,7 @@ _STEP_KEYS = ("after_days", "channel", "template")
 _DETECTION_KEYS = ("quote_keywords", "quote_phrases", "decline_phrases", "request_phrases",
                    "exclude_phrases", "holding_phrases", "public_domains", "buyer_phrases",
                    "promise_phrases", "non_quote_phrases")
-_DIGEST_KEYS = ("weekday", "time", "language", "sender", "smtp", "send_with")
+_DIGEST_KEYS = ("weekday", "time", "language", "sender", "smtp", "send_with", "morning_list")
 _SMTP_KEYS = ("host", "port", "security", "username", "password_env")
 SMTP_SECURITY = ("starttls", "ssl", "none")
 DIGEST_LANGUAGES = ("es", "en")
@@ -456,6 +456,7 @@ def _digest(r: Reader, t: dict, accounts: tuple[Account, ...] = ()) -> Digest:
                           choices=DIGEST_LANGUAGES, lower=True),
         sender=_email(r, t, "digest", "sender"),
         smtp=_smtp(r, r.table(t, "digest", "smtp", required=False)),
+        morning_list=r.boolean(t, "digest", "morning_list", default=True),
     )
 
 
@@ -520,8 +521,24 @@ def _web(r: Reader, t: dict) -> Web:
                       'add proxy_addresses = ["127.0.0.1"] (only requests from these addresses '
                       'may name the signed-in user)')
     return Web(auth=auth, proxy_header=header, proxy_addresses=tuple(addresses),
+               base_url=_base_url(r, t),
                lockout_minutes=r.integer(t, "web", "lockout_minutes", what="a whole number of minutes",
                                          example=15, default=15, minimum=1, maximum=1440))
+
+
+def _base_url(r: Reader, t: dict) -> str | None:
+    """``web.base_url``: an http(s) address with a host and nothing after the path (the
+    links append ``/threads/...``); the trailing slash is dropped."""
+    raw = r.string(t, "web", "base_url", example="https://followup.acme.example")
+    if raw is None or not raw.strip():
+        return None
+    parts = urlsplit(raw.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query \
+            or parts.fragment or parts.username or parts.password:
+        raise r.error("web.base_url", f'"{raw}" is not the web app\'s address',
+                      'write the address people open the web app at, for example '
+                      'base_url = "https://followup.acme.example" (http or https, no ?query or #part)')
+    return raw.strip().rstrip("/")
 
 
 def _templates(r: Reader, t: dict) -> Templates:

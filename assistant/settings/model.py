@@ -273,6 +273,10 @@ class Digest:
     send_with: str = "smtp"
     """``smtp`` (``[digest.smtp]``) or the name of a gmail / outlook ``[[accounts]]``
     entry the digests are sent from."""
+    morning_list: bool = True
+    """Each business morning, every rep with due follow-ups gets a short list of them
+    (:mod:`assistant.services.morning`), sent the digest's way; ``false`` turns it off
+    for the whole team (each person can also turn theirs off in the web app)."""
 
 
 @dataclass(frozen=True)
@@ -296,6 +300,10 @@ class Web:
     lockout_minutes: int = 15
     """How long the sign-in throttle's counters run (5 wrong passwords lock an account for
     unrecognised clients, 10 failures lock a client address; docs/web.md)."""
+    base_url: str | None = None
+    """The web app's address as people open it (``https://followup.acme.example``, no
+    trailing slash): the digest and the reps' morning list link each thread to its page
+    under it. ``None``: mail carries no links."""
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from assistant.storage import models
 
 __all__ = ["ANYONE", "Kind", "claimable", "take", "renew", "release", "DRAFT", "DIGEST_SEND",
-           "JOB_RUN", "account_lease"]
+           "JOB_RUN", "MORNING_SEND", "account_lease", "claim_send", "finish_send"]
 
 ANYONE = object()
 """For :func:`release`: end the claim whoever holds it (a result recorded by the one
@@ -137,6 +137,41 @@ JOB_RUN = Kind(models.JobRun, "holder", since="started_at", timeout=timedelta(ho
 """A scheduler worker's claim on one daily or weekly job for one period (planning on a
 business morning, the weekly digest): taken over when the run failed (``free``: status
 ``failed``) or its worker died mid-way (still ``running`` an hour on)."""
+
+
+MORNING_SEND = Kind(models.MorningList, "holder", since="created_at", unheld_is_free=False)
+"""A worker's claim on sending one rep's morning list for one local date: taken over only
+when the send surely failed (``free``: status ``failed``); never when stale — a worker
+that died mid-way may have sent it."""
+
+
+def claim_send(engine, kind: Kind, row: dict, where: ColumnElement, holder: str | None,
+               now: datetime) -> bool:
+    """Claim sending one message recorded as ``row`` in ``kind``'s table (unique per
+    recipient and period): the first claimer inserts the row; later ones take it over
+    only if it failed or its sender died mid-way (``sending`` past the timeout), never
+    once ``sent``. True for the one claimer that may send."""
+    from sqlalchemy.exc import IntegrityError
+
+    model = kind.model
+    try:
+        with engine.begin() as conn:
+            conn.execute(model.__table__.insert().values(
+                status="sending", holder=holder, created_at=now, **row))
+        return True
+    except IntegrityError:
+        pass
+    with engine.begin() as conn:
+        return take(conn, kind, where & (model.status != "sent"), holder, now,
+                    free=model.status == "failed", status="sending", error=None)
+
+
+def finish_send(engine, kind: Kind, where: ColumnElement, status: str, now: datetime,
+                error: str | None) -> None:
+    """Record how a claimed send ended (``sent`` or ``failed``), whoever holds it."""
+    with engine.begin() as conn:
+        release(conn, kind, where, ANYONE, keep_holder=True, status=status,
+                sent_at=now if status == "sent" else None, error=error)
 
 
 def account_lease(ttl: timedelta) -> Kind:

@@ -235,24 +235,42 @@ class JobRun(Base):
     error: Mapped[str | None] = mapped_column(Text)
 
 
-class DigestRecord(Base):
+class _SentOnce:
+    """The columns of a message Followup sends once per recipient and period (the row is
+    the claim: :func:`assistant.storage.claims.claim_send`)."""
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    period: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(20))
+    """sending | sent | failed (| unknown: a morning list lost while handing it over)."""
+    language: Mapped[str] = mapped_column(String(5))
+    holder: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class DigestRecord(_SentOnce, Base):
     """A weekly digest for one manager and one period (the local date of its slot):
     unique, so a digest is sent once even with several workers or cron reruns."""
 
     __tablename__ = "digests"
     __table_args__ = (UniqueConstraint("manager", "period", name="uq_digest_period"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     manager: Mapped[str] = mapped_column(String(320))
-    period: Mapped[str] = mapped_column(String(40))
-    status: Mapped[str] = mapped_column(String(20))
-    """sending | sent | failed."""
-    language: Mapped[str] = mapped_column(String(5))
     subject: Mapped[str] = mapped_column(Text)
-    holder: Mapped[str | None] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    error: Mapped[str | None] = mapped_column(Text)
+
+
+class MorningList(_SentOnce, Base):
+    """A rep's morning list for one local date (issue 14): unique, so it is sent at most
+    once a day whatever the number of workers or reruns (claimed like a digest)."""
+
+    __tablename__ = "morning_lists"
+    __table_args__ = (UniqueConstraint("rep", "period", name="uq_morning_period"),)
+
+    rep: Mapped[str] = mapped_column(String(320))
+    items: Mapped[int] = mapped_column(Integer)
+    """How many follow-ups it listed."""
 
 
 class WebUser(Base):
@@ -270,6 +288,8 @@ class WebUser(Base):
     language: Mapped[str | None] = mapped_column(String(5))
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     """Bumped to end every open session (sign-out, new password)."""
+    morning_email: Mapped[bool | None] = mapped_column(Boolean)
+    """The reps' morning list: ``False`` = turned off by the person; NULL = on (default)."""
 
 
 class WebLoginThrottle(Base):

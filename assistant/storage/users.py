@@ -170,10 +170,29 @@ def end_sessions(engine: Engine, email: str) -> None:
                      .values(session_version=_USERS.c.session_version + 1))
 
 
-def set_language(engine: Engine, email: str, language: str) -> None:
+def _set(engine: Engine, email: str, **values) -> None:
     with engine.begin() as conn:
         if _user(conn, email) is None:
-            conn.execute(_USERS.insert().values(email=email, language=language))
+            conn.execute(_USERS.insert().values(email=email, **values))
         else:
-            conn.execute(_USERS.update().where(_USERS.c.email == email)
-                         .values(language=language))
+            conn.execute(_USERS.update().where(_USERS.c.email == email).values(**values))
+
+
+def set_language(engine: Engine, email: str, language: str) -> None:
+    _set(engine, email, language=language)
+
+
+def set_morning_email(engine: Engine, email: str, on: bool) -> None:
+    """A person's own choice about the reps' morning list (``web_users.morning_email``)."""
+    _set(engine, email, morning_email=on)
+
+
+def preferences(engine: Engine, emails: list[str] | None = None) -> dict[str, tuple[str | None, bool]]:
+    """``email -> (language, morning list on)`` of the people with a stored row (among
+    ``emails``); someone without a row has chosen nothing (no language, the list on)."""
+    query = select(_USERS.c.email, _USERS.c.language, _USERS.c.morning_email)
+    if emails is not None:
+        query = query.where(_USERS.c.email.in_(sorted(set(emails))))
+    with engine.connect() as conn:
+        return {row.email: (row.language, row.morning_email is not False)
+                for row in conn.execute(query)}

@@ -20,6 +20,17 @@ ES = {
     "Sign out": "Cerrar sesión",
     "Language": "Idioma",
     "Skip to content": "Ir al contenido",
+    # my settings (/me)
+    "My settings": "Mis ajustes",
+    "Morning email": "Correo matutino",
+    "Each business morning you have follow-ups due, an email lists them with links to call, write on WhatsApp or review the draft.":
+        "Cada mañana hábil en que tienes seguimientos pendientes, un correo te los lista con enlaces para llamar, escribir por WhatsApp o revisar el borrador.",
+    "Send me the morning email": "Enviarme el correo matutino",
+    "Save": "Guardar",
+    "Morning email on.": "Correo matutino activado.",
+    "Morning email off.": "Correo matutino desactivado.",
+    "Your admin turned the morning email off for the whole team.":
+        "Tu administrador desactivó el correo matutino para todo el equipo.",
     # sign-in
     "Sign in": "Iniciar sesión",
     "Email": "Correo",

@@ -250,3 +250,12 @@ def language_of(engine: Engine, email: str) -> str | None:
 
 def set_language(engine: Engine, email: str, language: str) -> None:
     stored.set_language(engine, email, language)
+
+
+def morning_email_of(engine: Engine, email: str) -> bool:
+    """Whether the person gets the reps' morning list (on unless they turned it off)."""
+    return stored.preferences(engine, [email]).get(email, (None, True))[1]
+
+
+def set_morning_email(engine: Engine, email: str, on: bool) -> None:
+    stored.set_morning_email(engine, email, on)

@@ -170,6 +170,24 @@ def language():
     return redirect(_safe_next(request.form.get("next")))
 
 
+# --- My settings ----------------------------------------------------------------------------
+
+@rep.route("/me")
+@signed_in
+def me():
+    return render_template("me.html", morning=users.morning_email_of(engine(), g.viewer.email),
+                           team_on=settings().digest.morning_list)
+
+
+@rep.route("/me/morning", methods=["POST"])
+@signed_in
+def me_morning():
+    on = request.form.get("morning") == "on"
+    users.set_morning_email(engine(), g.viewer.email, on)
+    flash(t("Morning email on.") if on else t("Morning email off."), "ok")
+    return redirect(url_for("rep.me"))
+
+
 # --- Rep: my follow-ups, threads ---------------------------------------------------------
 
 @rep.route("/")

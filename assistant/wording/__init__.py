@@ -19,7 +19,7 @@ from assistant.domain.calendar import business_days_between, local_date
 from assistant.domain.model import ThreadReport
 
 __all__ = ["CATALOGUE", "LANGUAGES", "closed_reason", "day_month", "due_words", "hold_reason",
-           "say", "settlement_reason", "short_day", "why_waiting"]
+           "period_name", "say", "settlement_reason", "short_day", "why_waiting"]
 
 LANGUAGES = ("en", "es")
 
@@ -77,7 +77,89 @@ _DUE: dict[str, dict[str, str]] = {
 }
 
 # --- Digest ---------------------------------------------------------------------------------
+# Codes ``digest.<key>`` without values are also the digest templates' ``t.<key>`` (an
+# admin's ``strings.<language>.toml`` may override them); those with values are worded here.
 _DIGEST: dict[str, dict[str, str]] = {
+    "period.week": {"en": "Week of {start}–{end}", "es": "Semana del {start} al {end}"},
+    "period.days": {"en": "{days} days: {start} – {end}", "es": "{days} días: del {start} al {end}"},
+    "digest.change_col": {"en": "Change", "es": "Cambio"},
+    "digest.numbers_intro": {
+        "en": "Each period counts the quotes sent in it; the previous week is shown as it "
+              "stood a week ago, so the change is the team's progress.",
+        "es": "Cada periodo cuenta las cotizaciones enviadas en él; la semana anterior se "
+              "muestra como estaba hace una semana, así el cambio es el avance del equipo."},
+    "digest.open": {"en": "Open", "es": "Abrir"},
+    "digest.late_short": {"en": "Late", "es": "Atraso"},
+    "digest.business_days": {"en": "business days", "es": "días hábiles"},
+    "digest.step_due_col": {"en": "Step · was due", "es": "Paso · vencía"},
+    "digest.col_quotes": {"en": "Quotes", "es": "Cotizaciones"},
+    "digest.col_silent": {"en": "Silent", "es": "Silenciosas"},
+    "digest.col_waiting": {"en": "Waiting", "es": "Esperando"},
+    "digest.col_debt_days": {"en": "Days late", "es": "Días de atraso"},
+    "digest.col_abandoned": {"en": "Abandoned", "es": "Abandonadas"},
+    "digest.no_links": {
+        "en": "note: the digest links no thread to the web app: set base_url under [web] in "
+              "{path} (for example base_url = \"https://followup.acme.example\")",
+        "es": "nota: el resumen no enlaza las conversaciones con la aplicación web: define "
+              "base_url en [web] de {path} (por ejemplo base_url = \"https://followup.acme.example\")"},
+}
+
+# --- Reps' morning list (services/morning.py) -----------------------------------------------
+_MORNING: dict[str, dict[str, str]] = {
+    "morning.subject": {"en": "Your follow-ups for today: {n} — {date}",
+                        "es": "Tus seguimientos de hoy: {n} — {date}"},
+    "morning.greeting": {"en": "Good morning, {name}:", "es": "Buenos días, {name}:"},
+    "morning.intro": {
+        "en": "These follow-ups are waiting for you today. Review each one and approve, edit or skip it.",
+        "es": "Estos seguimientos te esperan hoy. Revisa cada uno y apruébalo, edítalo u omítelo."},
+    "morning.channel.email": {"en": "Email", "es": "Correo"},
+    "morning.channel.phone": {"en": "Call", "es": "Llamada"},
+    "morning.channel.whatsapp": {"en": "WhatsApp", "es": "WhatsApp"},
+    "morning.step": {"en": "step {step}", "es": "paso {step}"},
+    "morning.due_today": {"en": "due today", "es": "vence hoy"},
+    "morning.late": {"en": "{n} business days late", "es": "{n} días hábiles de atraso"},
+    "morning.late_one": {"en": "1 business day late", "es": "1 día hábil de atraso"},
+    "morning.review": {"en": "Review the draft", "es": "Revisar el borrador"},
+    "morning.call": {"en": "Call {phone}", "es": "Llamar al {phone}"},
+    "morning.whatsapp": {"en": "Message on WhatsApp", "es": "Escribir por WhatsApp"},
+    "morning.no_phone": {"en": "no phone number found", "es": "sin teléfono registrado"},
+    "morning.all": {"en": "All your follow-ups: {url}", "es": "Todos tus seguimientos: {url}"},
+    "morning.opt_out": {
+        "en": "You get this email each business morning you have follow-ups due. To stop it, "
+              "turn it off in My settings: {url}",
+        "es": "Recibes este correo cada mañana hábil en que tienes seguimientos pendientes. "
+              "Para dejar de recibirlo, desactívalo en Mis ajustes: {url}"},
+    "morning.opt_out_no_link": {
+        "en": "You get this email each business morning you have follow-ups due; ask your "
+              "admin to turn it off for you.",
+        "es": "Recibes este correo cada mañana hábil en que tienes seguimientos pendientes; "
+              "pide a tu administrador que lo desactive."},
+    "morning.footer": {"en": "Sent by Followup · {company}", "es": "Enviado por Followup · {company}"},
+    # CLI: ``followup morning``.
+    "morning.cli.none": {"en": "Nobody has follow-ups due at {time}.",
+                         "es": "Nadie tiene seguimientos pendientes a las {time}."},
+    "morning.cli.wrote": {"en": "{email}: wrote {path}", "es": "{email}: se escribió {path}"},
+    "morning.cli.result.sent": {"en": "{email}: sent ({n} follow-ups)",
+                                "es": "{email}: enviado ({n} seguimientos)"},
+    "morning.cli.result.skipped": {"en": "{email}: already sent today",
+                                   "es": "{email}: ya se envió hoy"},
+    "morning.cli.result.opted_out": {"en": "{email}: turned off (not sent)",
+                                     "es": "{email}: desactivado (no se envió)"},
+    "morning.cli.result.unknown": {
+        "en": "{email}: the connection was lost while sending ({error}); it may have arrived, "
+              "so it is not sent again today",
+        "es": "{email}: se perdió la conexión al enviar ({error}); pudo haber llegado, así que "
+              "no se vuelve a enviar hoy"},
+    "morning.cli.result.failed": {"en": "{email}: failed ({error})",
+                                  "es": "{email}: falló ({error})"},
+    "morning.no_links": {
+        "en": "note: the morning lists link no follow-up to the web app: set base_url under "
+              "[web] in {path} (for example base_url = \"https://followup.acme.example\")",
+        "es": "nota: las listas matutinas no enlazan los seguimientos con la aplicación web: "
+              "define base_url en [web] de {path} (por ejemplo base_url = \"https://followup.acme.example\")"},
+    "morning.cli.off": {
+        "en": "the morning list is off for the team (morning_list = false under [digest] in {path})",
+        "es": "la lista matutina está desactivada para el equipo (morning_list = false en [digest] de {path})"},
 }
 
 # --- Web app --------------------------------------------------------------------------------
@@ -167,7 +249,8 @@ _CLI: dict[str, dict[str, str]] = {
         "es": "no se pudo leer como exportación de chat de WhatsApp: {error}"},
 }
 
-CATALOGUE: dict[str, dict[str, str]] = {**_WAITING, **_PLANNING, **_DUE, **_DIGEST, **_WEB, **_CLI}
+CATALOGUE: dict[str, dict[str, str]] = {**_WAITING, **_PLANNING, **_DUE, **_DIGEST, **_MORNING,
+                                         **_WEB, **_CLI}
 
 
 def say(code: str, language: str | None = "en", /, **values) -> str:
@@ -211,6 +294,28 @@ def closed_words(code: str | None, value: str | None, language: str | None = "en
     if code == "declined":
         return say("closed.declined", language, phrase=value or "")
     return None
+
+
+def period_name(first: date, last: date, language: str | None = "en", *,
+                days: int | None = None, short: bool = False) -> str:
+    """A named period from ``first`` to ``last`` (both included): "Week of 23–29 Nov" /
+    "Semana del 23 al 29 de nov"; with ``days``, "90 days: 1 Sep – 29 Nov" / "90 días: del
+    1 de sep al 29 de nov"."""
+    language = language if language in _MONTHS else "en"
+    months = _MONTHS[language]
+
+    def dm(day: date) -> str:
+        return f"{day.day} de {months[day.month - 1]}" if language == "es" else \
+            f"{day.day} {months[day.month - 1]}"
+
+    if short:  # "19–25 nov", "30 nov–6 dic": a column's heading
+        if (first.month, first.year) == (last.month, last.year):
+            return f"{first.day}–{last.day} {months[last.month - 1]}"
+        return f"{first.day} {months[first.month - 1]}–{last.day} {months[last.month - 1]}"
+    if days is not None:
+        return say("period.days", language, days=days, start=dm(first), end=dm(last))
+    start = str(first.day) if (first.month, first.year) == (last.month, last.year) else dm(first)
+    return say("period.week", language, start=start, end=dm(last))
 
 
 def day_month(day: date, language: str | None = "en") -> str:
