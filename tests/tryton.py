@@ -35,6 +35,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -100,10 +101,10 @@ class Server:
     (its pool loaded at start: ``-d``; trytond 8.2 answers a database it did not load at
     start with an empty pool)."""
 
-    def __init__(self, folder: Path, database: str):
+    def __init__(self, folder: Path, database: str, port: int | None = None):
         self.folder = folder
         self.database = database
-        self.port = free_port()
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         self.log = open(folder / "trytond.log", "ab")
         self.process = subprocess.Popen(
@@ -235,14 +236,13 @@ class Tryton:
         self.database = name
         shutil.copy2(template_path, folder / f"{name}.sqlite")
         self.server: Server | None = None
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
         self.start()
 
-    @property
-    def url(self) -> str:
-        return self.server.url
-
     def start(self) -> None:
-        self.server = Server(self.folder, self.database)
+        """(Again) on the same port: the settings written for it still hold."""
+        self.server = Server(self.folder, self.database, self.port)
 
     def stop(self) -> None:
         if self.server is not None:
@@ -267,12 +267,18 @@ def _fixtures():
 
     @pytest.fixture
     def tryton(tryton_template, tmp_path):
-        """A running Tryton with a fresh copy of the set-up company (stopped after)."""
-        folder = tmp_path / "tryton"
-        folder.mkdir()
-        server = Tryton(folder, tryton_template)
+        """A running Tryton with a fresh copy of the set-up company (stopped after). Its
+        database sits in memory-backed /dev/shm where there is one (SQLite syncs each
+        commit to disk: a first sync of the sample team is hundreds of commits)."""
+        shm = Path("/dev/shm")
+        base = Path(tempfile.mkdtemp(prefix="followup-tryton-", dir=shm)) \
+            if shm.is_dir() and os.access(shm, os.W_OK) else tmp_path / "tryton"
+        base.mkdir(exist_ok=True)
+        server = Tryton(base, tryton_template)
         yield server
         server.stop()
+        if base.parent == shm:
+            shutil.rmtree(base, ignore_errors=True)
 
     return tryton_template, tryton
 

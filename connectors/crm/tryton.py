@@ -95,6 +95,14 @@ class TrytonCRM:
         self.timeout = timeout
         self._session: str | None = None
         self._context: dict | None = None
+        # What this connection wrote or read, so one sync asks Tryton each thing once
+        # (Followup is the only writer within a sync's seconds; a new sync starts afresh).
+        self._parties: dict[str, str] = {}
+        self._contacts: dict[str, str] = {}
+        self._employees: dict[str, int | None] = {}
+        self._deals: dict[str, dict] = {}  # id -> {"state", "employee"} as last read/written
+        self._new_deals: set[str] = set()  # made by this connection: no notes of anyone else
+        self._notes: dict[tuple[str, str], str] = {}  # (resource, tag) -> the note made
 
     # --- The wire --------------------------------------------------------------------------
 
@@ -168,21 +176,28 @@ class TrytonCRM:
         return str(made)
 
     def upsert_organisation(self, organisation: Organisation) -> str:
-        return self._find_or_create("party.party", [("name", "=", organisation.name)],
-                                    {"name": organisation.name})
+        name = organisation.name
+        if name not in self._parties:
+            self._parties[name] = self._find_or_create("party.party", [("name", "=", name)],
+                                                       {"name": name})
+        return self._parties[name]
 
     def upsert_person(self, person: Person) -> str:
         email = person.email.lower()
+        if email in self._contacts:
+            return self._contacts[email]
         found = self._call("party.contact_mechanism", "search",
                            [("type", "=", "email"), ("value", "=", email)], 0, 1, None)
         if found:
-            return str(found[0])
+            self._contacts[email] = str(found[0])
+            return self._contacts[email]
         party = person.organisation_id
         if party is None:
             party = self.upsert_organisation(Organisation(person.name or email))
         made, = self._call("party.contact_mechanism", "create", [{
             "party": int(party), "type": "email", "value": email, "name": person.name or ""}])
-        return str(made)
+        self._contacts[email] = str(made)
+        return self._contacts[email]
 
     def upsert_deal(self, deal: Deal) -> str:
         found = self._call("sale.opportunity", "search", [("reference", "=", deal.key)],
@@ -194,56 +209,73 @@ class TrytonCRM:
             values["contact"] = int(deal.person_id)
         if found:
             current, = self._call("sale.opportunity", "read", found,
-                                  ["description", "party", "contact", "state"])
+                                  ["description", "party", "contact", "state", "employee"])
             changed = {k: v for k, v in values.items() if current.get(k) != v}
             if changed and current["state"] in ("lead", "opportunity"):
                 self._call("sale.opportunity", "write", found, changed)
+            self._deals[str(found[0])] = {"state": current["state"],
+                                          "employee": current["employee"]}
             return str(found[0])
         values.update({"reference": deal.key,
                        "comment": f"Followup: the quote thread {deal.key}"})
         if deal.opened_on:
             values["start_date"] = deal.opened_on
         made, = self._call("sale.opportunity", "create", [values])
+        self._deals[str(made)] = {"state": "lead", "employee": None}
+        self._new_deals.add(str(made))
         return str(made)
+
+    def _deal(self, deal_id: str) -> dict:
+        if deal_id not in self._deals:
+            current, = self._call("sale.opportunity", "read", [int(deal_id)],
+                                  ["state", "employee"])
+            self._deals[deal_id] = {"state": current["state"], "employee": current["employee"]}
+        return self._deals[deal_id]
 
     def log_activity(self, activity: Activity) -> str:
         resource = f"sale.opportunity,{int(activity.deal_id)}"
         tag = f"[followup {activity.key}]"
-        found = self._call("ir.note", "search",
-                           [("resource", "=", resource), ("message", "like", tag + "%")],
-                           0, 1, None)
-        if found:
-            return str(found[0])
+        if (resource, tag) in self._notes:
+            return self._notes[resource, tag]
+        if str(activity.deal_id) not in self._new_deals:  # a new deal has only our notes
+            found = self._call("ir.note", "search",
+                               [("resource", "=", resource), ("message", "like", tag + "%")],
+                               0, 1, None)
+            if found:
+                return str(found[0])
         when = activity.at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
         lines = [tag, f"{activity.kind} · {when}" + (f" · {activity.by}" if activity.by else "")]
         if activity.summary:
             lines.append(activity.summary)
         made, = self._call("ir.note", "create", [{"resource": resource,
                                                   "message": "\n".join(lines)}])
+        self._notes[resource, tag] = str(made)
         return str(made)
 
     def _employee_of(self, email: str) -> int | None:
-        users = self._call("res.user", "search_read", [("email", "=", email.lower())],
-                           0, 1, None, ["employee", "employees"])
-        if not users:
-            return None
-        user = users[0]
-        return user.get("employee") or (user.get("employees") or [None])[0]
+        email = email.lower()
+        if email not in self._employees:
+            users = self._call("res.user", "search_read", [("email", "=", email)],
+                               0, 1, None, ["employee", "employees"])
+            user = users[0] if users else {}
+            self._employees[email] = user.get("employee") or (user.get("employees") or [None])[0]
+        return self._employees[email]
 
     def set_owner(self, deal_id: str, email: str) -> bool:
         employee = self._employee_of(email)
         if employee is None:
             return False
-        current, = self._call("sale.opportunity", "read", [int(deal_id)], ["employee", "state"])
+        current = self._deal(str(deal_id))
         if current["employee"] != employee:
             if current["state"] not in ("lead", "opportunity"):
                 return True  # closed in Tryton: its owner is Tryton's to keep
             self._call("sale.opportunity", "write", [int(deal_id)], {"employee": employee})
+            current["employee"] = employee
         return True
 
     def set_stage(self, deal_id: str, stage: str) -> None:
         target = self.stages[stage]
-        current, = self._call("sale.opportunity", "read", [int(deal_id)], ["state", "employee"])
+        current = self._deal(str(deal_id))
         state = current["state"]
         if target == "opportunity" and not current["employee"]:
             target = "lead"  # Tryton requires an employee past "lead"
@@ -254,6 +286,7 @@ class TrytonCRM:
         method = _BUTTON.get(target)
         if method is None:
             raise Rejected(f"Tryton has no transition to the state {target!r}")
+        self._deals.pop(str(deal_id), None)  # what the workflow made of it is read afresh
         self._call("sale.opportunity", method, [int(deal_id)])
 
     def changes_since(self, cursor: str | None) -> Changes:
