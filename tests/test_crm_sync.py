@@ -199,3 +199,26 @@ def test_a_refused_password_says_re_authenticate(team, tryton, monkeypatch):
     assert "re-authenticate" in status.output.lower() and "not-the-password" not in status.output
     monkeypatch.setenv(SECRET_ENV, ADMIN_PASSWORD)
     assert "Connected to tryton: admin" in cli(info, "crm", "test").output
+
+
+def test_the_scheduler_syncs_the_crm_after_the_mail_and_a_crm_that_is_down_fails_nothing(
+        tmp_path, monkeypatch, caplog):
+    from assistant.scheduler import CRM_LEASE, Runner
+    from tests.tryton import free_port
+
+    monkeypatch.delenv(DATABASE_URL_ENV, raising=False)
+    monkeypatch.setenv(SECRET_ENV, "secret")
+    dest, info = prepare(tmp_path / "team")
+    with open(info.settings_path, "a", encoding="utf-8") as f:  # nothing listens there
+        f.write(f'\n[crm]\nkind = "tryton"\nurl = "http://127.0.0.1:{free_port()}"\n'
+                f'database = "acme"\nusername = "followup"\npassword_env = "{SECRET_ENV}"\n')
+    settings = load_settings(info.settings_path)
+    app = Followup.open(settings, clock=lambda: info.now)
+    runner = Runner(settings, app.engine, clock=lambda: info.now)
+    runner.sync_job(info.now, None)  # the mail sync job, as `followup run` runs it
+    assert app.threads(info.now), "the mail sync ran"
+    status = crm_service.status(app.engine)
+    assert status.last_sync_at == info.now.isoformat() and "unreachable" in status.last_error
+    assert status.pending > 0 and status.retry_at is not None
+    assert runner.leases.holders()[CRM_LEASE] is None  # released
+    assert "crm sync" in caplog.text and "secret" not in caplog.text
