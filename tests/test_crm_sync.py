@@ -23,9 +23,8 @@ from assistant.demo.pipeline import prepare
 from assistant.domain.followups import PENDING
 from assistant.services import crm as crm_service
 from assistant.services.app import Followup
-from assistant.services.planning import plan
-from assistant.services.sync import sync
 from assistant.settings import DATABASE_URL_ENV, load_settings
+from tests.crm_team import sample_team
 from tests.tryton import ADMIN_PASSWORD
 
 FOLLOWUP = Path(sys.executable).with_name("followup")
@@ -37,15 +36,10 @@ def team(tmp_path, tryton, monkeypatch):
     """The sample team synced and planned at its own ``now``, with [crm] naming Tryton."""
     monkeypatch.delenv(DATABASE_URL_ENV, raising=False)
     monkeypatch.setenv(SECRET_ENV, ADMIN_PASSWORD)
-    dest, info = prepare(tmp_path / "team")
-    with open(info.settings_path, "a", encoding="utf-8") as f:
-        f.write(f'\n[crm]\nkind = "tryton"\nurl = "{tryton.url}"\ndatabase = "{tryton.database}"\n'
-                f'username = "admin"\npassword_env = "{SECRET_ENV}"\n')
-    settings = load_settings(info.settings_path)
-    app = Followup.open(settings, clock=lambda: info.now)
-    sync(settings, app.engine, now=info.now)
-    plan(settings, app.engine, info.now)
-    return app, info
+    return sample_team(tmp_path / "team",
+                       f'[crm]\nkind = "tryton"\nurl = "{tryton.url}"\n'
+                       f'database = "{tryton.database}"\nusername = "admin"\n'
+                       f'password_env = "{SECRET_ENV}"\n')
 
 
 def cli(info, *args):

@@ -325,13 +325,18 @@ def open_crm(settings: Settings, environ: Mapping[str, str] = os.environ) -> CRM
     crm = settings.crm
     if crm is None:
         raise CrmSetupError(say("crm.not_configured", "en", file=settings.path))
-    if crm.kind != "tryton":
+    if crm.kind not in ("tryton", "odoo"):
         raise CrmSetupError(say("crm.kind_not_connected", "en", kind=crm.kind,
                                 file=settings.path))
-    secret = environ.get(crm.password_env or crm.api_key_env or "")
+    variable = crm.api_key_env if crm.kind == "odoo" and crm.api_key_env else \
+        (crm.password_env or crm.api_key_env)
+    secret = environ.get(variable or "")
     if not secret:
-        raise CrmSetupError(say("crm.secret_missing", "en",
-                                variable=crm.password_env or crm.api_key_env))
+        raise CrmSetupError(say("crm.secret_missing", "en", variable=variable))
+    if crm.kind == "odoo":
+        from connectors.crm.odoo import OdooCRM
+
+        return OdooCRM(crm.url, crm.database, secret)
     from connectors.crm.tryton import TrytonCRM
 
     return TrytonCRM(crm.url, crm.database, crm.username, secret, stages=dict(crm.stages))

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Protocol
 
-__all__ = ["CRM", "CRMError", "AuthExpired", "Throttled", "Unavailable", "Rejected",
+__all__ = ["CRM", "CRMError", "post_json", "AuthExpired", "Throttled", "Unavailable", "Rejected",
            "Organisation", "Person", "Deal", "Activity", "Change", "Changes", "STAGES"]
 
 STAGES = ("open", "won", "lost")
@@ -68,6 +68,41 @@ class Rejected(CRMError):
     """The CRM refused this write."""
 
     retryable = False
+
+
+def post_json(url: str, body: bytes, headers: dict[str, str], timeout: float, *, crm: str,
+              refused: str, statuses: dict[int, CRMError] | None = None) -> tuple[int, bytes]:
+    """POST ``body``; the answer's bytes, or the error tree's error: 401/403 ``AuthExpired``
+    (``refused`` says whose sign-in, then "re-authenticate"), 429 ``Throttled`` (its
+    ``Retry-After`` seconds), 5xx and no answer ``Unavailable``; another 4xx is the one in
+    ``statuses`` or ``Rejected``. Never a secret in a message."""
+    import socket
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        if exc.code in (401, 403):
+            raise AuthExpired(f"{crm} refused {refused} (HTTP {exc.code}): re-authenticate") from None
+        if exc.code == 429:
+            after = exc.headers.get("Retry-After")
+            raise Throttled(f"{crm} is rate-limiting us (HTTP 429)",
+                            float(after) if after and after.isdigit() else None) from None
+        if exc.code >= 500:
+            raise Unavailable(f"{crm} answered HTTP {exc.code}") from None
+        if statuses and exc.code in statuses:
+            raise statuses[exc.code] from None
+        try:
+            detail = exc.read().decode("utf-8", "replace")[:300]
+        except OSError:
+            detail = ""
+        raise Rejected(f"{crm} refused the call (HTTP {exc.code}): {detail}") from None
+    except (urllib.error.URLError, socket.timeout, ConnectionError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise Unavailable(f"{crm} at {url} is unreachable ({reason})") from None
 
 
 @dataclass(frozen=True)

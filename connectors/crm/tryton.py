@@ -38,13 +38,10 @@ from __future__ import annotations
 import base64
 import itertools
 import json
-import socket
-import urllib.error
-import urllib.request
 from datetime import date, datetime, timezone
 
 from connectors.crm import (Activity, AuthExpired, Changes, Change, CRMError, Deal,
-                            Organisation, Person, Rejected, Throttled, Unavailable)
+                            Organisation, Person, Rejected, Unavailable, post_json)
 
 __all__ = ["TrytonCRM", "DEFAULT_STAGES"]
 
@@ -112,24 +109,11 @@ class TrytonCRM:
         headers = {"Content-Type": "application/json"}
         if session:
             headers["Authorization"] = "Session " + session
-        request = urllib.request.Request(self.url, data=body, headers=headers, method="POST")
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                answer = json.loads(response.read(), object_hook=_decode)
-        except urllib.error.HTTPError as exc:
-            if exc.code in (401, 403):
-                raise AuthExpired(f"Tryton refused the sign-in of {self.username!r} on "
-                                  f"{self.database!r} (HTTP {exc.code}): re-authenticate") from None
-            if exc.code == 429:
-                after = exc.headers.get("Retry-After")
-                raise Throttled("Tryton is rate-limiting us (HTTP 429)",
-                                float(after) if after and after.isdigit() else None) from None
-            if exc.code == 404:
-                raise Unavailable(f"Tryton has no database {self.database!r} (HTTP 404)") from None
-            raise Unavailable(f"Tryton answered HTTP {exc.code}") from None
-        except (urllib.error.URLError, socket.timeout, ConnectionError, OSError) as exc:
-            reason = getattr(exc, "reason", exc)
-            raise Unavailable(f"Tryton at {self.url} is unreachable ({reason})") from None
+        _, raw = post_json(self.url, body, headers, self.timeout, crm="Tryton",
+                           refused=f"the sign-in of {self.username!r} on {self.database!r}",
+                           statuses={404: Unavailable(
+                               f"Tryton has no database {self.database!r} (HTTP 404)")})
+        answer = json.loads(raw, object_hook=_decode)
         if answer.get("error"):
             error = answer["error"]
             # [exception name, [message, description, ...]] (jsonrpc.py: TrytonException.args)
