@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench fuzz install clean browser dovecot screenshots
+.PHONY: demo test bench fuzz install clean browser dovecot screenshots tryton
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -60,3 +60,8 @@ clean:
 # The IMAP tests and `bench.imap` run a throw-away Dovecot (Debian's dovecot-imapd).
 dovecot:
 	command -v dovecot >/dev/null || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y dovecot-imapd; }
+
+# The CRM tests run a real Tryton (trytond + sale_opportunity from PyPI) in its OWN venv,
+# ~/.cache/followup/tryton-venv, and a set-up database cached beside it (tests/tryton.py).
+tryton: $(STAMP)
+	$(BIN)/python -m tests.tryton install

@@ -5,6 +5,9 @@ Four jobs:
 * **sync** every ``schedule.sync_minutes``: each account in turn, claimed with a lease
   (:mod:`assistant.leases`), so several workers on one PostgreSQL database share the
   accounts and never sync one twice at once. A failing account is logged; the others go on.
+  With ``[crm]`` set, the CRM sync follows (:mod:`assistant.services.crm`: push, then
+  pull), under a lease of its own (``[crm]``) so one worker at a time writes the outbox;
+  a CRM that is down is logged and waits out its backoff, the mail sync is not failed.
 * **plan** each business morning (weekends and ``protocol.holidays_country`` holidays
   skipped) at ``protocol.send_window_start``: creates the follow-ups that are due
   (:func:`assistant.services.planning.plan`).
@@ -54,6 +57,8 @@ DIGEST_CATCH_UP = timedelta(days=1)
 RETRY_AFTER = timedelta(minutes=30)
 """A failed daily or weekly job is tried again this much later."""
 JOBS = ("sync", "plan", "morning", "digest")
+CRM_LEASE = "[crm]"
+"""The lease row the CRM sync is claimed under (no account name has brackets)."""
 
 
 # --- When (pure) -----------------------------------------------------------------------
@@ -299,8 +304,27 @@ class Runner:
                 failures.append(f"{name}: {exc}")
             finally:
                 self.leases.release(name)
+        if self.settings.crm is not None and not self.stop_requested:
+            self.crm_sync(now)
         if failures:
             raise JobFailed("; ".join(failures))
+
+    def crm_sync(self, now: datetime) -> None:
+        """``followup crm sync`` after the mail sync, by one worker at a time."""
+        from assistant.services.crm import CrmSetupError, open_crm
+
+        self.leases.ensure([CRM_LEASE])
+        if self.leases.acquire([CRM_LEASE], fresh=self.timing.sync_every / 2) is None:
+            return
+        try:
+            result = self.app.crm_sync(open_crm(self.settings), now)
+            if result.error:
+                log.warning("crm sync: %s (next try after %s)", result.error,
+                            result.waiting_until)
+        except CrmSetupError as exc:
+            log.error("crm sync: %s", exc)
+        finally:
+            self.leases.release(CRM_LEASE)
 
     def _renewer(self, account: str) -> Callable[[int], None]:
         last = [self.clock()]

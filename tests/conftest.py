@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.dovecot"]  # the live IMAP server fixture (`dovecot`)
+pytest_plugins = ["tests.dovecot", "tests.tryton"]  # the live IMAP server (`dovecot`), Tryton (`tryton`)
 
 FIXTURES = Path(__file__).with_name("fixtures")
 POSTGRES_URL = os.environ.get("FOLLOWUP_TEST_POSTGRES",

@@ -36,6 +36,7 @@ LAYER_OF = {
     "assistant.cli": "cli",
     "assistant.demo": "demo",
     "connectors": "connectors",
+    "connectors.crm": "connectors",  # CRM connectors (Tryton...): their own protocol, no product
 }
 
 PURE = {"mail", "domain", "drafting", "wording"}

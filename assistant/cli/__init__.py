@@ -20,6 +20,7 @@ module                  commands
 ``worker``              ``run``
 ``web``                 ``serve``, ``users set-password``
 ``demo``                ``demo``
+``crm``                 ``crm test | sync | status``
 ======================  ==========================================================
 """
 
@@ -29,7 +30,8 @@ import logging
 
 import click
 
-from assistant.cli import accounts, demo, digest, followups, start, templates, threads, web, worker
+from assistant.cli import (accounts, crm, demo, digest, followups, start, templates, threads, web,
+                           worker)
 from assistant.cli.context import Context, Main, emit_json, fail, parse_now
 from assistant.cli.followups import print_followups
 from assistant.cli.threads import STATUS_LABEL, STATUS_ORDER, print_scan
@@ -54,7 +56,7 @@ def main(ctx: click.Context, config: str | None, verbose: bool) -> None:
 # Every command, registered once (`followup --help` lists them by name).
 for command in (start.init, accounts.sync, threads.scan, threads.rebuild, threads.inspect,
                 worker.run, digest.digest, digest.morning, demo.demo, accounts.accounts, followups.drafts,
-                templates.templates, followups.touch, web.serve, web.users):
+                templates.templates, followups.touch, web.serve, web.users, crm.crm):
     main.add_command(command)
 del command
 

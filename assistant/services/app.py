@@ -227,5 +227,17 @@ class Followup:
             return None
         return report, pages.thread_events(self.engine, self.rules, report)
 
+    # --- The CRM (services/crm.py) ----------------------------------------------------------
+
+    def crm_sync(self, connector, now: datetime | None = None, *, retry: bool = False):
+        """Push the lead threads to the CRM, pull what changed there, settle the follow-ups
+        of the threads it closed (:func:`assistant.services.crm.sync`)."""
+        from assistant.services import crm
+
+        now = now or self.now()
+        return crm.sync(self.engine, self.rules, connector, now,
+                        reconcile=lambda threads: self.reconcile(now, threads=threads),
+                        retry=retry)
+
     # --- The demo (demo/) -------------------------------------------------------------------
     # (methods the demo pipeline uses go here)

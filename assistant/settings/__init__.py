@@ -12,7 +12,7 @@ The key reference for admins is ``docs/configuration.md``.
 """
 
 from assistant.settings.loading import (  # noqa: F401
-    CONFIG_ENV, DATABASE_URL_ENV, DEFAULT_SETTINGS_FILE, DEFAULT_STORAGE_URL,
+    CONFIG_ENV, CRM_KINDS, CRM_STAGES, DATABASE_URL_ENV, DEFAULT_SETTINGS_FILE, DEFAULT_STORAGE_URL,
     DEFAULT_TEMPLATES_FOLDER, DIGEST_LANGUAGES, KEYS, SMTP_SECURITY, TLS_MODES, WEB_AUTH,
     default_settings_path, load_settings,
 )
@@ -21,12 +21,12 @@ from assistant.settings.model import (  # noqa: F401
     DEFAULT_EXCLUDE_PHRASES, DEFAULT_HOLDING_PHRASES, DEFAULT_NON_QUOTE_PHRASES,
     DEFAULT_PROMISE_PHRASES, DEFAULT_PUBLIC_DOMAINS, DEFAULT_QUOTE_KEYWORDS,
     DEFAULT_QUOTE_PHRASES, DEFAULT_REQUEST_PHRASES, RESPONSIBLE_ROLES, ROLES, WEEKDAYS, Account,
-    Company, Contact, Detection, Digest, Member, Protocol, Schedule, Settings, Smtp, Step, Storage, Team,
+    Company, Contact, Crm, Detection, Digest, Member, Protocol, Schedule, Settings, Smtp, Step, Storage, Team,
     Templates, Web,
 )
 from assistant.settings.schema import Reader, SettingsError, join_key  # noqa: F401
 
 __all__ = [
-    "Account", "Company", "Contact", "Detection", "Digest", "Member", "Protocol", "Schedule", "Settings",
+    "Account", "Company", "Contact", "Crm", "Detection", "Digest", "Member", "Protocol", "Schedule", "Settings",
     "SettingsError", "Smtp", "Step", "Storage", "Team", "Templates", "Web", "load_settings",
 ]

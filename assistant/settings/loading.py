@@ -21,7 +21,7 @@ from assistant.settings.model import (
     DEFAULT_EXCLUDE_PHRASES, DEFAULT_QUOTE_PHRASES, DEFAULT_BUYER_PHRASES,
     DEFAULT_PROMISE_PHRASES, DEFAULT_NON_QUOTE_PHRASES, DEFAULT_HOLDING_PHRASES,
     DEFAULT_PUBLIC_DOMAINS, ROLES, ACCOUNT_KINDS, CHANNELS, DATE_ORDERS, RESPONSIBLE_ROLES, WEEKDAYS,
-    Company, Contact, Member, Team, Account, Step, Protocol, Detection, Smtp, Digest, Schedule, Web,
+    Company, Contact, Member, Team, Account, Step, Protocol, Detection, Smtp, Digest, Schedule, Web, Crm,
     Templates, Storage, Settings,
 )
 from assistant.settings.schema import Reader, SettingsError, join_key
@@ -38,7 +38,7 @@ _PHONE = re.compile(r"^\+?[0-9][0-9 ().-]{5,}$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 _TOP_KEYS = ("company", "team", "accounts", "protocol", "detection", "digest", "storage",
-             "schedule", "web", "templates", "contacts")
+             "schedule", "web", "templates", "contacts", "crm")
 _CONTACT_KEYS = ("email", "name", "company", "phone", "formal")
 _TEMPLATES_KEYS = ("folder",)
 DEFAULT_TEMPLATES_FOLDER = "templates"
@@ -60,6 +60,9 @@ SMTP_SECURITY = ("starttls", "ssl", "none")
 DIGEST_LANGUAGES = ("es", "en")
 _SCHEDULE_KEYS = ("sync_minutes", "lease_minutes")
 _STORAGE_KEYS = ("url",)
+_CRM_KEYS = ("kind", "url", "database", "username", "password_env", "api_key_env", "stages")
+CRM_KINDS = ("tryton", "odoo", "hubspot")
+CRM_STAGES = ("open", "won", "lost")
 _FILE_KINDS = ("maildir", "mbox", "eml")
 _ACCOUNT_KEYS = {
     "maildir": ("name", "kind", "owner", "path", "folders"),
@@ -81,7 +84,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "accounts": _ALL_ACCOUNT_KEYS, "protocol": _PROTOCOL_KEYS, "protocol.steps": _STEP_KEYS,
     "detection": _DETECTION_KEYS, "digest": _DIGEST_KEYS, "digest.smtp": _SMTP_KEYS,
     "schedule": _SCHEDULE_KEYS, "web": _WEB_KEYS, "templates": _TEMPLATES_KEYS,
-    "storage": _STORAGE_KEYS, "contacts": _CONTACT_KEYS,
+    "storage": _STORAGE_KEYS, "contacts": _CONTACT_KEYS, "crm": _CRM_KEYS, "crm.stages": CRM_STAGES,
 }
 """Every key the file may hold, by section (``""``: the top level; ``accounts``: the keys
 of any kind, :data:`_ACCOUNT_KEYS` says which kind takes which). docs/configuration.md
@@ -142,9 +145,11 @@ def _settings(r: Reader, data: dict, environ: Mapping[str, str]) -> Settings:
     web = _web(r, r.table(data, "", "web", required=False) or {})
     templates = _templates(r, r.table(data, "", "templates", required=False) or {})
     contacts = _contacts(r, data)
+    crm = _crm(r, r.table(data, "", "crm", required=False))
     return Settings(path=r.file.resolve(), company=company, team=team, accounts=accounts,
                     protocol=protocol, detection=detection, digest=digest, storage=storage,
-                    schedule=schedule, web=web, templates=templates, contacts=contacts)
+                    schedule=schedule, web=web, templates=templates, contacts=contacts,
+                    crm=crm)
 
 
 def _contacts(r: Reader, data: dict) -> tuple[Contact, ...]:
@@ -458,6 +463,46 @@ def _digest(r: Reader, t: dict, accounts: tuple[Account, ...] = ()) -> Digest:
         smtp=_smtp(r, r.table(t, "digest", "smtp", required=False)),
         morning_list=r.boolean(t, "digest", "morning_list", default=True),
     )
+
+
+def _env_name(r: Reader, t: dict, key: str, name: str, example: str) -> str | None:
+    value = r.string(t, key, name, example=example)
+    if value is not None and not _ENV_NAME.match(value):
+        raise r.error(f"{key}.{name}", f'"{value}" is not an environment variable name',
+                      f'write the name of the variable that holds the secret, for example '
+                      f'{name} = "{example}"')
+    return value
+
+
+def _crm(r: Reader, t: dict | None) -> Crm | None:
+    if t is None:
+        return None
+    key = "crm"
+    r.check_keys(t, key, _CRM_KEYS)
+    kind = r.string(t, key, "kind", example="tryton", required=True, choices=CRM_KINDS,
+                    lower=True)
+    url = r.string(t, key, "url", example="https://tryton.acme.example:8000",
+                   required=kind != "hubspot")
+    if url is not None and not re.match(r"^https?://[^/\s]+", url):
+        raise r.error(f"{key}.url", f'"{url}" is not an http(s) address',
+                      'write url = "https://crm.acme.example" (the server\'s address, with '
+                      "http:// or https://)")
+    database = r.string(t, key, "database", example="acme", required=kind == "tryton")
+    username = r.string(t, key, "username", example="followup", required=kind == "tryton")
+    password_env = _env_name(r, t, key, "password_env", "FOLLOWUP_CRM_PASSWORD")
+    api_key_env = _env_name(r, t, key, "api_key_env", "FOLLOWUP_CRM_API_KEY")
+    if password_env is None and api_key_env is None:
+        wanted = "password_env" if kind == "tryton" else "api_key_env"
+        raise r.error(f"{key}.{wanted}", "the CRM needs a password or an API key",
+                      f'add {wanted} = "FOLLOWUP_CRM_{"PASSWORD" if kind == "tryton" else "API_KEY"}" '
+                      "and set that environment variable to the secret")
+    stages_table = r.table(t, key, "stages", required=False) or {}
+    r.check_keys(stages_table, "crm.stages", CRM_STAGES)
+    stages = {name: r.string(stages_table, "crm.stages", name, example="lost")
+              for name in CRM_STAGES if name in stages_table}
+    return Crm(kind=kind, url=url, database=database, username=username,
+               password_env=password_env, api_key_env=api_key_env,
+               stages=tuple(sorted(stages.items())))
 
 
 def _smtp(r: Reader, t: dict | None) -> Smtp | None:

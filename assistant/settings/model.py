@@ -13,7 +13,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 __all__ = [
-    "Account", "Company", "Detection", "Digest", "Member", "Protocol", "Schedule", "Settings",
+    "Account", "Company", "Crm", "Detection", "Digest", "Member", "Protocol", "Schedule", "Settings",
     "Smtp", "Step", "Storage", "Team", "Templates", "Web",
 ]
 
@@ -317,6 +317,21 @@ class Templates:
 
 
 @dataclass(frozen=True)
+class Crm:
+    """``[crm]``: the team's CRM, kept in step with the lead threads (``followup crm sync``)."""
+    kind: str
+    """``tryton`` | ``odoo`` | ``hubspot``"""
+    url: str | None = None
+    database: str | None = None
+    username: str | None = None
+    password_env: str | None = None
+    api_key_env: str | None = None
+    stages: tuple[tuple[str, str], ...] = ()
+    """Our stage (open, won, lost) -> the CRM's name for it, where it differs from the
+    connector's default."""
+
+
+@dataclass(frozen=True)
 class Storage:
     url: str
 
@@ -347,6 +362,8 @@ class Settings:
     web: Web = field(default_factory=Web)
     templates: Templates = field(default_factory=Templates)
     contacts: tuple[Contact, ...] = ()
+    crm: Crm | None = None
+    """``[crm]``, or ``None``: no CRM."""
 
     @property
     def folder(self) -> Path:

@@ -398,3 +398,47 @@ class ReadModelState(Base):
 
     key: Mapped[str] = mapped_column(String(40), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class CrmOutbox(Base):
+    """One write to the CRM, done once: ``key`` (unique) is its idempotency key, also
+    stored on the CRM record it makes; retried at ``next_attempt_at`` until ``done_at``."""
+
+    __tablename__ = "crm_outbox"
+    __table_args__ = (Index("ix_crm_outbox_pending", "done_at", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(1200), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    """deal | activity"""
+    quote_message_id: Mapped[str] = mapped_column(String(1000))
+    payload: Mapped[dict] = mapped_column(JSON)
+    attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class CrmLink(Base):
+    """The CRM records a lead thread became, and the stage and owner last agreed with it."""
+
+    __tablename__ = "crm_links"
+    __table_args__ = (Index("ix_crm_links_deal", "deal_id"),)
+
+    quote_message_id: Mapped[str] = mapped_column(String(1000), primary_key=True)
+    deal_id: Mapped[str] = mapped_column(String(100))
+    organisation_id: Mapped[str | None] = mapped_column(String(100))
+    person_id: Mapped[str | None] = mapped_column(String(100))
+    stage: Mapped[str | None] = mapped_column(String(10))
+    owner: Mapped[str | None] = mapped_column(String(320))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CrmState(Base):
+    """The CRM sync's own facts: ``cursor``, ``last_sync_at``, ``last_error``."""
+
+    __tablename__ = "crm_state"
+
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str | None] = mapped_column(Text)

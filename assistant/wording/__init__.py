@@ -249,8 +249,42 @@ _CLI: dict[str, dict[str, str]] = {
         "es": "no se pudo leer como exportación de chat de WhatsApp: {error}"},
 }
 
+# --- CRM sync (followup crm test | sync | status) ------------------------------------------
+_CRM: dict[str, dict[str, str]] = {
+    "crm.not_configured": {
+        "en": "no [crm] section in {file}: add one (README, \"Connecting your CRM\")",
+        "es": "no hay sección [crm] en {file}: añade una (README, \"Connecting your CRM\")"},
+    "crm.kind_not_connected": {
+        "en": 'kind = "{kind}" in [crm] of {file} is not connected yet: use kind = "tryton" or "odoo"',
+        "es": 'kind = "{kind}" en [crm] de {file} aún no está conectado: usa kind = "tryton" u "odoo"'},
+    "crm.secret_missing": {
+        "en": "the environment variable {variable} is not set: set it to the CRM user's password or API key",
+        "es": "la variable de entorno {variable} no está definida: ponle la contraseña o la clave API del usuario del CRM"},
+    "crm.connected": {"en": "Connected to {kind}: {who}", "es": "Conectado a {kind}: {who}"},
+    "crm.synced": {
+        "en": "CRM sync: {queued} queued, {pushed} written, {failed} refused; {closed} thread(s) closed and {reassigned} reassigned from the CRM",
+        "es": "Sincronización con el CRM: {queued} en cola, {pushed} escritos, {failed} rechazados; {closed} hilo(s) cerrados y {reassigned} reasignados desde el CRM"},
+    "crm.stopped": {
+        "en": "The CRM stopped this sync: {error} (the rest waits in the outbox and is retried later)",
+        "es": "El CRM detuvo esta sincronización: {error} (lo demás espera en la bandeja de salida y se reintenta después)"},
+    "crm.reauthenticate": {
+        "en": "Re-authenticate: check [crm] username and the secret in {variable}, then run `followup crm test`",
+        "es": "Vuelve a autenticarte: revisa username en [crm] y el secreto en {variable}, luego ejecuta `followup crm test`"},
+    "crm.waiting": {
+        "en": "Next try after {until} (`followup crm sync --retry` tries now)",
+        "es": "Siguiente intento después de {until} (`followup crm sync --retry` lo intenta ya)"},
+    "crm.warning": {"en": "Note: {warning}", "es": "Aviso: {warning}"},
+    "crm.status": {
+        "en": "Last sync: {last_sync}; last success: {last_success}; deals: {deals}; outbox: {pending} pending ({failing} failing), {done} written",
+        "es": "Última sincronización: {last_sync}; último éxito: {last_success}; tratos: {deals}; bandeja de salida: {pending} pendientes ({failing} con error), {done} escritos"},
+    "crm.never": {"en": "never", "es": "nunca"},
+    "crm.last_error": {"en": "Last error: {error}", "es": "Último error: {error}"},
+    "crm.entry_error": {"en": "  {key}: {error} ({attempts} attempts)",
+                        "es": "  {key}: {error} ({attempts} intentos)"},
+}
+
 CATALOGUE: dict[str, dict[str, str]] = {**_WAITING, **_PLANNING, **_DUE, **_DIGEST, **_MORNING,
-                                         **_WEB, **_CLI}
+                                         **_WEB, **_CLI, **_CRM}
 
 
 def say(code: str, language: str | None = "en", /, **values) -> str:
