@@ -453,6 +453,11 @@ class _Entry:
     folder: str | None
     sticky: bool = False  # Maildir new/: will probably be renamed to cur/ later
     hashed: str | None = None  # _key_hash(key), once computed
+    directory: str | None = None  # os.path.dirname(path), when the listing knows it
+
+    @property
+    def dir_path(self) -> str:
+        return self.directory or os.path.dirname(self.path)
 
     @property
     def hash(self) -> str:
@@ -556,7 +561,7 @@ class _CtimeScan:
             sticky.setdefault(directory, [])
         for e in covered_sticky + covered:
             if e.sticky and room > 0:
-                sticky.setdefault(os.path.dirname(e.path), []).append(e.hash)
+                sticky.setdefault(e.dir_path, []).append(e.hash)
                 room -= 1
         done: list[_Entry] = []  # processed, readable, still present (in ctime order)
 
@@ -610,7 +615,7 @@ class _CtimeScan:
                     skipped.append(f"{entry.path}: empty file")
                 done.append(entry)
                 if entry.sticky and room > 0:
-                    sticky.setdefault(os.path.dirname(entry.path), []).append(entry.hash)
+                    sticky.setdefault(entry.dir_path, []).append(entry.hash)
                     room -= 1
             last = index == len(candidates) - 1
             if (len(messages) + len(skipped) >= self.batch_size or held >= self.batch_bytes
@@ -823,11 +828,11 @@ class MaildirConnector(_ScannedFolder):
                         hashed = _key_hash(key)
                         if hashed in known:
                             # Already yielded: only its presence counts (no stat per file).
-                            yield _Entry(key, entry.path, 0, folder, sticky=True, hashed=hashed)
+                            yield _Entry(key, entry.path, 0, folder, True, hashed, directory)
                             continue
                     ctime = _file_ctime(entry)
                     if ctime is not None and (ctime >= mark or sub == "new" or whole):
-                        yield _Entry(key, entry.path, ctime, folder, sticky=sub == "new")
+                        yield _Entry(key, entry.path, ctime, folder, sub == "new", None, directory)
 
     @property
     def drafts_path(self) -> Path:
