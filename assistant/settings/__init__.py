@@ -21,12 +21,12 @@ from assistant.settings.model import (  # noqa: F401
     DEFAULT_EXCLUDE_PHRASES, DEFAULT_HOLDING_PHRASES, DEFAULT_NON_QUOTE_PHRASES,
     DEFAULT_PROMISE_PHRASES, DEFAULT_PUBLIC_DOMAINS, DEFAULT_QUOTE_KEYWORDS,
     DEFAULT_QUOTE_PHRASES, DEFAULT_REQUEST_PHRASES, RESPONSIBLE_ROLES, ROLES, WEEKDAYS, Account,
-    Company, Detection, Digest, Member, Protocol, Schedule, Settings, Smtp, Step, Storage, Team,
+    Company, Contact, Detection, Digest, Member, Protocol, Schedule, Settings, Smtp, Step, Storage, Team,
     Templates, Web,
 )
 from assistant.settings.schema import Reader, SettingsError, join_key  # noqa: F401
 
 __all__ = [
-    "Account", "Company", "Detection", "Digest", "Member", "Protocol", "Schedule", "Settings",
+    "Account", "Company", "Contact", "Detection", "Digest", "Member", "Protocol", "Schedule", "Settings",
     "SettingsError", "Smtp", "Step", "Storage", "Team", "Templates", "Web", "load_settings",
 ]

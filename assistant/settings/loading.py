@@ -21,7 +21,7 @@ from assistant.settings.model import (
     DEFAULT_EXCLUDE_PHRASES, DEFAULT_QUOTE_PHRASES, DEFAULT_BUYER_PHRASES,
     DEFAULT_PROMISE_PHRASES, DEFAULT_NON_QUOTE_PHRASES, DEFAULT_HOLDING_PHRASES,
     DEFAULT_PUBLIC_DOMAINS, ROLES, ACCOUNT_KINDS, CHANNELS, RESPONSIBLE_ROLES, WEEKDAYS,
-    Company, Member, Team, Account, Step, Protocol, Detection, Smtp, Digest, Schedule, Web,
+    Company, Contact, Member, Team, Account, Step, Protocol, Detection, Smtp, Digest, Schedule, Web,
     Templates, Storage, Settings,
 )
 from assistant.settings.schema import Reader, SettingsError, join_key
@@ -38,7 +38,7 @@ _PHONE = re.compile(r"^\+?[0-9][0-9 ().-]{5,}$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 _TOP_KEYS = ("company", "team", "accounts", "protocol", "detection", "digest", "storage",
-             "schedule", "web", "templates")
+             "schedule", "web", "templates", "contacts")
 _TEMPLATES_KEYS = ("folder",)
 DEFAULT_TEMPLATES_FOLDER = "templates"
 _WEB_KEYS = ("auth", "proxy_header", "proxy_addresses", "lockout_minutes")
@@ -47,6 +47,7 @@ _HEADER_NAME = re.compile(r"^[A-Za-z0-9-]+$")
 _COMPANY_KEYS = ("name", "domains")
 _TEAM_KEYS = ("timezone", "members")
 _MEMBER_KEYS = ("email", "name", "role", "manager", "admin", "phone")
+_CONTACT_KEYS = ("email", "name", "company", "phone", "formal")
 _PROTOCOL_KEYS = ("holidays_country", "send_window_start", "responsible_role", "auto_send",
                   "quiet_days", "holding_days", "steps")
 _STEP_KEYS = ("after_days", "channel", "template")
@@ -79,7 +80,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "accounts": _ALL_ACCOUNT_KEYS, "protocol": _PROTOCOL_KEYS, "protocol.steps": _STEP_KEYS,
     "detection": _DETECTION_KEYS, "digest": _DIGEST_KEYS, "digest.smtp": _SMTP_KEYS,
     "schedule": _SCHEDULE_KEYS, "web": _WEB_KEYS, "templates": _TEMPLATES_KEYS,
-    "storage": _STORAGE_KEYS,
+    "storage": _STORAGE_KEYS, "contacts": _CONTACT_KEYS,
 }
 """Every key the file may hold, by section (``""``: the top level; ``accounts``: the keys
 of any kind, :data:`_ACCOUNT_KEYS` says which kind takes which). docs/configuration.md
@@ -139,9 +140,10 @@ def _settings(r: Reader, data: dict, environ: Mapping[str, str]) -> Settings:
     schedule = _schedule(r, r.table(data, "", "schedule", required=False) or {})
     web = _web(r, r.table(data, "", "web", required=False) or {})
     templates = _templates(r, r.table(data, "", "templates", required=False) or {})
+    contacts = _contacts(r, data)
     return Settings(path=r.file.resolve(), company=company, team=team, accounts=accounts,
                     protocol=protocol, detection=detection, digest=digest, storage=storage,
-                    schedule=schedule, web=web, templates=templates)
+                    schedule=schedule, web=web, templates=templates, contacts=contacts)
 
 
 def _company(r: Reader, t: dict) -> Company:
@@ -186,10 +188,7 @@ def _team(r: Reader, t: dict) -> Team:
         name = r.string(m, key, "name", example="Ana Pérez", required=True)
         role = r.string(m, key, "role", example="account_executive", required=True,
                         choices=ROLES, lower=True)
-        phone = r.string(m, key, "phone", example="+52 55 1234 5678")
-        if phone is not None and not _PHONE.match(phone):
-            raise r.error(f"{key}.phone", f'"{phone}" is not a phone number',
-                          'write phone = "+52 55 1234 5678" (international format, with the country code)')
+        phone = _phone(r, m, key)
         members.append(Member(
             email=email, name=name, role=role,
             manager=_email(r, m, key, "manager"),
@@ -208,14 +207,45 @@ def _team(r: Reader, t: dict) -> Team:
     return Team(timezone=tz, members=tuple(members))
 
 
-def _email(r: Reader, t: dict, prefix: str, name: str, *, required: bool = False) -> str | None:
-    value = r.string(t, prefix, name, example="ana@acme.example", required=required, lower=True)
+def _phone(r: Reader, t: dict, key: str) -> str | None:
+    phone = r.string(t, key, "phone", example="+52 55 1234 5678")
+    if phone is not None and not _PHONE.match(phone):
+        raise r.error(f"{key}.phone", f'"{phone}" is not a phone number',
+                      'write phone = "+52 55 1234 5678" (international format, with the country code)')
+    return phone
+
+
+def _contacts(r: Reader, data: dict) -> tuple[Contact, ...]:
+    """``[[contacts]]``: clients as the admins know them (name, company, phone, formal)."""
+    contacts: list[Contact] = []
+    seen: dict[str, str] = {}
+    for key, c in r.tables(data, "", "contacts", required=False,
+                           example='email, and any of name, company, phone, formal'):
+        r.check_keys(c, key, _CONTACT_KEYS)
+        email = _email(r, c, key, "email", required=True, example="compras@cliente.example")
+        if email in seen:
+            raise r.error(f"{key}.email", f"{email} is already listed as {seen[email]}",
+                          "list each contact once, with a single [[contacts]] entry")
+        seen[email] = key
+        contacts.append(Contact(
+            email=email,
+            name=r.string(c, key, "name", example="Raúl Quiroga"),
+            company=r.string(c, key, "company", example="Barandales MX"),
+            phone=_phone(r, c, key),
+            formal=r.boolean(c, key, "formal", default=False),
+        ))
+    return tuple(contacts)
+
+
+def _email(r: Reader, t: dict, prefix: str, name: str, *, required: bool = False,
+           example: str = "ana@acme.example") -> str | None:
+    value = r.string(t, prefix, name, example=example, required=required, lower=True)
     if value is None:
         return None
     addr = parseaddr(value)[1] if "<" in value else value
     if not _EMAIL.match(addr):
         raise r.error(join_key(prefix, name), f'"{value}" is not an email address',
-                      f'write {name} = "ana@acme.example" (just the address, no display name)')
+                      f'write {name} = "{example}" (just the address, no display name)')
     return addr
 
 

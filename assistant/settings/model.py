@@ -13,7 +13,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 __all__ = [
-    "Account", "Company", "Detection", "Digest", "Member", "Protocol", "Schedule", "Settings",
+    "Account", "Company", "Contact", "Detection", "Digest", "Member", "Protocol", "Schedule", "Settings",
     "Smtp", "Step", "Storage", "Team", "Templates", "Web",
 ]
 
@@ -138,6 +138,19 @@ class Member:
     manager: str | None = None
     admin: bool = False
     phone: str | None = None
+
+
+@dataclass(frozen=True)
+class Contact:
+    """A client contact as the admins know it (``[[contacts]]``): what they write here
+    wins over what the mail says (names and companies from headers and signatures)."""
+
+    email: str
+    name: str | None = None
+    company: str | None = None
+    phone: str | None = None
+    formal: bool = False
+    """Write to this contact with "usted" (the formal templates), whatever the thread."""
 
 
 @dataclass(frozen=True)
@@ -315,6 +328,7 @@ class Settings:
     schedule: Schedule = field(default_factory=Schedule)
     web: Web = field(default_factory=Web)
     templates: Templates = field(default_factory=Templates)
+    contacts: tuple[Contact, ...] = ()
 
     @property
     def folder(self) -> Path:
@@ -339,6 +353,13 @@ class Settings:
     def member(self, email: str | None) -> Member | None:
         """Shortcut for ``settings.team.member(email)``."""
         return self.team.member(email)
+
+    def contact(self, email: str | None) -> Contact | None:
+        """The ``[[contacts]]`` entry of this address (any case), or ``None``."""
+        if not email:
+            return None
+        email = email.strip().lower()
+        return next((c for c in self.contacts if c.email == email), None)
 
     def account(self, name: str) -> Account | None:
         """The account with this ``name``, or ``None``."""
