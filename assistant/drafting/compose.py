@@ -44,6 +44,14 @@ def email_draft(*, key: str, sender: str, sender_name: str | None, to: str, to_n
     return msg.as_bytes()
 
 
+def reply_target(mails):
+    """The message a follow-up replies to (``In-Reply-To`` / ``References``): the latest
+    person-written message of the thread (kind ``message``: ours or the client's), never
+    an auto-reply, a bounce, a delay warning or a receipt; None for an empty thread."""
+    real = [m for m in mails if m.kind == "message"]
+    return max(real, key=lambda m: m.date, default=None)
+
+
 def tel_link(e164: str | None) -> str | None:
     return f"tel:{e164}" if e164 else None
 

@@ -161,11 +161,11 @@ def sample_context(language: str = "es") -> dict:
     """Realistic values for every variable (``templates validate`` and ``preview``)."""
     if language == "en":
         contact = {"name": "Diego Morales", "first_name": "Diego", "email": "diego@client.example",
-                   "company": "Client Co", "phone": "+1 512 555 0199"}
+                   "company": "Client Co", "phone": "+1 512 555 0199", "formal": False}
         date = "Tue 24 Nov"
     else:
         contact = {"name": "Diego Morales", "first_name": "Diego", "email": "diego@cliente.example",
-                   "company": "Cliente SA", "phone": "+52 81 1234 5678"}
+                   "company": "Cliente SA", "phone": "+52 81 1234 5678", "formal": False}
         date = "martes 24 de noviembre"
     return {
         "contact": contact,

@@ -1,0 +1,102 @@
+"""Drafts that call people by name (issue 14, item 5): the greeting from the contact's own
+mail, the "usted" template on a formal thread (or a contact marked formal), the company
+never made from the domain, and the reply threaded on the latest real message — never the
+client's out-of-office. Real Maildir, real SQLite / PostgreSQL, the real planner."""
+
+from __future__ import annotations
+
+import email
+from email.policy import default as default_policy
+
+import pytest
+
+from assistant.services.planning import plan
+from assistant.services.review import list_followups
+from assistant.services.scan import open_store
+from assistant.services.sync import sync
+from assistant.settings import load_settings
+from tests.people_team import NOW, write_team
+
+
+def _planned(tmp_path, database_url, extra: str = ""):
+    settings = load_settings(write_team(tmp_path, extra), environ={"FOLLOWUP_DATABASE_URL": database_url})
+    engine = open_store(settings)
+    try:
+        sync(settings, engine)
+        result = plan(settings, engine, NOW)
+        rows = {r.contact: r for r in list_followups(engine)}
+    finally:
+        engine.dispose()
+    drafts = {}
+    for sub in ("cur", "new"):
+        for path in (tmp_path / "mail" / "ana" / ".Drafts" / sub).glob("*"):
+            msg = email.message_from_bytes(path.read_bytes(), policy=default_policy)
+            drafts[msg["X-Followup-Id"]] = msg
+    return result, rows, drafts
+
+
+def test_drafts_greet_by_name_use_usted_when_both_sides_do_and_reply_to_the_real_message(tmp_path, database_url):
+    result, rows, drafts = _planned(tmp_path, database_url)
+    assert len(result.created) == 3 and not result.held, (result, rows)
+
+    raul = rows["rquiroga@barandalesmx.example"]
+    assert raul.template == "followup_1_usted" and raul.language == "es"
+    draft = drafts[raul.key]
+    body = draft.get_content()
+    assert body.startswith("Buen día, Raúl Quiroga:")
+    assert "Le escribo para confirmar que recibió la cotización CN-2026-0412" in body
+    assert "Barandales MX" in body and "Barandalesmx" not in body
+    assert " te " not in body and "¿cómo estás?" not in body
+    # Threaded on our answer (the latest real message), not on his out-of-office.
+    assert draft["In-Reply-To"] == "<ans-0412.ana@acerosbajio.example>"
+    assert "<ooo-raul.1@mail.barandalesmx.example>" not in draft["References"]
+    assert draft["References"].split() == ["<cot-0412.ana@acerosbajio.example>",
+                                           "<CAK7raul.1@mail.barandalesmx.example>",
+                                           "<ans-0412.ana@acerosbajio.example>"]
+    assert draft["To"].addresses[0].display_name == "Raúl Quiroga"
+
+    diego = rows["diego@constructoranorte.example"]
+    assert diego.template == "followup_1"
+    body = drafts[diego.key].get_content()
+    assert body.startswith("Hola Diego, ¿cómo estás?")
+    assert drafts[diego.key]["To"].addresses[0].display_name == "Diego Ramírez"
+
+    compras = rows["compras@aceroslozano.example"]
+    body = drafts[compras.key].get_content()
+    assert body.startswith("Buen día, ¿cómo estás?")      # neutral: "Compras" is no one's name
+    assert "Aceroslozano" not in body and "Compras" not in body.split("\n")[0]
+    assert drafts[compras.key]["To"].addresses[0].display_name == ""
+
+
+def test_a_contact_marked_formal_gets_usted_and_the_admins_name(tmp_path, database_url):
+    extra = '''
+[[contacts]]
+email = "diego@constructoranorte.example"
+name = "Diego Ramírez Treviño"
+company = "Constructora del Norte de Monterrey"
+formal = true
+'''
+    _, rows, drafts = _planned(tmp_path, database_url, extra)
+    diego = rows["diego@constructoranorte.example"]
+    assert diego.template == "followup_1_usted"
+    body = drafts[diego.key].get_content()
+    assert body.startswith("Buen día, Diego Ramírez Treviño:")
+    assert "Constructora del Norte de Monterrey" in body
+
+
+def test_an_admins_edit_of_the_usted_template_is_the_one_used(tmp_path, database_url):
+    settings = load_settings(write_team(tmp_path), environ={"FOLLOWUP_DATABASE_URL": database_url})
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    (folder / "followup_1_usted.es.txt").write_text(
+        "Subject: Re: {{ quote.subject }}\n\nApreciable {{ contact.name or 'cliente' }}:\n\n"
+        "Le saludo de nuevo.\n\n{{ owner.signature }}\n", encoding="utf-8")
+    engine = open_store(settings)
+    try:
+        sync(settings, engine)
+        plan(settings, engine, NOW)
+        raul = next(r for r in list_followups(engine) if r.contact == "rquiroga@barandalesmx.example")
+    finally:
+        engine.dispose()
+    assert raul.template == "followup_1_usted"
+    assert raul.body.startswith("Apreciable Raúl Quiroga:")
