@@ -12,8 +12,8 @@ from rich.console import Console
 from rich.table import Table
 
 from assistant.cli.context import console as table_console
-from assistant.cli.context import emit_json, fail, parse_now
-from assistant.services import review
+from assistant.cli.context import emit_json, fail, parse_now, person_cell
+from assistant.services import people, review
 from assistant.services.planning import plan
 from assistant.services.reconcile import reconcile
 from assistant.services.review import (
@@ -50,17 +50,19 @@ def drafts_plan(obj, now_text: str | None) -> None:
         click.echo(f"template problem: {problem}", err=True)
 
 
-def print_followups(rows, settings, console: Console | None = None) -> None:
+def print_followups(rows, settings, console: Console | None = None, names: dict | None = None) -> None:
+    """The follow-ups table; ``names``: who each address is (``Followup.names``)."""
     console = console or table_console()
+    names = names or {}
     zone = ZoneInfo(settings.team.timezone)
     table = Table(show_lines=False, title=f"Follow-ups ({len(rows)})", title_justify="left")
-    for column in ("ID", "Status", "Step", "Channel", "Assignee", "Due", "Subject", "Link / note"):
+    for column in ("ID", "Status", "Step", "Channel", "Assignee", "Contact", "Due", "Subject", "Link / note"):
         table.add_column(column, overflow="fold")
     for r in rows:
         link = r.link and (r.link if len(r.link) < 60 else r.link.split("?", 1)[0] + "?text=…")
         note = r.hold_reason or r.closed_reason or link or (r.draft_ref and f"{r.account} Drafts") or ""
-        table.add_row(str(r.id), r.status, str(r.step), r.channel, r.assignee or "—",
-                      f"{as_utc(r.due_at).astimezone(zone):%a %d %b %H:%M}", r.subject or "—", note)
+        table.add_row(str(r.id), r.status, str(r.step), r.channel, person_cell(names, r.assignee),
+                      person_cell(names, r.contact), f"{as_utc(r.due_at).astimezone(zone):%a %d %b %H:%M}", r.subject or "—", note)
     console.print(table)
     links = [r for r in rows if r.link and r.status in ("drafted", "approved", "held")]
     if links:
@@ -83,13 +85,23 @@ def drafts_list(obj, as_json: bool, status: str | None, now_text: str | None) ->
     if as_json:
         emit_json({"followups": [review.as_json(r, settings.team.timezone) for r in rows]})
     else:
-        print_followups(rows, settings)
+        print_followups(rows, settings, names=people.names(
+            settings, engine, {a for r in rows for a in (r.assignee, r.contact)},
+            {r.quote_message_id for r in rows}))
 
 
-def show_one(row, echo=click.echo) -> None:
+def _named(names: dict, address: str | None) -> str:
+    found = names.get((address or "").lower())
+    if not address:
+        return "—"
+    return f"{found.name} ({address})" if found and found.name else address
+
+
+def show_one(row, echo=click.echo, names: dict | None = None) -> None:
+    names = names or {}
     echo(f"#{row.id} · step {row.step} · {CHANNEL_LABEL.get(row.channel, row.channel)} · "
-         f"{row.status} · assignee {row.assignee or '—'}")
-    echo(f"thread: {row.quote_message_id}  contact: {row.contact or '—'}")
+         f"{row.status} · assignee {_named(names, row.assignee)}")
+    echo(f"thread: {row.quote_message_id}  contact: {_named(names, row.contact)}")
     echo(f"template: {row.template} ({row.language or '?'}, version {row.template_version})")
     if row.hold_reason:
         echo(f"held: {row.hold_reason}")
@@ -111,7 +123,9 @@ def show_one(row, echo=click.echo) -> None:
 def drafts_show(obj, fid: int) -> None:
     """One follow-up in full."""
     try:
-        show_one(get(obj.engine(), fid))
+        row = get(obj.engine(), fid)
+        show_one(row, names=people.names(obj.settings(), obj.engine(), [row.assignee, row.contact],
+                                         [row.quote_message_id]))
     except FollowupError as exc:
         fail("Error", str(exc), 1)
 
