@@ -62,3 +62,15 @@ def test_pages_name_people_with_their_address_as_second_line(people_web, lang):
     team = html.unescape(manager.get("/team").text)
     assert _person(team, "Ana Pérez", "ana@acerosbajio.example")
     assert "ana@acerosbajio.example</h3>" not in team
+
+
+def test_the_digest_names_contacts_above_their_address(people_web):
+    from assistant.services.digest import build_digests
+
+    [digest] = build_digests(people_web.settings, people_web.engine, NOW)
+    assert "Raúl Quiroga (rquiroga@barandalesmx.example)" in digest.text
+    assert "Diego Ramírez (diego@constructoranorte.example)" in digest.text
+    assert "— compras@aceroslozano.example —" in digest.text      # no name: the address alone
+    assert ('Raúl Quiroga<br><span class="addr" style="font-size:11px;color:#52606d;">'
+            'rquiroga@barandalesmx.example</span>') in html.unescape(digest.html)
+    assert "Ana Pérez" in digest.text and "Barandalesmx" not in digest.text

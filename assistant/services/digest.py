@@ -347,10 +347,12 @@ def _render(folder: Folders, context: dict, *, label: str, name: str | None = No
 
 
 def render(settings: Settings, recipient: Recipient, current: Snapshot, previous: Snapshot, *,
-           language: str | None = None, folder: Folders | None = None) -> Digest:
+           language: str | None = None, folder: Folders | None = None,
+           people: dict | None = None) -> Digest:
     """The digest of one recipient from two snapshots (``current`` at ``now``,
     ``previous`` a week before), rendered from the templates in ``folder`` (default: the
-    admins' folder, then the shipped one: :func:`search_path`)."""
+    admins' folder, then the shipped one: :func:`search_path`). ``people``: who the
+    contacts are (:func:`assistant.services.people.names`), shown above their address."""
     language = language or settings.digest.language
     folder = search_path(settings) if folder is None else _folders(folder)
     t = load_strings(language, folder)
@@ -362,10 +364,15 @@ def render(settings: Settings, recipient: Recipient, current: Snapshot, previous
     def late(moment: datetime) -> int:
         return business_days_between(local_date(moment, rules_tz), today, country)
 
+    def contact_name(address: str | None) -> str | None:
+        found = (people or {}).get((address or "").lower())
+        return found.name if found and found.name else None
+
     reports = current.reports
     silent = sorted((r for r in reports if r.status == "silent" and r.next_step),
                     key=lambda r: (r.next_step.due_at, r.quote_sent_at))
     overdue = [{"id": r.quote_message_id, "subject": r.subject or "—", "contact": r.contact or "—",
+                "contact_name": contact_name(r.contact),
                 "owner": f.name(r.owner),
                 "step": f'{r.next_step.number}/{len(settings.protocol.steps)} '
                         f'{t["channel"].get(r.next_step.channel, r.next_step.channel)}',
@@ -373,16 +380,19 @@ def render(settings: Settings, recipient: Recipient, current: Snapshot, previous
                 "why": f.why(r)}
                for r in silent]
     unclear = [{"id": r.quote_message_id, "subject": r.subject or "—", "contact": r.contact or "—",
+                "contact_name": contact_name(r.contact),
                 "candidates": ", ".join(f.name(c) for c in r.owner_candidates) or t["none"],
                 "owner": f.name(r.owner)}
                for r in reports if r.scenario == "unclear" and r.status in OPEN_STATUSES]
     waiting = [{"id": r.quote_message_id, "subject": r.subject or "—", "contact": r.contact or "—",
+                "contact_name": contact_name(r.contact),
                 "owner": f.name(r.owner), "since": f.date(r.last_reply_at),
                 "days": late(r.last_reply_at)}
                for r in sorted((r for r in reports if r.status == "awaiting_us"),
                                key=lambda r: r.last_reply_at)]
 
     promised = [{"id": r.quote_message_id, "subject": r.subject or "—", "contact": r.contact or "—",
+                "contact_name": contact_name(r.contact),
                  "owner": f.name(r.owner), "why": f.why(r), "due": f.date(r.next_step.due_at)}
                 for r in sorted((r for r in reports if r.promised_date and r.next_step
                                  and r.status in ("waiting", "silent")),
@@ -504,8 +514,12 @@ def build_digests(settings: Settings, engine: Engine, now: datetime, *,
     previous = past_moment(engine, rules, now - timedelta(days=7),
                            since=now - timedelta(days=7 + QUARTER_DAYS))
     holds = load_holds(engine)
+    from assistant.services import people
+
+    named = people.names(settings, engine, {r.contact for r in current.reports},
+                         {r.quote_message_id for r in current.reports})
     return [render(settings, recipient, scoped(current, rules, recipient.scope, holds),
-                   scoped(previous, rules, recipient.scope, holds), folder=folder)
+                   scoped(previous, rules, recipient.scope, holds), folder=folder, people=named)
             for recipient in chosen]
 
 
