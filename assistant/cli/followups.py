@@ -56,13 +56,13 @@ def print_followups(rows, settings, console: Console | None = None, names: dict 
     names = names or {}
     zone = ZoneInfo(settings.team.timezone)
     table = Table(show_lines=False, title=f"Follow-ups ({len(rows)})", title_justify="left")
-    for column in ("ID", "Status", "Step", "Channel", "Assignee", "Contact", "Due", "Subject", "Link / note"):
+    for column in ("ID", "Status", "Step", "Channel", "Assignee", "Due", "Subject", "Link / note"):
         table.add_column(column, overflow="fold")
     for r in rows:
         link = r.link and (r.link if len(r.link) < 60 else r.link.split("?", 1)[0] + "?text=…")
         note = r.hold_reason or r.closed_reason or link or (r.draft_ref and f"{r.account} Drafts") or ""
         table.add_row(str(r.id), r.status, str(r.step), r.channel, person_cell(names, r.assignee),
-                      person_cell(names, r.contact), f"{as_utc(r.due_at).astimezone(zone):%a %d %b %H:%M}", r.subject or "—", note)
+                      f"{as_utc(r.due_at).astimezone(zone):%a %d %b %H:%M}", r.subject or "—", note)
     console.print(table)
     links = [r for r in rows if r.link and r.status in ("drafted", "approved", "held")]
     if links:
