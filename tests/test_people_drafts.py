@@ -100,3 +100,40 @@ def test_an_admins_edit_of_the_usted_template_is_the_one_used(tmp_path, database
         engine.dispose()
     assert raul.template == "followup_1_usted"
     assert raul.body.startswith("Apreciable Raúl Quiroga:")
+
+
+def test_sync_keeps_the_names_the_rep_gave_recipients(tmp_path, database_url):
+    from assistant.storage import repo
+
+    settings = load_settings(write_team(tmp_path), environ={"FOLLOWUP_DATABASE_URL": database_url})
+    engine = open_store(settings)
+    try:
+        sync(settings, engine)
+        with engine.connect() as conn:
+            given = repo.recipient_names(conn, ["<cot-0412.ana@acerosbajio.example>",
+                                                "<cot-0419.ana@acerosbajio.example>",
+                                                "<CAK7raul.1@mail.barandalesmx.example>"])
+            sent = repo.sender_names(conn, ["rquiroga@barandalesmx.example", "diego@constructoranorte.example"])
+    finally:
+        engine.dispose()
+    assert given == {"rquiroga@barandalesmx.example": ["Ing. Raúl Quiroga"],
+                     "compras@aceroslozano.example": ["Compras"],
+                     "ana@acerosbajio.example": ["Ana Pérez"]}
+    assert sent == {"rquiroga@barandalesmx.example": ["rquiroga"],
+                    "diego@constructoranorte.example": ["Diego Ramírez | Constructora del Norte"]}
+
+
+def test_a_forward_to_a_colleague_neither_sets_the_tone_nor_is_replied_to(tmp_path, database_url):
+    from tests.builders import local, raw_message
+
+    write_team(tmp_path)
+    (tmp_path / "mail" / "ana" / "cur" / "7-forward-to-marta:2,S").write_bytes(raw_message(
+        frm='"Ana Pérez" <ana@acerosbajio.example>', to='"Marta Garza" <marta@acerosbajio.example>',
+        subject="RV: Cotización CN-2026-0412 barandal inoxidable", date=local(2026, 11, 13, 9),
+        mid="<fwd-0412.ana@acerosbajio.example>", in_reply_to="<ans-0412.ana@acerosbajio.example>",
+        references=["<cot-0412.ana@acerosbajio.example>", "<ans-0412.ana@acerosbajio.example>"],
+        body="Marta, te reenvío lo de Barandales para que lo veas tú también.\n\nAna"))
+    _, rows, drafts = _planned(tmp_path, database_url)
+    raul = rows["rquiroga@barandalesmx.example"]
+    assert raul.template == "followup_1_usted"
+    assert drafts[raul.key]["In-Reply-To"] == "<ans-0412.ana@acerosbajio.example>"

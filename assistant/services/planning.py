@@ -232,11 +232,14 @@ def _texts_newest_first(mails: list[Mail], keep) -> list[str]:
 def thread_formal(settings: Settings, world: _World, report: ThreadReport, mails: list[Mail]) -> bool:
     """Whether follow-ups on this thread say "usted": the admins marked the contact
     ``formal``, or both sides write "usted" (our side: this thread's outbound messages;
-    theirs: the contact's own messages, any thread), each side's newest form deciding."""
+    theirs: the contact's own messages, any thread), each side's newest form deciding.
+    An internal forward ("Lucía, te reenvío…") is not our side speaking to the client."""
     entry = settings.contact(report.contact)
     if entry is not None and entry.formal:
         return True
-    ours = [own_words(t) for t in _texts_newest_first(mails, lambda m: world.rules.is_internal(m.from_addr))]
+    rules = world.rules
+    ours = [own_words(t) for t in _texts_newest_first(  # outbound: not a forward to a colleague
+        mails, lambda m: rules.is_internal(m.from_addr) and any(map(rules.is_external, m.recipients)))]
     theirs = [own_words(t) for t in world.texts_from(report.contact)]
     return contacts.is_formal(ours, theirs)
 
@@ -553,7 +556,9 @@ def draft_bytes(settings: Settings, world: _World, row: models.Followup, report:
     from assistant.services import people
 
     mails = world.thread_mails(report)
-    last = compose.reply_target(mails)
+    rules = world.rules
+    last = compose.reply_target(mails, lambda m: rules.is_external(m.from_addr) or any(
+        map(rules.is_external, m.recipients)))
     refs: list[str] = []
     if last is not None:
         refs = list(last.references) or ([last.in_reply_to] if last.in_reply_to else [])
