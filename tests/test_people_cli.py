@@ -38,3 +38,12 @@ def test_scan_and_drafts_list_show_names_with_the_address_below(tmp_path):
     shown = run("--config", config, "drafts", "show", "1")
     assert "assignee Ana Pérez (ana@acerosbajio.example)" in shown.stdout
     assert "contact: Raúl Quiroga (rquiroga@barandalesmx.example)" in shown.stdout
+
+
+def test_templates_list_shows_the_usted_variants_of_the_protocols_steps(tmp_path):
+    config = str(write_team(tmp_path))
+    listing = run("--config", config, "templates", "list", env={"COLUMNS": "200"})
+    assert listing.returncode == 0, listing.stderr
+    rows = {line.split("│")[1].strip(): line for line in listing.stdout.splitlines() if line.count("│") > 4}
+    assert "yes, on formal threads (usted)" in rows["followup_1_usted"]
+    assert "yes, on formal threads" not in rows["followup_2_usted"]  # followup_2 is no step here

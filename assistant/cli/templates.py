@@ -12,10 +12,11 @@ from rich.table import Table
 from assistant import data
 from assistant.cli.context import console as table_console
 from assistant.cli.context import fail, parse_now
-from assistant.drafting.templates import TemplateProblem, choose_language, sample_context
+from assistant.drafting.templates import FORMAL_SUFFIX, TemplateProblem, choose_language, sample_context
 from assistant.rendering import renderer
 from assistant.services.review import FollowupError, preview_context
 from assistant.services.templates import save_template, template_sources, validate_templates
+from assistant.wording import say
 
 __all__ = ["templates"]
 
@@ -36,7 +37,9 @@ def templates_list(obj) -> None:
     for column in ("Name", "Language", "Version", "Source", "In protocol"):
         table.add_column(column, overflow="fold")
     for (name, language), source in sorted(sources.items()):
-        table.add_row(name, language, str(source.version), source.label, "yes" if name in used else "")
+        formal = name.endswith(FORMAL_SUFFIX) and name.removesuffix(FORMAL_SUFFIX) in used
+        table.add_row(name, language, str(source.version), source.label,
+                      "yes" if name in used else say("templates.formal_variant") if formal else "")
     table_console().print(table)
     own = settings.templates.folder
     state = "found first" if own and own.is_dir() else "none yet"

@@ -40,6 +40,10 @@ SHIPPED_DIR = data.TEMPLATES
 LANGUAGES = ("es", "en")
 VARIABLES = ("contact", "quote", "owner", "step", "days_since_quote", "language", "company")
 """The top-level names a template may use (see :func:`sample_context`)."""
+FORMAL_SUFFIX = "_usted"
+"""A template's formal ("usted") Spanish variant is the template of the same name with
+this suffix (``followup_1_usted``): shipped for every default step, editable like any,
+chosen on formal threads (``services.planning.choose_template``)."""
 _FILE = re.compile(r"^(?P<name>[a-z0-9_]+)\.(?P<lang>[a-z]{2})\.txt$")
 
 

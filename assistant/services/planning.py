@@ -48,7 +48,7 @@ from assistant.domain.followups import (
 from assistant.domain.model import Mail, Rules, ThreadReport
 from assistant.domain.words import is_touch
 from assistant.drafting import compose, contacts
-from assistant.drafting.templates import TemplateProblem, TemplateSource, choose_language
+from assistant.drafting.templates import FORMAL_SUFFIX, TemplateProblem, TemplateSource, choose_language
 from assistant.mail.text import own_text as own_words
 from assistant.rendering import renderer
 from assistant.services.reconcile import reconcile, rules_for
@@ -280,11 +280,6 @@ def thread_context(settings: Settings, world: _World, report: ThreadReport, step
         "company": settings.company.name,
     }
     return context, phone, language
-
-
-FORMAL_SUFFIX = "_usted"
-"""A template's formal ("usted") Spanish variant is the template of the same name with
-this suffix (``followup_1_usted``): shipped for every default step, editable like any."""
 
 
 def choose_template(sources, template: str, language: str | None, formal: bool) -> tuple[str, str | None]:

@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING
 
 from assistant.domain.model import ThreadReport
 from assistant.domain.timeline import Event
+from assistant.drafting.templates import FORMAL_SUFFIX
 from assistant.services import pages, review, templates
-from assistant.services.planning import FORMAL_SUFFIX, thread_context
+from assistant.services.planning import thread_context
 from assistant.services.review import FollowupError, save_edit, touch
 from assistant.services.rules import rules_from_settings
 from assistant.services.templates import template_history, template_sources

@@ -80,6 +80,9 @@ _CLI: dict[str, dict[str, str]] = {
     "closed.marked.won": {"en": "marked won", "es": "marcado como ganado"},
     "closed.marked.lost": {"en": "marked lost", "es": "marcado como perdido"},
     "closed.declined": {"en": 'reply says "{phrase}"', "es": 'la respuesta dice "{phrase}"'},
+    # `templates list`, "In protocol": a step's formal ("usted") variant (people by name).
+    "templates.formal_variant": {"en": "yes, on formal threads (usted)",
+                                 "es": "sí, en hilos formales (de usted)"},
 }
 
 CATALOGUE: dict[str, dict[str, str]] = {**_WAITING, **_PLANNING, **_DIGEST, **_WEB, **_CLI}
