@@ -495,6 +495,14 @@ def _trend(key: str, label: str, now: float | int | None, before: float | int | 
             "color": color}
 
 
+def contact_names(settings: Settings, engine: Engine, reports) -> dict:
+    """Who the contacts of these threads are (``render``'s ``people``)."""
+    from assistant.services import people
+
+    return people.names(settings, engine, {r.contact for r in reports},
+                        {r.quote_message_id for r in reports})
+
+
 def build_digests(settings: Settings, engine: Engine, now: datetime, *,
                   manager: str | None = None, folder: Folders | None = None) -> list[Digest]:
     """Every recipient's digest at ``now`` (or only ``manager``'s)."""
@@ -514,10 +522,7 @@ def build_digests(settings: Settings, engine: Engine, now: datetime, *,
     previous = past_moment(engine, rules, now - timedelta(days=7),
                            since=now - timedelta(days=7 + QUARTER_DAYS))
     holds = load_holds(engine)
-    from assistant.services import people
-
-    named = people.names(settings, engine, {r.contact for r in current.reports},
-                         {r.quote_message_id for r in current.reports})
+    named = contact_names(settings, engine, current.reports)
     return [render(settings, recipient, scoped(current, rules, recipient.scope, holds),
                    scoped(previous, rules, recipient.scope, holds), folder=folder, people=named)
             for recipient in chosen]
