@@ -137,3 +137,33 @@ def test_a_forward_to_a_colleague_neither_sets_the_tone_nor_is_replied_to(tmp_pa
     raul = rows["rquiroga@barandalesmx.example"]
     assert raul.template == "followup_1_usted"
     assert drafts[raul.key]["In-Reply-To"] == "<ans-0412.ana@acerosbajio.example>"
+
+
+def test_a_contacts_phone_from_settings_is_the_one_a_call_task_dials(tmp_path, database_url):
+    from assistant.services.planning import load_world, thread_context
+
+    extra = '''
+[[contacts]]
+email = "compras@aceroslozano.example"
+company = "Aceros Lozano"
+phone = "+52 81 5555 0101"
+'''
+    settings = load_settings(write_team(tmp_path, extra), environ={"FOLLOWUP_DATABASE_URL": database_url})
+    engine = open_store(settings)
+    try:
+        sync(settings, engine)
+        world = load_world(settings, engine, NOW)
+        report = next(r for r in world.reports if r.contact == "compras@aceroslozano.example")
+        context, phone, language = thread_context(settings, world, report, 2, "phone",
+                                                  "ana@acerosbajio.example", NOW)
+        raul = next(r for r in world.reports if r.contact == "rquiroga@barandalesmx.example")
+        raul_context, raul_phone, _ = thread_context(settings, world, raul, 2, "phone",
+                                                     "ana@acerosbajio.example", NOW)
+    finally:
+        engine.dispose()
+    assert phone.e164 == "+528155550101" and language == "es"
+    assert context["contact"]["company"] == "Aceros Lozano" and context["contact"]["name"] is None
+    assert context["contact"]["formal"] is False
+    assert raul_phone.e164 == "+528122334455"            # from his signature
+    assert raul_context["contact"]["formal"] is True
+    assert raul_context["contact"]["company"] == "Barandales MX"
