@@ -18,6 +18,14 @@ from assistant.settings import load_settings
 from tests.people_team import NOW, write_team
 
 
+def contact_entry(email: str, **keys) -> str:
+    """A ``[[contacts]]`` entry of settings.toml."""
+    lines = [f'email = "{email}"'] + [
+        f"{key} = {str(value).lower()}" if isinstance(value, bool) else f'{key} = "{value}"'
+        for key, value in keys.items()]
+    return "\n[[contacts]]\n" + "\n".join(lines) + "\n"
+
+
 def _planned(tmp_path, database_url, extra: str = ""):
     settings = load_settings(write_team(tmp_path, extra), environ={"FOLLOWUP_DATABASE_URL": database_url})
     engine = open_store(settings)
@@ -69,13 +77,8 @@ def test_drafts_greet_by_name_use_usted_when_both_sides_do_and_reply_to_the_real
 
 
 def test_a_contact_marked_formal_gets_usted_and_the_admins_name(tmp_path, database_url):
-    extra = '''
-[[contacts]]
-email = "diego@constructoranorte.example"
-name = "Diego Ramírez Treviño"
-company = "Constructora del Norte de Monterrey"
-formal = true
-'''
+    extra = contact_entry("diego@constructoranorte.example", name="Diego Ramírez Treviño",
+                          company="Constructora del Norte de Monterrey", formal=True)
     _, rows, drafts = _planned(tmp_path, database_url, extra)
     diego = rows["diego@constructoranorte.example"]
     assert diego.template == "followup_1_usted"
@@ -142,12 +145,8 @@ def test_a_forward_to_a_colleague_neither_sets_the_tone_nor_is_replied_to(tmp_pa
 def test_a_contacts_phone_from_settings_is_the_one_a_call_task_dials(tmp_path, database_url):
     from assistant.services.planning import load_world, thread_context
 
-    extra = '''
-[[contacts]]
-email = "compras@aceroslozano.example"
-company = "Aceros Lozano"
-phone = "+52 81 5555 0101"
-'''
+    extra = contact_entry("compras@aceroslozano.example", company="Aceros Lozano",
+                          phone="+52 81 5555 0101")
     settings = load_settings(write_team(tmp_path, extra), environ={"FOLLOWUP_DATABASE_URL": database_url})
     engine = open_store(settings)
     try:
