@@ -162,7 +162,11 @@ def recipient_names(headers: dict[str, str]) -> list[str]:
 
     out: dict[str, str] = {}
     for field in ("to", "cc"):
-        for name, addr in getaddresses([headers.get(field) or ""]):
+        try:
+            pairs = getaddresses([headers.get(field) or ""])
+        except (ValueError, TypeError, IndexError):  # a header no reader parses: no names
+            continue
+        for name, addr in pairs:
             name, addr = " ".join(name.split()), addr.strip().lower()
             if name and "@" in addr and name.lower() != addr and addr not in out:
                 quoted = name.replace("\\", "\\\\").replace('"', '\\"')
