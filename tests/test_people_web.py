@@ -74,3 +74,16 @@ def test_the_digest_names_contacts_above_their_address(people_web):
     assert ('Raúl Quiroga<br><span class="addr" style="font-size:11px;color:#52606d;">'
             'rquiroga@barandalesmx.example</span>') in html.unescape(digest.html)
     assert "Ana Pérez" in digest.text and "Barandalesmx" not in digest.text
+
+
+def test_page_names_fall_back_to_the_newest_signatures(people_web):
+    from assistant.drafting.contacts import Identity
+    from assistant.services import people
+
+    # No thread given: no To names to read; Raúl sends as bare "rquiroga" and signs.
+    found = people.names(people_web.settings, people_web.engine,
+                         ["RQuiroga@barandalesmx.example", "compras@aceroslozano.example",
+                          "marta@acerosbajio.example"])
+    assert found == {"rquiroga@barandalesmx.example": Identity("Raúl Quiroga", "Barandales MX"),
+                     "compras@aceroslozano.example": Identity(None, None),
+                     "marta@acerosbajio.example": Identity("Marta Garza", "Aceros del Bajío")}

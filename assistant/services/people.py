@@ -7,8 +7,10 @@ drafts call a contact, an owner or an assignee.
   under, the ``To`` name our side wrote them under, their signature), never a name made
   from the mail domain; no name found -> ``None`` (show the address, greet neutrally).
 
-Pages and tables read names from headers only (two indexed queries for a whole page);
-drafts also read the contact's signatures (:func:`contact`).
+Pages and tables read names from headers (two indexed queries for a whole page), and the
+signatures of the newest few messages of a contact the headers leave without a name or
+company (one indexed query each); drafts read all of the contact's own texts
+(:func:`contact`).
 """
 
 from __future__ import annotations
@@ -71,9 +73,15 @@ def names(settings: Settings, engine: Engine | Connection, addresses: Iterable[s
             given = repo.recipient_names(conn, message_ids)
             for address in others:
                 entry = settings.contact(address)
-                out[address] = identify(email=address, from_names=sent.get(address, ()),
-                                        to_names=given.get(address, ()),
-                                        known_company=entry.company if entry else None)
+                found = identify(email=address, from_names=sent.get(address, ()),
+                                 to_names=given.get(address, ()),
+                                 known_company=entry.company if entry else None)
+                if found.name is None or found.company is None:  # their signature, then
+                    found = identify(email=address, from_names=sent.get(address, ()),
+                                     to_names=given.get(address, ()),
+                                     texts=repo.newest_own_texts(conn, address),
+                                     known_company=entry.company if entry else None)
+                out[address] = found
         if isinstance(engine, Connection):
             read(engine)
         else:

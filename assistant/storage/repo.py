@@ -474,6 +474,15 @@ def recipient_names(conn: Connection, message_ids: Iterable[str]) -> dict[str, l
     return out
 
 
+def newest_own_texts(conn: Connection, address: str, limit: int = 3) -> list[str]:
+    """The texts of the newest ``limit`` person-written messages ``address`` sent, newest
+    first (``ix_messages_sender_date``: a few rows whatever the mailbox)."""
+    m = models.Message
+    return list(conn.scalars(
+        select(m.body_text).where(m.from_addr == address.lower(), m.kind == "message")
+        .order_by(func.coalesce(m.sent_at, m.first_seen_at).desc(), m.id.desc()).limit(limit)))
+
+
 def own_texts(conn: Connection, address: str) -> list[str]:
     """The texts of the person-written messages (``kind`` message) ``address`` sent,
     newest first."""
