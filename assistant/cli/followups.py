@@ -13,9 +13,9 @@ from rich.console import Console
 from rich.markup import escape
 
 from assistant.cli.context import console as table_console
-from assistant.cli.context import emit_json, fail, parse_now
+from assistant.cli.context import emit_json, fail, parse_now, person_cell
 from assistant.cli.tables import print_table
-from assistant.services import review
+from assistant.services import people, review
 from assistant.services.planning import plan
 from assistant.services.reconcile import reconcile
 from assistant.services.review import (
@@ -58,8 +58,11 @@ def drafts_plan(obj, now_text: str | None) -> None:
         click.echo(f"template problem: {problem}", err=True)
 
 
-def print_followups(rows, settings, console: Console | None = None, now: datetime | None = None) -> None:
+def print_followups(rows, settings, console: Console | None = None, now: datetime | None = None,
+                    names: dict | None = None) -> None:
+    """The follow-ups table; ``names``: who each address is (``Followup.names``)."""
     console = console or table_console()
+    names = names or {}
     zone = ZoneInfo(settings.team.timezone)
     now = now or datetime.now(timezone.utc)
 
@@ -74,7 +77,7 @@ def print_followups(rows, settings, console: Console | None = None, now: datetim
     for r in rows:
         link = r.link and (r.link if len(r.link) < 60 else r.link.split("?", 1)[0] + "?text=…")
         note = r.hold_reason or r.closed_reason or link or (r.draft_ref and f"{r.account} Drafts") or ""
-        cells.append([str(r.id), r.status, str(r.step), r.channel, r.assignee or "—",
+        cells.append([str(r.id), r.status, str(r.step), r.channel, person_cell(names, r.assignee),
                       due(r), escape(r.subject or "—"),
                       escape(note)])
     print_table(console, f"Follow-ups ({len(rows)})",
@@ -100,13 +103,23 @@ def drafts_list(obj, as_json: bool, status: str | None, now_text: str | None) ->
     if as_json:
         emit_json({"followups": [review.as_json(r, settings.team.timezone) for r in rows]})
     else:
-        print_followups(rows, settings, now=parse_now(now_text, settings))
+        print_followups(rows, settings, now=parse_now(now_text, settings), names=people.names(
+            settings, engine, {a for r in rows for a in (r.assignee, r.contact)},
+            {r.quote_message_id for r in rows}))
 
 
-def show_one(row, echo=click.echo) -> None:
+def _named(names: dict, address: str | None) -> str:
+    found = names.get((address or "").lower())
+    if not address:
+        return "—"
+    return f"{found.name} ({address})" if found and found.name else address
+
+
+def show_one(row, echo=click.echo, names: dict | None = None) -> None:
+    names = names or {}
     echo(f"#{row.id} · step {row.step} · {CHANNEL_LABEL.get(row.channel, row.channel)} · "
-         f"{row.status} · assignee {row.assignee or '—'}")
-    echo(f"thread: {row.quote_message_id}  contact: {row.contact or '—'}")
+         f"{row.status} · assignee {_named(names, row.assignee)}")
+    echo(f"thread: {row.quote_message_id}  contact: {_named(names, row.contact)}")
     echo(f"template: {row.template} ({row.language or '?'}, version {row.template_version})")
     if row.hold_reason:
         echo(f"held: {row.hold_reason}")
@@ -128,7 +141,9 @@ def show_one(row, echo=click.echo) -> None:
 def drafts_show(obj, fid: int) -> None:
     """One follow-up in full."""
     try:
-        show_one(get(obj.engine(), fid))
+        row = get(obj.engine(), fid)
+        show_one(row, names=people.names(obj.settings(), obj.engine(), [row.assignee, row.contact],
+                                         [row.quote_message_id]))
     except FollowupError as exc:
         fail("Error", str(exc), 1)
 

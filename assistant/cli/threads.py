@@ -11,7 +11,7 @@ import click
 from rich.console import Console
 from rich.markup import escape
 
-from assistant.cli.context import Context, emit_json, parse_now
+from assistant.cli.context import Context, emit_json, parse_now, person_cell
 from assistant.cli.context import console as table_console
 from assistant.cli.tables import print_table
 from assistant.services.inspection import inspect_files
@@ -48,11 +48,17 @@ def scan(obj: Context, now_text: str | None, as_json: bool) -> None:
     if as_json:
         emit_json({"now": now.isoformat(), "threads": [r.as_json() for r in reports]})
         return
-    print_scan(reports, app.settings, now)
+    print_scan(reports, app.settings, now,
+               names=app.names({a for r in reports for a in (r.contact, r.owner)},
+                               [r.quote_message_id for r in reports]))
 
 
-def print_scan(reports, settings: Settings, now: datetime, console: Console | None = None) -> None:
+def print_scan(reports, settings: Settings, now: datetime, console: Console | None = None,
+               names: dict | None = None) -> None:
+    """The scan's tables; ``names``: who each address is (``Followup.names``), shown
+    with the address below (without: addresses only)."""
     console = console or table_console()
+    names = names or {}
     zone = ZoneInfo(settings.team.timezone)
     console.print(f"[bold]{len(reports)} quote threads[/] at "
                   f"{now.astimezone(zone):%Y-%m-%d %H:%M} ({settings.team.timezone})")
@@ -70,7 +76,8 @@ def print_scan(reports, settings: Settings, now: datetime, console: Console | No
         for r in group:
             step = r.next_step
             row = [
-                escape(r.subject or "(no subject)"), r.contact or "—", r.owner or "[red]nobody[/]",
+                escape(r.subject or "(no subject)"), person_cell(names, r.contact),
+                person_cell(names, r.owner, "[red]nobody[/]"),
                 r.scenario, str(r.touches),
                 f"{step.number}/{len(settings.protocol.steps)} {step.channel}" if step else "—",
                 f"{step.due_at.astimezone(zone):%a %d %b %H:%M} · "

@@ -59,6 +59,9 @@ class Message(Base):
     to_addrs: Mapped[list] = mapped_column(JSON, default=list)
     cc_addrs: Mapped[list] = mapped_column(JSON, default=list)
     bcc_addrs: Mapped[list] = mapped_column(JSON, default=list)
+    recipient_names: Mapped[list | None] = mapped_column(JSON)
+    """``Name <addr>`` of each To / Cc recipient the sender named (the name a rep wrote a
+    client under); NULL for messages stored before migration 0016."""
     subject: Mapped[str] = mapped_column(Text, default="")
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
     first_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

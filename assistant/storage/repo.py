@@ -435,6 +435,54 @@ def latest_names(conn: Connection, addresses: Iterable[str]) -> dict[str, str]:
     return out
 
 
+def sender_names(conn: Connection, addresses: Iterable[str]) -> dict[str, list[str]]:
+    """Every display name each address sent mail under (``From``), newest first, by
+    lower-case address; addresses that never named themselves are left out."""
+    m = models.Message
+    out: dict[str, list[str]] = {}
+    wanted = sorted({a.lower() for a in addresses if a})
+    for part in chunks(wanted):
+        rows = conn.execute(select(m.from_addr, m.from_name, type_coerce(m.sent_at, Text),
+                                   type_coerce(m.first_seen_at, Text))
+                            .where(m.from_addr.in_(part), m.from_name.is_not(None))).all()
+        dated = sorted(((_instant(sent or seen), address.lower(), name)
+                        for address, name, sent, seen in rows if address and name), reverse=True)
+        for _, address, name in dated:
+            if name not in out.setdefault(address, []):
+                out[address].append(name)
+    return out
+
+
+def recipient_names(conn: Connection, message_ids: Iterable[str]) -> dict[str, list[str]]:
+    """The names these messages (by Message-ID) gave their To / Cc recipients: lower-case
+    address -> names, newest message first."""
+    from email.utils import parseaddr
+
+    m = models.Message
+    out: dict[str, list[str]] = {}
+    wanted = sorted({i for i in message_ids if i})
+    for part in chunks(wanted):
+        rows = conn.execute(select(m.recipient_names, type_coerce(m.sent_at, Text),
+                                   type_coerce(m.first_seen_at, Text))
+                            .where(m.message_id.in_(part), m.recipient_names.is_not(None))).all()
+        for _, names in sorted(((_instant(sent or seen), names) for names, sent, seen in rows),
+                               key=lambda item: item[0], reverse=True):
+            for entry in names if isinstance(names, list) else _tuple(names):
+                name, address = parseaddr(entry)
+                if name and address and name not in out.setdefault(address.lower(), []):
+                    out[address.lower()].append(name)
+    return out
+
+
+def newest_own_texts(conn: Connection, address: str, limit: int = 3) -> list[str]:
+    """The texts of the newest ``limit`` person-written messages ``address`` sent, newest
+    first (``ix_messages_sender_date``: a few rows whatever the mailbox)."""
+    m = models.Message
+    return list(conn.scalars(
+        select(m.body_text).where(m.from_addr == address.lower(), m.kind == "message")
+        .order_by(func.coalesce(m.sent_at, m.first_seen_at).desc(), m.id.desc()).limit(limit)))
+
+
 def own_texts(conn: Connection, address: str) -> list[str]:
     """The texts of the person-written messages (``kind`` message) ``address`` sent,
     newest first."""

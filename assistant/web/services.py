@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from assistant.domain.model import ThreadReport
 from assistant.domain.timeline import Event
+from assistant.drafting.templates import FORMAL_SUFFIX
 from assistant.services import pages, review, templates
 from assistant.services.planning import thread_context
 from assistant.services.review import FollowupError, save_edit, touch
@@ -176,7 +177,8 @@ def template_rows(settings: Settings, engine: Engine) -> list[TemplateRow]:
     rows = []
     for (name, language), source in sources.items():
         v = latest.get((name, language))
-        rows.append(TemplateRow(name, language, tuple(uses.get(name, ())), source.version,
+        steps = uses.get(name) or uses.get(name.removesuffix(FORMAL_SUFFIX), ())  # "usted" variants
+        rows.append(TemplateRow(name, language, tuple(steps), source.version,
                                 v.author if v else None, models.as_utc(v.created_at) if v else None))
     return sorted(rows, key=lambda r: (min((n for n, _ in r.steps), default=99), r.name,
                                        LANGUAGES.index(r.language) if r.language in LANGUAGES else 9))

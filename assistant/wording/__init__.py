@@ -247,6 +247,9 @@ _CLI: dict[str, dict[str, str]] = {
     "whatsapp.unreadable": {
         "en": "not read as a WhatsApp chat export: {error}",
         "es": "no se pudo leer como exportación de chat de WhatsApp: {error}"},
+    # `templates list`, "In protocol": a step's formal ("usted") variant (people by name).
+    "templates.formal_variant": {"en": "yes, on formal threads (usted)",
+                                 "es": "sí, en hilos formales (de usted)"},
 }
 
 # --- CRM sync (followup crm test | sync | status) ------------------------------------------
