@@ -182,10 +182,12 @@ _CLI: dict[str, dict[str, str]] = {
                   "es": "Cada página muestra al equipo al {now} (--now), igual que scan --now."},
     # ``run``: the weekly digest is due but nothing can send it (``init``'s settings).
     "run.digest_skipped": {
-        "en": "digest skipped: no way to send it. Add a [digest.smtp] section to {file}, or "
-              "send_with = \"<account name>\" under [digest] to send through a connected Gmail "
-              "or Microsoft 365 account (sync and follow-up planning go on).",
-        "es": "resumen omitido: no hay cómo enviarlo. Añade una sección [digest.smtp] a {file}, "
+        "en": "digest skipped: no way to send it (nor the reps' morning lists). Add a "
+              "[digest.smtp] section to {file}, or send_with = \"<account name>\" under [digest] "
+              "to send through a connected Gmail or Microsoft 365 account (sync and follow-up "
+              "planning go on).",
+        "es": "resumen omitido: no hay cómo enviarlo (ni las listas matutinas de los "
+              "representantes). Añade una sección [digest.smtp] a {file}, "
               "o send_with = \"<nombre de la cuenta>\" en [digest] para enviarlo con una cuenta "
               "de Gmail o Microsoft 365 conectada (la sincronización y los seguimientos siguen)."},
     "run.skipped": {"en": "{job}: skipped (see the warning above)",
