@@ -2,8 +2,9 @@
 client (``hubspot-api-client``) on the sample team: one deal per lead thread with its notes,
 owners, stages and associations; a second sync changes nothing; a deal moved to closed lost
 in HubSpot closes its thread and cancels its follow-ups; a kill -9 mid-sync then a rerun
-leaves no duplicate; a 429 burst waits out its Retry-After; an expired token says
-"re-authenticate" while the rest goes on."""
+leaves no duplicate; a 429 is waited out (in place when short, by the outbox when long);
+a 5xx or no answer is "unavailable"; an expired or rotated token says "re-authenticate"
+while the rest goes on."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from click.testing import CliRunner
 from assistant.cli import main
 from assistant.domain.followups import PENDING
 from tests.crm_team import REPS, assert_closed_lost_by_the_crm, crm_cli, kill_mid_sync_and_rerun, team_with_secret
+from connectors.crm import Throttled, Unavailable
+from connectors.crm.hubspot import HubSpotCRM
 from tests.fakes.hubspot import FakeHubSpot
 
 TOKEN_ENV = "FOLLOWUP_TEST_HUBSPOT_TOKEN"
@@ -109,19 +112,20 @@ def test_one_deal_per_thread_a_second_sync_changes_nothing_and_closed_lost_close
 
 def test_a_429_burst_waits_for_retry_after_and_an_expired_token_says_re_authenticate(team, hubspot):
     app, info = team
-    hubspot.burst, hubspot.retry_after = 12, 10
+    # a wait longer than the connector waits in place (the daily limit): the outbox waits
+    hubspot.burst, hubspot.retry_after = 12, 120
     code, throttled = crm(info, "sync")
     assert code == 1 and "429" in throttled["error"] and hubspot.refused == 1
-    assert throttled["waiting_until"] == (info.now + timedelta(seconds=10)).isoformat()
+    assert throttled["waiting_until"] == (info.now + timedelta(seconds=120)).isoformat()
     made = len(hubspot.objects["deals"])
     assert 0 < made < len(app.threads(info.now))
     hubspot.new_window()
-    code, waiting = crm(info, "sync", now=info.now + timedelta(seconds=5))
+    code, waiting = crm(info, "sync", now=info.now + timedelta(seconds=60))
     assert waiting["pushed"] == 0 and len(hubspot.objects["deals"]) == made  # within Retry-After
     assert hubspot.window_used == 0  # not one call to HubSpot while told to wait
     hubspot.burst = None
     hubspot.expired = True  # the token expired (an OAuth app's access token)
-    code, refused = crm(info, "sync", now=info.now + timedelta(seconds=11))
+    code, refused = crm(info, "sync", now=info.now + timedelta(seconds=121))
     assert code == 1 and refused["reauthenticate"] and "re-authenticate" in refused["error"]
     assert "expired" in refused["error"]
     checked = CliRunner().invoke(main, ["--config", str(info.settings_path), "crm", "test"])
@@ -142,6 +146,30 @@ def test_a_429_burst_waits_for_retry_after_and_an_expired_token_says_re_authenti
     assert _keys(hubspot) == sorted(r.quote_message_id for r in app.threads(info.now))
     assert len(_tags(hubspot)) == len(set(_tags(hubspot)))
     assert crm(info, "status")[1]["reauthenticate"] is False
+
+
+def test_a_short_429_is_waited_out_in_place_and_a_5xx_is_unavailable(team, hubspot):
+    app, info = team
+    hubspot.throttle_next, hubspot.retry_after = 2, 0  # the burst window ends at once
+    code, done = crm(info, "sync")
+    assert code == 0 and done["error"] is None and hubspot.refused == 2
+    assert _keys(hubspot) == sorted(r.quote_message_id for r in app.threads(info.now))
+
+    connector = HubSpotCRM(hubspot.url, TOKEN, max_wait=1)
+    hubspot.throttle_next, hubspot.retry_after = 1, None  # no Retry-After: the window's length
+    with pytest.raises(Throttled) as throttled:
+        connector.check()
+    assert throttled.value.retry_after == 10.0
+    hubspot.outage = 503
+    with pytest.raises(Unavailable, match="HTTP 503"):
+        connector.check()
+    code, down = crm(info, "sync", now=info.now + timedelta(hours=1))
+    assert code == 1 and "503" in down["error"] and down["reauthenticate"] is False
+    hubspot.outage = None
+    with pytest.raises(Unavailable, match="unreachable") as unreachable:
+        HubSpotCRM("http://127.0.0.1:9", TOKEN, timeout=2).check()
+    assert TOKEN not in str(unreachable.value)
+    assert "access token accepted" in connector.check()
 
 
 def test_kill_9_mid_push_then_a_rerun_leaves_no_duplicate(team, hubspot):

@@ -19,7 +19,8 @@ Pages this follows (the loopback fake, tests/fakes/hubspot.py, cites the same):
   (``GET /crm/v3/owners?email=``; the owner's ``id`` is what ``hubspot_owner_id`` takes);
 - limits and errors: https://developers.hubspot.com/docs/api/usage-details (429 with
   ``X-HubSpot-RateLimit-*``; a 401 body ``{"status": "error", "message", "correlationId",
-  "category"}``).
+  "category"}``). A short 429 (at most ``max_wait`` seconds) is waited out in place, a
+  longer one raised as :class:`Throttled` for the outbox.
 
 What Followup writes:
 
@@ -52,6 +53,7 @@ from __future__ import annotations
 
 import html
 import re
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -65,6 +67,7 @@ DEFAULT_STAGES = {"open": "appointmentscheduled", "won": "closedwon", "lost": "c
 # HUBSPOT_DEFINED association type ids (associations v4 guide, "Association type ids").
 DEAL_TO_CONTACT, DEAL_TO_COMPANY, CONTACT_TO_COMPANY, NOTE_TO_DEAL = 3, 5, 279, 214
 PAGE = 100
+THROTTLE_RETRIES = 3
 
 
 def _association(to_id: str, type_id: int) -> dict:
@@ -97,7 +100,7 @@ class HubSpotCRM:
 
     def __init__(self, url: str | None, token: str, *, stages: dict[str, str] | None = None,
                  key_property: str = "followup_key", pipeline: str = "default",
-                 timeout: float = 30.0):
+                 timeout: float = 30.0, max_wait: float = 10.0):
         from hubspot import HubSpot
 
         self.host = (url or DEFAULT_HOST).rstrip("/")
@@ -105,6 +108,7 @@ class HubSpotCRM:
         self.key_property = key_property
         self.pipeline = pipeline
         self.timeout = timeout
+        self.max_wait = max_wait
         # retry=None: the outbox decides when to try again (a 429's Retry-After included).
         client = HubSpot(access_token=token, host=self.host)
         crm = client.crm
@@ -121,6 +125,19 @@ class HubSpotCRM:
     # -- one call, its errors mapped ---------------------------------------------------
 
     def _call(self, method, *args, **kwargs):
+        """One call; a 429 that asks for at most ``max_wait`` seconds (HubSpot's
+        ten-secondly burst, the search endpoints' per-second limit) is waited out here, up
+        to ``THROTTLE_RETRIES`` times; a longer one (the daily limit) goes to the outbox."""
+        for attempt in range(THROTTLE_RETRIES + 1):
+            try:
+                return self._once(method, *args, **kwargs)
+            except Throttled as exc:
+                if attempt == THROTTLE_RETRIES or exc.retry_after is None \
+                        or exc.retry_after > self.max_wait:
+                    raise
+                time.sleep(exc.retry_after)
+
+    def _once(self, method, *args, **kwargs):
         import urllib3
 
         try:

@@ -45,7 +45,8 @@ def _millis(text: str) -> int:
 
 
 class FakeHubSpot:
-    def __init__(self, token: str, *, owners=(), burst: int | None = None, retry_after: int = 10):
+    def __init__(self, token: str, *, owners=(), burst: int | None = None,
+                 retry_after: int | None = 10):
         """``owners``: (email, "First Last") of the account's users."""
         self.token = token
         self.expired = False
@@ -60,6 +61,10 @@ class FakeHubSpot:
         """Requests allowed in the current rolling window (``None``: no limit)."""
         self.retry_after = retry_after
         self.window_used = 0
+        self.throttle_next = 0
+        """Refuse this many requests with 429 (a burst other apps of the account spent)."""
+        self.outage: int | None = None
+        """Answer every request with this 5xx status (HubSpot down)."""
         self.refused = 0
         self.calls: list[str] = []
         self.delay = 0.0  # seconds each call takes (a kill -9 test needs time to aim)
@@ -203,20 +208,26 @@ class _Handler(QuietHandler):
     def _gate(self) -> bool:
         """Rate limit, then authentication; ``False`` when answered already."""
         hub = self.hubspot
-        if hub.burst is not None:
-            if hub.window_used >= hub.burst:
+        if hub.outage:
+            # Error handling: a 5xx is HubSpot's own failure, to retry later.
+            self._answer(hub.outage, _error(hub.outage, "internal error", "INTERNAL_ERROR"))
+            return False
+        if hub.burst is not None or hub.throttle_next:
+            if hub.throttle_next or hub.window_used >= (hub.burst or 0):
+                hub.throttle_next = max(hub.throttle_next - 1, 0)
                 hub.refused += 1
                 # Usage details, "Rate limits": a request over the burst limit gets 429
                 # with the X-HubSpot-RateLimit-* headers (Interval-Milliseconds, Max,
                 # Remaining) and a RATE_LIMIT body naming the policy; Retry-After (RFC
                 # 9110 section 10.2.3) says when to come back.
+                headers = {"X-HubSpot-RateLimit-Interval-Milliseconds": "10000",
+                           "X-HubSpot-RateLimit-Max": str(hub.burst or 100),
+                           "X-HubSpot-RateLimit-Remaining": "0"}
+                if hub.retry_after is not None:
+                    headers["Retry-After"] = str(hub.retry_after)
                 self._answer(429, {"status": "error", "message": "You have reached your ten_secondly_rolling limit.",
                                    "errorType": "RATE_LIMIT", "correlationId": str(uuid.uuid4()),
-                                   "policyName": "TEN_SECONDLY_ROLLING"},
-                             {"Retry-After": str(hub.retry_after),
-                              "X-HubSpot-RateLimit-Interval-Milliseconds": "10000",
-                              "X-HubSpot-RateLimit-Max": str(hub.burst),
-                              "X-HubSpot-RateLimit-Remaining": "0"})
+                                   "policyName": "TEN_SECONDLY_ROLLING"}, headers)
                 return False
             hub.window_used += 1
         if self.headers.get("Authorization") != f"Bearer {hub.token}":
