@@ -172,6 +172,20 @@ def test_a_short_429_is_waited_out_in_place_and_a_5xx_is_unavailable(team, hubsp
     assert "access token accepted" in connector.check()
 
 
+def test_a_missing_followup_key_property_says_create_it_and_the_sync_resumes_once_made(team, hubspot):
+    app, info = team
+    hubspot.properties["deals"].discard("followup_key")  # step 2 of the set-up not done
+    code, first = crm(info, "sync")
+    threads = len(app.threads(info.now))
+    assert first["failed"] == threads and not hubspot.objects["deals"]
+    errors = crm(info, "status")[1]["errors"]
+    assert errors and all("no property followup_key: create it" in e["error"] for e in errors)
+    hubspot.properties["deals"].add("followup_key")
+    code, done = crm(info, "sync", now=info.now + timedelta(hours=1))
+    assert code == 0 and len(_keys(hubspot)) == threads == len(set(_keys(hubspot)))
+    assert len(hubspot.objects["notes"]) == len(set(_tags(hubspot))) >= threads
+
+
 def test_kill_9_mid_push_then_a_rerun_leaves_no_duplicate(team, hubspot):
     app, info = team
     wanted = sorted(r.quote_message_id for r in app.threads(info.now))

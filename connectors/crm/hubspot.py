@@ -319,7 +319,7 @@ def _mapped(status: int, headers: dict, body, host: str) -> CRMError:
         document = json.loads(body) if body else {}
     except (TypeError, ValueError):
         document = {}
-    message = str(document.get("message") or "")[:200] if isinstance(document, dict) else ""
+    message = str(document.get("message") or "")[:400] if isinstance(document, dict) else ""
     category = document.get("category") if isinstance(document, dict) else None
     if status in (401, 403):
         what = "the access token has expired" if category == "EXPIRED_AUTHENTICATION" else \
@@ -332,6 +332,10 @@ def _mapped(status: int, headers: dict, body, host: str) -> CRMError:
     if status == 0 or status >= 500:
         return Unavailable(f"HubSpot at {host} answered HTTP {status}" if status else
                            f"HubSpot at {host} is unreachable")
+    missing = re.findall(r'"error":"PROPERTY_DOESNT_EXIST","name":"([^"]+)"', message)
+    if missing:
+        return Rejected(f"HubSpot has no property {', '.join(missing)}: create it (Settings > "
+                        "Properties, single-line text; README, HubSpot set-up step 2)")
     return Rejected(f"HubSpot refused the call (HTTP {status}): {message}")
 
 

@@ -34,6 +34,14 @@ TYPES = {3: ("deals", "contacts"), 5: ("deals", "companies"), 279: ("contacts", 
          214: ("notes", "deals")}
 
 
+# The properties a fresh account has that the connector writes (each object's guide lists
+# its default properties); ``followup_key`` is the custom deal property the admin makes.
+DEFAULT_PROPERTIES = {
+    "companies": {"name", "domain"}, "contacts": {"email", "firstname", "lastname"},
+    "deals": {"dealname", "pipeline", "dealstage", "hubspot_owner_id", "closedate", "amount"},
+    "notes": {"hs_timestamp", "hs_note_body", "hubspot_owner_id"}}
+
+
 def _iso(when: datetime) -> str:
     return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
 
@@ -52,6 +60,8 @@ class FakeHubSpot:
         self.expired = False
         """The token is the one, but HubSpot says it expired (an OAuth access token)."""
         self.objects: dict[str, dict[str, dict]] = {name: {} for name in OBJECTS}
+        self.properties = {kind: set(names) for kind, names in DEFAULT_PROPERTIES.items()}
+        self.properties["deals"].add("followup_key")
         self.associations: set[tuple[str, str, str, str, int]] = set()
         self.owners: dict[str, dict] = {}
         self._next = 1001
@@ -99,9 +109,15 @@ class FakeHubSpot:
 
     # -- records ----------------------------------------------------------------------------
 
+    def _check_properties(self, kind: str, properties: dict) -> None:
+        unknown = sorted(set(properties) - self.properties[kind])
+        if unknown:
+            raise UnknownProperty(unknown)
+
     def create(self, kind: str, properties: dict, associations: list | None = None) -> dict:
         # Objects guide: the record comes back with its id, its properties (with
         # hs_object_id, createdate, hs_lastmodifieddate) and createdAt / updatedAt.
+        self._check_properties(kind, properties)
         rid = self._id()
         stamp = self._now()
         values = {k: (None if v is None else str(v)) for k, v in properties.items()}
@@ -123,6 +139,7 @@ class FakeHubSpot:
 
     def update(self, kind: str, rid: str, properties: dict) -> dict:
         record = self.objects[kind][rid]
+        self._check_properties(kind, properties)
         stamp = self._now()
         record["properties"].update({k: (None if v is None else str(v)) for k, v in properties.items()})
         record["properties"]["hs_lastmodifieddate"] = stamp
@@ -188,6 +205,24 @@ class FakeHubSpot:
         if start + limit < len(found):
             answer["paging"] = {"next": {"after": str(start + limit)}}
         return answer
+
+
+class UnknownProperty(ValueError):
+    """A write named a property the account does not have."""
+
+    def __init__(self, names: list[str]):
+        super().__init__(names)
+        self.names = names
+
+    def body(self) -> dict:
+        # A 400 VALIDATION_ERROR whose message lists each refused property as
+        # {"isValid": false, "message", "error", "name"} -- the shape in
+        # https://developers.hubspot.com/changelog/upcoming-property-validations-rules-will-be-enforced-for-apis-and-integrations
+        # with the PROPERTY_DOESNT_EXIST error.
+        detail = [{"isValid": False, "message": f'Property "{n}" does not exist',
+                   "error": "PROPERTY_DOESNT_EXIST", "name": n} for n in self.names]
+        return _error(400, "Property values were not valid: " + json.dumps(detail, separators=(",", ":")),
+                      "VALIDATION_ERROR")
 
 
 def _error(status: int, message: str, category: str, **extra) -> dict:
@@ -256,6 +291,8 @@ class _Handler(QuietHandler):
                 time.sleep(hub.delay)
             try:
                 status, answer = self._dispatch(method, parts, query, body)
+            except UnknownProperty as exc:
+                status, answer = 400, exc.body()
             except ValueError as exc:
                 status, answer = 400, _error(400, str(exc), "VALIDATION_ERROR")
         self._answer(status, answer)
