@@ -17,7 +17,9 @@ from click.testing import CliRunner
 from assistant.cli import main
 from assistant.domain.followups import PENDING
 from tests.crm_team import REPS, assert_closed_lost_by_the_crm, crm_cli, kill_mid_sync_and_rerun, team_with_secret
-from connectors.crm import Throttled, Unavailable
+from assistant.services.crm import open_crm
+from assistant.settings import load_settings
+from connectors.crm import Deal, Throttled, Unavailable
 from connectors.crm.hubspot import HubSpotCRM
 from tests.fakes.hubspot import FakeHubSpot
 
@@ -170,6 +172,20 @@ def test_a_short_429_is_waited_out_in_place_and_a_5xx_is_unavailable(team, hubsp
         HubSpotCRM("http://127.0.0.1:9", TOKEN, timeout=2).check()
     assert TOKEN not in str(unreachable.value)
     assert "access token accepted" in connector.check()
+
+
+def test_pipeline_and_stages_come_from_the_settings(team, hubspot):
+    app, info = team
+    with open(info.settings_path, "a", encoding="utf-8") as f:  # [crm] is the file's last table
+        f.write('pipeline = "ventas"\n\n[crm.stages]\nopen = "nuevo"\nlost = "perdido"\n')
+    connector = open_crm(load_settings(info.settings_path))
+    deal_id = connector.upsert_deal(Deal("<custom-pipeline@aceros.example>", "Cotización"))
+    made = hubspot.objects["deals"][deal_id]["properties"]
+    assert (made["pipeline"], made["dealstage"]) == ("ventas", "nuevo")
+    connector.set_stage(deal_id, "lost")
+    assert made["dealstage"] == "perdido"
+    hubspot.update("deals", deal_id, {"dealstage": "closedlost"})  # not this pipeline's lost
+    assert [c.stage for c in connector.changes_since(None).changes] == ["open"]
 
 
 def test_a_missing_followup_key_property_says_create_it_and_the_sync_resumes_once_made(team, hubspot):

@@ -336,7 +336,7 @@ def open_crm(settings: Settings, environ: Mapping[str, str] = os.environ) -> CRM
     if crm.kind == "hubspot":
         from connectors.crm.hubspot import HubSpotCRM
 
-        return HubSpotCRM(crm.url, secret, stages=dict(crm.stages))
+        return HubSpotCRM(crm.url, secret, stages=dict(crm.stages), pipeline=crm.pipeline or "default")
     if crm.kind == "odoo":
         from connectors.crm.odoo import OdooCRM
 
