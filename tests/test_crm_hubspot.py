@@ -9,7 +9,7 @@ while the rest goes on."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from click.testing import CliRunner
@@ -19,7 +19,7 @@ from assistant.domain.followups import PENDING
 from tests.crm_team import REPS, assert_closed_lost_by_the_crm, crm_cli, kill_mid_sync_and_rerun, team_with_secret
 from assistant.services.crm import open_crm
 from assistant.settings import load_settings
-from connectors.crm import Deal, Throttled, Unavailable
+from connectors.crm import Activity, Deal, Throttled, Unavailable
 from connectors.crm.hubspot import HubSpotCRM
 from tests.fakes.hubspot import FakeHubSpot
 
@@ -213,3 +213,19 @@ def test_kill_9_mid_push_then_a_rerun_leaves_no_duplicate(team, hubspot):
     assert len(emails) == len(set(emails))
     tags = _tags(hubspot)
     assert len(tags) == len(set(tags))
+
+
+def test_a_note_is_found_again_after_hubspot_rewrapped_it_and_with_a_bracket_in_its_key(hubspot):
+    first = HubSpotCRM(hubspot.url, TOKEN)
+    deal_id = first.upsert_deal(Deal("<q1@[192.0.2.7]>", "Cotización CN-2026-0401"))
+    activity = Activity("activity:<q1@[192.0.2.7]>:reply:2026-11-05T10:12:00-06:00", deal_id, "reply",
+                        datetime(2026, 11, 5, 16, 12, tzinfo=timezone.utc), "Re: Cotización\nGracias",
+                        "gerardo@rio.example")
+    note_id = first.log_activity(activity)
+    assert first.log_activity(activity) == note_id  # the same connector: its cache
+    note = hubspot.objects["notes"][note_id]["properties"]
+    note["hs_note_body"] = f'<div style="">{note["hs_note_body"].replace("</p><p>", "<br>")}</div>'
+    again = HubSpotCRM(hubspot.url, TOKEN)  # a rerun: reads the deal's notes from HubSpot
+    assert again.log_activity(activity) == note_id
+    assert len(hubspot.objects["notes"]) == 1
+    assert hubspot.associated("notes", note_id, "deals") == {deal_id}

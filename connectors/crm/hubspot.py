@@ -120,7 +120,7 @@ class HubSpotCRM:
         self._deals_basic = self._deals.basic_api
         self._owner_ids: dict[str, str | None] = {}
         self._owner_emails: dict[str, str | None] = {}
-        self._note_tags: dict[str, dict[str, str]] = {}
+        self._note_texts: dict[str, list[tuple[str, str]]] = {}
 
     # -- one call, its errors mapped ---------------------------------------------------
 
@@ -215,24 +215,23 @@ class HubSpotCRM:
             links.append(_association(deal.organisation_id, DEAL_TO_COMPANY))
         return self._create(self._deals, properties, links)
 
-    def _tags(self, deal_id: str) -> dict[str, str]:
-        """The ``[followup <key>]`` tags of the deal's notes -> the note's id (read once)."""
-        if deal_id not in self._note_tags:
-            tags: dict[str, str] = {}
-            for note in self._search(self._notes, [_eq("associations.deal", deal_id)],
-                                     ["hs_note_body"], every=True):
-                body = (note.properties or {}).get("hs_note_body") or ""
-                match = re.match(r"(?:<p>)?(\[followup [^\]]*\])", body)
-                if match:
-                    tags[html.unescape(match.group(1))] = str(note.id)
-            self._note_tags[deal_id] = tags
-        return self._note_tags[deal_id]
+    def _notes_of(self, deal_id: str) -> list[tuple[str, str]]:
+        """The deal's notes as (their text without markup, their id), read once per deal."""
+        if deal_id not in self._note_texts:
+            self._note_texts[deal_id] = [
+                (_text((note.properties or {}).get("hs_note_body") or ""), str(note.id))
+                for note in self._search(self._notes, [_eq("associations.deal", deal_id)],
+                                         ["hs_note_body"], every=True)]
+        return self._note_texts[deal_id]
 
     def log_activity(self, activity: Activity) -> str:
         tag = f"[followup {activity.key}]"
-        tags = self._tags(activity.deal_id)
-        if tag in tags:
-            return tags[tag]
+        notes = self._notes_of(activity.deal_id)
+        # Anywhere in the text, not only its first line: HubSpot's editor may rewrap the
+        # body's markup, and a Message-ID may hold a "]" (a domain literal).
+        found = next((nid for text, nid in notes if tag in text), None)
+        if found:
+            return found
         when = activity.at.astimezone(timezone.utc)
         head = f"{activity.kind} · {when:%Y-%m-%d %H:%M} UTC" + (f" · {activity.by}" if activity.by else "")
         lines = [tag, head, *activity.summary.splitlines()]
@@ -240,7 +239,7 @@ class HubSpotCRM:
         properties = {"hs_timestamp": when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z",
                       "hs_note_body": body}
         made = self._create(self._notes, properties, [_association(activity.deal_id, NOTE_TO_DEAL)])
-        tags[tag] = made
+        notes.append((_text(body), made))
         return made
 
     def _owner_id(self, email: str) -> str | None:
@@ -309,6 +308,11 @@ class HubSpotCRM:
 
     def close(self) -> None:
         pass
+
+
+def _text(body: str) -> str:
+    """A note body's text: its markup dropped, its entities read."""
+    return html.unescape(re.sub(r"<[^>]+>", "\n", body))
 
 
 def _mapped(status: int, headers: dict, body, host: str) -> CRMError:
