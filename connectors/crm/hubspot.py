@@ -109,7 +109,8 @@ class HubSpotCRM:
         self.pipeline = pipeline
         self.timeout = timeout
         self.max_wait = max_wait
-        # retry=None: the outbox decides when to try again (a 429's Retry-After included).
+        # No urllib3 retry of HTTP statuses: a short 429 is waited out by _call, the rest by
+        # the outbox (its backoff, a long 429's Retry-After).
         client = HubSpot(access_token=token, host=self.host)
         crm = client.crm
         # Each of the client's ``*_api`` properties makes a new ApiClient: made once here.
