@@ -325,14 +325,18 @@ def open_crm(settings: Settings, environ: Mapping[str, str] = os.environ) -> CRM
     crm = settings.crm
     if crm is None:
         raise CrmSetupError(say("crm.not_configured", "en", file=settings.path))
-    if crm.kind not in ("tryton", "odoo"):
+    if crm.kind not in ("tryton", "odoo", "hubspot"):
         raise CrmSetupError(say("crm.kind_not_connected", "en", kind=crm.kind,
                                 file=settings.path))
-    variable = crm.api_key_env if crm.kind == "odoo" and crm.api_key_env else \
+    variable = crm.api_key_env if crm.kind in ("odoo", "hubspot") and crm.api_key_env else \
         (crm.password_env or crm.api_key_env)
     secret = environ.get(variable or "")
     if not secret:
         raise CrmSetupError(say("crm.secret_missing", "en", variable=variable))
+    if crm.kind == "hubspot":
+        from connectors.crm.hubspot import HubSpotCRM
+
+        return HubSpotCRM(crm.url, secret, stages=dict(crm.stages), pipeline=crm.pipeline or "default")
     if crm.kind == "odoo":
         from connectors.crm.odoo import OdooCRM
 

@@ -60,7 +60,8 @@ SMTP_SECURITY = ("starttls", "ssl", "none")
 DIGEST_LANGUAGES = ("es", "en")
 _SCHEDULE_KEYS = ("sync_minutes", "lease_minutes")
 _STORAGE_KEYS = ("url",)
-_CRM_KEYS = ("kind", "url", "database", "username", "password_env", "api_key_env", "stages")
+_CRM_KEYS = ("kind", "url", "database", "username", "password_env", "api_key_env", "stages",
+             "pipeline")
 CRM_KINDS = ("tryton", "odoo", "hubspot")
 CRM_STAGES = ("open", "won", "lost")
 _FILE_KINDS = ("maildir", "mbox", "eml")
@@ -501,13 +502,14 @@ def _crm(r: Reader, t: dict | None) -> Crm | None:
         raise r.error(f"{key}.{wanted}", "the CRM needs a password or an API key",
                       f'add {wanted} = "FOLLOWUP_CRM_{"PASSWORD" if kind == "tryton" else "API_KEY"}" '
                       "and set that environment variable to the secret")
+    pipeline = r.string(t, key, "pipeline", example="default")
     stages_table = r.table(t, key, "stages", required=False) or {}
     r.check_keys(stages_table, "crm.stages", CRM_STAGES)
     stages = {name: r.string(stages_table, "crm.stages", name, example="lost")
               for name in CRM_STAGES if name in stages_table}
     return Crm(kind=kind, url=url, database=database, username=username,
                password_env=password_env, api_key_env=api_key_env,
-               stages=tuple(sorted(stages.items())))
+               stages=tuple(sorted(stages.items())), pipeline=pipeline)
 
 
 def _smtp(r: Reader, t: dict | None) -> Smtp | None:

@@ -333,6 +333,8 @@ class Crm:
     stages: tuple[tuple[str, str], ...] = ()
     """Our stage (open, won, lost) -> the CRM's name for it, where it differs from the
     connector's default."""
+    pipeline: str | None = None
+    """HubSpot: the internal id of the deal pipeline new deals go in (``None``: ``default``)."""
 
 
 @dataclass(frozen=True)

@@ -260,8 +260,8 @@ _CRM: dict[str, dict[str, str]] = {
         "en": "no [crm] section in {file}: add one (README, \"Connecting your CRM\")",
         "es": "no hay sección [crm] en {file}: añade una (README, \"Connecting your CRM\")"},
     "crm.kind_not_connected": {
-        "en": 'kind = "{kind}" in [crm] of {file} is not connected yet: use kind = "tryton" or "odoo"',
-        "es": 'kind = "{kind}" en [crm] de {file} aún no está conectado: usa kind = "tryton" u "odoo"'},
+        "en": 'kind = "{kind}" in [crm] of {file} is not connected yet: use kind = "tryton", "odoo" or "hubspot"',
+        "es": 'kind = "{kind}" en [crm] de {file} aún no está conectado: usa kind = "tryton", "odoo" o "hubspot"'},
     "crm.secret_missing": {
         "en": "the environment variable {variable} is not set: set it to the CRM user's password or API key",
         "es": "la variable de entorno {variable} no está definida: ponle la contraseña o la clave API del usuario del CRM"},
