@@ -58,8 +58,10 @@ def drafts_plan(obj, now_text: str | None) -> None:
         click.echo(f"template problem: {problem}", err=True)
 
 
-def print_followups(rows, settings, console: Console | None = None, now: datetime | None = None) -> None:
+def print_followups(rows, settings, console: Console | None = None, now: datetime | None = None,
+                    engine=None) -> None:
     console = console or table_console()
+    shown = review.thread_ids(engine, rows) if engine is not None else {}
     zone = ZoneInfo(settings.team.timezone)
     now = now or datetime.now(timezone.utc)
 
@@ -74,11 +76,11 @@ def print_followups(rows, settings, console: Console | None = None, now: datetim
     for r in rows:
         link = r.link and (r.link if len(r.link) < 60 else r.link.split("?", 1)[0] + "?text=…")
         note = r.hold_reason or r.closed_reason or link or (r.draft_ref and f"{r.account} Drafts") or ""
-        cells.append([str(r.id), r.status, str(r.step), r.channel, r.assignee or "—",
-                      due(r), escape(r.subject or "—"),
+        cells.append([str(r.id), shown.get(r.quote_message_id, "—"), r.status, str(r.step),
+                      r.channel, r.assignee or "—", due(r), escape(r.subject or "—"),
                       escape(note)])
     print_table(console, f"Follow-ups ({len(rows)})",
-                ("ID", "Status", "Step", "Channel", "Assignee", "Due", "Subject", "Link / note"), cells)
+                ("ID", "Thread", "Status", "Step", "Channel", "Assignee", "Due", "Subject", "Link / note"), cells)
     links = [r for r in rows if r.link and r.status in ("drafted", "approved", "held")]
     if links:
         click.echo("Links (open on the phone or computer that makes the call / sends the message):")
@@ -98,9 +100,10 @@ def drafts_list(obj, as_json: bool, status: str | None, now_text: str | None) ->
     reconcile(settings, engine, parse_now(now_text, settings) if now_text else None)
     rows = list_followups(engine, status=status)
     if as_json:
-        emit_json({"followups": [review.as_json(r, settings.team.timezone) for r in rows]})
+        ids = review.thread_ids(engine, rows)
+        emit_json({"followups": [review.as_json(r, settings.team.timezone, ids) for r in rows]})
     else:
-        print_followups(rows, settings, now=parse_now(now_text, settings))
+        print_followups(rows, settings, now=parse_now(now_text, settings), engine=engine)
 
 
 def show_one(row, echo=click.echo) -> None:
@@ -190,8 +193,9 @@ def drafts_edit(obj, fid: int) -> None:
 @click.option("--now", "now_text", default=None, help="when (ISO 8601, default: now)")
 @click.pass_obj
 def touch(obj, thread: str, channel: str, note: str | None, by: str | None, now_text: str | None) -> None:
-    """Log a call or WhatsApp touch. THREAD is the quote's Message-ID (as `scan --json` and
-    `drafts list --json` print it, with or without <>) or an unambiguous prefix of it."""
+    """Log a call or WhatsApp touch. THREAD is the short thread id (the ID column of `scan`,
+    `thread_id` in the JSON) or the quote's Message-ID (with or without <>), or an
+    unambiguous prefix of either."""
     settings, engine = obj.settings(), obj.engine()
     now = parse_now(now_text, settings)
     try:
