@@ -146,12 +146,10 @@ def test_manager_assigns_an_owner(browser, server, web, tmp_path):
     page.context.close()
 
 
-def _section(text: str, title: str) -> str:
-    """The lines of a plain-text digest section (its title line to the next blank line)."""
-    lines = text.splitlines()
-    start = next(i for i, line in enumerate(lines) if line.startswith(title))
-    end = next((i for i in range(start + 1, len(lines)) if not lines[i].strip()), len(lines))
-    return "\n".join(lines[start:end])
+def _section(html: str, section: str) -> str:
+    """A section of the digest's HTML part (``<td id="overdue">`` to the next section; the
+    plain-text part wraps a subject inside its column)."""
+    return html.split(f'<td id="{section}"', 1)[1].split('<td id="', 1)[0]
 
 
 def test_rep_marks_won_logs_a_phone_answer_and_snoozes_seen_at_once_everywhere(
@@ -211,11 +209,12 @@ def test_rep_marks_won_logs_a_phone_answer_and_snoozes_seen_at_once_everywhere(
     digest = next(d for d in build_digests(web.settings, web.engine, web.now)
                   if d.recipient.email == MANAGER)
     t = load_strings(digest.language)
-    overdue = _section(digest.text, t["overdue_title"])
+    overdue = _section(digest.html, "overdue")
     assert won.subject not in overdue and snoozed.subject not in overdue
-    assert answered.subject in _section(digest.text, t["waiting_title"])
-    assert snoozed.subject in _section(digest.text, t["promised_title"])
-    assert "pospuesto hasta el" in _section(digest.text, t["promised_title"])
+    assert answered.subject in _section(digest.html, "waiting")
+    promised = _section(digest.html, "promised")
+    assert t["promised_title"] in promised and snoozed.subject in promised
+    assert "pospuesto hasta el" in promised
     by_status = {r.quote_message_id: r.status for r in digest.current.reports}
     assert by_status[won.quote_message_id] == "closed"
 
