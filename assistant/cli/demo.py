@@ -44,7 +44,7 @@ def demo(obj: Context, folder: str, force: bool) -> None:
     click.echo(f"\nPlanned {len(planned.created)} follow-ups due at {info.now:%a %d %b %H:%M} "
                f"(held {len(planned.held)}): email drafts are in each rep's Maildir Drafts "
                f"folder ({done.drafts_folder}); calls and WhatsApp have links.")
-    print_followups(done.followups, settings, now=info.now, names=names)
+    print_followups(done.followups, settings, now=info.now, names=names, engine=done.app.engine)
     for name, path in done.digests:
         click.echo(f"\nWeekly digest for {name}: {path} (open it in a browser)")
     click.echo(f"\nTry: followup --config {config} scan --now {info.now.isoformat()} --json")

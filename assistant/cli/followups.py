@@ -59,10 +59,11 @@ def drafts_plan(obj, now_text: str | None) -> None:
 
 
 def print_followups(rows, settings, console: Console | None = None, now: datetime | None = None,
-                    names: dict | None = None) -> None:
+                    names: dict | None = None, engine=None) -> None:
     """The follow-ups table; ``names``: who each address is (``Followup.names``)."""
     console = console or table_console()
     names = names or {}
+    shown = review.thread_ids(engine, rows) if engine is not None else {}
     zone = ZoneInfo(settings.team.timezone)
     now = now or datetime.now(timezone.utc)
 
@@ -77,11 +78,11 @@ def print_followups(rows, settings, console: Console | None = None, now: datetim
     for r in rows:
         link = r.link and (r.link if len(r.link) < 60 else r.link.split("?", 1)[0] + "?text=…")
         note = r.hold_reason or r.closed_reason or link or (r.draft_ref and f"{r.account} Drafts") or ""
-        cells.append([str(r.id), r.status, str(r.step), r.channel, person_cell(names, r.assignee),
-                      due(r), escape(r.subject or "—"),
+        cells.append([str(r.id), shown.get(r.quote_message_id, "—"), r.status, str(r.step),
+                      r.channel, person_cell(names, r.assignee), due(r), escape(r.subject or "—"),
                       escape(note)])
     print_table(console, f"Follow-ups ({len(rows)})",
-                ("ID", "Status", "Step", "Channel", "Assignee", "Due", "Subject", "Link / note"), cells)
+                ("ID", "Thread", "Status", "Step", "Channel", "Assignee", "Due", "Subject", "Link / note"), cells)
     links = [r for r in rows if r.link and r.status in ("drafted", "approved", "held")]
     if links:
         click.echo("Links (open on the phone or computer that makes the call / sends the message):")
@@ -101,11 +102,12 @@ def drafts_list(obj, as_json: bool, status: str | None, now_text: str | None) ->
     reconcile(settings, engine, parse_now(now_text, settings) if now_text else None)
     rows = list_followups(engine, status=status)
     if as_json:
-        emit_json({"followups": [review.as_json(r, settings.team.timezone) for r in rows]})
+        ids = review.thread_ids(engine, rows)
+        emit_json({"followups": [review.as_json(r, settings.team.timezone, ids) for r in rows]})
     else:
         print_followups(rows, settings, now=parse_now(now_text, settings), names=people.names(
             settings, engine, {a for r in rows for a in (r.assignee, r.contact)},
-            {r.quote_message_id for r in rows}))
+            {r.quote_message_id for r in rows}), engine=engine)
 
 
 def _named(names: dict, address: str | None) -> str:
@@ -205,8 +207,9 @@ def drafts_edit(obj, fid: int) -> None:
 @click.option("--now", "now_text", default=None, help="when (ISO 8601, default: now)")
 @click.pass_obj
 def touch(obj, thread: str, channel: str, note: str | None, by: str | None, now_text: str | None) -> None:
-    """Log a call or WhatsApp touch. THREAD is the quote's Message-ID (as `scan --json` and
-    `drafts list --json` print it, with or without <>) or an unambiguous prefix of it."""
+    """Log a call or WhatsApp touch. THREAD is the short thread id (the ID column of `scan`,
+    `thread_id` in the JSON) or the quote's Message-ID (with or without <>), or an
+    unambiguous prefix of either."""
     settings, engine = obj.settings(), obj.engine()
     now = parse_now(now_text, settings)
     try:

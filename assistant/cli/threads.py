@@ -18,7 +18,7 @@ from assistant.services.inspection import inspect_files
 from assistant.services.rules import rules_from_settings
 from assistant.services.scan import storage_problems
 from assistant.settings import Settings
-from assistant.wording import due_words, why_waiting
+from assistant.wording import due_words, snoozed_words, why_waiting
 
 __all__ = ["STATUS_LABEL", "STATUS_ORDER", "inspect", "print_scan", "rebuild", "scan"]
 
@@ -68,15 +68,15 @@ def print_scan(reports, settings: Settings, now: datetime, console: Console | No
             continue
         if status in ("silent", "waiting"):
             group.sort(key=lambda r: r.next_step.due_at)
-        headers = ["Subject", "Contact", "Owner", "Scenario", "Touches", "Next step", "Due"]
-        why = {id(r): why_waiting(r) for r in group}
+        headers = ["ID", "Subject", "Contact", "Owner", "Scenario", "Touches", "Next step", "Due"]
+        why = {id(r): why_waiting(r) or snoozed_words(r) for r in group}
         if any(why.values()):
             headers.append("Why")
         cells = []
         for r in group:
             step = r.next_step
             row = [
-                escape(r.subject or "(no subject)"), person_cell(names, r.contact),
+                r.thread_id or "—", escape(r.subject or "(no subject)"), person_cell(names, r.contact),
                 person_cell(names, r.owner, "[red]nobody[/]"),
                 r.scenario, str(r.touches),
                 f"{step.number}/{len(settings.protocol.steps)} {step.channel}" if step else "—",
@@ -88,7 +88,7 @@ def print_scan(reports, settings: Settings, now: datetime, console: Console | No
                 row.append(why[id(r)] or "")
             cells.append(row)
         print_table(console, f"{STATUS_LABEL[status]} ({len(group)})", headers, cells,
-                    justify={4: "right"}, whole=(7,))
+                    justify={5: "right"}, whole=(8,))
 
 
 @click.command()

@@ -169,8 +169,8 @@ QUARTER_DAYS = 90
 def snapshot(inputs: Inputs, rules: Rules, at: datetime,
              scope: frozenset[str] | None = None) -> Snapshot:
     """The scan at ``at`` on all the mail and touches known then (the full
-    recomputation), and its metrics for the threads in ``scope``. (Marks are today's:
-    they carry no history.)"""
+    recomputation), and its metrics for the threads in ``scope``. (``inputs.marks``:
+    the caller's, today's unless it read them with :func:`repo.marks_at`.)"""
     return scoped(_rescanned(at, rules, inputs.mails, inputs.touches, inputs.marks), rules,
                   scope, inputs.holds)
 
@@ -236,7 +236,7 @@ def past_moment(engine: Engine, rules: Rules, at: datetime, *,
 
     with engine.connect() as conn:
         threads = repo.threads_existing_at(conn, at, active_since=since)
-        marks = repo.load_marks(conn)
+        marks = repo.marks_at(conn, at)
     mails = [m for ms in read_model.thread_mails(engine, threads).values() for m in ms]
     with engine.connect() as conn:
         touches = repo.load_touches(conn, list(threads) + [m.message_id for m in mails])
@@ -323,8 +323,10 @@ class _Format:
         return f'{dates["days"][day.weekday()]} {day.day} {dates["months"][day.month - 1]}'
 
     def why(self, report: ThreadReport) -> str:
-        """Rules 9–11: "promised: Fri 4 Dec" / "back on Mon 14 Dec" ("" when the
-        protocol's own cadence set the date)."""
+        """Rules 9–11: "promised: Fri 4 Dec" / "back on Mon 14 Dec", or a user's snooze
+        ("snoozed until Fri 15 Jan"); "" when the protocol's own cadence set the date."""
+        if report.snoozed_until is not None:  # a user's snooze (issue 14)
+            return self.t["why"]["snoozed"].replace("{day}", self.day(report.snoozed_until))
         if report.promised_date is None or report.promised_reason is None:
             return ""
         return self.t["why"][report.promised_reason].replace("{day}", self.day(report.promised_date))
@@ -486,7 +488,8 @@ def render(settings: Settings, recipient: Recipient, current: Snapshot, previous
                for r in sorted((r for r in reports if r.status == "awaiting_us"),
                                key=lambda r: r.last_reply_at)]
     promised = [thread(r, why=f.why(r), due=f.date(r.next_step.due_at))
-                for r in sorted((r for r in reports if r.promised_date and r.next_step
+                for r in sorted((r for r in reports if (r.promised_date or r.snoozed_until)
+                                 and r.next_step
                                  and r.status in ("waiting", "silent")),
                                 key=lambda r: r.next_step.due_at)]
     week, quarter = current.week.team, current.quarter.team

@@ -208,8 +208,10 @@ def home():
 @signed_in
 def followups():
     rows = services.queue(engine(), g.viewer)
-    subjects = services.queue_subjects(settings(), engine(), rows, now())
-    return render_template("queue.html", rows=rows, subjects=subjects, slug=services.thread_slug,
+    threads = services.queue_reports(settings(), engine(), rows, now())
+    subjects = {key: r.subject for key, r in threads.items()}
+    return render_template("queue.html", rows=rows, subjects=subjects, threads=threads,
+                           slug=services.thread_slug, today=local(now(), "%Y-%m-%d"),
                            people=people({r.contact for r in rows}, {r.quote_message_id for r in rows}))
 
 
@@ -292,10 +294,44 @@ def thread(slug: str):
     report = _thread_or_404(slug)
     events = services.timeline(settings(), engine(), report)
     rows = services.thread_followups(engine(), report)
+    history = services.thread_history(engine(), report)
+    names = {m.email: m.name for m in settings().team.members}
     return render_template("thread.html", report=report, slug=slug, events=events, followups=rows,
                            people=people({report.contact, report.owner, *report.owner_candidates}
                                          | {e.who for e in events} | {f.assignee for f in rows},
-                                         [report.quote_message_id]))
+                                         [report.quote_message_id]),
+                           history=history, names=names, today=local(now(), "%Y-%m-%d"),
+                           active={kind: any(h.kind == kind and h.undone_at is None
+                                             for h in history)
+                                   for kind in ("mark", "snooze", "reply")})
+
+
+UNDO_OF = {"mark": "unmark", "snooze": "unsnooze", "reply": "unreply"}
+
+
+@rep.route("/threads/<slug>/<action>", methods=["POST"])
+@signed_in
+def outcome(slug: str, action: str):
+    """Mark won/lost, snooze, log the client's answer outside email, or undo one (the
+    thread page's and the queue's forms); the flash offers the undo."""
+    if action not in services.OUTCOME_ACTIONS:
+        abort(404)
+    _thread_or_404(slug)
+    try:
+        done = services.outcome_action(settings(), engine(), g.viewer, slug, action,
+                                       request.form, now())
+    except services.NotFound:
+        abort(404)
+    except services.ActionError as exc:
+        flash(exc.words(g.lang), "error")
+    else:
+        flash(done.words(g.lang), "ok")
+        if action in UNDO_OF:
+            session["undo"] = {"slug": slug, "action": UNDO_OF[action]}
+        else:
+            session.pop("undo", None)
+    target = request.form.get("next")
+    return redirect(_safe_next(target) if target else url_for("rep.thread", slug=slug))
 
 
 @rep.route("/threads/<slug>/touch", methods=["POST"])

@@ -19,7 +19,7 @@ from assistant.domain.calendar import business_days_between, local_date
 from assistant.domain.model import ThreadReport
 
 __all__ = ["CATALOGUE", "LANGUAGES", "closed_reason", "day_month", "due_words", "hold_reason",
-           "period_name", "say", "settlement_reason", "short_day", "why_waiting"]
+           "period_name", "say", "settlement_reason", "short_day", "snoozed_words", "why_waiting"]
 
 LANGUAGES = ("en", "es")
 
@@ -288,8 +288,78 @@ _CRM: dict[str, dict[str, str]] = {
                         "es": "  {key}: {error} ({attempts} intentos)"},
 }
 
+# --- Outcomes (issue 14): mark, snooze, the client's answer outside email; CLI and web ------
+_OUTCOMES: dict[str, dict[str, str]] = {
+    "thread.unknown": {
+        "en": "no quote thread matches {thread!r} (see the ID column of `followup scan`)",
+        "es": "ninguna conversación de cotización coincide con {thread!r} "
+              "(ve la columna ID de `followup scan`)"},
+    "thread.ambiguous": {
+        "en": "{thread!r} matches {n} threads: {candidates}; give more of the id",
+        "es": "{thread!r} coincide con {n} conversaciones: {candidates}; escribe más caracteres del id"},
+    "thread.status.closed": {"en": "closed", "es": "cerrada"},
+    "thread.status.bounced": {"en": "bounced", "es": "rebotada"},
+    "thread.status.awaiting_us": {"en": "waiting on us", "es": "esperando nuestra respuesta"},
+    "thread.status.exhausted": {"en": "exhausted (protocol completed)",
+                                "es": "agotada (protocolo completo)"},
+    "thread.status.silent": {"en": "silent (a follow-up is due)",
+                             "es": "en silencio (toca dar seguimiento)"},
+    "thread.status.waiting": {"en": "waiting (next step not due yet)",
+                              "es": "en espera (el siguiente paso aún no vence)"},
+    "outcome.won": {"en": "won", "es": "ganada"},
+    "outcome.lost": {"en": "lost", "es": "perdida"},
+    "outcome.bad_outcome": {"en": "{value!r} is not an outcome: say won or lost",
+                            "es": "{value!r} no es un resultado: indica won (ganada) o lost (perdida)"},
+    "outcome.channel.phone": {"en": "phone", "es": "teléfono"},
+    "outcome.channel.whatsapp": {"en": "WhatsApp", "es": "WhatsApp"},
+    "outcome.bad_channel": {"en": "channel must be phone or whatsapp, not {value!r}",
+                            "es": "el canal debe ser phone (teléfono) o whatsapp, no {value!r}"},
+    "outcome.marked": {"en": "“{subject}” ({id}) marked {outcome}.",
+                       "es": "«{subject}» ({id}) marcada como {outcome}."},
+    "outcome.unmarked": {"en": "Mark undone on “{subject}” ({id}): it is {status} now.",
+                         "es": "Marca deshecha en «{subject}» ({id}): ahora está {status}."},
+    "outcome.snoozed": {
+        "en": "“{subject}” ({id}) snoozed until {day}: the next follow-up is due {due}.",
+        "es": "«{subject}» ({id}) pospuesta hasta el {day}: el siguiente seguimiento vence el {due}."},
+    "outcome.unsnoozed": {"en": "Snooze undone on “{subject}” ({id}): it is {status} now.",
+                          "es": "Posposición deshecha en «{subject}» ({id}): ahora está {status}."},
+    "outcome.replied": {
+        "en": "Logged the client's answer by {channel} on “{subject}” ({id}): the client is waiting on us.",
+        "es": "Registrada la respuesta del cliente por {channel} en «{subject}» ({id}): "
+              "el cliente espera nuestra respuesta."},
+    "outcome.unreplied": {
+        "en": "Answer by {channel} undone on “{subject}” ({id}): it is {status} now.",
+        "es": "Respuesta por {channel} deshecha en «{subject}» ({id}): ahora está {status}."},
+    "outcome.cancelled": {"en": "Pending follow-ups cancelled: {n}.",
+                          "es": "Seguimientos pendientes cancelados: {n}."},
+    "outcome.restored": {"en": "Follow-ups back in the queue: {n}.",
+                         "es": "Seguimientos de vuelta en la cola: {n}."},
+    "outcome.nothing_to_undo.mark": {"en": "“{subject}” ({id}) has no mark to undo.",
+                                     "es": "«{subject}» ({id}) no tiene marca que deshacer."},
+    "outcome.nothing_to_undo.snooze": {"en": "“{subject}” ({id}) has no snooze to undo.",
+                                       "es": "«{subject}» ({id}) no tiene posposición que deshacer."},
+    "outcome.nothing_to_undo.reply": {
+        "en": "“{subject}” ({id}) has no answer outside email to undo.",
+        "es": "«{subject}» ({id}) no tiene respuesta fuera del correo que deshacer."},
+    "outcome.bad_date": {"en": "{value!r} is not a date: write it as YYYY-MM-DD (e.g. 2027-01-15)",
+                         "es": "{value!r} no es una fecha: escríbela como AAAA-MM-DD (p. ej. 2027-01-15)"},
+    "outcome.snooze_past": {"en": "{day} is before today ({today}): snooze until today or later",
+                            "es": "{day} es anterior a hoy ({today}): pospón hasta hoy o después"},
+    "outcome.snooze_nothing_due": {
+        "en": "“{subject}” ({id}) has no follow-up to snooze: it is {status}.",
+        "es": "«{subject}» ({id}) no tiene seguimiento que posponer: está {status}."},
+    "outcome.snoozed_why": {"en": "snoozed until {day}", "es": "pospuesta hasta el {day}"},
+    # The thread page's history of outcomes.
+    "history.mark": {"en": "{who} marked it {outcome}", "es": "{who} la marcó como {outcome}"},
+    "history.snooze": {"en": "{who} snoozed it until {day}", "es": "{who} la pospuso hasta el {day}"},
+    "history.reply": {"en": "{who} logged the client's answer by {channel}",
+                      "es": "{who} registró la respuesta del cliente por {channel}"},
+    "history.undone": {"en": "undone by {who} on {when}", "es": "deshecho por {who} el {when}"},
+    "history.someone": {"en": "someone", "es": "alguien"},
+}
+
 CATALOGUE: dict[str, dict[str, str]] = {**_WAITING, **_PLANNING, **_DUE, **_DIGEST, **_MORNING,
-                                         **_WEB, **_CLI, **_CRM}
+                                         **_WEB, **_CLI, **_CRM, **_OUTCOMES}
 
 
 def say(code: str, language: str | None = "en", /, **values) -> str:
@@ -318,6 +388,13 @@ def why_waiting(report: ThreadReport, language: str = "en") -> str | None:
         return None
     return say(f"waiting.{report.promised_reason}", language,
                day=short_day(report.promised_date, language))
+
+
+def snoozed_words(report: ThreadReport, language: str = "en") -> str | None:
+    """``snoozed until Fri 15 Jan`` when a user's snooze set the next step's date."""
+    if report.snoozed_until is None:
+        return None
+    return say("outcome.snoozed_why", language, day=short_day(report.snoozed_until, language))
 
 
 def closed_reason(report: ThreadReport, language: str = "en") -> str | None:
