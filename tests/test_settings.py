@@ -572,3 +572,31 @@ def test_a_bad_contact_email_exits_2_from_the_cli(tmp_path):
     result = CliRunner().invoke(main, ["--config", str(path), "scan"])
     assert result.exit_code == 2
     assert "contacts[1].email" in result.output and str(path) in result.output
+
+
+# --- [crm] api: Odoo's JSON-2 API or XML-RPC -------------------------------------------
+
+ODOO = '\n[crm]\nkind = "odoo"\nurl = "https://acme.odoo.example"\napi_key_env = "FOLLOWUP_CRM_API_KEY"\n'
+
+
+def test_odoo_api_defaults_to_json2_and_xmlrpc_loads_with_its_login(tmp_path):
+    assert load_settings(write(tmp_path, BASE + ODOO), environ={}).crm.api == "json2"
+    crm = load_settings(write(tmp_path, BASE + ODOO + 'api = "XMLRPC"\ndatabase = "acme"\n'
+                                                       'username = "followup"\n'), environ={}).crm
+    assert (crm.api, crm.database, crm.username) == ("xmlrpc", "acme", "followup")
+
+
+@pytest.mark.parametrize("extra, key, words", [
+    ('api = "xml-rpc"\n', "crm.api", 'did you mean "xmlrpc"'),
+    ('api = "xmlrpc"\nusername = "followup"\n', "crm.database", 'add database = "acme"'),
+    ('api = "xmlrpc"\ndatabase = "acme"\n', "crm.username", 'add username = "followup"'),
+])
+def test_a_bad_odoo_api_names_its_key_and_the_fix(tmp_path, extra, key, words):
+    err = load_error(tmp_path, BASE + ODOO + extra)
+    assert err.key == key, str(err)
+    assert words in str(err) and str(tmp_path / "settings.toml") in str(err)
+
+
+def test_api_on_another_crm_is_refused(tmp_path):
+    err = load_error(tmp_path, BASE + ODOO.replace('"odoo"', '"hubspot"') + 'api = "json2"\n')
+    assert err.key == "crm.api" and "remove the api line" in err.fix

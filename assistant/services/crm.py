@@ -351,7 +351,7 @@ def open_crm(settings: Settings, environ: Mapping[str, str] = os.environ) -> CRM
     if crm.kind == "odoo":
         from connectors.crm.odoo import OdooCRM
 
-        return OdooCRM(crm.url, crm.database, secret)
+        return OdooCRM(crm.url, crm.database, secret, api=crm.api, login=crm.username)
     from connectors.crm.tryton import TrytonCRM
 
     return TrytonCRM(crm.url, crm.database, crm.username, secret, stages=dict(crm.stages))

@@ -61,8 +61,10 @@ DIGEST_LANGUAGES = ("es", "en")
 _SCHEDULE_KEYS = ("sync_minutes", "lease_minutes")
 _STORAGE_KEYS = ("url",)
 _CRM_KEYS = ("kind", "url", "database", "username", "password_env", "api_key_env", "stages",
-             "pipeline")
+             "pipeline", "api")
 CRM_KINDS = ("tryton", "odoo", "hubspot")
+CRM_ODOO_APIS = ("json2", "xmlrpc")
+"""``[crm] api`` for Odoo: the JSON-2 API (19+) or XML-RPC ``execute_kw`` (18 and older)."""
 CRM_STAGES = ("open", "won", "lost")
 _FILE_KINDS = ("maildir", "mbox", "eml")
 _ACCOUNT_KEYS = {
@@ -493,6 +495,18 @@ def _crm(r: Reader, t: dict | None) -> Crm | None:
         raise r.error(f"{key}.url", f'"{url}" is not an http(s) address',
                       'write url = "https://crm.acme.example" (the server\'s address, with '
                       "http:// or https://)")
+    if "api" in t and kind != "odoo":
+        raise r.error(f"{key}.api", f'api applies to Odoo only, not to kind = "{kind}"',
+                      "remove the api line")
+    api = r.string(t, key, "api", example="xmlrpc", default="json2", choices=CRM_ODOO_APIS,
+                   lower=True)
+    if api == "xmlrpc":  # XML-RPC signs in as a user on a database, not with a bare key
+        for name, example, what in (("database", "acme", "the Odoo database's name"),
+                                    ("username", "followup", "the login of the Odoo user whose "
+                                                             "API key or password Followup uses")):
+            if name not in t:
+                raise r.error(f"{key}.{name}", f'api = "xmlrpc" signs in with {name}, which is missing',
+                              f'add {name} = "{example}" ({what})')
     database = r.string(t, key, "database", example="acme", required=kind == "tryton")
     username = r.string(t, key, "username", example="followup", required=kind == "tryton")
     password_env = _env_name(r, t, key, "password_env", "FOLLOWUP_CRM_PASSWORD")
@@ -509,7 +523,7 @@ def _crm(r: Reader, t: dict | None) -> Crm | None:
               for name in CRM_STAGES if name in stages_table}
     return Crm(kind=kind, url=url, database=database, username=username,
                password_env=password_env, api_key_env=api_key_env,
-               stages=tuple(sorted(stages.items())), pipeline=pipeline)
+               stages=tuple(sorted(stages.items())), pipeline=pipeline, api=api)
 
 
 def _smtp(r: Reader, t: dict | None) -> Smtp | None:

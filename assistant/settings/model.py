@@ -335,6 +335,9 @@ class Crm:
     connector's default."""
     pipeline: str | None = None
     """HubSpot: the internal id of the deal pipeline new deals go in (``None``: ``default``)."""
+    api: str = "json2"
+    """Odoo: ``json2`` (the JSON-2 API, Odoo 19+) or ``xmlrpc`` (``execute_kw``, Odoo 18 and
+    older: signs in as ``username`` on ``database``)."""
 
 
 @dataclass(frozen=True)

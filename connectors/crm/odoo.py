@@ -1,12 +1,26 @@
-"""Odoo CRM (19+) over the external JSON-2 API, with a bearer API key.
+"""Odoo CRM over the external JSON-2 API (19+, a bearer API key) or, for Odoo 18 and
+older, XML-RPC ``execute_kw`` (``[crm] api = "xmlrpc"``).
 
-The protocol (https://www.odoo.com/documentation/19.0/developer/reference/external_api.html):
+The model calls (which ORM method with which arguments) are decided once, in
+:class:`OdooCRM`; a transport only carries a call ``(model, method, named arguments)``.
+
+JSON-2, the protocol (https://www.odoo.com/documentation/19.0/developer/reference/external_api.html):
 a POST of a JSON object of the method's named arguments (``ids``, ``context``, the
 method's parameters) to ``<url>/json/2/<model>/<method>``, with ``Authorization: bearer
 <API key>`` and ``X-Odoo-Database: <database>``; success is 200 with the method's return
 value as JSON, an error a 4xx/5xx with ``{"name", "message", "arguments", "context",
 "debug"}`` (a refused key: 401 ``werkzeug.exceptions.Unauthorized``). Every call is its own
 transaction, so each write here is one call that either happened or did not.
+
+XML-RPC (https://www.odoo.com/documentation/17.0/developer/reference/external_api.html):
+``<url>/xmlrpc/2/common`` ``authenticate(db, login, password, {})`` gives the user id
+(``False`` when refused; an API key is accepted in place of the password, "API Keys"),
+then ``<url>/xmlrpc/2/object`` ``execute_kw(db, uid, password, model, method, args,
+kwargs)``: the record ids (when the method works on records) and ``create``'s values
+positional, the rest by name. A refused key on ``execute_kw`` is a fault with code 3
+(``AccessDenied``, odoo/addons/base/controllers/rpc.py ``xmlrpc_handle_exception_int``);
+other faults are the ORM refusing the call (2 a UserError, 4 an AccessError, 1 anything
+else, with its traceback). Each ``execute_kw`` is its own transaction too.
 
 What Followup writes:
 
@@ -28,29 +42,33 @@ Read back: the leads written since the cursor (``write_date``, archived ones inc
 
 from __future__ import annotations
 
+import http.client
 import json
+import xmlrpc.client
 from datetime import timezone
+from xml.parsers.expat import ExpatError
 
-from connectors.crm import (Activity, Change, Changes, Deal, Organisation, Person, Rejected,
-                            post_json)
+from connectors.crm import (Activity, AuthExpired, Change, Changes, Deal, Organisation, Person,
+                            Rejected, Throttled, Unavailable, post_json)
 
-__all__ = ["OdooCRM"]
+__all__ = ["OdooCRM", "APIS"]
+
+APIS = ("json2", "xmlrpc")
+"""``[crm] api``: Odoo 19+'s JSON-2 API, or XML-RPC for Odoo 18 and older."""
 
 _ALL = {"active_test": False}
 
 
-class OdooCRM:
-    kind = "odoo"
+class _Json2:
+    """POST ``<url>/json/2/<model>/<method>`` with the named arguments as a JSON object."""
 
-    def __init__(self, url: str, database: str | None, api_key: str, *,
-                 key_field: str = "x_followup_key", timeout: float = 30.0):
-        self.url = url.rstrip("/")
-        self.database = database
-        self._key = api_key
-        self.key_field = key_field
-        self.timeout = timeout
+    def __init__(self, url: str, database: str | None, key: str, timeout: float):
+        self.url, self.database, self._key, self.timeout = url, database, key, timeout
 
-    def _call(self, model: str, method: str, **params):
+    def who(self) -> str:
+        return f"API key accepted{' on ' + self.database if self.database else ''}"
+
+    def __call__(self, model: str, method: str, params: dict):
         headers = {"Content-Type": "application/json; charset=utf-8",
                    "Authorization": f"bearer {self._key}", "User-Agent": "followup"}
         if self.database:
@@ -60,9 +78,116 @@ class OdooCRM:
                            crm="Odoo", refused="the API key")
         return json.loads(raw or b"null")
 
+
+def _timed(url: str, timeout: float) -> xmlrpc.client.Transport:
+    """An XML-RPC transport (TLS for https://) whose connections time out after ``timeout``."""
+    base = xmlrpc.client.SafeTransport if url.startswith("https:") else xmlrpc.client.Transport
+
+    class Timed(base):
+        def make_connection(self, host):
+            connection = super().make_connection(host)
+            connection.timeout = timeout
+            return connection
+
+    return Timed()
+
+
+class _XmlRpc:
+    """``execute_kw`` on ``<url>/xmlrpc/2/object`` as the user ``authenticate`` on
+    ``<url>/xmlrpc/2/common`` names (once, on the first call)."""
+
+    def __init__(self, url: str, database: str, login: str, key: str, timeout: float):
+        self.url, self.database, self.login, self._key = url, database, login, key
+        self._common = xmlrpc.client.ServerProxy(f"{url}/xmlrpc/2/common",
+                                                 transport=_timed(url, timeout))
+        self._object = xmlrpc.client.ServerProxy(f"{url}/xmlrpc/2/object",
+                                                 transport=_timed(url, timeout))
+        self._uid: int | None = None
+
+    def who(self) -> str:
+        return f"{self.login} (user {self._uid}) on {self.database} over XML-RPC"
+
+    def _uid_or_sign_in(self) -> int:
+        if self._uid is None:
+            uid = self._rpc(self._common.authenticate, self.database, self.login, self._key, {})
+            if not uid:  # odoo/service/common.py exp_authenticate: False when refused
+                raise AuthExpired(f"Odoo refused the sign-in of {self.login} on {self.database} "
+                                  "with this API key or password: re-authenticate")
+            self._uid = uid
+        return self._uid
+
+    def __call__(self, model: str, method: str, params: dict):
+        named = dict(params)
+        args = []
+        if "ids" in named:  # a method on records: the ids come first
+            args.append(named.pop("ids"))
+        if method == "create":  # Odoo reads create's values positionally (odoo/api.py)
+            args.append(named.pop("vals_list"))
+        uid = self._uid_or_sign_in()
+        return self._rpc(self._object.execute_kw, self.database, uid, self._key, model, method,
+                         args, named)
+
+    def _rpc(self, function, *args):
+        try:
+            return function(*args)
+        except xmlrpc.client.Fault as fault:
+            if fault.faultCode in (3, "AccessDenied"):
+                raise AuthExpired(f"Odoo refused the API key or password of {self.login} "
+                                  "(XML-RPC Access Denied): re-authenticate") from None
+            raise Rejected(f"Odoo refused the call (XML-RPC fault {fault.faultCode}): "
+                           f"{self._scrub(_gist(str(fault.faultString)))}") from None
+        except xmlrpc.client.ProtocolError as exc:
+            if exc.errcode in (401, 403):
+                raise AuthExpired(f"Odoo refused the API key or password of {self.login} "
+                                  f"(HTTP {exc.errcode}): re-authenticate") from None
+            if exc.errcode == 429:
+                after = (exc.headers or {}).get("Retry-After")
+                raise Throttled("Odoo is rate-limiting us (HTTP 429)",
+                                float(after) if after and after.isdigit() else None) from None
+            if exc.errcode >= 500:
+                raise Unavailable(f"Odoo answered HTTP {exc.errcode}") from None
+            raise Rejected(f"Odoo answered HTTP {exc.errcode} at {self.url}/xmlrpc/2: check "
+                           'url (Odoo 19+ also speaks JSON-2: api = "json2")') from None
+        except (xmlrpc.client.Error, ExpatError, http.client.HTTPException, OSError) as exc:
+            reason = getattr(exc, "reason", None) or exc.__class__.__name__
+            raise Unavailable(f"Odoo at {self.url} is unreachable over XML-RPC "
+                              f"({self._scrub(str(reason))})") from None
+
+    def _scrub(self, text: str) -> str:
+        return text.replace(self._key, "…") if self._key else text
+
+
+def _gist(fault: str) -> str:
+    """A fault's message in one line: a traceback's last line, another message's first."""
+    lines = [line.strip() for line in fault.strip().splitlines() if line.strip()] or [""]
+    return (lines[-1] if lines[0].startswith("Traceback") else lines[0])[:300]
+
+
+class OdooCRM:
+    kind = "odoo"
+
+    def __init__(self, url: str, database: str | None, api_key: str, *, api: str = "json2",
+                 login: str | None = None, key_field: str = "x_followup_key",
+                 timeout: float = 30.0):
+        self.url = url.rstrip("/")
+        self.database = database
+        self.key_field = key_field
+        self.timeout = timeout
+        if api == "xmlrpc":
+            if not database or not login:
+                raise ValueError("XML-RPC needs the database and the login to sign in with")
+            self._transport = _XmlRpc(self.url, database, login, api_key, timeout)
+        elif api == "json2":
+            self._transport = _Json2(self.url, database, api_key, timeout)
+        else:
+            raise ValueError(f"api {api!r} is not one of {', '.join(APIS)}")
+
+    def _call(self, model: str, method: str, **params):
+        return self._transport(model, method, params)
+
     def check(self) -> str:
         count = self._call("crm.lead", "search_count", domain=[])
-        return f"API key accepted{' on ' + self.database if self.database else ''} ({count} leads)"
+        return f"{self._transport.who()} ({count} leads)"
 
     def _find_or_create(self, model: str, domain: list, values: dict) -> str:
         found = self._call(model, "search", domain=domain, limit=1, context=_ALL)
