@@ -17,10 +17,11 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("messages") as batch:
-        batch.add_column(sa.Column("recipient_names", sa.JSON(), nullable=True))
+    op.add_column("messages", sa.Column("recipient_names", sa.JSON(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("messages") as batch:
-        batch.drop_column("recipient_names")
+    # A plain ALTER TABLE ... DROP COLUMN (SQLite 3.35+, PostgreSQL), not a batch: SQLite's
+    # batch mode copies the table and would lose 0012's expression index on messages
+    # (SQLAlchemy cannot reflect it), which 0012's downgrade then fails to drop.
+    op.drop_column("messages", "recipient_names")
