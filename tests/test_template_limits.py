@@ -252,6 +252,7 @@ import os, threading, time
 from assistant.drafting.sandbox import Limits
 from assistant.drafting.templates import TemplateSource, sample_context
 from assistant.rendering import Renderer
+from assistant.wording import reason_words
 
 def stat(pid):
     try:
@@ -406,8 +407,9 @@ def _assert_held(team: Team, group: list[Hostile]) -> None:
         mine = [r for r in rows if r.template == name]
         assert mine and all(r.status == "held" and not r.body for r in mine), name
         for row in mine:
-            assert row.hold_reason.startswith("template error: "), row.hold_reason
-            assert_problem(row.hold_reason, hostile,
+            held = reason_words(row.hold_reason)
+            assert held.startswith("template error: "), held
+            assert_problem(held, hostile,
                            label=f"{name}.{language} (version 1 by old@aceros.example)")
 
 

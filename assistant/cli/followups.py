@@ -20,6 +20,7 @@ from assistant.services.review import (
     FollowupError, approve, edit_text, get, list_followups, save_edit, skip,
 )
 from assistant.storage.models import as_utc
+from assistant.wording import day_time, reason_words, say, term
 from connectors.base import ConnectorError
 
 __all__ = ["CHANNEL_LABEL", "drafts", "print_followups", "show_one", "touch"]
@@ -43,30 +44,35 @@ def drafts_plan(obj, now_text: str | None) -> None:
         result = plan(settings, engine, now)
     except ConnectorError as exc:
         fail("Error", str(exc), 1)
-    click.echo(f"Planned {len(result.created)} follow-ups, held {len(result.held)}"
-               + (f", adopted {len(result.reconciled)} drafts already in a mailbox" if result.reconciled else "")
-               + (f", closed {result.settled}" if result.settled else "") + ".")
+    lang = settings.team.language
+    click.echo(say("cli.plan.done", lang, created=len(result.created), held=len(result.held))
+               + (say("cli.plan.adopted", lang, n=len(result.reconciled)) if result.reconciled else "")
+               + (say("cli.plan.closed", lang, n=result.settled) if result.settled else "") + ".")
     for problem in result.problems:
-        click.echo(f"template problem: {problem}", err=True)
+        click.echo(say("cli.plan.problem", lang, problem=problem), err=True)
 
 
 def print_followups(rows, settings, console: Console | None = None) -> None:
     console = console or table_console()
     zone = ZoneInfo(settings.team.timezone)
-    table = Table(show_lines=False, title=f"Follow-ups ({len(rows)})", title_justify="left")
-    for column in ("ID", "Status", "Step", "Channel", "Assignee", "Due", "Subject", "Link / note"):
-        table.add_column(column, overflow="fold")
+    lang = settings.team.language
+    table = Table(show_lines=False, title=say("cli.drafts.title", lang, n=len(rows)),
+                  title_justify="left")
+    for column in ("id", "status", "step", "channel", "assignee", "due", "subject", "note"):
+        table.add_column(say(f"cli.col.{column}", lang), overflow="fold")
     for r in rows:
         link = r.link and (r.link if len(r.link) < 60 else r.link.split("?", 1)[0] + "?text=…")
-        note = r.hold_reason or r.closed_reason or link or (r.draft_ref and f"{r.account} Drafts") or ""
-        table.add_row(str(r.id), r.status, str(r.step), r.channel, r.assignee or "—",
-                      f"{as_utc(r.due_at).astimezone(zone):%a %d %b %H:%M}", r.subject or "—", note)
+        note = (reason_words(r.hold_reason, lang) or reason_words(r.closed_reason, lang) or link
+                or (r.draft_ref and say("cli.drafts.in_drafts", lang, account=r.account)) or "")
+        table.add_row(str(r.id), term("followup", r.status, lang), str(r.step),
+                      term("channel", r.channel, lang), r.assignee or "—",
+                      day_time(as_utc(r.due_at).astimezone(zone), lang), r.subject or "—", note)
     console.print(table)
     links = [r for r in rows if r.link and r.status in ("drafted", "approved", "held")]
     if links:
-        click.echo("Links (open on the phone or computer that makes the call / sends the message):")
+        click.echo(say("cli.drafts.links", lang))
         for r in links:
-            click.echo(f"  #{r.id} {r.channel}: {r.link}")
+            click.echo(f"  #{r.id} {term('channel', r.channel, lang)}: {r.link}")
 
 
 @drafts.command("list")
@@ -81,7 +87,8 @@ def drafts_list(obj, as_json: bool, status: str | None, now_text: str | None) ->
     reconcile(settings, engine, parse_now(now_text, settings) if now_text else None)
     rows = list_followups(engine, status=status)
     if as_json:
-        emit_json({"followups": [review.as_json(r, settings.team.timezone) for r in rows]})
+        emit_json({"followups": [review.as_json(r, settings.team.timezone, settings.team.language)
+                                 for r in rows]})
     else:
         print_followups(rows, settings)
 
@@ -92,9 +99,9 @@ def show_one(row, echo=click.echo) -> None:
     echo(f"thread: {row.quote_message_id}  contact: {row.contact or '—'}")
     echo(f"template: {row.template} ({row.language or '?'}, version {row.template_version})")
     if row.hold_reason:
-        echo(f"held: {row.hold_reason}")
+        echo(f"held: {reason_words(row.hold_reason)}")
     if row.closed_reason:
-        echo(f"closed: {row.closed_reason}")
+        echo(f"closed: {reason_words(row.closed_reason)}")
     if row.draft_ref:
         echo(f"draft: {row.account} mailbox, {row.draft_ref}")
     if row.link:
@@ -126,11 +133,15 @@ def _by(settings) -> str | None:
 def drafts_approve(obj, fid: int) -> None:
     """Approve a follow-up (with auto_send, an email is sent when the account can send)."""
     settings, engine = obj.settings(), obj.engine()
+    lang = settings.team.language
     try:
         result = approve(settings, engine, fid, by=_by(settings))
-    except (FollowupError, ConnectorError) as exc:
-        fail("Error", str(exc), 1)
-    click.echo(f"#{fid} {result.row.status}: {result.note}")
+    except FollowupError as exc:
+        fail(say("cli.error", lang), exc.words(lang), 1)
+    except ConnectorError as exc:
+        fail(say("cli.error", lang), str(exc), 1)
+    click.echo(say("cli.approve.done", lang, fid=fid, status=term("followup", result.row.status, lang),
+                   note=result.words(lang)))
 
 
 @drafts.command("skip")

@@ -17,19 +17,13 @@ from assistant.services.inspection import inspect_files
 from assistant.services.rules import rules_from_settings
 from assistant.services.scan import storage_problems
 from assistant.settings import Settings
-from assistant.wording import why_waiting
+from assistant.wording import day_time, say, term, why_waiting
 
 __all__ = ["STATUS_LABEL", "STATUS_ORDER", "inspect", "print_scan", "rebuild", "scan"]
 
 STATUS_ORDER = ("silent", "awaiting_us", "waiting", "bounced", "exhausted", "closed")
-STATUS_LABEL = {
-    "silent": "Silent — a follow-up is due",
-    "awaiting_us": "Awaiting us — the client answered",
-    "waiting": "Waiting — next step not due yet",
-    "bounced": "Bounced — fix the contact's address",
-    "exhausted": "Exhausted — protocol completed without answer",
-    "closed": "Closed",
-}
+STATUS_LABEL = {status: say(f"cli.scan.group.{status}", "en") for status in STATUS_ORDER}
+"""The scan's group titles in English (``cli.scan.group.*`` in the catalogue)."""
 
 
 @click.command()
@@ -53,33 +47,37 @@ def scan(obj: Context, now_text: str | None, as_json: bool) -> None:
 def print_scan(reports, settings: Settings, now: datetime, console: Console | None = None) -> None:
     console = console or table_console()
     zone = ZoneInfo(settings.team.timezone)
-    console.print(f"[bold]{len(reports)} quote threads[/] at "
-                  f"{now.astimezone(zone):%Y-%m-%d %H:%M} ({settings.team.timezone})")
+    lang = settings.team.language
+    console.print("[bold]" + say("cli.scan.title", lang, n=len(reports),
+                                 time=f"{now.astimezone(zone):%Y-%m-%d %H:%M}",
+                                 zone=settings.team.timezone) + "[/]")
     for status in STATUS_ORDER:
         group = [r for r in reports if r.status == status]
         if not group:
             continue
         if status in ("silent", "waiting"):
             group.sort(key=lambda r: r.next_step.due_at)
-        table = Table(title=f"{STATUS_LABEL[status]} ({len(group)})", title_justify="left",
-                      expand=False, show_lines=False)
-        table.add_column("Subject", overflow="fold", max_width=40)
-        table.add_column("Contact", overflow="fold")
-        table.add_column("Owner", overflow="fold")
-        table.add_column("Scenario")
-        table.add_column("Touches", justify="right")
-        table.add_column("Next step")
-        table.add_column("Due", no_wrap=True)
-        why = {id(r): why_waiting(r) for r in group}
+        table = Table(title=f"{say(f'cli.scan.group.{status}', lang)} ({len(group)})",
+                      title_justify="left", expand=False, show_lines=False)
+        table.add_column(say("cli.col.subject", lang), overflow="fold", max_width=40)
+        table.add_column(say("cli.col.contact", lang), overflow="fold")
+        table.add_column(say("cli.col.owner", lang), overflow="fold")
+        table.add_column(say("cli.col.scenario", lang))
+        table.add_column(say("cli.col.touches", lang), justify="right")
+        table.add_column(say("cli.col.next_step", lang))
+        table.add_column(say("cli.col.due", lang), no_wrap=True)
+        why = {id(r): why_waiting(r, lang) for r in group}
         if any(why.values()):
-            table.add_column("Why", no_wrap=True)
+            table.add_column(say("cli.col.why", lang), no_wrap=True)
         for r in group:
             step = r.next_step
             row = [
-                r.subject or "(no subject)", r.contact or "—", r.owner or "[red]nobody[/]",
-                r.scenario, str(r.touches),
-                f"{step.number}/{len(settings.protocol.steps)} {step.channel}" if step else "—",
-                f"{step.due_at.astimezone(zone):%a %d %b %H:%M}" if step else "—",
+                r.subject or say("cli.no_subject", lang), r.contact or "—",
+                r.owner or f"[red]{say('cli.nobody', lang)}[/]",
+                term("scenario", r.scenario, lang), str(r.touches),
+                f"{step.number}/{len(settings.protocol.steps)} {term('channel', step.channel, lang)}"
+                if step else "—",
+                day_time(step.due_at.astimezone(zone), lang) if step else "—",
             ]
             if any(why.values()):
                 row.append(why[id(r)] or "")

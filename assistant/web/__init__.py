@@ -44,7 +44,7 @@ def create_app(settings: Settings, engine: Engine, *,
 
     app.extensions["followup"] = Followup(settings, engine, clock)
 
-    from assistant.wording import say, why_waiting
+    from assistant.wording import reason_words, say, term, why_waiting
     from assistant.web import users, views
     users.prepare()
     app.register_blueprint(views.auth)
@@ -62,7 +62,9 @@ def create_app(settings: Settings, engine: Engine, *,
                 "settings": settings, "auth_mode": settings.web.auth,
                 "local": lambda moment, fmt="%Y-%m-%d %H:%M": views.local(moment, fmt),
                 "why_waiting": lambda report: why_waiting(report, lang),
-                "say": lambda code, **values: say(code, lang, **values)}
+                "say": lambda code, **values: say(code, lang, **values),
+                "term": lambda kind, value: term(kind, value, lang),
+                "reason": lambda text: reason_words(text, lang)}
 
     @app.after_request
     def _headers(response):
