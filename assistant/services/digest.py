@@ -56,6 +56,7 @@ from assistant.domain.model import LoggedTouch, Mail, Rules, ThreadMark, ThreadR
 from assistant.domain.scope import OPEN_STATUSES, in_scope as thread_in_scope, scope_of
 from assistant.settings import Settings, Smtp
 from assistant.storage import models, repo
+from assistant.wording import digest_strings, say
 
 log = logging.getLogger(__name__)
 
@@ -257,19 +258,20 @@ HTML_EXTENSIONS = ("html.j2",)
 
 
 def load_strings(language: str, folder: Folders = TEMPLATES) -> dict:
-    """The wording ``strings.<language>.toml`` of the last folder of the search path (the
-    shipped one), with the keys of the same file in each earlier folder (an admin's)
-    written over it: an admin's file need only hold the keys it changes."""
-    merged: dict | None = None
+    """The digest's wording in ``language``: the catalogue's (:func:`assistant.wording.
+    digest_strings`), with the keys of ``strings.<language>.toml`` of each folder of the
+    search path (an admin's) written over it: an admin's file need only hold the keys it
+    changes."""
+    merged: dict = digest_strings(language)
     for one in reversed(_folders(folder)):
         path = one / f"strings.{language}.toml"
-        if merged is not None and not path.exists():
+        if not path.exists():
             continue
         try:
             table = tomllib.loads(path.read_text(encoding="utf-8"))
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise DigestError(f"cannot read the digest wording {path}: {exc}") from exc
-        merged = table if merged is None else _merged(merged, table)
+        merged = _merged(merged, table)
     return merged
 
 
@@ -391,8 +393,8 @@ def render(settings: Settings, recipient: Recipient, current: Snapshot, previous
     holds_note = t["duplicate_holds_note"] if current.holds_missing else ""
 
     def waits(m: M.Metrics) -> str:
-        return (f"{len(m.waiting_on_us)} (máx. {m.oldest_wait_days})" if language == "es"
-                else f"{len(m.waiting_on_us)} (max {m.oldest_wait_days})") if m.waiting_on_us else "0"
+        return (say("digest_max", language, n=len(m.waiting_on_us), days=m.oldest_wait_days)
+                if m.waiting_on_us else "0")
 
     numbers = [
         {"key": "quotes_sent", "label": t["quotes_sent"], "week": week.quotes_sent,
@@ -504,9 +506,24 @@ def build_digests(settings: Settings, engine: Engine, now: datetime, *,
     previous = past_moment(engine, rules, now - timedelta(days=7),
                            since=now - timedelta(days=7 + QUARTER_DAYS))
     holds = load_holds(engine)
+    chosen_languages = reader_languages(engine)
     return [render(settings, recipient, scoped(current, rules, recipient.scope, holds),
-                   scoped(previous, rules, recipient.scope, holds), folder=folder)
+                   scoped(previous, rules, recipient.scope, holds), folder=folder,
+                   language=chosen_languages.get(recipient.email))
             for recipient in chosen]
+
+
+def reader_languages(engine: Engine) -> dict[str, str]:
+    """Each manager's language: the one they chose in the web app (a manager who never
+    chose one reads ``digest.language``)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from assistant.storage import users
+
+    try:
+        return users.languages(engine)
+    except SQLAlchemyError:  # a database before the web's users: everyone reads digest.language
+        return {}
 
 
 def output_files(out: str, digests: list[Digest]) -> list[tuple[Path, Digest]]:

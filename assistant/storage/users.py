@@ -177,3 +177,10 @@ def set_language(engine: Engine, email: str, language: str) -> None:
         else:
             conn.execute(_USERS.update().where(_USERS.c.email == email)
                          .values(language=language))
+
+
+def languages(engine: Engine) -> dict[str, str]:
+    """The language each web user chose (``email -> es|en``), for what is sent to them."""
+    with engine.connect() as conn:
+        return {row.email: row.language for row in conn.execute(
+            select(_USERS.c.email, _USERS.c.language).where(_USERS.c.language.is_not(None)))}

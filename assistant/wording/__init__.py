@@ -31,7 +31,7 @@ from assistant.domain.model import ThreadReport
 __all__ = ["CATALOGUE", "LANGUAGES", "TERM_KINDS", "closed_reason", "closed_words", "day_month",
            "day_time",
            "hold_reason", "reason_words", "say", "settlement_reason", "short_day", "stored",
-           "term", "web_text", "why_waiting", "Worded", "both", "stored_reason", "reason_code"]
+           "term", "web_text", "why_waiting", "Worded", "digest_strings", "both", "stored_reason", "reason_code"]
 
 LANGUAGES = ("en", "es")
 
@@ -183,10 +183,83 @@ _REVIEW: dict[str, dict[str, str]] = {
 }
 
 # --- Digest ---------------------------------------------------------------------------------
-# The digest's wording is strings.<language>.toml in assistant/data/templates/digest/
-# (admins override keys from their templates folder); its ``t`` table is checked against
-# this catalogue's languages by tests/test_wording_walk.py.
+# The digest templates' ``t`` table (``t.title``, ``t.status.silent``): ``digest.<key>`` and
+# ``digest.<table>.<key>``; ``subject``, ``and_more`` and ``footer`` are rendered with their
+# values. Admins change keys with digest/strings.<language>.toml in their templates folder.
 _DIGEST: dict[str, dict[str, str]] = {
+    "digest.subject": {"en": 'Quote follow-up ({scope}): {overdue} overdue, {waiting} clients waiting — {date}', "es": 'Seguimiento de cotizaciones ({scope}): {overdue} vencidos, {waiting} clientes esperan — {date}'},
+    "digest.title": {"en": 'Weekly follow-up digest', "es": 'Resumen semanal de seguimiento'},
+    "digest.company_wide": {"en": 'whole company', "es": 'toda la empresa'},
+    "digest.team_of": {"en": 'team of', "es": 'equipo de'},
+    "digest.greeting": {"en": 'Hello', "es": 'Hola'},
+    "digest.intro": {"en": 'Here is what is leaking and what to do about it this week.', "es": 'Esto es lo que se está quedando sin seguimiento y lo que conviene hacer esta semana.'},
+    "digest.act_now": {"en": 'Act on these today', "es": 'Para actuar hoy'},
+    "digest.overdue_title": {"en": 'Overdue follow-ups (most overdue first)', "es": 'Seguimientos vencidos (los más atrasados primero)'},
+    "digest.overdue_none": {"en": 'No follow-up is overdue. Well done!', "es": 'No hay seguimientos vencidos. ¡Bien hecho!'},
+    "digest.unclear_title": {"en": 'Unclear ownership: assign someone', "es": 'Sin responsable claro: asigna a alguien'},
+    "digest.unclear_none": {"en": 'Every quote has a clear owner.', "es": 'Todas las cotizaciones tienen un responsable claro.'},
+    "digest.waiting_title": {"en": 'Clients waiting on us', "es": 'Clientes esperando nuestra respuesta'},
+    "digest.waiting_none": {"en": 'No client is waiting for an answer.', "es": 'Ningún cliente está esperando respuesta.'},
+    "digest.promised_title": {"en": 'Clients who said when they will answer', "es": 'Clientes que dijeron cuándo responden'},
+    "digest.promised_col": {"en": 'Why it waits', "es": 'Por qué espera'},
+    "digest.next_col": {"en": 'Next step due', "es": 'Próximo paso'},
+    "digest.and_more": {"en": 'and {n} more', "es": 'y {n} más'},
+    "digest.subject_col": {"en": 'Quote', "es": 'Cotización'},
+    "digest.contact_col": {"en": 'Client', "es": 'Cliente'},
+    "digest.owner_col": {"en": 'Owner', "es": 'Responsable'},
+    "digest.step_col": {"en": 'Step', "es": 'Paso'},
+    "digest.due_col": {"en": 'Was due', "es": 'Vencía'},
+    "digest.late_col": {"en": 'Business days late', "es": 'Días hábiles de atraso'},
+    "digest.candidates_col": {"en": 'Written by', "es": 'Escribieron'},
+    "digest.since_col": {"en": 'Replied', "es": 'Respondió'},
+    "digest.wait_col": {"en": 'Business days waiting', "es": 'Días hábiles esperando'},
+    "digest.nobody": {"en": 'no owner', "es": 'sin responsable'},
+    "digest.numbers": {"en": 'The numbers', "es": 'Los números'},
+    "digest.week": {"en": 'Last week', "es": 'Última semana'},
+    "digest.quarter": {"en": 'Last 90 days', "es": 'Últimos 90 días'},
+    "digest.quotes_sent": {"en": 'Quotes sent', "es": 'Cotizaciones enviadas'},
+    "digest.debt": {"en": 'Overdue steps (follow-up debt)', "es": 'Pasos vencidos (deuda de seguimiento)'},
+    "digest.debt_days": {"en": 'Total lateness (business days)', "es": 'Atraso acumulado (días hábiles)'},
+    "digest.waiting_on_us": {"en": 'Clients waiting', "es": 'Clientes esperando'},
+    "digest.abandoned": {"en": 'Abandoned after one follow-up or fewer', "es": 'Abandonadas tras un seguimiento o menos'},
+    "digest.abandoned_benchmark": {"en": 'industry figure: 44% of reps give up after the first attempt', "es": 'referencia del sector: 44 % de los vendedores se rinde tras el primer intento'},
+    "digest.reached_five": {"en": 'Closed after five follow-ups or more', "es": 'Cerradas con cinco seguimientos o más'},
+    "digest.reached_five_benchmark": {"en": '80% of sales need at least five', "es": 'el 80 % de las ventas necesita al menos cinco'},
+    "digest.first_followup": {"en": 'Median business days to the first follow-up', "es": 'Mediana de días hábiles hasta el primer seguimiento'},
+    "digest.not_followed_up": {"en": 'Quotes with no follow-up yet', "es": 'Cotizaciones aún sin ningún seguimiento'},
+    "digest.duplicate_holds": {"en": 'Follow-ups held for duplicate contact', "es": 'Seguimientos retenidos por contacto duplicado'},
+    "digest.duplicate_holds_note": {"en": '(the follow-ups log does not exist in this database yet)', "es": '(el registro de seguimientos aún no existe en esta base)'},
+    "digest.bounces": {"en": "Bounces (fix the client's address)", "es": 'Rebotes (corrige la dirección del cliente)'},
+    "digest.by_status": {"en": 'Quotes by status (90 days)', "es": 'Cotizaciones por estado (90 días)'},
+    "digest.by_scenario": {"en": 'Who follows up? (90 days)', "es": '¿Quién da seguimiento? (90 días)'},
+    "digest.reply_rate": {"en": 'Reply rate by attempt (90 days)', "es": 'Tasa de respuesta por intento (90 días)'},
+    "digest.touch_0": {"en": 'Quote', "es": 'Cotización'},
+    "digest.touch_n": {"en": 'Follow-up', "es": 'Seguimiento'},
+    "digest.by_owner": {"en": 'By owner (90 days)', "es": 'Por responsable (90 días)'},
+    "digest.trend": {"en": 'Trend versus the previous week', "es": 'Tendencia frente a la semana anterior'},
+    "digest.this_week": {"en": 'This week', "es": 'Esta semana'},
+    "digest.previous_week": {"en": 'Previous week', "es": 'Semana anterior'},
+    "digest.none": {"en": '—', "es": '—'},
+    "digest.footer": {"en": 'Sent by Followup. Figures computed at {time} ({timezone}).', "es": 'Enviado por Followup. Cifras calculadas a las {time} ({timezone}).'},
+    "digest.status.silent": {"en": 'Silent (follow-up due)', "es": 'Sin respuesta (seguimiento vencido)'},
+    "digest.status.awaiting_us": {"en": 'Client waiting on us', "es": 'El cliente espera'},
+    "digest.status.waiting": {"en": 'Waiting for the next step', "es": 'En espera del siguiente paso'},
+    "digest.status.bounced": {"en": 'Bounced', "es": 'Rebotadas'},
+    "digest.status.exhausted": {"en": 'Protocol exhausted', "es": 'Protocolo agotado'},
+    "digest.status.closed": {"en": 'Closed', "es": 'Cerradas'},
+    "digest.scenario.rep": {"en": 'Rep', "es": 'Representante'},
+    "digest.scenario.manager": {"en": 'Manager (bottleneck)', "es": 'Gerente (cuello de botella)'},
+    "digest.scenario.nobody": {"en": 'Nobody', "es": 'Nadie'},
+    "digest.scenario.unclear": {"en": 'Unclear', "es": 'No está claro'},
+    "digest.channel.email": {"en": 'email', "es": 'correo'},
+    "digest.channel.phone": {"en": 'call', "es": 'llamada'},
+    "digest.channel.whatsapp": {"en": 'WhatsApp', "es": 'WhatsApp'},
+
+}
+
+# Values the digest formats itself (not in its ``t`` table).
+_DIGEST_VALUES: dict[str, dict[str, str]] = {
+    "digest_max": {"en": "{n} (max {days})", "es": "{n} (máx. {days})"},
 }
 
 # --- Web app --------------------------------------------------------------------------------
@@ -398,7 +471,7 @@ _CLI: dict[str, dict[str, str]] = {
 }
 
 CATALOGUE: dict[str, dict[str, str]] = {**_TERMS, **_WAITING, **_PLANNING, **_REVIEW, **_DIGEST,
-                                        **_WEB, **_CLI}
+                                        **_DIGEST_VALUES, **_WEB, **_CLI}
 
 
 def say(code: str, language: str | None = "en", /, **values) -> str:
@@ -569,3 +642,20 @@ def day_time(moment, language: str | None = "en") -> str:
     language = language if language in _DAYS else "en"
     return (f"{_DAYS[language][moment.weekday()]} {moment.day:02d} "
             f"{_MONTHS[language][moment.month - 1]} {moment:%H:%M}")
+
+
+def digest_strings(language: str | None) -> dict:
+    """The digest templates' ``t`` table in ``language``: ``digest.title`` as ``t.title``,
+    ``digest.status.silent`` as ``t.status.silent``; a ``{value}`` becomes ``{{ value }}``
+    (the digest renders those strings as templates); ``t.why`` and ``t.dates`` too."""
+    language = language if language in LANGUAGES else "en"
+    table: dict = {"why": {reason: CATALOGUE[f"waiting.{reason}"][language]
+                           for reason in ("promised", "back")},
+                   "dates": {"days": list(_DAYS[language]), "months": list(_MONTHS[language])}}
+    for code, entry in _DIGEST.items():
+        *tables, key = code.split(".")[1:]
+        where = table
+        for name in tables:
+            where = where.setdefault(name, {})
+        where[key] = re.sub(r"\{(\w+)\}", r"{{ \1 }}", entry[language])
+    return table
