@@ -55,7 +55,7 @@ def test_list_json_is_the_contracts_shape_and_plan_again_adds_nothing(demo):
     assert rows and all(list(r) == keys for r in rows)
     assert {r["status"] for r in rows} <= {"held", "drafted", "approved", "sent", "done", "skipped", "cancelled"}
     again = cli(folder, "drafts", "plan", "--now", NOW)
-    assert again.returncode == 0 and again.stdout.startswith("Se planearon 0 seguimientos, 0 retenidos")  # team.language
+    assert again.returncode == 0 and again.stdout.startswith("Seguimientos planeados: 0; retenidos: 0")  # team.language
     assert len(listed(folder)) == len(rows)
 
 

@@ -26,8 +26,8 @@ from assistant.services.sync import open_connector_for, sync
 from assistant.services.templates import save_template, template_history
 from assistant.settings import load_settings
 from assistant.storage import models, repo
-from connectors.mailbox import MaildirConnector, open_connector
 from assistant.wording import reason_words
+from connectors.mailbox import MaildirConnector, open_connector
 
 
 @pytest.fixture

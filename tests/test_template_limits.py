@@ -47,6 +47,7 @@ from assistant.services.sync import sync
 from assistant.services.templates import template_history, template_sources
 from assistant.settings import load_settings
 from assistant.storage import models
+from assistant.wording import reason_words
 from tests.hostile_templates import BY_ID, CLOCK, HOSTILE, REPRESENTATIVE, Hostile
 from tests.test_pipeline import FOLLOWUP
 from tests.webapp import MANAGER, csrf, web, web_template  # noqa: F401 (fixtures)
@@ -252,7 +253,6 @@ import os, threading, time
 from assistant.drafting.sandbox import Limits
 from assistant.drafting.templates import TemplateSource, sample_context
 from assistant.rendering import Renderer
-from assistant.wording import reason_words
 
 def stat(pid):
     try:
@@ -428,9 +428,9 @@ def test_drafts_plan_holds_the_follow_ups_of_hostile_templates(unplanned, tmp_pa
                 team.store(name, language, hostile)
         runs[kind] = team.cli("drafts", "plan", "--now", now.isoformat())
         assert runs[kind].returncode == 0, runs[kind].stderr
-    assert runs["baseline"].stdout.startswith("Planned 12 follow-ups, held 1")
+    assert runs["baseline"].stdout.startswith("Seguimientos planeados: 12; retenidos: 1")  # es
     held = sum(1 for r in list_followups(team.engine) if r.status == "held")
-    assert held >= 1 + len(group) and "template problem: " in runs["hostile"].stderr
+    assert held >= 1 + len(group) and "problema de plantilla: " in runs["hostile"].stderr
     _assert_held(team, group)
     # followup_1 has 8 due follow-ups: a template out of time is rendered once, not 8 times.
     assert_bounded(runs["hostile"], runs["baseline"])

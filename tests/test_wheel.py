@@ -169,7 +169,9 @@ def _check_drafts_plan_and_digest_use_the_teams_templates_folder_first(installed
                                                     encoding="utf-8")
 
     planned = _run([bin_ / "followup", *config, "drafts", "plan", "--now", now], cwd=work, env=env)
-    assert planned.stdout.startswith("Planned ") and not planned.stdout.startswith("Planned 0 "), \
+    # the demo team's team.language: its digest.language, es
+    assert planned.stdout.startswith("Seguimientos planeados: ") and not planned.stdout.startswith(
+        "Seguimientos planeados: 0;"), \
         planned.stdout
     listed = json.loads(_run([bin_ / "followup", *config, "drafts", "list", "--json"],
                              cwd=work, env=env).stdout)["followups"]

@@ -5,8 +5,8 @@
   (every thread, unassigned ones included); the others get their team's: threads owned by
   them or by anyone reporting to them (transitively), plus threads without an owner that
   one of them wrote in.
-* **Language**: ``digest.language`` (``es`` by default) for every digest of the team — a
-  manager reads one language whatever the mix of their clients'.
+* **Language**: the manager's — the one they chose in the web app, else
+  ``digest.language`` (``es`` by default); one language whatever the mix of their clients'.
 * **What**: first what to act on (overdue follow-ups, most overdue first; unclear
   ownership to assign; clients waiting on us), then the numbers of
   :mod:`assistant.domain.metrics` for the last week and the last 90 days with HTML bar
@@ -16,11 +16,12 @@
   (:mod:`assistant.services.snapshot`); the metrics walk the messages of the threads
   quoted in the 90-day window only, and last week's snapshot is recomputed from the
   threads that existed then, their messages cut at that moment — never all mail.
-* **Templates**: ``digest.html.j2`` and ``digest.txt.j2`` (the layout) and
-  ``strings.<language>.toml`` (the wording), shipped in ``assistant/data/templates/digest/``,
-  rendered in a Jinja2 sandbox with ``StrictUndefined``. Admins override them with files of
-  the same name in ``digest/`` of their templates folder (``[templates] folder``), found
-  first; their wording file need only hold the keys it changes. A mistake fails loudly.
+* **Templates**: ``digest.html.j2`` and ``digest.txt.j2`` (the layout, shipped in
+  ``assistant/data/templates/digest/``) and the wording ``t`` (the catalogue's ``digest.*``
+  entries, :func:`assistant.wording.digest_strings`), rendered in a Jinja2 sandbox with
+  ``StrictUndefined``. Admins override the layout with files of the same name in
+  ``digest/`` of their templates folder (``[templates] folder``), found first, and the
+  wording key by key with a ``strings.<language>.toml`` there. A mistake fails loudly.
 * **Sending**: :class:`SmtpSender` (``[digest.smtp]``) or :class:`AccountSender` (a
   connected Gmail or Microsoft 365 account, ``digest.send_with``), chosen by
   :func:`sender_for`. Any object with ``send(message: EmailMessage)`` is a
