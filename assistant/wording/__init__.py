@@ -61,7 +61,7 @@ _TERMS: dict[str, dict[str, str]] = {
     "channel.phone": {"en": "call", "es": "llamada"},
     "channel.whatsapp": {"en": "WhatsApp", "es": "WhatsApp"},
     "scenario.rep": {"en": "rep", "es": "representante"},
-    "scenario.manager": {"en": "manager (bottleneck)", "es": "gerente (cuello de botella)"},
+    "scenario.manager": {"en": "manager", "es": "gerente"},
     "scenario.nobody": {"en": "nobody", "es": "nadie"},
     "scenario.unclear": {"en": "unclear", "es": "no está claro"},
     "role.account_executive": {"en": "account executive", "es": "ejecutivo de cuenta"},
