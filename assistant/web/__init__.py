@@ -44,7 +44,7 @@ def create_app(settings: Settings, engine: Engine, *,
 
     app.extensions["followup"] = Followup(settings, engine, clock)
 
-    from assistant.wording import due_words, say, why_waiting
+    from assistant.wording import due_words, reason_words, say, term, why_waiting
     from assistant.web import users, views
     users.prepare()
     app.register_blueprint(views.auth)
@@ -65,7 +65,9 @@ def create_app(settings: Settings, engine: Engine, *,
                 "due": lambda moment: due_words(
                     moment, clock(), timezone=settings.team.timezone,
                     country=settings.protocol.holidays_country, language=lang),
-                "say": lambda code, **values: say(code, lang, **values)}
+                "say": lambda code, **values: say(code, lang, **values),
+                "term": lambda kind, value: term(kind, value, lang),
+                "reason": lambda text: reason_words(text, lang)}
 
     @app.after_request
     def _headers(response):
