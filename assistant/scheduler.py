@@ -230,9 +230,12 @@ class Runner:
         for job, period in self.due(now):
             if self.stop_requested:
                 break
-            if job == "digest" and self.jobs[job] == self.digest_job and not self._can_send():
+            if (job, self.jobs[job]) in (("digest", self.digest_job), ("morning", self.morning_job)) \
+                    and not self._can_send():
                 # Not claimed: once a sender is configured, the next tick sends this period's.
-                log.warning("%s", say("run.digest_skipped", "en", file=str(self.settings.path)))
+                # One warning a tick, however many sending jobs it skips.
+                if not outcome.skipped:
+                    log.warning("%s", say("run.digest_skipped", "en", file=str(self.settings.path)))
                 outcome.skipped.append(job)
                 continue
             if job == "sync":

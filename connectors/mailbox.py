@@ -10,7 +10,9 @@ batch ends at ``batch_size`` messages or ``batch_bytes`` bytes, whichever comes 
 Cursors (opaque to the caller, JSON inside):
 
 * Maildir and ``.eml`` folder: ``{"v": 1, "kind": "maildir"|"eml", "mark": <ns>,
-  "known": [<16-hex hash of a provider id>, ...]}`` -- see :class:`_CtimeScan`.
+  "known": [<16-hex hash of a provider id>, ...], "new": {<new/ directory>: [<hash>,
+  ...]}, "dirs": {<directory>: <its ctime when last listed>}}`` -- see :class:`_CtimeScan`
+  (``new`` and ``dirs`` are optional: a cursor without them lists every directory once).
 * mbox: ``{"v": 1, "kind": "mbox", "offset": <byte offset to resume parsing at>,
   "size": <file size already read up to>, "ino": <inode>, "head": <sha256 of the
   first min(4096, size) bytes>}`` -- see :class:`MboxConnector`.
@@ -450,6 +452,18 @@ class _Entry:
     ctime: int  # st_ctime_ns
     folder: str | None
     sticky: bool = False  # Maildir new/: will probably be renamed to cur/ later
+    hashed: str | None = None  # _key_hash(key), once computed
+    directory: str | None = None  # os.path.dirname(path), when the listing knows it
+
+    @property
+    def dir_path(self) -> str:
+        return self.directory or os.path.dirname(self.path)
+
+    @property
+    def hash(self) -> str:
+        if self.hashed is None:
+            self.hashed = _key_hash(self.key)
+        return self.hashed
 
 
 class _CtimeScan:
@@ -508,6 +522,7 @@ class _CtimeScan:
         state = _load_cursor(cursor, self.kind)
         mark0 = int(state["mark"]) if state else 0
         known0 = frozenset(state["known"]) if state else frozenset()
+        new0 = {d: list(h) for d, h in state.get("new", {}).items()} if state else {}
         retry0 = frozenset(state.get("retry", ())) if state else frozenset()
         retry_dirs = frozenset(state.get("retry_dirs", ())) if state else frozenset()
         safe = time.time_ns() - self.settle_ns  # taken before listing (see class doc)
@@ -517,28 +532,71 @@ class _CtimeScan:
         candidates: list[_Entry] = []
         seen_keys: set[str] = set()
         retry: dict[str, str] = {}  # unreadable files still there: key hash -> directory
-        listing = _Listing(mark0, retry_dirs, known0, dict(state.get("dirs", {})) if state else {})
+        listing = _Listing(mark0, retry_dirs,
+                           known0.union(*new0.values()) if new0 else known0,
+                           dict(state.get("dirs", {})) if state else {}, new0, safe)
         for entry in list_entries(listing):
             if entry.key in seen_keys:  # mid-rename: listed in new/ and cur/
                 continue
             seen_keys.add(entry.key)
-            if retry0 and _key_hash(entry.key) in retry0:
-                retry[_key_hash(entry.key)] = os.path.dirname(entry.path)
+            if retry0 and entry.hash in retry0:
+                retry[entry.hash] = os.path.dirname(entry.path)
             if entry.ctime < mark0:
                 if entry.sticky:
                     covered_sticky.append(entry)
-            elif _key_hash(entry.key) in known0:
+            elif entry.hash in listing.known:
                 covered.append(entry)
             else:
                 candidates.append(entry)
-        if not candidates:
-            return
         candidates.sort(key=lambda e: (e.ctime, e.key))
 
-        sticky = [_key_hash(e.key) for e in covered_sticky + covered if e.sticky][:MAX_TRACKED_NEW]
+        # The ids of the messages sitting in each new/ directory: those of a directory
+        # left unlisted (unchanged) as the cursor had them, the listed ones' as found.
+        room = MAX_TRACKED_NEW
+        sticky: dict[str, list[str]] = {}
+        for directory in listing.unlisted:
+            sticky[directory] = new0[directory][:room]
+            room -= len(sticky[directory])
+        for directory in listing.listed_new:
+            sticky.setdefault(directory, [])
+        for e in covered_sticky + covered:
+            if e.sticky and room > 0:
+                sticky.setdefault(e.dir_path, []).append(e.hash)
+                room -= 1
+        done: list[_Entry] = []  # processed, readable, still present (in ctime order)
+
+        def cursor_at(mark: int, last: bool, keep: frozenset[str] = frozenset()) -> str:
+            known = {e.hash for e in covered if e.ctime >= mark} | keep
+            for e in reversed(done):  # done is in ctime order: only its tail is >= mark
+                if e.ctime < mark:
+                    break
+                known.add(e.hash)
+            if sticky:  # each id once: those in new/ are known through "new"
+                known.difference_update(*sticky.values())
+            state = {"v": 1, "kind": self.kind, "mark": mark, "known": sorted(known)}
+            if sticky:
+                state["new"] = {d: sorted(h) for d, h in sticky.items()}
+            if retry:  # see _Listing
+                state["retry"] = sorted(retry)
+                state["retry_dirs"] = sorted(set(retry.values()))
+            # Every listed file is processed once the last batch is: its directories
+            # are seen as they stood (before this, those of the previous listing).
+            dirs = {**listing.dirs, **listing.listed} if last else listing.dirs
+            if dirs:
+                state["dirs"] = dirs
+            return _dump_cursor(state)
+
+        if not candidates:
+            # Nothing new; but a directory listed because it changed (a message read or
+            # removed, or a cursor from before directories were recorded) is recorded as
+            # it stands now, so the next sync need not list it: a batch of no messages.
+            if any(listing.dirs.get(d) != ctime or (d in listing.listed_new and d not in new0)
+                   for d, ctime in listing.listed.items()):
+                # (what the cursor knew stays known: nothing was read)
+                yield Batch([], cursor_at(mark0, True, known0))
+            return
         messages: list[RawMessage] = []
         skipped: list[str] = []
-        done: list[_Entry] = []  # processed, readable, still present (in ctime order)
         held = 0  # bytes of data in ``messages``
         for index, entry in enumerate(candidates):
             try:
@@ -547,37 +605,23 @@ class _CtimeScan:
                 pass  # moved away since listing: read at its new place next run
             except OSError as exc:
                 skipped.append(f"{entry.path}: cannot read: {exc.strerror or exc}")
-                retry[_key_hash(entry.key)] = os.path.dirname(entry.path)
+                retry[entry.hash] = os.path.dirname(entry.path)
             else:
-                retry.pop(_key_hash(entry.key), None)
+                retry.pop(entry.hash, None)
                 if data:
                     messages.append(RawMessage(entry.key, data, folder=entry.folder, size=size))
                     held += len(data)
                 else:
                     skipped.append(f"{entry.path}: empty file")
                 done.append(entry)
-                if entry.sticky and len(sticky) < MAX_TRACKED_NEW:
-                    sticky.append(_key_hash(entry.key))
+                if entry.sticky and room > 0:
+                    sticky.setdefault(entry.dir_path, []).append(entry.hash)
+                    room -= 1
             last = index == len(candidates) - 1
             if (len(messages) + len(skipped) >= self.batch_size or held >= self.batch_bytes
                     or (last and (messages or skipped))):
-                mark = max(mark0, min(entry.ctime, safe))
-                known = set(sticky)
-                known.update(_key_hash(e.key) for e in covered if e.ctime >= mark)
-                for e in reversed(done):  # done is in ctime order: only its tail is >= mark
-                    if e.ctime < mark:
-                        break
-                    known.add(_key_hash(e.key))
-                state = {"v": 1, "kind": self.kind, "mark": mark, "known": sorted(known)}
-                if retry:  # see _Listing
-                    state["retry"] = sorted(retry)
-                    state["retry_dirs"] = sorted(set(retry.values()))
-                # Every listed file is processed once the last batch is: its directories
-                # are seen as they stood (before this, those of the previous listing).
-                dirs = {**listing.dirs, **listing.listed} if last else listing.dirs
-                if dirs:
-                    state["dirs"] = dirs
-                yield Batch(messages, _dump_cursor(state), skipped)
+                yield Batch(messages, cursor_at(max(mark0, min(entry.ctime, safe)), last),
+                            skipped)
                 messages, skipped, held = [], [], 0
 
 
@@ -600,31 +644,67 @@ class _Listing:
     """What a listing may leave out (``list_entries(listing)`` of :class:`_CtimeScan`).
 
     A file's directory changes (its ctime is set) whenever a file is delivered, renamed
-    or removed there, so a Maildir ``cur/`` whose ctime is below ``mark``, or is the one
-    recorded when it was last listed whole (``dirs``), holds no file not seen yet and is
-    not listed: a sync with nothing new costs one ``stat`` per directory, not one per
-    message. Except the directories in ``retry_dirs``, which hold a file that could not
-    be read (fixing its permissions sets only the file's ctime): listed whole, every
-    file. A new/ file already yielded (its id's hash in ``known``) is given a ctime of 0
-    without a ``stat``: only its presence counts there. The listing records in
-    ``listed`` the ctime each directory it read had just before it was read.
+    or removed there, so a directory whose ctime is the one recorded when it was last
+    listed whole (``dirs``) holds the same files as then, and is not listed: a sync with
+    nothing new costs one ``stat`` per directory, not one per message. As Python's
+    ``mailbox.Maildir`` (which re-reads a folder whose mtime changed, and any folder read
+    less than two seconds ago) and ``notmuch new`` (which does not trust a directory
+    mtime as recent as the scan itself) do, a directory changed less than ``settle_ns``
+    before the listing started (``settled``) is not recorded: a file delivered in the
+    same clock tick as the ``stat`` cannot hide behind an unchanged ctime.
+
+    * A Maildir ``cur/`` is also skipped when its ctime is below ``mark`` (every file in
+      it was seen).
+    * A Maildir ``new/`` is skipped only when the cursor also holds the ids of the
+      messages sitting there (``new``): they stay known without a look at the files
+      (:meth:`skips_new` records it in ``unlisted``).
+
+    Except the directories in ``retry_dirs``, which hold a file that could not be read
+    (fixing its permissions sets only the file's ctime): listed whole, every file. A new/
+    file already yielded (its id's hash in ``known``) is given a ctime of 0 without a
+    ``stat``: only its presence counts there. The listing records in ``listed`` the
+    ctime each directory it read had just before it was read (when settled), and in
+    ``listed_new`` every new/ directory it read.
     """
 
     mark: int
     retry_dirs: frozenset[str]
     known: frozenset[str]
     dirs: dict[str, int]
+    new: dict[str, list[str]] = field(default_factory=dict)
+    settled: int = 0
     listed: dict[str, int] = field(default_factory=dict)
+    listed_new: list[str] = field(default_factory=list)
+    unlisted: list[str] = field(default_factory=list)
+
+    def _unchanged(self, directory: str, ctime: int | None, *, below_mark: bool) -> bool:
+        if ctime is None:
+            return False
+        if (self.mark > 0 and directory not in self.retry_dirs
+                and ((below_mark and ctime < self.mark) or self.dirs.get(directory) == ctime)):
+            return True
+        if ctime < self.settled:
+            self.listed[directory] = ctime
+        return False
 
     def skips(self, directory: str) -> bool:
         """Whether ``directory`` (a ``cur/``) need not be listed; else its ctime is
         recorded in ``listed``."""
+        return self._unchanged(directory, _dir_ctime(directory), below_mark=True)
+
+    def skips_new(self, directory: str) -> bool:
+        """Whether ``directory`` (a ``new/``) need not be listed: unchanged since the
+        cursor recorded the messages in it; else recorded in ``listed_new`` (and its
+        ctime in ``listed``)."""
         ctime = _dir_ctime(directory)
-        if (ctime is not None and self.mark > 0 and directory not in self.retry_dirs
-                and (ctime < self.mark or self.dirs.get(directory) == ctime)):
-            return True
-        if ctime is not None:
+        if directory in self.new:
+            if self._unchanged(directory, ctime, below_mark=False):
+                self.unlisted.append(directory)
+                return True
+        elif ctime is not None and ctime < self.settled:
             self.listed[directory] = ctime
+        if ctime is not None:
+            self.listed_new.append(directory)
         return False
 
 
@@ -737,18 +817,22 @@ class MaildirConnector(_ScannedFolder):
         for folder, folder_path in self.folders():
             for sub in ("cur", "new"):
                 directory = os.path.join(folder_path, sub)
-                if sub == "cur" and listing.skips(directory):
+                if listing.skips(directory) if sub == "cur" else listing.skips_new(directory):
                     continue
                 whole = directory in listing.retry_dirs
                 for entry in _visible(directory):
-                    key = f"{folder}/{_INFO_RE.sub('', entry.name)}"
-                    if sub == "new" and known and _key_hash(key) in known:
-                        # Already yielded: only its presence counts (no stat per file).
-                        yield _Entry(key, entry.path, 0, folder, sticky=True)
-                        continue
+                    name = entry.name
+                    # The info part (":2,FLAGS") is after the last comma, if any.
+                    key = f"{folder}/{_INFO_RE.sub('', name) if ',' in name else name}"
+                    if sub == "new" and known:
+                        hashed = _key_hash(key)
+                        if hashed in known:
+                            # Already yielded: only its presence counts (no stat per file).
+                            yield _Entry(key, entry.path, 0, folder, True, hashed, directory)
+                            continue
                     ctime = _file_ctime(entry)
                     if ctime is not None and (ctime >= mark or sub == "new" or whole):
-                        yield _Entry(key, entry.path, ctime, folder, sticky=sub == "new")
+                        yield _Entry(key, entry.path, ctime, folder, sub == "new", None, directory)
 
     @property
     def drafts_path(self) -> Path:

@@ -63,7 +63,8 @@ def test_accounts_list_is_a_table_and_json_and_tsv_stay_machine_readable(demo, c
     # the temporary folder's path is decides which): a table with headers either way.
     assert "\t" not in table
     lines = table.splitlines()
-    assert "Status" in lines[2] or table.count("Status: ok") == 4  # a fragment may follow another
+    # (a block joins its "Header: value" fragments with " · ": "Status:" may be mid-line)
+    assert "Status" in lines[2] or table.count("Status: ok") == 4
     tsv = cli(demo, columns, "accounts", "list", "--tsv").splitlines()
     assert [line.split("\t")[:2] for line in tsv] == [[a["name"], "maildir"] for a in accounts]
 

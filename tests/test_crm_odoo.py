@@ -6,24 +6,16 @@ Retry-After, and an expired key says "re-authenticate" while the rest goes on.""
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from assistant.cli import main
 from assistant.domain.followups import PENDING
-from assistant.settings import DATABASE_URL_ENV
-from tests.crm_team import sample_team
+from tests.crm_team import REPS, assert_closed_lost_by_the_crm, crm_cli, kill_mid_sync_and_rerun, team_with_secret
 from tests.fakes.odoo import FakeOdoo
 
-FOLLOWUP = Path(sys.executable).with_name("followup")
 KEY_ENV = "FOLLOWUP_TEST_ODOO_KEY"
 KEY = "6578616d706c65206a736f6e20617069206b6579"
 
@@ -31,8 +23,7 @@ KEY = "6578616d706c65206a736f6e20617069206b6579"
 @pytest.fixture
 def odoo():
     fake = FakeOdoo(KEY)
-    for login, name in (("ana@aceros.example", "Ana Pérez"), ("luis@aceros.example", "Luis Herrera"),
-                        ("marta@aceros.example", "Marta Garza")):
+    for login, name in REPS:
         fake.add_user(login, name)
     yield fake
     fake.stop()
@@ -40,18 +31,12 @@ def odoo():
 
 @pytest.fixture
 def team(tmp_path, odoo, monkeypatch):
-    monkeypatch.delenv(DATABASE_URL_ENV, raising=False)
-    monkeypatch.setenv(KEY_ENV, KEY)
-    return sample_team(tmp_path / "team", f'[crm]\nkind = "odoo"\nurl = "{odoo.url}"\n'
-                                          f'database = "acme"\napi_key_env = "{KEY_ENV}"\n')
+    return team_with_secret(tmp_path / "team", monkeypatch, KEY_ENV, KEY,
+                            f'[crm]\nkind = "odoo"\nurl = "{odoo.url}"\n'
+                            f'database = "acme"\napi_key_env = "{KEY_ENV}"\n')
 
 
-def crm(info, *args, now=None) -> tuple[int, dict | str]:
-    when = (now or info.now).isoformat()
-    extra = ["--now", when] if args[0] == "sync" else []
-    result = CliRunner().invoke(main, ["--config", str(info.settings_path), "crm", *args, *extra,
-                                       "--json"])
-    return result.exit_code, json.loads(result.stdout)
+crm = crm_cli
 
 
 def test_one_lead_per_thread_a_second_sync_changes_nothing_and_lost_closes(team, odoo):
@@ -85,10 +70,7 @@ def test_one_lead_per_thread_a_second_sync_changes_nothing_and_lost_closes(team,
     odoo.call("crm.lead", "action_set_lost", {"ids": [lead["id"]]})  # a person, in Odoo
     code, pulled = crm(info, "sync")
     assert pulled["closed"] == [pending[0]]
-    report, = [r for r in app.threads(info.now) if r.quote_message_id == pending[0]]
-    assert report.status == "closed" and report.closed_value == "lost"
-    assert not [f for f in app.followups()
-                if f.quote_message_id == pending[0] and f.status in PENDING]
+    assert_closed_lost_by_the_crm(app, info, pending[0])
 
 
 def test_a_429_waits_for_retry_after_and_an_expired_key_says_re_authenticate(team, odoo):
@@ -117,22 +99,9 @@ def test_a_429_waits_for_retry_after_and_an_expired_key_says_re_authenticate(tea
 def test_kill_9_mid_push_then_a_rerun_leaves_no_duplicate(team, odoo):
     app, info = team
     odoo.delay = 0.02
-    command = [str(FOLLOWUP), "--config", str(info.settings_path), "crm", "sync",
-               "--now", info.now.isoformat()]
-    env = {**os.environ, KEY_ENV: KEY}
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and process.poll() is None \
-            and len(odoo.models["crm.lead"]) < 3:
-        time.sleep(0.01)
-    assert process.poll() is None, "the sync ended before it could be killed"
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait()
     reports = app.threads(info.now)
-    assert 0 < len(odoo.models["crm.lead"]) < len(reports)
-    odoo.delay = 0
-    assert subprocess.run(command, env=env, capture_output=True, timeout=300).returncode == 0
+    kill_mid_sync_and_rerun(info, {KEY_ENV: KEY}, lambda: len(odoo.models["crm.lead"]), len(reports),
+                            lambda: setattr(odoo, "delay", 0))
     keys = [l["x_followup_key"] for l in odoo.models["crm.lead"].values()]
     assert sorted(keys) == sorted(r.quote_message_id for r in reports)
     tags = [n["body"].splitlines()[0] for n in odoo.models["mail.message"].values()]

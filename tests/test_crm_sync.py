@@ -22,6 +22,7 @@ from assistant.cli import main
 from assistant.demo.pipeline import prepare
 from assistant.domain.followups import PENDING
 from assistant.services import crm as crm_service
+from assistant.services import outcomes
 from assistant.services.app import Followup
 from assistant.settings import DATABASE_URL_ENV, load_settings
 from tests.crm_team import sample_team
@@ -151,6 +152,14 @@ def test_lost_in_tryton_closes_the_thread_and_cancels_its_followups(team, tryton
     again = json.loads(cli(info, "crm", "sync", "--now", info.now.isoformat(), "--json").stdout)
     assert again["closed"] == [] and [d["state"] for d in opportunities(tryton)
                                       if d["reference"] == thread] == ["lost"]
+    # Tryton's "lost" is a mark of the thread's history (by crm, undoable like a person's),
+    # so a later action of a person (a client's call logged) keeps the thread closed.
+    assert [(h.kind, h.value, h.by) for h in outcomes.history(app.engine, thread)] == [
+        ("mark", "lost", crm_service.BY)]
+    answered = cli(info, "reply", thread, "--channel", "phone", "--now", info.now.isoformat())
+    assert answered.exit_code == 0, answered.output
+    row, = [r for r in app.threads(info.now) if r.quote_message_id == thread]
+    assert row.status == "closed"
 
 
 def test_kill_9_mid_push_then_a_rerun_leaves_no_duplicate(team, tryton):

@@ -150,7 +150,8 @@ def test_digest_html_leads_with_overdue_threads_oldest_first(marta):
     # business days late at Thu 26 Nov (Mon 16 Nov is a holiday), its unit under it
     assert row[-1] == "6 / días hábiles"
     assert row[1] == "Ana Pérez"
-    assert row[0] == f'{first["subject"]} / {first["contact"]}'
+    # the contact under the subject: the name their mail gives (people by name), then the address
+    assert row[0] == f'{first["subject"]} / Sergio Montemayor / {first["contact"]}'
     assert row[2] == "2/5 llamada / mié 18 nov"
     assert page.headers["overdue"] == ["Cotización", "Responsable", "Paso · vencía", "Atraso"]
 

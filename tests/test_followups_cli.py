@@ -14,12 +14,17 @@ from tests.test_pipeline import run
 NOW = "2026-11-26T16:00:00-06:00"
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("fu-cli") / "demo"
+def make_demo(tmp_path_factory, label: str) -> tuple[Path, str]:
+    """`followup demo` into a fresh folder: the folder and what it printed."""
+    folder = tmp_path_factory.mktemp(label) / "demo"
     result = run("demo", "--dir", str(folder))
     assert result.returncode == 0, result.stderr
     return folder, result.stdout
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    return make_demo(tmp_path_factory, "fu-cli")
 
 
 def cli(folder: Path, *args: str, env: dict | None = None):
@@ -50,7 +55,7 @@ def test_demo_plans_and_lists_the_sample_teams_follow_ups(demo):
 def test_list_json_is_the_contracts_shape_and_plan_again_adds_nothing(demo):
     folder, _ = demo
     rows = listed(folder)
-    keys = ["id", "quote_message_id", "step", "channel", "assignee", "status", "due_at",
+    keys = ["id", "thread_id", "quote_message_id", "step", "channel", "assignee", "status", "due_at",
             "subject", "body", "link", "hold_reason"]
     assert rows and all(list(r) == keys for r in rows)
     assert {r["status"] for r in rows} <= {"held", "drafted", "approved", "sent", "done", "skipped", "cancelled"}

@@ -103,7 +103,7 @@ def test_plan_creates_one_follow_up_per_due_step_on_every_channel(team):
     assert not any(m["X-Followup-Id"] == held.key for m in saved)
 
     document = [as_json(r) for r in rows]
-    assert all(list(d) == ["id", "quote_message_id", "step", "channel", "assignee", "status",
+    assert all(list(d) == ["id", "thread_id", "quote_message_id", "step", "channel", "assignee", "status",
                            "due_at", "subject", "body", "link", "hold_reason"] for d in document)
     assert all(datetime.fromisoformat(d["due_at"]).tzinfo is not None for d in document)
 

@@ -43,6 +43,16 @@ def run(conn: Connector, cursor: str | None) -> tuple[list[Batch], str | None]:
     return batches, (batches[-1].cursor if batches else cursor)
 
 
+def nothing_new(conn: Connector, cursor: str | None) -> str | None:
+    """Assert a fetch hands over no message; the cursor after it. A Maildir listing that
+    found a changed directory but no new mail records the directory in a batch of no
+    messages, so the next fetch with that cursor yields nothing at all."""
+    batches, cursor = run(conn, cursor)
+    assert [m for b in batches for m in b.messages] == [] and len(batches) <= 1
+    assert list(conn.fetch(cursor)) == []
+    return cursor
+
+
 # ----------------------------------------------------------------------------- Maildir
 
 
@@ -115,7 +125,7 @@ def test_maildir_move_seen_in_older_run_not_reread(tmp_path):
     _, cursor = run(conn, cursor)
     time.sleep(0.01)
     os.rename(path, root / "cur" / (path.name + ":2,S"))
-    assert list(conn.fetch(cursor)) == []
+    nothing_new(conn, cursor)
 
 
 def test_maildir_batches_and_resume_mid_way(tmp_path):
@@ -206,6 +216,80 @@ def test_maildir_unreadable_file_keeps_its_directory_listed(tmp_path):
     batches, cursor = run(conn, cursor)
     assert message_ids(batches) == ["<m3@acme.example>"]
     assert "retry" not in json.loads(cursor) and "retry_dirs" not in json.loads(cursor)
+
+
+def test_maildir_unchanged_new_is_not_listed_and_changes_in_it_still_handled(tmp_path):
+    """As ``cur/``: a ``new/`` whose ctime is the one recorded when it was last listed
+    is not listed again; the cursor carries the ids of the messages sitting in it. A
+    delivery, a move to ``cur/`` or a removal changes the directory: handled as before."""
+    root = make_maildir(tmp_path / "mail")
+    sent = make_maildir(root / ".Sent")
+    inbox_new, sent_new = str(root / "new"), str(sent / "new")
+    paths = [deliver(root, n) for n in range(3)]
+    deliver(sent, 10)
+    conn = MaildirConnector(root, settle_seconds=0)
+    batches, cursor = run(conn, None)
+    assert len(message_ids(batches)) == 4
+    state = json.loads(cursor)
+    assert {d: len(h) for d, h in state["new"].items()} == {inbox_new: 3, sent_new: 1}
+    assert state["dirs"][inbox_new] == os.stat(inbox_new).st_ctime_ns
+    assert not set(state["known"]) & set(state["new"][inbox_new])  # each id once
+    inbox_ids = state["new"][inbox_new]
+
+    time.sleep(0.01)
+    deliver(sent, 11)  # only .Sent/new changed: INBOX/new is carried over as it was
+    batches, cursor = run(conn, cursor)
+    assert message_ids(batches) == ["<m11@acme.example>"]
+    state = json.loads(cursor)
+    assert state["new"][inbox_new] == inbox_ids and len(state["new"][sent_new]) == 2
+
+    time.sleep(0.01)
+    os.rename(paths[0], root / "cur" / (paths[0].name + ":2,S"))  # read by a mail client
+    paths[1].unlink()  # deleted by a mail client
+    cursor = nothing_new(conn, cursor)
+    assert len(json.loads(cursor)["new"][inbox_new]) == 1
+    time.sleep(0.01)
+    deliver(root, 5)
+    batches, cursor = run(conn, cursor)
+    assert message_ids(batches) == ["<m5@acme.example>"]
+    state = json.loads(cursor)
+    assert len(state["new"][inbox_new]) == 2  # m2 still there and m5; m0 moved, m1 gone
+    assert state["dirs"][inbox_new] == os.stat(inbox_new).st_ctime_ns
+    assert list(conn.fetch(cursor)) == []
+
+
+def test_maildir_cursor_without_new_ids_still_reads_right(tmp_path):
+    """A cursor written before the ids in new/ were kept per directory (all of them in
+    ``known``, no ``new``, no ``dirs``) lists every directory once and goes on."""
+    root = make_maildir(tmp_path / "mail")
+    path = deliver(root, 1)
+    deliver(root, 2)
+    conn = MaildirConnector(root, settle_seconds=0)
+    _, cursor = run(conn, None)
+    state = json.loads(cursor)
+    old = {"v": 1, "kind": "maildir", "mark": state["mark"],
+           "known": sorted(set(state["known"]).union(*state["new"].values()))}
+    time.sleep(0.01)
+    os.rename(path, root / "cur" / (path.name + ":2,S"))
+    state = json.loads(nothing_new(conn, json.dumps(old)))  # written in the new form
+    assert {d: len(h) for d, h in state["new"].items()} == {str(root / "new"): 1}
+    deliver(root, 3)
+    batches, cursor = run(conn, json.dumps(old))
+    assert message_ids(batches) == ["<m3@acme.example>"]
+    assert list(conn.fetch(cursor)) == []
+
+
+def test_maildir_directory_changed_within_the_settle_time_is_listed_again(tmp_path):
+    """A directory whose ctime is within ``settle_seconds`` of the listing is not recorded
+    as seen (a file delivered in the same clock tick could hide behind it), so the next
+    sync lists it again; once settled, it is recorded."""
+    root = make_maildir(tmp_path / "mail")
+    deliver(root, 1)
+    deliver(root, 2, sub="cur")
+    _, cursor = run(MaildirConnector(root, settle_seconds=3600), None)
+    assert "dirs" not in json.loads(cursor)
+    _, cursor = run(MaildirConnector(root, settle_seconds=0), None)
+    assert set(json.loads(cursor)["dirs"]) == {str(root / "cur"), str(root / "new")}
 
 
 def test_maildir_noop_rerun_is_fast(tmp_path):

@@ -81,7 +81,8 @@ def test_the_digest_from_the_read_model_equals_the_full_recomputation(web):
             scope = digest.recipient.scope
             full_now = D.snapshot(inputs, rules, now, scope)
             full_before = D.snapshot(inputs, rules, now - timedelta(days=7), scope)
-            again = D.render(web.settings, digest.recipient, full_now, full_before)
+            again = D.render(web.settings, digest.recipient, full_now, full_before,
+                             people=D.contact_names(web.settings, web.engine, full_now.reports))
             assert (digest.html, digest.text) == (again.html, again.text)
             assert digest.current.quarter == full_now.quarter
             assert digest.previous.quarter == full_before.quarter

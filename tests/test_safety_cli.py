@@ -157,8 +157,9 @@ def test_run_once_without_a_digest_sender_warns_in_one_line_and_still_syncs_and_
     for tick in range(2):  # every tick, the same one line (the day's plan runs once)
         result = run("--config", config, "run", "--once", "--now", MONDAY)
         assert result.returncode == 0, result.stderr
+        # the morning lists go out through the same sender: skipped too, under the same warning
         assert result.stdout.splitlines() == ["sync: done"] + ["plan: done"] * (tick == 0) + [
-            "digest: skipped (see the warning above)"]
+            "morning: skipped (see the warning above)", "digest: skipped (see the warning above)"]
         warnings = [line for line in result.stderr.splitlines() if line.strip()]
         assert len(warnings) == 1 and "digest skipped" in warnings[0], result.stderr
         assert "[digest.smtp]" in warnings[0] and config in warnings[0]
@@ -176,5 +177,11 @@ def test_run_once_without_a_digest_sender_warns_in_one_line_and_still_syncs_and_
     finally:
         controller.stop()
     assert sent.returncode == 0, sent.stderr
-    assert "digest: done" in sent.stdout
-    assert [e.rcpt_tos for e in inbox.envelopes] == [["marta@aceros.example"]]
+    assert "digest: done" in sent.stdout and "morning: done" in sent.stdout
+    # the skipped ticks claimed nothing: the day's morning lists (one per rep with due
+    # follow-ups) and the week's digest (the manager) all go out at the first tick that can
+    received = [e.rcpt_tos for e in inbox.envelopes]
+    assert received[-1] == ["marta@aceros.example"]  # the digest, after the morning lists
+    reps = {rcpt for rcpts in received[:-1] for rcpt in rcpts}
+    assert reps and all(len(r) == 1 for r in received) and len(received[:-1]) == len(reps)
+    assert reps <= {f["assignee"] for f in listed}

@@ -518,3 +518,57 @@ def test_configuration_md_documents_only_keys_the_settings_read():
     unknown = sorted(f"{section}.{key}" for section, keys in rows.items() for key in keys
                      if key not in KEYS.get(section, ()))
     assert unknown == [], f"documented keys load_settings does not read: {unknown}"
+
+
+# --- [[contacts]]: what the admins know about clients -----------------------------------
+
+def test_contacts_load_with_their_defaults(tmp_path):
+    from assistant.settings import Contact
+
+    s = load_settings(write(tmp_path, BASE + '''
+[[contacts]]
+email = "RQuiroga@Barandales.example"
+name = "Raúl Quiroga"
+company = "Barandales MX"
+phone = "+52 81 2233 4455"
+formal = true
+
+[[contacts]]
+email = "compras@aceros.example"
+'''), environ={})
+    assert s.contacts == (
+        Contact("rquiroga@barandales.example", "Raúl Quiroga", "Barandales MX", "+52 81 2233 4455", True),
+        Contact("compras@aceros.example"))
+    assert s.contact("RQUIROGA@barandales.example").formal is True
+    assert s.contact("nadie@aceros.example") is None
+    assert load_settings(write(tmp_path, BASE), environ={}).contacts == ()
+
+
+@pytest.mark.parametrize("entry, key, words", [
+    ('email = "rquiroga at barandales"', "contacts[1].email", "not an email address"),
+    ('name = "Raúl"', "contacts[1].email", "email"),
+    ('email = "a@b.example"\nformal = "sí"', "contacts[1].formal", "formal"),
+    ('email = "a@b.example"\nphone = "llamar"', "contacts[1].phone", "not a phone number"),
+    ('email = "a@b.example"\nempresa = "X"', "contacts[1].empresa", "empresa"),
+])
+def test_a_bad_contact_names_its_key_and_the_fix(tmp_path, entry, key, words):
+    err = load_error(tmp_path, BASE + "\n[[contacts]]\n" + entry + "\n")
+    assert err.key == key, str(err)
+    assert words in str(err)
+
+
+def test_a_contact_listed_twice_is_refused(tmp_path):
+    err = load_error(tmp_path, BASE + '\n[[contacts]]\nemail = "a@b.example"\n'
+                                      '\n[[contacts]]\nemail = "A@b.example"\n')
+    assert err.key == "contacts[2].email" and "[[contacts]]" in err.fix
+
+
+def test_a_bad_contact_email_exits_2_from_the_cli(tmp_path):
+    from click.testing import CliRunner
+
+    from assistant.cli import main
+
+    path = write(tmp_path, BASE + '\n[[contacts]]\nemail = "rquiroga@"\n')
+    result = CliRunner().invoke(main, ["--config", str(path), "scan"])
+    assert result.exit_code == 2
+    assert "contacts[1].email" in result.output and str(path) in result.output

@@ -608,7 +608,7 @@ def _digest_values(language: str) -> dict:
            "why": "prometido: mar 24 nov", "candidates": "Ana, Luis", "since": "mar 24 nov",
            "days": 3, "email": "luis@aceros.example", "name": "Luis", "quotes": 4, "silent": 1,
            "waiting": 2, "debt_days": 7, "abandoned": "25 % (1/4)",
-           "url": "https://followup.acme.example/threads/q1"}
+           "url": "https://followup.acme.example/threads/q1", "contact_name": "Ana <López>"}
     bars = [{"key": k, "label": k.title(), "value": v, "pct": p, "color": "#12b76a"}
             for k, v, p in (("silent", 3, 30), ("waiting", 0, 0), ("closed", 7, 100))]
     return {

@@ -144,3 +144,98 @@ def test_manager_assigns_an_owner(browser, server, web, tmp_path):
                  if r.quote_message_id == target.quote_message_id)
     assert after.owner == OTHER_REP
     page.context.close()
+
+
+def _section(html: str, section: str) -> str:
+    """A section of the digest's HTML part (``<td id="overdue">`` to the next section; the
+    plain-text part wraps a subject inside its column)."""
+    return html.split(f'<td id="{section}"', 1)[1].split('<td id="', 1)[0]
+
+
+def test_rep_marks_won_logs_a_phone_answer_and_snoozes_seen_at_once_everywhere(
+        browser, server, web, tmp_path):
+    """Issue 14's walk: each outcome is visible at once on the rep's queue, on the team
+    page (a manager's) and in the next digest."""
+    from assistant.services.digest import build_digests, load_strings
+
+    rows = [r for r in web.followups_of(REP, "drafted")]
+    threads = list(dict.fromkeys(r.quote_message_id for r in rows))[:3]
+    reports = {r.quote_message_id: r for r in scan(web.settings, web.engine, web.now)}
+    won, answered, snoozed = (reports[q] for q in threads)
+    row_of = {q: next(r for r in rows if r.quote_message_id == q) for q in threads}
+    rep = _sign_in(browser, server, REP)
+    manager = _sign_in(browser, server, MANAGER)
+
+    # 1. Won, from the thread page (a reason with it).
+    rep.goto(f"{server}/threads/{thread_slug(won.quote_message_id)}")
+    assert rep.inner_text("#thread-id") == won.thread_id
+    rep.fill("#mark-reason", "Firmó el pedido por teléfono")
+    rep.click("#mark-won")
+    rep.wait_for_selector(".flash.ok")
+    assert "marcada como ganada" in rep.inner_text(".flash.ok")
+    assert "Firmó el pedido por teléfono" in rep.inner_text("#history")
+    rep.screenshot(path=str(tmp_path / "outcome-won-thread.png"), full_page=True)
+    # 2. The client answered by phone, from the queue.
+    rep.goto(f"{server}/followups")
+    item = rep.locator(f".qitem[data-id='{row_of[answered.quote_message_id].id}']")
+    item.locator("button.reply-phone").click()
+    rep.wait_for_selector(".flash.ok")
+    assert "respuesta del cliente por teléfono" in rep.inner_text(".flash.ok")
+    # 3. Snoozed until a day, from the queue.
+    item = rep.locator(f".qitem[data-id='{row_of[snoozed.quote_message_id].id}']")
+    item.locator("input.snooze-until").fill("2027-01-15")
+    item.locator("button.snooze").click()
+    rep.wait_for_selector(".flash.ok")
+    assert "pospuesta hasta el vie 15 ene" in rep.inner_text(".flash.ok")
+    rep.screenshot(path=str(tmp_path / "outcome-queue.png"), full_page=True)
+
+    queue = rep.inner_text("#queue")
+    ids = rep.eval_on_selector_all(".qitem", "els => els.map(e => +e.dataset.id)")
+    assert row_of[won.quote_message_id].id not in ids          # cancelled: won
+    assert row_of[answered.quote_message_id].id not in ids     # cancelled: the client answered
+    assert row_of[snoozed.quote_message_id].id in ids and "pospuesta hasta el vie 15 ene" in queue
+    assert "2027-01-15 09:00" in queue  # its follow-up due then, at the send window
+
+    manager.goto(f"{server}/team")
+    manager.wait_for_selector("#scenario-chart")
+    text = manager.inner_text("main")
+    silent = text.split("Conversaciones en silencio por responsable")[1].split(
+        "Clientes esperando respuesta")[0]
+    waiting = text.split("Clientes esperando respuesta")[1]
+    assert won.subject not in silent and snoozed.subject not in silent
+    assert answered.subject in waiting
+    manager.screenshot(path=str(tmp_path / "outcome-team.png"), full_page=True)
+
+    digest = next(d for d in build_digests(web.settings, web.engine, web.now)
+                  if d.recipient.email == MANAGER)
+    t = load_strings(digest.language)
+    overdue = _section(digest.html, "overdue")
+    assert won.subject not in overdue and snoozed.subject not in overdue
+    assert answered.subject in _section(digest.html, "waiting")
+    promised = _section(digest.html, "promised")
+    assert t["promised_title"] in promised and snoozed.subject in promised
+    assert "pospuesto hasta el" in promised
+    by_status = {r.quote_message_id: r.status for r in digest.current.reports}
+    assert by_status[won.quote_message_id] == "closed"
+
+    # On a phone, the queue and the thread page with their new forms fit the screen.
+    phone = _sign_in(browser, server, REP, mobile=True)
+    for url in ("/followups", f"/threads/{thread_slug(won.quote_message_id)}"):
+        phone.goto(server + url)
+        width = phone.evaluate("document.documentElement.scrollWidth")
+        wide = phone.evaluate("""[...document.querySelectorAll('main *')].filter(
+            e => e.getBoundingClientRect().right > 391).slice(-5).map(
+            e => e.tagName + '.' + e.className + '#' + e.id + ':' + Math.round(e.getBoundingClientRect().right))""")
+        assert width <= 390, (url, width, wide)
+    phone.screenshot(path=str(tmp_path / "outcome-thread-phone.png"), full_page=True)
+    phone.context.close()
+
+    # Undo from the flash: the won thread comes back to the queue at once.
+    rep.goto(f"{server}/threads/{thread_slug(won.quote_message_id)}")
+    rep.click("#unmark")
+    rep.wait_for_selector(".flash.ok")
+    rep.goto(f"{server}/followups")
+    ids = rep.eval_on_selector_all(".qitem", "els => els.map(e => +e.dataset.id)")
+    assert row_of[won.quote_message_id].id in ids
+    rep.context.close()
+    manager.context.close()

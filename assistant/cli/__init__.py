@@ -15,6 +15,7 @@ module                  commands
 ``accounts``            ``sync``, ``accounts list | add | test``
 ``threads``             ``scan``, ``rebuild``, ``inspect``
 ``followups``           ``drafts plan | list | show | approve | skip | edit``, ``touch``
+``outcomes``            ``mark``, ``unmark``, ``snooze``, ``reply``
 ``templates``           ``templates list | preview | validate | save``
 ``digest``              ``digest``, ``morning``
 ``worker``              ``run``
@@ -30,8 +31,8 @@ import logging
 
 import click
 
-from assistant.cli import (accounts, crm, demo, digest, followups, start, templates, threads, web,
-                           worker)
+from assistant.cli import (accounts, crm, demo, digest, followups, outcomes, start, templates,
+                           threads, web, worker)
 from assistant.cli.context import Context, Main, emit_json, fail, parse_now
 from assistant.cli.followups import print_followups
 from assistant.cli.threads import STATUS_LABEL, STATUS_ORDER, print_scan
@@ -55,8 +56,9 @@ def main(ctx: click.Context, config: str | None, verbose: bool) -> None:
 
 # Every command, registered once (`followup --help` lists them by name).
 for command in (start.init, accounts.sync, threads.scan, threads.rebuild, threads.inspect,
-                worker.run, digest.digest, digest.morning, demo.demo, accounts.accounts, followups.drafts,
-                templates.templates, followups.touch, web.serve, web.users, crm.crm):
+                worker.run, digest.digest, digest.morning, demo.demo, accounts.accounts,
+                followups.drafts, templates.templates, followups.touch, outcomes.mark,
+                outcomes.unmark, outcomes.snooze, outcomes.reply, web.serve, web.users, crm.crm):
     main.add_command(command)
 del command
 

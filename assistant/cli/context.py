@@ -135,6 +135,19 @@ def parse_now(value: str | None, settings: Settings | None) -> datetime:
     return moment
 
 
+def person_cell(names: dict, address: str | None, nobody: str = "—") -> str:
+    """A table cell for a person: their name, the address on a second, dim line (the
+    address alone when no name is known); rich markup in either is escaped."""
+    from rich.markup import escape
+
+    if not address:
+        return nobody
+    found = names.get(address.lower())
+    if found is None or not found.name:
+        return escape(address)
+    return f"{escape(found.name)}\n[dim]{escape(address)}[/]"
+
+
 def console() -> Console:
     """A console for tables: the terminal's width, ``$COLUMNS`` when set, else 140 columns
     when piped or captured (not squeezed into 80)."""

@@ -36,12 +36,15 @@ def demo(obj: Context, folder: str, force: bool) -> None:
     settings, config = done.settings, info.settings_path
     for result in done.synced:
         click.echo(f"synced {result.account}: read {result.read}, new {result.stored}")
-    print_scan(done.reports, settings, info.now)
+    names = done.app.names({a for r in done.reports for a in (r.contact, r.owner)}
+                           | {a for f in done.followups for a in (f.contact, f.assignee)},
+                           [r.quote_message_id for r in done.reports])
+    print_scan(done.reports, settings, info.now, names=names)
     planned = done.planned
     click.echo(f"\nPlanned {len(planned.created)} follow-ups due at {info.now:%a %d %b %H:%M} "
                f"(held {len(planned.held)}): email drafts are in each rep's Maildir Drafts "
                f"folder ({done.drafts_folder}); calls and WhatsApp have links.")
-    print_followups(done.followups, settings, now=info.now)
+    print_followups(done.followups, settings, now=info.now, names=names, engine=done.app.engine)
     for name, path in done.digests:
         click.echo(f"\nWeekly digest for {name}: {path} (open it in a browser)")
     click.echo(f"\nTry: followup --config {config} scan --now {info.now.isoformat()} --json")

@@ -13,9 +13,9 @@ from rich.console import Console
 from rich.markup import escape
 
 from assistant.cli.context import console as table_console
-from assistant.cli.context import emit_json, fail, parse_now
+from assistant.cli.context import emit_json, fail, parse_now, person_cell
 from assistant.cli.tables import print_table
-from assistant.services import review
+from assistant.services import people, review
 from assistant.services.planning import plan
 from assistant.services.reconcile import reconcile
 from assistant.services.review import (
@@ -60,8 +60,12 @@ def drafts_plan(obj, now_text: str | None) -> None:
         click.echo(say("cli.plan.problem", lang, problem=problem), err=True)
 
 
-def print_followups(rows, settings, console: Console | None = None, now: datetime | None = None) -> None:
+def print_followups(rows, settings, console: Console | None = None, now: datetime | None = None,
+                    names: dict | None = None, engine=None) -> None:
+    """The follow-ups table; ``names``: who each address is (``Followup.names``)."""
     console = console or table_console()
+    names = names or {}
+    shown = review.thread_ids(engine, rows) if engine is not None else {}
     zone = ZoneInfo(settings.team.timezone)
     lang = settings.team.language
     now = now or datetime.now(timezone.utc)
@@ -78,12 +82,13 @@ def print_followups(rows, settings, console: Console | None = None, now: datetim
         link = r.link and (r.link if len(r.link) < 60 else r.link.split("?", 1)[0] + "?text=…")
         note = (reason_words(r.hold_reason, lang) or reason_words(r.closed_reason, lang) or link
                 or (r.draft_ref and say("cli.drafts.in_drafts", lang, account=r.account)) or "")
-        cells.append([str(r.id), term("followup", r.status, lang), str(r.step),
-                      term("channel", r.channel, lang), r.assignee or "—",
+        cells.append([str(r.id), shown.get(r.quote_message_id, "—"), term("followup", r.status, lang),
+                      str(r.step), term("channel", r.channel, lang), person_cell(names, r.assignee),
                       due(r), escape(r.subject or "—"), escape(note)])
     print_table(console, say("cli.drafts.title", lang, n=len(rows)),
                 [say(f"cli.col.{column}", lang) for column in
-                 ("id", "status", "step", "channel", "assignee", "due", "subject", "note")], cells)
+                 ("id", "thread", "status", "step", "channel", "assignee", "due", "subject", "note")],
+                cells)
     links = [r for r in rows if r.link and r.status in ("drafted", "approved", "held")]
     if links:
         click.echo(say("cli.drafts.links", lang))
@@ -103,16 +108,27 @@ def drafts_list(obj, as_json: bool, status: str | None, now_text: str | None) ->
     reconcile(settings, engine, parse_now(now_text, settings) if now_text else None)
     rows = list_followups(engine, status=status)
     if as_json:
-        emit_json({"followups": [review.as_json(r, settings.team.timezone, settings.team.language)
+        ids = review.thread_ids(engine, rows)
+        emit_json({"followups": [review.as_json(r, settings.team.timezone, ids, settings.team.language)
                                  for r in rows]})
     else:
-        print_followups(rows, settings, now=parse_now(now_text, settings))
+        print_followups(rows, settings, now=parse_now(now_text, settings), names=people.names(
+            settings, engine, {a for r in rows for a in (r.assignee, r.contact)},
+            {r.quote_message_id for r in rows}), engine=engine)
 
 
-def show_one(row, echo=click.echo) -> None:
+def _named(names: dict, address: str | None) -> str:
+    found = names.get((address or "").lower())
+    if not address:
+        return "—"
+    return f"{found.name} ({address})" if found and found.name else address
+
+
+def show_one(row, echo=click.echo, names: dict | None = None) -> None:
+    names = names or {}
     echo(f"#{row.id} · step {row.step} · {CHANNEL_LABEL.get(row.channel, row.channel)} · "
-         f"{row.status} · assignee {row.assignee or '—'}")
-    echo(f"thread: {row.quote_message_id}  contact: {row.contact or '—'}")
+         f"{row.status} · assignee {_named(names, row.assignee)}")
+    echo(f"thread: {row.quote_message_id}  contact: {_named(names, row.contact)}")
     echo(f"template: {row.template} ({row.language or '?'}, version {row.template_version})")
     if row.hold_reason:
         echo(f"held: {reason_words(row.hold_reason)}")
@@ -134,7 +150,9 @@ def show_one(row, echo=click.echo) -> None:
 def drafts_show(obj, fid: int) -> None:
     """One follow-up in full."""
     try:
-        show_one(get(obj.engine(), fid))
+        row = get(obj.engine(), fid)
+        show_one(row, names=people.names(obj.settings(), obj.engine(), [row.assignee, row.contact],
+                                         [row.quote_message_id]))
     except FollowupError as exc:
         fail("Error", str(exc), 1)
 
@@ -200,8 +218,9 @@ def drafts_edit(obj, fid: int) -> None:
 @click.option("--now", "now_text", default=None, help="when (ISO 8601, default: now)")
 @click.pass_obj
 def touch(obj, thread: str, channel: str, note: str | None, by: str | None, now_text: str | None) -> None:
-    """Log a call or WhatsApp touch. THREAD is the quote's Message-ID (as `scan --json` and
-    `drafts list --json` print it, with or without <>) or an unambiguous prefix of it."""
+    """Log a call or WhatsApp touch. THREAD is the short thread id (the ID column of `scan`,
+    `thread_id` in the JSON) or the quote's Message-ID (with or without <>), or an
+    unambiguous prefix of either."""
     settings, engine = obj.settings(), obj.engine()
     now = parse_now(now_text, settings)
     try:

@@ -13,10 +13,11 @@ from assistant import data
 from assistant.cli.context import console as table_console
 from assistant.cli.context import fail, parse_now
 from assistant.cli.tables import print_table
-from assistant.drafting.templates import TemplateProblem, choose_language, sample_context
+from assistant.drafting.templates import FORMAL_SUFFIX, TemplateProblem, choose_language, sample_context
 from assistant.rendering import renderer
 from assistant.services.review import FollowupError, preview_context
 from assistant.services.templates import save_template, template_sources, validate_templates
+from assistant.wording import say
 
 __all__ = ["templates"]
 
@@ -33,8 +34,11 @@ def templates_list(obj) -> None:
     settings, engine = obj.settings(), obj.engine()
     sources = template_sources(engine, settings.templates.folder)
     used = {s.template for s in settings.protocol.steps}
-    cells = [[name, language, str(source.version), escape(source.label), "yes" if name in used else ""]
-             for (name, language), source in sorted(sources.items())]
+    cells = []
+    for (name, language), source in sorted(sources.items()):
+        formal = name.endswith(FORMAL_SUFFIX) and name.removesuffix(FORMAL_SUFFIX) in used
+        cells.append([name, language, str(source.version), escape(source.label),
+                      "yes" if name in used else say("templates.formal_variant") if formal else ""])
     print_table(table_console(), "Templates", ("Name", "Language", "Version", "Source", "In protocol"),
                 cells)
     own = settings.templates.folder

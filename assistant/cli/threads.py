@@ -11,14 +11,14 @@ import click
 from rich.console import Console
 from rich.markup import escape
 
-from assistant.cli.context import Context, emit_json, parse_now
+from assistant.cli.context import Context, emit_json, parse_now, person_cell
 from assistant.cli.context import console as table_console
 from assistant.cli.tables import print_table
 from assistant.services.inspection import inspect_files
 from assistant.services.rules import rules_from_settings
 from assistant.services.scan import storage_problems
 from assistant.settings import Settings
-from assistant.wording import day_time, due_words, say, term, why_waiting
+from assistant.wording import day_time, due_words, say, snoozed_words, term, why_waiting
 
 __all__ = ["STATUS_LABEL", "STATUS_ORDER", "inspect", "print_scan", "rebuild", "scan"]
 
@@ -42,11 +42,17 @@ def scan(obj: Context, now_text: str | None, as_json: bool) -> None:
     if as_json:
         emit_json({"now": now.isoformat(), "threads": [r.as_json() for r in reports]})
         return
-    print_scan(reports, app.settings, now)
+    print_scan(reports, app.settings, now,
+               names=app.names({a for r in reports for a in (r.contact, r.owner)},
+                               [r.quote_message_id for r in reports]))
 
 
-def print_scan(reports, settings: Settings, now: datetime, console: Console | None = None) -> None:
+def print_scan(reports, settings: Settings, now: datetime, console: Console | None = None,
+               names: dict | None = None) -> None:
+    """The scan's tables; ``names``: who each address is (``Followup.names``), shown
+    with the address below (without: addresses only)."""
     console = console or table_console()
+    names = names or {}
     zone = ZoneInfo(settings.team.timezone)
     lang = settings.team.language
     console.print("[bold]" + say("cli.scan.title", lang, n=len(reports),
@@ -59,16 +65,17 @@ def print_scan(reports, settings: Settings, now: datetime, console: Console | No
         if status in ("silent", "waiting"):
             group.sort(key=lambda r: r.next_step.due_at)
         headers = [say(f"cli.col.{column}", lang) for column in
-                   ("subject", "contact", "owner", "scenario", "touches", "next_step", "due")]
-        why = {id(r): why_waiting(r, lang) for r in group}
+                   ("id", "subject", "contact", "owner", "scenario", "touches", "next_step", "due")]
+        why = {id(r): why_waiting(r, lang) or snoozed_words(r, lang) for r in group}
         if any(why.values()):
             headers.append(say("cli.col.why", lang))
         cells = []
         for r in group:
             step = r.next_step
             row = [
-                escape(r.subject or say("cli.no_subject", lang)), r.contact or "—",
-                r.owner or f"[red]{say('cli.nobody', lang)}[/]",
+                r.thread_id or "—", escape(r.subject or say("cli.no_subject", lang)),
+                person_cell(names, r.contact),
+                person_cell(names, r.owner, f"[red]{say('cli.nobody', lang)}[/]"),
                 term("scenario", r.scenario, lang), str(r.touches),
                 f"{step.number}/{len(settings.protocol.steps)} {term('channel', step.channel, lang)}"
                 if step else "—",
@@ -81,7 +88,7 @@ def print_scan(reports, settings: Settings, now: datetime, console: Console | No
                 row.append(why[id(r)] or "")
             cells.append(row)
         print_table(console, f"{say(f'cli.scan.group.{status}', lang)} ({len(group)})", headers, cells,
-                    justify={4: "right"}, whole=(7,))
+                    justify={5: "right"}, whole=(8,))
 
 
 @click.command()

@@ -13,7 +13,7 @@ from typing import Iterable
 
 from assistant.mail.text import detect_language, own_text
 
-from .calendar import add_business_days, at_window, due_at, due_on, local_date
+from .calendar import add_business_days, at_window, due_at, due_on, is_business_day, local_date
 from .joining import join_unthreaded
 from .model import LoggedTouch, Mail, NextStep, Rules, ThreadMark, ThreadReport
 from .quotes import is_quote, mentions_quote
@@ -126,9 +126,9 @@ def _timeline(mails: list[Mail], quote: Mail, touches: list[LoggedTouch], facts:
             events.append(_Event(mail.date, True, mail))
         elif facts.real_reply(mail):
             events.append(_Event(mail.date, False, mail))
-    for touch in touches:
+    for touch in touches:  # a logged call (ours), or the client's answer by phone (theirs)
         if touch.at >= quote.date:
-            events.append(_Event(touch.at, True, None))
+            events.append(_Event(touch.at, not touch.inbound, None))
     events.sort(key=lambda e: (e.at, 0 if e.mail is None else 1,
                                e.mail.message_id if e.mail else ""))
     return events
@@ -167,8 +167,10 @@ def scenario_of(owner: str | None, candidates: tuple[str, ...], status: str, tou
 
 
 def bounced_last_outbound(mails: list[Mail], last_outbound: Mail | None,
-                          rules: Rules, facts: Facts | None = None) -> Mail | None:
-    """The bounce the last outbound message drew, if no real reply came after it."""
+                          rules: Rules, facts: Facts | None = None, *,
+                          replied_at: datetime | None = None) -> Mail | None:
+    """The bounce the last outbound message drew, if no real reply came after it
+    (``replied_at``: the latest real reply outside email, which counts too)."""
     if last_outbound is None:
         return None
     bounce = None
@@ -182,6 +184,8 @@ def bounced_last_outbound(mails: list[Mail], last_outbound: Mail | None,
     if bounce is None:
         return None
     facts = facts or Facts(rules)
+    if replied_at is not None and replied_at > bounce.date:
+        return None
     if any(m.date > bounce.date and facts.real_reply(m) for m in mails):
         return None
     return bounce
@@ -221,17 +225,21 @@ def analyze_thread(mails: list[Mail], rules: Rules, now: datetime, *,
 
     candidates = owner_candidates(mails, rules, facts)
     owner = owner_of(quote, mark, rules)
-    decline = facts.declines(last_reply.mail) if last_reply else None
-    bounce = bounced_last_outbound(mails, last_outbound_mail, rules, facts)
+    # A reply logged outside email (mail None) declines nothing and holds nothing.
+    decline = facts.declines(last_reply.mail) if last_reply and last_reply.mail else None
+    outside = [e.at for e in replies if e.mail is None]
+    bounce = bounced_last_outbound(mails, last_outbound_mail, rules, facts,
+                                   replied_at=outside[-1] if outside else None)
     last_meaningful = events[-1] if events else None
 
     contact = contact_of(quote, rules)
     held = None
-    if (last_reply is not None and last_meaningful is last_reply and not decline
-            and not (mark and mark.outcome)):
+    if (last_reply is not None and last_reply.mail is not None and last_meaningful is last_reply
+            and not decline and not (mark and mark.outcome)):
         held = holding(last_reply.mail, rules, local_date(last_reply.at, rules.timezone))
 
     next_step: NextStep | None = None
+    snoozed_until: date | None = None
     closed: tuple[str, str] | None = None  # (code, value): worded by assistant.wording
     promised: tuple[str, date] | None = None
     if mark and mark.outcome:
@@ -260,6 +268,10 @@ def analyze_thread(mails: list[Mail], rules: Rules, now: datetime, *,
                               timezone=rules.timezone, window_start=rules.send_window_start)
             if floor > due:
                 due, promised = floor, ("back", back)
+        snoozed = snooze_floor(mark, rules)
+        if snoozed is not None and snoozed > due:
+            due, promised = snoozed, None
+            snoozed_until = mark.snoozed_until
         next_step = NextStep(touch_count + 1, step.channel, step.template, due)
         status = "silent" if now >= due else "waiting"
 
@@ -283,7 +295,19 @@ def analyze_thread(mails: list[Mail], rules: Rules, now: datetime, *,
         mail_keys=tuple(m.key for m in mails),
         promised_date=promised[1] if promised else None,
         promised_reason=promised[0] if promised else None,
+        snoozed_until=snoozed_until,
     )
+
+
+def snooze_floor(mark: ThreadMark | None, rules: Rules) -> datetime | None:
+    """A snooze's floor on the next step: the first business day on or after the day
+    snoozed until, at the send window (``None`` without a snooze)."""
+    if mark is None or mark.snoozed_until is None:
+        return None
+    day = mark.snoozed_until
+    if not is_business_day(day, rules.holidays_country):
+        day = add_business_days(day, 1, rules.holidays_country)
+    return at_window(day, timezone=rules.timezone, window_start=rules.send_window_start)
 
 
 def contact_back(mails: list[Mail], contact: str | None, since: datetime,

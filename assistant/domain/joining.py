@@ -213,7 +213,8 @@ def _loose(mail, own, groups, by_contact, contact_of, touch, touches, local, lea
         return None
     root = leads[0]
     events = [m.date for m in groups.before(root, mail) if touch(m)]
-    events += [t.at for t in touches.get(groups.quote[root].message_id, ()) if t.at <= mail.date]
+    events += [t.at for t in touches.get(groups.quote[root].message_id, ())
+               if t.at <= mail.date and not t.inbound]  # our touches, not the client's answers
     if not events:
         return None
     if (local(mail) - local(max(events))).days > LOOSE_WINDOW_DAYS:

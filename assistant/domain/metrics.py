@@ -203,7 +203,8 @@ class _Event:
 def thread_events(report: ThreadReport, mails: Mapping[int, Mail],
                   touches: Iterable[LoggedTouch], facts: Facts) -> list[_Event]:
     """Our outbound touches (messages of kind ``message`` and logged touches) and the
-    client's real replies, from the first quote on, in time order (the quote first)."""
+    client's real replies (their answers logged outside email too), from the first quote
+    on, in time order (the quote first)."""
     start = report.quote_sent_at
     events: list[_Event] = []
     for key in report.mail_keys:
@@ -214,9 +215,9 @@ def thread_events(report: ThreadReport, mails: Mapping[int, Mail],
             events.append(_Event(mail.date, True))
         elif facts.real_reply(mail):
             events.append(_Event(mail.date, False))
-    for touch in touches:
+    for touch in touches:  # a client's answer outside email is a real reply
         if start is None or touch.at >= start:
-            events.append(_Event(touch.at, True))
+            events.append(_Event(touch.at, not touch.inbound))
     events.sort(key=lambda e: (e.at, not e.outbound))
     return events
 

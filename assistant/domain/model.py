@@ -53,22 +53,28 @@ class Mail:
 
 @dataclass(frozen=True, slots=True)
 class LoggedTouch:
-    """A call or WhatsApp message a rep logged for a thread."""
+    """A call or WhatsApp message a rep logged for a thread, or (``inbound``) the
+    client's answer outside email that a rep logged: a real reply at ``at``."""
 
     thread: str
     """The thread's ``quote_message_id``."""
     channel: str
     at: datetime
     by: str | None = None
+    inbound: bool = False
+    """The client answered (by phone, WhatsApp) rather than us: a real reply, never a
+    touch (``followup reply``)."""
 
 
 @dataclass(frozen=True, slots=True)
 class ThreadMark:
-    """What users said about a thread: an outcome, an explicit owner."""
+    """What users said about a thread: an outcome, an explicit owner, a snooze."""
 
     thread: str
     outcome: Literal["won", "lost"] | None = None
     owner: str | None = None
+    snoozed_until: date | None = None
+    """No follow-up is due before this local date (at the send window)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,12 +206,18 @@ class ThreadReport:
     date (rule 9) or the contact's day back from an out-of-office (rule 10)."""
     promised_reason: Literal["promised", "back"] | None = None
     """Which of the two ``promised_date`` is: ``promised`` (rule 9) or ``back`` (rule 10)."""
+    snoozed_until: date | None = None
+    """The day a user snoozed the thread until, when that snooze set ``next_step.due_at``."""
+    thread_id: str | None = None
+    """The short thread id people type (:mod:`assistant.domain.ids`); filled by readers of
+    the read model (the shortest unambiguous prefix of the stored digest)."""
 
     def as_json(self) -> dict:
         def iso(value: datetime | None) -> str | None:
             return value.isoformat() if value else None
 
         return {
+            "thread_id": self.thread_id,
             "quote_message_id": self.quote_message_id,
             "subject": self.subject,
             "contact": self.contact,

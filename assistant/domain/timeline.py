@@ -4,7 +4,8 @@ reps logged, and its follow-ups, oldest first (pure: plain values in, plain valu
 Message kinds: a message of a kind other than ``message`` keeps it (``auto_reply``,
 ``bounce``, ``delay``, ``complaint``, ``receipt``); else ``quote`` (the thread's quote, or
 an outbound quote), ``sent`` (our other outbound mail), ``reply`` (from outside) or
-``internal``. Logged touches are ``touch_phone`` / ``touch_whatsapp``; follow-ups are
+``internal``. Logged touches are ``touch_phone`` / ``touch_whatsapp``, the client's answers outside email ``reply_phone`` /
+``reply_whatsapp``; follow-ups are
 ``followup`` (at their due time, or when they were decided once they are).
 """
 
@@ -27,7 +28,7 @@ class Event:
     at: datetime
     kind: str
     """quote | sent | reply | auto_reply | bounce | delay | complaint | receipt | internal |
-    touch_phone | touch_whatsapp | followup"""
+    touch_phone | touch_whatsapp | reply_phone | reply_whatsapp | followup"""
     who: str | None
     subject: str
     text: str
@@ -77,12 +78,16 @@ def excerpt(text: str | None, limit: int = 600) -> str:
 
 def timeline(mails: Iterable[Mail], rules: Rules, quote_message_id: str, *,
              touches: Iterable[TouchEntry] = (),
-             followups: Iterable[FollowupEntry] = ()) -> list[Event]:
-    """The thread's events, oldest first (``mails``: the thread's messages)."""
+             followups: Iterable[FollowupEntry] = (),
+             replies: Iterable[TouchEntry] = ()) -> list[Event]:
+    """The thread's events, oldest first (``mails``: the thread's messages; ``replies``:
+    the client's answers outside email, logged by a rep)."""
     events = [Event(mail.date, message_kind(mail, rules, quote_message_id), mail.from_addr,
                     mail.subject, excerpt(mail.text)) for mail in mails]
     events += [Event(touch.at, f"touch_{touch.channel}", touch.by, "", touch.note or "")
                for touch in touches]
+    events += [Event(reply.at, f"reply_{reply.channel}", reply.by, "", reply.note or "")
+               for reply in replies]
     events += [Event(f.at, "followup", f.assignee, f.subject, f"{f.step} · {f.channel} · {f.status}")
                for f in followups]
     return sorted(events, key=lambda e: e.at)

@@ -44,6 +44,15 @@ def email_draft(*, key: str, sender: str, sender_name: str | None, to: str, to_n
     return msg.as_bytes()
 
 
+def reply_target(mails, seen_by_client=lambda mail: True):
+    """The message a follow-up replies to (``In-Reply-To`` / ``References``): the latest
+    person-written message of the thread (kind ``message``: ours or the client's) that the
+    client saw (``seen_by_client``: not a forward between colleagues), never an
+    auto-reply, a bounce, a delay warning or a receipt; None when there is none."""
+    real = [m for m in mails if m.kind == "message" and seen_by_client(m)]
+    return max(real, key=lambda m: m.date, default=None)
+
+
 def tel_link(e164: str | None) -> str | None:
     return f"tel:{e164}" if e164 else None
 

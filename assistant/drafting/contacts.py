@@ -3,7 +3,13 @@
 * :func:`find_phone` — the contact's phone from their own messages (signatures), with
   the ``phonenumbers`` library, default region = ``protocol.holidays_country``;
 * :func:`signature_of` — a team member's signature, from the end of their own messages;
-* :func:`quote_number` — the quote's number from its subject or attachment names.
+* :func:`quote_number` — the quote's number from its subject or attachment names;
+* :func:`split_display_name` — the person and the company in a display name
+  (``"Juan Pérez | Barandales MX"``, ``"Ventas - Aceros del Norte"``, ``"Pérez, Juan"``);
+* :func:`signature_identity` — the name and company a contact signs with;
+* :func:`identify` — a contact's name and company from all of these, the admins'
+  ``[[contacts]]`` entry first; never a company made from the mail domain;
+* :func:`formality` / :func:`is_formal` — whether a text, and a thread, speak "usted".
 """
 
 from __future__ import annotations
@@ -164,14 +170,286 @@ def greeting_name(text: str | None, email: str | None = None) -> str | None:
     return word
 
 
-def company_from(email: str | None) -> str | None:
-    """A readable company name from a client's domain (``grupolozano.example`` ->
-    ``Grupolozano``); ``None`` for public mail domains."""
-    from assistant.domain.followups import PUBLIC_MAIL_DOMAINS
+def recipient_names(headers: dict[str, str]) -> list[str]:
+    """``Name <addr>`` for each To and Cc recipient a message names (its parsed
+    ``headers``, which hold the addresses re-written with quoted names): the names a rep
+    wrote clients under, stored with the message (``messages.recipient_names``)."""
+    from email.utils import getaddresses
 
-    if not email or "@" not in email:
+    out: dict[str, str] = {}
+    for field in ("to", "cc"):
+        try:
+            pairs = getaddresses([headers.get(field) or ""])
+        except (ValueError, TypeError, IndexError):  # a header no reader parses: no names
+            continue
+        for name, addr in pairs:
+            name, addr = " ".join(name.split()), addr.strip().lower()
+            if name and "@" in addr and name.lower() != addr and addr not in out:
+                quoted = name.replace("\\", "\\\\").replace('"', '\\"')
+                out[addr] = f'"{quoted}" <{addr}>'  # not RFC 2047-encoded: read back as is
+    return list(out.values())
+
+
+_SEPARATORS = re.compile(r"\s+[|/–—-]\s+|\s*\|\s*|\s+@\s+|\s*[()\[\]]\s*")
+_ROLE_WORDS = frozenset("""
+gerente gerencia director directora direccion jefe jefa compras compra ventas venta ejecutivo
+ejecutiva coordinador coordinadora coordinacion supervisor supervisora encargado encargada
+area departamento depto analista asistente comprador compradora representante administracion
+facturacion contabilidad cobranza logistica almacen atencion clientes cliente info informacion
+contacto recepcion soporte mantenimiento proyectos ingenieria
+manager purchasing procurement buyer sales head team department dept office assistant sales
+operations accounting billing support customer service info contact admin noreply no-reply
+ceo cfo coo cto vp president presidente socio owner founder fundador
+""".split())
+"""Words of a job title or a shared mailbox (``Ventas``, ``Gerente de Compras``): such a
+part of a display name or signature is neither the person nor the company."""
+_COMPANY_SUFFIX = re.compile(
+    r"(?i)(?:\b|(?<=\s))(s\.?\s?a\.?(?:\s*de\s*c\.?\s?v\.?)?|s\.?\s?a\.?\s?c\.?|s\.?\s?a\.?\s?p\.?\s?i\.?"
+    r"|s\.?\s+de\s+r\.?\s?l\.?(?:\s*de\s*c\.?\s?v\.?)?|s\.?\s?l\.?|s\.?\s?r\.?\s?l\.?|s\.?\s?c\.?"
+    r"|inc\.?|llc|ltd\.?|ltda\.?|gmbh|corp\.?|co\.|plc)(?=$|[\s,.)])")
+_COMPANY_WORDS = frozenset("""
+grupo aceros acero constructora construcciones industrias industrial comercial comercializadora
+distribuidora distribuciones servicios materiales soluciones ingenieria logistica transportes
+alimentos textiles maderas inversiones agricola corporativo corporacion laboratorios farmacia
+ferreteria plasticos empaques quimica metales herrajes barandales importadora exportadora
+tecnologia sistemas consultores consultoria hotel hoteles restaurante panaderia boticas cafes
+group industries company holdings solutions systems services supplies supply technologies markets
+foods logistics manufacturing consulting partners labs
+""".split())
+_PARTICLES = frozenset("de del la las los y e da do dos van von di le el".split())
+_TITLE_WORD = re.compile(r"(?i)^(ing|lic|dr|dra|sr|sra|srta|mr|mrs|ms|arq|c\.?p|mtro|mtra|prof)\.?$")
+_NAME_WORD = re.compile(r"^[^\W\d_][^\W\d_'’.-]*(?:[-'’][^\W\d_]+)*\.?$")
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in re.split(r"\s+", text.strip()) if w]
+
+
+def _folded(word: str) -> str:
+    from assistant.mail.text import normalize
+
+    return normalize(word).strip(".,:;")
+
+
+def _is_role(part: str) -> bool:
+    return any(_folded(w) in _ROLE_WORDS for w in _words(part))
+
+
+def _is_company(part: str) -> bool:
+    words = _words(part)
+    return bool(_COMPANY_SUFFIX.search(part) or "&" in part or re.search(r"\d", part)
+                or any(_folded(w) in _COMPANY_WORDS for w in words)
+                or (not all(w.isupper() for w in words if w.isalpha())
+                    and any(len(w) >= 2 and w.isupper() and w.isalpha() for w in words[1:])))
+
+
+def _person(part: str) -> str | None:
+    """``part`` as a person's name (titles dropped; "RAÚL QUIROGA" -> "Raúl Quiroga"), or
+    None when it does not read as one: 1 to 4 capitalised words, particles aside."""
+    words = [w for w in _words(part) if not _TITLE_WORD.match(w)]
+    if not words or len(words) > 5 or not all(_NAME_WORD.match(w) for w in words):
         return None
-    domain = email.rpartition("@")[2].lower()
-    if domain in PUBLIC_MAIL_DOMAINS:
+    if all(w.isupper() for w in words if len(w) > 1):
+        words = [w.lower() if w.lower() in _PARTICLES else w.capitalize() for w in words]
+    core = [w for w in words if w.lower() not in _PARTICLES]
+    if not core or len(core) > 4 or not all(w[:1].isupper() for w in core):
         return None
-    return domain.split(".")[0].replace("-", " ").title()
+    if words[0].lower() in _PARTICLES:
+        return None
+    return " ".join(words)
+
+
+def split_display_name(display: str | None, email: str | None = None) -> tuple[str | None, str | None]:
+    """(person, company) of a display name: ``"Juan Pérez | Barandales MX"`` -> both;
+    ``"Ventas - Aceros del Norte"`` -> (None, "Aceros del Norte"); ``"Pérez, Juan"`` ->
+    ("Juan Pérez", None); an address, a bare mailbox name (``rquiroga``) or a job title
+    -> nothing."""
+    if not display:
+        return None, None
+    text = display.strip().strip("\"'").strip()
+    if email:
+        text = text.replace(email, " ").replace(email.lower(), " ")
+    text = re.sub(r"<[^>]*>|\S+@\S+", " ", text).strip(" \"'<>")
+    if not text:
+        return None, None
+    local = (email or "").partition("@")[0].lower()
+    if local and _folded(text).replace(" ", "") in {local, local.replace(".", ""), local.replace("_", "")} \
+            and text == text.lower():
+        return None, None
+    parts = [p.strip(" ,") for p in _SEPARATORS.split(text) if p and p.strip(" ,")]
+    if len(parts) == 1 and text.count(",") == 1 and not _is_company(text):
+        last, first = (p.strip() for p in text.split(","))
+        if _person(last) and _person(first):
+            return _person(f"{first} {last}"), None
+    person = company = None
+    for part in parts:
+        if _is_role(part) and not _COMPANY_SUFFIX.search(part):
+            continue
+        if _is_company(part):
+            company = company or part
+        elif person is None and _person(part):
+            person = _person(part)
+        elif len(parts) > 1 and company is None and person is not None:
+            company = part
+    return person, company
+
+
+_CLOSING = re.compile(
+    r"(?i)^\s*(saludos(?:\s+cordiales)?|un\s+(?:cordial\s+)?saludo|cordialmente|atentamente|"
+    r"atte\.?|quedo\s+(?:a\s+(?:sus|tus)\s+[oó]rdenes|atent[oa]s?)[^\n]*|gracias[^\n]{0,30}|"
+    r"(?:best\s+|kind\s+|warm\s+)?regards|best|thanks[^\n]{0,20}|thank\s+you|sincerely|cheers)"
+    r"\s*[,.!:]?\s*(?P<rest>[^\n]*)$")
+
+
+def _signature_lines(text: str) -> list[str]:
+    """The lines of the signature block of one own text: after ``-- ``, else after the
+    last closing line ("Saludos,", "Atentamente", "Regards,"), else none."""
+    own = own_text(text or "").rstrip()
+    if "\n-- \n" in own:
+        lines = own.rsplit("\n-- \n", 1)[1].splitlines()
+    else:
+        lines = own.splitlines()
+        for n in range(len(lines) - 1, max(-1, len(lines) - 9), -1):
+            match = _CLOSING.match(lines[n])
+            if match:
+                rest = match.group("rest").strip()
+                lines = ([rest] if rest else []) + lines[n + 1:]
+                break
+        else:
+            return []
+    return [ln.strip() for ln in lines if ln.strip()][:6]
+
+
+def signature_identity(texts: Iterable[str]) -> tuple[str | None, str | None]:
+    """The (name, company) a person signs with, from their own texts (newest first): the
+    first signature block that names them. ``Diego Ramírez`` / ``Gerente de Compras |
+    Constructora del Norte`` -> ("Diego Ramírez", "Constructora del Norte")."""
+    best_name = best_company = None
+    for text in texts:
+        lines = _signature_lines(text)
+        if not lines:
+            continue
+        name = _person(lines[0]) if not _is_role(lines[0]) and not _is_company(lines[0]) else None
+        company = None
+        for line in lines[1 if name else 0:]:
+            if "@" in line or re.search(r"\d{3}|https?:|www\.", line):
+                continue
+            parts = [p.strip(" ,") for p in _SEPARATORS.split(line) if p.strip(" ,")]
+            found = [p for p in parts if not _is_role(p) or _COMPANY_SUFFIX.search(p)]
+            if len(parts) > 1 and found:
+                company = found[-1]
+                break
+            if len(parts) == 1 and found and (_COMPANY_SUFFIX.search(line) or _is_company(line)
+                                              or ("," not in line and _person(line))):
+                company = line
+                break
+        if name and (best_name is None or (" " in name and " " not in best_name)):
+            best_name = name
+        best_company = best_company or company
+        if best_name and " " in best_name and best_company:
+            break
+    return best_name, best_company
+
+
+@dataclass(frozen=True)
+class Identity:
+    """What drafts and pages call a contact: ``name`` (None: greet neutrally, show the
+    address), ``company`` (None: say nothing), ``first_name`` (the greeting's)."""
+
+    name: str | None = None
+    company: str | None = None
+
+    @property
+    def first_name(self) -> str | None:
+        return first_name(self.name)
+
+
+def identify(*, from_names: Iterable[str | None] = (), to_names: Iterable[str | None] = (),
+             texts: Iterable[str] = (), email: str | None = None, known_name: str | None = None,
+             known_company: str | None = None) -> Identity:
+    """A contact's name and company: the admins' (``known_*``, from ``[[contacts]]``)
+    first; else the person in the display names they send under (``from_names``, newest
+    first), the name they sign with, the display name our side wrote them under
+    (``to_names``); the company from their signature, then from those display names.
+    Never from the mail domain."""
+    from_split = [split_display_name(n, email) for n in from_names if n]
+    to_split = [split_display_name(n, email) for n in to_names if n]
+    signed, signed_company = signature_identity(texts)
+    people = [p for p, _ in from_split if p]
+    full = [p for p in people if " " in p] + ([signed] if signed and " " in signed else []) + \
+        [p for p, _ in to_split if p and " " in p]
+    name = known_name or (full[0] if full else None) or (people[0] if people else None) or signed \
+        or next((p for p, _ in to_split if p), None)
+    company = known_company or signed_company or next(
+        (c for _, c in from_split + to_split if c), None)
+    return Identity(name, company)
+
+
+# --- "usted" or "tú" ---------------------------------------------------------------------
+
+_USTED = [(re.compile(p), w) for p, w in (
+    (r"\busted\b", 3),
+    (r"\ba sus (?:ordenes|apreciables ordenes)\b", 3),
+    (r"\bquedo (?:atent[oa] )?a sus\b", 3),
+    (r"\b(?:su|sus) (?:amable|atenta|apreciable|preferencia|atencion|valiosa|respuesta|comentarios"
+     r"|cotizacion|pedido|solicitud|orden|empresa|equipo|confirmacion|interes|tiempo|correo|mensaje"
+     r"|visita|llamada|apoyo|propuesta|requerimiento)\b", 2),
+    (r"\ble (?:envio|enviamos|adjunto|comparto|compartimos|comento|confirmo|aviso|agradezco"
+     r"|agradecemos|escribo|saluda|saludo|informo|recuerdo|hago llegar|mando|marco|llamo"
+     r"|contacto|parece|interesa|queda|sirve|acomoda|cotizo|cotizamos|ofrecemos|ofrezco)\b", 1),
+    (r"\b(?:podria|pudiera|puede|tiene|desea|necesita|gusta|quiere|prefiere) (?:usted|confirmar"
+     r"|indicar|enviar|revisar|compartir|decirme|indicarme|enviarme|confirmarme|apoyarme)\b", 1),
+    (r"\breciba (?:un )?(?:cordial|afectuoso)", 3),
+    (r"\b(?:estimad[oa]s?|apreciable) (?:sr|sra|srta|ing|lic|arq|dr|dra|senor|senora|cliente)\b", 1),
+    (r"\b(?:agradezco|agradecemos) (?:su|de antemano su)\b", 2),
+    (r"\bme permito\b", 1),
+)]
+_TU = [(re.compile(p), w) for p, w in (
+    (r"\btu\b", 2),
+    (r"\b(?:contigo|tus)\b", 2),
+    (r"\bte (?:envio|mando|adjunto|comparto|comento|confirmo|aviso|escribo|llamo|marco"
+     r"|parece|interesa|queda|sirve|acomoda|cotizo|agradezco|busco|paso|contesto|reenvio"
+     r"|mandamos|enviamos|enviare|confirmare)\b", 3),
+    (r"\b(?:tienes|puedes|quieres|necesitas|prefieres|estas|sabes|podrias|pudiste|viste|tuviste"
+     r"|pediste|mandaste|enviaste|comentaste|llamas|avisas|respondes|confirmas"
+     r"|recibiste|revisaste|dime|avisame|confirmame|mandame|enviame|llamame|escribeme|comentame)\b", 3),
+    (r"\bquedo (?:atent[oa] )?a tus\b", 3),
+    (r"\bcomo estas\b", 3),
+)]
+
+
+def formality(text: str | None) -> str | None:
+    """``"usted"``, ``"tu"`` or None (no sign either way) for one Spanish own text (the
+    caller passes the author's own text: quoted mail and signatures are someone else's).
+
+    "ustedes" says nothing (Mexican Spanish uses it for "you all" to anyone), nor does a
+    bare "le" ("le comento a mi jefe" is about a third person): the usted forms that count
+    are addressed ones — "usted", "le envío", "su cotización", "quedo a sus órdenes",
+    "reciba un cordial saludo". Weighted, the stronger side wins; a tie says nothing."""
+    from assistant.mail.text import normalize
+
+    if not text:
+        return None
+    norm = normalize(text)
+    usted = sum(w * len(p.findall(norm)) for p, w in _USTED)
+    tu = sum(w * len(p.findall(norm)) for p, w in _TU)
+    if usted > tu:
+        return "usted"
+    if tu > usted:
+        return "tu"
+    return None
+
+
+def voice(texts: Iterable[str]) -> str | None:
+    """How one side writes: the formality of its newest text that shows one."""
+    for text in texts:
+        found = formality(text)
+        if found:
+            return found
+    return None
+
+
+def is_formal(ours: Iterable[str], theirs: Iterable[str]) -> bool:
+    """A thread is formal when both sides write "usted" (each side's newest text that
+    shows a form: ``ours`` and ``theirs`` newest first, own texts)."""
+    return voice(ours) == "usted" and voice(theirs) == "usted"

@@ -40,6 +40,10 @@ SHIPPED_DIR = data.TEMPLATES
 LANGUAGES = ("es", "en")
 VARIABLES = ("contact", "quote", "owner", "step", "days_since_quote", "language", "company")
 """The top-level names a template may use (see :func:`sample_context`)."""
+FORMAL_SUFFIX = "_usted"
+"""A template's formal ("usted") Spanish variant is the template of the same name with
+this suffix (``followup_1_usted``): shipped for every default step, editable like any,
+chosen on formal threads (``services.planning.choose_template``)."""
 _FILE = re.compile(r"^(?P<name>[a-z0-9_]+)\.(?P<lang>[a-z]{2})\.txt$")
 
 
@@ -161,11 +165,11 @@ def sample_context(language: str = "es") -> dict:
     """Realistic values for every variable (``templates validate`` and ``preview``)."""
     if language == "en":
         contact = {"name": "Diego Morales", "first_name": "Diego", "email": "diego@client.example",
-                   "company": "Client Co", "phone": "+1 512 555 0199"}
+                   "company": "Client Co", "phone": "+1 512 555 0199", "formal": False}
         date = "Tue 24 Nov"
     else:
         contact = {"name": "Diego Morales", "first_name": "Diego", "email": "diego@cliente.example",
-                   "company": "Cliente SA", "phone": "+52 81 1234 5678"}
+                   "company": "Cliente SA", "phone": "+52 81 1234 5678", "formal": False}
         date = "martes 24 de noviembre"
     return {
         "contact": contact,

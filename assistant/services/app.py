@@ -73,6 +73,13 @@ class Followup:
         return snapshot.reports(self.engine, self.rules, now or self.now(), where=where,
                                 mail_keys=mail_keys)
 
+    def names(self, addresses: Iterable[str | None], message_ids: Iterable[str] = ()):
+        """Who these addresses are (:func:`assistant.services.people.names`): members by
+        their settings name, contacts by ``[[contacts]]`` or their mail's names."""
+        from assistant.services import people
+
+        return people.names(self.settings, self.engine, addresses, message_ids)
+
     def thread_mails(self, quote_message_ids: Iterable[str]) -> dict[str, list[Mail]]:
         """The messages of these threads, each in timeline order."""
         from assistant.services import snapshot

@@ -33,7 +33,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from assistant.domain.model import Rules, ThreadReport
 from assistant.domain.timeline import TouchEntry, timeline
@@ -199,6 +199,17 @@ def push(engine: Engine, crm: CRM, now: datetime, result: SyncResult,
             raise
 
 
+def _mark_from_crm(conn: Connection, quote_message_id: str, outcome: str | None, now: datetime) -> None:
+    """A won / lost deal in the CRM is a ``mark`` of the thread's history by ``crm`` (a
+    person can undo it like their own); a deal reopened there undoes the marks not undone."""
+    if outcome:
+        repo.add_action(conn, quote_message_id, "mark", outcome, at=now, by=BY)
+    else:
+        while repo.undo_action(conn, quote_message_id, "mark", at=now, by=BY) is not None:
+            pass
+    repo.settle_actions(conn, quote_message_id, at=now, by=BY)
+
+
 def pull(engine: Engine, crm: CRM, now: datetime, result: SyncResult) -> list[str]:
     """Read the deals changed since the cursor; mark what people changed in the CRM.
     The threads it marked (their follow-ups to settle)."""
@@ -216,7 +227,7 @@ def pull(engine: Engine, crm: CRM, now: datetime, result: SyncResult) -> list[st
             stage, owner = link.stage, link.owner
             if change.stage != link.stage:
                 outcome = change.stage if change.stage in ("won", "lost") else None
-                repo.save_mark(conn, link.quote_message_id, at=now, by=BY, outcome=outcome)
+                _mark_from_crm(conn, link.quote_message_id, outcome, now)
                 stage = change.stage
                 if outcome:
                     result.closed.append(link.quote_message_id)
@@ -325,14 +336,18 @@ def open_crm(settings: Settings, environ: Mapping[str, str] = os.environ) -> CRM
     crm = settings.crm
     if crm is None:
         raise CrmSetupError(say("crm.not_configured", "en", file=settings.path))
-    if crm.kind not in ("tryton", "odoo"):
+    if crm.kind not in ("tryton", "odoo", "hubspot"):
         raise CrmSetupError(say("crm.kind_not_connected", "en", kind=crm.kind,
                                 file=settings.path))
-    variable = crm.api_key_env if crm.kind == "odoo" and crm.api_key_env else \
+    variable = crm.api_key_env if crm.kind in ("odoo", "hubspot") and crm.api_key_env else \
         (crm.password_env or crm.api_key_env)
     secret = environ.get(variable or "")
     if not secret:
         raise CrmSetupError(say("crm.secret_missing", "en", variable=variable))
+    if crm.kind == "hubspot":
+        from connectors.crm.hubspot import HubSpotCRM
+
+        return HubSpotCRM(crm.url, secret, stages=dict(crm.stages), pipeline=crm.pipeline or "default")
     if crm.kind == "odoo":
         from connectors.crm.odoo import OdooCRM
 

@@ -171,8 +171,8 @@ QUARTER_DAYS = 90
 def snapshot(inputs: Inputs, rules: Rules, at: datetime,
              scope: frozenset[str] | None = None) -> Snapshot:
     """The scan at ``at`` on all the mail and touches known then (the full
-    recomputation), and its metrics for the threads in ``scope``. (Marks are today's:
-    they carry no history.)"""
+    recomputation), and its metrics for the threads in ``scope``. (``inputs.marks``:
+    the caller's, today's unless it read them with :func:`repo.marks_at`.)"""
     return scoped(_rescanned(at, rules, inputs.mails, inputs.touches, inputs.marks), rules,
                   scope, inputs.holds)
 
@@ -238,7 +238,7 @@ def past_moment(engine: Engine, rules: Rules, at: datetime, *,
 
     with engine.connect() as conn:
         threads = repo.threads_existing_at(conn, at, active_since=since)
-        marks = repo.load_marks(conn)
+        marks = repo.marks_at(conn, at)
     mails = [m for ms in read_model.thread_mails(engine, threads).values() for m in ms]
     with engine.connect() as conn:
         touches = repo.load_touches(conn, list(threads) + [m.message_id for m in mails])
@@ -326,8 +326,10 @@ class _Format:
         return f'{dates["days"][day.weekday()]} {day.day} {dates["months"][day.month - 1]}'
 
     def why(self, report: ThreadReport) -> str:
-        """Rules 9–11: "promised: Fri 4 Dec" / "back on Mon 14 Dec" ("" when the
-        protocol's own cadence set the date)."""
+        """Rules 9–11: "promised: Fri 4 Dec" / "back on Mon 14 Dec", or a user's snooze
+        ("snoozed until Fri 15 Jan"); "" when the protocol's own cadence set the date."""
+        if report.snoozed_until is not None:  # a user's snooze (issue 14)
+            return self.t["why"]["snoozed"].replace("{day}", self.day(report.snoozed_until))
         if report.promised_date is None or report.promised_reason is None:
             return ""
         return self.t["why"][report.promised_reason].replace("{day}", self.day(report.promised_date))
@@ -438,10 +440,12 @@ def text_table(headers: Sequence[str], rows: Sequence[Sequence[str]], widths: Se
 
 
 def render(settings: Settings, recipient: Recipient, current: Snapshot, previous: Snapshot, *,
-           language: str | None = None, folder: Folders | None = None) -> Digest:
+           language: str | None = None, folder: Folders | None = None,
+           people: dict | None = None) -> Digest:
     """The digest of one recipient from two snapshots (``current`` at ``now``,
     ``previous`` a week before), rendered from the templates in ``folder`` (default: the
-    admins' folder, then the shipped one: :func:`search_path`)."""
+    admins' folder, then the shipped one: :func:`search_path`). ``people``: who the
+    contacts are (:func:`assistant.services.people.names`), shown above their address."""
     from assistant.wording import period_name
 
     language = language or settings.digest.language
@@ -455,8 +459,13 @@ def render(settings: Settings, recipient: Recipient, current: Snapshot, previous
     def late(moment: datetime) -> int:
         return business_days_between(local_date(moment, rules_tz), today, country)
 
+    def contact_name(address: str | None) -> str | None:
+        found = (people or {}).get((address or "").lower())
+        return found.name if found and found.name else None
+
     def thread(r: ThreadReport, **values) -> dict:
         return {"id": r.quote_message_id, "subject": r.subject or "—", "contact": r.contact or "—",
+                "contact_name": contact_name(r.contact),
                 "owner": f.name(r.owner), "url": thread_url(settings, r.quote_message_id), **values}
 
     reports = current.reports
@@ -472,7 +481,8 @@ def render(settings: Settings, recipient: Recipient, current: Snapshot, previous
                for r in sorted((r for r in reports if r.status == "awaiting_us"),
                                key=lambda r: r.last_reply_at)]
     promised = [thread(r, why=f.why(r), due=f.date(r.next_step.due_at))
-                for r in sorted((r for r in reports if r.promised_date and r.next_step
+                for r in sorted((r for r in reports if (r.promised_date or r.snoozed_until)
+                                 and r.next_step
                                  and r.status in ("waiting", "silent")),
                                 key=lambda r: r.next_step.due_at)]
     week, quarter = current.week.team, current.quarter.team
@@ -550,24 +560,28 @@ def render(settings: Settings, recipient: Recipient, current: Snapshot, previous
     strings = f"strings.{language}.toml"
     subject = " ".join(_render(folder, values, label=f"{strings}: subject", text=t["subject"]).split())
     shown_overdue = overdue[:MAX_ROWS]
+
+    def who(r: dict) -> str:  # the contact's name, the address on the next line
+        return f'{r["contact_name"]}\n{r["contact"]}' if r["contact_name"] else r["contact"]
+
     text_tables = {
         "overdue": text_table(
             [t["subject_col"], t["owner_col"], t["step_col"], t["due_col"], t["late_short"]],
-            [[f'{r["subject"]}\n{r["contact"]}' + (f'\n({r["why"]})' if r["why"] else ""),
+            [[f'{r["subject"]}\n{who(r)}' + (f'\n({r["why"]})' if r["why"] else ""),
               r["owner"], r["step"], r["due"], str(r["late"])]
              for r in shown_overdue], (30, 13, 11, 10, 6), right=(4,),
             links=[r["url"] for r in shown_overdue]),
         "unclear": text_table(
             [t["subject_col"], t["contact_col"], t["candidates_col"]],
-            [[r["subject"], r["contact"], r["candidates"]] for r in unclear], (30, 22, 22),
+            [[r["subject"], who(r), r["candidates"]] for r in unclear], (30, 22, 22),
             links=[r["url"] for r in unclear]),
         "waiting": text_table(
             [t["subject_col"], t["owner_col"], t["since_col"], t["late_short"]],
-            [[f'{r["subject"]}\n{r["contact"]}', r["owner"], r["since"], str(r["days"])]
+            [[f'{r["subject"]}\n{who(r)}', r["owner"], r["since"], str(r["days"])]
              for r in waiting], (34, 16, 14, 6), right=(3,), links=[r["url"] for r in waiting]),
         "promised": text_table(
             [t["subject_col"], t["owner_col"], t["promised_col"], t["next_col"]],
-            [[f'{r["subject"]}\n{r["contact"]}', r["owner"], r["why"], r["due"]] for r in promised],
+            [[f'{r["subject"]}\n{who(r)}', r["owner"], r["why"], r["due"]] for r in promised],
             (30, 14, 18, 12), links=[r["url"] for r in promised]),
         "numbers": text_table(
             ["", periods["week_short"], periods["previous_short"], ""],
@@ -607,6 +621,14 @@ def _trend(key: str, label: str, now: float | int | None, before: float | int | 
             "color": color}
 
 
+def contact_names(settings: Settings, engine: Engine, reports) -> dict:
+    """Who the contacts of these threads are (``render``'s ``people``)."""
+    from assistant.services import people
+
+    return people.names(settings, engine, {r.contact for r in reports},
+                        {r.quote_message_id for r in reports})
+
+
 def build_digests(settings: Settings, engine: Engine, now: datetime, *,
                   manager: str | None = None, folder: Folders | None = None) -> list[Digest]:
     """Every recipient's digest at ``now`` (or only ``manager``'s)."""
@@ -627,9 +649,10 @@ def build_digests(settings: Settings, engine: Engine, now: datetime, *,
     previous = past_moment(engine, rules, before, since=windows(before, rules.timezone)[1].start)
     holds = load_holds(engine)
     chosen_languages = reader_languages(engine)
+    named = contact_names(settings, engine, current.reports)
     return [render(settings, recipient, scoped(current, rules, recipient.scope, holds),
                    scoped(previous, rules, recipient.scope, holds), folder=folder,
-                   language=chosen_languages.get(recipient.email))
+                   language=chosen_languages.get(recipient.email), people=named)
             for recipient in chosen]
 
 

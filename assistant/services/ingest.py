@@ -33,6 +33,7 @@ from sqlalchemy import Column, Engine, MetaData, Table, Text, select, union_all,
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
+from assistant.drafting.contacts import recipient_names
 from assistant.mail.bulk import is_list_or_bulk
 from assistant.mail.classify import classify
 from assistant.mail.message import ParsedMessage
@@ -121,6 +122,7 @@ def _message_row(parsed: ParsedMessage, raw: RawMessage, seen_at: datetime) -> d
         "to_addrs": list(parsed.to),
         "cc_addrs": list(parsed.cc),
         "bcc_addrs": list(parsed.bcc),
+        "recipient_names": recipient_names(parsed.headers),
         "subject": parsed.subject,
         "sent_at": parsed.date,
         "first_seen_at": seen_at,
@@ -140,7 +142,7 @@ def _message_row(parsed: ParsedMessage, raw: RawMessage, seen_at: datetime) -> d
 
 
 JSON_COLUMNS = ("to_addrs", "cc_addrs", "bcc_addrs", "references", "bounced_recipients",
-                "attachment_names", "warnings")
+                "attachment_names", "warnings", "recipient_names")
 
 
 def prepare_rows(raws: list[RawMessage], seen_at: datetime, *,

@@ -32,7 +32,7 @@ from assistant.services import snapshot
 from assistant.storage import models, repo
 
 __all__ = ["thread_slug", "thread_id", "PAGE_ROWS", "QUEUE_STATUSES", "SCENARIOS", "Viewing",
-           "queue", "queue_subjects", "followup", "thread", "thread_events", "thread_followups",
+           "queue", "queue_subjects", "queue_reports", "followup", "thread", "thread_events", "thread_followups",
            "set_owner",
            "TeamView", "team_view", "preview_threads", "preview_reports", "PreviewWorld"]
 
@@ -91,8 +91,9 @@ def _zone(rules: Rules) -> ZoneInfo:
 def _read(engine: Engine, rules: Rules, now: datetime, where, *, order_by=None,
           limit: int | None = None) -> list[ThreadReport]:
     with engine.connect() as conn:
-        return [repo.report_from_row(row, now, _zone(rules))
-                for row in repo.read_threads(conn, where=where, order_by=order_by, limit=limit)]
+        return repo.with_short_ids(conn, [
+            repo.report_from_row(row, now, _zone(rules))
+            for row in repo.read_threads(conn, where=where, order_by=order_by, limit=limit)])
 
 
 def _by_ids(engine: Engine, rules: Rules, now: datetime, ids: list[str]) -> list[ThreadReport]:
@@ -115,8 +116,14 @@ def queue(engine: Engine, viewer: Viewing) -> list[models.Followup]:
 def queue_subjects(engine: Engine, rules: Rules, rows: list[models.Followup],
                    now: datetime) -> dict[str, str]:
     """The subject of each queued follow-up's thread (the viewer's own: visible)."""
+    return {key: r.subject for key, r in queue_reports(engine, rules, rows, now).items()}
+
+
+def queue_reports(engine: Engine, rules: Rules, rows: list[models.Followup],
+                  now: datetime) -> dict[str, ThreadReport]:
+    """The report of each queued follow-up's thread (its short id, status, snooze)."""
     snapshot.ensure_current(engine, rules)
-    return {r.quote_message_id: r.subject
+    return {r.quote_message_id: r
             for r in _by_ids(engine, rules, now, [row.quote_message_id for row in rows])}
 
 
@@ -155,7 +162,8 @@ def thread_events(engine: Engine, rules: Rules, report: ThreadReport) -> list[Ev
     mails = snapshot.thread_mails(engine, [report.quote_message_id]).get(report.quote_message_id, [])
     with engine.connect() as conn:
         touches = repo.touch_entries(conn, report.quote_message_id)
-    return timeline(mails, rules, report.quote_message_id, touches=touches)
+        replies = repo.outside_replies(conn, report.quote_message_id)
+    return timeline(mails, rules, report.quote_message_id, touches=touches, replies=replies)
 
 
 def thread_followups(engine: Engine, report: ThreadReport) -> list[models.Followup]:

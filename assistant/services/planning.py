@@ -48,7 +48,8 @@ from assistant.domain.followups import (
 from assistant.domain.model import Mail, Rules, ThreadReport
 from assistant.domain.words import is_touch
 from assistant.drafting import compose, contacts
-from assistant.drafting.templates import TemplateProblem, TemplateSource, choose_language
+from assistant.drafting.templates import FORMAL_SUFFIX, TemplateProblem, TemplateSource, choose_language
+from assistant.mail.text import own_text as own_words
 from assistant.rendering import renderer
 from assistant.services.reconcile import reconcile, rules_for
 from assistant.services.templates import template_sources
@@ -224,23 +225,51 @@ def _person(settings: Settings, world: _World, email: str) -> dict:
             "signature": signature}
 
 
+def _texts_newest_first(mails: list[Mail], keep) -> list[str]:
+    return [m.text for m in sorted(mails, key=lambda m: m.date, reverse=True)
+            if m.kind == "message" and keep(m)]
+
+
+def thread_formal(settings: Settings, world: _World, report: ThreadReport, mails: list[Mail]) -> bool:
+    """Whether follow-ups on this thread say "usted": the admins marked the contact
+    ``formal``, or both sides write "usted" (our side: this thread's outbound messages;
+    theirs: the contact's own messages, any thread), each side's newest form deciding.
+    An internal forward ("Lucía, te reenvío…") is not our side speaking to the client."""
+    entry = settings.contact(report.contact)
+    if entry is not None and entry.formal:
+        return True
+    rules = world.rules
+    ours = [own_words(t) for t in _texts_newest_first(  # outbound: not a forward to a colleague
+        mails, lambda m: rules.is_internal(m.from_addr) and any(map(rules.is_external, m.recipients)))]
+    theirs = [own_words(t) for t in world.texts_from(report.contact)]
+    return contacts.is_formal(ours, theirs)
+
+
 def thread_context(settings: Settings, world: _World, report: ThreadReport, step: int,
                    channel: str, actor: str, now: datetime) -> tuple[dict, contacts.Phone | None, str | None]:
     """The template variables of one thread, the contact's phone, and the thread language."""
+    from assistant.services import people
+
     mails = world.thread_mails(report)
     language = thread_language(mails, world.rules)
     quote = next((m for m in mails if m.message_id == report.quote_message_id), None)
     contact = report.contact or ""
-    name = world.name_of(contact)
-    first = contacts.first_name(name) or (contacts.greeting_name(quote.text, contact) if quote else None)
-    phone = contacts.find_phone(world.texts_from(contact), settings.protocol.holidays_country,
-                                prefer_mobile=channel == "whatsapp")
+    with world.engine.connect() as conn:
+        who = people.contact(settings, conn, contact, message_ids=[m.message_id for m in mails],
+                             texts=world.texts_from(contact))
+    first = who.first_name or (contacts.greeting_name(quote.text, contact) if quote else None)
+    entry = settings.contact(contact)
+    phone = contacts.find_phone([entry.phone] if entry and entry.phone else [],
+                                settings.protocol.holidays_country) or contacts.find_phone(
+        world.texts_from(contact), settings.protocol.holidays_country,
+        prefer_mobile=channel == "whatsapp")
     zone = ZoneInfo(settings.team.timezone)
     sent = (report.quote_sent_at or now).astimezone(zone)
     context = {
-        "contact": {"name": name or first, "first_name": first, "email": contact,
-                    "company": contacts.company_from(contact),
-                    "phone": phone.display if phone else None},
+        "contact": {"name": who.name or first, "first_name": first, "email": contact,
+                    "company": who.company,
+                    "phone": phone.display if phone else None,
+                    "formal": language != "en" and thread_formal(settings, world, report, mails)},
         "quote": {"subject": report.subject,
                   "sent_date": _spanish_date(sent) if language != "en" else _english_date(sent),
                   "number": contacts.quote_number(report.subject, quote.attachment_names if quote else ()),
@@ -252,6 +281,17 @@ def thread_context(settings: Settings, world: _World, report: ThreadReport, step
         "company": settings.company.name,
     }
     return context, phone, language
+
+
+def choose_template(sources, template: str, language: str | None, formal: bool) -> tuple[str, str | None]:
+    """The (template name, language) a follow-up renders: the formal variant when the
+    thread is formal and one exists in Spanish, else ``template`` in the thread's language
+    (or the other one); language None when the template exists in neither."""
+    available = {lang for name, lang in sources if name == template}
+    chosen = choose_language(available, language)
+    if formal and chosen == "es" and (template + FORMAL_SUFFIX, "es") in sources:
+        return template + FORMAL_SUFFIX, "es"
+    return template, chosen
 
 
 # --- Planning ------------------------------------------------------------------------
@@ -408,12 +448,13 @@ def _plan_one(settings: Settings, engine: Engine, world: _World, due: DueStep, a
         context, phone, language = thread_context(settings, world, report, due.step, due.channel,
                                                   actor, now)
         row.language = language
-        available = {lang for name, lang in world.sources if name == due.template}
-        chosen = choose_language(available, language)
+        name, chosen = choose_template(world.sources, due.template, language,
+                                       context["contact"]["formal"])
         if chosen is None:
             hold = hold or stored("hold.no_template", template=due.template)
         else:
-            source = world.sources[due.template, chosen]
+            source = world.sources[name, chosen]
+            row.template = name
             row.template_version = source.version
             row.language = chosen
             try:
@@ -433,7 +474,8 @@ def _plan_one(settings: Settings, engine: Engine, world: _World, due: DueStep, a
         row.link = compose.whatsapp_link(phone.digits if phone else None, row.body)
     if due.channel in ("phone", "whatsapp") and phone is None and row.body:
         row.body = row.body.rstrip("\n") + "\n\n" + say(
-            "note.no_phone", "en" if row.language == "en" else "es", contact=report.contact)
+            "note.no_phone", "en" if row.language == "en" else "es",
+            contact=context["contact"]["name"] or report.contact)
     if hold is None:
         other = recent_other_contact(report.contact, assignee, world.history(report.contact), now,
                                      settings.protocol.quiet_days, timezone=settings.team.timezone)
@@ -564,15 +606,22 @@ def _domain(address: str | None) -> str:
 
 def draft_bytes(settings: Settings, world: _World, row: models.Followup, report: ThreadReport,
                  sender: str) -> bytes:
+    from assistant.services import people
+
     mails = world.thread_mails(report)
-    last = mails[-1] if mails else None
+    rules = world.rules
+    last = compose.reply_target(mails, lambda m: rules.is_external(m.from_addr) or any(
+        map(rules.is_external, m.recipients)))
     refs: list[str] = []
     if last is not None:
         refs = list(last.references) or ([last.in_reply_to] if last.in_reply_to else [])
     member = settings.member(sender)
+    with world.engine.connect() as conn:
+        to_name = people.contact(settings, conn, report.contact,
+                                 message_ids=[m.message_id for m in mails]).name
     return compose.email_draft(
         key=row.key, sender=sender, sender_name=member.name if member else None,
-        to=report.contact or "", to_name=world.name_of(report.contact),
+        to=report.contact or "", to_name=to_name,
         subject=row.subject, body=row.body,
         in_reply_to=last.message_id if last else report.quote_message_id,
         references=tuple(refs), date=row.created_at, message_domain=_domain(sender))

@@ -29,7 +29,7 @@ from assistant.storage import models, repo
 from assistant.wording import Worded, both, reason_words, say, stored
 from connectors.base import ConnectorError, DraftMessage, DraftSender, DraftUpdater
 
-__all__ = ["FollowupError", "Approval", "as_json", "list_followups", "get", "approve", "skip",
+__all__ = ["FollowupError", "Approval", "as_json", "thread_ids", "list_followups", "get", "approve", "skip",
            "edit_text", "save_edit", "touch", "find_thread", "preview_context"]
 
 
@@ -58,23 +58,30 @@ def _thread(settings: Settings, engine: Engine, quote_message_id: str, now: date
     return load_world(settings, engine, now, reports, rules=rules), reports[0]
 
 
-def _all_threads(settings: Settings, engine: Engine, now: datetime) -> list[ThreadReport]:
-    from assistant.services import snapshot
-
-    return snapshot.reports(engine, rules_for(settings), now)
-
-
-def as_json(row: models.Followup, timezone: str | None = None, language: str = "en") -> dict:
-    """The contract's shape; times in the team's time zone (like ``scan --json``), the
-    hold reason worded in ``language``."""
+def as_json(row: models.Followup, timezone: str | None = None,
+            thread_ids: dict[str, str] | None = None, language: str = "en") -> dict:
+    """The contract's shape; times in the team's time zone (like ``scan --json``);
+    ``thread_ids``: the short id of each thread (:func:`thread_ids`); the hold reason
+    worded in ``language``."""
     due = models.as_utc(row.due_at)
     if due is not None and timezone:
         due = due.astimezone(ZoneInfo(timezone))
-    return {"id": row.id, "quote_message_id": row.quote_message_id, "step": row.step,
+    return {"id": row.id, "thread_id": thread_ids.get(row.quote_message_id) if thread_ids else None,
+            "quote_message_id": row.quote_message_id, "step": row.step,
             "channel": row.channel, "assignee": row.assignee, "status": row.status,
             "due_at": due.isoformat() if due else None, "subject": row.subject,
             "body": row.body, "link": row.link,
             "hold_reason": reason_words(row.hold_reason, language)}
+
+
+def thread_ids(engine: Engine, rows) -> dict[str, str]:
+    """quote Message-ID -> the short thread id shown for it, for these follow-ups."""
+    from assistant.domain.ids import thread_digest
+
+    digests = {row.quote_message_id: thread_digest(row.quote_message_id) for row in rows}
+    with engine.connect() as conn:
+        shown = repo.short_ids(conn, digests.values())
+    return {quote: shown.get(digest, digest) for quote, digest in digests.items()}
 
 
 def list_followups(engine: Engine, *, status: str | None = None) -> list[models.Followup]:
@@ -262,12 +269,13 @@ def touch(settings: Settings, engine: Engine, thread: str, channel: str, *,
           note: str | None = None, by: str | None = None, now: datetime | None = None) -> tuple[str, int]:
     """Log a call or WhatsApp touch on a thread; return (quote_message_id, follow-ups closed).
 
-    ``thread``: the quote's Message-ID, with or without ``<>``, or an unambiguous prefix
-    of it (``followup scan --json`` and ``drafts list`` show it)."""
+    ``thread``: the short thread id (``followup scan`` and ``drafts list`` show it) or a
+    longer prefix of it, the quote's Message-ID, with or without ``<>``, or an
+    unambiguous prefix of it (:func:`assistant.services.outcomes.resolve`)."""
     now = now or _now()
     if channel not in ("phone", "whatsapp"):
         raise FollowupError("review.bad_channel")
-    report = find_thread(_all_threads(settings, engine, now), thread)
+    report = _named(settings, engine, thread, now)
     if by is None:
         pending = [r for r in list_followups(engine) if r.quote_message_id == report.quote_message_id
                    and r.status in PENDING]
@@ -275,6 +283,18 @@ def touch(settings: Settings, engine: Engine, thread: str, channel: str, *,
     with engine.begin() as conn:
         repo.add_touch(conn, report.quote_message_id, channel, at=now, by=by, note=note)
     return report.quote_message_id, reconcile(settings, engine, now)
+
+
+def _named(settings: Settings, engine: Engine, thread: str, now: datetime) -> ThreadReport:
+    """The thread ``thread`` names (:func:`assistant.services.outcomes.resolve`: a short
+    id, a Message-ID or a prefix of either); a :class:`FollowupError` naming the
+    candidates otherwise."""
+    from assistant.services.outcomes import ActionError, report_of, resolve
+
+    try:
+        return report_of(settings, engine, resolve(settings, engine, thread), now)
+    except ActionError as exc:
+        raise FollowupError(exc.code, **exc.values) from None
 
 
 def find_thread(reports: list[ThreadReport], thread: str) -> ThreadReport:
@@ -293,7 +313,7 @@ def find_thread(reports: list[ThreadReport], thread: str) -> ThreadReport:
 
 def preview_context(settings: Settings, engine: Engine, thread: str, now: datetime) -> tuple[dict, str]:
     """The template variables of a real thread (``templates preview --thread``)."""
-    report = find_thread(_all_threads(settings, engine, now), thread)
+    report = _named(settings, engine, thread, now)
     world = load_world(settings, engine, now, [report])
     step = report.next_step.number if report.next_step else min(report.touches + 1, len(settings.protocol.steps))
     actor = report.owner or next((m.email for m in settings.team.members), None)

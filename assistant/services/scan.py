@@ -37,8 +37,10 @@ def scan(settings: Settings, engine: Engine, now: datetime, *,
 def scan_from_mail(settings: Settings, engine: Engine, now: datetime) -> list[ThreadReport]:
     """The same answer computed from all stored mail at once, without the read model
     (tests compare the two)."""
-    return scan_threads(load_mails(engine), rules_from_settings(settings), now,
-                        marks=load_marks(engine), touches=load_touches(engine))
+    reports = scan_threads(load_mails(engine), rules_from_settings(settings), now,
+                           marks=load_marks(engine), touches=load_touches(engine))
+    with engine.connect() as conn:
+        return repo.with_short_ids(conn, reports)
 
 
 def load_mails(engine: Engine) -> list[Mail]:

@@ -247,6 +247,7 @@ def _row(key: str, contact: str, owner: str | None, message: ChatMessage, at: da
         "original_message_id": None,
         "language": None,
         "warnings": [],
+        "recipient_names": [],  # a chat names no recipients
         "size": len(message.text.encode("utf-8", "surrogatepass")),
         "list_mail": False,
     }

@@ -40,7 +40,6 @@ _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 _TOP_KEYS = ("company", "team", "accounts", "protocol", "detection", "digest", "storage",
              "schedule", "web", "templates", "contacts", "crm")
-_CONTACT_KEYS = ("email", "name", "company", "phone", "formal")
 _TEMPLATES_KEYS = ("folder",)
 DEFAULT_TEMPLATES_FOLDER = "templates"
 _WEB_KEYS = ("auth", "proxy_header", "proxy_addresses", "lockout_minutes", "base_url")
@@ -49,6 +48,7 @@ _HEADER_NAME = re.compile(r"^[A-Za-z0-9-]+$")
 _COMPANY_KEYS = ("name", "domains")
 _TEAM_KEYS = ("timezone", "members", "language")
 _MEMBER_KEYS = ("email", "name", "role", "manager", "admin", "phone")
+_CONTACT_KEYS = ("email", "name", "company", "phone", "formal")
 _PROTOCOL_KEYS = ("holidays_country", "send_window_start", "responsible_role", "auto_send",
                   "quiet_days", "holding_days", "steps")
 _STEP_KEYS = ("after_days", "channel", "template")
@@ -61,7 +61,8 @@ SMTP_SECURITY = ("starttls", "ssl", "none")
 DIGEST_LANGUAGES = ("es", "en")
 _SCHEDULE_KEYS = ("sync_minutes", "lease_minutes")
 _STORAGE_KEYS = ("url",)
-_CRM_KEYS = ("kind", "url", "database", "username", "password_env", "api_key_env", "stages")
+_CRM_KEYS = ("kind", "url", "database", "username", "password_env", "api_key_env", "stages",
+             "pipeline")
 CRM_KINDS = ("tryton", "odoo", "hubspot")
 CRM_STAGES = ("open", "won", "lost")
 _FILE_KINDS = ("maildir", "mbox", "eml")
@@ -156,29 +157,6 @@ def _settings(r: Reader, data: dict, environ: Mapping[str, str]) -> Settings:
                     crm=crm)
 
 
-def _contacts(r: Reader, data: dict) -> tuple[Contact, ...]:
-    """``[[contacts]]``: one entry per client address (optional)."""
-    contacts: list[Contact] = []
-    seen: dict[str, str] = {}
-    for key, c in r.tables(data, "", "contacts", required=False,
-                           example='email (and name, company, phone, formal)'):
-        r.check_keys(c, key, _CONTACT_KEYS)
-        email = _email(r, c, key, "email", required=True)
-        if email in seen:
-            raise r.error(f"{key}.email", f"{email} is already listed as {seen[email]}",
-                          "list each contact once, with a single [[contacts]] entry")
-        seen[email] = key
-        phone = r.string(c, key, "phone", example="+52 55 1234 5678")
-        if phone is not None and not _PHONE.match(phone):
-            raise r.error(f"{key}.phone", f'"{phone}" is not a phone number',
-                          'write phone = "+52 55 1234 5678" (international format, with the country code)')
-        contacts.append(Contact(
-            email=email, name=r.string(c, key, "name", example="Roberto Salinas"),
-            company=r.string(c, key, "company", example="Válvulas del Norte"),
-            phone=phone, formal=r.boolean(c, key, "formal", default=False)))
-    return tuple(contacts)
-
-
 def _company(r: Reader, t: dict) -> Company:
     r.check_keys(t, "company", _COMPANY_KEYS)
     name = r.string(t, "company", "name", example="Acme", required=True)
@@ -221,10 +199,7 @@ def _team(r: Reader, t: dict) -> Team:
         name = r.string(m, key, "name", example="Ana Pérez", required=True)
         role = r.string(m, key, "role", example="account_executive", required=True,
                         choices=ROLES, lower=True)
-        phone = r.string(m, key, "phone", example="+52 55 1234 5678")
-        if phone is not None and not _PHONE.match(phone):
-            raise r.error(f"{key}.phone", f'"{phone}" is not a phone number',
-                          'write phone = "+52 55 1234 5678" (international format, with the country code)')
+        phone = _phone(r, m, key)
         members.append(Member(
             email=email, name=name, role=role,
             manager=_email(r, m, key, "manager"),
@@ -243,14 +218,45 @@ def _team(r: Reader, t: dict) -> Team:
     return Team(timezone=tz, members=tuple(members))
 
 
-def _email(r: Reader, t: dict, prefix: str, name: str, *, required: bool = False) -> str | None:
-    value = r.string(t, prefix, name, example="ana@acme.example", required=required, lower=True)
+def _phone(r: Reader, t: dict, key: str) -> str | None:
+    phone = r.string(t, key, "phone", example="+52 55 1234 5678")
+    if phone is not None and not _PHONE.match(phone):
+        raise r.error(f"{key}.phone", f'"{phone}" is not a phone number',
+                      'write phone = "+52 55 1234 5678" (international format, with the country code)')
+    return phone
+
+
+def _contacts(r: Reader, data: dict) -> tuple[Contact, ...]:
+    """``[[contacts]]``: clients as the admins know them (name, company, phone, formal)."""
+    contacts: list[Contact] = []
+    seen: dict[str, str] = {}
+    for key, c in r.tables(data, "", "contacts", required=False,
+                           example='email, and any of name, company, phone, formal'):
+        r.check_keys(c, key, _CONTACT_KEYS)
+        email = _email(r, c, key, "email", required=True, example="compras@cliente.example")
+        if email in seen:
+            raise r.error(f"{key}.email", f"{email} is already listed as {seen[email]}",
+                          "list each contact once, with a single [[contacts]] entry")
+        seen[email] = key
+        contacts.append(Contact(
+            email=email,
+            name=r.string(c, key, "name", example="Raúl Quiroga"),
+            company=r.string(c, key, "company", example="Barandales MX"),
+            phone=_phone(r, c, key),
+            formal=r.boolean(c, key, "formal", default=False),
+        ))
+    return tuple(contacts)
+
+
+def _email(r: Reader, t: dict, prefix: str, name: str, *, required: bool = False,
+           example: str = "ana@acme.example") -> str | None:
+    value = r.string(t, prefix, name, example=example, required=required, lower=True)
     if value is None:
         return None
     addr = parseaddr(value)[1] if "<" in value else value
     if not _EMAIL.match(addr):
         raise r.error(join_key(prefix, name), f'"{value}" is not an email address',
-                      f'write {name} = "ana@acme.example" (just the address, no display name)')
+                      f'write {name} = "{example}" (just the address, no display name)')
     return addr
 
 
@@ -500,13 +506,14 @@ def _crm(r: Reader, t: dict | None) -> Crm | None:
         raise r.error(f"{key}.{wanted}", "the CRM needs a password or an API key",
                       f'add {wanted} = "FOLLOWUP_CRM_{"PASSWORD" if kind == "tryton" else "API_KEY"}" '
                       "and set that environment variable to the secret")
+    pipeline = r.string(t, key, "pipeline", example="default")
     stages_table = r.table(t, key, "stages", required=False) or {}
     r.check_keys(stages_table, "crm.stages", CRM_STAGES)
     stages = {name: r.string(stages_table, "crm.stages", name, example="lost")
               for name in CRM_STAGES if name in stages_table}
     return Crm(kind=kind, url=url, database=database, username=username,
                password_env=password_env, api_key_env=api_key_env,
-               stages=tuple(sorted(stages.items())))
+               stages=tuple(sorted(stages.items())), pipeline=pipeline)
 
 
 def _smtp(r: Reader, t: dict | None) -> Smtp | None:

@@ -13,7 +13,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 __all__ = [
-    "Account", "Company", "Crm", "Detection", "Digest", "Member", "Protocol", "Schedule", "Settings",
+    "Account", "Company", "Contact", "Crm", "Detection", "Digest", "Member", "Protocol", "Schedule",
+    "Settings",
     "Smtp", "Step", "Storage", "Team", "Templates", "Web",
 ]
 
@@ -143,6 +144,20 @@ class Member:
 
 
 @dataclass(frozen=True)
+class Contact:
+    """A client contact as the admins know it (``[[contacts]]``): what they write here
+    wins over what the mail says (names and companies from headers and signatures); the
+    phone and name also match WhatsApp chats to the contact."""
+
+    email: str
+    name: str | None = None
+    company: str | None = None
+    phone: str | None = None
+    formal: bool = False
+    """Write to this contact with "usted" (the formal templates), whatever the thread."""
+
+
+@dataclass(frozen=True)
 class Team:
     timezone: str
     members: tuple[Member, ...]
@@ -202,17 +217,6 @@ class Account:
     def holds_mail(self) -> bool:
         """A mailbox (drafts can be saved there), not a chat export folder."""
         return self.kind != "whatsapp"
-
-
-@dataclass(frozen=True)
-class Contact:
-    """``[[contacts]]``: what the team knows of a client beyond their mail (a phone for
-    WhatsApp chats, a name, whether to write formally)."""
-    email: str
-    name: str | None = None
-    company: str | None = None
-    phone: str | None = None
-    formal: bool = False
 
 
 @dataclass(frozen=True)
@@ -331,6 +335,8 @@ class Crm:
     stages: tuple[tuple[str, str], ...] = ()
     """Our stage (open, won, lost) -> the CRM's name for it, where it differs from the
     connector's default."""
+    pipeline: str | None = None
+    """HubSpot: the internal id of the deal pipeline new deals go in (``None``: ``default``)."""
 
 
 @dataclass(frozen=True)
@@ -390,6 +396,13 @@ class Settings:
     def member(self, email: str | None) -> Member | None:
         """Shortcut for ``settings.team.member(email)``."""
         return self.team.member(email)
+
+    def contact(self, email: str | None) -> Contact | None:
+        """The ``[[contacts]]`` entry of this address (any case), or ``None``."""
+        if not email:
+            return None
+        email = email.strip().lower()
+        return next((c for c in self.contacts if c.email == email), None)
 
     def account(self, name: str) -> Account | None:
         """The account with this ``name``, or ``None``."""

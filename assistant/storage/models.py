@@ -59,6 +59,9 @@ class Message(Base):
     to_addrs: Mapped[list] = mapped_column(JSON, default=list)
     cc_addrs: Mapped[list] = mapped_column(JSON, default=list)
     bcc_addrs: Mapped[list] = mapped_column(JSON, default=list)
+    recipient_names: Mapped[list | None] = mapped_column(JSON)
+    """``Name <addr>`` of each To / Cc recipient the sender named (the name a rep wrote a
+    client under); NULL for messages stored before migration 0016."""
     subject: Mapped[str] = mapped_column(Text, default="")
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
     first_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -132,6 +135,37 @@ class ThreadMark(Base):
     owner: Mapped[str | None] = mapped_column(String(320))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_by: Mapped[str | None] = mapped_column(String(320))
+    outcome_reason: Mapped[str | None] = mapped_column(Text)
+    """Why it was won or lost, in the user's words (``mark --reason``)."""
+    snoozed_until: Mapped[date | None] = mapped_column(Date)
+    """No follow-up due before this local date (``snooze --until``)."""
+
+
+class ThreadAction(Base):
+    """The history of what users did to a thread's outcome (issue 14): a mark (won, lost),
+    a snooze (until a date) or the client's answer outside email (by phone, WhatsApp),
+    each with who and when; an undo sets ``undone_at`` and ``undone_by`` and keeps the
+    row. A thread's current outcome and snooze are those of its latest action of that
+    kind not undone (copied into ``thread_marks``); its answers outside email are its
+    ``reply`` actions not undone (real replies at ``at``)."""
+
+    __tablename__ = "thread_actions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    quote_message_id: Mapped[str] = mapped_column(String(1000), index=True)
+    action: Mapped[str] = mapped_column(String(10))
+    """``mark`` | ``snooze`` | ``reply``."""
+    value: Mapped[str | None] = mapped_column(String(40))
+    """mark: ``won`` | ``lost``; snooze: the day (``YYYY-MM-DD``); reply: the channel."""
+    note: Mapped[str | None] = mapped_column(Text)
+    """mark: the reason; reply: what the client said."""
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    by: Mapped[str | None] = mapped_column(String(320))
+    undone_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    undone_by: Mapped[str | None] = mapped_column(String(320))
+    cancelled: Mapped[list] = mapped_column(JSON, default=list)
+    """``[follow-up id, its status before]`` of the pending follow-ups this action
+    cancelled: an undo puts them back (and the stop rules then judge them again)."""
 
 
 class Touch(Base):
@@ -370,6 +404,9 @@ class ThreadRow(Base):
                       Index("ix_threads_status_reply", "base_status", "last_reply_at"))
 
     quote_message_id: Mapped[str] = mapped_column(String(1000), primary_key=True)
+    thread_id: Mapped[str | None] = mapped_column(String(16), index=True)
+    """The thread's digest (:func:`assistant.domain.ids.thread_digest`): short ids are
+    its prefixes, looked up through this index."""
     subject: Mapped[str] = mapped_column(Text, default="")
     contact: Mapped[str | None] = mapped_column(String(320), index=True)
     owner: Mapped[str | None] = mapped_column(String(320), index=True)
@@ -388,6 +425,8 @@ class ThreadRow(Base):
     promised_date: Mapped[date | None] = mapped_column(Date)
     promised_reason: Mapped[str | None] = mapped_column(String(10))
     bounced_recipients: Mapped[list] = mapped_column(JSON, default=list)
+    snoozed_until: Mapped[date | None] = mapped_column(Date)
+    """The day a user snoozed the thread until, when that snooze sets ``due_at``."""
 
 
 class ReadModelState(Base):

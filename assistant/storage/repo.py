@@ -14,6 +14,7 @@ from datetime import date, datetime, timezone
 
 from sqlalchemy import Connection, Engine, Text, delete, func, select, text, type_coerce, update
 
+from assistant.domain.ids import thread_digest
 from assistant.domain.model import LoggedTouch, Mail, NextStep, ThreadMark, ThreadReport
 from assistant.storage import models
 from assistant.storage.models import as_utc
@@ -131,12 +132,26 @@ def load_marks(conn: Connection, threads: Iterable[str] | None = None) -> dict[s
     for part in parts:
         q = query if part is None else query.where(models.ThreadMark.quote_message_id.in_(part))
         for row in conn.execute(q):
-            out[row.quote_message_id] = ThreadMark(row.quote_message_id, row.outcome, row.owner)
+            out[row.quote_message_id] = ThreadMark(row.quote_message_id, row.outcome, row.owner,
+                                                   _day(row.snoozed_until))
     return out
 
 
+def _day(value) -> date | None:
+    if isinstance(value, str):
+        return date.fromisoformat(value[:10])
+    if isinstance(value, datetime):
+        return value.date()
+    return value
+
+
 def load_touches(conn: Connection, threads: Iterable[str] | None = None) -> list[LoggedTouch]:
+    """The touches reps logged, and the client's answers outside email not undone
+    (``inbound``: ``thread_actions`` rows of action ``reply``)."""
     query = select(models.Touch)
+    a = models.ThreadAction
+    replies = select(a.quote_message_id, a.value, a.at, a.by).where(
+        a.action == "reply", a.undone_at.is_(None))
     if threads is None:
         parts = [None]
     else:
@@ -146,6 +161,9 @@ def load_touches(conn: Connection, threads: Iterable[str] | None = None) -> list
         q = query if part is None else query.where(models.Touch.quote_message_id.in_(part))
         out.extend(LoggedTouch(row.quote_message_id, row.channel, as_utc(row.at), row.by)
                    for row in conn.execute(q))
+        r = replies if part is None else replies.where(a.quote_message_id.in_(part))
+        out.extend(LoggedTouch(thread, channel, as_utc(at), by, inbound=True)
+                   for thread, channel, at, by in conn.execute(r.order_by(a.id)))
     return out
 
 
@@ -176,6 +194,8 @@ def thread_row(report: ThreadReport) -> dict:
         "quote_sent_at": _utc(report.quote_sent_at),
         "promised_date": report.promised_date, "promised_reason": report.promised_reason,
         "bounced_recipients": list(report.bounced_recipients),
+        "thread_id": thread_digest(report.quote_message_id),
+        "snoozed_until": report.snoozed_until,
     }
 
 
@@ -205,9 +225,10 @@ def _utc(moment: datetime | None) -> datetime | None:
 _THREAD_COLUMNS = ("quote_message_id", "subject", "contact", "owner", "owner_candidates",
                    "scenario_base", "touches", "base_status", "closed_reason", "next_number",
                    "next_channel", "next_template", "due_at", "last_outbound_at", "last_reply_at",
-                   "quote_sent_at", "promised_date", "promised_reason", "bounced_recipients")
+                   "quote_sent_at", "promised_date", "promised_reason", "bounced_recipients",
+                   "thread_id", "snoozed_until")
 _RAW_COLUMNS = frozenset(("owner_candidates", "bounced_recipients", "due_at", "last_outbound_at",
-                          "last_reply_at", "quote_sent_at", "promised_date"))
+                          "last_reply_at", "quote_sent_at", "promised_date", "snoozed_until"))
 
 
 def report_from_row(row, now: datetime, zone) -> ThreadReport:
@@ -216,7 +237,7 @@ def report_from_row(row, now: datetime, zone) -> ThreadReport:
     ``row``: a tuple in :data:`_THREAD_COLUMNS` order, times and JSON as stored."""
     (quote_id, subject, contact, owner, candidates, scenario, touches, base_status, closed_reason,
      number, channel, template, due_at, last_outbound, last_reply, quote_sent, promised,
-     promised_reason, bounced) = row
+     promised_reason, bounced, digest, snoozed) = row
     due = _when(due_at)
     if base_status == "open":
         status = "silent" if due is not None and now >= due else "waiting"
@@ -229,6 +250,8 @@ def report_from_row(row, now: datetime, zone) -> ThreadReport:
         step = NextStep(number, channel, template, due.astimezone(zone))
     if isinstance(promised, str):
         promised = date.fromisoformat(promised)
+    if isinstance(snoozed, str):
+        snoozed = date.fromisoformat(snoozed)
     closed_code, closed_value = closed_from_column(closed_reason)
     return ThreadReport(
         quote_message_id=quote_id, subject=subject, contact=contact, status=status,
@@ -237,7 +260,8 @@ def report_from_row(row, now: datetime, zone) -> ThreadReport:
         next_step=step, quote_sent_at=_local(quote_sent, zone),
         closed_code=closed_code, closed_value=closed_value,
         bounced_recipients=_tuple(bounced), promised_date=promised,
-        promised_reason=promised_reason)
+        promised_reason=promised_reason, snoozed_until=snoozed,
+        thread_id=digest or thread_digest(quote_id))
 
 
 def _when(value) -> datetime | None:
@@ -322,14 +346,14 @@ _UNSET = object()
 
 
 def save_mark(conn: Connection, quote_message_id: str, *, at: datetime, by: str | None,
-              outcome=_UNSET, owner=_UNSET) -> None:
-    """Record what a user said about a thread (an outcome, an explicit owner) and queue
-    the thread for the read model, in the caller's transaction."""
+              outcome=_UNSET, owner=_UNSET, outcome_reason=_UNSET, snoozed_until=_UNSET) -> None:
+    """Record what a user said about a thread (an outcome and why, an explicit owner, a
+    snooze) and queue the thread for the read model, in the caller's transaction."""
     values = {"updated_at": as_utc(at), "updated_by": by}
-    if outcome is not _UNSET:
-        values["outcome"] = outcome
-    if owner is not _UNSET:
-        values["owner"] = owner
+    for name, value in (("outcome", outcome), ("owner", owner),
+                        ("outcome_reason", outcome_reason), ("snoozed_until", snoozed_until)):
+        if value is not _UNSET:
+            values[name] = value
     tm = models.ThreadMark
     done = conn.execute(update(tm).where(tm.quote_message_id == quote_message_id)
                         .values(**values)).rowcount
@@ -344,6 +368,209 @@ def add_touch(conn: Connection, quote_message_id: str, channel: str, *, at: date
     conn.execute(models.Touch.__table__.insert().values(
         quote_message_id=quote_message_id, channel=channel, at=as_utc(at), by=by, note=note))
     queue_thread(conn, quote_message_id)
+
+
+# --- Outcomes: marks, snoozes, answers outside email (issue 14) ------------------------------
+
+ACTIONS = ("mark", "snooze", "reply")
+
+
+def add_action(conn: Connection, quote_message_id: str, action: str, value: str | None, *,
+               at: datetime, by: str | None, note: str | None = None) -> int:
+    """Append one action to a thread's history (``thread_actions``); its id. The caller
+    updates ``thread_marks`` and queues the thread in the same transaction
+    (:func:`settle_actions`)."""
+    assert action in ACTIONS, action
+    return conn.execute(models.ThreadAction.__table__.insert().values(
+        quote_message_id=quote_message_id, action=action, value=value, note=note,
+        at=as_utc(at), by=by)).inserted_primary_key[0]
+
+
+def undo_action(conn: Connection, quote_message_id: str, action: str, *, at: datetime,
+                by: str | None) -> models.ThreadAction | None:
+    """Undo the thread's latest ``action`` not undone yet (kept, with who undid it when);
+    the undone row, or ``None`` when there is nothing to undo. Undoing again undoes the
+    one before (a stack). The caller then calls :func:`settle_actions`."""
+    rows = latest_actions(conn, quote_message_id, action, limit=1)
+    if not rows:
+        return None
+    a = models.ThreadAction
+    done = conn.execute(update(a).where(a.id == rows[0].id, a.undone_at.is_(None))
+                        .values(undone_at=as_utc(at), undone_by=by)).rowcount
+    return rows[0] if done else None
+
+
+def latest_actions(conn: Connection, quote_message_id: str, action: str,
+                   limit: int | None = None) -> list:
+    """The thread's ``action`` rows not undone, newest first."""
+    a = models.ThreadAction
+    query = (select(a).where(a.quote_message_id == quote_message_id, a.action == action,
+                             a.undone_at.is_(None)).order_by(a.id.desc()))
+    if limit is not None:
+        query = query.limit(limit)
+    return list(conn.execute(query))
+
+
+def settle_actions(conn: Connection, quote_message_id: str, *, at: datetime,
+                   by: str | None) -> None:
+    """``thread_marks``' outcome, its reason and the snooze made those of the latest
+    actions not undone, and the thread queued for the read model (a reply only queues)."""
+    mark = latest_actions(conn, quote_message_id, "mark", limit=1)
+    snooze = latest_actions(conn, quote_message_id, "snooze", limit=1)
+    save_mark(conn, quote_message_id, at=at, by=by,
+              outcome=mark[0].value if mark else None,
+              outcome_reason=mark[0].note if mark else None,
+              snoozed_until=date.fromisoformat(snooze[0].value) if snooze else None)
+
+
+def set_action_cancelled(conn: Connection, action_id: int, cancelled: list[tuple[int, str]]) -> None:
+    """Remember which pending follow-ups an action cancelled (``[id, status before]``)."""
+    a = models.ThreadAction
+    conn.execute(update(a).where(a.id == action_id)
+                 .values(cancelled=[[fid, status] for fid, status in cancelled]))
+
+
+def restore_followups(conn: Connection, cancelled: Iterable, *, at: datetime) -> int:
+    """Put back follow-ups an undone action cancelled, those still cancelled; how many."""
+    f = models.Followup
+    restored = 0
+    for fid, status in cancelled or ():
+        restored += conn.execute(update(f).where(f.id == fid, f.status == "cancelled").values(
+            status=status, closed_reason=None, updated_at=as_utc(at))).rowcount
+    return restored
+
+
+def set_followup_due(conn: Connection, thread: str, step: int, due: datetime, *,
+                     at: datetime) -> int:
+    """Move the due time of the thread's pending follow-ups of ``step`` (a snooze)."""
+    from assistant.domain.followups import PENDING
+
+    f = models.Followup
+    return conn.execute(update(f).where(f.quote_message_id == thread, f.step == step,
+                                        f.status.in_(PENDING), f.due_at != as_utc(due))
+                        .values(due_at=as_utc(due), updated_at=as_utc(at))).rowcount
+
+
+def followup_states(conn: Connection, thread: str) -> dict[int, str]:
+    """id -> status of the thread's follow-ups."""
+    f = models.Followup
+    return dict(conn.execute(select(f.id, f.status).where(f.quote_message_id == thread)).all())
+
+
+def marks_at(conn: Connection, at: datetime) -> dict[str, ThreadMark]:
+    """The marks as they were at ``at`` (a past digest's week): each thread's explicit
+    owner as now (owners keep no history), its outcome and snooze those of its latest
+    actions made by ``at`` and not undone by then."""
+    from dataclasses import replace
+
+    marks = {key: replace(mark, outcome=None, snoozed_until=None)
+             for key, mark in load_marks(conn).items()}
+    a, at = models.ThreadAction, as_utc(at)
+    rows = conn.execute(select(a.quote_message_id, a.action, a.value).where(
+        a.action.in_(("mark", "snooze")), a.at <= at,
+        a.undone_at.is_(None) | (a.undone_at > at)).order_by(a.id))
+    for thread, action, value in rows:  # the latest wins
+        mark = marks.get(thread) or ThreadMark(thread)
+        marks[thread] = (replace(mark, outcome=value) if action == "mark"
+                         else replace(mark, snoozed_until=date.fromisoformat(value)))
+    return marks
+
+
+def thread_actions(conn: Connection, quote_message_id: str) -> list:
+    """Every action of a thread, undone ones too, oldest first (the thread page's
+    history)."""
+    a = models.ThreadAction
+    return list(conn.execute(select(a).where(a.quote_message_id == quote_message_id)
+                             .order_by(a.at, a.id)))
+
+
+def outside_replies(conn: Connection, thread: str):
+    """The client's answers outside email not undone, as timeline entries."""
+    from assistant.domain.timeline import TouchEntry
+
+    a = models.ThreadAction
+    return [TouchEntry(as_utc(row.at), row.value, row.by, row.note)
+            for row in conn.execute(select(a).where(
+                a.quote_message_id == thread, a.action == "reply", a.undone_at.is_(None))
+                .order_by(a.at, a.id))]
+
+
+def mark_of(conn: Connection, quote_message_id: str):
+    """The thread's ``thread_marks`` row, or ``None``."""
+    tm = models.ThreadMark
+    return conn.execute(select(tm).where(tm.quote_message_id == quote_message_id)).first()
+
+
+# --- Short thread ids (assistant.domain.ids) ---------------------------------------------------
+
+def threads_by_digest(conn: Connection, prefix: str, limit: int = 20) -> list[str]:
+    """Quote Message-IDs of the stored threads whose digest starts with ``prefix``
+    (lower case), through the ``threads.thread_id`` index."""
+    t = models.ThreadRow
+    high = prefix + "~"  # after every base32 character
+    return list(conn.scalars(select(t.quote_message_id).where(
+        t.thread_id >= prefix, t.thread_id < high).order_by(t.thread_id).limit(limit)))
+
+
+def threads_by_quote_ids(conn: Connection, ids: Iterable[str]) -> list[str]:
+    """Which of ``ids`` are stored threads' quote Message-IDs (exact, indexed)."""
+    t = models.ThreadRow
+    out: list[str] = []
+    for part in chunks(list(dict.fromkeys(ids))):
+        out.extend(conn.scalars(select(t.quote_message_id).where(t.quote_message_id.in_(part))))
+    return out
+
+
+def quote_ids_starting(conn: Connection, prefix: str, limit: int = 20) -> list[str]:
+    """Stored threads' quote Message-IDs that start with ``prefix`` once their ``<``
+    is dropped, case-insensitively (a scan of the one column: typed prefixes are rare)."""
+    t = models.ThreadRow
+    wanted = prefix.lower()
+    out = []
+    for (quote_id,) in conn.execute(select(t.quote_message_id).order_by(t.quote_message_id)):
+        if quote_id.lstrip("<").lower().startswith(wanted):
+            out.append(quote_id)
+            if len(out) >= limit:
+                break
+    return out
+
+
+def digest_neighbours(conn: Connection, digests: Iterable[str]) -> dict[str, tuple[str | None, str | None]]:
+    """Each digest's stored predecessor and successor (sorted), for the shortest
+    unambiguous prefixes: two indexed look-ups each for a few, one ordered read of the
+    column for many."""
+    from assistant.domain.ids import neighbours_in
+
+    t = models.ThreadRow
+    wanted = list(dict.fromkeys(d for d in digests if d))
+    if len(wanted) > 40:
+        every = list(conn.scalars(select(t.thread_id).where(t.thread_id.is_not(None))
+                                  .order_by(t.thread_id)))
+        return neighbours_in(every)
+    out = {}
+    for digest in wanted:
+        before = conn.scalar(select(func.max(t.thread_id)).where(t.thread_id < digest))
+        after = conn.scalar(select(func.min(t.thread_id)).where(t.thread_id > digest))
+        out[digest] = (before, after)
+    return out
+
+
+def short_ids(conn: Connection, digests: Iterable[str]) -> dict[str, str]:
+    """digest -> the short id shown for it (:func:`assistant.domain.ids.shortest_prefixes`)."""
+    from assistant.domain.ids import shortest_prefixes
+
+    wanted = list(dict.fromkeys(d for d in digests if d))
+    return shortest_prefixes(wanted, digest_neighbours(conn, wanted)) if wanted else {}
+
+
+def with_short_ids(conn: Connection, reports: list[ThreadReport]) -> list[ThreadReport]:
+    """The reports with their ``thread_id`` shortened to the id people type (reports
+    computed from mail, without one, get theirs from their quote's Message-ID)."""
+    from dataclasses import replace
+
+    digests = [r.thread_id or thread_digest(r.quote_message_id) for r in reports]
+    shown = short_ids(conn, digests)
+    return [replace(r, thread_id=shown.get(d, d)) for r, d in zip(reports, digests)]
 
 
 # --- Bulk writes -------------------------------------------------------------------------------
@@ -389,7 +616,7 @@ def insert_threads(conn: Connection, rows: list[dict]) -> None:
 
     # One converter per column, chosen once (a rebuild stores tens of thousands of rows).
     convert = [(n, _sqlite_time if n in _TIME_COLUMNS else dumps if n in _JSON_COLUMNS
-                else day if n == "promised_date" else None) for n in names]
+                else day if n in ("promised_date", "snoozed_until") else None) for n in names]
     execute_many(conn, sql, [tuple(row[n] if f is None else f(row[n]) for n, f in convert)
                              for row in rows])
 
@@ -433,6 +660,54 @@ def latest_names(conn: Connection, addresses: Iterable[str]) -> dict[str, str]:
             if address and name:
                 out[address.lower()] = name
     return out
+
+
+def sender_names(conn: Connection, addresses: Iterable[str]) -> dict[str, list[str]]:
+    """Every display name each address sent mail under (``From``), newest first, by
+    lower-case address; addresses that never named themselves are left out."""
+    m = models.Message
+    out: dict[str, list[str]] = {}
+    wanted = sorted({a.lower() for a in addresses if a})
+    for part in chunks(wanted):
+        rows = conn.execute(select(m.from_addr, m.from_name, type_coerce(m.sent_at, Text),
+                                   type_coerce(m.first_seen_at, Text))
+                            .where(m.from_addr.in_(part), m.from_name.is_not(None))).all()
+        dated = sorted(((_instant(sent or seen), address.lower(), name)
+                        for address, name, sent, seen in rows if address and name), reverse=True)
+        for _, address, name in dated:
+            if name not in out.setdefault(address, []):
+                out[address].append(name)
+    return out
+
+
+def recipient_names(conn: Connection, message_ids: Iterable[str]) -> dict[str, list[str]]:
+    """The names these messages (by Message-ID) gave their To / Cc recipients: lower-case
+    address -> names, newest message first."""
+    from email.utils import parseaddr
+
+    m = models.Message
+    out: dict[str, list[str]] = {}
+    wanted = sorted({i for i in message_ids if i})
+    for part in chunks(wanted):
+        rows = conn.execute(select(m.recipient_names, type_coerce(m.sent_at, Text),
+                                   type_coerce(m.first_seen_at, Text))
+                            .where(m.message_id.in_(part), m.recipient_names.is_not(None))).all()
+        for _, names in sorted(((_instant(sent or seen), names) for names, sent, seen in rows),
+                               key=lambda item: item[0], reverse=True):
+            for entry in names if isinstance(names, list) else _tuple(names):
+                name, address = parseaddr(entry)
+                if name and address and name not in out.setdefault(address.lower(), []):
+                    out[address.lower()].append(name)
+    return out
+
+
+def newest_own_texts(conn: Connection, address: str, limit: int = 3) -> list[str]:
+    """The texts of the newest ``limit`` person-written messages ``address`` sent, newest
+    first (``ix_messages_sender_date``: a few rows whatever the mailbox)."""
+    m = models.Message
+    return list(conn.scalars(
+        select(m.body_text).where(m.from_addr == address.lower(), m.kind == "message")
+        .order_by(func.coalesce(m.sent_at, m.first_seen_at).desc(), m.id.desc()).limit(limit)))
 
 
 def own_texts(conn: Connection, address: str) -> list[str]:

@@ -42,6 +42,8 @@ THREAD_ID_CHARS = _length(MessageLocation.__table__.c.thread_id)
 FOLDER_CHARS = min(_length(MessageLocation.__table__.c.folder),
                    _length(SetAsideMessage.__table__.c.folder))
 ATTACHMENT_NAME_CHARS = 500
+RECIPIENT_NAME_CHARS = 900
+"""A recipient's ``Name <addr>`` (a name shortened beyond this is no use to greet)."""
 
 
 def _plain(value: str) -> bool:
@@ -116,13 +118,14 @@ _LISTS = {
     "bounced_recipients": ("address", ADDRESS_CHARS),
     "references": ("id", MESSAGE_ID_CHARS),
     "attachment_names": ("name", ATTACHMENT_NAME_CHARS),
+    "recipient_names": ("name", RECIPIENT_NAME_CHARS),
 }
 _LABEL = {"message_id": "Message-ID", "in_reply_to": "In-Reply-To",
           "original_message_id": "the returned message's Message-ID", "from_addr": "From address",
           "from_name": "From name", "subject": "Subject", "body_text": "body",
           "to_addrs": "To", "cc_addrs": "Cc", "bcc_addrs": "Bcc",
           "bounced_recipients": "bounced recipients", "references": "References",
-          "attachment_names": "attachment names"}
+          "attachment_names": "attachment names", "recipient_names": "recipient names"}
 
 
 def _fit(kind: str, limit: int, value: str) -> str:

@@ -18,8 +18,10 @@ from typing import TYPE_CHECKING
 
 from assistant.domain.model import ThreadReport
 from assistant.domain.timeline import Event
-from assistant.services import pages, review, templates
+from assistant.drafting.templates import FORMAL_SUFFIX
+from assistant.services import outcomes, pages, review, templates
 from assistant.services.planning import thread_context
+from assistant.services.outcomes import ActionError
 from assistant.services.review import FollowupError, save_edit, touch
 from assistant.services.rules import rules_from_settings
 from assistant.services.templates import template_history, template_sources
@@ -36,11 +38,12 @@ from assistant.wording import Worded
 if TYPE_CHECKING:  # the engine is passed through to the services, never queried here
     from sqlalchemy import Engine
 
-__all__ = ["NotFound", "Refused", "Event", "TeamView", "TemplateProblem", "thread_slug", "queue",
+__all__ = ["NotFound", "Refused", "ActionError", "Event", "TeamView", "TemplateProblem", "thread_slug", "queue",
            "queue_subjects", "followup_for", "thread_for", "timeline", "thread_followups",
            "team_view", "assign_owner", "template_rows", "versions", "save_template",
            "rollback", "diff", "Preview", "preview", "preview_threads", "preview_context",
-           "approve", "skip", "edit", "log_touch"]
+           "approve", "skip", "edit", "log_touch", "OUTCOME_ACTIONS", "outcome_action",
+           "thread_history", "queue_reports"]
 
 
 class NotFound(LookupError):
@@ -122,6 +125,42 @@ def log_touch(settings: Settings, engine: Engine, viewer: Viewer, slug: str, cha
         raise Refused.of(exc) from None
 
 
+# --- Outcomes (issue 14): mark, snooze, the client's answer outside email ----------------
+
+OUTCOME_ACTIONS = ("mark", "unmark", "snooze", "unsnooze", "reply", "unreply")
+"""The thread page's and the queue's outcome actions (``/threads/<slug>/<action>``)."""
+
+
+def outcome_action(settings: Settings, engine: Engine, viewer: Viewer, slug: str, action: str,
+                   form, now: datetime) -> outcomes.Done:
+    """Do one outcome action on a thread the viewer may open (a rep: theirs; a manager:
+    their team's; an admin: every one -- :func:`thread_for`'s rule, as for a touch);
+    :class:`outcomes.ActionError` when it cannot be done."""
+    report = thread_for(settings, engine, viewer, slug, now)
+    thread, by = report.quote_message_id, viewer.email
+    if action == "mark":
+        return outcomes.mark(settings, engine, thread, form.get("outcome", ""),
+                             reason=form.get("reason"), by=by, now=now)
+    if action == "snooze":
+        return outcomes.snooze(settings, engine, thread, outcomes.parse_day(form.get("until", "")),
+                               by=by, now=now)
+    if action == "reply":
+        return outcomes.reply(settings, engine, thread, form.get("channel", ""),
+                              note=form.get("note"), by=by, now=now)
+    kind = {"unmark": "mark", "unsnooze": "snooze", "unreply": "reply"}[action]
+    return outcomes.undo(settings, engine, thread, kind, by=by, now=now)
+
+
+def thread_history(engine: Engine, report: ThreadReport) -> list[outcomes.HistoryEntry]:
+    return outcomes.history(engine, report.quote_message_id)
+
+
+def queue_reports(settings: Settings, engine: Engine, rows: list[models.Followup],
+                  now: datetime) -> dict[str, ThreadReport]:
+    """The thread of each queued follow-up (the viewer's own: visible), by quote id."""
+    return pages.queue_reports(engine, _rules(settings), rows, now)
+
+
 # --- Threads ----------------------------------------------------------------------------
 
 def thread_for(settings: Settings, engine: Engine, viewer: Viewer, slug: str,
@@ -183,7 +222,8 @@ def template_rows(settings: Settings, engine: Engine) -> list[TemplateRow]:
     rows = []
     for (name, language), source in sources.items():
         v = latest.get((name, language))
-        rows.append(TemplateRow(name, language, tuple(uses.get(name, ())), source.version,
+        steps = uses.get(name) or uses.get(name.removesuffix(FORMAL_SUFFIX), ())  # "usted" variants
+        rows.append(TemplateRow(name, language, tuple(steps), source.version,
                                 v.author if v else None, models.as_utc(v.created_at) if v else None))
     return sorted(rows, key=lambda r: (min((n for n, _ in r.steps), default=99), r.name,
                                        LANGUAGES.index(r.language) if r.language in LANGUAGES else 9))

@@ -37,6 +37,12 @@ def engine():
     return _ctx().engine
 
 
+def people(addresses, message_ids=()) -> dict:
+    """Who these addresses are, for the page (members by their settings name, contacts
+    by ``[[contacts]]`` or their mail's names: ``Followup.names``)."""
+    return _ctx().names(addresses, message_ids)
+
+
 def now() -> datetime:
     """The app clock's time, in UTC (SQLite stores no offset)."""
     from assistant.storage.models import as_utc
@@ -202,8 +208,11 @@ def home():
 @signed_in
 def followups():
     rows = services.queue(engine(), g.viewer)
-    subjects = services.queue_subjects(settings(), engine(), rows, now())
-    return render_template("queue.html", rows=rows, subjects=subjects, slug=services.thread_slug)
+    threads = services.queue_reports(settings(), engine(), rows, now())
+    subjects = {key: r.subject for key, r in threads.items()}
+    return render_template("queue.html", rows=rows, subjects=subjects, threads=threads,
+                           slug=services.thread_slug, today=local(now(), "%Y-%m-%d"),
+                           people=people({r.contact for r in rows}, {r.quote_message_id for r in rows}))
 
 
 def _or_404(lookup, *args):
@@ -223,9 +232,11 @@ def _followup_or_404(fid: int):
 def followup(fid: int):
     row = _followup_or_404(fid)
     report = _thread_or_404(services.thread_slug(row.quote_message_id))
-    return render_template("followup.html", row=row, report=report,
-                           events=services.timeline(settings(), engine(), report),
-                           slug=services.thread_slug(row.quote_message_id))
+    events = services.timeline(settings(), engine(), report)
+    return render_template("followup.html", row=row, report=report, events=events,
+                           slug=services.thread_slug(row.quote_message_id),
+                           people=people({row.contact, row.assignee, report.owner} | {e.who for e in events},
+                                         [report.quote_message_id]))
 
 
 def _act(fid: int, action) -> object:
@@ -281,9 +292,46 @@ def _thread_or_404(slug: str):
 @signed_in
 def thread(slug: str):
     report = _thread_or_404(slug)
-    return render_template("thread.html", report=report, slug=slug,
-                           events=services.timeline(settings(), engine(), report),
-                           followups=services.thread_followups(engine(), report))
+    events = services.timeline(settings(), engine(), report)
+    rows = services.thread_followups(engine(), report)
+    history = services.thread_history(engine(), report)
+    names = {m.email: m.name for m in settings().team.members}
+    return render_template("thread.html", report=report, slug=slug, events=events, followups=rows,
+                           people=people({report.contact, report.owner, *report.owner_candidates}
+                                         | {e.who for e in events} | {f.assignee for f in rows},
+                                         [report.quote_message_id]),
+                           history=history, names=names, today=local(now(), "%Y-%m-%d"),
+                           active={kind: any(h.kind == kind and h.undone_at is None
+                                             for h in history)
+                                   for kind in ("mark", "snooze", "reply")})
+
+
+UNDO_OF = {"mark": "unmark", "snooze": "unsnooze", "reply": "unreply"}
+
+
+@rep.route("/threads/<slug>/<action>", methods=["POST"])
+@signed_in
+def outcome(slug: str, action: str):
+    """Mark won/lost, snooze, log the client's answer outside email, or undo one (the
+    thread page's and the queue's forms); the flash offers the undo."""
+    if action not in services.OUTCOME_ACTIONS:
+        abort(404)
+    _thread_or_404(slug)
+    try:
+        done = services.outcome_action(settings(), engine(), g.viewer, slug, action,
+                                       request.form, now())
+    except services.NotFound:
+        abort(404)
+    except services.ActionError as exc:
+        flash(exc.words(g.lang), "error")
+    else:
+        flash(done.words(g.lang), "ok")
+        if action in UNDO_OF:
+            session["undo"] = {"slug": slug, "action": UNDO_OF[action]}
+        else:
+            session.pop("undo", None)
+    target = request.form.get("next")
+    return redirect(_safe_next(target) if target else url_for("rep.thread", slug=slug))
 
 
 @rep.route("/threads/<slug>/touch", methods=["POST"])
@@ -309,7 +357,11 @@ def touch(slug: str):
 def overview():
     view = services.team_view(settings(), engine(), g.viewer, now())
     names = {m.email: m.name for m in settings().team.members}
-    return render_template("team.html", view=view, names=names, slug=services.thread_slug)
+    shown = [r for _, group, _ in view.silent_by_owner for r in group] + view.awaiting + view.unclear
+    return render_template("team.html", view=view, names=names, slug=services.thread_slug,
+                           people=people({a for r in shown for a in (r.contact, r.owner, *r.owner_candidates)}
+                                         | {owner for owner, _, _ in view.silent_by_owner},
+                                         {r.quote_message_id for r in shown}))
 
 
 @team.route("/team/threads/<slug>/owner", methods=["POST"])

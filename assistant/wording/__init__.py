@@ -31,8 +31,8 @@ from assistant.domain.model import ThreadReport
 
 __all__ = ["CATALOGUE", "LANGUAGES", "TERM_KINDS", "Worded", "both", "closed_reason", "closed_words",
            "day_month", "day_time", "digest_strings", "due_words", "hold_reason", "period_name",
-           "reason_code", "reason_words", "say", "settlement_reason", "short_day", "stored",
-           "stored_reason", "term", "web_text", "why_waiting"]
+           "reason_code", "reason_words", "say", "settlement_reason", "short_day", "snoozed_words",
+           "stored", "stored_reason", "term", "web_text", "why_waiting"]
 
 LANGUAGES = ("en", "es")
 
@@ -84,6 +84,8 @@ _TERMS: dict[str, dict[str, str]] = {
     "event.touch_phone": {"en": "call logged", "es": "llamada registrada"},
     "event.touch_whatsapp": {"en": "WhatsApp logged", "es": "WhatsApp registrado"},
     "event.followup": {"en": "follow-up", "es": "seguimiento"},
+    "event.reply_phone": {"en": "answer by phone", "es": "respuesta por teléfono"},
+    "event.reply_whatsapp": {"en": "answer on WhatsApp", "es": "respuesta por WhatsApp"},
 }
 TERM_KINDS = ("status", "followup", "channel", "scenario", "role", "responsible", "event")
 
@@ -274,6 +276,7 @@ _DIGEST: dict[str, dict[str, str]] = {
     "digest.none": {"en": '—', "es": '—'},
     "digest.footer": {"en": 'Sent by Followup. Figures computed at {time} ({timezone}).',
                       "es": 'Enviado por Followup. Cifras calculadas a las {time} ({timezone}).'},
+    "digest.why.snoozed": {"en": "snoozed until {day}", "es": "pospuesto hasta el {day}"},
     "digest.status.silent": {"en": 'Silent (follow-up due)',
                              "es": 'Sin respuesta (seguimiento vencido)'},
     "digest.status.awaiting_us": {"en": 'Client waiting on us', "es": 'El cliente espera'},
@@ -557,6 +560,29 @@ _WEB: dict[str, dict[str, str]] = {
                         "es": "{owner} no es parte de tu equipo"},
     "web.only_admins_edit": {"en": "only admins edit templates",
                              "es": "solo los administradores editan plantillas"},
+    # outcomes (issue 14): the thread page's forms and history, the queue's buttons
+    "web.thread_id": {"en": "Thread ID", "es": "ID de la conversación"},
+    "web.outcome": {"en": "Outcome", "es": "Resultado"},
+    "web.reason_optional": {"en": "Reason (optional)", "es": "Motivo (opcional)"},
+    "web.mark_won": {"en": "Mark won", "es": "Marcar como ganada"},
+    "web.mark_lost": {"en": "Mark lost", "es": "Marcar como perdida"},
+    "web.won": {"en": "Won", "es": "Ganada"},
+    "web.lost": {"en": "Lost", "es": "Perdida"},
+    "web.client_said": {"en": "What the client said (optional)",
+                        "es": "Qué dijo el cliente (opcional)"},
+    "web.answered_phone_long": {"en": "The client answered by phone",
+                                "es": "El cliente respondió por teléfono"},
+    "web.answered_whatsapp_long": {"en": "The client answered on WhatsApp",
+                                   "es": "El cliente respondió por WhatsApp"},
+    "web.answered_phone": {"en": "Answered by phone", "es": "Respondió por teléfono"},
+    "web.answered_whatsapp": {"en": "Answered on WhatsApp", "es": "Respondió por WhatsApp"},
+    "web.no_followup_before": {"en": "No follow-up before", "es": "Sin seguimiento antes del"},
+    "web.snooze": {"en": "Snooze", "es": "Posponer"},
+    "web.undo": {"en": "Undo", "es": "Deshacer"},
+    "web.undo_mark": {"en": "Undo the mark", "es": "Deshacer la marca"},
+    "web.undo_snooze": {"en": "Undo the snooze", "es": "Deshacer la posposición"},
+    "web.undo_reply": {"en": "Undo the client's answer", "es": "Deshacer la respuesta del cliente"},
+    "web.recorded_outcomes": {"en": "Recorded outcomes", "es": "Resultados registrados"},
 }
 
 # --- CLI ------------------------------------------------------------------------------------
@@ -584,6 +610,7 @@ _CLI: dict[str, dict[str, str]] = {
     "cli.col.due": {"en": "Due", "es": "Vence"},
     "cli.col.why": {"en": "Why", "es": "Por qué"},
     "cli.col.id": {"en": "ID", "es": "ID"},
+    "cli.col.thread": {"en": "Thread", "es": "Conversación"},
     "cli.col.status": {"en": "Status", "es": "Estado"},
     "cli.col.step": {"en": "Step", "es": "Paso"},
     "cli.col.channel": {"en": "Channel", "es": "Canal"},
@@ -612,10 +639,12 @@ _CLI: dict[str, dict[str, str]] = {
                   "es": "Cada página muestra al equipo al {now} (--now), igual que scan --now."},
     # ``run``: the weekly digest is due but nothing can send it (``init``'s settings).
     "run.digest_skipped": {
-        "en": "digest skipped: no way to send it. Add a [digest.smtp] section to {file}, or "
-              "send_with = \"<account name>\" under [digest] to send through a connected Gmail "
-              "or Microsoft 365 account (sync and follow-up planning go on).",
-        "es": "resumen omitido: no hay cómo enviarlo. Añade una sección [digest.smtp] a {file}, "
+        "en": "digest skipped: no way to send it (nor the reps' morning lists). Add a "
+              "[digest.smtp] section to {file}, or send_with = \"<account name>\" under [digest] "
+              "to send through a connected Gmail or Microsoft 365 account (sync and follow-up "
+              "planning go on).",
+        "es": "resumen omitido: no hay cómo enviarlo (ni las listas matutinas de los "
+              "representantes). Añade una sección [digest.smtp] a {file}, "
               "o send_with = \"<nombre de la cuenta>\" en [digest] para enviarlo con una cuenta "
               "de Gmail o Microsoft 365 conectada (la sincronización y los seguimientos siguen)."},
     "run.skipped": {"en": "{job}: skipped (see the warning above)",
@@ -672,6 +701,9 @@ _CLI: dict[str, dict[str, str]] = {
     "whatsapp.unreadable": {
         "en": "not read as a WhatsApp chat export: {error}",
         "es": "no se pudo leer como exportación de chat de WhatsApp: {error}"},
+    # `templates list`, "In protocol": a step's formal ("usted") variant (people by name).
+    "templates.formal_variant": {"en": "yes, on formal threads (usted)",
+                                 "es": "sí, en hilos formales (de usted)"},
 }
 
 # --- CRM sync (followup crm test | sync | status) ------------------------------------------
@@ -680,8 +712,8 @@ _CRM: dict[str, dict[str, str]] = {
         "en": "no [crm] section in {file}: add one (README, \"Connecting your CRM\")",
         "es": "no hay sección [crm] en {file}: añade una (README, \"Connecting your CRM\")"},
     "crm.kind_not_connected": {
-        "en": 'kind = "{kind}" in [crm] of {file} is not connected yet: use kind = "tryton" or "odoo"',
-        "es": 'kind = "{kind}" en [crm] de {file} aún no está conectado: usa kind = "tryton" u "odoo"'},
+        "en": 'kind = "{kind}" in [crm] of {file} is not connected yet: use kind = "tryton", "odoo" or "hubspot"',
+        "es": 'kind = "{kind}" en [crm] de {file} aún no está conectado: usa kind = "tryton", "odoo" o "hubspot"'},
     "crm.secret_missing": {
         "en": "the environment variable {variable} is not set: set it to the CRM user's password or API key",
         "es": "la variable de entorno {variable} no está definida: ponle la contraseña o la clave API del usuario del CRM"},
@@ -708,9 +740,79 @@ _CRM: dict[str, dict[str, str]] = {
                         "es": "  {key}: {error} ({attempts} intentos)"},
 }
 
+# --- Outcomes (issue 14): mark, snooze, the client's answer outside email; CLI and web ------
+_OUTCOMES: dict[str, dict[str, str]] = {
+    "thread.unknown": {
+        "en": "no quote thread matches {thread!r} (see the ID column of `followup scan`)",
+        "es": "ninguna conversación de cotización coincide con {thread!r} "
+              "(ve la columna ID de `followup scan`)"},
+    "thread.ambiguous": {
+        "en": "{thread!r} matches {n} threads: {candidates}; give more of the id",
+        "es": "{thread!r} coincide con {n} conversaciones: {candidates}; escribe más caracteres del id"},
+    "thread.status.closed": {"en": "closed", "es": "cerrada"},
+    "thread.status.bounced": {"en": "bounced", "es": "rebotada"},
+    "thread.status.awaiting_us": {"en": "waiting on us", "es": "esperando nuestra respuesta"},
+    "thread.status.exhausted": {"en": "exhausted (protocol completed)",
+                                "es": "agotada (protocolo completo)"},
+    "thread.status.silent": {"en": "silent (a follow-up is due)",
+                             "es": "sin respuesta (toca dar seguimiento)"},
+    "thread.status.waiting": {"en": "waiting (next step not due yet)",
+                              "es": "en espera (el siguiente paso aún no vence)"},
+    "outcome.won": {"en": "won", "es": "ganada"},
+    "outcome.lost": {"en": "lost", "es": "perdida"},
+    "outcome.bad_outcome": {"en": "{value!r} is not an outcome: say won or lost",
+                            "es": "{value!r} no es un resultado: indica won (ganada) o lost (perdida)"},
+    "outcome.channel.phone": {"en": "phone", "es": "teléfono"},
+    "outcome.channel.whatsapp": {"en": "WhatsApp", "es": "WhatsApp"},
+    "outcome.bad_channel": {"en": "channel must be phone or whatsapp, not {value!r}",
+                            "es": "el canal debe ser phone (teléfono) o whatsapp, no {value!r}"},
+    "outcome.marked": {"en": "“{subject}” ({id}) marked {outcome}.",
+                       "es": "«{subject}» ({id}) marcada como {outcome}."},
+    "outcome.unmarked": {"en": "Mark undone on “{subject}” ({id}): it is {status} now.",
+                         "es": "Marca deshecha en «{subject}» ({id}): ahora está {status}."},
+    "outcome.snoozed": {
+        "en": "“{subject}” ({id}) snoozed until {day}: the next follow-up is due {due}.",
+        "es": "«{subject}» ({id}) pospuesta hasta el {day}: el siguiente seguimiento vence el {due}."},
+    "outcome.unsnoozed": {"en": "Snooze undone on “{subject}” ({id}): it is {status} now.",
+                          "es": "Posposición deshecha en «{subject}» ({id}): ahora está {status}."},
+    "outcome.replied": {
+        "en": "Logged the client's answer by {channel} on “{subject}” ({id}): the client is waiting on us.",
+        "es": "Registrada la respuesta del cliente por {channel} en «{subject}» ({id}): "
+              "el cliente espera nuestra respuesta."},
+    "outcome.unreplied": {
+        "en": "Answer by {channel} undone on “{subject}” ({id}): it is {status} now.",
+        "es": "Respuesta por {channel} deshecha en «{subject}» ({id}): ahora está {status}."},
+    "outcome.cancelled": {"en": "Pending follow-ups cancelled: {n}.",
+                          "es": "Seguimientos pendientes cancelados: {n}."},
+    "outcome.restored": {"en": "Follow-ups back in the queue: {n}.",
+                         "es": "Seguimientos de vuelta en la cola: {n}."},
+    "outcome.nothing_to_undo.mark": {"en": "“{subject}” ({id}) has no mark to undo.",
+                                     "es": "«{subject}» ({id}) no tiene marca que deshacer."},
+    "outcome.nothing_to_undo.snooze": {"en": "“{subject}” ({id}) has no snooze to undo.",
+                                       "es": "«{subject}» ({id}) no tiene posposición que deshacer."},
+    "outcome.nothing_to_undo.reply": {
+        "en": "“{subject}” ({id}) has no answer outside email to undo.",
+        "es": "«{subject}» ({id}) no tiene respuesta fuera del correo que deshacer."},
+    "outcome.bad_date": {"en": "{value!r} is not a date: write it as YYYY-MM-DD (e.g. 2027-01-15)",
+                         "es": "{value!r} no es una fecha: escríbela como AAAA-MM-DD (p. ej. 2027-01-15)"},
+    "outcome.snooze_past": {"en": "{day} is before today ({today}): snooze until today or later",
+                            "es": "{day} es anterior a hoy ({today}): pospón hasta hoy o después"},
+    "outcome.snooze_nothing_due": {
+        "en": "“{subject}” ({id}) has no follow-up to snooze: it is {status}.",
+        "es": "«{subject}» ({id}) no tiene seguimiento que posponer: está {status}."},
+    "outcome.snoozed_why": {"en": "snoozed until {day}", "es": "pospuesta hasta el {day}"},
+    # The thread page's history of outcomes.
+    "history.mark": {"en": "{who} marked it {outcome}", "es": "{who} la marcó como {outcome}"},
+    "history.snooze": {"en": "{who} snoozed it until {day}", "es": "{who} la pospuso hasta el {day}"},
+    "history.reply": {"en": "{who} logged the client's answer by {channel}",
+                      "es": "{who} registró la respuesta del cliente por {channel}"},
+    "history.undone": {"en": "undone by {who} on {when}", "es": "deshecho por {who} el {when}"},
+    "history.someone": {"en": "someone", "es": "alguien"},
+}
+
 CATALOGUE: dict[str, dict[str, str]] = {**_TERMS, **_WAITING, **_PLANNING, **_DUE, **_REVIEW,
                                         **_DIGEST, **_DIGEST_VALUES, **_MORNING, **_WEB, **_CLI,
-                                        **_CRM}
+                                        **_CRM, **_OUTCOMES}
 
 
 def say(code: str, language: str | None = "en", /, **values) -> str:
@@ -773,6 +875,13 @@ def why_waiting(report: ThreadReport, language: str = "en") -> str | None:
         return None
     return say(f"waiting.{report.promised_reason}", language,
                day=short_day(report.promised_date, language))
+
+
+def snoozed_words(report: ThreadReport, language: str = "en") -> str | None:
+    """``snoozed until Fri 15 Jan`` when a user's snooze set the next step's date."""
+    if report.snoozed_until is None:
+        return None
+    return say("outcome.snoozed_why", language, day=short_day(report.snoozed_until, language))
 
 
 def closed_reason(report: ThreadReport, language: str = "en") -> str | None:
@@ -918,7 +1027,9 @@ def digest_strings(language: str | None) -> dict:
         where = table
         for name in tables:
             where = where.setdefault(name, {})
-        where[key] = re.sub(r"\{(\w+)\}", r"{{ \1 }}", entry[language])
+        # ``t.why`` keeps ``{day}`` (the digest fills it in itself, like ``waiting.*``).
+        where[key] = entry[language] if tables == ["why"] else \
+            re.sub(r"\{(\w+)\}", r"{{ \1 }}", entry[language])
     return table
 
 
