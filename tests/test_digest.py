@@ -194,7 +194,7 @@ def test_digest_numbers_and_charts(marta):
     assert int(scenarios["unclear"]) == sum(t["scenario"] == "unclear" for t in DEMO_THREADS)
     assert page.bars["chart-reply"]["0"].endswith(
         f"({quarter.reply_rate[0].numerator}/{quarter.reply_rate[0].denominator})")
-    assert "Silenciosas (seguimiento vencido)" in marta.html and "Nadie" in marta.html
+    assert "Sin respuesta (seguimiento vencido)" in marta.html and "Nadie" in marta.html
     assert page.bar_widths and all(0 < int(w.rstrip("%")) <= 100 for w in page.bar_widths)
     assert "▲" in marta.html or "▼" in marta.html
 

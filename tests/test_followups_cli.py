@@ -60,7 +60,7 @@ def test_list_json_is_the_contracts_shape_and_plan_again_adds_nothing(demo):
     assert rows and all(list(r) == keys for r in rows)
     assert {r["status"] for r in rows} <= {"held", "drafted", "approved", "sent", "done", "skipped", "cancelled"}
     again = cli(folder, "drafts", "plan", "--now", NOW)
-    assert again.returncode == 0 and again.stdout.startswith("Planned 0 follow-ups, held 0")
+    assert again.returncode == 0 and again.stdout.startswith("Seguimientos planeados: 0; retenidos: 0")  # team.language
     assert len(listed(folder)) == len(rows)
 
 
@@ -74,13 +74,13 @@ def test_show_approve_skip_and_touch(demo):
 
     mail = find(rows, "email", "Cotización pedido 4471")
     approved = cli(folder, "drafts", "approve", str(mail["id"]))
-    assert approved.returncode == 0 and "approved" in approved.stdout
-    assert "Drafts folder; send it from your mail client" in approved.stdout
+    assert approved.returncode == 0 and "aprobado" in approved.stdout  # the demo's team.language
+    assert "carpeta Borradores del buzón ana; envíalo desde tu correo" in approved.stdout
 
     skipped = cli(folder, "drafts", "skip", str(wa["id"]), "--reason", "el cliente pidió esperar")
     assert skipped.returncode == 0
     again = cli(folder, "drafts", "approve", str(wa["id"]))
-    assert again.returncode == 1 and "is skipped" in again.stderr
+    assert again.returncode == 1 and "está omitido: no se puede aprobar" in again.stderr
 
     call = find(rows, "phone", "Daniela Zambrano")
     prefix = call["quote_message_id"].strip("<>")[:16]

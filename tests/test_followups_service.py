@@ -26,6 +26,7 @@ from assistant.services.sync import open_connector_for, sync
 from assistant.services.templates import save_template, template_history
 from assistant.settings import load_settings
 from assistant.storage import models, repo
+from assistant.wording import reason_words
 from connectors.mailbox import MaildirConnector, open_connector
 
 
@@ -94,8 +95,11 @@ def test_plan_creates_one_follow_up_per_due_step_on_every_channel(team):
     # Duplicate-contact guard: Marta wrote to Gerardo yesterday, so Ana's step 1 is held.
     held = by_contact(engine, "gerardo.trevino@grupoindustrialrio.example")
     assert held.status == "held"
-    assert held.hold_reason == ("Marta Garza escribió a gerardo.trevino@grupoindustrialrio.example "
-                                "el 25 nov")  # the thread is in Spanish
+    # Stored as a code and its values, worded in the reader's language (not the thread's):
+    assert reason_words(held.hold_reason, "es") == (
+        "Marta Garza escribió a gerardo.trevino@grupoindustrialrio.example el 25 nov")
+    assert reason_words(held.hold_reason, "en") == (
+        "Marta Garza wrote to gerardo.trevino@grupoindustrialrio.example on 25 Nov")
     assert not any(m["X-Followup-Id"] == held.key for m in saved)
 
     document = [as_json(r) for r in rows]
@@ -401,9 +405,10 @@ def test_next_sync_closes_a_sent_draft_as_done_and_a_reply_cancels(team):
     time.sleep(2.2)  # the Maildir connector waits for files to settle (see its docs)
     sync(settings, engine)
     done = get(engine, rosa.id)
-    assert (done.status, done.closed_reason) == ("done", "step taken")
+    assert (done.status, reason_words(done.closed_reason)) == ("done", "step taken")
     cancelled = get(engine, patricia.id)
-    assert (cancelled.status, cancelled.closed_reason) == ("cancelled", "the client replied on 27 Nov")
+    assert (cancelled.status, reason_words(cancelled.closed_reason)) == ("cancelled", "the client replied on 27 Nov")
+    assert reason_words(cancelled.closed_reason, "es") == "el cliente respondió el 27 nov"
 
 
 def test_touch_closes_the_phone_step_and_mark_lost_cancels(team):
@@ -425,7 +430,7 @@ def test_touch_closes_the_phone_step_and_mark_lost_cancels(team):
         repo.save_mark(conn, wa.quote_message_id, outcome="lost", at=now, by=None)
     reconcile.reconcile(settings, engine, now)
     row = get(engine, wa.id)
-    assert (row.status, row.closed_reason) == ("cancelled", "thread closed: marked lost")
+    assert (row.status, reason_words(row.closed_reason)) == ("cancelled", "thread closed: marked lost")
 
 
 def test_a_render_failure_holds_that_follow_up_and_plans_the_rest(team):
@@ -443,8 +448,10 @@ def test_a_render_failure_holds_that_follow_up_and_plans_the_rest(team):
     rows = list_followups(engine)
     broken = [r for r in rows if r.template == "followup_1" and r.language == "es"]
     assert broken and all(r.status == "held" and r.template_version == 1 for r in broken)
-    assert all("followup_1.es (version 1 by marta@aceros.example) line 3" in r.hold_reason
-               and "nombre" in r.hold_reason for r in broken)
+    assert all("followup_1.es (version 1 by marta@aceros.example) line 3" in reason_words(r.hold_reason)
+               and "nombre" in reason_words(r.hold_reason) for r in broken)
+    assert all(reason_words(r.hold_reason, "es").startswith("error en la plantilla: ")
+               and "línea 3" in reason_words(r.hold_reason, "es") for r in broken)
     assert {r.channel for r in rows if r.status == "drafted"} == {"phone", "whatsapp"}
     assert result.problems and len(result.created) == 5
 
@@ -485,7 +492,7 @@ def test_a_refresh_names_the_threads_it_changed_and_only_their_follow_ups_are_se
                        outcome="lost")
     snapshot.ensure_current(engine, rules)
     assert reconcile.reconcile_changed(settings, engine, now, refreshed.changed) == 1
-    assert get(engine, rosa.id).closed_reason == "thread closed: marked lost"
+    assert reason_words(get(engine, rosa.id).closed_reason) == "thread closed: marked lost"
     assert get(engine, patricia.id).status == rosa.status  # untouched: not changed
     assert reconcile.reconcile(settings, engine, now) == 1  # the full reconcile settles it
     assert get(engine, patricia.id).status == "cancelled"

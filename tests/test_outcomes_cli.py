@@ -19,7 +19,13 @@ LATER = "2026-11-26T16:30:00-06:00"
 
 @pytest.fixture(scope="module")
 def demo_template(tmp_path_factory):
-    return make_demo(tmp_path_factory, "outcomes-cli")[0]
+    folder = make_demo(tmp_path_factory, "outcomes-cli")[0]
+    # these tests read the CLI's lines in English (team.language; the default is Spanish)
+    config = folder / "settings.toml"
+    text = config.read_text(encoding="utf-8")
+    assert "[team]\n" in text
+    config.write_text(text.replace("[team]\n", '[team]\nlanguage = "en"\n', 1), encoding="utf-8")
+    return folder
 
 
 @pytest.fixture

@@ -146,11 +146,12 @@ def test_human_scan_groups_by_status(basic_team):
     settings = str(basic_team / "settings.toml")
     run("--config", settings, "sync")
     out = run("--config", settings, "scan", "--now", NOW).stdout
-    assert out.index("Silent") < out.index("Waiting") < out.index("Closed")
+    # team.language: the settings name none, so digest.language's default, es
+    assert out.index("Sin respuesta —") < out.index("En espera —") < out.index("Cerradas")
     assert "Propuesta suministro anual" in out
     # second edition: the holding reply and the out-of-office say why they wait (rule 11)
-    assert "Awaiting us" not in out
-    assert "promised: Fri 11 Dec" in out and "back on Tue 15 Dec" in out
+    assert "Nos toca —" not in out
+    assert "prometido: vie 11 dic" in out and "de regreso el mar 15 dic" in out
 
 
 def test_inspect_works_without_settings(tmp_path, basic_team):
@@ -182,7 +183,7 @@ def test_demo_runs_twice_from_scratch(tmp_path):
         result = run("demo", "--dir", str(tmp_path / "demo"), cwd=tmp_path)
         assert result.returncode == 0, result.stderr
         assert "synced ana: read" in result.stdout and "new 0" not in result.stdout.split("synced ana")[1].split("\n")[0]
-        assert "Silent" in result.stdout and "Exhausted" in result.stdout
+        assert "Sin respuesta —" in result.stdout and "Agotada —" in result.stdout
 
 
 def _as_mbox_and_eml(basic_team: Path) -> None:

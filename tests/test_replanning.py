@@ -13,6 +13,7 @@ from assistant.services.review import list_followups, save_edit
 from assistant.services.scan import open_store
 from assistant.services.sync import sync
 from assistant.settings import load_settings
+from assistant.wording import reason_words
 
 
 def team(tmp_path: Path, old: str, new: str):
@@ -31,7 +32,8 @@ def test_held_for_a_misspelt_template_then_planned_once_the_step_names_a_real_on
     info, path, good, settings, engine = team(tmp_path, 'template = "followup_1"',
                                               'template = "folowup_1"')
     first = plan(settings, engine, info.now)
-    typo = {fid: why for fid, why in first.hold_reasons.items() if "folowup_1" in why}
+    typo = {fid: why for fid, why in first.hold_reasons.items()
+            if "folowup_1" in reason_words(why, "es")}
     assert typo and set(typo) <= set(first.held)
     assert all(r.body == "" for r in list_followups(engine) if r.id in typo)
     path.write_text(good, encoding="utf-8")
@@ -41,8 +43,8 @@ def test_held_for_a_misspelt_template_then_planned_once_the_step_names_a_real_on
     # to that client): its reason is the new one, the template one is gone
     guarded = set(second.held)
     assert len(guarded) == 1 and guarded <= set(typo)
-    assert all("folowup" not in second.hold_reasons[f] and "escribió a" in second.hold_reasons[f]
-               for f in guarded)
+    assert all("folowup" not in reason_words(second.hold_reasons[f], "es")
+               and "escribió a" in reason_words(second.hold_reasons[f], "es") for f in guarded)
     assert set(second.replanned) == set(typo) - guarded <= set(second.created)
     rows = {r.id: r for r in list_followups(engine)}
     for fid in set(typo) - guarded:

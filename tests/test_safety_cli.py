@@ -70,6 +70,8 @@ def sample_team(tmp_path: Path) -> Path:
 
     root = tmp_path / "team"
     generate_sample(root)
+    # these tests read the CLI's lines in English (team.language; the default is Spanish)
+    edit_settings(root, "[team]\n", '[team]\nlanguage = "en"\n')
     assert run("--config", str(root / "settings.toml"), "sync").returncode == 0
     return root
 

@@ -18,6 +18,7 @@ from tests.conftest import require_system_tool
 from werkzeug.serving import make_server
 
 from assistant.web.services import thread_slug
+from assistant.wording import say
 from tests.webapp import MANAGER, OTHER_REP, REP, web, web_template  # noqa: F401
 
 CHROMIUM = "/usr/bin/chromium"
@@ -199,9 +200,9 @@ def test_rep_marks_won_logs_a_phone_answer_and_snoozes_seen_at_once_everywhere(
     manager.goto(f"{server}/team")
     manager.wait_for_selector("#scenario-chart")
     text = manager.inner_text("main")
-    silent = text.split("Conversaciones en silencio por responsable")[1].split(
-        "Clientes esperando respuesta")[0]
-    waiting = text.split("Clientes esperando respuesta")[1]
+    silent_title, waiting_title = say("web.silent_by_owner", "es"), say("web.clients_waiting", "es")
+    silent = text.split(silent_title)[1].split(waiting_title)[0]
+    waiting = text.split(waiting_title)[1]
     assert won.subject not in silent and snoozed.subject not in silent
     assert answered.subject in waiting
     manager.screenshot(path=str(tmp_path / "outcome-team.png"), full_page=True)

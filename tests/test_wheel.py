@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from assistant.wording import digest_strings
+
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -128,7 +130,7 @@ def _check_demo_plans_drafts_and_writes_the_digest_from_the_shipped_templates(in
     bin_, env, work = installed
     dest = work / "demo"
     _run([bin_ / "followup", "demo", "--dir", dest], cwd=work, env=env)
-    strings = tomllib.loads((SHIPPED / "digest" / "strings.es.toml").read_text(encoding="utf-8"))
+    strings = digest_strings("es")  # the catalogue's digest wording
     page = (dest / "digest-marta.html").read_text(encoding="utf-8")
     assert strings["title"] in page and strings["overdue_title"] in page and "<table" in page
     listed = json.loads(_run([bin_ / "followup", "--config", dest / "settings.toml", "drafts",
@@ -167,7 +169,9 @@ def _check_drafts_plan_and_digest_use_the_teams_templates_folder_first(installed
                                                     encoding="utf-8")
 
     planned = _run([bin_ / "followup", *config, "drafts", "plan", "--now", now], cwd=work, env=env)
-    assert planned.stdout.startswith("Planned ") and not planned.stdout.startswith("Planned 0 "), \
+    # the demo team's team.language: its digest.language, es
+    assert planned.stdout.startswith("Seguimientos planeados: ") and not planned.stdout.startswith(
+        "Seguimientos planeados: 0;"), \
         planned.stdout
     listed = json.loads(_run([bin_ / "followup", *config, "drafts", "list", "--json"],
                              cwd=work, env=env).stdout)["followups"]
@@ -183,7 +187,7 @@ def _check_drafts_plan_and_digest_use_the_teams_templates_folder_first(installed
     out = team / "digest.html"
     _run([bin_ / "followup", *config, "digest", "--now", now, "--out", out], cwd=work, env=env)
     page = out.read_text(encoding="utf-8")
-    strings = tomllib.loads((SHIPPED / "digest" / "strings.es.toml").read_text(encoding="utf-8"))
+    strings = digest_strings("es")  # the catalogue's digest wording
     assert "Resumen de la carpeta propia" in page and strings["title"] not in page
     assert strings["overdue_title"] in page  # the keys the team did not change: shipped
 

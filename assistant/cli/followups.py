@@ -22,7 +22,7 @@ from assistant.services.review import (
     FollowupError, approve, edit_text, get, list_followups, save_edit, skip,
 )
 from assistant.storage.models import as_utc
-from assistant.wording import due_words, say
+from assistant.wording import day_time, due_words, reason_words, say, term
 from connectors.base import ConnectorError
 
 __all__ = ["CHANNEL_LABEL", "drafts", "print_followups", "show_one", "touch"]
@@ -47,15 +47,17 @@ def drafts_plan(obj, now_text: str | None) -> None:
         result = plan(settings, engine, now)
     except ConnectorError as exc:
         fail("Error", str(exc), 1)
-    click.echo(say("plan.summary", "en", created=len(result.created), held=len(result.held))
-               + (say("plan.replanned", "en", n=len(result.replanned)) if result.replanned else "")
-               + (say("plan.adopted", "en", n=len(result.reconciled)) if result.reconciled else "")
-               + (say("plan.closed", "en", n=result.settled) if result.settled else "")
+    lang = settings.team.language
+    click.echo(say("plan.summary", lang, created=len(result.created), held=len(result.held))
+               + (say("plan.replanned", lang, n=len(result.replanned)) if result.replanned else "")
+               + (say("plan.adopted", lang, n=len(result.reconciled)) if result.reconciled else "")
+               + (say("plan.closed", lang, n=result.settled) if result.settled else "")
                + (":" if result.held else "."))
     for fid in result.held:
-        click.echo(say("plan.held_line", "en", id=fid, reason=result.hold_reasons.get(fid, "")))
+        click.echo(say("plan.held_line", lang, id=fid,
+                       reason=reason_words(result.hold_reasons.get(fid, ""), lang)))
     for problem in result.problems:
-        click.echo(f"template problem: {problem}", err=True)
+        click.echo(say("cli.plan.problem", lang, problem=problem), err=True)
 
 
 def print_followups(rows, settings, console: Console | None = None, now: datetime | None = None,
@@ -65,29 +67,33 @@ def print_followups(rows, settings, console: Console | None = None, now: datetim
     names = names or {}
     shown = review.thread_ids(engine, rows) if engine is not None else {}
     zone = ZoneInfo(settings.team.timezone)
+    lang = settings.team.language
     now = now or datetime.now(timezone.utc)
 
     def due(row) -> str:
-        when = f"{as_utc(row.due_at).astimezone(zone):%a %d %b %H:%M}"
+        when = day_time(as_utc(row.due_at).astimezone(zone), lang)
         if row.status not in ("held", "drafted"):
             return when
         return when + " · " + due_words(as_utc(row.due_at), now, timezone=settings.team.timezone,
-                                         country=settings.protocol.holidays_country)
+                                         country=settings.protocol.holidays_country, language=lang)
 
     cells = []
     for r in rows:
         link = r.link and (r.link if len(r.link) < 60 else r.link.split("?", 1)[0] + "?text=…")
-        note = r.hold_reason or r.closed_reason or link or (r.draft_ref and f"{r.account} Drafts") or ""
-        cells.append([str(r.id), shown.get(r.quote_message_id, "—"), r.status, str(r.step),
-                      r.channel, person_cell(names, r.assignee), due(r), escape(r.subject or "—"),
-                      escape(note)])
-    print_table(console, f"Follow-ups ({len(rows)})",
-                ("ID", "Thread", "Status", "Step", "Channel", "Assignee", "Due", "Subject", "Link / note"), cells)
+        note = (reason_words(r.hold_reason, lang) or reason_words(r.closed_reason, lang) or link
+                or (r.draft_ref and say("cli.drafts.in_drafts", lang, account=r.account)) or "")
+        cells.append([str(r.id), shown.get(r.quote_message_id, "—"), term("followup", r.status, lang),
+                      str(r.step), term("channel", r.channel, lang), person_cell(names, r.assignee),
+                      due(r), escape(r.subject or "—"), escape(note)])
+    print_table(console, say("cli.drafts.title", lang, n=len(rows)),
+                [say(f"cli.col.{column}", lang) for column in
+                 ("id", "thread", "status", "step", "channel", "assignee", "due", "subject", "note")],
+                cells)
     links = [r for r in rows if r.link and r.status in ("drafted", "approved", "held")]
     if links:
-        click.echo("Links (open on the phone or computer that makes the call / sends the message):")
+        click.echo(say("cli.drafts.links", lang))
         for r in links:
-            click.echo(f"  #{r.id} {r.channel}: {r.link}")
+            click.echo(f"  #{r.id} {term('channel', r.channel, lang)}: {r.link}")
 
 
 @drafts.command("list")
@@ -103,7 +109,8 @@ def drafts_list(obj, as_json: bool, status: str | None, now_text: str | None) ->
     rows = list_followups(engine, status=status)
     if as_json:
         ids = review.thread_ids(engine, rows)
-        emit_json({"followups": [review.as_json(r, settings.team.timezone, ids) for r in rows]})
+        emit_json({"followups": [review.as_json(r, settings.team.timezone, ids, settings.team.language)
+                                 for r in rows]})
     else:
         print_followups(rows, settings, now=parse_now(now_text, settings), names=people.names(
             settings, engine, {a for r in rows for a in (r.assignee, r.contact)},
@@ -124,9 +131,9 @@ def show_one(row, echo=click.echo, names: dict | None = None) -> None:
     echo(f"thread: {row.quote_message_id}  contact: {_named(names, row.contact)}")
     echo(f"template: {row.template} ({row.language or '?'}, version {row.template_version})")
     if row.hold_reason:
-        echo(f"held: {row.hold_reason}")
+        echo(f"held: {reason_words(row.hold_reason)}")
     if row.closed_reason:
-        echo(f"closed: {row.closed_reason}")
+        echo(f"closed: {reason_words(row.closed_reason)}")
     if row.draft_ref:
         echo(f"draft: {row.account} mailbox, {row.draft_ref}")
     if row.link:
@@ -160,11 +167,15 @@ def _by(settings) -> str | None:
 def drafts_approve(obj, fid: int) -> None:
     """Approve a follow-up (with auto_send, an email is sent when the account can send)."""
     settings, engine = obj.settings(), obj.engine()
+    lang = settings.team.language
     try:
         result = approve(settings, engine, fid, by=_by(settings))
-    except (FollowupError, ConnectorError) as exc:
-        fail("Error", str(exc), 1)
-    click.echo(f"#{fid} {result.row.status}: {result.note}")
+    except FollowupError as exc:
+        fail(say("cli.error", lang), exc.words(lang), 1)
+    except ConnectorError as exc:
+        fail(say("cli.error", lang), str(exc), 1)
+    click.echo(say("cli.approve.done", lang, fid=fid, status=term("followup", result.row.status, lang),
+                   note=result.words(lang)))
 
 
 @drafts.command("skip")

@@ -18,19 +18,13 @@ from assistant.services.inspection import inspect_files
 from assistant.services.rules import rules_from_settings
 from assistant.services.scan import storage_problems
 from assistant.settings import Settings
-from assistant.wording import due_words, snoozed_words, why_waiting
+from assistant.wording import day_time, due_words, say, snoozed_words, term, why_waiting
 
 __all__ = ["STATUS_LABEL", "STATUS_ORDER", "inspect", "print_scan", "rebuild", "scan"]
 
 STATUS_ORDER = ("silent", "awaiting_us", "waiting", "bounced", "exhausted", "closed")
-STATUS_LABEL = {
-    "silent": "Silent — a follow-up is due",
-    "awaiting_us": "Awaiting us — the client answered",
-    "waiting": "Waiting — next step not due yet",
-    "bounced": "Bounced — fix the contact's address",
-    "exhausted": "Exhausted — protocol completed without answer",
-    "closed": "Closed",
-}
+STATUS_LABEL = {status: say(f"cli.scan.group.{status}", "en") for status in STATUS_ORDER}
+"""The scan's group titles in English (``cli.scan.group.*`` in the catalogue)."""
 
 
 @click.command()
@@ -60,34 +54,40 @@ def print_scan(reports, settings: Settings, now: datetime, console: Console | No
     console = console or table_console()
     names = names or {}
     zone = ZoneInfo(settings.team.timezone)
-    console.print(f"[bold]{len(reports)} quote threads[/] at "
-                  f"{now.astimezone(zone):%Y-%m-%d %H:%M} ({settings.team.timezone})")
+    lang = settings.team.language
+    console.print("[bold]" + say("cli.scan.title", lang, n=len(reports),
+                                 time=f"{now.astimezone(zone):%Y-%m-%d %H:%M}",
+                                 zone=settings.team.timezone) + "[/]")
     for status in STATUS_ORDER:
         group = [r for r in reports if r.status == status]
         if not group:
             continue
         if status in ("silent", "waiting"):
             group.sort(key=lambda r: r.next_step.due_at)
-        headers = ["ID", "Subject", "Contact", "Owner", "Scenario", "Touches", "Next step", "Due"]
-        why = {id(r): why_waiting(r) or snoozed_words(r) for r in group}
+        headers = [say(f"cli.col.{column}", lang) for column in
+                   ("id", "subject", "contact", "owner", "scenario", "touches", "next_step", "due")]
+        why = {id(r): why_waiting(r, lang) or snoozed_words(r, lang) for r in group}
         if any(why.values()):
-            headers.append("Why")
+            headers.append(say("cli.col.why", lang))
         cells = []
         for r in group:
             step = r.next_step
             row = [
-                r.thread_id or "—", escape(r.subject or "(no subject)"), person_cell(names, r.contact),
-                person_cell(names, r.owner, "[red]nobody[/]"),
-                r.scenario, str(r.touches),
-                f"{step.number}/{len(settings.protocol.steps)} {step.channel}" if step else "—",
-                f"{step.due_at.astimezone(zone):%a %d %b %H:%M} · "
+                r.thread_id or "—", escape(r.subject or say("cli.no_subject", lang)),
+                person_cell(names, r.contact),
+                person_cell(names, r.owner, f"[red]{say('cli.nobody', lang)}[/]"),
+                term("scenario", r.scenario, lang), str(r.touches),
+                f"{step.number}/{len(settings.protocol.steps)} {term('channel', step.channel, lang)}"
+                if step else "—",
+                day_time(step.due_at.astimezone(zone), lang) + " · "
                 + due_words(step.due_at, now, timezone=settings.team.timezone,
-                            country=settings.protocol.holidays_country) if step else "—",
+                            country=settings.protocol.holidays_country, language=lang)
+                if step else "—",
             ]
             if any(why.values()):
                 row.append(why[id(r)] or "")
             cells.append(row)
-        print_table(console, f"{STATUS_LABEL[status]} ({len(group)})", headers, cells,
+        print_table(console, f"{say(f'cli.scan.group.{status}', lang)} ({len(group)})", headers, cells,
                     justify={5: "right"}, whole=(8,))
 
 

@@ -146,8 +146,8 @@ def recent_other_contact(contact: str | None, assignee: str | None,
                          *, timezone: str = "UTC") -> OtherContact | None:
     """Why to hold: another internal person wrote to ``contact`` (or to anyone at the
     contact's company domain) within ``quiet_days`` before ``now`` — the latest such
-    message (worded by :func:`assistant.wording.hold_reason`, in the thread's language:
-    "Luis Herrera wrote to diego@cliente.example on 9 Nov"); else ``None``.
+    message (stored as its code, worded by :func:`assistant.wording.hold_reason` in the
+    reader's language: "Luis Herrera wrote to diego@cliente.example on 9 Nov"); else ``None``.
     """
     if not contact or quiet_days <= 0:
         return None

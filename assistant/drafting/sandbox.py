@@ -177,6 +177,36 @@ RESOURCE_PROBLEMS = frozenset({"source_size", "nesting", "tree", "int_literal", 
 """Problems that say the template costs too much (as opposed to a mistake in it)."""
 
 
+_SYNTAX_ES = (  # Jinja's own syntax messages (jinja2/parser.py, lexer.py), for a Spanish reader
+    (r"unexpected '(.+)'", "«{0}» inesperado"),
+    (r"unexpected end of template, expected '(.+)'\.?", "la plantilla termina antes de tiempo: falta «{0}»"),
+    (r"Unexpected end of template\. Jinja was looking for the following tags: (.+)\. "
+     r"The innermost block that needs to be closed is '(.+)'\.",
+     "la plantilla termina sin cerrar el bloque «{1}» (se esperaba {0})"),
+    (r"Encountered unknown tag '(.+?)'\..*", "etiqueta desconocida «{0}»"),
+    (r"expected token '(.+)', got '(.+)'", "se esperaba «{0}» y aparece «{1}»"),
+    (r"unexpected char '(.+)' at \d+", "carácter inesperado «{0}»"),
+    (r"tag name expected", "falta el nombre de la etiqueta después de {{%"),
+)
+
+
+_JINJA_NAMES = {"end of print statement": "}}", "end of statement block": "%}",
+                "end of template": "el final", "name": "un nombre"}
+
+
+def _syntax_detail(detail: str, language: str) -> str:
+    """Jinja's syntax message in ``language`` (Spanish for the ones it commonly gives)."""
+    if language != "es":
+        return detail
+    for pattern, spanish in _SYNTAX_ES:
+        match = re.fullmatch(pattern, detail.strip(), re.S)
+        if match:
+            return spanish.format(*(_JINJA_NAMES.get(g, re.sub(r"'([^']*)'", r"«\1»", g)
+                                                      .replace(" or ", " o "))
+                                    for g in match.groups()))
+    return detail
+
+
 def _number(value, language: str) -> str:
     if isinstance(value, float):
         text = f"{value:g}"
@@ -210,6 +240,8 @@ class TemplateProblem(ValueError):
             return self.text or ""
         table = _MESSAGES.get(language, _MESSAGES["en"])
         params = {k: _number(v, language) for k, v in self.params.items()}
+        if self.what == "syntax" and "detail" in params:
+            params["detail"] = _syntax_detail(params["detail"], language)
         if language == "es" and "of" in params:
             params["of"] = _OF_ES.get(params["of"], params["of"])
         text = table[self.what].format(**params)

@@ -5,8 +5,8 @@
   (every thread, unassigned ones included); the others get their team's: threads owned by
   them or by anyone reporting to them (transitively), plus threads without an owner that
   one of them wrote in.
-* **Language**: ``digest.language`` (``es`` by default) for every digest of the team — a
-  manager reads one language whatever the mix of their clients'.
+* **Language**: the manager's — the one they chose in the web app, else
+  ``digest.language`` (``es`` by default); one language whatever the mix of their clients'.
 * **What**: first what to act on (overdue follow-ups, most overdue first; unclear
   ownership to assign; clients waiting on us), then the numbers of
   :mod:`assistant.domain.metrics` for the last week and the last 90 days with HTML bar
@@ -16,11 +16,12 @@
   (:mod:`assistant.services.snapshot`); the metrics walk the messages of the threads
   quoted in the 90-day window only, and last week's snapshot is recomputed from the
   threads that existed then, their messages cut at that moment — never all mail.
-* **Templates**: ``digest.html.j2`` and ``digest.txt.j2`` (the layout) and
-  ``strings.<language>.toml`` (the wording), shipped in ``assistant/data/templates/digest/``,
-  rendered in a Jinja2 sandbox with ``StrictUndefined``. Admins override them with files of
-  the same name in ``digest/`` of their templates folder (``[templates] folder``), found
-  first; their wording file need only hold the keys it changes. A mistake fails loudly.
+* **Templates**: ``digest.html.j2`` and ``digest.txt.j2`` (the layout, shipped in
+  ``assistant/data/templates/digest/``) and the wording ``t`` (the catalogue's ``digest.*``
+  entries, :func:`assistant.wording.digest_strings`), rendered in a Jinja2 sandbox with
+  ``StrictUndefined``. Admins override the layout with files of the same name in
+  ``digest/`` of their templates folder (``[templates] folder``), found first, and the
+  wording key by key with a ``strings.<language>.toml`` there. A mistake fails loudly.
 * **Sending**: :class:`SmtpSender` (``[digest.smtp]``) or :class:`AccountSender` (a
   connected Gmail or Microsoft 365 account, ``digest.send_with``), chosen by
   :func:`sender_for`. Any object with ``send(message: EmailMessage)`` is a
@@ -55,6 +56,7 @@ from assistant.domain.model import LoggedTouch, Mail, Rules, ThreadMark, ThreadR
 from assistant.domain.scope import OPEN_STATUSES, in_scope as thread_in_scope, scope_of
 from assistant.settings import Settings, Smtp
 from assistant.storage import models, repo
+from assistant.wording import digest_strings, say
 
 log = logging.getLogger(__name__)
 
@@ -280,19 +282,20 @@ HTML_EXTENSIONS = ("html.j2",)
 
 
 def load_strings(language: str, folder: Folders = TEMPLATES) -> dict:
-    """The wording ``strings.<language>.toml`` of the last folder of the search path (the
-    shipped one), with the keys of the same file in each earlier folder (an admin's)
-    written over it: an admin's file need only hold the keys it changes."""
-    merged: dict | None = None
+    """The digest's wording in ``language``: the catalogue's (:func:`assistant.wording.
+    digest_strings`), with the keys of ``strings.<language>.toml`` of each folder of the
+    search path (an admin's) written over it: an admin's file need only hold the keys it
+    changes."""
+    merged: dict = digest_strings(language)
     for one in reversed(_folders(folder)):
         path = one / f"strings.{language}.toml"
-        if merged is not None and not path.exists():
+        if not path.exists():
             continue
         try:
             table = tomllib.loads(path.read_text(encoding="utf-8"))
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise DigestError(f"cannot read the digest wording {path}: {exc}") from exc
-        merged = table if merged is None else _merged(merged, table)
+        merged = _merged(merged, table)
     return merged
 
 
@@ -371,16 +374,6 @@ def _render(folder: Folders, context: dict, *, label: str, name: str | None = No
         raise DigestError(f"digest template error: {exc}") from None
 
 
-def digest_strings(language: str, folder: Folders = TEMPLATES) -> dict:
-    """The digest templates' ``t``: the catalogue's constant ``digest.*`` wordings
-    (:mod:`assistant.wording`) under the ``strings.<language>.toml`` of the search path."""
-    from assistant.wording import CATALOGUE, say
-
-    shipped = {code.removeprefix("digest."): say(code, language) for code in CATALOGUE
-               if code.startswith("digest.") and "{" not in CATALOGUE[code]["en"]}
-    return _merged(shipped, load_strings(language, folder))
-
-
 def thread_url(settings: Settings, quote_message_id: str) -> str | None:
     """The thread's page in the web app (``web.base_url``), ``None`` without one."""
     from assistant.services.pages import thread_slug
@@ -457,7 +450,7 @@ def render(settings: Settings, recipient: Recipient, current: Snapshot, previous
 
     language = language or settings.digest.language
     folder = search_path(settings) if folder is None else _folders(folder)
-    t = digest_strings(language, folder)
+    t = load_strings(language, folder)
     f = _Format(settings, t, language)
     now = current.at
     rules_tz, country = settings.team.timezone, settings.protocol.holidays_country
@@ -497,8 +490,8 @@ def render(settings: Settings, recipient: Recipient, current: Snapshot, previous
     holds_note = t["duplicate_holds_note"] if current.holds_missing else ""
 
     def waits(m: M.Metrics) -> str:
-        return (f"{len(m.waiting_on_us)} (máx. {m.oldest_wait_days})" if language == "es"
-                else f"{len(m.waiting_on_us)} (max {m.oldest_wait_days})") if m.waiting_on_us else "0"
+        return (say("digest_max", language, n=len(m.waiting_on_us), days=m.oldest_wait_days)
+                if m.waiting_on_us else "0")
 
     # Each metric: how it reads (shown) and the number compared week to week, which way
     # is good ("up" or "down"), and a note.
@@ -655,10 +648,25 @@ def build_digests(settings: Settings, engine: Engine, now: datetime, *,
     before = now - timedelta(days=7)
     previous = past_moment(engine, rules, before, since=windows(before, rules.timezone)[1].start)
     holds = load_holds(engine)
+    chosen_languages = reader_languages(engine)
     named = contact_names(settings, engine, current.reports)
     return [render(settings, recipient, scoped(current, rules, recipient.scope, holds),
-                   scoped(previous, rules, recipient.scope, holds), folder=folder, people=named)
+                   scoped(previous, rules, recipient.scope, holds), folder=folder,
+                   language=chosen_languages.get(recipient.email), people=named)
             for recipient in chosen]
+
+
+def reader_languages(engine: Engine) -> dict[str, str]:
+    """Each manager's language: the one they chose in the web app (a manager who never
+    chose one reads ``digest.language``)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from assistant.storage import users
+
+    try:
+        return users.languages(engine)
+    except SQLAlchemyError:  # a database before the web's users: everyone reads digest.language
+        return {}
 
 
 def output_files(out: str, digests: list[Digest]) -> list[tuple[Path, Digest]]:

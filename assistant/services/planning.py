@@ -56,7 +56,7 @@ from assistant.services.templates import template_sources
 from assistant.settings import Settings
 from assistant.storage import claims, models, repo
 from assistant.storage.models import as_utc
-from assistant.wording import hold_reason, say
+from assistant.wording import say, stored, stored_reason
 from connectors.base import DraftMessage
 
 log = logging.getLogger(__name__)
@@ -433,10 +433,10 @@ def _plan_one(settings: Settings, engine: Engine, world: _World, due: DueStep, a
     if due.channel == "email":
         actor, account = _mailbox_of(settings, assignee, report.owner)
         if account is None:
-            hold = say("hold.no_mailbox", who=assignee or report.owner or "nobody")
+            hold = stored("hold.no_mailbox", who=assignee or report.owner or "?")
             actor = assignee or report.owner
     if actor is None:
-        hold = hold or say("hold.no_assignee")
+        hold = hold or stored("hold.no_assignee")
     row = models.Followup(
         key=due.key, quote_message_id=report.quote_message_id, step=due.step,
         channel=due.channel, assignee=assignee, assigned_via=assignment.via, status="drafted",
@@ -451,7 +451,7 @@ def _plan_one(settings: Settings, engine: Engine, world: _World, due: DueStep, a
         name, chosen = choose_template(world.sources, due.template, language,
                                        context["contact"]["formal"])
         if chosen is None:
-            hold = hold or say("hold.no_template", template=due.template)
+            hold = hold or stored("hold.no_template", template=due.template)
         else:
             source = world.sources[name, chosen]
             row.template = name
@@ -461,7 +461,8 @@ def _plan_one(settings: Settings, engine: Engine, world: _World, due: DueStep, a
                 rendered = renderer().render(source, context)
                 row.subject, row.body = rendered.subject, rendered.body
             except TemplateProblem as exc:
-                hold = hold or say("hold.template_error", error=exc)
+                hold = hold or stored("hold.template_error",
+                                     error={lang: exc.describe(lang) for lang in ("en", "es")})
                 result.problems.append(str(exc))
     if phone:
         row.phone = phone.e164
@@ -478,7 +479,7 @@ def _plan_one(settings: Settings, engine: Engine, world: _World, due: DueStep, a
     if hold is None:
         other = recent_other_contact(report.contact, assignee, world.history(report.contact), now,
                                      settings.protocol.quiet_days, timezone=settings.team.timezone)
-        hold = hold_reason(other, "es" if row.language == "es" else "en") if other else None
+        hold = stored_reason(other) if other else None
     if hold:
         row.status, row.hold_reason = "held", hold
     elif due.channel == "email":

@@ -44,7 +44,7 @@ def settle_reports(engine: Engine, reports: Iterable[ThreadReport], now: datetim
     """Settle the open follow-ups of ``reports``' threads (``threads``: only those; else
     every open follow-up, a thread without a report leaving its follow-ups alone);
     return how many changed."""
-    from assistant.wording import settlement_reason
+    from assistant.wording import stored_reason
 
     by_thread = {r.quote_message_id: r for r in reports}
     f = models.Followup
@@ -63,7 +63,7 @@ def settle_reports(engine: Engine, reports: Iterable[ThreadReport], now: datetim
                 if outcome is None:
                     continue
                 row.status, row.updated_at = outcome.status, now.astimezone(timezone.utc)
-                row.closed_reason = settlement_reason(outcome)
+                row.closed_reason = stored_reason(outcome)
                 changed += 1
     return changed
 

@@ -6,7 +6,7 @@ moves in one conditional update, and a draft is saved under the planners' own cl
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import partial
 from typing import Callable
@@ -26,15 +26,16 @@ from assistant.services.planning import (
 from assistant.services.reconcile import reconcile, rules_for
 from assistant.settings import Settings
 from assistant.storage import models, repo
-from assistant.wording import say
+from assistant.wording import Worded, both, reason_words, say, stored
 from connectors.base import ConnectorError, DraftMessage, DraftSender, DraftUpdater
 
 __all__ = ["FollowupError", "Approval", "as_json", "thread_ids", "list_followups", "get", "approve", "skip",
            "edit_text", "save_edit", "touch", "find_thread", "preview_context"]
 
 
-class FollowupError(Exception):
-    """A review action that cannot be done (unknown id, wrong state, empty edit)."""
+class FollowupError(Worded):
+    """A review action that cannot be done (unknown id, wrong state, empty edit): a
+    catalogue code and its values (``exc.words(language)``), or a sentence."""
 
 
 def _now() -> datetime:
@@ -53,14 +54,15 @@ def _thread(settings: Settings, engine: Engine, quote_message_id: str, now: date
     reports = snapshot.reports(engine, rules, now,
                                where=models.ThreadRow.quote_message_id == quote_message_id)
     if not reports:
-        raise FollowupError(f"the thread of this follow-up ({quote_message_id}) is gone")
+        raise FollowupError("review.thread_gone", thread=quote_message_id)
     return load_world(settings, engine, now, reports, rules=rules), reports[0]
 
 
 def as_json(row: models.Followup, timezone: str | None = None,
-            thread_ids: dict[str, str] | None = None) -> dict:
+            thread_ids: dict[str, str] | None = None, language: str = "en") -> dict:
     """The contract's shape; times in the team's time zone (like ``scan --json``);
-    ``thread_ids``: the short id of each thread (:func:`thread_ids`)."""
+    ``thread_ids``: the short id of each thread (:func:`thread_ids`); the hold reason
+    worded in ``language``."""
     due = models.as_utc(row.due_at)
     if due is not None and timezone:
         due = due.astimezone(ZoneInfo(timezone))
@@ -68,7 +70,8 @@ def as_json(row: models.Followup, timezone: str | None = None,
             "quote_message_id": row.quote_message_id, "step": row.step,
             "channel": row.channel, "assignee": row.assignee, "status": row.status,
             "due_at": due.isoformat() if due else None, "subject": row.subject,
-            "body": row.body, "link": row.link, "hold_reason": row.hold_reason}
+            "body": row.body, "link": row.link,
+            "hold_reason": reason_words(row.hold_reason, language)}
 
 
 def thread_ids(engine: Engine, rows) -> dict[str, str]:
@@ -93,7 +96,7 @@ def get(engine: Engine, fid: int) -> models.Followup:
     with Session(engine, expire_on_commit=False) as session:
         row = session.get(models.Followup, fid)
         if row is None:
-            raise FollowupError(f"no follow-up with id {fid} (see `followup drafts list`)")
+            raise FollowupError("review.no_followup", fid=fid)
         return row
 
 
@@ -102,9 +105,10 @@ def _change(engine: Engine, fid: int, allowed: tuple[str, ...], verb: str,
     with Session(engine, expire_on_commit=False) as session, session.begin():
         row = session.get(models.Followup, fid)
         if row is None:
-            raise FollowupError(f"no follow-up with id {fid} (see `followup drafts list`)")
+            raise FollowupError("review.no_followup", fid=fid)
         if row.status not in allowed:
-            raise FollowupError(f"follow-up {fid} is {row.status}: it cannot be {verb}")
+            raise FollowupError("review.wrong_state", fid=fid, status=both(f"followup.{row.status}"),
+                                verb=both(f"verb.{verb}"))
         apply(row)
         return row
 
@@ -112,7 +116,22 @@ def _change(engine: Engine, fid: int, allowed: tuple[str, ...], verb: str,
 @dataclass
 class Approval:
     row: models.Followup
-    note: str
+    code: str
+    """What to do next, a catalogue code (``review.draft_in_mailbox``), with ``values``."""
+    values: dict = field(default_factory=dict)
+
+    def words(self, language: str | None = "en") -> str:
+        return say(self.code, language, **self.values)
+
+    @property
+    def note(self) -> str:
+        """In English (``words`` in the reader's language)."""
+        return self.words("en")
+
+
+def _reason(text: str | None) -> dict[str, str]:
+    """A stored hold reason in every language (a value of another message)."""
+    return {language: reason_words(text, language) or "" for language in ("en", "es")}
 
 
 def approve(settings: Settings, engine: Engine, fid: int, *, by: str | None = None,
@@ -123,47 +142,44 @@ def approve(settings: Settings, engine: Engine, fid: int, *, by: str | None = No
     now = now or _now()
     row = get(engine, fid)
     if row.status not in ("held", "drafted"):
-        raise FollowupError(f"follow-up {fid} is {row.status}: it cannot be approved")
+        raise FollowupError("review.wrong_state", fid=fid, status=both(f"followup.{row.status}"),
+                            verb=both("verb.approved"))
     if not row.body.strip():
-        raise FollowupError(f"follow-up {fid} has no text ({row.hold_reason}); fix the template, "
-                            "then run `followup drafts plan` again")
-    note = ""
+        raise FollowupError("review.no_text", fid=fid, reason=_reason(row.hold_reason))
+    note: tuple[str, dict] = ("review.no_link", {})
     connector = None
     try:
         if row.channel == "email":
             account = settings.account(row.account) if row.account else None
             if account is None:
-                raise FollowupError(f"follow-up {fid}: {row.hold_reason or 'no mailbox to draft in'}")
+                raise FollowupError("review.no_mailbox", fid=fid, reason=_reason(row.hold_reason)
+                                    if row.hold_reason else both("review.no_mailbox_to_draft"))
             connector = open_connector(account)
             if row.draft_ref is None:
                 # No draft yet (a held follow-up, or one a planner is saving right now):
                 # take the same claim planners take, so the draft is saved exactly once.
                 token = take_over_claim(engine, fid, DRAFT_CLAIM_TIMEOUT, ("drafted", "held"))
                 if token is None:
-                    raise FollowupError(f"follow-up {fid} is being drafted right now; "
-                                        "try again in a moment")
+                    raise FollowupError("review.being_drafted", fid=fid)
                 row.draft_claim = token
                 world, report = _thread(settings, engine, row.quote_message_id, now)
                 member = mailbox_owner(settings, account) or row.assignee
                 fill_claimed_draft(engine, row, connector,
                                    partial(draft_bytes, settings, world, row, report, member), None)
-            where = f"the draft is in the {account.name} mailbox's Drafts folder"
             if settings.protocol.auto_send and isinstance(connector, DraftSender):
                 return _approve_and_send(settings, engine, fid, connector, row.draft_ref,
                                          account.name, by=by, now=now)
             if settings.protocol.auto_send:
-                where = (f"auto_send is on, but {account.name} is a {account.kind} account "
-                         "with no way to send mail: " + where + "; send it from your mail client")
+                note = ("review.auto_send_cannot", {"account": account.name, "kind": account.kind})
             else:
-                where += "; send it from your mail client"
-            note = where
-        else:
-            note = f"do it now: {row.link}" if row.link else "no link: no phone number found"
+                note = ("review.draft_in_mailbox", {"account": account.name})
+        elif row.link:
+            note = ("review.do_it_now", {"link": row.link})
     finally:
         if connector is not None:
             connector.close()
     return Approval(_change(engine, fid, ("held", "drafted"), "approved",
-                            _approved(row.draft_ref, by, now)), note)
+                            _approved(row.draft_ref, by, now)), *note)
 
 
 def _approved(draft_ref: str | None, by: str | None, now: datetime) -> Callable[[models.Followup], None]:
@@ -189,19 +205,19 @@ def _approve_and_send(settings: Settings, engine: Engine, fid: int, connector, d
         def back(r: models.Followup) -> None:
             r.status, r.updated_at = "drafted", _utc(now)
         _change(engine, fid, ("approved",), "reverted", back)
-        raise FollowupError(f"follow-up {fid} was not sent ({exc}); it is still a draft in "
-                            f"{account_name}: approve it again to retry") from None
+        raise FollowupError("review.not_sent", fid=fid, error=str(exc), account=account_name) from None
 
     def sent(r: models.Followup) -> None:
         r.status, r.updated_at = "sent", _utc(now)
-    return Approval(_change(engine, fid, ("approved",), "sent", sent), f"sent from {account_name}")
+    return Approval(_change(engine, fid, ("approved",), "sent", sent), "review.sent_from",
+                    {"account": account_name})
 
 
 def skip(engine: Engine, fid: int, *, reason: str | None = None, by: str | None = None,
          now: datetime | None = None) -> models.Followup:
     def apply(r: models.Followup) -> None:
         r.status, r.closed_reason, r.decided_by, r.updated_at = (
-            "skipped", reason or say("skip.by_rep"), by, _utc(now or _now()))
+            "skipped", reason or stored("skip.by_rep"), by, _utc(now or _now()))
     return _change(engine, fid, PENDING, "skipped", apply)
 
 
@@ -218,11 +234,12 @@ def save_edit(settings: Settings, engine: Engine, fid: int, text: str, *,
     now = now or _now()
     row = get(engine, fid)
     if row.status not in PENDING:
-        raise FollowupError(f"follow-up {fid} is {row.status}: it cannot be edited")
+        raise FollowupError("review.wrong_state", fid=fid, status=both(f"followup.{row.status}"),
+                            verb=both("verb.edited"))
     try:
         subject, body = split_subject(text, f"follow-up {fid}")
     except TemplateProblem as exc:
-        raise FollowupError(f"not saved: {exc}") from None
+        raise FollowupError("review.not_saved", error={lang: exc.describe(lang) for lang in ("en", "es")}) from None
     if row.channel == "email":
         subject = compose.reply_subject(subject, subject)
     link = row.link
@@ -234,8 +251,7 @@ def save_edit(settings: Settings, engine: Engine, fid: int, text: str, *,
         connector = open_connector(account)
         try:
             if not isinstance(connector, DraftUpdater):
-                raise FollowupError(f"the {account.kind} connector cannot replace drafts: "
-                                    "edit the draft in your mail client")
+                raise FollowupError("review.cannot_replace", kind=account.kind)
             world, report = _thread(settings, engine, row.quote_message_id, now)
             row.subject, row.body = subject, body
             sender = mailbox_owner(settings, account) or row.assignee
@@ -258,7 +274,7 @@ def touch(settings: Settings, engine: Engine, thread: str, channel: str, *,
     unambiguous prefix of it (:func:`assistant.services.outcomes.resolve`)."""
     now = now or _now()
     if channel not in ("phone", "whatsapp"):
-        raise FollowupError("channel must be phone or whatsapp")
+        raise FollowupError("review.bad_channel")
     report = _named(settings, engine, thread, now)
     if by is None:
         pending = [r for r in list_followups(engine) if r.quote_message_id == report.quote_message_id
@@ -278,7 +294,7 @@ def _named(settings: Settings, engine: Engine, thread: str, now: datetime) -> Th
     try:
         return report_of(settings, engine, resolve(settings, engine, thread), now)
     except ActionError as exc:
-        raise FollowupError(str(exc)) from None
+        raise FollowupError(exc.code, **exc.values) from None
 
 
 def find_thread(reports: list[ThreadReport], thread: str) -> ThreadReport:
@@ -289,9 +305,9 @@ def find_thread(reports: list[ThreadReport], thread: str) -> ThreadReport:
     if not matches and wanted:
         matches = [r for r in reports if r.quote_message_id.strip("<>").lower().startswith(wanted)]
     if not matches:
-        raise FollowupError(f"no quote thread matches {thread!r} (see `followup scan --json`)")
+        raise FollowupError("review.no_thread", thread=thread)
     if len(matches) > 1:
-        raise FollowupError(f"{thread!r} matches {len(matches)} threads; give more of the Message-ID")
+        raise FollowupError("review.ambiguous_thread", thread=thread, n=len(matches))
     return matches[0]
 
 

@@ -10,6 +10,7 @@ import ipaddress
 import os
 import re
 import tomllib
+from dataclasses import replace
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Mapping
@@ -45,7 +46,7 @@ _WEB_KEYS = ("auth", "proxy_header", "proxy_addresses", "lockout_minutes", "base
 WEB_AUTH = ("password", "proxy")
 _HEADER_NAME = re.compile(r"^[A-Za-z0-9-]+$")
 _COMPANY_KEYS = ("name", "domains")
-_TEAM_KEYS = ("timezone", "members")
+_TEAM_KEYS = ("timezone", "members", "language")
 _MEMBER_KEYS = ("email", "name", "role", "manager", "admin", "phone")
 _CONTACT_KEYS = ("email", "name", "company", "phone", "formal")
 _PROTOCOL_KEYS = ("holidays_country", "send_window_start", "responsible_role", "auto_send",
@@ -149,6 +150,9 @@ def _settings(r: Reader, data: dict, environ: Mapping[str, str]) -> Settings:
     templates = _templates(r, r.table(data, "", "templates", required=False) or {})
     contacts = _contacts(r, data)
     crm = _crm(r, r.table(data, "", "crm", required=False))
+    team = replace(team, language=r.string(
+        data["team"], "team", "language", example="es", default=digest.language,
+        choices=DIGEST_LANGUAGES, lower=True))
     return Settings(path=r.file.resolve(), company=company, team=team, accounts=accounts,
                     protocol=protocol, detection=detection, digest=digest, storage=storage,
                     schedule=schedule, web=web, templates=templates, contacts=contacts,

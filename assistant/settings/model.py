@@ -161,6 +161,8 @@ class Contact:
 class Team:
     timezone: str
     members: tuple[Member, ...]
+    language: str = "es"
+    """``es`` | ``en``: the language of the CLI's output (default ``digest.language``)."""
 
     def member(self, email: str | None) -> Member | None:
         if not email:

@@ -196,3 +196,8 @@ def preferences(engine: Engine, emails: list[str] | None = None) -> dict[str, tu
     with engine.connect() as conn:
         return {row.email: (row.language, row.morning_email is not False)
                 for row in conn.execute(query)}
+
+
+def languages(engine: Engine) -> dict[str, str]:
+    """The language each web user chose (``email -> es|en``), for what is sent to them."""
+    return {email: language for email, (language, _) in preferences(engine).items() if language}

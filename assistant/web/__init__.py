@@ -44,7 +44,7 @@ def create_app(settings: Settings, engine: Engine, *,
 
     app.extensions["followup"] = Followup(settings, engine, clock)
 
-    from assistant.wording import due_words, say, snoozed_words, why_waiting
+    from assistant.wording import due_words, reason_words, say, snoozed_words, term, why_waiting
     from assistant.web import users, views
     users.prepare()
     app.register_blueprint(views.auth)
@@ -67,7 +67,9 @@ def create_app(settings: Settings, engine: Engine, *,
                     country=settings.protocol.holidays_country, language=lang),
                 "snoozed_words": lambda report: snoozed_words(report, lang),
                 "pop_undo": lambda: session.pop("undo", None),
-                "say": lambda code, **values: say(code, lang, **values)}
+                "say": lambda code, **values: say(code, lang, **values),
+                "term": lambda kind, value: term(kind, value, lang),
+                "reason": lambda text: reason_words(text, lang)}
 
     @app.after_request
     def _headers(response):

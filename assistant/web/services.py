@@ -33,6 +33,7 @@ from assistant.rendering import renderer
 from assistant.settings import Settings
 from assistant.storage import models
 from assistant.web.users import Viewer
+from assistant.wording import Worded
 
 if TYPE_CHECKING:  # the engine is passed through to the services, never queried here
     from sqlalchemy import Engine
@@ -49,8 +50,12 @@ class NotFound(LookupError):
     """Not there, or not this viewer's to see (both answer 404: no existence leak)."""
 
 
-class Refused(ValueError):
-    """A request that cannot be done (the message is shown to the user)."""
+class Refused(Worded, ValueError):
+    """A request that cannot be done (shown to the user: ``exc.words(language)``)."""
+
+    @classmethod
+    def of(cls, exc: Worded) -> "Refused":
+        return cls(exc.code or str(exc), **exc.values)
 
 
 def _viewing(viewer: Viewer) -> pages.Viewing:
@@ -81,22 +86,24 @@ def followup_for(engine: Engine, viewer: Viewer, fid: int) -> models.Followup:
     return row
 
 
-def approve(settings: Settings, engine: Engine, viewer: Viewer, fid: int, now: datetime) -> str:
+def approve(settings: Settings, engine: Engine, viewer: Viewer, fid: int, now: datetime,
+            language: str = "en") -> str:
+    """Approve; what to do next, in ``language``."""
     followup_for(engine, viewer, fid)
     try:
-        return review.approve(settings, engine, fid, by=viewer.email, now=now).note
+        return review.approve(settings, engine, fid, by=viewer.email, now=now).words(language)
     except FollowupError as exc:
-        raise Refused(str(exc)) from None
+        raise Refused.of(exc) from None
 
 
 def skip(engine: Engine, viewer: Viewer, fid: int, reason: str, now: datetime) -> None:
     followup_for(engine, viewer, fid)
     if not reason.strip():
-        raise Refused("Say why you skip it.")
+        raise Refused("web.say_why_skip")
     try:
         review.skip(engine, fid, reason=reason.strip(), by=viewer.email, now=now)
     except FollowupError as exc:
-        raise Refused(str(exc)) from None
+        raise Refused.of(exc) from None
 
 
 def edit(settings: Settings, engine: Engine, viewer: Viewer, fid: int, subject: str, body: str,
@@ -105,7 +112,7 @@ def edit(settings: Settings, engine: Engine, viewer: Viewer, fid: int, subject: 
     try:
         save_edit(settings, engine, fid, f"Subject: {subject.strip()}\n\n{body}", now=now)
     except FollowupError as exc:
-        raise Refused(str(exc)) from None
+        raise Refused.of(exc) from None
 
 
 def log_touch(settings: Settings, engine: Engine, viewer: Viewer, slug: str, channel: str,
@@ -115,7 +122,7 @@ def log_touch(settings: Settings, engine: Engine, viewer: Viewer, slug: str, cha
         touch(settings, engine, report.quote_message_id, channel, note=note.strip() or None,
               by=viewer.email, now=now)
     except FollowupError as exc:
-        raise Refused(str(exc)) from None
+        raise Refused.of(exc) from None
 
 
 # --- Outcomes (issue 14): mark, snooze, the client's answer outside email ----------------
@@ -184,11 +191,11 @@ def assign_owner(settings: Settings, engine: Engine, viewer: Viewer, slug: str, 
                  now: datetime) -> ThreadReport:
     """Record an explicit owner (``thread_marks.owner``): the domain then uses it."""
     if not viewer.sees_team:
-        raise Refused("only managers and admins assign owners")
+        raise Refused("web.only_managers_assign")
     report = thread_for(settings, engine, viewer, slug, now)
     member = settings.team.member(owner)
     if member is None or member.email not in viewer.team:
-        raise Refused(f"{owner} is not a member of your team")
+        raise Refused("web.not_in_team", owner=owner)
     pages.set_owner(engine, report.quote_message_id, member.email, by=viewer.email, now=now)
     return report
 
@@ -247,7 +254,7 @@ def versions(engine: Engine, name: str, language: str, folder: Path | None = Non
 def save_template(engine: Engine, viewer: Viewer, name: str, language: str, text: str,
                   now: datetime, folder: Path | None = None) -> int:
     if not viewer.admin:
-        raise Refused("only admins edit templates")
+        raise Refused("web.only_admins_edit")
     versions(engine, name, language, folder)  # NotFound for a template that does not exist
     return templates.save_template(engine, name, language, text.replace("\r\n", "\n"), viewer.email, now)
 

@@ -246,7 +246,7 @@ def _act(fid: int, action) -> object:
     except services.NotFound:
         abort(404)
     except services.Refused as exc:
-        flash(t(str(exc)), "error")  # issue 3's refusals are in English; ours are translated
+        flash(exc.words(g.lang), "error")
         return redirect(url_for("rep.followup", fid=fid))
     flash(message, "ok")
     return redirect(url_for("rep.followups"))
@@ -256,7 +256,7 @@ def _act(fid: int, action) -> object:
 @signed_in
 def approve(fid: int):
     def run():
-        note = services.approve(settings(), engine(), g.viewer, fid, now())
+        note = services.approve(settings(), engine(), g.viewer, fid, now(), g.lang)
         return t("Approved.") + (f" {note}" if note else "")
     return _act(fid, run)
 
@@ -278,7 +278,7 @@ def edit(fid: int):
         services.edit(settings(), engine(), g.viewer, fid, request.form.get("subject", ""),
                       request.form.get("body", ""), now())
     except services.Refused as exc:
-        flash(str(exc), "error")
+        flash(exc.words(g.lang), "error")
     else:
         flash(t("Saved."), "ok")
     return redirect(url_for("rep.followup", fid=fid))
@@ -343,7 +343,7 @@ def touch(slug: str):
         services.log_touch(settings(), engine(), g.viewer, slug, channel,
                            request.form.get("note", ""), now())
     except services.Refused as exc:
-        flash(str(exc), "error")
+        flash(exc.words(g.lang), "error")
     else:
         flash(t("Call logged.") if channel == "phone" else t("WhatsApp message logged."), "ok")
     return redirect(_safe_next(request.form.get("next")) if request.form.get("next")
@@ -373,7 +373,7 @@ def assign(slug: str):
     except services.NotFound:
         abort(404)
     except services.Refused as exc:
-        flash(str(exc), "error")
+        flash(exc.words(g.lang), "error")
     else:
         flash(t("Owner of “{subject}” set to {owner}.", subject=report.subject,
                 owner=request.form.get("owner", "")), "ok")

@@ -3,23 +3,36 @@
 The pure core (``mail/``, ``domain/``, ``drafting/``) returns *codes and values* — a
 status, a reason code such as ``"promised"`` with its day — never sentences. Whoever
 shows them to a person (the CLI, the web app, the digest, the planner's hold notes)
-words them here: :func:`say` looks a code up in the reader's language, falling back to
+words them here, in the *reader's* language: :func:`say` looks a code up, falling back to
 English, and formats it with the values.
 
-The catalogue is grouped by who reads it (one block per area); a test checks that every
-code has an English and a Spanish wording with the same placeholders.
+Whose language: the web app's user (their choice, else the browser's), the digest's
+manager (their web choice, else ``digest.language``), the CLI's ``team.language``.
+Reasons kept in the database (why a follow-up is held, why it closed) are stored as a
+code and its values (:func:`stored`) and worded when read (:func:`reason_words`).
+
+Where new text goes: one dict per area below (``_TERMS`` for identifiers shown as words,
+``_WEB``, ``_CLI``, ``_REVIEW``, ``_PLANNING``, ``_DIGEST`` ...), each entry
+``"area.name": {"en": ..., "es": ...}`` with the same ``{placeholders}`` (a test checks).
+The web templates call ``_("English text")``: the English of a ``web.``/``review.`` entry
+(:func:`web_text`); an English text missing from the catalogue is an error (a test walks
+every page). Spanish: Mexican business Spanish, "tú" in the UI.
 """
 
 from __future__ import annotations
 
+import json
+import re
 import string
 from datetime import date, datetime, timedelta
 
 from assistant.domain.calendar import business_days_between, local_date
 from assistant.domain.model import ThreadReport
 
-__all__ = ["CATALOGUE", "LANGUAGES", "closed_reason", "day_month", "due_words", "hold_reason",
-           "period_name", "say", "settlement_reason", "short_day", "snoozed_words", "why_waiting"]
+__all__ = ["CATALOGUE", "LANGUAGES", "TERM_KINDS", "Worded", "both", "closed_reason", "closed_words",
+           "day_month", "day_time", "digest_strings", "due_words", "hold_reason", "period_name",
+           "reason_code", "reason_words", "say", "settlement_reason", "short_day", "snoozed_words",
+           "stored", "stored_reason", "term", "web_text", "why_waiting"]
 
 LANGUAGES = ("en", "es")
 
@@ -28,41 +41,97 @@ _DAYS = {"en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
 _MONTHS = {"en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
            "es": ("ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sep", "oct", "nov", "dic")}
 
+# --- Terms: the identifiers people see as words (never shown raw) ---------------------------
+# ``term(kind, value, language)``: a thread's status, a follow-up's status, a channel, a
+# scenario, a team role, the protocol's responsible role, a timeline event's kind.
+_TERMS: dict[str, dict[str, str]] = {
+    "status.silent": {"en": "silent", "es": "sin respuesta"},
+    "status.waiting": {"en": "waiting", "es": "en espera"},
+    "status.awaiting_us": {"en": "client waiting on us", "es": "el cliente espera respuesta"},
+    "status.closed": {"en": "closed", "es": "cerrada"},
+    "status.bounced": {"en": "bounced", "es": "rebotada"},
+    "status.exhausted": {"en": "protocol completed", "es": "protocolo agotado"},
+    "followup.held": {"en": "held", "es": "retenido"},
+    "followup.drafted": {"en": "ready for review", "es": "por revisar"},
+    "followup.approved": {"en": "approved", "es": "aprobado"},
+    "followup.sent": {"en": "sent", "es": "enviado"},
+    "followup.done": {"en": "done", "es": "hecho"},
+    "followup.skipped": {"en": "skipped", "es": "omitido"},
+    "followup.cancelled": {"en": "cancelled", "es": "cancelado"},
+    "channel.email": {"en": "email", "es": "correo"},
+    "channel.phone": {"en": "call", "es": "llamada"},
+    "channel.whatsapp": {"en": "WhatsApp", "es": "WhatsApp"},
+    "scenario.rep": {"en": "rep", "es": "representante"},
+    "scenario.manager": {"en": "manager", "es": "gerente"},
+    "scenario.nobody": {"en": "nobody", "es": "nadie"},
+    "scenario.unclear": {"en": "unclear", "es": "no está claro"},
+    "role.account_executive": {"en": "account executive", "es": "ejecutivo de cuenta"},
+    "role.sdr": {"en": "sales development rep", "es": "representante de prospección"},
+    "role.customer_success": {"en": "customer success", "es": "atención a clientes"},
+    "role.manager": {"en": "manager", "es": "gerente"},
+    "responsible.owner": {"en": "the thread's owner", "es": "el responsable de la conversación"},
+    "responsible.sdr": {"en": "sales development reps", "es": "representantes de prospección"},
+    "responsible.customer_success": {"en": "customer success", "es": "atención a clientes"},
+    "event.quote": {"en": "quote", "es": "cotización"},
+    "event.sent": {"en": "our email", "es": "correo nuestro"},
+    "event.reply": {"en": "client's reply", "es": "respuesta del cliente"},
+    "event.auto_reply": {"en": "auto-reply", "es": "respuesta automática"},
+    "event.bounce": {"en": "bounce", "es": "rebote"},
+    "event.delay": {"en": "delivery delay", "es": "retraso de entrega"},
+    "event.complaint": {"en": "spam complaint", "es": "queja de spam"},
+    "event.receipt": {"en": "read receipt", "es": "acuse de lectura"},
+    "event.internal": {"en": "internal", "es": "interno"},
+    "event.touch_phone": {"en": "call logged", "es": "llamada registrada"},
+    "event.touch_whatsapp": {"en": "WhatsApp logged", "es": "WhatsApp registrado"},
+    "event.followup": {"en": "follow-up", "es": "seguimiento"},
+    "event.reply_phone": {"en": "answer by phone", "es": "respuesta por teléfono"},
+    "event.reply_whatsapp": {"en": "answer on WhatsApp", "es": "respuesta por WhatsApp"},
+}
+TERM_KINDS = ("status", "followup", "channel", "scenario", "role", "responsible", "event")
+
 # --- Why a thread waits (DESIGN.md rules 9-11): scan, thread page, digest -------------------
 _WAITING = {
     "waiting.promised": {"en": "promised: {day}", "es": "prometido: {day}"},
     "waiting.back": {"en": "back on {day}", "es": "de regreso el {day}"},
 }
 
-# --- Planning: hold and cancel reasons ------------------------------------------------------
+# --- Planning: hold and cancel reasons (stored as codes, worded when read) ------------------
 _PLANNING: dict[str, dict[str, str]] = {
     # Why a follow-up is held for a person (``followups.hold_reason``).
     "hold.other_contact": {"en": "{who} wrote to {recipient} on {day}",
                            "es": "{who} escribió a {recipient} el {day}"},
     "hold.no_mailbox": {
         "en": 'no mailbox for {who}: add owner = "{who}" to their [[accounts]] entry in settings.toml',
-        "es": 'no hay buzón para {who}: añade owner = "{who}" a su entrada [[accounts]] en settings.toml'},
+        "es": 'no hay buzón de {who}: agrega owner = "{who}" a su entrada [[accounts]] en settings.toml'},
     "hold.no_assignee": {
         "en": "no one to assign: add team members of the responsible role",
-        "es": "no hay a quién asignarlo: añade miembros del equipo con el rol responsable"},
+        "es": "no hay a quién asignarlo: agrega al equipo personas con el rol responsable"},
     "hold.no_template": {
         "en": "no template named {template!r} (see `followup templates list`)",
-        "es": "no hay plantilla llamada {template!r} (ver `followup templates list`)"},
-    "hold.template_error": {"en": "template error: {error}", "es": "error de plantilla: {error}"},
+        "es": "no hay una plantilla llamada {template!r} (consulta `followup templates list`)"},
+    "hold.template_error": {"en": "template error: {error}",
+                            "es": "error en la plantilla: {error}"},
     # Why a follow-up closed (``followups.closed_reason``).
     "settle.step_taken": {"en": "step taken", "es": "paso hecho"},
     "settle.moved_on": {"en": "thread moved on after sending",
-                        "es": "el hilo avanzó tras el envío"},
-    "cancel.closed": {"en": "thread closed: {reason}", "es": "hilo cerrado: {reason}"},
+                        "es": "la conversación avanzó después del envío"},
+    "cancel.closed": {"en": "thread closed: {reason}", "es": "cerrado: {reason}"},
     "cancel.bounced": {"en": "bounced: {who} (fix the address)",
                        "es": "rebotó: {who} (corrige la dirección)"},
-    "cancel.replied_on": {"en": "the client replied on {day}", "es": "el cliente respondió el {day}"},
+    "cancel.replied_on": {"en": "the client replied on {day}",
+                          "es": "el cliente respondió el {day}"},
     "cancel.replied": {"en": "the client replied", "es": "el cliente respondió"},
     "skip.by_rep": {"en": "skipped by the rep", "es": "omitido por el representante"},
     # Appended to a call or WhatsApp follow-up when no phone number was found.
     "note.no_phone": {
         "en": "(No phone number found in {contact}'s emails: no link. Look it up in your CRM.)",
         "es": "(No se encontró teléfono en los correos de {contact}: sin enlace. Búscalo en tu CRM.)"},
+    # Why a thread is closed (ThreadReport.closed_code, with closed_value): the scan, the
+    # follow-ups a closed thread cancels ("thread closed: marked lost").
+    "closed.marked.won": {"en": "marked won", "es": "marcado como ganado"},
+    "closed.marked.lost": {"en": "marked lost", "es": "marcado como perdido"},
+    "closed.declined": {"en": 'reply says "{phrase}"', "es": 'la respuesta dice "{phrase}"'},
+    "closed.other": {"en": "closed", "es": "cerrada"},
 }
 
 # --- When a step is due, for people (CLI tables, web queue, thread and team pages) ----------
@@ -76,12 +145,154 @@ _DUE: dict[str, dict[str, str]] = {
     "due.late_since": {"en": "overdue since {day}", "es": "vencido desde el {day}"},
 }
 
+# --- Review: approving, skipping, editing, logging (CLI and web) ----------------------------
+_REVIEW: dict[str, dict[str, str]] = {
+    "review.draft_in_mailbox": {
+        "en": "the draft is in the {account} mailbox's Drafts folder; send it from your mail client",
+        "es": "el borrador está en la carpeta Borradores del buzón {account}; envíalo desde tu correo"},
+    "review.auto_send_cannot": {
+        "en": "auto_send is on, but {account} is a {kind} account with no way to send mail: the "
+              "draft is in its Drafts folder; send it from your mail client",
+        "es": "auto_send está activado, pero {account} es una cuenta {kind} que no puede enviar "
+              "correo: el borrador está en su carpeta Borradores; envíalo desde tu correo"},
+    "review.sent_from": {"en": "sent from {account}", "es": "enviado desde {account}"},
+    "review.do_it_now": {"en": "do it now: {link}", "es": "hazlo ahora: {link}"},
+    "review.no_link": {"en": "no link: no phone number found",
+                       "es": "sin enlace: no se encontró teléfono"},
+    "review.thread_gone": {"en": "the thread of this follow-up ({thread}) is gone",
+                           "es": "la conversación de este seguimiento ({thread}) ya no existe"},
+    "review.no_followup": {"en": "no follow-up with id {fid} (see `followup drafts list`)",
+                           "es": "no hay un seguimiento con id {fid} (consulta `followup drafts list`)"},
+    "review.wrong_state": {"en": "follow-up {fid} is {status}: it cannot be {verb}",
+                           "es": "el seguimiento {fid} está {status}: no se puede {verb}"},
+    "review.no_text": {
+        "en": "follow-up {fid} has no text ({reason}); fix the template, then run `followup drafts plan` again",
+        "es": "el seguimiento {fid} no tiene texto ({reason}); corrige la plantilla y vuelve a "
+              "correr `followup drafts plan`"},
+    "review.no_mailbox": {"en": "follow-up {fid}: {reason}", "es": "seguimiento {fid}: {reason}"},
+    "review.no_mailbox_to_draft": {"en": "no mailbox to draft in",
+                                   "es": "no hay buzón donde guardar el borrador"},
+    "review.being_drafted": {
+        "en": "follow-up {fid} is being drafted right now; try again in a moment",
+        "es": "el borrador del seguimiento {fid} se está guardando ahora; vuelve a intentarlo en un momento"},
+    "review.not_sent": {
+        "en": "follow-up {fid} was not sent ({error}); it is still a draft in {account}: approve it again to retry",
+        "es": "el seguimiento {fid} no se envió ({error}); sigue como borrador en {account}: "
+              "apruébalo otra vez para reintentar"},
+    "review.not_saved": {"en": "not saved: {error}", "es": "no se guardó: {error}"},
+    "review.cannot_replace": {
+        "en": "the {kind} connector cannot replace drafts: edit the draft in your mail client",
+        "es": "el conector {kind} no puede reemplazar borradores: edita el borrador en tu correo"},
+    "review.bad_channel": {"en": "channel must be phone or whatsapp",
+                           "es": "el canal debe ser phone o whatsapp"},
+    "review.no_thread": {"en": "no quote thread matches {thread!r} (see `followup scan --json`)",
+                         "es": "ninguna conversación de cotización coincide con {thread!r} "
+                               "(consulta `followup scan --json`)"},
+    "review.ambiguous_thread": {
+        "en": "{thread!r} matches {n} threads; give more of the Message-ID",
+        "es": "{thread!r} coincide con {n} conversaciones; da más caracteres del Message-ID"},
+    "verb.approved": {"en": "approved", "es": "aprobar"},
+    "verb.skipped": {"en": "skipped", "es": "omitir"},
+    "verb.edited": {"en": "edited", "es": "editar"},
+    "verb.sent": {"en": "sent", "es": "enviar"},
+    "verb.reverted": {"en": "reverted", "es": "revertir"},
+}
+
 # --- Digest ---------------------------------------------------------------------------------
-# Codes ``digest.<key>`` without values are also the digest templates' ``t.<key>`` (an
-# admin's ``strings.<language>.toml`` may override them); those with values are worded here.
+# The digest templates' ``t`` table (``t.title``, ``t.status.silent``): ``digest.<key>`` and
+# ``digest.<table>.<key>``; ``subject``, ``and_more`` and ``footer`` are rendered with their
+# values. Admins change keys with digest/strings.<language>.toml in their templates folder.
 _DIGEST: dict[str, dict[str, str]] = {
-    "period.week": {"en": "Week of {start}–{end}", "es": "Semana del {start} al {end}"},
-    "period.days": {"en": "{days} days: {start} – {end}", "es": "{days} días: del {start} al {end}"},
+    "digest.subject": {"en": 'Quote follow-up ({scope}): {overdue} overdue, {waiting} clients waiting — {date}',
+                       "es": 'Seguimiento de cotizaciones ({scope}): {overdue} vencidos, {waiting} clientes esperan — {date}'},
+    "digest.title": {"en": 'Weekly follow-up digest', "es": 'Resumen semanal de seguimiento'},
+    "digest.company_wide": {"en": 'whole company', "es": 'toda la empresa'},
+    "digest.team_of": {"en": 'team of', "es": 'equipo de'},
+    "digest.greeting": {"en": 'Hello', "es": 'Hola'},
+    "digest.intro": {"en": 'Here is what is leaking and what to do about it this week.',
+                     "es": 'Esto es lo que se está quedando sin seguimiento y lo que conviene hacer esta semana.'},
+    "digest.act_now": {"en": 'Act on these today', "es": 'Para actuar hoy'},
+    "digest.overdue_title": {"en": 'Overdue follow-ups (most overdue first)',
+                             "es": 'Seguimientos vencidos (los más atrasados primero)'},
+    "digest.overdue_none": {"en": 'No follow-up is overdue. Well done!',
+                            "es": 'No hay seguimientos vencidos. ¡Bien hecho!'},
+    "digest.unclear_title": {"en": 'Unclear ownership: assign someone',
+                             "es": 'Sin responsable claro: asigna a alguien'},
+    "digest.unclear_none": {"en": 'Every quote has a clear owner.',
+                            "es": 'Todas las cotizaciones tienen un responsable claro.'},
+    "digest.waiting_title": {"en": 'Clients waiting on us',
+                             "es": 'Clientes esperando nuestra respuesta'},
+    "digest.waiting_none": {"en": 'No client is waiting for an answer.',
+                            "es": 'Ningún cliente está esperando respuesta.'},
+    "digest.promised_title": {"en": 'Clients who said when they will answer',
+                              "es": 'Clientes que dijeron cuándo responden'},
+    "digest.promised_col": {"en": 'Why it waits', "es": 'Por qué espera'},
+    "digest.next_col": {"en": 'Next step due', "es": 'Próximo paso'},
+    "digest.and_more": {"en": 'and {n} more', "es": 'y {n} más'},
+    "digest.subject_col": {"en": 'Quote', "es": 'Cotización'},
+    "digest.contact_col": {"en": 'Client', "es": 'Cliente'},
+    "digest.owner_col": {"en": 'Owner', "es": 'Responsable'},
+    "digest.step_col": {"en": 'Step', "es": 'Paso'},
+    "digest.due_col": {"en": 'Was due', "es": 'Vencía'},
+    "digest.late_col": {"en": 'Business days late', "es": 'Días hábiles de atraso'},
+    "digest.candidates_col": {"en": 'Written by', "es": 'Escribieron'},
+    "digest.since_col": {"en": 'Replied', "es": 'Respondió'},
+    "digest.wait_col": {"en": 'Business days waiting', "es": 'Días hábiles esperando'},
+    "digest.nobody": {"en": 'no owner', "es": 'sin responsable'},
+    "digest.numbers": {"en": 'The numbers', "es": 'Los números'},
+    "digest.quotes_sent": {"en": 'Quotes sent', "es": 'Cotizaciones enviadas'},
+    "digest.debt": {"en": 'Overdue steps (follow-up debt)',
+                    "es": 'Pasos vencidos (deuda de seguimiento)'},
+    "digest.debt_days": {"en": 'Total lateness (business days)',
+                         "es": 'Atraso acumulado (días hábiles)'},
+    "digest.waiting_on_us": {"en": 'Clients waiting', "es": 'Clientes esperando'},
+    "digest.abandoned": {"en": 'Abandoned after one follow-up or fewer',
+                         "es": 'Abandonadas tras un seguimiento o menos'},
+    "digest.abandoned_benchmark": {"en": 'industry figure: 44% of reps give up after the first attempt',
+                                   "es": 'referencia del sector: 44 % de los vendedores se rinde tras el primer intento'},
+    "digest.reached_five": {"en": 'Closed after five follow-ups or more',
+                            "es": 'Cerradas con cinco seguimientos o más'},
+    "digest.reached_five_benchmark": {"en": '80% of sales need at least five',
+                                      "es": 'el 80 % de las ventas necesita al menos cinco'},
+    "digest.first_followup": {"en": 'Median business days to the first follow-up',
+                              "es": 'Mediana de días hábiles hasta el primer seguimiento'},
+    "digest.not_followed_up": {"en": 'Quotes with no follow-up yet',
+                               "es": 'Cotizaciones aún sin ningún seguimiento'},
+    "digest.duplicate_holds": {"en": 'Follow-ups held for duplicate contact',
+                               "es": 'Seguimientos retenidos por contacto duplicado'},
+    "digest.duplicate_holds_note": {"en": '(the follow-ups log does not exist in this database yet)',
+                                    "es": '(el registro de seguimientos aún no existe en esta base)'},
+    "digest.bounces": {"en": "Bounces (fix the client's address)",
+                       "es": 'Rebotes (corrige la dirección del cliente)'},
+    "digest.by_status": {"en": 'Quotes by status (90 days)',
+                         "es": 'Cotizaciones por estado (90 días)'},
+    "digest.by_scenario": {"en": 'Who follows up? (90 days)',
+                           "es": '¿Quién da seguimiento? (90 días)'},
+    "digest.reply_rate": {"en": 'Reply rate by attempt (90 days)',
+                          "es": 'Tasa de respuesta por intento (90 días)'},
+    "digest.touch_0": {"en": 'Quote', "es": 'Cotización'},
+    "digest.touch_n": {"en": 'Follow-up', "es": 'Seguimiento'},
+    "digest.by_owner": {"en": 'By owner (90 days)', "es": 'Por responsable (90 días)'},
+    "digest.none": {"en": '—', "es": '—'},
+    "digest.footer": {"en": 'Sent by Followup. Figures computed at {time} ({timezone}).',
+                      "es": 'Enviado por Followup. Cifras calculadas a las {time} ({timezone}).'},
+    "digest.why.snoozed": {"en": "snoozed until {day}", "es": "pospuesto hasta el {day}"},
+    "digest.status.silent": {"en": 'Silent (follow-up due)',
+                             "es": 'Sin respuesta (seguimiento vencido)'},
+    "digest.status.awaiting_us": {"en": 'Client waiting on us', "es": 'El cliente espera'},
+    "digest.status.waiting": {"en": 'Waiting for the next step',
+                              "es": 'En espera del siguiente paso'},
+    "digest.status.bounced": {"en": 'Bounced', "es": 'Rebotadas'},
+    "digest.status.exhausted": {"en": 'Protocol exhausted', "es": 'Protocolo agotado'},
+    "digest.status.closed": {"en": 'Closed', "es": 'Cerradas'},
+    "digest.scenario.rep": {"en": 'Rep', "es": 'Representante'},
+    "digest.scenario.manager": {"en": 'Manager (bottleneck)', "es": 'Gerente (cuello de botella)'},
+    "digest.scenario.nobody": {"en": 'Nobody', "es": 'Nadie'},
+    "digest.scenario.unclear": {"en": 'Unclear', "es": 'No está claro'},
+    "digest.channel.email": {"en": 'email', "es": 'correo'},
+    "digest.channel.phone": {"en": 'call', "es": 'llamada'},
+    "digest.channel.whatsapp": {"en": 'WhatsApp', "es": 'WhatsApp'},
+    # digest v2: the numbers per named period, the lists' short columns
     "digest.change_col": {"en": "Change", "es": "Cambio"},
     "digest.numbers_intro": {
         "en": "Each period counts the quotes sent in it; the previous week is shown as it "
@@ -97,6 +308,14 @@ _DIGEST: dict[str, dict[str, str]] = {
     "digest.col_waiting": {"en": "Waiting", "es": "Esperando"},
     "digest.col_debt_days": {"en": "Days late", "es": "Días de atraso"},
     "digest.col_abandoned": {"en": "Abandoned", "es": "Abandonadas"},
+}
+
+# Values the digest formats itself (not in its ``t`` table).
+_DIGEST_VALUES: dict[str, dict[str, str]] = {
+    "digest_max": {"en": "{n} (max {days})", "es": "{n} (máx. {days})"},
+    # A named period: :func:`period_name`.
+    "period.week": {"en": "Week of {start}–{end}", "es": "Semana del {start} al {end}"},
+    "period.days": {"en": "{days} days: {start} – {end}", "es": "{days} días: del {start} al {end}"},
     "digest.no_links": {
         "en": "note: the digest links no thread to the web app: set base_url under [web] in "
               "{path} (for example base_url = \"https://followup.acme.example\")",
@@ -163,12 +382,250 @@ _MORNING: dict[str, dict[str, str]] = {
 }
 
 # --- Web app --------------------------------------------------------------------------------
+# Templates call ``_("English")`` (the ``en`` below); views call ``t("English")``.
 _WEB: dict[str, dict[str, str]] = {
     "web.and_more": {"en": "and {n} more", "es": "y {n} más"},
+    # layout
+    "web.my_follow_ups": {"en": "My follow-ups", "es": "Mis seguimientos"},
+    "web.team": {"en": "Team", "es": "Equipo"},
+    "web.templates": {"en": "Templates", "es": "Plantillas"},
+    "web.protocol_and_team": {"en": "Protocol and team", "es": "Protocolo y equipo"},
+    "web.protocol": {"en": "Protocol", "es": "Protocolo"},
+    "web.sign_out": {"en": "Sign out", "es": "Cerrar sesión"},
+    "web.language": {"en": "Language", "es": "Idioma"},
+    "web.skip_to_content": {"en": "Skip to content", "es": "Ir al contenido"},
+    # my settings (/me)
+    "web.my_settings": {"en": "My settings", "es": "Mis ajustes"},
+    "web.morning_email": {"en": "Morning email", "es": "Correo matutino"},
+    "web.morning_email_about": {
+        "en": "Each business morning you have follow-ups due, an email lists them with links "
+              "to call, write on WhatsApp or review the draft.",
+        "es": "Cada mañana hábil en que tienes seguimientos pendientes, un correo te los lista "
+              "con enlaces para llamar, escribir por WhatsApp o revisar el borrador."},
+    "web.send_morning_email": {"en": "Send me the morning email", "es": "Enviarme el correo matutino"},
+    "web.save": {"en": "Save", "es": "Guardar"},
+    "web.morning_email_on": {"en": "Morning email on.", "es": "Correo matutino activado."},
+    "web.morning_email_off": {"en": "Morning email off.", "es": "Correo matutino desactivado."},
+    "web.morning_email_team_off": {
+        "en": "Your admin turned the morning email off for the whole team.",
+        "es": "Tu administrador desactivó el correo matutino para todo el equipo."},
+    # sign-in
+    "web.sign_in": {"en": "Sign in", "es": "Iniciar sesión"},
+    "web.email": {"en": "Email", "es": "Correo"},
+    "web.password": {"en": "Password", "es": "Contraseña"},
+    "web.wrong_password": {"en": "Wrong email or password.",
+                           "es": "Correo o contraseña incorrectos."},
+    "web.locked": {"en": "Too many wrong passwords. Try again after {time}.",
+                   "es": "Demasiadas contraseñas incorrectas. Vuelve a intentarlo después de las {time}."},
+    "web.sign_in_proxy": {"en": "Sign in through your company's sign-in page.",
+                          "es": "Inicia sesión en la página de acceso de tu empresa."},
+    "web.ask_for_password": {"en": "Ask your admin for a password (followup users set-password).",
+                             "es": "Pide una contraseña a tu administrador (followup users set-password)."},
+    # errors
+    "web.not_found": {"en": "Page not found, or not yours to see.",
+                      "es": "Página no encontrada, o no te corresponde verla."},
+    "web.forbidden": {"en": "You may not do this.", "es": "No tienes permiso para hacer esto."},
+    "web.form_expired": {"en": "The form expired. Go back, reload the page and try again.",
+                         "es": "El formulario caducó. Regresa, recarga la página e inténtalo de nuevo."},
+    "web.managers_only": {"en": "Only managers and admins see this page.",
+                          "es": "Solo gerentes y administradores ven esta página."},
+    "web.admins_only": {"en": "Only admins see this page.",
+                        "es": "Solo los administradores ven esta página."},
+    "web.back_to_start": {"en": "Back to the start", "es": "Volver al inicio"},
+    "web.error": {"en": "Error", "es": "Error"},
+    # queue
+    "web.nothing_due": {"en": "Nothing to follow up right now.",
+                        "es": "Por ahora no hay nada a qué dar seguimiento."},
+    "web.due": {"en": "Due", "es": "Vence"},
+    "web.step": {"en": "Step", "es": "Paso"},
+    "web.channel": {"en": "Channel", "es": "Canal"},
+    "web.contact": {"en": "Contact", "es": "Contacto"},
+    "web.subject": {"en": "Subject", "es": "Asunto"},
+    "web.status": {"en": "Status", "es": "Estado"},
+    "web.open": {"en": "Open", "es": "Abrir"},
+    "web.call": {"en": "Call", "es": "Llamar"},
+    "web.keyboard": {
+        "en": "Keyboard: j / k move, o or Enter open; on a follow-up: a approve, s skip, e edit, c log a call.",
+        "es": "Teclado: j / k para moverte, o o Intro para abrir; en un seguimiento: a aprobar, "
+              "s omitir, e editar, c registrar llamada."},
+    "web.held": {"en": "Held:", "es": "Retenido:"},
+    # follow-up page
+    "web.follow_up": {"en": "Follow-up", "es": "Seguimiento"},
+    "web.draft": {"en": "Draft", "es": "Borrador"},
+    "web.approve": {"en": "Approve", "es": "Aprobar"},
+    "web.skip": {"en": "Skip", "es": "Omitir"},
+    "web.why_skip": {"en": "Why skip it?", "es": "¿Por qué lo omites?"},
+    "web.say_why_skip": {"en": "Say why you skip it.", "es": "Di por qué lo omites."},
+    "web.save_changes": {"en": "Save changes", "es": "Guardar cambios"},
+    "web.edit": {"en": "Edit", "es": "Editar"},
+    "web.body": {"en": "Body", "es": "Mensaje"},
+    "web.log_call": {"en": "Log a call", "es": "Registrar llamada"},
+    "web.log_whatsapp": {"en": "Log a WhatsApp message", "es": "Registrar mensaje de WhatsApp"},
+    "web.note_optional": {"en": "Note (optional)", "es": "Nota (opcional)"},
+    "web.approved": {"en": "Approved.", "es": "Aprobado."},
+    "web.skipped": {"en": "Skipped.", "es": "Omitido."},
+    "web.saved": {"en": "Saved.", "es": "Guardado."},
+    "web.call_logged": {"en": "Call logged.", "es": "Llamada registrada."},
+    "web.whatsapp_logged": {"en": "WhatsApp message logged.",
+                            "es": "Mensaje de WhatsApp registrado."},
+    "web.open_whatsapp": {"en": "Open WhatsApp", "es": "Abrir WhatsApp"},
+    "web.thread": {"en": "Thread", "es": "Conversación"},
+    "web.timeline": {"en": "Timeline", "es": "Historial"},
+    "web.owner": {"en": "Owner", "es": "Responsable"},
+    "web.scenario": {"en": "Scenario", "es": "Quién da seguimiento"},
+    "web.touches": {"en": "Touches", "es": "Seguimientos hechos"},
+    "web.next_step": {"en": "Next step", "es": "Siguiente paso"},
+    "web.thread_followups": {"en": "Follow-ups of this thread",
+                             "es": "Seguimientos de esta conversación"},
+    "web.nothing_left": {"en": "This follow-up is {status}: nothing left to do.",
+                         "es": "Este seguimiento está {status}: no queda nada por hacer."},
+    "web.nobody": {"en": "nobody", "es": "nadie"},
+    # team
+    "web.silent_by_owner": {"en": "Silent threads by owner",
+                            "es": "Conversaciones sin respuesta por responsable"},
+    "web.no_silent": {"en": "No silent threads.", "es": "No hay conversaciones sin respuesta."},
+    "web.unassigned": {"en": "Unassigned", "es": "Sin responsable"},
+    "web.scenario_mix": {"en": "Scenario mix", "es": "Quién da seguimiento"},
+    "web.of_open_threads": {"en": "of open threads", "es": "de las conversaciones abiertas"},
+    "web.clients_waiting": {"en": "Clients waiting on us",
+                            "es": "Clientes esperando nuestra respuesta"},
+    "web.no_client_waiting": {"en": "No client is waiting.",
+                              "es": "Ningún cliente está esperando."},
+    "web.replied": {"en": "Replied", "es": "Respondió"},
+    "web.unclear_threads": {"en": "Unclear and unowned threads",
+                            "es": "Conversaciones sin responsable claro"},
+    "web.all_clear": {"en": "None: every thread has a clear owner.",
+                      "es": "Ninguna: todas tienen un responsable claro."},
+    "web.candidates": {"en": "Candidates", "es": "Posibles responsables"},
+    "web.assign_owner": {"en": "Assign owner", "es": "Asignar responsable"},
+    "web.assign": {"en": "Assign", "es": "Asignar"},
+    "web.owner_set": {"en": "Owner of “{subject}” set to {owner}.",
+                      "es": "Responsable de «{subject}»: {owner}."},
+    "web.compliance": {"en": "Protocol compliance (quotes of the last 90 days)",
+                       "es": "Cumplimiento del protocolo (cotizaciones de los últimos 90 días)"},
+    "web.quotes_sent": {"en": "Quotes sent", "es": "Cotizaciones enviadas"},
+    "web.abandoned": {"en": "Abandoned after one follow-up",
+                      "es": "Abandonadas tras un seguimiento"},
+    "web.reached_five": {"en": "Reached five follow-ups", "es": "Llegaron a cinco seguimientos"},
+    "web.overdue_steps": {"en": "Overdue steps", "es": "Pasos vencidos"},
+    "web.not_followed_up": {"en": "Not followed up yet", "es": "Todavía sin seguimiento"},
+    "web.median_first": {"en": "Median business days to the first follow-up",
+                         "es": "Mediana de días hábiles al primer seguimiento"},
+    "web.by_status": {"en": "Threads by status", "es": "Conversaciones por estado"},
+    # templates
+    "web.template": {"en": "Template", "es": "Plantilla"},
+    "web.used_by": {"en": "Used by", "es": "Usada en"},
+    "web.version": {"en": "Version", "es": "Versión"},
+    "web.shipped": {"en": "shipped", "es": "original"},
+    "web.unused": {"en": "not used by the protocol", "es": "el protocolo no la usa"},
+    "web.preview": {"en": "Preview", "es": "Vista previa"},
+    "web.preview_against": {"en": "Preview against", "es": "Vista previa con"},
+    "web.save_version": {"en": "Save as a new version", "es": "Guardar como nueva versión"},
+    "web.history": {"en": "History", "es": "Historial"},
+    "web.saved_version": {"en": "Saved as version {n}.", "es": "Guardada como versión {n}."},
+    "web.rolled_back": {"en": "Version {old} is current again (saved as version {n}).",
+                        "es": "La versión {old} vuelve a estar vigente (guardada como versión {n})."},
+    "web.line": {"en": "Line {n}", "es": "Línea {n}"},
+    "web.rendered_against": {"en": "Rendered against the thread",
+                             "es": "Generada con la conversación"},
+    "web.sample_values": {"en": "sample values", "es": "valores de ejemplo"},
+    "web.compare": {"en": "Compare", "es": "Comparar"},
+    "web.with": {"en": "with", "es": "con"},
+    "web.roll_back": {"en": "Roll back to this version", "es": "Volver a esta versión"},
+    "web.by": {"en": "by", "es": "por"},
+    "web.author": {"en": "Author", "es": "Autor"},
+    "web.date": {"en": "Date", "es": "Fecha"},
+    "web.no_differences": {"en": "No differences.", "es": "Sin diferencias."},
+    "web.edit_template": {"en": "Edit the template", "es": "Editar la plantilla"},
+    # settings
+    "web.read_only": {"en": "Read-only: edit settings.toml and restart to change these.",
+                      "es": "Solo lectura: para cambiarlos, edita settings.toml y reinicia."},
+    "web.after_days": {"en": "Business days after the previous touch",
+                       "es": "Días hábiles desde el contacto anterior"},
+    "web.time_zone": {"en": "Time zone", "es": "Zona horaria"},
+    "web.holidays_of": {"en": "Holidays of", "es": "Días festivos de"},
+    "web.send_window": {"en": "Send window starts", "es": "Hora de inicio de envíos"},
+    "web.belong_to": {"en": "Follow-ups belong to", "es": "Los seguimientos le tocan a"},
+    "web.auto_send": {"en": "Automatic sending", "es": "Envío automático"},
+    "web.yes": {"en": "yes", "es": "sí"},
+    "web.no": {"en": "no", "es": "no"},
+    "web.name": {"en": "Name", "es": "Nombre"},
+    "web.role": {"en": "Role", "es": "Puesto"},
+    "web.manager": {"en": "Manager", "es": "Gerente"},
+    "web.admin": {"en": "Admin", "es": "Administrador"},
+    # refusals of the web's own
+    "web.only_managers_assign": {"en": "only managers and admins assign owners",
+                                 "es": "solo gerentes y administradores asignan responsables"},
+    "web.not_in_team": {"en": "{owner} is not a member of your team",
+                        "es": "{owner} no es parte de tu equipo"},
+    "web.only_admins_edit": {"en": "only admins edit templates",
+                             "es": "solo los administradores editan plantillas"},
+    # outcomes (issue 14): the thread page's forms and history, the queue's buttons
+    "web.thread_id": {"en": "Thread ID", "es": "ID de la conversación"},
+    "web.outcome": {"en": "Outcome", "es": "Resultado"},
+    "web.reason_optional": {"en": "Reason (optional)", "es": "Motivo (opcional)"},
+    "web.mark_won": {"en": "Mark won", "es": "Marcar como ganada"},
+    "web.mark_lost": {"en": "Mark lost", "es": "Marcar como perdida"},
+    "web.won": {"en": "Won", "es": "Ganada"},
+    "web.lost": {"en": "Lost", "es": "Perdida"},
+    "web.client_said": {"en": "What the client said (optional)",
+                        "es": "Qué dijo el cliente (opcional)"},
+    "web.answered_phone_long": {"en": "The client answered by phone",
+                                "es": "El cliente respondió por teléfono"},
+    "web.answered_whatsapp_long": {"en": "The client answered on WhatsApp",
+                                   "es": "El cliente respondió por WhatsApp"},
+    "web.answered_phone": {"en": "Answered by phone", "es": "Respondió por teléfono"},
+    "web.answered_whatsapp": {"en": "Answered on WhatsApp", "es": "Respondió por WhatsApp"},
+    "web.no_followup_before": {"en": "No follow-up before", "es": "Sin seguimiento antes del"},
+    "web.snooze": {"en": "Snooze", "es": "Posponer"},
+    "web.undo": {"en": "Undo", "es": "Deshacer"},
+    "web.undo_mark": {"en": "Undo the mark", "es": "Deshacer la marca"},
+    "web.undo_snooze": {"en": "Undo the snooze", "es": "Deshacer la posposición"},
+    "web.undo_reply": {"en": "Undo the client's answer", "es": "Deshacer la respuesta del cliente"},
+    "web.recorded_outcomes": {"en": "Recorded outcomes", "es": "Resultados registrados"},
 }
 
 # --- CLI ------------------------------------------------------------------------------------
+# ``team.language`` chooses it. Column headings and the lines scan / drafts print.
 _CLI: dict[str, dict[str, str]] = {
+    "cli.scan.title": {"en": "{n} quote threads at {time} ({zone})",
+                       "es": "{n} conversaciones de cotización al {time} ({zone})"},
+    "cli.scan.group.silent": {"en": "Silent — a follow-up is due",
+                              "es": "Sin respuesta — toca dar seguimiento"},
+    "cli.scan.group.awaiting_us": {"en": "Awaiting us — the client answered",
+                                   "es": "Nos toca — el cliente respondió"},
+    "cli.scan.group.waiting": {"en": "Waiting — next step not due yet",
+                               "es": "En espera — el siguiente paso aún no vence"},
+    "cli.scan.group.bounced": {"en": "Bounced — fix the contact's address",
+                               "es": "Rebotada — corrige la dirección del contacto"},
+    "cli.scan.group.exhausted": {"en": "Exhausted — protocol completed without answer",
+                                 "es": "Agotada — protocolo completo sin respuesta"},
+    "cli.scan.group.closed": {"en": "Closed", "es": "Cerradas"},
+    "cli.col.subject": {"en": "Subject", "es": "Asunto"},
+    "cli.col.contact": {"en": "Contact", "es": "Contacto"},
+    "cli.col.owner": {"en": "Owner", "es": "Responsable"},
+    "cli.col.scenario": {"en": "Scenario", "es": "Quién sigue"},
+    "cli.col.touches": {"en": "Touches", "es": "Intentos"},
+    "cli.col.next_step": {"en": "Next step", "es": "Siguiente paso"},
+    "cli.col.due": {"en": "Due", "es": "Vence"},
+    "cli.col.why": {"en": "Why", "es": "Por qué"},
+    "cli.col.id": {"en": "ID", "es": "ID"},
+    "cli.col.thread": {"en": "Thread", "es": "Conversación"},
+    "cli.col.status": {"en": "Status", "es": "Estado"},
+    "cli.col.step": {"en": "Step", "es": "Paso"},
+    "cli.col.channel": {"en": "Channel", "es": "Canal"},
+    "cli.col.assignee": {"en": "Assignee", "es": "Asignado a"},
+    "cli.col.note": {"en": "Link / note", "es": "Enlace / nota"},
+    "cli.no_subject": {"en": "(no subject)", "es": "(sin asunto)"},
+    "cli.nobody": {"en": "nobody", "es": "nadie"},
+    "cli.drafts.title": {"en": "Follow-ups ({n})", "es": "Seguimientos ({n})"},
+    "cli.drafts.in_drafts": {"en": "{account} Drafts", "es": "Borradores de {account}"},
+    "cli.drafts.links": {
+        "en": "Links (open on the phone or computer that makes the call / sends the message):",
+        "es": "Enlaces (ábrelos en el teléfono o la computadora con la que llamas o escribes):"},
+    "cli.plan.problem": {"en": "template problem: {problem}",
+                         "es": "problema de plantilla: {problem}"},
+    "cli.approve.done": {"en": "#{fid} {status}: {note}", "es": "#{fid} {status}: {note}"},
     "cli.error": {"en": "Error", "es": "Error"},
     # ``accounts list``: the table's title and headers.
     "accounts.title": {"en": "Accounts ({n})", "es": "Cuentas ({n})"},
@@ -194,12 +651,12 @@ _CLI: dict[str, dict[str, str]] = {
                     "es": "{job}: omitido (ver el aviso de arriba)"},
     # ``drafts plan``: what one planning run did, then one line per held follow-up.
     "plan.summary": {"en": "Planned {created} follow-ups, held {held}",
-                     "es": "Se prepararon {created} seguimientos, {held} retenidos"},
+                     "es": "Seguimientos planeados: {created}; retenidos: {held}"},
     "plan.replanned": {"en": " ({n} of them held before, now ready)",
-                       "es": " ({n} estaban retenidos y ya están listos para revisar)"},
+                       "es": " (antes retenidos y ya listos para revisar: {n})"},
     "plan.adopted": {"en": ", adopted {n} drafts already in a mailbox",
-                     "es": ", {n} borradores ya estaban en un buzón"},
-    "plan.closed": {"en": ", closed {n}", "es": ", {n} cerrados"},
+                     "es": "; borradores que ya estaban en un buzón: {n}"},
+    "plan.closed": {"en": ", closed {n}", "es": "; cerrados: {n}"},
     "plan.held_line": {"en": "  held #{id}: {reason}", "es": "  retenido #{id}: {reason}"},
     "cli.invalid_settings": {"en": "Invalid settings", "es": "Configuración no válida"},
     # A protocol step names a template that exists nowhere (checked before plan, serve, run).
@@ -224,11 +681,6 @@ _CLI: dict[str, dict[str, str]] = {
         "es": "{folder} ya contiene archivos que la demostración no creó ({entries}); la "
               "demostración sobrescribiría ahí settings.toml, followup.db y mail/. Elige una "
               "carpeta vacía o nueva con --dir, o añade --force para escribir ahí de todos modos."},
-    # Why a thread is closed (ThreadReport.closed_code, with closed_value): the scan, the
-    # follow-ups a closed thread cancels ("thread closed: marked lost").
-    "closed.marked.won": {"en": "marked won", "es": "marcado como ganado"},
-    "closed.marked.lost": {"en": "marked lost", "es": "marcado como perdido"},
-    "closed.declined": {"en": 'reply says "{phrase}"', "es": 'la respuesta dice "{phrase}"'},
     # Why a WhatsApp chat export is set aside (`sync`, `accounts list`); read again at the
     # next sync, once the settings say more.
     "whatsapp.no_contact": {
@@ -303,7 +755,7 @@ _OUTCOMES: dict[str, dict[str, str]] = {
     "thread.status.exhausted": {"en": "exhausted (protocol completed)",
                                 "es": "agotada (protocolo completo)"},
     "thread.status.silent": {"en": "silent (a follow-up is due)",
-                             "es": "en silencio (toca dar seguimiento)"},
+                             "es": "sin respuesta (toca dar seguimiento)"},
     "thread.status.waiting": {"en": "waiting (next step not due yet)",
                               "es": "en espera (el siguiente paso aún no vence)"},
     "outcome.won": {"en": "won", "es": "ganada"},
@@ -358,16 +810,51 @@ _OUTCOMES: dict[str, dict[str, str]] = {
     "history.someone": {"en": "someone", "es": "alguien"},
 }
 
-CATALOGUE: dict[str, dict[str, str]] = {**_WAITING, **_PLANNING, **_DUE, **_DIGEST, **_MORNING,
-                                         **_WEB, **_CLI, **_CRM, **_OUTCOMES}
+CATALOGUE: dict[str, dict[str, str]] = {**_TERMS, **_WAITING, **_PLANNING, **_DUE, **_REVIEW,
+                                        **_DIGEST, **_DIGEST_VALUES, **_MORNING, **_WEB, **_CLI,
+                                        **_CRM, **_OUTCOMES}
 
 
 def say(code: str, language: str | None = "en", /, **values) -> str:
     """``code`` worded in ``language`` (English when the catalogue lacks it), with
-    ``values`` filled in. An unknown code is a programming error (``KeyError``)."""
+    ``values`` filled in. An unknown code is a programming error (``KeyError``).
+    A value given as ``{"en": ..., "es": ...}`` is taken in ``language`` too."""
     entry = CATALOGUE[code]
-    text = entry.get(language or "en") or entry["en"]
-    return text.format(**values)
+    language = language if language in LANGUAGES else "en"
+    text = entry.get(language) or entry["en"]
+    return text.format(**{k: _in(v, language) for k, v in values.items()})
+
+
+def _in(value, language: str):
+    if isinstance(value, dict) and "en" in value:
+        return value.get(language) or value["en"]
+    return value
+
+
+def term(kind: str, value: str | None, language: str | None = "en") -> str:
+    """An identifier shown as a word: ``term("status", "awaiting_us", "es")``. Unknown
+    values are a programming error (``KeyError``): nothing is ever shown raw."""
+    if not value:
+        return "—"
+    return say(f"{kind}.{value}", language)
+
+
+def both(code: str, **values) -> dict[str, str]:
+    """``code`` worded in every language (a value kept for a reader not known yet)."""
+    return {language: say(code, language, **values) for language in LANGUAGES}
+
+
+_BY_ENGLISH: dict[str, str] = {}
+
+
+def web_text(text: str, language: str | None, **values) -> str:
+    """The web templates' ``_("English")``: the catalogue entry whose English is ``text``
+    (a ``web.`` entry first), in ``language``. Text not in the catalogue is a
+    programming error (``KeyError``)."""
+    if not _BY_ENGLISH:
+        for code in (*_REVIEW, *_PLANNING, *_WEB):
+            _BY_ENGLISH.setdefault(CATALOGUE[code]["en"], code)
+    return say(_BY_ENGLISH[text], language, **values)
 
 
 def placeholders(text: str) -> set[str]:
@@ -405,11 +892,11 @@ def closed_reason(report: ThreadReport, language: str = "en") -> str | None:
 
 def closed_words(code: str | None, value: str | None, language: str | None = "en") -> str | None:
     """A closed code and its value (``marked``/``lost``, ``declined``/phrase) worded."""
-    if code == "marked":
+    if code == "marked" and f"closed.marked.{value}" in CATALOGUE:
         return say(f"closed.marked.{value}", language)
     if code == "declined":
         return say("closed.declined", language, phrase=value or "")
-    return None
+    return say("closed.other", language) if code else None
 
 
 def period_name(first: date, last: date, language: str | None = "en", *,
@@ -443,22 +930,107 @@ def day_month(day: date, language: str | None = "en") -> str:
 def hold_reason(reason, language: str | None = "en") -> str:
     """A planner's hold reason (a code with ``values``, e.g.
     :class:`assistant.domain.followups.OtherContact`) worded in ``language``."""
-    values = dict(reason.values)
-    if isinstance(values.get("day"), date):
-        values["day"] = day_month(values["day"], language)
-    return say(reason.code, language, **values)
+    return _worded(reason.code, dict(reason.values), language)
 
 
 def settlement_reason(outcome, language: str | None = "en") -> str:
-    """Why a follow-up closed (:class:`assistant.domain.followups.Settlement`), worded
-    (stored in English, as ``closed_reason``)."""
-    values = dict(outcome.values)
-    if outcome.code == "cancel.closed":
+    """Why a follow-up closed (:class:`assistant.domain.followups.Settlement`), worded."""
+    return _worded(outcome.code, dict(outcome.values), language)
+
+
+def _worded(code: str, values: dict, language: str | None) -> str:
+    if code == "cancel.closed":
         values = {"reason": closed_words(values.get("closed_code"), values.get("closed_value"),
-                                         language) or "closed"}
-    if isinstance(values.get("day"), date):
-        values["day"] = day_month(values["day"], language)
-    return say(outcome.code, language, **values)
+                                         language) or say("closed.other", language)}
+    for key, value in values.items():
+        if isinstance(value, date):
+            values[key] = day_month(value, language)
+        elif isinstance(value, dict) and "code" in value:  # a reason inside a reason
+            values[key] = _worded(value["code"], dict(value.get("values") or {}), language)
+    return say(code, language, **values)
+
+
+# --- Reasons kept in the database: a code and its values, worded when read -------------------
+
+_STORED = re.compile(r"^@(?P<code>[a-z_]+(?:\.[a-z_]+)+)(?P<values> \{.*\})?$", re.S)
+
+
+def stored(code: str, /, **values) -> str:
+    """A reason for a text column (``followups.hold_reason``, ``closed_reason``): the code
+    and its values (dates as ISO days, a value worded ahead as ``{"en": .., "es": ..}``,
+    another reason as ``{"code": .., "values": ..}``), worded by :func:`reason_words`."""
+    if code not in CATALOGUE:
+        raise KeyError(code)
+    plain = {k: {"day": v.isoformat()} if isinstance(v, date) else v for k, v in values.items()}
+    return f"@{code}" + (" " + json.dumps(plain, ensure_ascii=False, sort_keys=True) if plain else "")
+
+
+def stored_reason(reason) -> str:
+    """A domain reason (``.code``, ``.values``) for a text column."""
+    return stored(reason.code, **dict(reason.values))
+
+
+def reason_code(text: str | None) -> tuple[str, dict] | None:
+    """``(code, values)`` of a stored reason; ``None`` for text typed by a person or a
+    sentence a database kept before the codes."""
+    match = _STORED.match(text or "")
+    if not match or match["code"] not in CATALOGUE:
+        return None
+    values = json.loads(match["values"]) if match["values"] else {}
+    for key, value in values.items():
+        if isinstance(value, dict) and set(value) == {"day"}:
+            values[key] = date.fromisoformat(value["day"])
+    return match["code"], values
+
+
+def reason_words(text: str | None, language: str | None = "en") -> str | None:
+    """A stored reason worded in the reader's ``language`` (a person's own text, or an
+    old stored sentence, as it is)."""
+    if not text:
+        return text
+    found = reason_code(text)
+    if found is None:
+        return text
+    return _worded(found[0], found[1], language)
+
+
+class Worded(Exception):
+    """An error a person reads: a catalogue ``code`` and its values (``str()`` is the
+    English, :meth:`words` the reader's language). Given a plain sentence instead (no
+    values, not a code), it keeps it as it is."""
+
+    def __init__(self, code: str, /, **values) -> None:
+        self.code, self.values = (code, values) if code in CATALOGUE else (None, {})
+        super().__init__(say(code, "en", **values) if self.code else code)
+
+    def words(self, language: str | None = "en") -> str:
+        return say(self.code, language, **self.values) if self.code else str(self)
+
+
+def day_time(moment, language: str | None = "en") -> str:
+    """A local time as the CLI tables show it: ``Fri 04 Dec 09:00`` / ``vie 04 dic 09:00``."""
+    language = language if language in _DAYS else "en"
+    return (f"{_DAYS[language][moment.weekday()]} {moment.day:02d} "
+            f"{_MONTHS[language][moment.month - 1]} {moment:%H:%M}")
+
+
+def digest_strings(language: str | None) -> dict:
+    """The digest templates' ``t`` table in ``language``: ``digest.title`` as ``t.title``,
+    ``digest.status.silent`` as ``t.status.silent``; a ``{value}`` becomes ``{{ value }}``
+    (the digest renders those strings as templates); ``t.why`` and ``t.dates`` too."""
+    language = language if language in LANGUAGES else "en"
+    table: dict = {"why": {reason: CATALOGUE[f"waiting.{reason}"][language]
+                           for reason in ("promised", "back")},
+                   "dates": {"days": list(_DAYS[language]), "months": list(_MONTHS[language])}}
+    for code, entry in _DIGEST.items():
+        *tables, key = code.split(".")[1:]
+        where = table
+        for name in tables:
+            where = where.setdefault(name, {})
+        # ``t.why`` keeps ``{day}`` (the digest fills it in itself, like ``waiting.*``).
+        where[key] = entry[language] if tables == ["why"] else \
+            re.sub(r"\{(\w+)\}", r"{{ \1 }}", entry[language])
+    return table
 
 
 def due_words(due_at: datetime, now: datetime, *, timezone: str, country: str,
