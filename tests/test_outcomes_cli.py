@@ -148,3 +148,20 @@ def test_bad_ids_dates_and_usage_are_clear_errors_that_change_nothing(demo):
     nothing = cli(demo, "snooze", short, "--undo", "--now", NOW)
     assert nothing.returncode == 1 and "has no snooze to undo" in nothing.stderr
     assert scanned(demo) == before
+
+
+def test_the_outcome_commands_speak_the_teams_language(demo):
+    """[team] language chooses the CLI's language (Spanish by default): mark and its undo
+    say it in Spanish, an unknown thread too -- never a line of the other language."""
+    config = demo / "settings.toml"
+    config.write_text(config.read_text(encoding="utf-8").replace('language = "en"\n', "", 1),
+                      encoding="utf-8")
+    short = next(t for t, r in scanned(demo).items() if r["status"] in ("silent", "waiting"))
+    done = cli(demo, "mark", short, "won", "--now", NOW)
+    assert done.returncode == 0, done.stderr
+    assert "marcada como" in done.stdout and "marked" not in done.stdout
+    undone = cli(demo, "mark", short, "--undo", "--now", LATER)
+    assert undone.returncode == 0 and "Marca deshecha" in undone.stdout, undone.stdout
+    unknown = cli(demo, "mark", "zzzzzzz", "won", "--now", NOW)
+    assert unknown.returncode == 1 and "ninguna conversación" in unknown.stderr, unknown.stderr
+    assert "no quote thread" not in unknown.stderr

@@ -14,11 +14,9 @@ import click
 from assistant.cli.context import Context, fail, parse_now
 from assistant.services import outcomes
 from assistant.services.outcomes import ActionError
+from assistant.wording import say
 
 __all__ = ["mark", "unmark", "snooze", "reply"]
-
-LANGUAGE = "en"
-"""The CLI's language (its other messages are English too)."""
 
 _BY = click.option("--by", "by", default=None,
                    help="who did it (default: $FOLLOWUP_USER, else the thread's owner)")
@@ -52,8 +50,8 @@ def _do_or_undo(obj: Context, thread: str, kind: str, value, undo: bool, usage: 
         else:
             done = action(app, who, now)
     except ActionError as exc:
-        fail("Error", exc.words(LANGUAGE), 1)
-    click.echo(done.words(LANGUAGE))
+        fail(say("cli.error", app.settings.team.language), exc.words(app.settings.team.language), 1)
+    click.echo(done.words(app.settings.team.language))  # the CLI's language: [team] language
 
 
 @click.command()
