@@ -18,7 +18,7 @@ demo: $(STAMP)
 	$(BIN)/followup demo
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 -q
+	$(BIN)/python -m pytest -n 2 -q --durations=25
 
 # The browser the web app's end-to-end tests drive (Debian's Chromium; never `playwright install`).
 browser:
