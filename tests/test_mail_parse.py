@@ -516,3 +516,18 @@ def test_a_quoted_original_message_id_with_a_nul_is_not_read() -> None:
     assert m.original_message_id is None
     for value in m.original_headers.values():
         assert "\x00" not in value
+
+
+def test_recipient_names_come_from_the_parsed_to_and_cc_pairs() -> None:
+    """The names a rep wrote clients under: one per address (the first), encoded words
+    decoded, whitespace folded, quotes kept readable; a bare address or a name that is the
+    address itself gives none."""
+    raw = (b"From: Ana <ana@aceros.example>\r\n"
+           b"To: =?utf-8?q?Ra=C3=BAl_Quiroga?= <RQuiroga@Barandales.example>, bare@uno.example,\r\n"
+           b" \"x@dos.example\" <x@dos.example>\r\n"
+           b"Cc: \"Lic.  Pedro \\\"Pepe\\\" Ruiz\" <pruiz@tres.example>, Otro <rquiroga@barandales.example>\r\n"
+           b"Subject: Cotizacion\r\nMessage-ID: <n1@aceros.example>\r\n\r\nHola\r\n")
+    parsed = parse_message(raw)
+    assert parsed.recipient_names == ('"Raúl Quiroga" <rquiroga@barandales.example>',
+                                      '"Lic. Pedro \\"Pepe\\" Ruiz" <pruiz@tres.example>')
+    assert parse_message(b"To: nadie@uno.example\r\nSubject: x\r\n\r\n").recipient_names == ()

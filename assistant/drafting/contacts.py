@@ -170,26 +170,6 @@ def greeting_name(text: str | None, email: str | None = None) -> str | None:
     return word
 
 
-def recipient_names(headers: dict[str, str]) -> list[str]:
-    """``Name <addr>`` for each To and Cc recipient a message names (its parsed
-    ``headers``, which hold the addresses re-written with quoted names): the names a rep
-    wrote clients under, stored with the message (``messages.recipient_names``)."""
-    from email.utils import getaddresses
-
-    out: dict[str, str] = {}
-    for field in ("to", "cc"):
-        try:
-            pairs = getaddresses([headers.get(field) or ""])
-        except (ValueError, TypeError, IndexError):  # a header no reader parses: no names
-            continue
-        for name, addr in pairs:
-            name, addr = " ".join(name.split()), addr.strip().lower()
-            if name and "@" in addr and name.lower() != addr and addr not in out:
-                quoted = name.replace("\\", "\\\\").replace('"', '\\"')
-                out[addr] = f'"{quoted}" <{addr}>'  # not RFC 2047-encoded: read back as is
-    return list(out.values())
-
-
 _SEPARATORS = re.compile(r"\s+[|/–—-]\s+|\s*\|\s*|\s+@\s+|\s*[()\[\]]\s*")
 _ROLE_WORDS = frozenset("""
 gerente gerencia director directora direccion jefe jefa compras compra ventas venta ejecutivo

@@ -65,6 +65,10 @@ class ParsedMessage:
     """From, To, Subject, Message-ID of the returned original, when present."""
     warnings: tuple[str, ...] = ()
     """Human-readable parse problems; the message is still stored."""
+    recipient_names: tuple[str, ...] = ()
+    """``"Name" <addr>`` for each To and Cc recipient the message gives a display name
+    (first name per address, whitespace folded, never the address itself as its name):
+    the names a rep wrote clients under (``messages.recipient_names``)."""
 
     @property
     def reads_as_mail(self) -> bool:

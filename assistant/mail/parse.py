@@ -623,6 +623,19 @@ def _render(pairs: tuple[tuple[str, str], ...] | list[tuple[str, str]]) -> str:
     return ", ".join(out)
 
 
+def _named_recipients(addresses: dict[str, tuple[tuple[str, str], ...]]) -> tuple[str, ...]:
+    """``"Name" <addr>`` for each To and Cc address that came with a display name
+    (:attr:`ParsedMessage.recipient_names`), from the pairs already parsed."""
+    out: dict[str, str] = {}
+    for key in ("to", "cc"):
+        for name, addr in addresses.get(key, ()):
+            name, addr = " ".join(name.split()), addr.strip().lower()
+            if name and "@" in addr and name.lower() != addr and addr not in out:
+                quoted = name.replace("\\", "\\\\").replace('"', '\\"')
+                out[addr] = f'"{quoted}" <{addr}>'  # not RFC 2047-encoded: read back as is
+    return tuple(out.values())
+
+
 def _address_value(raw: str, key: str) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...], str]:
     """One occurrence of address header ``key``: its pairs, its warnings (labelled) and
     what ``ParsedMessage.headers`` shows for it. The whole raw value is read (up to
@@ -1086,7 +1099,7 @@ def _fast_parse(data: bytes, max_text: int) -> ParsedMessage:
         references=references, headers=headers, content_type=ctype, report_type=st.report_type,
         part_types=tuple(st.part_types), attachment_names=tuple(st.attachments), text=text,
         report=st.report or "", original_message_id=original_message_id, original_headers=orig,
-        warnings=_stored_warnings(warnings),
+        warnings=_stored_warnings(warnings), recipient_names=_named_recipients(addresses),
     )
 
 
@@ -1172,4 +1185,5 @@ def _stdlib_parse(data: bytes, max_text: int, note: str) -> ParsedMessage:
         part_types=tuple(part_types), attachment_names=tuple(n for n in (p.get_filename() for p in msg.walk()) if n),
         text=(text_parts[0] if text_parts else "")[:max_text], report=report, original_message_id=None,
         original_headers={}, warnings=_stored_warnings(warnings),
+        recipient_names=_named_recipients(addresses),
     )

@@ -33,7 +33,6 @@ from sqlalchemy import Column, Engine, MetaData, Table, Text, select, union_all,
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
-from assistant.drafting.contacts import recipient_names
 from assistant.mail.bulk import is_list_or_bulk
 from assistant.mail.classify import classify
 from assistant.mail.message import ParsedMessage
@@ -122,7 +121,7 @@ def _message_row(parsed: ParsedMessage, raw: RawMessage, seen_at: datetime) -> d
         "to_addrs": list(parsed.to),
         "cc_addrs": list(parsed.cc),
         "bcc_addrs": list(parsed.bcc),
-        "recipient_names": recipient_names(parsed.headers),
+        "recipient_names": list(parsed.recipient_names),
         "subject": parsed.subject,
         "sent_at": parsed.date,
         "first_seen_at": seen_at,
