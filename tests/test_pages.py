@@ -103,3 +103,70 @@ def test_the_team_page_follows_every_change_even_at_the_same_moment(web):
         heading = web.settings.team.member(owner).name
         section = group[group.index(heading):]
         assert slug in section[:section.find("<h3>", 5) if "<h3>" in section[5:] else None], owner
+
+
+def test_the_team_pages_compliance_reads_stored_events_and_equals_the_full_recomputation(web):
+    """The 90-day numbers of the team page come from each thread's stored metric events
+    (``threads.events``), not its mail: the same answer as the metrics computed from every
+    message and touch, also after a client's answer by phone is logged (the thread is
+    re-indexed with it), and not one query of the page reads the messages table."""
+    from assistant.domain import metrics as M
+    from assistant.services.app import Followup
+    from assistant.services.outcomes import reply
+    from assistant.storage import repo
+
+    rules = rules_from_settings(web.settings)
+    app = Followup(web.settings, web.engine, lambda: web.now)
+    viewing = app.viewing(MANAGER)
+
+    def full(now):
+        reports = [r for r in scan(web.settings, web.engine, now) if viewing.sees(r)]
+        with web.engine.connect() as conn:
+            touches = repo.load_touches(conn)
+        return M.compute(reports, rules, now, M.Window.ending(now, 90), mails=load_mails(web.engine),
+                         touches=touches).team.as_json()
+
+    scan(web.settings, web.engine, web.now)  # indexed before we listen
+    seen = _statements(web.engine)
+    stored = app.team_page(viewing, web.now).compliance
+    assert not [s for s in seen if re.search(r"\bFROM messages\b", s)], seen
+    assert stored == full(web.now) and stored["quotes_sent"] > 0, stored
+    silent = next(r for r in scan(web.settings, web.engine, web.now)
+                  if r.status == "silent" and viewing.sees(r))
+    reply(web.settings, web.engine, silent.quote_message_id, "phone", by=REP,
+          now=web.now - timedelta(hours=1))
+    later = web.now + timedelta(minutes=1)
+    after = app.team_page(viewing, later).compliance
+    assert after == full(later) and after != stored
+
+
+def test_migration_0017_has_the_read_model_rebuilt_with_every_threads_events(web):
+    """A database indexed before 0017 (no ``threads.events``): the upgrade forgets the read
+    model's rules fingerprint, so the next read rebuilds it and every thread gets its
+    events; the answers are the same as before."""
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import func, select, text
+
+    from assistant.services import snapshot
+    from assistant.storage import models
+    from assistant.storage.db import MIGRATIONS
+
+    rules = rules_from_settings(web.settings)
+    before = {r.quote_message_id: r.as_json() for r in scan(web.settings, web.engine, web.now)}
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with web.engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0016")
+    with web.engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "head")
+    t = models.ThreadRow
+    with web.engine.connect() as conn:
+        assert conn.scalar(select(func.count()).where(t.events.is_(None))) == len(before)
+        assert conn.scalar(text("SELECT value FROM read_model_state WHERE key = 'rules'")) is None
+    assert snapshot.ensure_current(web.engine, rules) is not None  # rebuilt
+    with web.engine.connect() as conn:
+        assert conn.scalar(select(func.count()).where(t.events.is_(None))) == 0
+    assert {r.quote_message_id: r.as_json() for r in scan(web.settings, web.engine, web.now)} == before

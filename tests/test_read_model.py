@@ -194,5 +194,10 @@ def test_a_20000_message_mailbox_incremental_equals_rebuild(tmp_path):
     deliver_in_rounds(settings, engine, pending, random.Random(5), rounds=5)
     incremental = assert_same(settings, engine, info.now)
     assert len(incremental) >= 4600
+    with engine.connect() as conn:  # each thread's stored metric events too
+        events = repo.thread_touchpoints(conn, incremental)
+    assert sum(map(len, events.values())) > len(incremental)
     snapshot.rebuild(engine, rules_from_settings(settings))
     assert answers(scan(settings, engine, info.now)) == incremental
+    with engine.connect() as conn:
+        assert repo.thread_touchpoints(conn, incremental) == events

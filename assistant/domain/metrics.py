@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 
 from .analysis import Facts
 from .calendar import business_days_between, local_date
-from .model import STATUSES, LoggedTouch, Mail, Rules, ThreadReport
+from .model import STATUSES, LoggedTouch, Mail, Rules, ThreadReport, Touchpoint
 from .scope import OPEN_STATUSES  # noqa: F401  (the one definition: domain/scope.py)
 
 SCENARIOS = ("rep", "manager", "nobody", "unclear")
@@ -194,39 +194,33 @@ class TeamMetrics:
 
 # --- The events of one thread ----------------------------------------------------------
 
-@dataclass(frozen=True, slots=True)
-class _Event:
-    at: datetime
-    outbound: bool
-
-
 def thread_events(report: ThreadReport, mails: Mapping[int, Mail],
-                  touches: Iterable[LoggedTouch], facts: Facts) -> list[_Event]:
+                  touches: Iterable[LoggedTouch], facts: Facts) -> list[Touchpoint]:
     """Our outbound touches (messages of kind ``message`` and logged touches) and the
     client's real replies (their answers logged outside email too), from the first quote
     on, in time order (the quote first)."""
     start = report.quote_sent_at
-    events: list[_Event] = []
+    events: list[Touchpoint] = []
     for key in report.mail_keys:
         mail = mails.get(key)
         if mail is None or (start is not None and mail.date < start):
             continue
         if facts.touch(mail):
-            events.append(_Event(mail.date, True))
+            events.append(Touchpoint(mail.date, True))
         elif facts.real_reply(mail):
-            events.append(_Event(mail.date, False))
+            events.append(Touchpoint(mail.date, False))
     for touch in touches:  # a client's answer outside email is a real reply
         if start is None or touch.at >= start:
-            events.append(_Event(touch.at, not touch.inbound))
+            events.append(Touchpoint(touch.at, not touch.inbound))
     events.sort(key=lambda e: (e.at, not e.outbound))
     return events
 
 
-def touch_numbers(events: list[_Event]) -> list[tuple[_Event, int, bool]]:
+def touch_numbers(events: list[Touchpoint]) -> list[tuple[Touchpoint, int, bool]]:
     """``(event, touch number, answered)`` for each outbound touch: number 0 is an ask
     (the first quote, or our first outbound after a real reply), 1 the first follow-up
     after it, and so on; *answered* when the next event is a real reply."""
-    numbered: list[tuple[_Event, int, bool]] = []
+    numbered: list[tuple[Touchpoint, int, bool]] = []
     number = 0
     for i, event in enumerate(events):
         if not event.outbound:
@@ -238,7 +232,7 @@ def touch_numbers(events: list[_Event]) -> list[tuple[_Event, int, bool]]:
     return numbered
 
 
-def followups_before_close(report: ThreadReport, events: list[_Event]) -> int:
+def followups_before_close(report: ThreadReport, events: list[Touchpoint]) -> int:
     """Follow-ups of a thread: outbound touches with touch number 1 or more (an answer to
     the client's question is not a follow-up); for a thread the client closed (a decline
     in their reply), only those before that reply."""
@@ -249,13 +243,13 @@ def followups_before_close(report: ThreadReport, events: list[_Event]) -> int:
                if number >= 1 and (end is None or event.at < end))
 
 
-def reply_outcomes(events: list[_Event]) -> list[tuple[int, bool]]:
+def reply_outcomes(events: list[Touchpoint]) -> list[tuple[int, bool]]:
     """``(touch number, answered)`` for each outbound touch (see ``Metrics.reply_rate``)."""
     return [(min(number, REPLY_RATE_MAX_TOUCH), answered)
             for _, number, answered in touch_numbers(events)]
 
 
-def first_followup_at(events: list[_Event]) -> datetime | None:
+def first_followup_at(events: list[Touchpoint]) -> datetime | None:
     """Our second outbound touch when no real reply came between it and the quote."""
     if len(events) < 2 or not events[0].outbound:
         return None
@@ -266,12 +260,15 @@ def first_followup_at(events: list[_Event]) -> datetime | None:
 
 def compute(reports: Iterable[ThreadReport], rules: Rules, now: datetime, window: Window, *,
             mails: Iterable[Mail] = (), touches: Iterable[LoggedTouch] = (),
-            holds: Iterable[str] = ()) -> TeamMetrics:
+            holds: Iterable[str] = (),
+            events: Mapping[str, list[Touchpoint]] | None = None) -> TeamMetrics:
     """The team's metrics and each owner's, for the threads quoted inside ``window``.
 
     ``mails`` and ``touches`` are what the scan read (the reports' ``mail_keys`` point
     into ``mails``); ``holds`` lists the ``quote_message_id`` of each follow-up the
-    duplicate-contact guard held (one entry per held follow-up)."""
+    duplicate-contact guard held (one entry per held follow-up). ``events``: each thread's
+    :func:`thread_events` as the read model stored them, instead of ``mails`` and
+    ``touches`` (the same answer without reading a thread's mail)."""
     cohort = [r for r in reports if r.quote_sent_at in window]
     by_key = {m.key: m for m in mails}
     touches_of: dict[str, list[LoggedTouch]] = {}
@@ -280,9 +277,12 @@ def compute(reports: Iterable[ThreadReport], rules: Rules, now: datetime, window
     hold_count: dict[str, int] = {}
     for thread in holds:
         hold_count[thread] = hold_count.get(thread, 0) + 1
-    facts = Facts(rules)
-    events = {r.quote_message_id: thread_events(r, by_key, touches_of.get(r.quote_message_id, ()),
-                                                facts) for r in cohort}
+    if events is not None:
+        events = {r.quote_message_id: list(events.get(r.quote_message_id, ())) for r in cohort}
+    else:
+        facts = Facts(rules)
+        events = {r.quote_message_id: thread_events(r, by_key, touches_of.get(r.quote_message_id, ()),
+                                                    facts) for r in cohort}
     team = metrics_of(cohort, events, rules, now, hold_count)
     owners: dict[str | None, list[ThreadReport]] = {}
     for report in cohort:
@@ -291,7 +291,7 @@ def compute(reports: Iterable[ThreadReport], rules: Rules, now: datetime, window
                               for owner, group in owners.items()})
 
 
-def metrics_of(cohort: list[ThreadReport], events: Mapping[str, list[_Event]], rules: Rules,
+def metrics_of(cohort: list[ThreadReport], events: Mapping[str, list[Touchpoint]], rules: Rules,
                now: datetime, holds: Mapping[str, int]) -> Metrics:
     today = local_date(now, rules.timezone)
     country = rules.holidays_country

@@ -67,6 +67,17 @@ class LoggedTouch:
 
 
 @dataclass(frozen=True, slots=True)
+class Touchpoint:
+    """One event of a thread as the metrics count it (``domain/metrics.thread_events``):
+    one of our outbound touches (the quote, a follow-up, a logged call) or one of the
+    client's real replies (``outbound`` False). Stored with each thread by the read model,
+    so metrics never reload a thread's mail."""
+
+    at: datetime
+    outbound: bool
+
+
+@dataclass(frozen=True, slots=True)
 class ThreadMark:
     """What users said about a thread: an outcome, an explicit owner, a snooze."""
 

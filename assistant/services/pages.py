@@ -89,11 +89,13 @@ def _zone(rules: Rules) -> ZoneInfo:
 
 
 def _read(engine: Engine, rules: Rules, now: datetime, where, *, order_by=None,
-          limit: int | None = None) -> list[ThreadReport]:
+          limit: int | None = None, short_ids: bool = True) -> list[ThreadReport]:
+    """Stored reports at ``now``; ``short_ids``: with the ids people type (what a page
+    shows; not what counts need)."""
     with engine.connect() as conn:
-        return repo.with_short_ids(conn, [
-            repo.report_from_row(row, now, _zone(rules))
-            for row in repo.read_threads(conn, where=where, order_by=order_by, limit=limit)])
+        found = [repo.report_from_row(row, now, _zone(rules))
+                 for row in repo.read_threads(conn, where=where, order_by=order_by, limit=limit)]
+        return repo.with_short_ids(conn, found) if short_ids else found
 
 
 def _by_ids(engine: Engine, rules: Rules, now: datetime, ids: list[str]) -> list[ThreadReport]:
@@ -289,19 +291,15 @@ def _cached(key: tuple, compute):
 
 
 def _compliance(engine: Engine, rules: Rules, viewer: Viewing, now: datetime) -> dict:
-    """The 90-day metrics of the viewer's threads: the cohort's messages, not all mail."""
+    """The 90-day metrics of the viewer's threads: the cohort's stored rows and metric
+    events (:attr:`models.ThreadRow.events`), never their mail."""
     window = M.Window.ending(now, 90)
     t = models.ThreadRow
     cohort = [r for r in _read(engine, rules, now, viewer.where() & (t.quote_sent_at >= window.start)
-                               & (t.quote_sent_at < window.end)) if viewer.sees(r)]
-    ids = [r.quote_message_id for r in cohort]
-    mails = snapshot.thread_mails(engine, ids)
-    cohort = [replace(r, mail_keys=tuple(m.key for m in mails.get(r.quote_message_id, ())))
-              for r in cohort]
+                               & (t.quote_sent_at < window.end), short_ids=False) if viewer.sees(r)]
     with engine.connect() as conn:
-        touches = repo.load_touches(conn, ids)
-    return M.compute(cohort, rules, now, window, mails=[m for ms in mails.values() for m in ms],
-                     touches=touches).team.as_json()
+        events = repo.thread_touchpoints(conn, [r.quote_message_id for r in cohort])
+    return M.compute(cohort, rules, now, window, events=events).team.as_json()
 
 
 # --- The template preview ---------------------------------------------------------------------

@@ -30,6 +30,7 @@ from sqlalchemy import Connection, Engine, delete, func, insert, select, text, u
 
 from assistant.domain.analysis import Facts, analyze_thread, build_threads, contact_of, first_quote
 from assistant.domain.joining import conversation_keys
+from assistant.domain.metrics import thread_events
 from assistant.domain.model import LoggedTouch, Mail, Rules, ThreadMark, ThreadReport
 from assistant.domain.threading import group_conversations
 from assistant.storage import models, repo
@@ -211,7 +212,9 @@ def _compute(mails: list[Mail], rules: Rules, marks: dict[str, ThreadMark],
                              touches=touches_by.get(quote.message_id, ()), facts=facts)
         if report is None:
             continue
-        rows.append(repo.thread_row(report))
+        events = thread_events(report, {m.key: m for m in thread},
+                               touches_by.get(quote.message_id, ()), facts)
+        rows.append(repo.thread_row(report, events))
         for mail in thread:
             thread_of[mail.key] = report.quote_message_id
     keys: dict[int, set[str]] = {}

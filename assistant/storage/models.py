@@ -427,6 +427,10 @@ class ThreadRow(Base):
     bounced_recipients: Mapped[list] = mapped_column(JSON, default=list)
     snoozed_until: Mapped[date | None] = mapped_column(Date)
     """The day a user snoozed the thread until, when that snooze sets ``due_at``."""
+    events: Mapped[list | None] = mapped_column(JSON)
+    """The thread's :class:`~assistant.domain.model.Touchpoint` list as the metrics count it
+    (``[[utc iso time, 1 outbound | 0 reply], ...]``): the team page's and digest's
+    metrics read it instead of the thread's mail. NULL only until the next rebuild."""
 
 
 class ReadModelState(Base):

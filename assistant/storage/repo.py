@@ -15,7 +15,7 @@ from datetime import date, datetime, timezone
 from sqlalchemy import Connection, Engine, Text, delete, func, select, text, type_coerce, update
 
 from assistant.domain.ids import thread_digest
-from assistant.domain.model import LoggedTouch, Mail, NextStep, ThreadMark, ThreadReport
+from assistant.domain.model import LoggedTouch, Mail, NextStep, ThreadMark, ThreadReport, Touchpoint
 from assistant.storage import models
 from assistant.storage.models import as_utc
 
@@ -174,9 +174,9 @@ def key_digest(key: str) -> str:
     return hashlib.sha1(key.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def thread_row(report: ThreadReport) -> dict:
+def thread_row(report: ThreadReport, events: Iterable[Touchpoint] = ()) -> dict:
     """The ``threads`` row of a report computed without a ``now`` (see
-    :func:`assistant.services.snapshot.base_report`)."""
+    :func:`assistant.services.snapshot.base_report`), with the thread's metric events."""
     step = report.next_step
     return {
         "quote_message_id": report.quote_message_id, "subject": report.subject,
@@ -196,6 +196,7 @@ def thread_row(report: ThreadReport) -> dict:
         "bounced_recipients": list(report.bounced_recipients),
         "thread_id": thread_digest(report.quote_message_id),
         "snoozed_until": report.snoozed_until,
+        "events": [[_utc(e.at).isoformat(), int(e.outbound)] for e in events],
     }
 
 
@@ -293,6 +294,19 @@ def read_threads(conn: Connection, *, where=None, order_by=None, limit: int | No
     if where is not None or limit is not None:  # a filtered read is small: the usual path
         return [tuple(r) for r in conn.execute(query)]
     return [tuple(r) for r in conn.exec_driver_sql(str(query.compile(dialect=conn.dialect)))]
+
+
+def thread_touchpoints(conn: Connection, keys: Iterable[str]) -> dict[str, list[Touchpoint]]:
+    """The stored metric events of each thread in ``keys`` (:attr:`models.ThreadRow.events`),
+    read as stored text: one small row per thread, never its mail."""
+    t = models.ThreadRow
+    out: dict[str, list[Touchpoint]] = {}
+    for part in chunks(list(dict.fromkeys(keys))):
+        for key, raw in conn.execute(select(t.quote_message_id, type_coerce(t.events, Text))
+                                     .where(t.quote_message_id.in_(part))):
+            items = raw if isinstance(raw, list) else json.loads(raw) if raw else []  # psycopg decodes
+            out[key] = [Touchpoint(datetime.fromisoformat(at), bool(outbound)) for at, outbound in items]
+    return out
 
 
 def delete_threads(conn: Connection, keys: Iterable[str]) -> None:
@@ -596,7 +610,7 @@ def _sqlite_time(moment: datetime | None) -> str | None:
 
 
 _TIME_COLUMNS = ("due_at", "last_outbound_at", "last_reply_at", "quote_sent_at")
-_JSON_COLUMNS = ("owner_candidates", "bounced_recipients")
+_JSON_COLUMNS = ("owner_candidates", "bounced_recipients", "events")
 
 
 def insert_threads(conn: Connection, rows: list[dict]) -> None:
