@@ -163,3 +163,27 @@ def test_the_cursor_skips_unchanged_files_and_rereads_a_grown_or_forgotten_one(t
     with pytest.raises(ConfigurationError, match="not found"):
         WhatsAppConnector(tmp_path / "missing")
     assert connector.probe().startswith("3 export files")
+
+
+def test_a_number_is_whose_the_first_source_that_knows_it_says():
+    """[[contacts]] wins over the CRM, the CRM over a signature; the same source naming two
+    contacts is not guessed at."""
+    number = "+528112345678"
+    ana = ["Ana Pérez"]
+
+    def whose(*contacts: KnownContact) -> tuple[str | None, str | None]:
+        match = match_chat(None, ["Ana Pérez", "81 1234 5678"], me=ana, contacts=contacts, region="MX")
+        return match.contact, match.reason
+
+    signed = KnownContact("firma@valvulasnorte.example", signature_phones=(number,))
+    in_crm = KnownContact("crm@valvulasnorte.example", crm_phones=(number,))
+    mapped = KnownContact("compras@valvulasnorte.example", phones=(number,))
+    assert whose(signed) == ("firma@valvulasnorte.example", None)
+    assert whose(signed, in_crm) == ("crm@valvulasnorte.example", None)
+    assert whose(signed, in_crm, mapped) == ("compras@valvulasnorte.example", None)
+    assert whose(in_crm, KnownContact("otro@valvulasnorte.example", crm_phones=(number,))) == (
+        None, "whatsapp.several")
+    # A contact's other numbers still count: precedence settles one number, not a contact.
+    both = KnownContact("compras@valvulasnorte.example", phones=("+528187654321",),
+                        crm_phones=(number,))
+    assert whose(both, signed) == ("compras@valvulasnorte.example", None)

@@ -67,6 +67,8 @@ def sync(obj: Context, now_text: str | None, retry: bool, as_json: bool) -> None
         click.echo(say("crm.synced", "en", queued=result.queued, pushed=result.pushed,
                        failed=result.failed, closed=len(result.closed),
                        reassigned=len(result.reassigned)))
+        if result.phones is not None:
+            click.echo(say("crm.phones_read", "en", phones=result.phones))
         for warning in dict.fromkeys(result.warnings):
             click.echo(say("crm.warning", "en", warning=warning))
     if result.error:
@@ -92,6 +94,8 @@ def status(obj: Context, as_json: bool) -> None:
     click.echo(say("crm.status", "en", last_sync=state.last_sync_at or never,
                    last_success=state.last_success_at or never, deals=state.links,
                    pending=state.pending, failing=state.failing, done=state.done))
+    if state.phones_read_at:
+        click.echo(say("crm.phones_status", "en", phones=state.phones, read_at=state.phones_read_at))
     if state.last_error:
         click.echo(say("crm.last_error", "en", error=state.last_error))
         if state.retry_at:

@@ -6,6 +6,12 @@ one known contact -- by phone number (E.164, numbers without a country code read
 team's country), else by name (case, accents and spacing ignored) -- from the chat's
 senders who are not the rep and from the chat's own name (its file name). A chat that
 matches no contact, or several, is not guessed at: it is set aside with a reason.
+
+A number may be known from three places, in this order of precedence: an explicit
+``[[contacts]]`` entry, the team's CRM, the signature of the contact's own mail. A number
+is the contact's (or contacts') of the first place that knows it: a ``[[contacts]]`` entry
+naming a number settles whose it is even when the CRM or a signature says another
+contact's, and the CRM settles it over a signature.
 """
 
 from __future__ import annotations
@@ -43,7 +49,11 @@ class KnownContact:
     email: str
     names: tuple[str, ...] = ()
     phones: tuple[str, ...] = ()
-    """E.164."""
+    """E.164, from ``[[contacts]]``: an explicit mapping, which wins over the two below."""
+    crm_phones: tuple[str, ...] = ()
+    """E.164, as the team's CRM holds them: win over a signature's."""
+    signature_phones: tuple[str, ...] = ()
+    """E.164, from the signature of the contact's own mail."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,11 +80,13 @@ def match_chat(title: str | None, senders: Iterable[str], *, me: Iterable[str],
         return ChatMatch(None, "whatsapp.no_rep",
                          {"me": ", ".join(sorted(n for n in me if n)) or "-",
                           "senders": ", ".join(others[:5])})
-    by_phone: dict[str, set[str]] = {}
+    tiers: tuple[dict[str, set[str]], ...] = ({}, {}, {})  # [[contacts]], the CRM, signatures
     by_name: dict[str, set[str]] = {}
     for contact in contacts:
-        for phone in contact.phones:
-            by_phone.setdefault(phone, set()).add(contact.email)
+        for tier, phones in zip(tiers, (contact.phones, contact.crm_phones,
+                                        contact.signature_phones)):
+            for phone in phones:
+                tier.setdefault(phone, set()).add(contact.email)
         for name in contact.names:
             if fold_name(name):
                 by_name.setdefault(fold_name(name), set()).add(contact.email)
@@ -83,7 +95,7 @@ def match_chat(title: str | None, senders: Iterable[str], *, me: Iterable[str],
     for clue in clues:
         if is_phone_like(clue):
             phone = normalise_phone(clue, region)
-            found |= by_phone.get(phone, set()) if phone else set()
+            found |= next((tier[phone] for tier in tiers if phone in tier), set())
         else:
             found |= by_name.get(fold_name(clue), set())
     who = ", ".join(dict.fromkeys(c.strip() for c in clues if c)) or "-"

@@ -18,7 +18,11 @@ One sync is three steps (:func:`sync`):
    the others go on.
 3. **Pull** (:func:`pull`): the deals changed since the cursor; one that is now won or
    lost closes its thread (an outcome mark, as ``followup mark`` would: the follow-ups
-   are settled by reconcile), a new owner is an explicit owner mark.
+   are settled by reconcile), a new owner is an explicit owner mark. Then
+   (:func:`pull_phones`) the phone numbers the CRM holds for the lead threads' contacts,
+   stored in place of the last pull's (``crm_phones``): WhatsApp chats are matched on them
+   (``services/whatsapp.py``). A CRM that fails this read leaves the last pull's numbers;
+   one that refuses it (a field it lacks) is a warning, the rest of the sync stands.
 
 The rest of the product never waits for the CRM: a failed sync is stored in
 ``crm_state`` (:func:`status`) and the next one picks up where it stopped.
@@ -45,8 +49,8 @@ from assistant.wording import say
 from connectors.crm import (CRM, Activity, AuthExpired, CRMError, Deal, Organisation,
                             Person, Rejected, Throttled)
 
-__all__ = ["SyncResult", "CrmStatus", "CrmSetupError", "enqueue", "push", "pull", "sync",
-           "status", "stage_of", "open_crm", "BY"]
+__all__ = ["SyncResult", "CrmStatus", "CrmSetupError", "enqueue", "push", "pull", "pull_phones",
+           "sync", "status", "stage_of", "open_crm", "BY"]
 
 BY = "crm"
 """Who a mark pulled from the CRM is ``by`` (``thread_marks.updated_by``)."""
@@ -131,12 +135,15 @@ class SyncResult:
     """What the CRM could not take but the rest went in (an owner it has no user for)."""
     waiting_until: str | None = None
     """The CRM failed (this sync or an earlier one): nothing is sent before this time."""
+    phones: int | None = None
+    """How many of the contacts' phone numbers the CRM gave (``None``: not read this sync;
+    the numbers of the last pull stay)."""
 
     def as_dict(self) -> dict:
         return {"queued": self.queued, "pushed": self.pushed, "failed": self.failed,
                 "warnings": self.warnings, "waiting_until": self.waiting_until,
                 "closed": self.closed, "reassigned": self.reassigned, "error": self.error,
-                "reauthenticate": self.reauthenticate}
+                "reauthenticate": self.reauthenticate, "phones": self.phones}
 
 
 def _push_deal(crm: CRM, entry: store.Entry) -> tuple[store.Link, list[str]]:
@@ -245,6 +252,23 @@ def pull(engine: Engine, crm: CRM, now: datetime, result: SyncResult) -> list[st
     return touched
 
 
+def pull_phones(engine: Engine, crm: CRM, now: datetime, result: SyncResult) -> None:
+    """Read the phone numbers the CRM holds for the lead threads' contacts and store them
+    in place of the last pull's. A CRM refusing the read (:class:`Rejected`: a field or a
+    filter it does not take) is a warning; any other :class:`CRMError` is raised. Either
+    way the last pull's numbers stay."""
+    with engine.connect() as conn:
+        emails = repo.lead_contacts(conn)
+    try:
+        found = crm.contact_phones(emails) if emails else {}
+    except Rejected as exc:
+        result.warnings.append(say("crm.phones_not_read", "en", error=str(exc)))
+        return
+    with engine.begin() as conn:
+        result.phones = store.replace_phones(conn, found, now)
+        store.set_state(conn, phones_read_at=now.isoformat())
+
+
 def sync(engine: Engine, rules: Rules, crm: CRM, now: datetime, *,
          reconcile: Callable[[list[str]], object] | None = None,
          on_write: Callable[[store.Entry], None] | None = None,
@@ -259,6 +283,7 @@ def sync(engine: Engine, rules: Rules, crm: CRM, now: datetime, *,
         state = store.state(conn)
     failures = int(state.get("failures") or 0)
     waiting = state.get("retry_at")
+    reading_phones = False
     try:
         snapshot.ensure_current(engine, rules)
         result.queued = enqueue(engine, rules, now)
@@ -273,8 +298,11 @@ def sync(engine: Engine, rules: Rules, crm: CRM, now: datetime, *,
             snapshot.ensure_current(engine, rules)
             if reconcile is not None:
                 reconcile(touched)
+        reading_phones = True
+        pull_phones(engine, crm, now, result)
     except CRMError as exc:
-        result.error = str(exc)
+        result.error = say("crm.phones_not_read", "en", error=str(exc)) if reading_phones \
+            else str(exc)
         result.reauthenticate = isinstance(exc, AuthExpired)
         failures += 1
         delay = backoff(failures - 1)
@@ -307,12 +335,15 @@ class CrmStatus:
     done: int
     links: int
     errors: list[tuple[str, str, int]]
+    phones: int = 0
+    """The contacts' numbers the last phone pull read (WhatsApp chats match on them)."""
+    phones_read_at: str | None = None
 
     def as_dict(self) -> dict:
         return {"last_sync_at": self.last_sync_at, "last_success_at": self.last_success_at,
                 "last_error": self.last_error, "reauthenticate": self.reauthenticate,
                 "retry_at": self.retry_at, "pending": self.pending, "failing": self.failing, "done": self.done,
-                "deals": self.links,
+                "deals": self.links, "phones": self.phones, "phones_read_at": self.phones_read_at,
                 "errors": [{"key": k, "error": e, "attempts": a} for k, e, a in self.errors]}
 
 
@@ -324,7 +355,7 @@ def status(engine: Engine) -> CrmStatus:
     return CrmStatus(state.get("last_sync_at"), state.get("last_success_at"),
                      state.get("last_error"), bool(state.get("reauthenticate")),
                      state.get("retry_at"), counts["pending"], counts["failing"], counts["done"], counts["links"],
-                     errors)
+                     errors, counts["phones"], state.get("phones_read_at"))
 
 
 class CrmSetupError(Exception):

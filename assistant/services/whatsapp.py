@@ -1,10 +1,11 @@
 """One WhatsApp account's sync: chat exports -> what they mean for the lead threads.
 
 Each export file the connector hands over (:mod:`connectors.whatsapp`) is matched to one
-contact (:func:`assistant.drafting.chats.match_chat`: by phone -- ``[[contacts]]`` or the
-signature of the contact's own mail -- or by name). Then, in the contact's most recent
-open lead thread whose quote was sent before the message (read from the read model,
-brought up to date first):
+contact (:func:`assistant.drafting.chats.match_chat`: by phone -- ``[[contacts]]``, then the
+numbers ``followup crm sync`` read from the team's CRM, then the signature of the
+contact's own mail, the first that knows a number saying whose it is -- or by name). Then,
+in the contact's most recent open lead thread whose quote was sent before the message
+(read from the read model, brought up to date first):
 
 * the client's messages are stored as messages from the contact's address citing the
   thread's quote (``In-Reply-To``): real replies, so a WhatsApp answer stops the email
@@ -44,6 +45,7 @@ from assistant.services.ingest import (AccountResult, Location, ensure_account, 
                                        storable_rows, write_batch)
 from assistant.services.rules import rules_from_settings
 from assistant.settings import Account, Settings
+from assistant.storage import crm as crm_store
 from assistant.storage import repo
 from assistant.wording import say
 from connectors.whatsapp import ChatExport, WhatsAppConnector
@@ -91,16 +93,26 @@ def _team_names(settings: Settings, account: Account) -> dict[str, str | None]:
 
 
 def known_contacts(settings: Settings, engine: Engine) -> list[KnownContact]:
-    """Every client a chat may be with: the ``[[contacts]]`` entries, and the contacts of
-    stored lead threads with the phone in their mail's signature and their display name."""
+    """Every client a chat may be with: the ``[[contacts]]`` entries, the contacts the CRM
+    gave phone numbers for (the last ``followup crm sync``, while ``[crm]`` is set), and
+    the contacts of stored lead threads with the phone in their mail's signature and their
+    display name. Numbers are read in the team's country (``protocol.holidays_country``)."""
     region = settings.protocol.holidays_country
     names: dict[str, list[str]] = {}
-    phones: dict[str, list[str]] = {}
+    explicit: dict[str, list[str]] = {}
+    crm: dict[str, list[str]] = {}
+    signature: dict[str, list[str]] = {}
+
+    def add(to: dict[str, list[str]], email: str, phone: str | None) -> None:
+        to.setdefault(email, []).extend([phone] if phone else [])
+
     for contact in settings.contacts:
         names.setdefault(contact.email, []).extend([contact.name] if contact.name else [])
-        phone = normalise_phone(contact.phone, region)
-        phones.setdefault(contact.email, []).extend([phone] if phone else [])
+        add(explicit, contact.email, normalise_phone(contact.phone, region))
     with engine.connect() as conn:
+        for email, numbers in (crm_store.phones(conn) if settings.crm is not None else {}).items():
+            for number in numbers:
+                add(crm, email, normalise_phone(number, region))
         leads = repo.lead_contacts(conn)
         display = repo.latest_names(conn, leads)
         for email in leads:
@@ -108,10 +120,14 @@ def known_contacts(settings: Settings, engine: Engine) -> list[KnownContact]:
             if display.get(email):
                 names[email].append(display[email])
             found = find_phone(repo.texts_from(conn, email, limit=SIGNATURE_TEXTS), region)
-            phones.setdefault(email, []).extend([found.e164] if found else [])
-    return [KnownContact(email, tuple(dict.fromkeys(names.get(email, ()))),
-                         tuple(dict.fromkeys(phones.get(email, ()))))
-            for email in sorted(set(names) | set(phones))]
+            add(signature, email, found.e164 if found else None)
+
+    def of(source: dict[str, list[str]], email: str) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(source.get(email, ())))
+
+    return [KnownContact(email, of(names, email), of(explicit, email), of(crm, email),
+                         of(signature, email))
+            for email in sorted(set(names) | set(explicit) | set(crm) | set(signature))]
 
 
 def _thread_at(threads: list[tuple[str, datetime | None, str]], at: datetime) -> str | None:

@@ -1,5 +1,6 @@
 """The CRM sync's queries: the outbox (``crm_outbox``), the links from lead threads to CRM
-records (``crm_links``) and the sync's state (``crm_state``)."""
+records (``crm_links``), the sync's state (``crm_state``) and the contacts' phone numbers
+the CRM holds (``crm_phones``)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from assistant.storage.models import as_utc
 from assistant.storage.repo import chunks
 
 __all__ = ["Entry", "Link", "add_entries", "pending", "entry_done", "entry_failed",
-           "links", "save_link", "state", "set_state", "counts"]
+           "links", "save_link", "state", "set_state", "counts", "replace_phones", "phones"]
 
 
 @dataclass(frozen=True)
@@ -115,14 +116,17 @@ def set_state(conn: Connection, **values: str | None) -> None:
 
 
 def counts(conn: Connection) -> dict[str, int]:
-    """``pending`` (not done), ``failing`` (not done, with an error), ``done``, ``links``."""
+    """``pending`` (not done), ``failing`` (not done, with an error), ``done``, ``links``,
+    ``phones`` (the numbers the last phone pull read)."""
     o = models.CrmOutbox
     pending_n = conn.scalar(select(func.count()).where(o.done_at.is_(None)))
     failing = conn.scalar(select(func.count()).where(o.done_at.is_(None),
                                                      o.last_error.is_not(None)))
     done = conn.scalar(select(func.count()).where(o.done_at.is_not(None)))
     linked = conn.scalar(select(func.count()).select_from(models.CrmLink))
-    return {"pending": pending_n, "failing": failing, "done": done, "links": linked}
+    numbers = conn.scalar(select(func.count()).select_from(models.CrmPhone))
+    return {"pending": pending_n, "failing": failing, "done": done, "links": linked,
+            "phones": numbers}
 
 
 def errors(conn: Connection, limit: int = 5) -> list[tuple[str, str, int]]:
@@ -132,3 +136,24 @@ def errors(conn: Connection, limit: int = 5) -> list[tuple[str, str, int]]:
         select(o.key, o.last_error, o.attempts).where(o.done_at.is_(None),
                                                       o.last_error.is_not(None))
         .order_by(o.attempts.desc(), o.id).limit(limit))]
+
+
+def replace_phones(conn: Connection, phones: dict[str, list[str]], now: datetime) -> int:
+    """What one phone pull read, in place of the last one's; how many numbers."""
+    p = models.CrmPhone
+    rows = {(email.lower()[:320], number.strip()[:100]) for email, numbers in phones.items()
+            for number in numbers if email and number and number.strip()}
+    conn.execute(delete(p))
+    if rows:
+        conn.execute(insert(p), [{"email": email, "phone": number, "read_at": as_utc(now)}
+                                 for email, number in sorted(rows)])
+    return len(rows)
+
+
+def phones(conn: Connection) -> dict[str, list[str]]:
+    """``{contact email: [number as the CRM holds it, ...]}`` from the last phone pull."""
+    p = models.CrmPhone
+    out: dict[str, list[str]] = {}
+    for email, number in conn.execute(select(p.email, p.phone).order_by(p.email, p.phone)):
+        out.setdefault(email, []).append(number)
+    return out

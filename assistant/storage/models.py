@@ -485,3 +485,14 @@ class CrmState(Base):
 
     key: Mapped[str] = mapped_column(String(40), primary_key=True)
     value: Mapped[str | None] = mapped_column(Text)
+
+
+class CrmPhone(Base):
+    """A phone number the CRM holds for a contact (``email``), as the CRM holds it: what
+    the last phone pull of ``followup crm sync`` read (WhatsApp chats are matched on it)."""
+
+    __tablename__ = "crm_phones"
+
+    email: Mapped[str] = mapped_column(String(320), primary_key=True)
+    phone: Mapped[str] = mapped_column(String(100), primary_key=True)
+    read_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -738,6 +738,15 @@ _CRM: dict[str, dict[str, str]] = {
     "crm.last_error": {"en": "Last error: {error}", "es": "Último error: {error}"},
     "crm.entry_error": {"en": "  {key}: {error} ({attempts} attempts)",
                         "es": "  {key}: {error} ({attempts} intentos)"},
+    "crm.phones_not_read": {
+        "en": "the contacts' phone numbers were not read from the CRM ({error}); WhatsApp chats are matched on the ones read before",
+        "es": "no se leyeron del CRM los teléfonos de los contactos ({error}); los chats de WhatsApp se relacionan con los leídos antes"},
+    "crm.phones_read": {
+        "en": "Phone numbers read from the CRM for the WhatsApp chats: {phones}",
+        "es": "Teléfonos leídos del CRM para los chats de WhatsApp: {phones}"},
+    "crm.phones_status": {
+        "en": "Phone numbers from the CRM: {phones} (read {read_at})",
+        "es": "Teléfonos del CRM: {phones} (leídos {read_at})"},
 }
 
 # --- Outcomes (issue 14): mark, snooze, the client's answer outside email; CLI and web ------

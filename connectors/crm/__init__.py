@@ -16,6 +16,10 @@ second one:
 Stages are ours -- ``open``, ``won``, ``lost`` -- each connector maps them to its own
 (settings ``[crm] stages``). Owners are CRM users matched by email.
 
+One read serves the WhatsApp chats: :meth:`CRM.contact_phones`, the phone numbers the CRM
+holds for people with given email addresses, as the CRM holds them (reading them as
+numbers, and which source wins, is the product's: ``assistant/services/whatsapp.py``).
+
 Errors (every connector raises only these, with one line a person can act on; no secret
 in a message)::
 
@@ -32,12 +36,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Protocol
+from typing import Iterator, Protocol, Sequence
 
-__all__ = ["CRM", "CRMError", "post_json", "AuthExpired", "Throttled", "Unavailable", "Rejected",
-           "Organisation", "Person", "Deal", "Activity", "Change", "Changes", "STAGES"]
+__all__ = ["CRM", "CRMError", "post_json", "email_batches", "PHONE_BATCH", "AuthExpired",
+           "Throttled", "Unavailable", "Rejected", "Organisation", "Person", "Deal", "Activity", "Change", "Changes", "STAGES"]
 
 STAGES = ("open", "won", "lost")
+
+PHONE_BATCH = 100
+"""Email addresses asked for in one :meth:`CRM.contact_phones` request."""
+
+
+def email_batches(emails: Sequence[str]) -> Iterator[list[str]]:
+    """The distinct addresses (lower case, sorted) in batches of :data:`PHONE_BATCH`."""
+    wanted = sorted({e.strip().lower() for e in emails if e and e.strip()})
+    for start in range(0, len(wanted), PHONE_BATCH):
+        yield wanted[start:start + PHONE_BATCH]
 
 
 class CRMError(Exception):
@@ -189,6 +203,11 @@ class CRM(Protocol):
 
     def changes_since(self, cursor: str | None) -> Changes:
         """The deals changed since ``cursor`` (every deal when ``None``), and the next cursor."""
+
+    def contact_phones(self, emails: Sequence[str]) -> dict[str, list[str]]:
+        """The phone and mobile numbers of the CRM's people with these email addresses:
+        ``{email (lower case): [number as typed in the CRM, ...]}``; an address with no
+        person or no number there is left out. A read only: nothing is written."""
 
     def close(self) -> None:
         """Sign out and release the connection."""

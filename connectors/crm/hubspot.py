@@ -43,6 +43,11 @@ Read back: the deals whose ``hs_lastmodifieddate`` is at or after the cursor (mi
 since the epoch) and that carry ``key_property``; ``dealstage`` -> open/won/lost and
 ``hubspot_owner_id`` -> the owner's email.
 
+Phones (:meth:`HubSpotCRM.contact_phones`): the contacts whose ``email`` is one of the
+addresses (a search filter ``IN`` with ``values``, lower case as the search page asks of
+string values), their default properties ``phone`` ("Phone Number") and ``mobilephone``
+("Mobile Phone Number"; https://knowledge.hubspot.com/properties/hubspots-default-contact-properties).
+
 HubSpot's search index lags its writes by a few seconds (search page, "limitations"): a
 rerun within seconds of a crash could miss a deal just made. The outbox reruns no sooner
 than its backoff (a minute), and a unique-value ``followup_key`` (README) makes HubSpot
@@ -58,7 +63,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from connectors.crm import (Activity, AuthExpired, Change, Changes, CRMError, Deal,
-                            Organisation, Person, Rejected, Throttled, Unavailable)
+                            Organisation, Person, Rejected, Throttled, Unavailable,
+                            email_batches)
 
 __all__ = ["HubSpotCRM", "DEFAULT_HOST", "DEFAULT_STAGES"]
 
@@ -67,6 +73,8 @@ DEFAULT_STAGES = {"open": "appointmentscheduled", "won": "closedwon", "lost": "c
 # HUBSPOT_DEFINED association type ids (associations v4 guide, "Association type ids").
 DEAL_TO_CONTACT, DEAL_TO_COMPANY, CONTACT_TO_COMPANY, NOTE_TO_DEAL = 3, 5, 279, 214
 PAGE = 100
+PHONE_PROPERTIES = ("phone", "mobilephone")
+"""A contact's default number properties."""
 THROTTLE_RETRIES = 3
 
 
@@ -306,6 +314,23 @@ class HubSpotCRM:
             out.append(Change(str(deal.id), p.get(self.key_property) or None,
                               self._stage(p.get("dealstage")), self._email_of(p.get("hubspot_owner_id"))))
         return Changes(out, str(latest) if latest is not None else None)
+
+    def contact_phones(self, emails) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for batch in email_batches(emails):
+            found = self._search(self._contacts, [{"propertyName": "email", "operator": "IN",
+                                                   "values": batch}],
+                                 ["email", *PHONE_PROPERTIES], every=True)
+            for contact in found:
+                p = contact.properties or {}
+                email = (p.get("email") or "").strip().lower()
+                if email not in batch:
+                    continue
+                for name in PHONE_PROPERTIES:
+                    number = (p.get(name) or "").strip()
+                    if number and number not in out.get(email, []):
+                        out.setdefault(email, []).append(number)
+        return out
 
     def close(self) -> None:
         pass

@@ -38,6 +38,15 @@ What Followup writes:
 
 Read back: the leads written since the cursor (``write_date``, archived ones included:
 ``active_test`` off) -- ``active`` false with probability 0 is lost, probability 100 won.
+
+Phones (:meth:`OdooCRM.contact_phones`): the ``phone`` and ``mobile`` fields of the
+``res.partner`` records whose ``email`` is the address (``=ilike``, so case does not
+matter; its ``%``/``_`` wildcards may find more, so the answer is kept to the exact
+addresses). Odoo 19 dropped ``mobile``
+from ``res.partner`` (odoo/odoo commit 6b820eb6, "remove mobile field", in saas-18.2; the
+OCA module ``partner_mobile`` brings it back), so which of the two exist is asked once with
+``fields_get`` (the external API's "List record fields") before they are read: asking
+``search_read`` for a field the model lacks fails the whole call ("Invalid field").
 """
 
 from __future__ import annotations
@@ -49,7 +58,7 @@ from datetime import timezone
 from xml.parsers.expat import ExpatError
 
 from connectors.crm import (Activity, AuthExpired, Change, Changes, Deal, Organisation, Person,
-                            Rejected, Throttled, Unavailable, post_json)
+                            Rejected, Throttled, Unavailable, email_batches, post_json)
 
 __all__ = ["OdooCRM", "APIS"]
 
@@ -57,6 +66,9 @@ APIS = ("json2", "xmlrpc")
 """``[crm] api``: Odoo 19+'s JSON-2 API, or XML-RPC for Odoo 18 and older."""
 
 _ALL = {"active_test": False}
+
+PHONE_FIELDS = ("phone", "mobile")
+"""``res.partner``'s number fields, where the version has them (``mobile``: 18 and older)."""
 
 
 class _Json2:
@@ -181,6 +193,7 @@ class OdooCRM:
             self._transport = _Json2(self.url, database, api_key, timeout)
         else:
             raise ValueError(f"api {api!r} is not one of {', '.join(APIS)}")
+        self._phone_fields: list[str] | None = None
 
     def _call(self, model: str, method: str, **params):
         return self._transport(model, method, params)
@@ -267,6 +280,32 @@ class OdooCRM:
             owner = emails.get(row["user_id"][0]) if row.get("user_id") else None
             out.append(Change(str(row["id"]), row.get(self.key_field) or None, _stage(row), owner))
         return Changes(out, latest)
+
+    def _partner_phone_fields(self) -> list[str]:
+        if self._phone_fields is None:
+            known = self._call("res.partner", "fields_get", allfields=list(PHONE_FIELDS),
+                               attributes=["type"])
+            self._phone_fields = [f for f in PHONE_FIELDS if f in (known or {})]
+        return self._phone_fields
+
+    def contact_phones(self, emails) -> dict[str, list[str]]:
+        fields = self._partner_phone_fields()
+        out: dict[str, list[str]] = {}
+        if not fields:
+            return out
+        for batch in email_batches(emails):
+            wanted = set(batch)
+            domain = ["|"] * (len(batch) - 1) + [["email", "=ilike", e] for e in batch]
+            for row in self._call("res.partner", "search_read", domain=domain,
+                                  fields=["email", *fields], order="id"):
+                email = (row.get("email") or "").strip().lower()
+                if email not in wanted:
+                    continue  # "_" in an address is a wildcard to =ilike
+                for field in fields:
+                    number = row.get(field)
+                    if number and isinstance(number, str) and number not in out.get(email, []):
+                        out.setdefault(email, []).append(number)
+        return out
 
     def close(self) -> None:
         pass

@@ -31,6 +31,16 @@ What Followup writes:
 Reading back: ``search_read`` of the opportunities created or written since the cursor
 (their ``write_date``), their ``state`` mapped back (``converted``/``won`` -> won,
 ``lost``/``cancelled`` -> lost, else open) and their employee's user's email.
+
+Phones (:meth:`TrytonCRM.contact_phones`): a party's ways to reach it are its
+``party.contact_mechanism`` records (the party module's design: ``type`` one of phone,
+mobile, fax, email, website, ... ; ``value``; an optional ``name``, the person it reaches;
+archived ones left out of searches, ``DeactivableMixin``). A person is found by an email
+mechanism (``ilike``, its wildcards escaped: Tryton's ``like`` operators escape with a
+backslash, so the match is exact but for case); their numbers are the ``phone`` and
+``mobile`` mechanisms of the same party -- all of them when that party has only this one
+email, else (a company's party holding several people's emails, as Followup's own
+``upsert_person`` makes them) those whose ``name`` is the email mechanism's ``name``.
 """
 
 from __future__ import annotations
@@ -41,7 +51,8 @@ import json
 from datetime import date, datetime, timezone
 
 from connectors.crm import (Activity, AuthExpired, Changes, Change, CRMError, Deal,
-                            Organisation, Person, Rejected, Unavailable, post_json)
+                            Organisation, Person, Rejected, Unavailable, email_batches,
+                            post_json)
 
 __all__ = ["TrytonCRM", "DEFAULT_STAGES"]
 
@@ -55,7 +66,15 @@ _BUTTON = {"lead": "lead", "opportunity": "opportunity", "converted": "convert",
 """The workflow's transition method for each target state (``won`` is reached by Tryton
 itself once the converted sale is done)."""
 
+_PHONE_TYPES = ("phone", "mobile")
+"""The ``party.contact_mechanism`` types that are numbers a chat can come from (not fax)."""
+
 _ids = itertools.count(1)
+
+
+def _exactly(text: str) -> str:
+    """``text`` as an ``ilike`` pattern matching only itself (Tryton escapes with ``\\``)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _encode(value):
@@ -301,6 +320,39 @@ class TrytonCRM:
                               owner_email=emails.get(row.get("employee"))))
         return Changes(out, latest.isoformat() if latest else cursor)
 
+    def contact_phones(self, emails) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for batch in email_batches(emails):
+            wanted = set(batch)
+            found = self._call("party.contact_mechanism", "search_read",
+                               [("type", "=", "email"),
+                                ["OR", *[("value", "ilike", _exactly(e)) for e in batch]]],
+                               0, None, None, ["value", "party", "name"])
+            found = [m for m in found if (m.get("value") or "").strip().lower() in wanted]
+            parties = sorted({m["party"] for m in found})
+            if not parties:
+                continue
+            mechanisms = self._call("party.contact_mechanism", "search_read",
+                                    [("party", "in", parties),
+                                     ("type", "in", ["email", *_PHONE_TYPES])],
+                                    0, None, [["party", "ASC"], ["sequence", "ASC"], ["id", "ASC"]],
+                                    ["type", "value", "party", "name"])
+            emails_of: dict[int, int] = {}
+            for m in mechanisms:
+                if m["type"] == "email":
+                    emails_of[m["party"]] = emails_of.get(m["party"], 0) + 1
+            for mechanism in found:
+                party, name = mechanism["party"], _folded(mechanism.get("name"))
+                alone = emails_of.get(party, 0) <= 1
+                numbers = [m["value"] for m in mechanisms
+                           if m["party"] == party and m["type"] in _PHONE_TYPES and m.get("value")
+                           and (alone or (name and _folded(m.get("name")) == name))]
+                if numbers:
+                    email = mechanism["value"].strip().lower()
+                    out.setdefault(email, [])
+                    out[email].extend(n for n in numbers if n not in out[email])
+        return out
+
     def close(self) -> None:
         if self._session is not None:
             try:
@@ -308,3 +360,7 @@ class TrytonCRM:
             except CRMError:
                 pass
             self._session = None
+
+
+def _folded(name: str | None) -> str:
+    return " ".join((name or "").split()).casefold()

@@ -274,7 +274,9 @@ class Server:
         self.thread: threading.Thread | None = None
 
     def start(self):
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        # A short poll: stop() (shutdown) waits for the loop's next poll, 0.5 s by default.
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                       daemon=True)
         self.thread.start()
         return self
 

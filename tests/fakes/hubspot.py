@@ -37,7 +37,10 @@ TYPES = {3: ("deals", "contacts"), 5: ("deals", "companies"), 279: ("contacts", 
 # The properties a fresh account has that the connector writes (each object's guide lists
 # its default properties); ``followup_key`` is the custom deal property the admin makes.
 DEFAULT_PROPERTIES = {
-    "companies": {"name", "domain"}, "contacts": {"email", "firstname", "lastname"},
+    # Contacts: also "phone" (Phone Number) and "mobilephone" (Mobile Phone Number),
+    # https://knowledge.hubspot.com/properties/hubspots-default-contact-properties
+    "companies": {"name", "domain"},
+    "contacts": {"email", "firstname", "lastname", "phone", "mobilephone"},
     "deals": {"dealname", "pipeline", "dealstage", "hubspot_owner_id", "closedate", "amount"},
     "notes": {"hs_timestamp", "hs_note_body", "hubspot_owner_id"}}
 
@@ -75,6 +78,9 @@ class FakeHubSpot:
         """Refuse this many requests with 429 (a burst other apps of the account spent)."""
         self.outage: int | None = None
         """Answer every request with this 5xx status (HubSpot down)."""
+        self.failing: dict[str, int] = {}
+        """Answer the requests whose path starts with a key with its status: a 5xx (one
+        endpoint failing, HubSpot's own error) or a 400 (HubSpot refusing the request)."""
         self.refused = 0
         self.calls: list[str] = []
         self.delay = 0.0  # seconds each call takes (a kill -9 test needs time to aim)
@@ -156,7 +162,7 @@ class FakeHubSpot:
         return out
 
     def _matches(self, kind: str, record: dict, flt: dict) -> bool:
-        # Search page, "Filter search results": operators EQ, NEQ, GT, GTE, LT, LTE,
+        # Search page, "Filter search results": operators EQ, NEQ, GT, GTE, LT, LTE, IN,
         # HAS_PROPERTY, NOT_HAS_PROPERTY, CONTAINS_TOKEN; string values are compared
         # case-insensitively; date properties accept epoch milliseconds.
         name, op = flt["propertyName"], flt["operator"]
@@ -170,6 +176,11 @@ class FakeHubSpot:
             return have in (None, "")
         if have is None:
             return False
+        if op in ("IN", "NOT_IN"):
+            # Search page: IN / NOT_IN take a "values" list, matched exactly (string values
+            # in lower case, as the page asks).
+            inside = have.lower() in [str(v) for v in flt.get("values") or []]
+            return inside if op == "IN" else not inside
         value = str(flt.get("value", ""))
         if op in ("EQ", "NEQ"):
             same = have.lower() == value.lower()
@@ -243,9 +254,13 @@ class _Handler(QuietHandler):
     def _gate(self) -> bool:
         """Rate limit, then authentication; ``False`` when answered already."""
         hub = self.hubspot
-        if hub.outage:
-            # Error handling: a 5xx is HubSpot's own failure, to retry later.
-            self._answer(hub.outage, _error(hub.outage, "internal error", "INTERNAL_ERROR"))
+        path = urlsplit(self.path).path
+        status = hub.outage or next((s for p, s in hub.failing.items() if path.startswith(p)), None)
+        if status:
+            # Error handling: a 5xx is HubSpot's own failure, to retry later; a 400 a
+            # VALIDATION_ERROR refusing the request.
+            self._answer(status, _error(status, "internal error", "INTERNAL_ERROR") if status >= 500
+                         else _error(status, "Invalid input JSON on line 1", "VALIDATION_ERROR"))
             return False
         if hub.burst is not None or hub.throttle_next:
             if hub.throttle_next or hub.window_used >= (hub.burst or 0):

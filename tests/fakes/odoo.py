@@ -28,6 +28,13 @@ Each behaviour follows Odoo's documentation, cited where it is faked:
   ``execute_kw`` is a fault with code 3 and "Access Denied", other errors faults 1 (with
   the traceback) as odoo/addons/base/controllers/rpc.py ``xmlrpc_handle_exception_int``
   makes them, marshalled without ``None`` (``allow_none=False``).
+- ``fields_get(allfields, attributes)`` (the ORM reference; the external API's "List
+  record fields": a dictionary of the model's fields, each with the attributes asked for)
+  and the fields ``res.partner`` has: ``phone`` always, ``mobile`` only up to Odoo 18
+  (removed from ``res.partner`` in saas-18.2, so Odoo 19 has none: odoo/odoo commit
+  6b820eb6, "[REM] base: remove mobile field"); ``FakeOdoo(mobile=False)`` is such an Odoo.
+  Reading or writing a field the model lacks fails the call as the ORM does (``ValueError:
+  Invalid field 'mobile' on model 'res.partner'``).
 Throttling is not in Odoo's API pages: the fake answers 429 with ``Retry-After`` (RFC 9110
 section 10.2.3) when told to, as a reverse proxy in front of Odoo would.
 """
@@ -49,6 +56,7 @@ MODEL_METHODS = {  # positional parameters, as the ORM reference names them
     "search_count": ("domain", "limit"),
     "search_read": ("domain", "fields", "offset", "limit", "order"),
     "create": ("vals_list",),
+    "fields_get": ("allfields", "attributes"),
 }
 RECORD_METHODS = {  # methods on records: ``args[0]`` is the ids, then these
     "read": ("fields",), "write": ("vals",), "action_set_lost": (), "action_set_won": (),
@@ -59,6 +67,11 @@ APPLICATION_ERROR = 1
 WARNING = 2  # a UserError, MissingError among them
 
 
+PARTNER_FIELDS = {"id", "name", "email", "phone", "mobile", "is_company", "parent_id",
+                  "active", "write_date", "display_name"}
+"""``res.partner``'s fields the connector may touch (Odoo 18; 19 has no ``mobile``)."""
+
+
 class MissingError(Exception):
     """odoo.exceptions.MissingError: a record that does not exist (a UserError)."""
 
@@ -66,10 +79,9 @@ class MissingError(Exception):
 def _match(record: dict, domain: list) -> bool:
     stack: list[bool] = []
     for term in reversed(domain):
-        if term == "|":
-            stack.append(stack.pop() or stack.pop())
-        elif term == "&":
-            stack.append(stack.pop() and stack.pop())
+        if term in ("|", "&"):  # prefix operators: both operands popped, always
+            first, second = stack.pop(), stack.pop()
+            stack.append(first or second if term == "|" else first and second)
         else:
             field, op, value = term
             have = record.get(field)
@@ -92,8 +104,12 @@ def _match(record: dict, domain: list) -> bool:
 
 
 class FakeOdoo:
-    def __init__(self, api_key: str, database: str = "acme", login: str = "followup"):
+    def __init__(self, api_key: str, database: str = "acme", login: str = "followup", *,
+                 mobile: bool = True):
+        """``mobile``: ``res.partner`` has a ``mobile`` field (Odoo 18 and older)."""
         self.api_key = api_key
+        self.fields = {"res.partner": PARTNER_FIELDS - (set() if mobile else {"mobile"})}
+        """The declared fields of the models whose fields are checked."""
         self.database = database
         self.login = login
         self.models: dict[str, dict[int, dict]] = {m: {} for m in (
@@ -109,7 +125,8 @@ class FakeOdoo:
         handler = type("Handler", (_Handler,), {"odoo": self})
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever,  # stop() waits a poll
+                                       kwargs={"poll_interval": 0.05}, daemon=True)
         self.thread.start()
         self.bot = self._create("res.users", {"login": login, "email": False, "name": "Followup"})
         """The user the API key belongs to (XML-RPC signs in as it)."""
@@ -154,10 +171,30 @@ class FakeOdoo:
             out[field] = value
         return out
 
+    def _check_fields(self, model: str, names) -> None:
+        declared = self.fields.get(model)
+        unknown = sorted(set(names or ()) - declared) if declared is not None else []
+        if unknown:
+            raise ValueError(f"Invalid field {unknown[0]!r} on model {model!r}")
+
     def call(self, model: str, method: str, args: dict):
         records = self.models.get(model)
         if records is None:
             raise KeyError(model)
+        if method in ("read", "search_read"):
+            self._check_fields(model, args.get("fields"))
+        elif method == "create":
+            for values in args["vals_list"]:
+                self._check_fields(model, values)
+        elif method == "write":
+            self._check_fields(model, args["vals"])
+        if method == "fields_get":
+            declared = self.fields.get(model, set())
+            wanted = args.get("allfields") or sorted(declared)
+            attributes = args.get("attributes") or ["type", "string"]
+            return {name: {a: {"type": "char", "string": name.replace("_", " ").title()}[a]
+                           for a in attributes if a in ("type", "string")}
+                    for name in wanted if name in declared}
         context = args.get("context")
         ids = args.get("ids") or []
         if any(i not in records for i in ids):
