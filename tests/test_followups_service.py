@@ -496,3 +496,33 @@ def test_a_refresh_names_the_threads_it_changed_and_only_their_follow_ups_are_se
     assert get(engine, patricia.id).status == rosa.status  # untouched: not changed
     assert reconcile.reconcile(settings, engine, now) == 1  # the full reconcile settles it
     assert get(engine, patricia.id).status == "cancelled"
+
+
+def test_after_a_holding_reply_the_new_rounds_step_1_is_planned_once(team):
+    """The client answers "te confirmo el lunes" to a thread whose step 1 was drafted: that
+    draft is cancelled, and once the promised day's cadence is due, step 1 of the new round
+    is a follow-up of its own (DESIGN.md rule 9), planned once however often plan runs."""
+    settings, engine, now, root = team
+    plan(settings, engine, now)
+    first = by_contact(engine, "pleal@metalmecanicaleal.example")
+    assert first.step == 1 and first.status == "drafted"
+    holding = (f"From: Patricia Leal <pleal@metalmecanicaleal.example>\nTo: ana@aceros.example\n"
+               f"Subject: RE: Cotización placa A36\nDate: Fri, 27 Nov 2026 10:00:00 -0600\n"
+               f"Message-ID: <holding-1@metalmecanicaleal.example>\nIn-Reply-To: {first.quote_message_id}\n"
+               f"Content-Type: text/plain; charset=utf-8\n\nGracias Ana, lo reviso y te confirmo el lunes.\n")
+    write_mail(root, "ana", holding.encode(), "holding-1")
+    import time
+    time.sleep(2.2)  # the Maildir connector waits for files to settle (see its docs)
+    sync(settings, engine)
+    assert get(engine, first.id).status == "cancelled"
+    later = now + timedelta(days=14)
+    [thread] = [r for r in scan(settings, engine, later) if r.quote_message_id == first.quote_message_id]
+    assert thread.status == "silent" and thread.next_step.number == 1 and thread.promised_date
+    created = plan(settings, engine, later).created
+    rows = [r for r in list_followups(engine) if r.quote_message_id == first.quote_message_id]
+    [again] = [r for r in rows if r.id != first.id]
+    assert again.id in created and again.step == 1 and again.status == "drafted"
+    assert again.key != first.key and again.key in mailbox_keys(root)
+    assert plan(settings, engine, later).created == []
+    reconcile.reconcile(settings, engine, later)
+    assert get(engine, again.id).status == "drafted" and get(engine, first.id).status == "cancelled"

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from typing import Iterable, Literal, Sequence
+from datetime import date, datetime, timedelta, timezone
+from typing import Iterable, Literal, Mapping, Sequence
 
 from .model import ThreadReport
 
@@ -33,13 +33,34 @@ PUBLIC_MAIL_DOMAINS = frozenset({
 """Domains shared by unrelated people: "same client domain" never applies to them."""
 
 
-def followup_key(quote_message_id: str, step: int) -> str:
-    """The idempotency key of a (thread, step): ASCII, header-safe, stable across runs."""
+def followup_key(quote_message_id: str, step: int, since: datetime | None = None) -> str:
+    """The idempotency key of a (thread, round, step): ASCII, header-safe, stable across
+    runs. A round is the cadence after one real reply (``since``: the thread's last real
+    reply, ``ThreadReport.last_reply_at``): after the client answers -- a question we
+    answered, a holding reply, an answer by phone -- the cadence starts over at step 1
+    (DESIGN.md rule 9, "A real reply stops the cadence"), and that step 1 is a new
+    follow-up, not the one of the round before. The first round (no reply yet) keeps the
+    key of a (thread, step), as keys were before rounds counted."""
     digest = hashlib.sha256(quote_message_id.encode("utf-8")).hexdigest()[:24]
-    return f"fu-{digest}-{step}"
+    if since is None:
+        return f"fu-{digest}-{step}"
+    moment = since.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%S")
+    return f"fu-{digest}-r{moment}-{step}"
 
 
 # --- Which threads are due -----------------------------------------------------------
+
+def of_this_round(key: str, planned_at: datetime | None, report: ThreadReport, step: int) -> bool:
+    """Whether the follow-up ``key`` (planned at ``planned_at``) is step ``step`` of the
+    thread's current round (:func:`followup_key`). A first-round key planned after the
+    round's reply counts as this round's: keys did not name rounds before, and a
+    follow-up planned once must not be planned twice."""
+    if key == followup_key(report.quote_message_id, step, report.last_reply_at):
+        return True
+    return (report.last_reply_at is not None and planned_at is not None
+            and key == followup_key(report.quote_message_id, step)
+            and planned_at >= report.last_reply_at)
+
 
 @dataclass(frozen=True, slots=True)
 class DueStep:
@@ -51,16 +72,22 @@ class DueStep:
     key: str
 
 
-def due_steps(reports: Iterable[ThreadReport], existing_keys: set[str] | frozenset[str],
+def due_steps(reports: Iterable[ThreadReport],
+              existing_keys: set[str] | frozenset[str] | Mapping[str, datetime | None],
               now: datetime) -> list[DueStep]:
-    """Every silent thread whose next step is due at ``now`` and has no follow-up yet."""
+    """Every silent thread whose next step is due at ``now`` and has no follow-up yet in
+    this round. ``existing_keys``: the threads' follow-up keys (with when each was
+    planned, to recognise a first-round key planned for this round: :func:`of_this_round`)."""
+    planned = existing_keys if isinstance(existing_keys, Mapping) else dict.fromkeys(existing_keys)
     due = []
     for report in reports:
         step = report.next_step
         if report.status != "silent" or step is None or step.due_at > now:
             continue
-        key = followup_key(report.quote_message_id, step.number)
-        if key in existing_keys:
+        key = followup_key(report.quote_message_id, step.number, report.last_reply_at)
+        first = followup_key(report.quote_message_id, step.number)
+        if key in planned or (first in planned and of_this_round(first, planned[first], report,
+                                                                 step.number)):
             continue
         due.append(DueStep(report, step.number, step.channel, step.template, step.due_at, key))
     return due
@@ -187,8 +214,15 @@ class Settlement:
     values: tuple[tuple[str, object], ...] = ()
 
 
-def settle(status: str, step: int, report: ThreadReport | None) -> Settlement | None:
+def settle(status: str, step: int, report: ThreadReport | None,
+           key: str | None = None, planned_at: datetime | None = None) -> Settlement | None:
     """What a follow-up becomes now that its thread is ``report``; ``None``: unchanged.
+
+    ``key``, ``planned_at``: the follow-up's idempotency key and when it was planned.
+    One of an earlier round (the client has
+    replied since it was planned, :func:`followup_key`) is settled as the reply settles
+    it, whatever the thread does now: sent, ``done``; pending, ``cancelled`` (the step of
+    the new round is a follow-up of its own).
 
     * the step was taken (the thread's touches reached it — the rep sent the draft or a
       rewrite from their own mail client, or logged the call): ``done``;
@@ -199,6 +233,13 @@ def settle(status: str, step: int, report: ThreadReport | None) -> Settlement | 
     """
     if report is None or status not in PENDING + ("sent",):
         return None
+    if key is not None and not of_this_round(key, planned_at, report, step):
+        if status == "sent":
+            return Settlement("done", "settle.moved_on")
+        when = report.last_reply_at
+        if when is None:
+            return Settlement("cancelled", "cancel.replied")
+        return Settlement("cancelled", "cancel.replied_on", (("day", when.date()),))
     taken = report.touches >= step and report.status not in ("awaiting_us",)
     if taken or (status == "sent" and report.status != "silent"):
         return Settlement("done", "settle.step_taken" if taken else "settle.moved_on")

@@ -43,7 +43,7 @@ from sqlalchemy.orm import Session
 
 from assistant.domain.analysis import thread_language
 from assistant.domain.followups import (
-    Contacted, DueStep, choose_assignee, due_steps, recent_other_contact,
+    Contacted, DueStep, choose_assignee, due_steps, of_this_round, recent_other_contact,
 )
 from assistant.domain.model import Mail, Rules, ThreadReport
 from assistant.domain.words import is_touch
@@ -371,9 +371,12 @@ def plan(settings: Settings, engine: Engine, now: datetime, *,
     try:
         _resume_drafts(settings, engine, world, unfinished, connectors, open_connector,
                        after_draft_saved, claim_timeout, result)
-        retried = [(due, retry[due.report.quote_message_id, due.step])
-                   for due in due_steps(due_reports, set(), now)
-                   if (due.report.quote_message_id, due.step) in retry]
+        retried = []
+        for due in due_steps(due_reports, set(), now):
+            held_row = retry.get((due.report.quote_message_id, due.step))
+            if held_row is not None and of_this_round(held_row.key, as_utc(held_row.created_at),
+                                                      due.report, due.step):
+                retried.append((due, held_row))  # a held one of an earlier round is not this step
         fresh = [(due, None) for due in due_steps(due_reports, existing, now)]
         for due, held_row in retried + fresh:
             assignment = choose_assignee(due.report.owner, settings.protocol.responsible_role,

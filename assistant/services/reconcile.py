@@ -20,6 +20,7 @@ from assistant.domain.followups import PENDING, settle
 from assistant.domain.model import Rules, ThreadReport
 from assistant.settings import Settings
 from assistant.storage import models, repo
+from assistant.storage.models import as_utc
 
 __all__ = ["reconcile", "reconcile_if_pending", "reconcile_changed", "settle_reports",
            "rules_for", "OPEN"]
@@ -59,7 +60,8 @@ def settle_reports(engine: Engine, reports: Iterable[ThreadReport], now: datetim
             if part is not None:
                 query = query.where(f.quote_message_id.in_(part))
             for row in session.scalars(query.order_by(f.id)):
-                outcome = settle(row.status, row.step, by_thread.get(row.quote_message_id))
+                outcome = settle(row.status, row.step, by_thread.get(row.quote_message_id), row.key,
+                                 as_utc(row.created_at))
                 if outcome is None:
                     continue
                 row.status, row.updated_at = outcome.status, now.astimezone(timezone.utc)

@@ -765,12 +765,14 @@ def thread_contacts(conn: Connection, keys: Iterable[str]) -> dict[str, str | No
     return out
 
 
-def followup_keys(conn: Connection, threads: Iterable[str]) -> set[str]:
-    """The idempotency keys of the follow-ups these threads already have."""
+def followup_keys(conn: Connection, threads: Iterable[str]) -> dict[str, datetime]:
+    """The idempotency keys of the follow-ups these threads already have, with when each
+    was planned."""
     f = models.Followup
-    out: set[str] = set()
+    out: dict[str, datetime] = {}
     for part in chunks(list(dict.fromkeys(threads))):
-        out.update(conn.scalars(select(f.key).where(f.quote_message_id.in_(part))))
+        out.update((key, as_utc(at)) for key, at in
+                   conn.execute(select(f.key, f.created_at).where(f.quote_message_id.in_(part))))
     return out
 
 
