@@ -387,6 +387,15 @@ def write_mail(root: Path, account: str, data: bytes, name: str) -> None:
     (root / "mail" / account / "cur" / f"{name}:2,S").write_bytes(data)
 
 
+def patricias_reply(root: Path, quote_message_id: str, name: str, body: str) -> None:
+    """Patricia Leal answers Ana's quote on Fri 27 Nov, 10:00 (Ana's mailbox)."""
+    reply = (f"From: Patricia Leal <pleal@metalmecanicaleal.example>\nTo: ana@aceros.example\n"
+             f"Subject: RE: Cotización placa A36\nDate: Fri, 27 Nov 2026 10:00:00 -0600\n"
+             f"Message-ID: <{name}@metalmecanicaleal.example>\nIn-Reply-To: {quote_message_id}\n"
+             f"Content-Type: text/plain; charset=utf-8\n\n{body}\n")
+    write_mail(root, "ana", reply.encode(), name)
+
+
 def test_next_sync_closes_a_sent_draft_as_done_and_a_reply_cancels(team):
     settings, engine, now, root = team
     plan(settings, engine, now)
@@ -396,11 +405,8 @@ def test_next_sync_closes_a_sent_draft_as_done_and_a_reply_cancels(team):
     write_mail(root, "ana", draft.read_bytes(), "sent-by-ana")
     # Another client answers (a real reply) on their thread.
     patricia = by_contact(engine, "pleal@metalmecanicaleal.example")
-    reply = (f"From: Patricia Leal <pleal@metalmecanicaleal.example>\nTo: ana@aceros.example\n"
-             f"Subject: RE: Cotización placa A36\nDate: Fri, 27 Nov 2026 10:00:00 -0600\n"
-             f"Message-ID: <reply-1@metalmecanicaleal.example>\nIn-Reply-To: {patricia.quote_message_id}\n"
-             f"Content-Type: text/plain; charset=utf-8\n\nAna, ¿me confirmas el tiempo de entrega?\n")
-    write_mail(root, "ana", reply.encode(), "reply-1")
+    patricias_reply(root, patricia.quote_message_id, "reply-1",
+                    "Ana, ¿me confirmas el tiempo de entrega?")
     import time
     time.sleep(2.2)  # the Maildir connector waits for files to settle (see its docs)
     sync(settings, engine)
@@ -506,11 +512,8 @@ def test_after_a_holding_reply_the_new_rounds_step_1_is_planned_once(team):
     plan(settings, engine, now)
     first = by_contact(engine, "pleal@metalmecanicaleal.example")
     assert first.step == 1 and first.status == "drafted"
-    holding = (f"From: Patricia Leal <pleal@metalmecanicaleal.example>\nTo: ana@aceros.example\n"
-               f"Subject: RE: Cotización placa A36\nDate: Fri, 27 Nov 2026 10:00:00 -0600\n"
-               f"Message-ID: <holding-1@metalmecanicaleal.example>\nIn-Reply-To: {first.quote_message_id}\n"
-               f"Content-Type: text/plain; charset=utf-8\n\nGracias Ana, lo reviso y te confirmo el lunes.\n")
-    write_mail(root, "ana", holding.encode(), "holding-1")
+    patricias_reply(root, first.quote_message_id, "holding-1",
+                    "Gracias Ana, lo reviso y te confirmo el lunes.")
     import time
     time.sleep(2.2)  # the Maildir connector waits for files to settle (see its docs)
     sync(settings, engine)
