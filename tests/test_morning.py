@@ -115,6 +115,11 @@ def test_a_reps_morning_email_is_received_parsed_and_its_links_open(web, smtp):
         if row.channel != "email" and not row.link:  # no number in the client's mail
             assert "sin teléfono registrado" in plain
     assert f"{BASE}/me" in plain  # where to turn it off
+    # contacts by name before their address, the name the client's own mail gives
+    # contacts by name before their address: the names their own mail gives them
+    assert "Rosa Elizondo · rosa.elizondo@constructoramty.example" in plain
+    assert "Patricia Leal · pleal@metalmecanicaleal.example" in plain
+    assert "Rosa Elizondo" in body and "Patricia Leal" in body
     tel = [link for link in links if link.startswith("tel:")]
     assert tel and all(re.fullmatch(r"tel:\+?[0-9]+", link) for link in tel)
     # Luis reads English; his WhatsApp follow-up carries a wa.me link

@@ -63,6 +63,9 @@ class Item:
     """``tel:``, ``https://wa.me/...``, or the page (email follow-ups)."""
     is_late: bool = False
     """Due before today."""
+    contact_name: str | None = None
+    """Who the contact is (:func:`assistant.services.people.names`), shown before the
+    address; ``None`` when nothing names them."""
 
 
 @dataclass(frozen=True)
@@ -97,11 +100,12 @@ def build_lists(settings: Settings, engine: Engine, now: datetime, *,
     order = {m.email: i for i, m in enumerate(settings.team.members)}
     prefs = stored_users.preferences(engine, list(by_rep)) if by_rep else {}
     subjects = _thread_subjects(settings, engine, rows, now)
+    people = _contact_names(settings, engine, rows)
     lists = []
     for email in sorted(by_rep, key=lambda e: (order.get(e, len(order)), e)):
         language, enabled = prefs.get(email, (None, True))
         lists.append(_render(settings, email, _language(settings, language), by_rep[email],
-                             subjects, now, enabled=enabled))
+                             subjects, now, enabled=enabled, people=people))
     return lists
 
 
@@ -113,13 +117,25 @@ def _thread_subjects(settings: Settings, engine: Engine, rows: list[models.Follo
     return pages.queue_subjects(engine, rules_from_settings(settings), rows, now) if rows else {}
 
 
+def _contact_names(settings: Settings, engine: Engine, rows: list[models.Followup]) -> dict[str, str]:
+    """address -> the contact's name, for the contacts these follow-ups go to."""
+    from assistant.services import people
+
+    if not rows:
+        return {}
+    found = people.names(settings, engine, {row.contact for row in rows},
+                         {row.quote_message_id for row in rows})
+    return {address: who.name for address, who in found.items() if who.name}
+
+
 def followup_url(settings: Settings, fid: int) -> str | None:
     base = settings.web.base_url
     return f"{base}/followups/{fid}" if base else None
 
 
 def _render(settings: Settings, email: str, language: str, rows: list[models.Followup],
-            subjects: dict[str, str], now: datetime, *, enabled: bool) -> MorningList:
+            subjects: dict[str, str], now: datetime, *, enabled: bool,
+            people: dict[str, str] | None = None) -> MorningList:
     tz, country = settings.team.timezone, settings.protocol.holidays_country
     today = local_date(now, tz)
     member = settings.team.member(email)
@@ -144,7 +160,8 @@ def _render(settings: Settings, email: str, language: str, rows: list[models.Fol
             short_day(local_date(models.as_utc(row.due_at), tz), language),
             say("morning.due_today", language) if late <= 0 else
             say("morning.late_one", language) if late == 1 else say("morning.late", language, n=late),
-            url, action, action_url, late > 0))
+            url, action, action_url, late > 0,
+            (people or {}).get((row.contact or "").lower())))
     base = settings.web.base_url
     subject = say("morning.subject", language, n=len(items), date=short_day(today, language))
     context = dict(
