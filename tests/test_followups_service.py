@@ -97,9 +97,9 @@ def test_plan_creates_one_follow_up_per_due_step_on_every_channel(team):
     assert held.status == "held"
     # Stored as a code and its values, worded in the reader's language (not the thread's):
     assert reason_words(held.hold_reason, "es") == (
-        "Marta Garza escribió a gerardo.trevino@grupoindustrialrio.example el 25 nov")
+        "Marta Garza escribió a Gerardo Treviño (gerardo.trevino@grupoindustrialrio.example) el 25 nov")
     assert reason_words(held.hold_reason, "en") == (
-        "Marta Garza wrote to gerardo.trevino@grupoindustrialrio.example on 25 Nov")
+        "Marta Garza wrote to Gerardo Treviño (gerardo.trevino@grupoindustrialrio.example) on 25 Nov")
     assert not any(m["X-Followup-Id"] == held.key for m in saved)
 
     document = [as_json(r) for r in rows]

@@ -30,7 +30,7 @@ whose thread moved on is :mod:`assistant.services.reconcile`.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from functools import partial
 from typing import Callable
@@ -482,6 +482,8 @@ def _plan_one(settings: Settings, engine: Engine, world: _World, due: DueStep, a
     if hold is None:
         other = recent_other_contact(report.contact, assignee, world.history(report.contact), now,
                                      settings.protocol.quiet_days, timezone=settings.team.timezone)
+        if other is not None and world.name_of(other.recipient):  # people by name, address beside
+            other = replace(other, recipient=f"{world.name_of(other.recipient)} ({other.recipient})")
         hold = stored_reason(other) if other else None
     if hold:
         row.status, row.hold_reason = "held", hold
