@@ -158,6 +158,28 @@ def time_pages(specs: list[tuple[Client, str, str, dict | None]], repeat: int) -
     return [statistics.median(t) for t in times]
 
 
+def time_team_after_a_change(teams: list[Team], repeat: int) -> list[float]:
+    """The median time of ``GET /team`` right after a change (the thread's owner set by
+    the manager, alternating between two reps): the view computed anew, never cached.
+    Taken in turns over the teams, as :func:`time_pages`."""
+    from assistant.web.services import thread_slug
+
+    owners = (REP, "luis@aceros.example")
+    times: list[list[float]] = [[] for _ in teams]
+    for i in range(repeat):
+        for k, team in enumerate(teams):
+            token = team.manager.csrf("/team")
+            path = f"/team/threads/{thread_slug(team.thread.quote_message_id)}/owner"
+            status, _ = team.manager.request("POST", path, {"csrf_token": token,
+                                                            "owner": owners[i % 2]})
+            if status not in (200, 302, 303):
+                raise SystemExit(f"POST {path}: {status}")
+            started = time.perf_counter()
+            team.manager.request("GET", "/team")
+            times[k].append(time.perf_counter() - started)
+    return [statistics.median(t) for t in times]
+
+
 def load_run(team: Team, seconds: float, clients: int) -> tuple[float, float, float, int]:
     """``clients`` threads requesting the queue page for ``seconds``: requests/s, p50, p99."""
     latencies: list[float] = []
@@ -218,6 +240,10 @@ def main(argv: list[str] | None = None) -> int:
             ok &= ratio <= TARGET
             print(f"{name:<20} {small * 1000:>7.1f}ms {large * 1000:>7.1f}ms   {ratio:5.2f}x "
                   f"{'PASS' if ratio <= TARGET else 'FAIL'}", flush=True)
+        small, large = time_team_after_a_change([teams[args.small], teams[args.large]], 5)
+        print(f"{'GET /team, changed':<20} {small * 1000:>7.1f}ms {large * 1000:>7.1f}ms   "
+              f"{large / small:5.2f}x info: the first view after a change (an owner set), "
+              "computed anew: its 90-day numbers count every thread quoted in them", flush=True)
         rps, p50, p99, errors = load_run(teams[args.large], args.seconds, args.clients)
         print(f"load: GET /followups at {args.large} threads, {args.clients} clients for "
               f"{args.seconds:g} s on 127.0.0.1: {rps:.1f} requests/s, p50 {p50 * 1000:.1f} ms, "
