@@ -3,7 +3,7 @@
 Four jobs:
 
 * **sync** every ``schedule.sync_minutes``: each account in turn, claimed with a lease
-  (:mod:`assistant.leases`), so several workers on one PostgreSQL database share the
+  (:mod:`assistant.storage.leases`), so several workers on one PostgreSQL database share the
   accounts and never sync one twice at once. A failing account is logged; the others go on.
   With ``[crm]`` set, the CRM sync follows (:mod:`assistant.services.crm`: push, then
   pull), under a lease of its own (``[crm]``) so one worker at a time writes the outbox;
@@ -45,7 +45,7 @@ from sqlalchemy.exc import IntegrityError
 
 from assistant.domain.calendar import is_business_day
 from connectors.base import TransientError
-from assistant.leases import LeaseManager, utcnow, worker_id
+from assistant.storage.leases import LeaseManager, utcnow, worker_id
 from assistant.settings import WEEKDAYS, Settings
 from assistant.storage import claims, models
 from assistant.wording import say

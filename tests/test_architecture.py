@@ -28,7 +28,6 @@ LAYER_OF = {
     "assistant.data": "data",
     "assistant.settings": "settings",
     "assistant.storage": "storage",
-    "assistant.leases": "storage",  # the worker lock and leases (target: storage/claims)
     "assistant.services": "services",
     "assistant.rendering": "services",  # the template renderer's worker processes
     "assistant.scheduler": "scheduler",

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from assistant.leases import AnotherWorker, LeaseManager, WorkerLock
+from assistant.storage.leases import AnotherWorker, LeaseManager, WorkerLock
 from assistant.scheduler import Runner, Timing, digest_slot, plan_slot
 from assistant.settings import load_settings
 from assistant.storage import models
@@ -262,7 +262,7 @@ def test_sqlite_lets_one_worker_run(tmp_path):
     # a worker killed outright leaves no stale lock behind
     holder = subprocess.Popen(
         [sys.executable, "-c", "import sys, time; from pathlib import Path; "
-         "from assistant.leases import WorkerLock; lock = WorkerLock(Path(sys.argv[1])); lock.acquire(); "
+         "from assistant.storage.leases import WorkerLock; lock = WorkerLock(Path(sys.argv[1])); lock.acquire(); "
          "print('locked', flush=True); time.sleep(60)", str(database)],
         stdout=subprocess.PIPE, text=True, cwd=Path(__file__).parent.parent)
     try:
@@ -327,7 +327,7 @@ def test_a_killed_workers_lease_is_taken_over(postgres_url):
         [sys.executable, "-c", textwrap.dedent("""
             import sys, time
             from datetime import timedelta
-            from assistant.leases import LeaseManager
+            from assistant.storage.leases import LeaseManager
             from assistant.storage.db import open_database
             leases = LeaseManager(open_database(sys.argv[1]), "doomed", timedelta(minutes=10))
             print("holding", leases.acquire(["a1"]), flush=True)

@@ -20,7 +20,7 @@ __all__ = ["run"]
 @click.pass_obj
 def run(obj: Context, once: bool, now_text: str | None) -> None:
     """Scheduler: sync, plan follow-ups each business morning, send the weekly digest."""
-    from assistant.leases import AnotherWorker, worker_lock_for
+    from assistant.storage.leases import AnotherWorker, worker_lock_for
     from assistant.scheduler import Runner, next_slots
 
     app = obj.planning_app()
