@@ -208,13 +208,12 @@ def test_step_taken_by_mail_or_logged_touch_is_done_and_finished_states_stay():
 def test_a_real_reply_starts_a_round_whose_step_1_is_a_follow_up_of_its_own():
     """Quote, step 1 planned; the client asks, we answer, then silence: step 1 is due
     again under the new round's key; the old round's pending follow-up is cancelled and a
-    sent one done. A first-round key planned after the reply (before rounds were named)
-    is taken as this round's: never planned twice."""
+    sent one done -- also when the reply was read after the follow-up was planned (a chat
+    export, a delayed sync: planned after the reply's date, still the old round's)."""
     thread = Thread()
     quote(thread)
     before = report_of(thread, NOW)
     [old] = due_steps([before], set(), NOW)
-    planned_at = NOW
     reply(thread, local(2026, 11, 16, 11))
     thread.add(raw_message(frm=ANA, to=CLIENT, subject="RE: Cotización 1042", date=local(2026, 11, 16, 12),
                            mid="<a1@acme.example>", in_reply_to="<q1@acme.example>",
@@ -222,12 +221,33 @@ def test_a_real_reply_starts_a_round_whose_step_1_is_a_follow_up_of_its_own():
     later = local(2026, 11, 30, 16)
     report = report_of(thread, later)
     assert report.status == "silent" and report.next_step.number == 1
-    [new] = due_steps([report], {old.key: planned_at}, later)
-    assert new.step == 1 and new.key != old.key
-    assert due_steps([report], {old.key: planned_at, new.key: later}, later) == []
-    assert settle("drafted", 1, report, old.key, planned_at).status == "cancelled"
-    assert settle("sent", 1, report, old.key, planned_at).status == "done"
+    for planned_at in (NOW, local(2026, 11, 20, 9)):  # before the reply; after it, read late
+        for status in ("drafted", "cancelled"):
+            [new] = due_steps([report], {old.key: (planned_at, status, False)}, later)
+            assert new.step == 1 and new.key != old.key
+        assert settle("drafted", 1, report, old.key, planned_at).status == "cancelled"
+        assert settle("sent", 1, report, old.key, planned_at).status == "done"
+    assert due_steps([report], {old.key: (NOW, "cancelled", False), new.key: (later, "drafted", False)},
+                     later) == []
     assert settle("drafted", 1, report, new.key, later) is None
-    legacy_at = local(2026, 11, 20, 9)  # planned after the reply, under a first-round key
-    assert due_steps([report], {old.key: legacy_at}, later) == []
-    assert settle("drafted", 1, report, old.key, legacy_at) is None
+
+
+def test_a_follow_up_planned_before_keys_named_rounds_counts_as_its_rounds():
+    """Migration 0019's legacy follow-ups: a first-round key planned after the round's
+    reply was that round's step under the old keys -- never planned twice; one planned
+    before the reply, or cancelled (by the reply), is the old round's."""
+    thread = Thread()
+    quote(thread)
+    [old] = due_steps([report_of(thread, NOW)], set(), NOW)
+    reply(thread, local(2026, 11, 13, 11))
+    thread.add(raw_message(frm=ANA, to=CLIENT, subject="RE: Cotización 1042", date=local(2026, 11, 13, 12),
+                           mid="<a1@acme.example>", in_reply_to="<q1@acme.example>",
+                           references=["<q1@acme.example>"], body="Sí, incluye el envío."))
+    later = local(2026, 11, 30, 16)
+    report = report_of(thread, later)
+    after_reply = local(2026, 11, 20, 9)
+    assert due_steps([report], {old.key: (after_reply, "drafted", True)}, later) == []
+    assert settle("drafted", 1, report, old.key, after_reply, legacy=True) is None
+    assert due_steps([report], {old.key: (after_reply, "cancelled", True)}, later)
+    assert due_steps([report], {old.key: (NOW, "drafted", True)}, later)
+    assert settle("drafted", 1, report, old.key, NOW, legacy=True).status == "cancelled"

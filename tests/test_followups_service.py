@@ -529,3 +529,26 @@ def test_after_a_holding_reply_the_new_rounds_step_1_is_planned_once(team):
     assert plan(settings, engine, later).created == []
     reconcile.reconcile(settings, engine, later)
     assert get(engine, again.id).status == "drafted" and get(engine, first.id).status == "cancelled"
+
+
+def test_migration_0019_marks_the_follow_ups_planned_before_keys_named_rounds(team):
+    """After 0019 the follow-ups planned before it are legacy (their first-round keys may
+    be a later round's step); those planned after are not."""
+    from alembic import command
+    from alembic.config import Config
+
+    from assistant.storage.db import MIGRATIONS
+
+    settings, engine, now, _ = team
+    plan(settings, engine, now)
+    planned = max(r.id for r in list_followups(engine))
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    for target in ("0018", "head"):
+        with engine.begin() as conn:
+            config.attributes["connection"] = conn
+            (command.downgrade if target == "0018" else command.upgrade)(config, target)
+    with engine.connect() as conn:
+        assert repo.legacy_followups(conn) == planned
+        keys = repo.followup_keys(conn, {r.quote_message_id for r in list_followups(engine)})
+    assert all(legacy for _, _, legacy in keys.values())

@@ -50,14 +50,20 @@ def followup_key(quote_message_id: str, step: int, since: datetime | None = None
 
 # --- Which threads are due -----------------------------------------------------------
 
-def of_this_round(key: str, planned_at: datetime | None, report: ThreadReport, step: int) -> bool:
-    """Whether the follow-up ``key`` (planned at ``planned_at``) is step ``step`` of the
-    thread's current round (:func:`followup_key`). A first-round key planned after the
-    round's reply counts as this round's: keys did not name rounds before, and a
-    follow-up planned once must not be planned twice."""
+def of_this_round(key: str, planned_at: datetime | None, report: ThreadReport, step: int,
+                  *, legacy: bool = False, status: str | None = None) -> bool:
+    """Whether the follow-up ``key`` (planned at ``planned_at``, now ``status``) is step
+    ``step`` of the thread's current round (:func:`followup_key`).
+
+    ``legacy``: planned before the database's keys named rounds (migration 0019). Such a
+    first-round key planned after the round's reply and not cancelled was this round's
+    step under the old keys, and counts as this round's (planned once, never twice).
+    Every key planned since is read strictly: a reply read late (a chat export, a delayed
+    sync) still moves its thread to the next round."""
     if key == followup_key(report.quote_message_id, step, report.last_reply_at):
         return True
-    return (report.last_reply_at is not None and planned_at is not None
+    return (legacy and report.last_reply_at is not None and planned_at is not None
+            and status != "cancelled"
             and key == followup_key(report.quote_message_id, step)
             and planned_at >= report.last_reply_at)
 
@@ -73,11 +79,12 @@ class DueStep:
 
 
 def due_steps(reports: Iterable[ThreadReport],
-              existing_keys: set[str] | frozenset[str] | Mapping[str, datetime | None],
+              existing_keys: set[str] | frozenset[str] | Mapping[str, tuple[datetime, str, bool]],
               now: datetime) -> list[DueStep]:
     """Every silent thread whose next step is due at ``now`` and has no follow-up yet in
-    this round. ``existing_keys``: the threads' follow-up keys (with when each was
-    planned, to recognise a first-round key planned for this round: :func:`of_this_round`)."""
+    this round. ``existing_keys``: the threads' follow-up keys, with when each was planned,
+    its status and whether it is legacy (to recognise an old first-round key of this
+    round: :func:`of_this_round`)."""
     planned = existing_keys if isinstance(existing_keys, Mapping) else dict.fromkeys(existing_keys)
     due = []
     for report in reports:
@@ -86,8 +93,9 @@ def due_steps(reports: Iterable[ThreadReport],
             continue
         key = followup_key(report.quote_message_id, step.number, report.last_reply_at)
         first = followup_key(report.quote_message_id, step.number)
-        if key in planned or (first in planned and of_this_round(first, planned[first], report,
-                                                                 step.number)):
+        old = planned.get(first) if first != key else None
+        if key in planned or (old is not None and of_this_round(
+                first, old[0], report, step.number, status=old[1], legacy=old[2])):
             continue
         due.append(DueStep(report, step.number, step.channel, step.template, step.due_at, key))
     return due
@@ -215,10 +223,12 @@ class Settlement:
 
 
 def settle(status: str, step: int, report: ThreadReport | None,
-           key: str | None = None, planned_at: datetime | None = None) -> Settlement | None:
+           key: str | None = None, planned_at: datetime | None = None, *,
+           legacy: bool = False) -> Settlement | None:
     """What a follow-up becomes now that its thread is ``report``; ``None``: unchanged.
 
-    ``key``, ``planned_at``: the follow-up's idempotency key and when it was planned.
+    ``key``, ``planned_at``: the follow-up's idempotency key and when it was planned
+    (``legacy``: see :func:`of_this_round`).
     One of an earlier round (the client has
     replied since it was planned, :func:`followup_key`) is settled as the reply settles
     it, whatever the thread does now: sent, ``done``; pending, ``cancelled`` (the step of
@@ -233,7 +243,8 @@ def settle(status: str, step: int, report: ThreadReport | None,
     """
     if report is None or status not in PENDING + ("sent",):
         return None
-    if key is not None and not of_this_round(key, planned_at, report, step):
+    if key is not None and not of_this_round(key, planned_at, report, step,
+                                             legacy=legacy, status=status):
         if status == "sent":
             return Settlement("done", "settle.moved_on")
         when = report.last_reply_at

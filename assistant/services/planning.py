@@ -362,6 +362,7 @@ def plan(settings: Settings, engine: Engine, now: datetime, *,
     managers = {m.email: m.manager for m in settings.team.members}
     with engine.connect() as conn:
         existing = repo.followup_keys(conn, wanted)
+        legacy = repo.legacy_followups(conn)
         previous = repo.previous_assignees(conn, wanted)
         turn = repo.round_robin_turn(conn)
         retry = {(row.quote_message_id, row.step): row
@@ -375,7 +376,8 @@ def plan(settings: Settings, engine: Engine, now: datetime, *,
         for due in due_steps(due_reports, set(), now):
             held_row = retry.get((due.report.quote_message_id, due.step))
             if held_row is not None and of_this_round(held_row.key, as_utc(held_row.created_at),
-                                                      due.report, due.step):
+                                                      due.report, due.step, status=held_row.status,
+                                                      legacy=held_row.id <= legacy):
                 retried.append((due, held_row))  # a held one of an earlier round is not this step
         fresh = [(due, None) for due in due_steps(due_reports, existing, now)]
         for due, held_row in retried + fresh:

@@ -51,6 +51,7 @@ def settle_reports(engine: Engine, reports: Iterable[ThreadReport], now: datetim
     f = models.Followup
     changed = 0
     with Session(engine) as session, session.begin():
+        legacy = repo.legacy_followups(session.connection())
         if threads is None:
             parts = [None]
         else:
@@ -61,7 +62,7 @@ def settle_reports(engine: Engine, reports: Iterable[ThreadReport], now: datetim
                 query = query.where(f.quote_message_id.in_(part))
             for row in session.scalars(query.order_by(f.id)):
                 outcome = settle(row.status, row.step, by_thread.get(row.quote_message_id), row.key,
-                                 as_utc(row.created_at))
+                                 as_utc(row.created_at), legacy=row.id <= legacy)
                 if outcome is None:
                     continue
                 row.status, row.updated_at = outcome.status, now.astimezone(timezone.utc)

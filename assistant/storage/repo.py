@@ -765,15 +765,28 @@ def thread_contacts(conn: Connection, keys: Iterable[str]) -> dict[str, str | No
     return out
 
 
-def followup_keys(conn: Connection, threads: Iterable[str]) -> dict[str, datetime]:
+def followup_keys(conn: Connection, threads: Iterable[str]) -> dict[str, tuple[datetime, str, bool]]:
     """The idempotency keys of the follow-ups these threads already have, with when each
-    was planned."""
+    was planned, its status and whether it is legacy (:func:`legacy_followups`)."""
     f = models.Followup
-    out: dict[str, datetime] = {}
+    last = legacy_followups(conn)
+    out: dict[str, tuple[datetime, str, bool]] = {}
     for part in chunks(list(dict.fromkeys(threads))):
-        out.update((key, as_utc(at)) for key, at in
-                   conn.execute(select(f.key, f.created_at).where(f.quote_message_id.in_(part))))
+        out.update((key, (as_utc(at), status, fid <= last)) for key, at, status, fid in conn.execute(
+            select(f.key, f.created_at, f.status, f.id).where(f.quote_message_id.in_(part))))
     return out
+
+
+LEGACY_FOLLOWUPS = "followups_before_rounds"
+"""``read_model_state`` key: the highest follow-up id planned before follow-up keys named
+their round (migration 0019; :func:`assistant.domain.followups.of_this_round`)."""
+
+
+def legacy_followups(conn: Connection) -> int:
+    """Follow-ups with an id up to this were planned under the keys before rounds."""
+    value = conn.scalar(select(models.ReadModelState.value)
+                        .where(models.ReadModelState.key == LEGACY_FOLLOWUPS))
+    return int(value) if value else 0
 
 
 def previous_assignees(conn: Connection, threads: Iterable[str]) -> dict[str, str]:
