@@ -205,6 +205,14 @@ def test_step_taken_by_mail_or_logged_touch_is_done_and_finished_states_stay():
     assert local(2026, 11, 12).tzinfo is MX
 
 
+def asked_and_answered(thread: Thread, day: int) -> None:
+    """The client asks on ``day`` of November at 11:00; Ana answers at 12:00."""
+    reply(thread, local(2026, 11, day, 11))
+    thread.add(raw_message(frm=ANA, to=CLIENT, subject="RE: Cotización 1042", date=local(2026, 11, day, 12),
+                           mid="<a1@acme.example>", in_reply_to="<q1@acme.example>",
+                           references=["<q1@acme.example>"], body="Sí, incluye el envío."))
+
+
 def test_a_real_reply_starts_a_round_whose_step_1_is_a_follow_up_of_its_own():
     """Quote, step 1 planned; the client asks, we answer, then silence: step 1 is due
     again under the new round's key; the old round's pending follow-up is cancelled and a
@@ -214,10 +222,7 @@ def test_a_real_reply_starts_a_round_whose_step_1_is_a_follow_up_of_its_own():
     quote(thread)
     before = report_of(thread, NOW)
     [old] = due_steps([before], set(), NOW)
-    reply(thread, local(2026, 11, 16, 11))
-    thread.add(raw_message(frm=ANA, to=CLIENT, subject="RE: Cotización 1042", date=local(2026, 11, 16, 12),
-                           mid="<a1@acme.example>", in_reply_to="<q1@acme.example>",
-                           references=["<q1@acme.example>"], body="Sí, incluye el envío."))
+    asked_and_answered(thread, 16)
     later = local(2026, 11, 30, 16)
     report = report_of(thread, later)
     assert report.status == "silent" and report.next_step.number == 1
@@ -239,10 +244,7 @@ def test_a_follow_up_planned_before_keys_named_rounds_counts_as_its_rounds():
     thread = Thread()
     quote(thread)
     [old] = due_steps([report_of(thread, NOW)], set(), NOW)
-    reply(thread, local(2026, 11, 13, 11))
-    thread.add(raw_message(frm=ANA, to=CLIENT, subject="RE: Cotización 1042", date=local(2026, 11, 13, 12),
-                           mid="<a1@acme.example>", in_reply_to="<q1@acme.example>",
-                           references=["<q1@acme.example>"], body="Sí, incluye el envío."))
+    asked_and_answered(thread, 13)
     later = local(2026, 11, 30, 16)
     report = report_of(thread, later)
     after_reply = local(2026, 11, 20, 9)
