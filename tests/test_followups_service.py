@@ -526,6 +526,9 @@ def test_after_a_holding_reply_the_new_rounds_step_1_is_planned_once(team):
     [again] = [r for r in rows if r.id != first.id]
     assert again.id in created and again.step == 1 and again.status == "drafted"
     assert again.key != first.key and again.key in mailbox_keys(root)
+    # It follows up on what she said, not "did the quote reach you?" (the template's reply)
+    assert "lo que platicamos el viernes 27 de noviembre" in again.body, again.body
+    assert "te llegó la cotización" not in again.body
     assert plan(settings, engine, later).created == []
     reconcile.reconcile(settings, engine, later)
     assert get(engine, again.id).status == "drafted" and get(engine, first.id).status == "cancelled"

@@ -52,7 +52,7 @@ def test_drafts_greet_by_name_use_usted_when_both_sides_do_and_reply_to_the_real
     draft = drafts[raul.key]
     body = draft.get_content()
     assert body.startswith("Buen día, Raúl Quiroga:")
-    assert "Le escribo para confirmar que recibió la cotización CN-2026-0412" in body
+    assert "Le escribo para dar seguimiento a lo que comentamos el miércoles 11 de noviembre sobre la cotización CN-2026-0412" in body  # he replied: a new round
     assert "Barandales MX" in body and "Barandalesmx" not in body
     assert " te " not in body and "¿cómo estás?" not in body
     # Threaded on our answer (the latest real message), not on his out-of-office.

@@ -38,7 +38,7 @@ from assistant.drafting.sandbox import (  # noqa: F401 - TemplateProblem is impo
 
 SHIPPED_DIR = data.TEMPLATES
 LANGUAGES = ("es", "en")
-VARIABLES = ("contact", "quote", "owner", "step", "days_since_quote", "language", "company")
+VARIABLES = ("contact", "quote", "owner", "step", "reply", "days_since_quote", "language", "company")
 """The top-level names a template may use (see :func:`sample_context`)."""
 FORMAL_SUFFIX = "_usted"
 """A template's formal ("usted") Spanish variant is the template of the same name with
@@ -178,6 +178,7 @@ def sample_context(language: str = "es") -> dict:
         "owner": {"name": "Ana Pérez", "first_name": "Ana", "email": "ana@acme.example",
                   "signature": "Ana Pérez\nEjecutiva de cuenta | Acme\nTel. +52 81 8300 1020"},
         "step": {"number": 1, "total": 5},
+        "reply": None,
         "days_since_quote": 3,
         "language": language,
         "company": "Acme",
@@ -190,7 +191,9 @@ def validation_contexts(language: str) -> list[dict]:
     sparse = sample_context(language)
     sparse["contact"] = dict(sparse["contact"], phone=None, company=None)
     sparse["quote"] = dict(sparse["quote"], number=None, attachments=[])
-    return [sample_context(language), sparse]
+    answered = sample_context(language)  # a later round: the client replied since the quote
+    answered["reply"] = {"date": "viernes 27 de noviembre" if language != "en" else "Fri 27 Nov"}
+    return [sample_context(language), sparse, answered]
 
 
 def validate(sources: list[TemplateSource]) -> list[str]:

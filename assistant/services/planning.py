@@ -211,6 +211,16 @@ def _spanish_date(day: datetime) -> str:
     return f"{_ES_DAYS[day.weekday()]} {day.day} de {_ES_MONTHS[day.month - 1]}"
 
 
+def _reply(report: ThreadReport, language: str | None, zone: ZoneInfo) -> dict | None:
+    """The template's ``reply``: the client's last real reply (its local date), ``None``
+    before any. A step after one is the cadence started over (a new round): the shipped
+    templates follow up on what was said then, not ask whether the quote arrived."""
+    if report.last_reply_at is None:
+        return None
+    when = report.last_reply_at.astimezone(zone)
+    return {"date": _spanish_date(when) if language != "en" else _english_date(when)}
+
+
 def _english_date(day: datetime) -> str:
     return f"{day:%A}, {day:%B} {day.day}"
 
@@ -276,6 +286,7 @@ def thread_context(settings: Settings, world: _World, report: ThreadReport, step
                   "attachments": list(quote.attachment_names) if quote else []},
         "owner": _person(settings, world, actor),
         "step": {"number": step, "total": len(settings.protocol.steps)},
+        "reply": _reply(report, language, zone),
         "days_since_quote": max(0, (now.astimezone(zone).date() - sent.date()).days),
         "language": language or "es",
         "company": settings.company.name,
