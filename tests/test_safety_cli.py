@@ -185,3 +185,22 @@ def test_run_once_without_a_digest_sender_warns_in_one_line_and_still_syncs_and_
     reps = {rcpt for rcpts in received[:-1] for rcpt in rcpts}
     assert reps and all(len(r) == 1 for r in received) and len(received[:-1]) == len(reps)
     assert reps <= {f["assignee"] for f in listed}
+
+
+def test_a_missing_database_file_is_refused_not_made_anew_empty(tmp_path):
+    """A moved database or a typo in storage.url: a command that reads the team's data
+    says where it looked and what to do (exit 1) and creates nothing -- a new empty file
+    would forget every mark, snooze and logged answer, and the next plan would chase the
+    clients again. ``sync`` creates it."""
+    root = sample_team(tmp_path)
+    config = str(root / "settings.toml")
+    (root / "followup.db").rename(root / "moved.db")
+    for command in (["scan"], ["drafts", "list"], ["drafts", "plan", "--now", NOW], ["digest"],
+                    ["mark", "abcdefg", "won"]):
+        result = run("--config", config, *command)
+        assert result.returncode == 1, (command, result.stdout, result.stderr)
+        assert f"no database at {root / 'followup.db'}" in result.stderr and "followup sync" in result.stderr
+        assert not (root / "followup.db").exists(), command
+    assert run("--config", config, "sync").returncode == 0
+    assert (root / "followup.db").exists()
+    assert run("--config", config, "scan", "--now", NOW).returncode == 0

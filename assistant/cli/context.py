@@ -55,10 +55,24 @@ class Context:
                 fail("Invalid settings", str(exc), 2)
         return self._settings
 
+    CREATES_DATABASE = frozenset(("sync", "run", "demo", "init", "users", "accounts", "templates"))
+    """The commands that may create a missing SQLite database: they fill or set it up.
+    Every other one reads the team's data and refuses a file that is not there (exit 1)."""
+
     def app(self) -> Followup:
         """The app object over the settings' database (opened and migrated once)."""
         if self._app is None:
             settings = self.settings()
+            path = where(settings.storage.url)
+            names, ctx = set(), click.get_current_context(silent=True)
+            while ctx is not None:  # the command and the groups above it
+                names.add(ctx.info_name)
+                ctx = ctx.parent
+            if (settings.storage.url.startswith("sqlite:///") and not Path(path).exists()
+                    and path != ":memory:" and not (names & self.CREATES_DATABASE)):
+                language = settings.team.language
+                fail(say("cli.database_error", language),
+                     say("cli.no_database", language, path=path, file=str(self.config_path)), 1)
             try:
                 self._app = Followup.open(settings)
             except StorageError as exc:

@@ -627,6 +627,14 @@ _CLI: dict[str, dict[str, str]] = {
                          "es": "problema de plantilla: {problem}"},
     "cli.approve.done": {"en": "#{fid} {status}: {note}", "es": "#{fid} {status}: {note}"},
     "cli.error": {"en": "Error", "es": "Error"},
+    "cli.database_error": {"en": "Database error", "es": "Error de base de datos"},
+    # A command that reads the team's data, on a SQLite file that does not exist (a moved
+    # file, a typo in storage.url): never a new empty database that forgets every mark.
+    "cli.no_database": {
+        "en": "no database at {path}: run `followup sync` to create it from the mail, or fix "
+              "[storage] url in {file} if the file is elsewhere",
+        "es": "no hay base de datos en {path}: ejecuta `followup sync` para crearla a partir "
+              "del correo, o corrige [storage] url en {file} si el archivo está en otro lugar"},
     # ``accounts list``: the table's title and headers.
     "accounts.title": {"en": "Accounts ({n})", "es": "Cuentas ({n})"},
     "accounts.name": {"en": "Name", "es": "Nombre"},
