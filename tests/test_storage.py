@@ -84,6 +84,20 @@ def test_rerun_stores_nothing_new(database_url, tmp_path):
     assert count(engine, Message) == 30 and count(engine, MessageLocation) == 30
 
 
+def test_a_sync_that_finds_nothing_new_still_moves_the_accounts_last_sync(database_url, tmp_path):
+    from datetime import datetime, timezone
+
+    from assistant.storage.models import Account, as_utc
+
+    engine = open_database(database_url)
+    box = maildir(tmp_path / "ana", {f"f{n}": message(n) for n in range(3)})
+    for day in (1, 2):
+        at = datetime(2026, 12, day, 9, tzinfo=timezone.utc)
+        sync_account(engine, "ana", "maildir", MaildirConnector(box, settle_seconds=0), clock=lambda: at)
+        with engine.connect() as conn:
+            assert as_utc(conn.scalar(select(Account.last_sync_at))) == at
+
+
 class CrashingConnector:
     """A test double of the Connector protocol: a real Maildir that dies after N batches,
     as a process killed mid-sync would."""

@@ -482,7 +482,7 @@ def _sync_account(engine: Engine, name: str, kind: str, connector: Connector, *,
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
-    mark_account(engine, account_id, status="ok", error=None)
+    mark_account(engine, account_id, status="ok", error=None, synced_at=clock())
     return result
 
 
@@ -521,7 +521,12 @@ def _mp_context():
     return multiprocessing.get_context("fork" if "fork" in methods else None)
 
 
-def mark_account(engine: Engine, account_id: int, *, status: str, error: str | None) -> None:
+def mark_account(engine: Engine, account_id: int, *, status: str, error: str | None,
+                 synced_at: datetime | None = None) -> None:
+    """The account's status after a sync; ``synced_at``: a sync that read the whole
+    source (also one that found nothing new: ``accounts list`` shows it moving)."""
+    values = {"status": status, "last_error": error}
+    if synced_at is not None:
+        values["last_sync_at"] = synced_at
     with engine.begin() as conn:
-        conn.execute(update(Account).where(Account.id == account_id)
-                     .values(status=status, last_error=error))
+        conn.execute(update(Account).where(Account.id == account_id).values(**values))
