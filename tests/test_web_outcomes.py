@@ -40,6 +40,11 @@ def test_thread_page_shows_the_short_id_and_the_outcome_forms(web):
     queue = web.client(REP).get("/followups").text
     assert f"<code>{report.thread_id}</code>" in queue
     assert f"/threads/{slug}/mark" in queue and f"/threads/{slug}/snooze" in queue
+    # the short id people read in every table opens the same page (upper case too)
+    for typed in (report.thread_id, report.thread_id.upper()):
+        short = web.client(REP).get(f"/threads/{typed}")
+        assert short.status_code == 200 and f'<code id="thread-id">{report.thread_id}</code>' in short.text
+    assert web.client(REP).get("/threads/zzzzzzzz").status_code == 404
 
 
 def test_rep_marks_won_from_the_thread_page_sees_it_everywhere_and_undoes_it(web):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -39,6 +40,10 @@ __all__ = ["thread_slug", "thread_id", "PAGE_ROWS", "QUEUE_STATUSES", "SCENARIOS
 PAGE_ROWS = 10
 QUEUE_STATUSES = ("held", "drafted")
 SCENARIOS = M.SCENARIOS
+
+
+SHORT_ID = re.compile(r"[a-z2-7]{7,16}", re.IGNORECASE)
+"""What a short thread id looks like (a prefix of the base32 digest, 7 characters or more)."""
 
 
 def thread_slug(quote_message_id: str) -> str:
@@ -146,12 +151,16 @@ def followup(engine: Engine, viewer: Viewing, fid: int) -> models.Followup | Non
 def thread(engine: Engine, rules: Rules, viewer: Viewing, slug: str,
            now: datetime) -> ThreadReport | None:
     """The thread of ``slug`` if the viewer may open it: they own it (or it is their
-    team's), or a follow-up of it is theirs (or their team's)."""
-    quote_id = thread_id(slug)
-    if quote_id is None:
-        return None
+    team's), or a follow-up of it is theirs (or their team's). ``slug`` may also be the
+    short thread id every table shows (``/threads/ilv2clc``), when it names one thread."""
     snapshot.ensure_current(engine, rules)
-    found = _by_ids(engine, rules, now, [quote_id])
+    quote_id = thread_id(slug)
+    found = _by_ids(engine, rules, now, [quote_id]) if quote_id else []
+    if not found and SHORT_ID.fullmatch(slug):
+        with engine.connect() as conn:
+            named = repo.threads_by_digest(conn, slug.lower(), limit=2)
+        if len(named) == 1:
+            quote_id, found = named[0], _by_ids(engine, rules, now, named)
     if not found:
         return None
     with engine.connect() as conn:
