@@ -19,7 +19,8 @@ Cursors (opaque to the caller, JSON inside):
 
 Drafts are saved where ``fetch`` never looks: the Maildir++ ``.Drafts`` folder of a
 Maildir, a ``Drafts/`` folder next to an mbox file, a ``Drafts/`` folder inside an
-``.eml`` folder.
+``.eml`` folder. ``trash_draft`` moves a draft into the Maildir's ``.Trash`` folder, or
+into a ``.Trash/`` folder beside ``Drafts/`` (never read either).
 """
 
 from __future__ import annotations
