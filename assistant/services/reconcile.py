@@ -94,7 +94,7 @@ def trash_cancelled_drafts(settings: Settings, engine: Engine, now: datetime, *,
     if not rows:
         return 0
     if open_connector is None:
-        from assistant.services.sync import open_connector_for as open_connector
+        from assistant.services.accounts import open_connector_for as open_connector
     connectors: dict[str, object] = {}
     failed: set[str] = set()
     recorded = 0
