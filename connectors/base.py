@@ -120,6 +120,16 @@ class Connector(Protocol):
         """Return the provider id of a saved draft carrying this key, if any."""
         ...
 
+    def trash_draft(self, provider_id: str, idempotency_key: str) -> bool:
+        """Move the draft ``provider_id`` out of Drafts into the mailbox's Trash, where the
+        person can still recover it: never a permanent delete. Only a draft that still
+        carries ``idempotency_key`` (its ``X-Followup-Id`` header, or the Outlook
+        connector's private key property) is moved: the check is the key only, since a
+        draft the person edited in Gmail, Outlook or Thunderbird keeps it. Return False,
+        which is not an error, when no such draft is there any more (already sent, or
+        deleted by the person)."""
+        ...
+
     def close(self) -> None:
         """Release connections and files."""
         ...

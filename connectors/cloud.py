@@ -47,9 +47,9 @@ def sign_in_scopes(kind: str, *, imap: bool = False) -> tuple[str, ...]:
     use the token needs (a token granted the REST API's scopes cannot be refreshed for
     IMAP's, and the other way round: Google answers ``invalid_scope``)."""
     if kind == "gmail":
-        from .gmail import SCOPES
+        from .gmail import SIGN_IN_SCOPES
 
-        return GOOGLE_IMAP_SCOPES if imap else SCOPES
+        return GOOGLE_IMAP_SCOPES if imap else SIGN_IN_SCOPES
     from .outlook import DELEGATED_SCOPES, SEND_SCOPES
 
     return MICROSOFT_IMAP_DELEGATED_SCOPES if imap else DELEGATED_SCOPES + SEND_SCOPES

@@ -64,8 +64,13 @@ __all__ = ["GmailConnector", "GoogleTokenProvider", "SCOPES", "DEFAULT_ROOT"]
 
 log = logging.getLogger(__name__)
 
+MODIFY_SCOPE = "https://www.googleapis.com/auth/gmail.modify"
+"""What ``messages.trash`` needs (developers.google.com/gmail/api/reference/rest/v1/
+users.messages/trash): asked at sign-in, used when the token file was granted it (a sign-in
+made before it was asked keeps working; only trashing drafts asks to sign in again)."""
 SCOPES = ("https://www.googleapis.com/auth/gmail.readonly",
           "https://www.googleapis.com/auth/gmail.compose")
+SIGN_IN_SCOPES = SCOPES + (MODIFY_SCOPE,)
 DEFAULT_ROOT = "https://gmail.googleapis.com/"
 BATCH_SIZE = 25
 """messages.get calls per batch request. The batch guide (developers.google.com/gmail/api/
@@ -137,6 +142,8 @@ class GoogleTokenProvider:
         else:
             from google.oauth2.credentials import Credentials
 
+            if tuple(scopes) == SCOPES and MODIFY_SCOPE in (info.get("scopes") or ()):
+                scopes = SIGN_IN_SCOPES  # a refresh asks for what was granted, never more
             try:
                 self.credentials = Credentials.from_authorized_user_info(info, scopes=list(scopes))
                 if info.get("token_uri"):  # from_authorized_user_info always sets Google's
@@ -515,6 +522,25 @@ class GmailConnector:
         except _NotFound:
             return None
         return _header(full, "Message-ID")
+
+    def trash_draft(self, provider_id: str, idempotency_key: str) -> bool:
+        """``drafts.get`` for the draft's message id and its ``X-Followup-Id``, then
+        ``messages.trash`` of that message (developers.google.com/gmail/api/reference/rest/
+        v1/users.messages/trash): it gets the ``TRASH`` label, recoverable for 30 days, and
+        is no draft any more. ``drafts.delete`` is never used: it deletes for good."""
+        try:
+            draft = self._execute(self.users.drafts().get(userId="me", id=provider_id, format="metadata"),
+                                  "drafts.get")
+        except _NotFound:
+            return False
+        message = draft.get("message", {})
+        if (_header(message, "X-Followup-Id") or "").strip() != idempotency_key or not message.get("id"):
+            return False
+        try:
+            self._execute(self.users.messages().trash(userId="me", id=message["id"]), "messages.trash")
+        except _NotFound:
+            return False
+        return True
 
     def find_draft(self, idempotency_key: str) -> str | None:
         page = None

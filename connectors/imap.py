@@ -91,6 +91,8 @@ SENT_NAMES = ("Sent", "Sent Items", "Sent Messages", "Sent Mail", "Enviados", "E
               "[Gmail]/Enviados", "[Google Mail]/Sent Mail", "[Google Mail]/Enviados")
 DRAFTS_NAMES = ("Drafts", "Draft", "Borradores", "Borrador", "[Gmail]/Drafts", "[Gmail]/Borradores",
                 "[Google Mail]/Drafts", "[Google Mail]/Borradores")
+TRASH_NAMES = ("Trash", "Deleted Items", "Deleted Messages", "Papelera", "Elementos eliminados",
+               "[Gmail]/Trash", "[Gmail]/Papelera", "[Google Mail]/Trash", "[Google Mail]/Papelera")
 ALL_MAIL_NAMES = ("[Gmail]/All Mail", "[Gmail]/Todos", "[Google Mail]/All Mail",
                   "[Google Mail]/Todos")
 
@@ -310,14 +312,18 @@ class ImapConnector:
             found.append(sent)
         return found
 
+    def _special_or_created(self, flag: bytes, names: tuple[str, ...]) -> str:
+        """The folder of ``flag`` (or of a common name), created as ``names[0]`` if none."""
+        found = self._special(flag, names)
+        if found is None:
+            self.client.create_folder(names[0])
+            self._listing = None
+            found = names[0]
+        return found
+
     def drafts_folder(self) -> str:
         """The Drafts folder (created as ``Drafts`` when the account has none)."""
-        found = self._special(b"\\Drafts", DRAFTS_NAMES)
-        if found is None:
-            self.client.create_folder("Drafts")
-            self._listing = None
-            found = "Drafts"
-        return found
+        return self._special_or_created(b"\\Drafts", DRAFTS_NAMES)
 
     # ------------------------------------------------------------------ reading
     def fetch(self, cursor: str | None) -> Iterator[Batch]:
@@ -528,6 +534,44 @@ class ImapConnector:
 
         return self._retrying(search, "find draft")
 
+    def trash_folder(self) -> str:
+        """The Trash folder: SPECIAL-USE ``\\Trash``, else a common name (created as
+        ``Trash`` when the account has none)."""
+        return self._special_or_created(b"\\Trash", TRASH_NAMES)
+
+    def trash_draft(self, provider_id: str, idempotency_key: str) -> bool:
+        """``UID MOVE`` (RFC 6851) of the draft into the Trash folder; a server without MOVE
+        gets ``UID COPY``, ``\\Deleted`` and ``UID EXPUNGE`` of that one message (RFC 4315
+        UIDPLUS; without UIDPLUS the message is left flagged ``\\Deleted``: a plain EXPUNGE
+        would also remove what the person flagged). False when the UID is not there any
+        more, the folder's UIDVALIDITY changed, or its ``X-Followup-Id`` is not the key."""
+        folder, validity, uid = _parse_draft_ref(provider_id)
+        if folder is None:
+            return False
+        key = idempotency_key.encode()
+
+        def move() -> bool:
+            trash = self.trash_folder()
+            selected = self.client.select_folder(folder)
+            if int(selected[b"UIDVALIDITY"]) != validity:
+                return False
+            got = self.client.fetch([uid], [b"BODY.PEEK[HEADER.FIELDS (X-FOLLOWUP-ID)]"])
+            value = got.get(uid, {}).get(b"BODY[HEADER.FIELDS (X-FOLLOWUP-ID)]", b"")
+            if value.split(b":", 1)[-1].strip() != key:
+                return False
+            if self.client.has_capability("MOVE"):
+                self.client.move([uid], trash)
+            else:
+                self.client.copy([uid], trash)
+                self.client.add_flags([uid], [b"\\Deleted"])
+                if self.client.has_capability("UIDPLUS"):
+                    self.client.uid_expunge([uid])
+            return True
+
+        # A retried MOVE after a dropped connection finds the UID gone (False): the draft
+        # is in the Trash either way.
+        return self._retrying(move, "trash draft")
+
 
 # ---------------------------------------------------------------------- helpers
 
@@ -538,6 +582,15 @@ def _with_followup_id(draft: DraftMessage) -> bytes:
     if b"\r\n" not in data[:2000]:
         data = data.replace(b"\n", b"\r\n")  # IMAP APPEND wants CRLF lines
     return data
+
+
+def _parse_draft_ref(provider_id: str) -> tuple[str | None, int, int]:
+    """``"<folder>:<UIDVALIDITY>:<UID>"`` -> its parts (folder None when malformed)."""
+    folder, _, rest = provider_id.rpartition(":")
+    folder, _, validity = folder.rpartition(":")
+    if not folder or not validity.isdigit() or not rest.isdigit():
+        return None, 0, 0
+    return folder, int(validity), int(rest)
 
 
 def _text(exc: BaseException) -> str:

@@ -19,7 +19,8 @@ Cursors (opaque to the caller, JSON inside):
 
 Drafts are saved where ``fetch`` never looks: the Maildir++ ``.Drafts`` folder of a
 Maildir, a ``Drafts/`` folder next to an mbox file, a ``Drafts/`` folder inside an
-``.eml`` folder.
+``.eml`` folder. ``trash_draft`` moves a draft into the Maildir's ``.Trash`` folder, or
+into a ``.Trash/`` folder beside ``Drafts/`` (never read either).
 """
 
 from __future__ import annotations
@@ -199,6 +200,21 @@ class _FileDrafts:
                                   and e.name.lower().endswith(".eml")], key)
         return None if found is None else self.id_prefix + found.name
 
+    def trash(self, provider_id: str, key: str) -> bool:
+        """Move the draft file into ``.Trash/`` beside the drafts folder (a dot folder:
+        never read as mail), if it is there and still carries ``key``."""
+        name = provider_id.removeprefix(self.id_prefix)
+        path = self.folder / name
+        if "/" in name or name.startswith(".") or _followup_id(path) != key:
+            return False
+        trash = self.folder.parent / ".Trash"
+        trash.mkdir(parents=True, exist_ok=True)
+        try:
+            os.rename(path, trash / name)
+        except FileNotFoundError:
+            return False
+        return True
+
 
 class _DraftsInFolder:
     """``save_draft``/``find_draft`` for connectors keeping drafts in ``self._drafts``."""
@@ -213,6 +229,9 @@ class _DraftsInFolder:
 
     def update_draft(self, provider_id: str, draft: DraftMessage) -> str:
         return self._drafts.update(provider_id, draft)
+
+    def trash_draft(self, provider_id: str, idempotency_key: str) -> bool:
+        return self._drafts.trash(provider_id, idempotency_key)
 
     def close(self) -> None:
         pass
@@ -846,20 +865,44 @@ class MaildirConnector(_ScannedFolder):
         _write_atomically(root / "tmp" / unique, root / "cur" / f"{unique}:2,D", _with_followup_id(draft))
         return f"Drafts/{unique}"
 
-    def update_draft(self, provider_id: str, draft: DraftMessage) -> str:
-        """Save the new version, then remove the old file (a crash in between leaves both;
-        ``find_draft`` returns one of them and the next edit replaces it)."""
+    def _draft_files(self, provider_id: str) -> list[os.DirEntry]:
+        """The files of the draft ``provider_id`` in ``.Drafts`` (``cur/`` or ``new/``)."""
         unique = provider_id.removeprefix("Drafts/")
-        new_id = self.save_draft(draft)
+        found = []
         for sub in ("cur", "new"):
             try:
                 entries = list(os.scandir(self.drafts_path / sub))
             except FileNotFoundError:
                 continue
-            for entry in entries:
-                if _INFO_RE.sub("", entry.name) == unique:
-                    os.unlink(entry.path)
+            found += [e for e in entries if _INFO_RE.sub("", e.name) == unique]
+        return found
+
+    def update_draft(self, provider_id: str, draft: DraftMessage) -> str:
+        """Save the new version, then remove the old file (a crash in between leaves both;
+        ``find_draft`` returns one of them and the next edit replaces it)."""
+        new_id = self.save_draft(draft)
+        for entry in self._draft_files(provider_id):
+            os.unlink(entry.path)
         return new_id
+
+    def trash_draft(self, provider_id: str, idempotency_key: str) -> bool:
+        """Move the draft's file into the Maildir++ ``.Trash`` folder (created if missing;
+        never read as mail), into its ``cur/`` with the same name and flags."""
+        files = [e for e in self._draft_files(provider_id)
+                 if _followup_id(Path(e.path)) == idempotency_key]
+        if not files:
+            return False
+        trash = self.path / ".Trash"
+        for sub in ("tmp", "new", "cur"):
+            (trash / sub).mkdir(parents=True, exist_ok=True)
+        moved = False
+        for entry in files:
+            try:
+                os.rename(entry.path, trash / "cur" / entry.name)
+                moved = True
+            except FileNotFoundError:
+                continue  # moved or deleted meanwhile
+        return moved
 
     def find_draft(self, idempotency_key: str) -> str | None:
         index = self._draft_keys

@@ -484,6 +484,31 @@ class OutlookConnector:
                 continue
             raise self._error(resp, what)
 
+    def trash_draft(self, provider_id: str, idempotency_key: str) -> bool:
+        """Read the draft with its key property (``$expand=singleValueExtendedProperties``,
+        learn.microsoft.com/graph/api/singlevaluelegacyextendedproperty-get), then
+        ``POST /messages/{id}/move`` to the well-known folder ``deleteditems``
+        (learn.microsoft.com/graph/api/message-move): Deleted Items, recoverable; never
+        ``DELETE``. False when the id is gone (sent: a sent draft moves to Sent Items and
+        gets a new id), is not a draft any more, or carries another key."""
+        gid = urllib.parse.quote(provider_id)
+        wanted = " or ".join(f"id eq '{p}'" for p in (FOLLOWUP_PROP, LEGACY_FOLLOWUP_PROP))
+        try:
+            found = self._request("GET", f"{self.user}/messages/{gid}", "read draft", params={
+                "$select": "id,isDraft",
+                "$expand": f"singleValueExtendedProperties($filter={wanted})"}).json()
+        except _NotFound:
+            return False
+        keys = {p.get("value") for p in found.get("singleValueExtendedProperties") or ()}
+        if not found.get("isDraft") or idempotency_key not in keys:
+            return False
+        try:
+            self._request("POST", f"{self.user}/messages/{gid}/move", "move draft to Deleted Items",
+                          json={"destinationId": "deleteditems"})
+        except _NotFound:
+            return False
+        return True
+
     def find_draft(self, idempotency_key: str) -> str | None:
         key = idempotency_key.replace("'", "''")
         for prop in (FOLLOWUP_PROP, LEGACY_FOLLOWUP_PROP):

@@ -284,3 +284,41 @@ def test_a_failed_send_leaves_the_follow_up_drafted_and_approving_again_sends_it
         team.fake.faults.items.clear()  # the provider is back
     done = approve(team.settings, team.engine, row.id, now=team.now)
     assert done.row.status == "sent" and len(team.fake.sent) == 1
+
+
+def test_a_cancelled_follow_ups_draft_goes_to_the_trash_once_the_mailbox_allows_it(cloud_team, caplog):
+    from assistant.services import outcomes, reconcile
+    from connectors.gmail import SIGN_IN_SCOPES
+
+    team = cloud_team
+    assert team.sync().returncode == 0
+    plan(team.settings, team.engine, team.now)
+    row = rosa_followup(team.engine)
+    assert team.draft_of(row.key) is not None
+    account = next(a for a in team.settings.accounts if a.name == row.account)
+    if team.kind == "gmail":
+        pass  # its sign-in predates gmail.modify: messages.trash answers 403 insufficientPermissions
+    else:
+        team.fake.faults.add(r"POST /v1\.0/me/messages/[^/]+/move", 503, times=10, retry_after="0")
+    with caplog.at_level("WARNING", logger="assistant.services.reconcile"):
+        outcomes.mark(team.settings, team.engine, row.quote_message_id, "lost", now=team.now)
+    cancelled = get(team.engine, row.id)
+    assert cancelled.status == "cancelled" and cancelled.draft_trashed_at is None
+    assert team.draft_of(row.key) is not None  # left for the next run, logged once
+    assert len([r for r in caplog.records if "stay in Drafts" in r.getMessage()]) == 1
+
+    if team.kind == "gmail":
+        team.fake.write_token_file(account.oauth, scopes=SIGN_IN_SCOPES)  # signed in again
+    else:
+        team.fake.faults = type(team.fake.faults)()
+    assert reconcile.trash_cancelled_drafts(team.settings, team.engine, team.now) == 1
+    assert get(team.engine, row.id).draft_trash == "trashed"
+    assert team.draft_of(row.key) is None  # out of Drafts, into the Trash: recoverable
+    trashed = [m for m in team.fake.store.messages if m.folder == "trash" and row.key.encode() in team.raw_of(m)]
+    assert len(trashed) == 1
+    assert reconcile.trash_cancelled_drafts(team.settings, team.engine, team.now) == 0
+    connector = open_connector_for(account)
+    try:  # the draft is not there any more: False, not an error
+        assert connector.trash_draft(cancelled.draft_ref, row.key) is False
+    finally:
+        connector.close()

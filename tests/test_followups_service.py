@@ -415,6 +415,17 @@ def test_next_sync_closes_a_sent_draft_as_done_and_a_reply_cancels(team):
     cancelled = get(engine, patricia.id)
     assert (cancelled.status, reason_words(cancelled.closed_reason)) == ("cancelled", "the client replied on 27 Nov")
     assert reason_words(cancelled.closed_reason, "es") == "el cliente respondió el 27 nov"
+    # Its draft ("¿te llegó la cotización?") left Ana's Drafts for her Maildir's .Trash.
+    assert not [p for p in drafts_in(root, "ana") if patricia.key in p.read_text()]
+    trashed = [p for p in (root / "mail" / "ana" / ".Trash" / "cur").iterdir() if patricia.key in p.read_text()]
+    assert len(trashed) == 1 and trashed[0].name.startswith(cancelled.draft_ref.removeprefix("Drafts/"))
+    assert (cancelled.draft_trash, cancelled.draft_trashed_at is not None) == ("trashed", True)
+    # The Trash is never read as mail, and a second run does nothing.
+    assert reconcile.trash_cancelled_drafts(settings, engine, now) == 0
+    sync(settings, engine)
+    assert get(engine, patricia.id).draft_trashed_at == cancelled.draft_trashed_at
+    assert len(list((root / "mail" / "ana" / ".Trash" / "cur").iterdir())) == 1
+    assert get(engine, rosa.id).draft_trash is None  # done, not cancelled: its draft stays
 
 
 def test_touch_closes_the_phone_step_and_mark_lost_cancels(team):
@@ -437,6 +448,45 @@ def test_touch_closes_the_phone_step_and_mark_lost_cancels(team):
     reconcile.reconcile(settings, engine, now)
     row = get(engine, wa.id)
     assert (row.status, reason_words(row.closed_reason)) == ("cancelled", "thread closed: marked lost")
+
+
+def test_a_cancelled_drafts_gone_one_is_recorded_and_an_undo_saves_the_trashed_one_again(team):
+    from click.testing import CliRunner
+
+    from assistant.cli import main
+    from assistant.services import outcomes
+
+    settings, engine, now, root = team
+    plan(settings, engine, now)
+    rosa = by_contact(engine, "rosa.elizondo@constructoramty.example")
+    patricia = by_contact(engine, "pleal@metalmecanicaleal.example")
+    # Ana already sent Rosa's draft from her mail client: it is gone from Drafts.
+    sent = [p for p in drafts_in(root, "ana") if rosa.key in p.read_text()]
+    assert len(sent) == 1
+    sent[0].unlink()
+    for row in (rosa, patricia):
+        outcomes.mark(settings, engine, row.quote_message_id, "lost", now=now)
+    gone, trashed = get(engine, rosa.id), get(engine, patricia.id)
+    assert (gone.status, gone.draft_trash, gone.draft_trashed_at is not None) == ("cancelled", "gone", True)
+    assert (trashed.status, trashed.draft_trash) == ("cancelled", "trashed")
+    assert not [p for p in drafts_in(root, "ana") if patricia.key in p.read_text()]
+    # drafts show says where the draft went, in the team's language.
+    result = CliRunner().invoke(main, ["--config", str(settings.path), "drafts", "show", str(patricia.id)],
+                                env={"FOLLOWUP_DATABASE_URL": str(engine.url.render_as_string(False))})
+    assert result.exit_code == 0, result.output
+    assert "se movió a la Papelera del buzón ana" in result.output
+    result = CliRunner().invoke(main, ["--config", str(settings.path), "drafts", "show", str(rosa.id)],
+                                env={"FOLLOWUP_DATABASE_URL": str(engine.url.render_as_string(False))})
+    assert "ya no estaba en Borradores de ana" in result.output
+
+    # The mark is undone: Patricia's follow-up is back, and the next plan saves its draft anew.
+    outcomes.undo(settings, engine, patricia.quote_message_id, "mark", now=now)
+    back = get(engine, patricia.id)
+    assert (back.status, back.draft_ref, back.draft_trash) == ("drafted", None, None)
+    plan(settings, engine, now)
+    again = get(engine, patricia.id)
+    assert again.draft_ref and len([p for p in drafts_in(root, "ana") if patricia.key in p.read_text()]) == 1
+    assert reconcile.trash_cancelled_drafts(settings, engine, now) == 0  # nothing cancelled is left
 
 
 def test_a_render_failure_holds_that_follow_up_and_plans_the_rest(team):

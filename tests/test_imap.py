@@ -374,6 +374,31 @@ def test_draft_is_appended_threaded_and_found_again_by_its_key(dovecot):
         again.close()
 
 
+def test_a_draft_is_moved_to_the_trash_only_while_it_carries_its_key(dovecot):
+    user = dovecot.new_user()  # Sent and Drafts; Trash is the server's \\Trash special use
+    draft = EmailMessage()
+    draft["From"], draft["To"], draft["Subject"] = "ana@acme.example", "cliente@uno.example", "Re: Cotización 11"
+    draft.set_content("¿Te llegó la cotización?\n")
+    conn = connector(dovecot, user)
+    try:
+        saved = conn.save_draft(DraftMessage("fu-8-1", bytes(draft)))
+        kept = conn.save_draft(DraftMessage("fu-8-2", bytes(draft)))
+        assert conn.trash_draft(saved, "fu-8-2") is False  # another follow-up's key: left alone
+        assert conn.trash_draft(saved, "fu-8-1") is True
+        assert conn.find_draft("fu-8-1") is None and conn.find_draft("fu-8-2") == kept
+        assert conn.trash_draft(saved, "fu-8-1") is False  # gone: not an error
+        assert conn.trash_draft("Drafts:1:999", "fu-8-2") is False  # another UIDVALIDITY
+    finally:
+        conn.close()
+    with dovecot.client(user) as imap:
+        imap.select("Trash", readonly=True)
+        typ, data = imap.uid("SEARCH", None, "HEADER", "X-Followup-Id", "fu-8-1")
+        assert typ == "OK" and len(data[0].split()) == 1  # moved, recoverable
+        imap.select("Drafts", readonly=True)
+        typ, data = imap.uid("SEARCH", None, "ALL")
+        assert len(data[0].split()) == 1  # only fu-8-2, and nothing left flagged \\Deleted
+
+
 # ------------------------------------------------------------------ through the CLI
 
 def _followup(*args: str, env: dict) -> subprocess.CompletedProcess:

@@ -124,7 +124,7 @@ def _named(names: dict, address: str | None) -> str:
     return f"{found.name} ({address})" if found and found.name else address
 
 
-def show_one(row, echo=click.echo, names: dict | None = None) -> None:
+def show_one(row, echo=click.echo, names: dict | None = None, language: str = "en") -> None:
     names = names or {}
     echo(f"#{row.id} · step {row.step} · {CHANNEL_LABEL.get(row.channel, row.channel)} · "
          f"{row.status} · assignee {_named(names, row.assignee)}")
@@ -134,7 +134,9 @@ def show_one(row, echo=click.echo, names: dict | None = None) -> None:
         echo(f"held: {reason_words(row.hold_reason)}")
     if row.closed_reason:
         echo(f"closed: {reason_words(row.closed_reason)}")
-    if row.draft_ref:
+    if row.draft_trash in ("trashed", "gone"):
+        echo(say(f"cli.drafts.{row.draft_trash}", language, account=row.account))
+    elif row.draft_ref:
         echo(f"draft: {row.account} mailbox, {row.draft_ref}")
     if row.link:
         echo(f"link: {row.link}")
@@ -151,8 +153,9 @@ def drafts_show(obj, fid: int) -> None:
     """One follow-up in full."""
     try:
         row = get(obj.engine(), fid)
-        show_one(row, names=people.names(obj.settings(), obj.engine(), [row.assignee, row.contact],
-                                         [row.quote_message_id]))
+        settings = obj.settings()
+        show_one(row, names=people.names(settings, obj.engine(), [row.assignee, row.contact],
+                                         [row.quote_message_id]), language=settings.team.language)
     except FollowupError as exc:
         fail("Error", str(exc), 1)
 

@@ -1,5 +1,6 @@
 """The accounts of the settings as the database knows them: status, last sync, last error,
-and the messages the database refused (``followup accounts list``)."""
+and the messages the database refused (``followup accounts list``); and the connector of
+each (:func:`open_connector_for`: sync, planning, review and reconcile open it alike)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from assistant.settings import Account, Settings
 from assistant.storage import repo
 from assistant.storage.db import unwritable
 from assistant.storage.models import as_utc
+from connectors.base import ConfigurationError
 
-__all__ = ["AccountState", "account_states"]
+__all__ = ["AccountState", "account_states", "open_connector_for"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,3 +49,22 @@ def account_states(settings: Settings, engine: Engine, *, shown: int) -> list[Ac
                                 as_utc(last).astimezone(settings.team.zone) if last else None,
                                 error, first, count))
     return out
+
+
+def open_connector_for(account):
+    """The connector of one ``[[accounts]]`` entry."""
+    from connectors.mailbox import open_connector
+
+    if account.kind in ("maildir", "mbox", "eml"):
+        return open_connector(account.kind, account.path)
+    if account.kind == "imap":
+        from connectors.imap import open_imap_connector
+        return open_imap_connector(account)
+    if account.kind in ("gmail", "outlook"):
+        from connectors.cloud import open_cloud_connector
+        return open_cloud_connector(account)
+    if account.kind == "whatsapp":
+        from connectors.whatsapp import WhatsAppConnector
+        return WhatsAppConnector(account.path, date_order=account.date_order or "day_first")
+    raise ConfigurationError(
+        f'account kind "{account.kind}" is not available in this version of Followup yet')

@@ -6,11 +6,16 @@ Only the threads of follow-ups that can still change are read (pending or sent o
 from the read model. After a sync, :func:`reconcile_changed` settles just the threads the
 read model's refresh recomputed; :func:`reconcile` settles every one (planning, listing,
 a logged touch, an approval that sends).
+
+After settling, :func:`trash_cancelled_drafts` moves the email drafts of cancelled
+follow-ups out of the reps' Drafts into their mailbox's Trash (a draft asking "did you get
+the quote?" must not wait there, ready to send, once the client answered).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import logging
+from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 
 from sqlalchemy import Engine, func, select
@@ -23,7 +28,9 @@ from assistant.storage import models, repo
 from assistant.storage.models import as_utc
 
 __all__ = ["reconcile", "reconcile_if_pending", "reconcile_changed", "settle_reports",
-           "rules_for", "OPEN"]
+           "trash_cancelled_drafts", "rules_for", "OPEN"]
+
+log = logging.getLogger(__name__)
 
 OPEN = PENDING + ("sent",)
 """Follow-ups whose thread can still change them."""
@@ -71,6 +78,53 @@ def settle_reports(engine: Engine, reports: Iterable[ThreadReport], now: datetim
     return changed
 
 
+def trash_cancelled_drafts(settings: Settings, engine: Engine, now: datetime, *,
+                           open_connector: Callable | None = None) -> int:
+    """Move the draft of every cancelled email follow-up not handled yet to its mailbox's
+    Trash (:meth:`connectors.base.Connector.trash_draft`: only a draft still carrying the
+    follow-up's key); return how many were recorded. A draft not at its ref any more (a
+    mail client that saves an edit as a new message) is looked for by its key. One that
+    is gone (the rep sent or deleted it) is recorded ``gone``. A connector error leaves
+    the account's drafts for the next run, logged once; the other accounts go on. Only
+    follow-ups still cancelled are touched (one put back by an undo never is)."""
+    from connectors.base import ConnectorError
+
+    with engine.connect() as conn:
+        rows = repo.drafts_to_trash(conn)
+    if not rows:
+        return 0
+    if open_connector is None:
+        from assistant.services.accounts import open_connector_for as open_connector
+    connectors: dict[str, object] = {}
+    failed: set[str] = set()
+    recorded = 0
+    try:
+        for row in rows:
+            account = settings.account(row.account) if row.account else None
+            if account is None or account.name in failed:
+                continue  # an account no longer in settings.toml: its drafts are left alone
+            try:
+                if account.name not in connectors:
+                    connectors[account.name] = open_connector(account)
+                connector = connectors[account.name]
+                moved = connector.trash_draft(row.draft_ref, row.key)
+                if not moved:
+                    other = connector.find_draft(row.key)
+                    moved = other is not None and connector.trash_draft(other, row.key)
+            except (ConnectorError, OSError) as exc:
+                failed.add(account.name)
+                log.warning("account %s: the drafts of cancelled follow-ups stay in Drafts until "
+                            "the next run: %s", account.name, exc)
+                continue
+            with engine.begin() as conn:
+                recorded += repo.record_draft_trash(conn, row.id, "trashed" if moved else "gone",
+                                                    at=now)
+    finally:
+        for connector in connectors.values():
+            connector.close()
+    return recorded
+
+
 def _reports(settings: Settings, engine: Engine, now: datetime, where) -> list[ThreadReport]:
     from assistant.services import snapshot
 
@@ -83,7 +137,9 @@ def reconcile(settings: Settings, engine: Engine, now: datetime | None = None) -
     now = now or _now()
     f, t = models.Followup, models.ThreadRow
     where = t.quote_message_id.in_(select(f.quote_message_id).where(f.status.in_(OPEN)))
-    return settle_reports(engine, _reports(settings, engine, now, where), now)
+    changed = settle_reports(engine, _reports(settings, engine, now, where), now)
+    trash_cancelled_drafts(settings, engine, now)
+    return changed
 
 
 def reconcile_if_pending(settings: Settings, engine: Engine, now: datetime | None = None) -> int:
@@ -91,7 +147,10 @@ def reconcile_if_pending(settings: Settings, engine: Engine, now: datetime | Non
     with engine.connect() as conn:
         pending = conn.scalar(select(func.count()).select_from(models.Followup).where(
             models.Followup.status.in_(OPEN)))
-    return reconcile(settings, engine, now) if pending else 0
+    if pending:
+        return reconcile(settings, engine, now)
+    trash_cancelled_drafts(settings, engine, now or _now())
+    return 0
 
 
 def reconcile_changed(settings: Settings, engine: Engine, now: datetime | None,
@@ -102,7 +161,12 @@ def reconcile_changed(settings: Settings, engine: Engine, now: datetime | None,
     if threads is None:
         return reconcile_if_pending(settings, engine, now)
     now = now or _now()
-    wanted = list(dict.fromkeys(threads))
+    changed = _settle_changed(settings, engine, now, list(dict.fromkeys(threads)))
+    trash_cancelled_drafts(settings, engine, now)
+    return changed
+
+
+def _settle_changed(settings: Settings, engine: Engine, now: datetime, wanted: list[str]) -> int:
     if not wanted:
         return 0
     f, t = models.Followup, models.ThreadRow

@@ -15,6 +15,7 @@ from typing import Callable
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from assistant.services.accounts import open_connector_for
 from assistant.services.ingest import AccountResult, ensure_account, mark_account, sync_account
 from assistant.services.rules import rules_from_settings
 from assistant.settings import Settings
@@ -25,25 +26,6 @@ from connectors.base import AuthenticationError, ConfigurationError, ConnectorEr
 log = logging.getLogger(__name__)
 
 __all__ = ["sync", "open_connector_for", "storage_line", "record_failure", "AccountResult"]
-
-
-def open_connector_for(account):
-    """The connector of one ``[[accounts]]`` entry."""
-    from connectors.mailbox import open_connector
-
-    if account.kind in ("maildir", "mbox", "eml"):
-        return open_connector(account.kind, account.path)
-    if account.kind == "imap":
-        from connectors.imap import open_imap_connector
-        return open_imap_connector(account)
-    if account.kind in ("gmail", "outlook"):
-        from connectors.cloud import open_cloud_connector
-        return open_cloud_connector(account)
-    if account.kind == "whatsapp":
-        from connectors.whatsapp import WhatsAppConnector
-        return WhatsAppConnector(account.path, date_order=account.date_order or "day_first")
-    raise ConfigurationError(
-        f'account kind "{account.kind}" is not available in this version of Followup yet')
 
 
 def sync(settings: Settings, engine: Engine, *, account: str | None = None,

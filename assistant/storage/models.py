@@ -221,6 +221,10 @@ class Followup(Base):
     draft_claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     closed_reason: Mapped[str | None] = mapped_column(Text)
     decided_by: Mapped[str | None] = mapped_column(String(320))
+    draft_trashed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """When a cancelled follow-up's email draft was handled: moved to the mailbox's Trash
+    (``draft_trash = "trashed"``) or found gone from Drafts (``"gone"``: sent or deleted)."""
+    draft_trash: Mapped[str | None] = mapped_column(String(20))
 
 
 class TemplateVersion(Base):

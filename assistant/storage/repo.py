@@ -445,13 +445,35 @@ def set_action_cancelled(conn: Connection, action_id: int, cancelled: list[tuple
 
 
 def restore_followups(conn: Connection, cancelled: Iterable, *, at: datetime) -> int:
-    """Put back follow-ups an undone action cancelled, those still cancelled; how many."""
+    """Put back follow-ups an undone action cancelled, those still cancelled; how many.
+    One whose draft was moved to the Trash meanwhile loses its draft ref: the next plan
+    saves its draft again (the trashed copy stays in the Trash)."""
     f = models.Followup
     restored = 0
     for fid, status in cancelled or ():
         restored += conn.execute(update(f).where(f.id == fid, f.status == "cancelled").values(
             status=status, closed_reason=None, updated_at=as_utc(at))).rowcount
+        conn.execute(update(f).where(f.id == fid, f.status != "cancelled", f.draft_trash == "trashed")
+                     .values(draft_ref=None, draft_trashed_at=None, draft_trash=None))
     return restored
+
+
+def drafts_to_trash(conn: Connection) -> list:
+    """Cancelled email follow-ups whose saved draft was not handled yet (id, key, account,
+    draft_ref), oldest first."""
+    f = models.Followup
+    return list(conn.execute(select(f.id, f.key, f.account, f.draft_ref).where(
+        f.status == "cancelled", f.channel == "email", f.draft_ref.is_not(None),
+        f.draft_trashed_at.is_(None)).order_by(f.id)))
+
+
+def record_draft_trash(conn: Connection, fid: int, outcome: str, *, at: datetime) -> int:
+    """Record what became of a cancelled follow-up's draft (``trashed`` | ``gone``), once
+    and only while it is still cancelled; 1 if recorded."""
+    f = models.Followup
+    return conn.execute(update(f).where(f.id == fid, f.status == "cancelled",
+                                        f.draft_trashed_at.is_(None)).values(
+        draft_trash=outcome, draft_trashed_at=as_utc(at))).rowcount
 
 
 def set_followup_due(conn: Connection, thread: str, step: int, due: datetime, *,

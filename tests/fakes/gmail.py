@@ -6,6 +6,7 @@ later appear through ``history.list``). Speaks, under ``/gmail/v1/users/me``:
 ``messages/{id}`` (``format=raw|metadata|minimal``), ``messages/send`` (raw), ``history``
 (``startHistoryId``, 404 once expired), ``drafts`` (create in a thread, list, get, update
 (PUT), ``drafts/send``: the draft leaves Drafts and a new SENT message joins its thread),
+``messages/{id}/trash`` (needs ``gmail.modify``; a trashed draft leaves ``drafts.list``),
 ``POST /batch``
 (multipart/mixed batch requests); ``POST /token`` (OAuth2 refresh-token and JWT-bearer
 grants). Every API call needs a live bearer token (else 401). Faults (status codes with
@@ -50,6 +51,7 @@ class FakeGmail(FakeService):
         self.refresh_tokens: set[str] = {"refresh-" + secrets.token_hex(8)}  # a service account needs one
         self.granted: dict[str, set[str]] = {}  # refresh token -> the scopes its sign-in granted
         self.access_tokens: dict[str, float] = {}  # token -> expiry (epoch)
+        self.token_scopes: dict[str, set[str]] = {}  # access token -> the scopes it carries
         self.token_lifetime = 3600
         self.jwt_claims: list[dict] = []  # service-account assertions received (not verified)
         self.history_floor = 0  # history ids below this are "too old" (404)
@@ -194,6 +196,9 @@ class FakeGmail(FakeService):
             stored = self.store.add(_unb64(message["raw"]), "sent", thread=message.get("threadId") or None)
             self.sent.append(stored)
             return 200, {"id": stored.id, "threadId": stored.thread, "labelIds": ["SENT"]}, {}
+        m = re.fullmatch(r"/messages/([0-9a-f]+)/trash", rest)
+        if m and method == "POST":
+            return self.trash(m.group(1), token)
         m = re.fullmatch(r"/drafts/d([0-9a-f]+)", rest)
         if m and method == "PUT":
             return self.update_draft(m.group(1), json.loads(body or b"{}"))
@@ -340,6 +345,23 @@ class FakeGmail(FakeService):
         self.sent.append(stored)
         return 200, {"id": stored.id, "threadId": stored.thread, "labelIds": ["SENT"]}, {}
 
+    def trash(self, msg_id: str, token: str):
+        """messages.trash: "Moves the specified message to the trash"; it needs
+        ``gmail.modify`` or ``mail.google.com`` (developers.google.com/gmail/api/reference/
+        rest/v1/users.messages/trash), else 403 ``insufficientPermissions`` (handle-errors
+        guide). The message keeps its id with the label TRASH; a trashed draft is no longer
+        listed by drafts.list ("includeSpamTrash: Include drafts from SPAM and TRASH in
+        the results", default false: developers.google.com/gmail/api/reference/rest/v1/
+        users.drafts/list)."""
+        if not {"https://www.googleapis.com/auth/gmail.modify", "https://mail.google.com/"} \
+                & self.token_scopes.get(token, set()):
+            return 403, google_error(403, "insufficientPermissions"), {}
+        found = self.store.get(msg_id)
+        if not found:
+            return 404, {"error": {"code": 404, "message": "Requested entity was not found."}}, {}
+        self.store.move(found, "trash")
+        return 200, self.message_resource(found, "minimal"), {}
+
     def token(self, body: bytes):
         form = {k: v[-1] for k, v in urllib.parse.parse_qs(body.decode()).items()}
         grant = form.get("grant_type")
@@ -366,6 +388,7 @@ class FakeGmail(FakeService):
             return 400, {"error": "unsupported_grant_type"}, {}
         token = "ya29.fake-" + secrets.token_hex(12)
         self.access_tokens[token] = time.time() + self.token_lifetime
+        self.token_scopes[token] = set(scope.split())
         return 200, {"access_token": token, "expires_in": self.token_lifetime, "token_type": "Bearer",
                      "scope": scope}, {}
 

@@ -11,7 +11,8 @@ Graph (``/v1.0/me`` or ``/v1.0/users/{upn}``): ``mailFolders/{inbox,sentitems}/m
 expired), ``messages/{id}/$value``, ``messages?$filter=internetMessageId eq '…'``,
 ``messages/{id}/createReply``, ``GET``/``PATCH messages/{id}``, ``POST messages``,
 ``POST messages/{id}/send`` (the draft moves to Sent Items, 202), ``POST sendMail`` (MIME
-or JSON, 202),
+or JSON, 202), ``POST messages/{id}/move`` (a new id in the destination folder, 201),
+``GET messages/{id}?$expand=singleValueExtendedProperties($filter=…)``,
 ``mailFolders/drafts/messages?$filter=singleValueExtendedProperties/Any(…)``. Faults
 (status + ``Retry-After``) are injected with ``fake.faults.add``.
 
@@ -285,6 +286,9 @@ class FakeGraph(FakeService):
             if data.get("comment"):
                 self.bodies[stored.id] = data["comment"]
             return 201, self.resource(stored), {}
+        mv = re.fullmatch(r"/messages/([^/]+)/move", rest)
+        if mv and method == "POST":
+            return self.move(mv.group(1), json.loads(body or b"{}"))
         snd = re.fullmatch(r"/messages/([^/]+)/send", rest)
         if snd and method == "POST":
             return self.send_draft(snd.group(1))
@@ -298,7 +302,7 @@ class FakeGraph(FakeService):
                 return 200, self.lingering[u.group(1)][1], {}
             if not found:
                 return 404, {"error": {"code": "ErrorItemNotFound", "message": "The specified object was not found in the store."}}, {}
-            return 200, self.resource(found), {}
+            return 200, self.with_properties(found, q.get("$expand", "")), {}
         if u and method == "PATCH":
             found = self.find(u.group(1))
             if not found:
@@ -328,6 +332,31 @@ class FakeGraph(FakeService):
             return 200, {"value": [{"id": self.gid(x), "internetMessageId": x.message_id}
                                    for x in items[: int(q.get("$top", 10))]]}, {}
         return 404, {"error": {"code": "ResourceNotFound", "message": f"no such call {method} {rest}"}}, {}
+
+    def with_properties(self, m, expand: str) -> dict:
+        """The resource, with the extended properties ``$expand`` names: "GET
+        /me/messages/{id}?$expand=singleValueExtendedProperties($filter=id eq '{id_value}')"
+        (learn.microsoft.com/graph/api/singlevaluelegacyextendedproperty-get; ``or`` of
+        several ids)."""
+        out = self.resource(m)
+        wanted = re.fullmatch(r"singleValueExtendedProperties\(\$filter=(.*)\)", expand)
+        if wanted:
+            ids = re.findall(r"id eq '(.*?)'", wanted.group(1))
+            out["singleValueExtendedProperties"] = [
+                {"id": pid, "value": value} for pid, value in self.props.get(m.id, {}).items() if pid in ids]
+        return out
+
+    def move(self, gid: str, data: dict):
+        """message: move -- "creates a new copy of the message in the destination folder and
+        removes the original message"; ``destinationId`` is a folder id or a well-known
+        name; 201 with the moved message (learn.microsoft.com/graph/api/message-move), whose
+        id changed (learn.microsoft.com/graph/outlook-immutable-id)."""
+        found = self.find(gid)
+        where = self.folder_path(str(data.get("destinationId") or ""))
+        if not found or where is None:
+            return 404, {"error": {"code": "ErrorItemNotFound", "message": "The specified object was not found in the store."}}, {}
+        self.store.move(found, where)
+        return 201, self.resource(found), {}
 
     def send_draft(self, gid: str):
         """message: send — the draft leaves Drafts; the sent message (a new id, the draft's
