@@ -605,3 +605,23 @@ def test_migration_0019_marks_the_follow_ups_planned_before_keys_named_rounds(te
         assert repo.legacy_followups(conn) == planned
         keys = repo.followup_keys(conn, {r.quote_message_id for r in list_followups(engine)})
     assert all(legacy for _, _, legacy in keys.values())
+
+
+def test_threads_in_a_mailbox_whose_sync_failed_wait_until_it_is_read_again(team):
+    """Ana's mailbox cannot be read (moved, the server down): a client's answer there may be
+    unread, so her due threads are not planned (listed per mailbox); the other reps' are.
+    Once her mailbox syncs again, they are planned."""
+    settings, engine, now, root = team
+    mailbox = root / "mail" / "ana"
+    mailbox.rename(root / "mail" / "ana-away")
+    results = sync(settings, engine)
+    assert [r.status for r in results if r.account == "ana"] == ["needs_attention"]
+    first = plan(settings, engine, now)
+    assert set(first.unread) == {"ana"} and first.unread["ana"]
+    planned = {r.quote_message_id for r in list_followups(engine)}
+    assert planned and not planned & set(first.unread["ana"])
+    (root / "mail" / "ana-away").rename(mailbox)
+    sync(settings, engine)
+    second = plan(settings, engine, now)
+    assert second.unread == {}
+    assert set(first.unread["ana"]) <= {r.quote_message_id for r in list_followups(engine)}

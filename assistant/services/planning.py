@@ -57,7 +57,7 @@ from assistant.settings import Settings
 from assistant.storage import claims, models, repo
 from assistant.storage.models import as_utc
 from assistant.wording import say, stored, stored_reason
-from connectors.base import DraftMessage
+from connectors.base import ConnectorError, DraftMessage
 
 log = logging.getLogger(__name__)
 
@@ -324,6 +324,13 @@ class PlanResult:
     mailbox or a team member added): now drafted, their id kept (also in ``created``)."""
     hold_reasons: dict[int, str] = field(default_factory=dict)
     """Why each follow-up of ``held`` is held (as stored)."""
+    unread: dict[str, list[str]] = field(default_factory=dict)
+    """account -> the due threads not planned because that mailbox's last sync failed:
+    a reply there may be unread, and a follow-up must never chase a client who answered.
+    Planned once the mailbox syncs again."""
+    mailbox_errors: list[str] = field(default_factory=list)
+    """Why a mailbox to draft in could not be opened or written (each once): its due
+    follow-ups are planned, or their drafts resumed, by the next plan that can."""
 
 
 DRAFT_CLAIM_TIMEOUT = claims.DRAFT.timeout
@@ -363,6 +370,12 @@ def plan(settings: Settings, engine: Engine, now: datetime, *,
         unfinished = list(session.scalars(select(models.Followup).where(
             models.Followup.channel == "email", models.Followup.status == "drafted",
             models.Followup.draft_ref.is_(None)).order_by(models.Followup.id)))
+    with engine.connect() as conn:
+        unread = repo.threads_in_unread_mailboxes(conn, [r.quote_message_id for r in due_reports],
+                                                  [a.name for a in settings.accounts])
+    for thread, account in unread.items():
+        result.unread.setdefault(account, []).append(thread)
+    due_reports = [r for r in due_reports if r.quote_message_id not in unread]
     wanted = {r.quote_message_id for r in due_reports}
     extra = [row.quote_message_id for row in unfinished if row.quote_message_id not in wanted]
     resumed_reports = []
@@ -403,6 +416,13 @@ def plan(settings: Settings, engine: Engine, now: datetime, *,
                                       held_row=held_row)
             except IntegrityError:
                 continue  # another planner claimed this (thread, step) first: mailbox untouched
+            except ConnectorError as exc:
+                # The mailbox to draft in cannot be opened or written (moved, down, signed
+                # out): this step is planned (or its draft resumed) once it can; the rest go on.
+                log.warning("%s", exc)
+                if str(exc) not in result.mailbox_errors:
+                    result.mailbox_errors.append(str(exc))
+                continue
             if fid is None:
                 continue  # a person (or another planner) changed the held one meanwhile
             (result.held if held else result.created).append(fid)

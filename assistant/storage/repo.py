@@ -811,6 +811,26 @@ def legacy_followups(conn: Connection) -> int:
     return int(value) if value else 0
 
 
+def threads_in_unread_mailboxes(conn: Connection, threads: Iterable[str],
+                                accounts: Iterable[str]) -> dict[str, str]:
+    """thread -> the first of ``accounts`` whose last sync failed (status not ``ok``) and
+    that holds a message of the thread: mail there may not have been read."""
+    a, m, loc = models.Account, models.Message, models.MessageLocation
+    failed = {name: aid for aid, name in conn.execute(
+        select(a.id, a.name).where(a.status != "ok", a.name.in_(list(accounts))))}
+    if not failed:
+        return {}
+    names = {aid: name for name, aid in failed.items()}
+    out: dict[str, str] = {}
+    for part in chunks(list(dict.fromkeys(threads))):
+        rows = conn.execute(select(m.thread_key, loc.account_id).join(loc, loc.message_pk == m.id)
+                            .where(m.thread_key.in_(part), loc.account_id.in_(list(names)))
+                            .order_by(loc.account_id))
+        for thread, aid in rows:
+            out.setdefault(thread, names[aid])
+    return out
+
+
 def previous_assignees(conn: Connection, threads: Iterable[str]) -> dict[str, str]:
     """Who had each thread's latest follow-up (of those with an assignee)."""
     f = models.Followup
