@@ -7,8 +7,7 @@ import sys
 
 import click
 
-from assistant.cli.context import Context, emit_json, fail, parse_now
-from assistant.wording import say
+from assistant.cli.context import Context, emit_json, parse_now
 
 __all__ = ["crm"]
 
@@ -19,7 +18,7 @@ def _open(obj: Context):
     try:
         return open_crm(obj.settings())
     except CrmSetupError as exc:
-        fail("CRM settings", str(exc), 2)
+        obj.fail("cli.crm_settings", exc, 2)
 
 
 @click.group()
@@ -35,12 +34,12 @@ def test(obj: Context) -> None:
 
     connector = _open(obj)
     try:
-        click.echo(say("crm.connected", "en", kind=connector.kind, who=connector.check()))
+        click.echo(obj.say("crm.connected", kind=connector.kind, who=connector.check()))
     except AuthExpired as exc:
-        fail("CRM", f"{exc}. " + say("crm.reauthenticate", "en",
-                                     variable=_secret_name(obj)), 1)
+        obj.fail("cli.crm", obj.say("crm.refused_sign_in", error=str(exc),
+                                    fix=obj.say("crm.reauthenticate", variable=_secret_name(obj))), 1)
     except CRMError as exc:
-        fail("CRM", str(exc), 1)
+        obj.fail("cli.crm", exc, 1)
     finally:
         connector.close()
 
@@ -64,16 +63,16 @@ def sync(obj: Context, now_text: str | None, retry: bool, as_json: bool) -> None
     if as_json:
         emit_json(result.as_dict())
     else:
-        click.echo(say("crm.synced", "en", queued=result.queued, pushed=result.pushed,
-                       failed=result.failed, closed=len(result.closed),
-                       reassigned=len(result.reassigned)))
+        click.echo(obj.say("crm.synced", queued=result.queued, pushed=result.pushed,
+                           failed=result.failed, closed=len(result.closed),
+                           reassigned=len(result.reassigned)))
         for warning in dict.fromkeys(result.warnings):
-            click.echo(say("crm.warning", "en", warning=warning))
+            click.echo(obj.say("crm.warning", warning=warning))
     if result.error:
-        click.echo(say("crm.stopped", "en", error=result.error), err=True)
-        click.echo(say("crm.waiting", "en", until=result.waiting_until), err=True)
+        click.echo(obj.say("crm.stopped", error=result.error), err=True)
+        click.echo(obj.say("crm.waiting", until=result.waiting_until), err=True)
         if result.reauthenticate:
-            click.echo(say("crm.reauthenticate", "en", variable=_secret_name(obj)), err=True)
+            click.echo(obj.say("crm.reauthenticate", variable=_secret_name(obj)), err=True)
         sys.exit(1)
 
 
@@ -88,15 +87,15 @@ def status(obj: Context, as_json: bool) -> None:
     if as_json:
         emit_json(state.as_dict())
         return
-    never = say("crm.never", "en")
-    click.echo(say("crm.status", "en", last_sync=state.last_sync_at or never,
-                   last_success=state.last_success_at or never, deals=state.links,
-                   pending=state.pending, failing=state.failing, done=state.done))
+    never = obj.say("crm.never")
+    click.echo(obj.say("crm.status", last_sync=state.last_sync_at or never,
+                       last_success=state.last_success_at or never, deals=state.links,
+                       pending=state.pending, failing=state.failing, done=state.done))
     if state.last_error:
-        click.echo(say("crm.last_error", "en", error=state.last_error))
+        click.echo(obj.say("crm.last_error", error=state.last_error))
         if state.retry_at:
-            click.echo(say("crm.waiting", "en", until=state.retry_at))
+            click.echo(obj.say("crm.waiting", until=state.retry_at))
         if state.reauthenticate and obj.settings().crm is not None:
-            click.echo(say("crm.reauthenticate", "en", variable=_secret_name(obj)))
+            click.echo(obj.say("crm.reauthenticate", variable=_secret_name(obj)))
     for key, error, attempts in state.errors:
-        click.echo(say("crm.entry_error", "en", key=key, error=error, attempts=attempts))
+        click.echo(obj.say("crm.entry_error", key=key, error=error, attempts=attempts))

@@ -41,7 +41,7 @@ from assistant.services import snapshot
 from assistant.storage import crm as store
 from assistant.settings import Settings
 from assistant.storage import repo
-from assistant.wording import say
+from assistant.wording import Worded
 from connectors.crm import (CRM, Activity, AuthExpired, CRMError, Deal, Organisation,
                             Person, Rejected, Throttled)
 
@@ -327,23 +327,23 @@ def status(engine: Engine) -> CrmStatus:
                      errors)
 
 
-class CrmSetupError(Exception):
-    """``[crm]`` names a CRM this build cannot reach, or its secret is not set (exit 2)."""
+class CrmSetupError(Worded):
+    """``[crm]`` names a CRM this build cannot reach, or its secret is not set (exit 2);
+    worded in the reader's language by :meth:`words`."""
 
 
 def open_crm(settings: Settings, environ: Mapping[str, str] = os.environ) -> CRM:
     """The connector ``[crm]`` describes, its secret read from the environment."""
     crm = settings.crm
     if crm is None:
-        raise CrmSetupError(say("crm.not_configured", "en", file=settings.path))
+        raise CrmSetupError("crm.not_configured", file=str(settings.path))
     if crm.kind not in ("tryton", "odoo", "hubspot"):
-        raise CrmSetupError(say("crm.kind_not_connected", "en", kind=crm.kind,
-                                file=settings.path))
+        raise CrmSetupError("crm.kind_not_connected", kind=crm.kind, file=str(settings.path))
     variable = crm.api_key_env if crm.kind in ("odoo", "hubspot") and crm.api_key_env else \
         (crm.password_env or crm.api_key_env)
     secret = environ.get(variable or "")
     if not secret:
-        raise CrmSetupError(say("crm.secret_missing", "en", variable=variable))
+        raise CrmSetupError("crm.secret_missing", variable=variable)
     if crm.kind == "hubspot":
         from connectors.crm.hubspot import HubSpotCRM
 
