@@ -196,9 +196,6 @@ class Renderer:
                     break
         return found
 
-    def validate(self, sources: list[TemplateSource]) -> list[str]:
-        return [str(problem) for problem in self.problems(sources)]
-
     def render_text(self, context: dict, *, label: str, name: str | None = None,
                     text: str | None = None,
                     folder: Path | str | Sequence[Path | str] | None = None,

@@ -235,7 +235,8 @@ class Runner:
                 # Not claimed: once a sender is configured, the next tick sends this period's.
                 # One warning a tick, however many sending jobs it skips.
                 if not outcome.skipped:
-                    log.warning("%s", say("run.digest_skipped", "en", file=str(self.settings.path)))
+                    log.warning("%s", say("run.digest_skipped", self.settings.team.language,
+                                          file=str(self.settings.path)))  # what to do: the team's words
                 outcome.skipped.append(job)
                 continue
             if job == "sync":

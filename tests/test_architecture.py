@@ -47,7 +47,7 @@ MAY_IMPORT = {
     "data": {"data"},
     "settings": {"settings"},
     "connectors": {"connectors"},
-    "storage": {"storage", "domain", "mail", "settings", "data"},
+    "storage": {"storage", "domain", "mail", "settings", "data", "wording"},
     "services": {"services", "storage", "domain", "mail", "drafting", "wording", "settings",
                  "data", "connectors"},
     "scheduler": {"scheduler", "services", "storage", "domain", "mail", "drafting", "wording",

@@ -63,16 +63,17 @@ def test_accounts_list_is_a_table_and_json_and_tsv_stay_machine_readable(demo, c
     # the temporary folder's path is decides which): a table with headers either way.
     assert "\t" not in table
     lines = table.splitlines()
-    # (a block joins its "Header: value" fragments with " · ": "Status:" may be mid-line)
-    assert "Status" in lines[2] or table.count("Status: ok") == 4
+    # (a block joins its "Header: value" fragments with " · ": "Estado:" may be mid-line;
+    # the demo's team speaks Spanish)
+    assert "Estado" in "".join(lines[2:4]) or table.count("Estado: al día") == 4
     tsv = cli(demo, columns, "accounts", "list", "--tsv").splitlines()
     assert [line.split("\t")[:2] for line in tsv] == [[a["name"], "maildir"] for a in accounts]
 
 
 @pytest.mark.parametrize("columns", [80, 120])
 def test_templates_list_fits(demo, columns):
-    out = cli(demo, columns, "templates", "list").split("Template files:")[0]  # then prose
-    assert_fits_and_words_whole(out, columns, ["followup_1", "call_1", "whatsapp_1", "(shipped)"])
+    out = cli(demo, columns, "templates", "list").split("Archivos de plantillas:")[0]  # then prose
+    assert_fits_and_words_whole(out, columns, ["followup_1", "call_1", "whatsapp_1", "(incluida)"])
 
 
 def test_a_table_that_fits_is_drawn_with_cells_wrapped_between_words():

@@ -263,13 +263,13 @@ def test_team_mailboxes_through_the_api_give_the_same_scan_as_maildir(kind, basi
             env["REQUESTS_CA_BUNDLE"] = str(bundle)
         first = run("--config", str(settings), "sync", env=env)
         assert first.returncode == 0, first.stderr
-        assert "camila: read 8, new 8" in first.stdout and "jorge: read 2, new 2" in first.stdout
+        assert "camila: leídos 8, nuevos 8" in first.stdout and "jorge: leídos 2, nuevos 2" in first.stdout
         scan = run("--config", str(settings), "scan", "--now", NOW, "--json", env=env)
         assert scan.returncode == 0, scan.stderr
         expected = json.loads((basic_team / "expected.json").read_text())
         assert_matches_expected(json.loads(scan.stdout), expected)
         listing = run("--config", str(settings), "accounts", "test", "camila", env=env)
-        assert listing.returncode == 0 and "camila: ok" in listing.stdout, listing.stderr
+        assert listing.returncode == 0 and "camila: funciona" in listing.stdout, listing.stderr
     finally:
         for f in fakes:
             f.stop()
@@ -322,7 +322,7 @@ def test_cli_sync_marks_a_revoked_account_and_names_the_fix(basic_team, tmp_path
         done = run("--config", str(settings), "sync")
         assert done.returncode == 1
         assert "followup accounts add gmail --name camila" in done.stdout + done.stderr
-        assert "jorge: read 2, new 2" in done.stdout  # the other account still synced
+        assert "jorge: leídos 2, nuevos 2" in done.stdout  # the other account still synced
         listing = run("--config", str(settings), "accounts", "list", "--tsv")
         assert re.search(r"camila\tgmail\t.*\tneeds_reauth", listing.stdout), listing.stdout
     finally:

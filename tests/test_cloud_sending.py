@@ -140,7 +140,7 @@ def test_approve_with_auto_send_sends_the_edited_draft_once_in_the_thread_and_sy
     # The next `followup sync` reads the sent copy (the provider's Sent) and closes the step.
     again = team.sync()
     assert again.returncode == 0, again.stderr
-    assert "ana: read 1, new 1" in again.stdout
+    assert "ana: leídos 1, nuevos 1" in again.stdout  # team.language: es by default
     closed = get(team.engine, row.id)
     assert (closed.status, reason_words(closed.closed_reason)) == ("done", "step taken")
 
@@ -180,7 +180,7 @@ def test_digest_sent_through_the_connected_account_once_per_week(kind, tmp_path,
         team.fake.faults.add(pattern, 429, retry_after="0")  # throttled once: retried through the backoff
         sent = run("--config", str(team.path), "digest", "--send", "--now", now, env=team.env)
         assert sent.returncode == 0, sent.stderr
-        assert "marta@aceros.example: sent" in sent.stdout
+        assert "marta@aceros.example: enviado" in sent.stdout  # team.language: es by default
         assert len(team.fake.sent) == 1  # one manager, one message
         message = email.message_from_bytes(team.fake.sent[0].raw, policy=default_policy)
         assert "marta@aceros.example" in message["To"] and message["Auto-Submitted"] == "auto-generated"

@@ -55,7 +55,7 @@ def _tags(hubspot) -> list[str]:
 def test_one_deal_per_thread_a_second_sync_changes_nothing_and_closed_lost_closes(team, hubspot):
     app, info = team
     checked = CliRunner().invoke(main, ["--config", str(info.settings_path), "crm", "test"])
-    assert checked.exit_code == 0 and "Connected to hubspot: access token accepted" in checked.stdout
+    assert checked.exit_code == 0 and "Conectado a hubspot: access token accepted" in checked.stdout
     assert "3 owners" in checked.stdout
     reports = app.threads(info.now)
     code, first = crm(info, "sync")

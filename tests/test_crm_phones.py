@@ -91,13 +91,13 @@ def the_chat_is_matched_after_the_crm_sync(settings: Path) -> dict:
     the next mail sync matches it to Roberto and his thread waits on us."""
     chat_from(settings)
     first = cli(settings, "sync")
-    assert first.exit_code == 0 and "1 chats set aside" in first.output, first.output
+    assert first.exit_code == 0 and "1 chats apartados" in first.output, first.output
     assert status_of_quote(settings) != "awaiting_us"
     code, synced = crm_sync(settings)
     assert code == 0 and synced["error"] is None, synced
     assert synced["phones"] >= 1
     again = cli(settings, "sync")
-    assert again.exit_code == 0 and "set aside" not in again.output, again.output
+    assert again.exit_code == 0 and "apartado" not in again.output, again.output
     assert status_of_quote(settings) == "awaiting_us"
     return synced
 
@@ -158,7 +158,7 @@ def test_tryton_after_crm_sync_a_chat_from_the_partys_mobile_awaits_us(team, try
     synced = the_chat_is_matched_after_the_crm_sync(settings)
     assert synced["phones"] == 1
     status = cli(settings, "crm", "status")
-    assert "Phone numbers from the CRM: 1 (read " in status.output
+    assert "Teléfonos del CRM: 1 (leídos " in status.output
     # Followup's person is the party Tryton already had (found by its email), not a new one.
     admin = tryton_server.admin()
     assert len(admin.model("party.contact_mechanism", "search",
@@ -262,16 +262,16 @@ def test_a_crm_down_during_the_phone_pull_keeps_the_numbers_read_before_and_says
     hubspot.failing["/crm/v3/objects/contacts/search"] = 503  # only the phone pull fails
     result = cli(settings, "crm", "sync", "--now", NOW, "--retry")
     assert result.exit_code == 1
-    assert "phone numbers were not read from the CRM (HubSpot at" in result.output
-    assert "WhatsApp chats are matched on the ones read before" in result.output
+    assert "no se leyeron del CRM los teléfonos de los contactos (HubSpot at" in result.output
+    assert "los chats de WhatsApp se relacionan con los leídos antes" in result.output
     status = json.loads(cli(settings, "crm", "status", "--json").stdout)
-    assert "phone numbers were not read" in status["last_error"] and status["phones"] == 1
+    assert "no se leyeron del CRM los teléfonos" in status["last_error"] and status["phones"] == 1
     engine = Followup.open(load_settings(settings)).engine
     with engine.connect() as conn:
         assert crm_store.phones(conn) == {ROBERTO: ["+52 81 2233 4455"]}
     # The chat from the number read before is still Roberto's.
     chat_from(settings)
-    assert "set aside" not in cli(settings, "sync").output
+    assert "apartado" not in cli(settings, "sync").output
     assert status_of_quote(settings) == "awaiting_us"
     # HubSpot back: the next sync reads the new number in place of the old one.
     hubspot.failing.clear()
@@ -290,7 +290,7 @@ def test_a_crm_refusing_the_phone_read_is_a_warning_and_the_sync_stands(team, hu
     code, refused = crm_sync(settings)
     assert code == 0 and refused["error"] is None and refused["phones"] is None
     warning, = refused["warnings"]
-    assert warning.startswith("the contacts' phone numbers were not read from the CRM (HubSpot refused")
+    assert warning.startswith("no se leyeron del CRM los teléfonos de los contactos (HubSpot refused")
     status = json.loads(cli(settings, "crm", "status", "--json").stdout)
     assert status["phones"] == 1 and status["last_error"] is None
 

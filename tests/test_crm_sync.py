@@ -197,11 +197,11 @@ def test_a_refused_password_says_re_authenticate(team, tryton, monkeypatch):
     assert result.exit_code == 1 and "re-authenticate" in result.output.lower()
     assert "not-the-password" not in result.output
     synced = cli(info, "crm", "sync", "--now", info.now.isoformat())
-    assert synced.exit_code == 1 and "Re-authenticate" in synced.output
+    assert synced.exit_code == 1 and "Vuelve a autenticarte" in synced.output  # team.language
     status = cli(info, "crm", "status")
     assert "re-authenticate" in status.output.lower() and "not-the-password" not in status.output
     monkeypatch.setenv(SECRET_ENV, ADMIN_PASSWORD)
-    assert "Connected to tryton: admin" in cli(info, "crm", "test").output
+    assert "Conectado a tryton: admin" in cli(info, "crm", "test").output
 
 
 def test_the_scheduler_syncs_the_crm_after_the_mail_and_a_crm_that_is_down_fails_nothing(

@@ -441,9 +441,9 @@ def test_digest_command_writes_files_and_refuses_an_unknown_manager(team, tmp_pa
     parsed = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
     assert parsed.get_content_type() == "multipart/alternative"
     printed = cli.invoke(main, base)
-    assert printed.exit_code == 0 and "Subject: Seguimiento de cotizaciones" in printed.output
+    assert printed.exit_code == 0 and "Asunto: Seguimiento de cotizaciones" in printed.output
     unknown = cli.invoke(main, base + ["--manager", "nadie@aceros.example"])
-    assert unknown.exit_code == 1 and "receives no digest" in unknown.output
+    assert unknown.exit_code == 1 and "no recibe resumen" in unknown.output  # team.language
     no_smtp = cli.invoke(main, base + ["--send"])
     assert no_smtp.exit_code == 1 and "[digest.smtp]" in no_smtp.output
 

@@ -45,7 +45,7 @@ def find(rows: list[dict], channel: str, subject_part: str) -> dict:
 
 def test_demo_plans_and_lists_the_sample_teams_follow_ups(demo):
     folder, out = demo
-    assert "Planned 12 follow-ups" in out and "(held 1)" in out
+    assert "Seguimientos planeados al" in out and ": 12 (retenidos: 1)" in out  # team.language
     assert "tel:+528122334455" in out and "https://wa.me/528115552030?text=" in out
     assert "Marta Garza escribió a" in out
     drafts = list((folder / "mail" / "ana" / ".Drafts" / "cur").iterdir())
@@ -69,8 +69,8 @@ def test_show_approve_skip_and_touch(demo):
     rows = listed(folder)
     wa = find(rows, "whatsapp", "Diego Morales")
     shown = cli(folder, "drafts", "show", str(wa["id"]))
-    assert shown.returncode == 0 and "link: https://wa.me/528115552030?text=Hola%20Diego" in shown.stdout
-    assert "template: whatsapp_1 (es, version 0)" in shown.stdout
+    assert shown.returncode == 0 and "enlace: https://wa.me/528115552030?text=Hola%20Diego" in shown.stdout
+    assert "plantilla: whatsapp_1 (es, versión 0)" in shown.stdout
 
     mail = find(rows, "email", "Cotización pedido 4471")
     approved = cli(folder, "drafts", "approve", str(mail["id"]))
@@ -86,7 +86,7 @@ def test_show_approve_skip_and_touch(demo):
     prefix = call["quote_message_id"].strip("<>")[:16]
     touched = cli(folder, "touch", prefix, "--channel", "phone", "--note", "Revisa el lunes",
                   "--now", "2026-11-26T17:00:00-06:00")
-    assert touched.returncode == 0 and "1 follow-up(s) done" in touched.stdout
+    assert touched.returncode == 0 and "seguimientos hechos: 1" in touched.stdout
     after = {r["id"]: r["status"] for r in listed(folder)}
     assert (after[mail["id"]], after[wa["id"]], after[call["id"]]) == ("approved", "skipped", "done")
     assert cli(folder, "drafts", "show", "999").returncode == 1
@@ -104,7 +104,7 @@ def test_edit_through_editor_is_revalidated_and_an_empty_body_refused(demo, tmp_
     (tmp_path / "editor.py.new").write_text("Subject: Re: Material para obra Cumbres\n\n \n")
     editor = {"EDITOR": f"{sys.executable} {script}"}
     refused = cli(folder, "drafts", "edit", str(row["id"]), env=editor)
-    assert refused.returncode == 1 and "body is empty" in refused.stderr
+    assert refused.returncode == 1 and "el cuerpo está vacío" in refused.stderr
     (tmp_path / "editor.py.new").write_text("Subject: Re: Material para obra Cumbres\n\n"
                                             "Rosa, ¿te llamo mañana para revisarla?\n\nAna\n")
     saved = cli(folder, "drafts", "edit", str(row["id"]), env=editor)
@@ -125,12 +125,12 @@ def test_templates_list_validate_preview_and_refused_save(demo, tmp_path):
     listing = cli(folder, "templates", "list")
     assert listing.returncode == 0 and "followup_1" in listing.stdout and "whatsapp_1" in listing.stdout
     ok = cli(folder, "templates", "validate")
-    assert ok.returncode == 0 and "All templates render." in ok.stdout
+    assert ok.returncode == 0 and "Todas las plantillas se generan bien." in ok.stdout
     rows = listed(folder)
     rosa = find(rows, "email", "Material para obra Cumbres")
     preview = cli(folder, "templates", "preview", "followup_2", "--thread",
                   rosa["quote_message_id"][:18], "--now", NOW)
-    assert preview.returncode == 0 and preview.stdout.startswith("Subject: Re: Material para obra Cumbres")
+    assert preview.returncode == 0 and preview.stdout.startswith("Asunto: Re: Material para obra Cumbres")
     assert "Rosa, retomo la cotización CN-2026-0412" in preview.stdout
     english = cli(folder, "templates", "preview", "call_1", "--lang", "en")
     assert "Call Diego Morales" in english.stdout
@@ -138,5 +138,5 @@ def test_templates_list_validate_preview_and_refused_save(demo, tmp_path):
     bad.write_text("Subject: Re: {{ quote.subject }}\n\n{{ owner.name.__class__.__mro__ }}\n")
     refused = cli(folder, "templates", "save", "followup_1", str(bad), "--lang", "es",
                   "--author", "marta@aceros.example")
-    assert refused.returncode == 1 and "not saved" in refused.stderr and "line 3" in refused.stderr
+    assert refused.returncode == 1 and "no se guardó" in refused.stderr and "línea 3" in refused.stderr
     assert cli(folder, "templates", "validate").returncode == 0

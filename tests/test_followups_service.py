@@ -504,7 +504,7 @@ def test_a_render_failure_holds_that_follow_up_and_plans_the_rest(team):
     rows = list_followups(engine)
     broken = [r for r in rows if r.template == "followup_1" and r.language == "es"]
     assert broken and all(r.status == "held" and r.template_version == 1 for r in broken)
-    assert all("followup_1.es (version 1 by marta@aceros.example) line 3" in reason_words(r.hold_reason)
+    assert all("followup_1.es v1 (marta@aceros.example) line 3" in reason_words(r.hold_reason)
                and "nombre" in reason_words(r.hold_reason) for r in broken)
     assert all(reason_words(r.hold_reason, "es").startswith("error en la plantilla: ")
                and "línea 3" in reason_words(r.hold_reason, "es") for r in broken)

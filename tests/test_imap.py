@@ -456,7 +456,7 @@ def test_sample_team_over_imap_scans_exactly_like_the_maildir_import(dovecot, tm
     got = json.loads(_followup("--config", settings, "scan", "--now", now, "--json", env=env).stdout)
     assert got == expected
     rerun = _followup("--config", settings, "sync", env=env)
-    assert rerun.returncode == 0 and rerun.stdout.count("read 0, new 0") == len(env)
+    assert rerun.returncode == 0 and rerun.stdout.count("leídos 0, nuevos 0") == len(env)
 
 
 def test_failed_login_marks_the_account_needs_reauth_and_the_others_sync(dovecot, basic_team):
@@ -469,8 +469,8 @@ def test_failed_login_marks_the_account_needs_reauth_and_the_others_sync(dovecot
     env = {"FOLLOWUP_TEST_GOOD": "secret", "FOLLOWUP_TEST_BAD": "wrong"}
     run = _followup("--config", str(settings), "sync", env=env)
     assert run.returncode == 1
-    assert "good: read 2, new 2" in run.stdout and "camila: read 8, new 8" in run.stdout
-    assert re.search(rf"bad: FAILED \(re-authenticate this account\): IMAP login to 127.0.0.1 as {bad} "
+    assert "good: leídos 2, nuevos 2" in run.stdout and "camila: leídos 8, nuevos 8" in run.stdout
+    assert re.search(rf"bad: FALLÓ \(vuelve a autenticar esta cuenta de correo\): IMAP login to 127.0.0.1 as {bad} "
                      r"was refused", run.stdout), run.stdout
     engine = open_database(f"sqlite:///{basic_team / 'followup.db'}")
     with engine.connect() as c:
@@ -605,8 +605,8 @@ def test_ca_file_in_settings_trusts_the_private_ca_and_an_untrusted_account_is_r
         + account("untrusted", bad, []) + "[protocol]"), encoding="utf-8")
     run = _followup("--config", str(settings), "sync", env={"FOLLOWUP_TEST_TLS": "secret"})
     assert run.returncode == 1
-    assert "trusted: read 1, new 1" in run.stdout and "camila: read 8, new 8" in run.stdout, run.stdout
-    assert re.search(r"untrusted: FAILED \(check this account in settings.toml\): the TLS certificate of "
+    assert "trusted: leídos 1, nuevos 1" in run.stdout and "camila: leídos 8, nuevos 8" in run.stdout, run.stdout
+    assert re.search(r"untrusted: FALLÓ \(revisa esta cuenta de correo en settings.toml\): the TLS certificate of "
                      r"IMAP 127\.0\.0\.1:\d+ does not verify against the system's trusted CAs: .*set ca_file",
                      run.stdout), run.stdout
     engine = open_database(f"sqlite:///{basic_team / 'followup.db'}")

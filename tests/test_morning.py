@@ -242,7 +242,7 @@ def test_morning_command_prints_writes_and_sends(web, smtp, tmp_path):
     cli = CliRunner()
     printed = cli.invoke(main, base + ["--rep", REP])
     assert printed.exit_code == 0, printed.output
-    assert f"To: {REP}" in printed.output and f"{BASE}/followups/" in printed.output
+    assert f"Para: {REP}" in printed.output and f"{BASE}/followups/" in printed.output
     out = tmp_path / "lists"
     wrote = cli.invoke(main, base + ["--out", str(out)])
     assert wrote.exit_code == 0 and f"{REP}: se escribió {out / 'morning-ana.html'}" in wrote.output

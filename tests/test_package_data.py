@@ -142,7 +142,7 @@ def test_a_template_in_the_templates_folder_is_used_before_the_shipped_one(team)
     own = _own_copy(settings, "followup_1", "es", "Subject: [equipo] {{ quote.subject }}")
     sources = template_sources(engine, settings.templates.folder)
     assert sources["followup_1", "es"].origin == str(own) and sources["followup_1", "es"].version == 0
-    assert sources["followup_1", "en"].origin == "followup_1.en.txt (shipped)"
+    assert sources["followup_1", "en"].origin == "followup_1.en.txt"
     assert validate_templates(settings, engine) == []
 
     plan(settings, engine, info.now)

@@ -36,8 +36,8 @@ def test_scan_and_drafts_list_show_names_with_the_address_below(tmp_path):
     assert listed.stdout.count("Ana Pérez") == 3        # the assignee of each, address below
     assert listed.stdout.count("ana@acerosbajio.example") == 3
     shown = run("--config", config, "drafts", "show", "1")
-    assert "assignee Ana Pérez (ana@acerosbajio.example)" in shown.stdout
-    assert "contact: Raúl Quiroga (rquiroga@barandalesmx.example)" in shown.stdout
+    assert "asignado a Ana Pérez (ana@acerosbajio.example)" in shown.stdout  # team.language
+    assert "contacto: Raúl Quiroga (rquiroga@barandalesmx.example)" in shown.stdout
 
 
 def test_templates_list_shows_the_usted_variants_of_the_protocols_steps(tmp_path):
@@ -45,5 +45,5 @@ def test_templates_list_shows_the_usted_variants_of_the_protocols_steps(tmp_path
     listing = run("--config", config, "templates", "list", env={"COLUMNS": "200"})
     assert listing.returncode == 0, listing.stderr
     rows = {line.split("│")[1].strip(): line for line in listing.stdout.splitlines() if line.count("│") > 4}
-    assert "yes, on formal threads (usted)" in rows["followup_1_usted"]
-    assert "yes, on formal threads" not in rows["followup_2_usted"]  # followup_2 is no step here
+    assert "sí, en hilos formales (de usted)" in rows["followup_1_usted"]
+    assert "sí, en hilos formales" not in rows["followup_2_usted"]  # followup_2 is no step here

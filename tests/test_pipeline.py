@@ -52,7 +52,7 @@ def test_worked_example_sync_then_scan_matches_expected_json(basic_team):
     settings = basic_team / "settings.toml"
     first = run("--config", str(settings), "sync")
     assert first.returncode == 0, first.stderr
-    assert "camila: read 8, new 8" in first.stdout and "jorge: read 2, new 2" in first.stdout
+    assert "camila: leídos 8, nuevos 8" in first.stdout and "jorge: leídos 2, nuevos 2" in first.stdout
     scan = run("--config", str(settings), "scan", "--now", NOW, "--json")
     assert scan.returncode == 0, scan.stderr
     got = json.loads(scan.stdout)
@@ -68,7 +68,7 @@ def test_second_sync_reads_nothing_and_scan_is_unchanged(basic_team):
     assert run("--config", settings, "sync").returncode == 0
     before = run("--config", settings, "scan", "--now", NOW, "--json").stdout
     again = run("--config", settings, "sync")
-    assert "camila: read 0, new 0" in again.stdout
+    assert "camila: leídos 0, nuevos 0" in again.stdout
     assert run("--config", settings, "scan", "--now", NOW, "--json").stdout == before
 
 
@@ -82,7 +82,7 @@ def test_new_mail_between_syncs_changes_the_answer(basic_team):
              b"Gracias, \xc2\xbfel precio incluye IVA?\n")
     (basic_team / "mail" / "camila" / "new" / "1800000000.new1.host").write_bytes(reply)
     out = run("--config", settings, "sync")
-    assert "camila: read 1, new 1" in out.stdout
+    assert "camila: leídos 1, nuevos 1" in out.stdout
     got = json.loads(run("--config", settings, "scan", "--now", NOW, "--json").stdout)
     beatriz = next(t for t in got["threads"] if t["contact"] == "beatriz@dos.example")
     assert beatriz["status"] == "awaiting_us"
@@ -131,13 +131,13 @@ def test_dead_account_is_reported_and_the_others_sync(basic_team):
     shutil.rmtree(basic_team / "mail" / "jorge")
     result = run("--config", str(basic_team / "settings.toml"), "sync")
     assert result.returncode == 1
-    assert "camila: read 8, new 8" in result.stdout
-    assert "jorge: FAILED" in result.stdout and "mail/jorge" in result.stdout
+    assert "camila: leídos 8, nuevos 8" in result.stdout  # team.language: es by default
+    assert "jorge: FALLÓ" in result.stdout and "mail/jorge" in result.stdout
 
 
 def test_sync_one_account(basic_team):
     result = run("--config", str(basic_team / "settings.toml"), "sync", "--account", "jorge")
-    assert result.returncode == 0 and "jorge: read 2" in result.stdout and "camila" not in result.stdout
+    assert result.returncode == 0 and "jorge: leídos 2" in result.stdout and "camila" not in result.stdout
     unknown = run("--config", str(basic_team / "settings.toml"), "sync", "--account", "nadie")
     assert unknown.returncode == 2 and "camila, jorge" in unknown.stderr
 
@@ -182,7 +182,8 @@ def test_demo_runs_twice_from_scratch(tmp_path):
     for _ in range(2):
         result = run("demo", "--dir", str(tmp_path / "demo"), cwd=tmp_path)
         assert result.returncode == 0, result.stderr
-        assert "synced ana: read" in result.stdout and "new 0" not in result.stdout.split("synced ana")[1].split("\n")[0]
+        assert "se sincronizó ana: leídos" in result.stdout
+        assert "nuevos 0" not in result.stdout.split("se sincronizó ana")[1].split("\n")[0]
         assert "Sin respuesta —" in result.stdout and "Agotada —" in result.stdout
 
 
@@ -215,11 +216,11 @@ def test_same_mail_as_mbox_and_eml_folder_gives_the_same_scan(basic_team):
     settings = str(basic_team / "settings.toml")
     first = run("--config", settings, "sync")
     assert first.returncode == 0, first.stderr
-    assert "camila: read 9" in first.stdout and "1 with parse warnings" in first.stdout
+    assert "camila: leídos 9" in first.stdout and "1 con avisos al leerlos" in first.stdout
     got = json.loads(run("--config", settings, "scan", "--now", NOW, "--json").stdout)
     assert_matches_expected(got, json.loads((basic_team / "expected.json").read_text()))
     again = run("--config", settings, "sync")
-    assert "camila: read 0" in again.stdout and "jorge: read 0" in again.stdout
+    assert "camila: leídos 0" in again.stdout and "jorge: leídos 0" in again.stdout
 
 
 def test_an_unreadable_mail_folder_is_reported_and_the_other_accounts_sync(basic_team):
@@ -230,10 +231,10 @@ def test_an_unreadable_mail_folder_is_reported_and_the_other_accounts_sync(basic
     (archive / "cur").symlink_to(archive / "cur")
     result = run("--config", str(basic_team / "settings.toml"), "sync")
     assert result.returncode == 1
-    assert "camila: FAILED" in result.stdout and "jorge: read 2, new 2" in result.stdout
+    assert "camila: FALLÓ" in result.stdout and "jorge: leídos 2, nuevos 2" in result.stdout
     assert "Traceback" not in result.stderr
     listing = run("--config", str(basic_team / "settings.toml"), "accounts", "list")
-    assert "needs_attention" in listing.stdout
+    assert "requiere atención" in listing.stdout  # the status, worded (needs_attention)
 
 
 def test_a_password_in_the_database_url_query_is_refused_in_settings(basic_team):

@@ -181,7 +181,7 @@ def test_rebuild_command_gives_the_incremental_answer(sample):
     incremental = run("--config", config, "scan", "--now", now, "--json").stdout
     rebuilt = run("--config", config, "rebuild")
     assert rebuilt.returncode == 0, rebuilt.stderr
-    assert "26 lead threads" in rebuilt.stdout
+    assert "26 conversaciones de cotización" in rebuilt.stdout  # team.language: es by default
     assert run("--config", config, "scan", "--now", now, "--json").stdout == incremental
 
 

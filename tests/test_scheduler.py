@@ -359,8 +359,8 @@ def test_run_once_from_the_command_line(tmp_path):
     sunday = ["--config", str(config), "run", "--once", "--now", "2026-11-08T10:00"]
     result = cli.invoke(main, sunday)
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == "sync: done"
+    assert result.output.strip() == "sincronización: hecho"  # team.language: es by default
     with WorkerLock(tmp_path / "followup.db"):  # a worker is already running on this file
         busy = cli.invoke(main, sunday)
-    assert busy.exit_code == 1 and "already working" in busy.output
+    assert busy.exit_code == 1 and "ya hay otro `followup run` trabajando" in busy.output
     assert cli.invoke(main, ["--config", str(config), "run", "--now", "2026-11-08"]).exit_code == 2

@@ -29,6 +29,21 @@ from tests.test_storage import count, message as storage_message
 FOLLOWUP = str(Path(sys.executable).with_name("followup"))
 
 
+def in_english(settings: Path) -> Path:
+    """These tests read the CLI's lines about the database in English: ``[team] language``
+    (the default is Spanish; tests/test_cli_words.py walks both)."""
+    text = settings.read_text(encoding="utf-8")
+    if 'language = "en"' not in text:
+        settings.write_text(text.replace("[team]\n", '[team]\nlanguage = "en"\n', 1), encoding="utf-8")
+    return settings
+
+
+@pytest.fixture
+def basic_team(basic_team):
+    in_english(basic_team / "settings.toml")
+    return basic_team
+
+
 def run(*args: str, env: dict | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
     full = {**os.environ, **(env or {})}
     full.pop("FOLLOWUP_CONFIG", None)
@@ -313,7 +328,7 @@ def _sqlite_settings(team: Path, db: Path) -> Path:
     settings = team / "settings.toml"
     settings.write_text(settings.read_text().replace('url = "sqlite:///followup.db"',
                                                     f'url = "sqlite:///{db}"'))
-    return settings
+    return in_english(settings)
 
 
 def _new_mail(team: Path, n: int = 3) -> None:

@@ -141,6 +141,10 @@ def gone(pid: int) -> bool:
 def unplanned(tmp_path_factory):
     dest = tmp_path_factory.mktemp("limits") / "team"
     info = generate_sample(dest)
+    # these tests read the CLI's problem lines in English ([team] language; Spanish by default)
+    config = info.settings_path.read_text(encoding="utf-8")
+    info.settings_path.write_text(config.replace("[team]\n", '[team]\nlanguage = "en"\n', 1),
+                                  encoding="utf-8")
     settings = load_settings(info.settings_path, environ={})
     engine = open_store(settings)
     sync(settings, engine)
@@ -332,14 +336,14 @@ def test_templates_validate_refuses_every_hostile_stored_version(team):
     team.store("h_membership_tests", "es", CLOCK)
     timed = team.cli("templates", "validate")
     assert timed.returncode == 1
-    assert_problem(timed.stderr, CLOCK, label="h_membership_tests.es (version 1 by old@aceros.example)")
+    assert_problem(timed.stderr, CLOCK, label="h_membership_tests.es v1 (old@aceros.example)")
     assert_bounded(timed, baseline)
     for hostile in HOSTILE:
         team.store(f"h_{hostile.id}", "es", hostile)
     run = team.cli("templates", "validate")
     assert run.returncode == 1 and "Traceback" not in run.stderr
     for hostile in HOSTILE:
-        assert_problem(run.stderr, hostile, label=f"h_{hostile.id}.es (version 1 by old@aceros.example)")
+        assert_problem(run.stderr, hostile, label=f"h_{hostile.id}.es v1 (old@aceros.example)")
     assert run.max_rss <= MEMORY
     # ~90 more templates refused in one command: each took a fraction of the 2 s.
     assert (run.wall - timed.wall) / len(HOSTILE) < 0.1, (run.wall, timed.wall)
@@ -356,7 +360,7 @@ def test_templates_save_refuses_a_hostile_file_and_stores_nothing(team, hostile,
     bad.write_text(hostile.text, encoding="utf-8")
     run = team.cli("templates", "save", "followup_1", str(bad), "--lang", "es", "--author", MANAGER)
     assert run.returncode == 1 and "not saved" in run.stderr and "Traceback" not in run.stderr
-    assert_problem(run.stderr, hostile, label="followup_1.es (edited)")
+    assert_problem(run.stderr, hostile, label="followup_1.es")
     assert_bounded(run, baseline)
     assert team.versions() == 1
 
@@ -368,7 +372,7 @@ def test_templates_preview_refuses_a_hostile_stored_version(team, hostile):
     team.store("followup_1", "es", hostile)
     run = team.cli("templates", "preview", "followup_1", "--lang", "es")
     assert run.returncode == 1 and "Traceback" not in run.stderr
-    assert_problem(run.stderr, hostile, label="followup_1.es (version 1 by old@aceros.example)")
+    assert_problem(run.stderr, hostile, label="followup_1.es v1 (old@aceros.example)")
     assert_bounded(run, baseline)
 
 
@@ -388,13 +392,13 @@ def test_save_stores_exactly_the_text_it_validated(team, tmp_path):
     dropped.write_text("{% set saludo = 'Hola' %}\nSubject: {{ saludo }}\n\n{{ saludo }} {{ contact.first_name }}\n",
                        encoding="utf-8")
     run = team.cli("templates", "save", "followup_1", str(dropped), "--lang", "es", "--author", MANAGER)
-    assert run.returncode == 1 and "followup_1.es (edited) line 1: only {# comments #} may come before" in run.stderr
+    assert run.returncode == 1 and "followup_1.es line 1: only {# comments #} may come before" in run.stderr
     assert team.versions() == 1
     # A mistake after a header comment names the line of the admin's file, not of the stored text.
     wrong = tmp_path / "wrong.txt"
     wrong.write_text("{# header\n   two lines #}\nSubject: a\n\nHola\n{{ contact.nombre }}\n", encoding="utf-8")
     run = team.cli("templates", "save", "followup_1", str(wrong), "--lang", "es", "--author", MANAGER)
-    assert "followup_1.es (edited) line 6: dict object has no nombre" in run.stderr
+    assert "followup_1.es line 6: dict object has no nombre" in run.stderr
 
 
 def _plan_groups(hostiles: list[Hostile]) -> list[list[Hostile]]:
@@ -410,7 +414,7 @@ def _assert_held(team: Team, group: list[Hostile]) -> None:
             held = reason_words(row.hold_reason)
             assert held.startswith("template error: "), held
             assert_problem(held, hostile,
-                           label=f"{name}.{language} (version 1 by old@aceros.example)")
+                           label=f"{name}.{language} v1 (old@aceros.example)")
 
 
 @pytest.mark.parametrize("group", _plan_groups([CLOCK, *REPRESENTATIVE]),
@@ -428,9 +432,9 @@ def test_drafts_plan_holds_the_follow_ups_of_hostile_templates(unplanned, tmp_pa
                 team.store(name, language, hostile)
         runs[kind] = team.cli("drafts", "plan", "--now", now.isoformat())
         assert runs[kind].returncode == 0, runs[kind].stderr
-    assert runs["baseline"].stdout.startswith("Seguimientos planeados: 12; retenidos: 1")  # es
+    assert runs["baseline"].stdout.startswith("Planned 12 follow-ups, held 1")  # [team] en
     held = sum(1 for r in list_followups(team.engine) if r.status == "held")
-    assert held >= 1 + len(group) and "problema de plantilla: " in runs["hostile"].stderr
+    assert held >= 1 + len(group) and "template problem: " in runs["hostile"].stderr
     _assert_held(team, group)
     # followup_1 has 8 due follow-ups: a template out of time is rendered once, not 8 times.
     assert_bounded(runs["hostile"], runs["baseline"])
@@ -537,7 +541,7 @@ def test_saving_a_hostile_template_over_http_is_refused_in_spanish_with_its_line
     assert time.monotonic() - started < SECONDS
     assert response.status_code == 422
     assert 'data-error-line="4"' in response.text
-    assert "followup_1.es (edited) línea 4: el resultado es demasiado grande" in response.text
+    assert "followup_1.es línea 4: el resultado es demasiado grande" in response.text
     assert template_history(env.engine) == before
 
 

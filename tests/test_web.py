@@ -594,7 +594,7 @@ def test_cli_set_password_from_stdin_then_sign_in(web):
     assert result.exit_code == 0, result.output
     result = runner.invoke(main, ["--config", config, "users", "set-password", "eve@evil.example",
                                   "--password-stdin"], input="whatever\n")
-    assert result.exit_code == 2 and "not a team member" in result.output
+    assert result.exit_code == 2 and "no es del equipo" in result.output  # team.language
     client = web.client()
     token = csrf(client.get("/login").text)
     assert client.post("/login", data={"email": SDR, "password": "s3cret-pass",

@@ -141,7 +141,7 @@ def test_a_whatsapp_answer_turns_the_thread_awaiting_us_and_a_reexport_adds_only
     # The same chat exported again a day later, with Ana's answer: only that is new.
     shutil.copy(ES_ANDROID, chat)
     out = _sync(root)
-    assert "ana-whatsapp: read 5, new 0, 1 WhatsApp touches" in out
+    assert "ana-whatsapp: leídos 5, nuevos 0, 1 contactos por WhatsApp" in out
     assert _rows(root, "select count(*) from messages where message_id like '<wa.%'")[0][0] == 2
     assert len(_rows(root, "select id from touches")) == 2
     thread = _scan(root)[QUOTE_ID]
@@ -151,9 +151,10 @@ def test_a_whatsapp_answer_turns_the_thread_awaiting_us_and_a_reexport_adds_only
     assert thread["next_step"]["number"] == 1
 
     # Nothing changed: a third sync reads nothing.
-    assert "ana-whatsapp: read 0, new 0" in _sync(root)
+    assert "ana-whatsapp: leídos 0, nuevos 0" in _sync(root)
     tested = run("--config", str(root / "settings.toml"), "accounts", "test", "ana-whatsapp")
-    assert tested.stdout.strip() == (f"ana-whatsapp: ok — 1 export files; {ES_ANDROID.name}: "
+    # the connector's own report after the team's words (connectors quote no catalogue)
+    assert tested.stdout.strip() == (f"ana-whatsapp: funciona — 1 export files; {ES_ANDROID.name}: "
                                      "8 messages (android, day first)"), tested.stdout + tested.stderr
 
 
@@ -179,7 +180,7 @@ def test_chats_matched_by_the_phone_in_the_contacts_signature_and_by_their_mail_
     with zipfile.ZipFile(root / "whatsapp" / "ana" / "WhatsApp Chat - Harbor Logistics.zip", "w") as z:
         z.writestr("_chat.txt", EN_IPHONE.read_bytes())
         z.writestr("00000004-Q-7710 Pallet racks.pdf", b"%PDF-1.4 not read")
-    assert "ana-whatsapp: read 4, new 2, 1 WhatsApp touches" in _sync(root)  # not the Android zip again
+    assert "ana-whatsapp: leídos 4, nuevos 2, 1 contactos por WhatsApp" in _sync(root)  # not the Android zip again
     thread = _scan(root, "2026-11-23T15:00:00+00:00")[PROPOSAL_ID]
     assert thread["status"] == "awaiting_us"
     assert thread["last_reply_at"] == "2026-11-21T08:03:10-06:00"  # the image; the deleted one is not
@@ -189,18 +190,18 @@ def test_an_unmatched_chat_is_set_aside_then_taken_once_the_settings_name_its_co
     root = _team(tmp_path, contacts="")
     shutil.copy(ES_ANDROID, root / "whatsapp" / "ana" / ES_ANDROID.name)
     out = _sync(root)
-    assert "1 chats set aside" in out
+    assert "1 chats apartados" in out
     assert "ningún contacto coincide con este chat (Roberto Salinas)" in out  # the team speaks es
     listed = run("--config", str(root / "settings.toml"), "accounts", "list").stdout
-    assert f"set aside: {ES_ANDROID.name}: ningún contacto coincide" in listed
+    assert f"apartado: {ES_ANDROID.name}: ningún contacto coincide" in listed
     assert _rows(root, "select count(*) from messages where message_id like '<wa.%'")[0][0] == 0
     assert _scan(root)[QUOTE_ID]["status"] != "awaiting_us"
 
     settings = root / "settings.toml"
     settings.write_text(settings.read_text(encoding="utf-8") + ROBERTO, encoding="utf-8")
     out = _sync(root)
-    assert "set aside" not in out
-    assert "set aside" not in run("--config", str(settings), "accounts", "list").stdout
+    assert "apartado" not in out
+    assert "apartado" not in run("--config", str(settings), "accounts", "list").stdout
     assert _rows(root, "select count(*) from messages where message_id like '<wa.%'")[0][0] == 2
     # The full chat ends with Ana's answer: the thread waits on the client again.
     assert _scan(root)[QUOTE_ID]["status"] in ("waiting", "silent")
@@ -251,9 +252,9 @@ def test_the_same_on_postgresql(tmp_path, postgres_url):
     env = {"FOLLOWUP_DATABASE_URL": postgres_url}
     chat = root / "whatsapp" / "ana" / ES_ANDROID.name
     chat.write_text(_lines(ES_ANDROID, 11), encoding="utf-8")
-    assert "ana-whatsapp: read 4, new 2, 1 WhatsApp touches" in _sync(root, env)
+    assert "ana-whatsapp: leídos 4, nuevos 2, 1 contactos por WhatsApp" in _sync(root, env)
     assert _scan(root, env=env)[QUOTE_ID]["status"] == "awaiting_us"
     shutil.copy(ES_ANDROID, chat)
-    assert "ana-whatsapp: read 5, new 0, 1 WhatsApp touches" in _sync(root, env)
-    assert "ana-whatsapp: read 0, new 0\n" in _sync(root, env)
+    assert "ana-whatsapp: leídos 5, nuevos 0, 1 contactos por WhatsApp" in _sync(root, env)
+    assert "ana-whatsapp: leídos 0, nuevos 0\n" in _sync(root, env)
     assert _scan(root, env=env)[QUOTE_ID]["status"] in ("waiting", "silent")

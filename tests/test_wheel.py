@@ -115,14 +115,14 @@ def _check_init_writes_the_shipped_starter_settings(installed) -> None:
     folder = work / "init"
     folder.mkdir()
     result = _run([bin_ / "followup", "init"], cwd=folder, env=env)
-    assert "Wrote settings.toml" in result.stdout
+    assert "Se escribió settings.toml" in result.stdout  # the starter settings: [team] language = "es"
     assert (folder / "settings.toml").read_text(encoding="utf-8") == (ROOT / "settings.toml").read_text(
         encoding="utf-8")
     assert (folder / "followup.db").stat().st_size > 0
     listing = _run([bin_ / "followup", "templates", "list"], cwd=folder,
                    env=dict(env, COLUMNS="200")).stdout
-    assert "followup_1.es.txt (shipped)" in listing and str(bin_.parent) in listing.replace("\n", "")
-    assert "All templates render." in _run([bin_ / "followup", "templates", "validate"],
+    assert "followup_1.es.txt (incluida)" in listing and str(bin_.parent) in listing.replace("\n", "")
+    assert "Todas las plantillas se generan bien." in _run([bin_ / "followup", "templates", "validate"],
                                            cwd=folder, env=env).stdout
 
 

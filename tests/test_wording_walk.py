@@ -2,7 +2,8 @@
 language and no raw key. Every GET page of the web app (``url_map``) for a rep, a manager
 and an admin in both languages, the flash messages of the review actions, the digest in
 both languages, and the CLI's scan / drafts list / drafts plan / drafts approve in both
-``team.language``s, each checked against the catalogue's own entries."""
+``team.language``s, each checked against the catalogue's own entries (every other
+command: ``tests/test_cli_words.py``, with this checker)."""
 
 from __future__ import annotations
 

@@ -18,21 +18,33 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 
 from rich.markup import escape
 
-from assistant.cli.context import Context, emit_json, fail
+from assistant.cli.context import Context, emit_json
 from assistant.cli.context import console as table_console
 from assistant.cli.tables import print_table
 from assistant.services import sync as sync_service
 from assistant.storage.errors import StorageError
-from assistant.wording import say
-from connectors.base import ConnectorError
+from assistant.wording import reason_words, say, words_of
+from connectors.base import AuthenticationError, ConnectorError, TransientError
 
 __all__ = ["SET_ASIDE_SHOWN", "accounts", "sync"]
 
-SYNC_HINT = {"needs_reauth": "re-authenticate this account",
-             "retrying": "a passing fault: the next sync retries",
-             "needs_attention": "check this account in settings.toml",
-             "storage_error": "database error"}
-"""What to do about an account whose sync failed, by its status."""
+SYNC_STATUSES = ("ok", "never_synced", "needs_reauth", "retrying", "needs_attention",
+                 "storage_error")
+"""An account's status (``accounts.state.*`` words it; ``sync.hint.*`` what to do about
+a failed one)."""
+
+
+def _status(status: str, language: str) -> str:
+    """An account's status as a person reads it (``never synced`` is stored with a space)."""
+    status = status.replace(" ", "_")
+    return say(f"accounts.state.{status}", language) if status in SYNC_STATUSES else status
+
+
+def connector_label(exc: ConnectorError) -> str:
+    """The label of a connector's error line: what kind of fault, so what to do."""
+    return ("cli.authentication_error" if isinstance(exc, AuthenticationError)
+            else "cli.transient_error" if isinstance(exc, TransientError)
+            else "cli.configuration_error")
 
 
 @click.command()
@@ -41,9 +53,11 @@ SYNC_HINT = {"needs_reauth": "re-authenticate this account",
 def sync(obj: Context, account: str | None) -> None:
     """Pull new mail from every (or one) account."""
     settings, engine = obj.settings(), obj.engine()
+    lang = obj.language
     console = Console(stderr=True)
+    messages = escape(say("sync.progress_messages", lang))
     with Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(),
-                  TextColumn("{task.completed} messages"), TimeElapsedColumn(),
+                  TextColumn("{task.completed} " + messages), TimeElapsedColumn(),
                   console=console, transient=not console.is_terminal) as progress:
 
         def tracker(name: str):
@@ -55,7 +69,8 @@ def sync(obj: Context, account: str | None) -> None:
 
             def advance(folder: str, count: int) -> None:
                 if folder not in tasks:
-                    tasks[folder] = progress.add_task(f"  {name} › {folder or '(root)'}", total=None)
+                    tasks[folder] = progress.add_task(
+                        f"  {name} › {folder or say('sync.root_folder', lang)}", total=None)
                 progress.advance(tasks[folder], count)
             return advance
 
@@ -63,27 +78,29 @@ def sync(obj: Context, account: str | None) -> None:
             results = sync_service.sync(settings, engine, account=account, progress=tracker,
                                    folder_progress=folder_tracker, check_storage=True)
         except ConnectorError as exc:
-            fail("Error", str(exc), 2)
+            obj.fail("cli.error", exc, 2)
         except StorageError as exc:
-            fail("Database error", str(exc), 1)
+            obj.fail("cli.database_error", exc, 1)
     failed = 0
     for result in results:
         if result.error:
             failed += 1
-            click.echo(f"{result.account}: FAILED ({SYNC_HINT[result.status]}): {result.error}")
-        else:
-            extra = f", {result.warnings} with parse warnings" if result.warnings else ""
-            skipped = f", {len(result.skipped)} skipped" if result.skipped else ""
-            aside = (f", {len(result.set_aside)} set aside (refused by the database; "
-                     "see `followup accounts list`)" if result.set_aside else "")
-            touches = f", {result.touches} WhatsApp touches" if result.touches else ""
-            chats = (f", {len(result.chats_set_aside)} chats set aside (see `followup accounts "
-                     "list`)" if result.chats_set_aside else "")
-            click.echo(f"{result.account}: read {result.read}, new {result.stored}"
-                       f"{touches}{extra}{skipped}{aside}{chats}")
-            for line in result.chats_set_aside:
-                click.echo(f"  set aside: {line}")
-            failed += bool(result.set_aside)
+            click.echo(say("sync.failed", lang, account=result.account,
+                           hint=say(f"sync.hint.{result.status}", lang),
+                           error=reason_words(result.reason or result.error, lang)))
+            continue
+        counts = [(say("sync.touches", lang, n=result.touches), result.touches),
+                  (say("sync.parse_warnings", lang, n=result.warnings), result.warnings),
+                  (say("sync.skipped", lang, n=len(result.skipped)), result.skipped),
+                  (say("sync.set_aside", lang, n=len(result.set_aside)), result.set_aside),
+                  (say("sync.chats_set_aside", lang, n=len(result.chats_set_aside)),
+                   result.chats_set_aside)]
+        click.echo(say("sync.done", lang, account=result.account, read=result.read,
+                       new=result.stored) + "".join(", " + words for words, shown in counts if shown))
+        for provider_id, reason in result.chats_set_aside:
+            click.echo(say("accounts.set_aside", lang, id=provider_id,
+                           reason=reason_words(reason, lang)))
+        failed += bool(result.set_aside)
     if failed:
         sys.exit(1)
 
@@ -112,43 +129,47 @@ def list_accounts(obj, as_json: bool, tsv: bool) -> None:
     from assistant.services.accounts import account_states
 
     app = obj.app()
+    lang = obj.language
     states = account_states(app.settings, app.engine, shown=SET_ASIDE_SHOWN)
     rows = []
     for state in states:
         a = state.account
         last = state.last_sync_at.isoformat(timespec="seconds") if state.last_sync_at else None
-        rows.append((state, a.path or a.host or a.username or "", last))
-    if as_json:
+        error = words_of(state.error, lang) if state.error else None
+        aside = [(p, reason_words(r, lang)) for p, r in state.set_aside]
+        rows.append((state, a.path or a.host or a.username or "", last, error, aside))
+    if as_json:  # the keys and the status codes are the contract's; the sentences worded
         emit_json({"accounts": [
             {"name": s.account.name, "kind": s.account.kind, "where": str(where),
-             "status": s.status, "last_sync_at": last, "error": s.error,
-             "set_aside": [{"provider_id": p, "reason": r} for p, r in s.set_aside],
-             "set_aside_count": s.set_aside_count} for s, where, last in rows]})
+             "status": s.status, "last_sync_at": last, "error": error,
+             "set_aside": [{"provider_id": p, "reason": r} for p, r in aside],
+             "set_aside_count": s.set_aside_count} for s, where, last, error, aside in rows]})
         return
     if tsv:
-        for state, where, last in rows:
+        for state, where, last, error, aside in rows:
             a = state.account
             line = f"{a.name}\t{a.kind}\t{where}\t{state.status}\t{last or '-'}"
-            click.echo(line + (f"\t{state.error}" if state.error else ""))
-            _print_set_aside(state)
+            click.echo(line + (f"\t{error}" if error else ""))
+            _print_set_aside(state, aside, lang)
         return
-    print_table(table_console(), say("accounts.title", "en", n=len(rows)),
-                [say(f"accounts.{column}", "en") for column in
+    print_table(table_console(), say("accounts.title", lang, n=len(rows)),
+                [say(f"accounts.{column}", lang) for column in
                  ("name", "kind", "mailbox", "status", "last_sync", "problem")],
-                [[escape(s.account.name), s.account.kind, escape(str(where)), s.status,
-                  last.replace("T", " ") if last else "—", escape(s.error or "")]
-                 for s, where, last in rows])
-    for state, _, _ in rows:
-        if state.set_aside:
+                [[escape(s.account.name), s.account.kind, escape(str(where)), _status(s.status, lang),
+                  last.replace("T", " ") if last else "—", escape(error or "")]
+                 for s, where, last, error, _ in rows])
+    for state, _, _, _, aside in rows:
+        if aside:
             click.echo(f"{state.account.name}:")
-        _print_set_aside(state)
+        _print_set_aside(state, aside, lang)
 
 
-def _print_set_aside(state) -> None:
-    for provider_id, reason in state.set_aside:
-        click.echo(f"  set aside: {provider_id}: {reason}")
+def _print_set_aside(state, aside: list[tuple[str, str]], language: str) -> None:
+    for provider_id, reason in aside:
+        click.echo(say("accounts.set_aside", language, id=provider_id, reason=reason))
     if state.set_aside_count > SET_ASIDE_SHOWN:
-        click.echo(f"  … and {state.set_aside_count - SET_ASIDE_SHOWN} more set aside")
+        click.echo(say("accounts.more_set_aside", language,
+                       n=state.set_aside_count - SET_ASIDE_SHOWN))
 
 
 @accounts.command("test")
@@ -161,7 +182,9 @@ def test_account(obj, name: str) -> None:
     settings = obj.settings()
     account = settings.account(name)
     if account is None:
-        fail("Unknown account", f'no account named "{name}" in {settings.path}', 2)
+        obj.fail("cli.unknown_account", obj.say(
+            "sync.unknown_account", name=name, file=str(settings.path),
+            names=", ".join(a.name for a in settings.accounts) or "—"), 2)
     try:
         if account.kind == "whatsapp":  # its date order follows the team's language too
             from assistant.services.whatsapp import open_whatsapp
@@ -174,12 +197,12 @@ def test_account(obj, name: str) -> None:
                 report = probe()
             else:
                 batch = next(iter(connector.fetch(None)), None)
-                report = f"first batch: {len(batch.messages) if batch else 0} messages"
+                report = obj.say("accounts.first_batch", n=len(batch.messages) if batch else 0)
         finally:
             connector.close()
     except ConnectorError as exc:
-        fail(type(exc).__name__.replace("Error", " error"), str(exc), 1)
-    click.echo(f"{name}: ok — {report}")
+        obj.fail(connector_label(exc), exc, 1)
+    click.echo(obj.say("accounts.test_ok", name=name, report=report))
 
 
 @accounts.command("add")
@@ -215,8 +238,7 @@ def add_account(obj, kind, name, client_secrets, service_account, client_id, ten
         if service_account:
             text = Path(service_account).read_text(encoding="utf-8")
             write_secret_file(target, text)
-            click.echo("Service account key stored; add username = \"rep@your-domain\" to the account "
-                       "(the mailbox it acts as, by domain-wide delegation).")
+            click.echo(obj.say("accounts.add.service_account"))
         else:
             if not client_secrets:
                 raise click.UsageError("gmail needs --client-secrets CLIENT.json (a Desktop app OAuth client) "
@@ -225,8 +247,8 @@ def add_account(obj, kind, name, client_secrets, service_account, client_id, ten
 
             flow = InstalledAppFlow.from_client_secrets_file(client_secrets, scopes=scopes)
             creds = flow.run_local_server(host="127.0.0.1", port=0, open_browser=False,
-                                          authorization_prompt_message="Open this address in a browser "
-                                          "(on this machine, or tunnel the port): {url}")
+                                          authorization_prompt_message=obj.say(
+                                              "accounts.add.open_address", url="{url}"))
             write_secret_file(target, creds.to_json())
     else:
         import msal
@@ -238,21 +260,23 @@ def add_account(obj, kind, name, client_secrets, service_account, client_id, ten
         if app_only:
             info.update(flow="client_credentials", client_secret_env=secret_env)
             if not os.environ.get(secret_env):
-                raise click.UsageError(f"set the environment variable {secret_env} to the client secret first")
+                obj.fail("cli.error", obj.say("accounts.add.secret_first", variable=secret_env), 2)
         else:
             cache = msal.SerializableTokenCache()
             app = msal.PublicClientApplication(client_id, authority=authority, token_cache=cache)
             flow = app.initiate_device_flow(scopes=scopes)
             if "user_code" not in flow:
-                raise click.ClickException(f"Microsoft refused the sign-in: {flow.get('error_description')}")
-            click.echo(flow["message"])
+                obj.fail("cli.error", obj.say("accounts.add.refused",
+                                              error=flow.get("error_description")), 1)
+            click.echo(flow["message"])  # Microsoft's own words: the code and where to type it
             result = app.acquire_token_by_device_flow(flow)
             if "access_token" not in result:
-                raise click.ClickException(f"sign-in failed: {result.get('error_description')}")
+                obj.fail("cli.error", obj.say("accounts.add.failed",
+                                              error=result.get("error_description")), 1)
             info.update(flow="device", username=(result.get("id_token_claims") or {}).get("preferred_username"),
                         cache=cache.serialize(), scopes=scopes)
         write_secret_file(target, json.dumps(info, indent=1))
     rel = os.path.relpath(target, folder)
-    click.echo(f"Wrote {target} (mode 0600).")
-    click.echo(f'In settings.toml: [[accounts]] name = "{name}", kind = "{kind}", oauth = "{rel}"')
-    click.echo(f"Then: followup accounts test {name}")
+    click.echo(obj.say("accounts.add.wrote", path=target))
+    click.echo(obj.say("accounts.add.settings", name=name, kind=kind, path=rel))
+    click.echo(obj.say("accounts.add.then", name=name))

@@ -4,6 +4,12 @@
 Exit status: 0 ok, 1 a job failed (an account could not be synced, a file could not be
 read), 2 bad settings or usage. A startup error (settings, database) is one line on
 standard error, never a traceback.
+
+Language: every line a command prints is the catalogue's (:mod:`assistant.wording`), in
+``[team] language`` (:attr:`Context.language`). Until the settings have loaded that
+language is not known, and a settings file that does not load is reported in English
+(label and message alike: never half and half); so are click's usage errors and
+``--help``.
 """
 
 from __future__ import annotations
@@ -24,9 +30,13 @@ from assistant.settings import Settings, default_settings_path, load_settings
 from assistant.settings import SettingsError
 from assistant.storage.db import StorageError, where
 from assistant.storage.errors import DATABASE_ERRORS, describe
-from assistant.wording import say
+from assistant.wording import say, words_of
 
-__all__ = ["Context", "Main", "console", "emit_json", "fail", "parse_now"]
+__all__ = ["UNKNOWN_LANGUAGE", "Context", "Main", "console", "emit_json", "fail", "parse_now"]
+
+UNKNOWN_LANGUAGE = "en"
+"""The language of what is printed before the settings say the team's (a settings file
+that does not load, ``demo`` refusing its folder): English."""
 
 
 def fail(label: str, message: str, status: int) -> None:
@@ -51,13 +61,33 @@ class Context:
         if self._settings is None:
             try:
                 self._settings = load_settings(self.config_path)
-            except SettingsError as exc:
-                fail("Invalid settings", str(exc), 2)
+            except SettingsError as exc:  # the team's language is not known: English
+                fail(say("cli.invalid_settings", UNKNOWN_LANGUAGE), str(exc), 2)
         return self._settings
 
     CREATES_DATABASE = frozenset(("sync", "run", "demo", "init", "users", "accounts", "templates"))
     """The commands that may create a missing SQLite database: they fill or set it up.
     Every other one reads the team's data and refuses a file that is not there (exit 1)."""
+
+    @property
+    def language(self) -> str:
+        """``[team] language`` once the settings load (they are loaded here if a command
+        has not yet: a quiet try), else :data:`UNKNOWN_LANGUAGE`."""
+        if self._settings is None:
+            try:
+                self._settings = load_settings(self.config_path)
+            except (SettingsError, OSError):
+                return UNKNOWN_LANGUAGE
+        return self._settings.team.language
+
+    def say(self, code: str, /, **values) -> str:
+        """``code`` of the catalogue in the team's language."""
+        return say(code, self.language, **values)
+
+    def fail(self, label: str, error, status: int) -> None:
+        """:func:`fail` in the team's language: ``label`` a catalogue code, ``error`` a
+        worded exception (its :meth:`words`), a code's words already, or plain text."""
+        fail(self.say(label), words_of(error, self.language), status)
 
     def app(self) -> Followup:
         """The app object over the settings' database (opened and migrated once)."""
@@ -70,13 +100,12 @@ class Context:
                 ctx = ctx.parent
             if (settings.storage.url.startswith("sqlite:///") and not Path(path).exists()
                     and path != ":memory:" and not (names & self.CREATES_DATABASE)):
-                language = settings.team.language
-                fail(say("cli.database_error", language),
-                     say("cli.no_database", language, path=path, file=str(self.config_path)), 1)
+                self.fail("cli.database_error",
+                          self.say("cli.no_database", path=path, file=str(self.config_path)), 1)
             try:
                 self._app = Followup.open(settings)
             except StorageError as exc:
-                fail("Database error", str(exc), 1)
+                self.fail("cli.database_error", exc, 1)
         return self._app
 
     def engine(self):
@@ -94,12 +123,12 @@ class Context:
         if missing:
             folder = app.settings.templates.folder
             found = template_names(app.engine, folder)
-            names = "; ".join(say(f"settings.names_{where}", "en", names=", ".join(found[where]))
+            names = "; ".join(self.say(f"settings.names_{where}", names=", ".join(found[where]))
                               for where in ("shipped", "folder", "saved") if found[where])
-            fail(say("cli.invalid_settings", "en"), "\n".join(
-                say("settings.step_template", "en", index=m.number - 1, number=m.number,
-                    channel=m.channel, file=str(self.config_path), template=m.template,
-                    names=names, folder=str(folder) if folder else say("settings.no_folder", "en"))
+            self.fail("cli.invalid_settings", "\n".join(  # the settings loaded: their language
+                self.say("settings.step_template", index=m.number - 1, number=m.number,
+                         channel=m.channel, file=str(self.config_path), template=m.template,
+                         names=names, folder=str(folder) if folder else self.say("settings.no_folder"))
                 for m in missing), 2)
         return app
 
@@ -107,7 +136,7 @@ class Context:
         """The database, as messages name it (the SQLite file, or the redacted URL)."""
         if self._app is not None:
             return where(self._app.engine)
-        return where(self._settings.storage.url) if self._settings else "(unknown)"
+        return where(self._settings.storage.url) if self._settings else self.say("cli.unknown")
 
 
 class Main(click.Group):
@@ -120,11 +149,15 @@ class Main(click.Group):
             return super().invoke(ctx)
         except StorageError as exc:
             logging.getLogger(__name__).info("database error", exc_info=True)  # -v only
-            fail("Database error", str(exc), 1)
+            _context(ctx).fail("cli.database_error", exc, 1)
         except DATABASE_ERRORS as exc:
             logging.getLogger(__name__).info("database error", exc_info=True)  # -v only
-            where_ = ctx.obj.database() if isinstance(ctx.obj, Context) else "(unknown)"
-            fail("Database error", describe(exc, where_), 1)
+            obj = _context(ctx)
+            obj.fail("cli.database_error", describe(exc, obj.database()), 1)
+
+
+def _context(ctx: click.Context) -> Context:
+    return ctx.obj if isinstance(ctx.obj, Context) else Context(None)
 
 
 def emit_json(document: dict) -> None:

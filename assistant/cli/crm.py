@@ -7,8 +7,8 @@ import sys
 
 import click
 
-from assistant.cli.context import Context, emit_json, fail, parse_now
-from assistant.wording import say
+from assistant.cli.context import Context, emit_json, parse_now
+from assistant.wording import words_of
 
 __all__ = ["crm"]
 
@@ -19,7 +19,7 @@ def _open(obj: Context):
     try:
         return open_crm(obj.settings())
     except CrmSetupError as exc:
-        fail("CRM settings", str(exc), 2)
+        obj.fail("cli.crm_settings", exc, 2)
 
 
 @click.group()
@@ -35,12 +35,12 @@ def test(obj: Context) -> None:
 
     connector = _open(obj)
     try:
-        click.echo(say("crm.connected", "en", kind=connector.kind, who=connector.check()))
+        click.echo(obj.say("crm.connected", kind=connector.kind, who=connector.check()))
     except AuthExpired as exc:
-        fail("CRM", f"{exc}. " + say("crm.reauthenticate", "en",
-                                     variable=_secret_name(obj)), 1)
+        obj.fail("cli.crm", obj.say("crm.refused_sign_in", error=str(exc),
+                                    fix=obj.say("crm.reauthenticate", variable=_secret_name(obj))), 1)
     except CRMError as exc:
-        fail("CRM", str(exc), 1)
+        obj.fail("cli.crm", exc, 1)
     finally:
         connector.close()
 
@@ -62,20 +62,25 @@ def sync(obj: Context, now_text: str | None, retry: bool, as_json: bool) -> None
     app = obj.app()
     result = app.crm_sync(connector, parse_now(now_text, obj.settings()), retry=retry)
     if as_json:
-        emit_json(result.as_dict())
+        found = result.as_dict()
+        for key in ("error", "last_error"):
+            if found.get(key):
+                found[key] = words_of(found[key], obj.language)
+        found["warnings"] = [words_of(w, obj.language) for w in found.get("warnings", [])]
+        emit_json(found)
     else:
-        click.echo(say("crm.synced", "en", queued=result.queued, pushed=result.pushed,
-                       failed=result.failed, closed=len(result.closed),
-                       reassigned=len(result.reassigned)))
+        click.echo(obj.say("crm.synced", queued=result.queued, pushed=result.pushed,
+                           failed=result.failed, closed=len(result.closed),
+                           reassigned=len(result.reassigned)))
         if result.phones is not None:
-            click.echo(say("crm.phones_read", "en", phones=result.phones))
+            click.echo(obj.say("crm.phones_read", phones=result.phones))
         for warning in dict.fromkeys(result.warnings):
-            click.echo(say("crm.warning", "en", warning=warning))
+            click.echo(obj.say("crm.warning", warning=words_of(warning, obj.language)))
     if result.error:
-        click.echo(say("crm.stopped", "en", error=result.error), err=True)
-        click.echo(say("crm.waiting", "en", until=result.waiting_until), err=True)
+        click.echo(obj.say("crm.stopped", error=words_of(result.error, obj.language)), err=True)
+        click.echo(obj.say("crm.waiting", until=result.waiting_until), err=True)
         if result.reauthenticate:
-            click.echo(say("crm.reauthenticate", "en", variable=_secret_name(obj)), err=True)
+            click.echo(obj.say("crm.reauthenticate", variable=_secret_name(obj)), err=True)
         sys.exit(1)
 
 
@@ -88,19 +93,22 @@ def status(obj: Context, as_json: bool) -> None:
 
     state = crm_status(obj.engine())
     if as_json:
-        emit_json(state.as_dict())
+        found = state.as_dict()
+        if found.get("last_error"):
+            found["last_error"] = words_of(found["last_error"], obj.language)
+        emit_json(found)
         return
-    never = say("crm.never", "en")
-    click.echo(say("crm.status", "en", last_sync=state.last_sync_at or never,
-                   last_success=state.last_success_at or never, deals=state.links,
-                   pending=state.pending, failing=state.failing, done=state.done))
+    never = obj.say("crm.never")
+    click.echo(obj.say("crm.status", last_sync=state.last_sync_at or never,
+                       last_success=state.last_success_at or never, deals=state.links,
+                       pending=state.pending, failing=state.failing, done=state.done))
     if state.phones_read_at:
-        click.echo(say("crm.phones_status", "en", phones=state.phones, read_at=state.phones_read_at))
+        click.echo(obj.say("crm.phones_status", phones=state.phones, read_at=state.phones_read_at))
     if state.last_error:
-        click.echo(say("crm.last_error", "en", error=state.last_error))
+        click.echo(obj.say("crm.last_error", error=words_of(state.last_error, obj.language)))
         if state.retry_at:
-            click.echo(say("crm.waiting", "en", until=state.retry_at))
+            click.echo(obj.say("crm.waiting", until=state.retry_at))
         if state.reauthenticate and obj.settings().crm is not None:
-            click.echo(say("crm.reauthenticate", "en", variable=_secret_name(obj)))
+            click.echo(obj.say("crm.reauthenticate", variable=_secret_name(obj)))
     for key, error, attempts in state.errors:
-        click.echo(say("crm.entry_error", "en", key=key, error=error, attempts=attempts))
+        click.echo(obj.say("crm.entry_error", key=key, error=error, attempts=attempts))

@@ -1,5 +1,6 @@
 """``followup digest``: the managers' weekly digest, and ``followup morning``: the reps'
-morning lists; printed, written to files or sent."""
+morning lists; printed, written to files or sent. The lines this command prints are in
+``[team] language``; a digest or a morning list itself is in its reader's language."""
 
 from __future__ import annotations
 
@@ -7,9 +8,17 @@ import sys
 
 import click
 
-from assistant.cli.context import Context, fail, parse_now
+from assistant.cli.context import Context, parse_now
+from assistant.wording import say, words_of
 
 __all__ = ["digest", "morning"]
+
+
+def _email(to: str, subject: str, text: str, language: str) -> str:
+    """A digest or morning list printed as the email it is: its header lines as a mail
+    client shows them to the team, then its text."""
+    return "\n".join([say("cli.email.to", language, to=to),
+                      say("cli.show.subject", language, subject=subject), "", text])
 
 
 @click.command()
@@ -31,25 +40,23 @@ def digest(obj: Context, now_text: str | None, out: str | None, send: bool,
     try:
         built = digests.build_digests(settings, engine, now, manager=manager)
         if settings.web.base_url is None:
-            from assistant.wording import say
-
-            click.echo(say("digest.no_links", settings.digest.language, path=settings.path), err=True)
+            click.echo(obj.say("digest.no_links", path=settings.path), err=True)
         for path, item in digests.output_files(out, built) if out else ():
             path.write_text(digests.file_text(settings, item, path, now=now), encoding="utf-8")
-            click.echo(f"{item.recipient.email}: wrote {path}")
+            click.echo(obj.say("morning.cli.wrote", email=item.recipient.email, path=path))
         if send:
             results = digests.send_digests(settings, engine, now, digests.sender_for(settings),
                                            manager=manager)
             for result in results:
-                click.echo(f"{result.recipient}: {result.status}"
-                           + (f" ({result.error})" if result.error else ""))
+                click.echo(obj.say(f"digest.cli.result.{result.status}", email=result.recipient,
+                                   error=words_of(result.cause or result.error or "", obj.language)))
             if any(r.status == "failed" for r in results):
                 sys.exit(1)
         elif not out:
             for item in built:
-                click.echo(f"To: {item.recipient.email}\nSubject: {item.subject}\n\n{item.text}")
+                click.echo(_email(item.recipient.email, item.subject, item.text, obj.language))
     except digests.DigestError as exc:
-        fail("Digest", str(exc), 1)
+        obj.fail("cli.digest", exc, 1)
 
 
 @click.command()
@@ -66,35 +73,33 @@ def morning(obj: Context, now_text: str | None, out: str | None, send: bool,
     from pathlib import Path
 
     from assistant.services import digest as digests, morning as mornings
-    from assistant.wording import say
 
     settings, engine = obj.settings(), obj.engine()
     now = parse_now(now_text, settings)
-    lang = settings.digest.language
     try:
         built = mornings.build_lists(settings, engine, now, rep=rep)
         if not built:
-            click.echo(say("morning.cli.none", lang, time=now.isoformat()))
+            click.echo(obj.say("morning.cli.none", time=now.isoformat()))
         if settings.web.base_url is None:
-            click.echo(say("morning.no_links", lang, path=settings.path), err=True)
+            click.echo(obj.say("morning.no_links", path=settings.path), err=True)
         if out:
             folder = Path(out)
             folder.mkdir(parents=True, exist_ok=True)
             for path, item, text in mornings.output_files(folder, built):
                 path.write_text(text, encoding="utf-8")
-                click.echo(say("morning.cli.wrote", lang, email=item.email, path=path))
+                click.echo(obj.say("morning.cli.wrote", email=item.email, path=path))
         if send:
             if not settings.digest.morning_list:
-                fail("Morning", say("morning.cli.off", lang, path=settings.path), 1)
+                obj.fail("cli.morning", obj.say("morning.cli.off", path=settings.path), 1)
             results = mornings.send_lists(settings, engine, now, digests.sender_for(settings),
                                           rep=rep)
             for r in results:
-                click.echo(say(f"morning.cli.result.{r.status}", lang, email=r.email, n=r.items,
-                               error=r.error or ""))
+                click.echo(obj.say(f"morning.cli.result.{r.status}", email=r.email, n=r.items,
+                                   error=words_of(r.cause or r.error or "", obj.language)))
             if any(r.status in ("failed", "unknown") for r in results):
                 sys.exit(1)
         elif not out:
             for item in built:
-                click.echo(f"To: {item.email}\nSubject: {item.subject}\n\n{item.text}")
+                click.echo(_email(item.email, item.subject, item.text, obj.language))
     except digests.DigestError as exc:
-        fail("Morning", str(exc), 1)
+        obj.fail("cli.morning", exc, 1)

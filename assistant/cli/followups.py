@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from assistant.cli.context import console as table_console
-from assistant.cli.context import emit_json, fail, parse_now, person_cell
+from assistant.cli.context import emit_json, parse_now, person_cell
 from assistant.cli.tables import print_table
 from assistant.services import people, review
 from assistant.services.planning import plan
@@ -22,12 +22,10 @@ from assistant.services.review import (
     FollowupError, approve, edit_text, get, list_followups, save_edit, skip,
 )
 from assistant.storage.models import as_utc
-from assistant.wording import day_time, due_words, reason_words, say, term
+from assistant.wording import day_time, due_words, reason_words, say, term, words_of
 from connectors.base import ConnectorError
 
-__all__ = ["CHANNEL_LABEL", "drafts", "print_followups", "show_one", "touch"]
-
-CHANNEL_LABEL = {"email": "email draft", "phone": "call task", "whatsapp": "WhatsApp message"}
+__all__ = ["drafts", "print_followups", "show_one", "touch"]
 
 
 @click.group()
@@ -46,7 +44,7 @@ def drafts_plan(obj, now_text: str | None) -> None:
     try:
         result = plan(settings, engine, now)
     except ConnectorError as exc:
-        fail("Error", str(exc), 1)
+        obj.fail("cli.error", exc, 1)
     lang = settings.team.language
     click.echo(say("plan.summary", lang, created=len(result.created), held=len(result.held))
                + (say("plan.replanned", lang, n=len(result.replanned)) if result.replanned else "")
@@ -56,8 +54,12 @@ def drafts_plan(obj, now_text: str | None) -> None:
     for fid in result.held:
         click.echo(say("plan.held_line", lang, id=fid,
                        reason=reason_words(result.hold_reasons.get(fid, ""), lang)))
+    for account, threads in result.unread.items():
+        click.echo(say("plan.unread", lang, account=account, n=len(threads)), err=True)
+    for error in result.mailbox_errors:
+        click.echo(say("plan.mailbox_error", lang, error=words_of(error, lang)), err=True)
     for problem in result.problems:
-        click.echo(say("cli.plan.problem", lang, problem=problem), err=True)
+        click.echo(say("cli.plan.problem", lang, problem=words_of(problem, lang)), err=True)
 
 
 def print_followups(rows, settings, console: Console | None = None, now: datetime | None = None,
@@ -125,23 +127,29 @@ def _named(names: dict, address: str | None) -> str:
 
 
 def show_one(row, echo=click.echo, names: dict | None = None, language: str = "en") -> None:
+    """One follow-up in full, its labels in ``language``."""
     names = names or {}
-    echo(f"#{row.id} · step {row.step} · {CHANNEL_LABEL.get(row.channel, row.channel)} · "
-         f"{row.status} · assignee {_named(names, row.assignee)}")
-    echo(f"thread: {row.quote_message_id}  contact: {_named(names, row.contact)}")
-    echo(f"template: {row.template} ({row.language or '?'}, version {row.template_version})")
+
+    def line(code: str, **values) -> None:
+        echo(say(code, language, **values))
+
+    line("cli.show.head", id=row.id, step=row.step, what=say(f"cli.show.kind.{row.channel}", language),
+         status=term("followup", row.status, language), assignee=_named(names, row.assignee))
+    line("cli.show.thread", thread=row.quote_message_id, contact=_named(names, row.contact))
+    line("cli.show.template", template=row.template, language=row.language or "?",
+         version=row.template_version)
     if row.hold_reason:
-        echo(f"held: {reason_words(row.hold_reason)}")
+        line("cli.show.held", reason=reason_words(row.hold_reason, language))
     if row.closed_reason:
-        echo(f"closed: {reason_words(row.closed_reason)}")
+        line("cli.show.closed", reason=reason_words(row.closed_reason, language))
     if row.draft_trash in ("trashed", "gone"):
         echo(say(f"cli.drafts.{row.draft_trash}", language, account=row.account))
     elif row.draft_ref:
-        echo(f"draft: {row.account} mailbox, {row.draft_ref}")
+        line("cli.show.draft", account=row.account, ref=row.draft_ref)
     if row.link:
-        echo(f"link: {row.link}")
+        line("cli.show.link", link=row.link)
     echo("")
-    echo(f"Subject: {row.subject}")
+    line("cli.show.subject", subject=row.subject)
     echo("")
     echo(row.body)
 
@@ -153,11 +161,10 @@ def drafts_show(obj, fid: int) -> None:
     """One follow-up in full."""
     try:
         row = get(obj.engine(), fid)
-        settings = obj.settings()
-        show_one(row, names=people.names(settings, obj.engine(), [row.assignee, row.contact],
-                                         [row.quote_message_id]), language=settings.team.language)
+        show_one(row, names=people.names(obj.settings(), obj.engine(), [row.assignee, row.contact],
+                                         [row.quote_message_id]), language=obj.language)
     except FollowupError as exc:
-        fail("Error", str(exc), 1)
+        obj.fail("cli.error", exc, 1)
 
 
 def _by(settings) -> str | None:
@@ -173,10 +180,8 @@ def drafts_approve(obj, fid: int) -> None:
     lang = settings.team.language
     try:
         result = approve(settings, engine, fid, by=_by(settings))
-    except FollowupError as exc:
-        fail(say("cli.error", lang), exc.words(lang), 1)
-    except ConnectorError as exc:
-        fail(say("cli.error", lang), str(exc), 1)
+    except (FollowupError, ConnectorError) as exc:
+        obj.fail("cli.error", exc, 1)
     click.echo(say("cli.approve.done", lang, fid=fid, status=term("followup", result.row.status, lang),
                    note=result.words(lang)))
 
@@ -191,8 +196,9 @@ def drafts_skip(obj, fid: int, reason: str | None) -> None:
     try:
         skip(engine, fid, reason=reason, by=_by(settings))
     except FollowupError as exc:
-        fail("Error", str(exc), 1)
-    click.echo(f"#{fid} skipped" + (f": {reason}" if reason else ""))
+        obj.fail("cli.error", exc, 1)
+    click.echo(obj.say("cli.skip.done_why", fid=fid, reason=reason) if reason
+               else obj.say("cli.skip.done", fid=fid))
 
 
 @drafts.command("edit")
@@ -205,12 +211,12 @@ def drafts_edit(obj, fid: int) -> None:
         row = get(engine, fid)
         text = click.edit(edit_text(row), extension=".txt", require_save=True)
         if text is None:
-            click.echo("Not changed.")
+            click.echo(obj.say("cli.edit.unchanged"))
             return
         save_edit(settings, engine, fid, text)
     except (FollowupError, ConnectorError) as exc:
-        fail("Error", str(exc), 1)
-    click.echo(f"#{fid} saved.")
+        obj.fail("cli.error", exc, 1)
+    click.echo(obj.say("cli.edit.saved", fid=fid))
 
 
 @click.command()
@@ -229,5 +235,7 @@ def touch(obj, thread: str, channel: str, note: str | None, by: str | None, now_
     try:
         thread_id, closed = review.touch(settings, engine, thread, channel, note=note, by=by, now=now)
     except FollowupError as exc:
-        fail("Error", str(exc), 1)
-    click.echo(f"Logged a {channel} touch on {thread_id}" + (f"; {closed} follow-up(s) done." if closed else "."))
+        obj.fail("cli.error", exc, 1)
+    channel_words = say(f"outcome.channel.{channel}", obj.language)
+    click.echo(obj.say("cli.touch.done_closed", channel=channel_words, thread=thread_id, n=closed)
+               if closed else obj.say("cli.touch.done", channel=channel_words, thread=thread_id))

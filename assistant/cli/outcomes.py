@@ -11,10 +11,9 @@ import os
 
 import click
 
-from assistant.cli.context import Context, fail, parse_now
+from assistant.cli.context import Context, parse_now
 from assistant.services import outcomes
 from assistant.services.outcomes import ActionError
-from assistant.wording import say
 
 __all__ = ["mark", "unmark", "snooze", "reply"]
 
@@ -50,8 +49,8 @@ def _do_or_undo(obj: Context, thread: str, kind: str, value, undo: bool, usage: 
         else:
             done = action(app, who, now)
     except ActionError as exc:
-        fail(say("cli.error", app.settings.team.language), exc.words(app.settings.team.language), 1)
-    click.echo(done.words(app.settings.team.language))  # the CLI's language: [team] language
+        obj.fail("cli.error", exc, 1)
+    click.echo(done.words(obj.language))  # the CLI's language: [team] language
 
 
 @click.command()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from assistant import data
-from assistant.cli.context import Context, fail
+from assistant.cli.context import Context
 
 __all__ = ["init"]
 
@@ -16,12 +16,11 @@ __all__ = ["init"]
 def init(obj: Context, force: bool) -> None:
     """Write a starter settings.toml and create the database."""
     path = obj.config_path
-    if path.exists() and not force:
-        fail("Not overwritten", f"{path} already exists; edit it, or run "
-             "`followup init --force` to start over", 1)
+    if path.exists() and not force:  # in its language when it loads, else English
+        obj.fail("cli.not_overwritten", obj.say("init.exists", path=path), 1)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(data.starter_settings(), encoding="utf-8")
     settings = obj.settings()
     obj.engine()
-    click.echo(f"Wrote {path} and created the database ({settings.storage.url}).")
-    click.echo("Next: edit the company, team and [[accounts]] sections, then run `followup sync`.")
+    click.echo(obj.say("init.wrote", path=path, url=settings.storage.url))
+    click.echo(obj.say("init.next"))

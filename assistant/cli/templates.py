@@ -11,9 +11,11 @@ from rich.markup import escape
 
 from assistant import data
 from assistant.cli.context import console as table_console
-from assistant.cli.context import fail, parse_now
+from assistant.cli.context import parse_now
 from assistant.cli.tables import print_table
-from assistant.drafting.templates import FORMAL_SUFFIX, TemplateProblem, choose_language, sample_context
+from assistant.drafting.templates import (
+    FORMAL_SUFFIX, TemplateProblem, choose_language, sample_context, shipped_templates,
+)
 from assistant.rendering import renderer
 from assistant.services.review import FollowupError, preview_context
 from assistant.services.templates import save_template, template_sources, validate_templates
@@ -34,17 +36,25 @@ def templates_list(obj) -> None:
     settings, engine = obj.settings(), obj.engine()
     sources = template_sources(engine, settings.templates.folder)
     used = {s.template for s in settings.protocol.steps}
+    lang = obj.language
+    shipped = shipped_templates()
     cells = []
     for (name, language), source in sorted(sources.items()):
         formal = name.endswith(FORMAL_SUFFIX) and name.removesuffix(FORMAL_SUFFIX) in used
-        cells.append([name, language, str(source.version), escape(source.label),
-                      "yes" if name in used else say("templates.formal_variant") if formal else ""])
-    print_table(table_console(), "Templates", ("Name", "Language", "Version", "Source", "In protocol"),
-                cells)
+        where = (say("templates.source.saved", lang, name=name, language=language,
+                     version=source.version, author=source.author) if source.version
+                 else say("templates.source.shipped", lang, file=f"{name}.{language}.txt")
+                 if source == shipped.get((name, language)) else source.label)
+        cells.append([name, language, str(source.version), escape(where),
+                      say("templates.in_protocol", lang) if name in used
+                      else say("templates.formal_variant", lang) if formal else ""])
+    print_table(table_console(), say("templates.title", lang),
+                [say(f"templates.col.{column}", lang) for column in
+                 ("name", "language", "version", "source", "in_protocol")], cells)
     own = settings.templates.folder
-    state = "found first" if own and own.is_dir() else "none yet"
-    click.echo(f"Template files: yours in {own} ({state}), then the shipped ones in "
-               f"{data.TEMPLATES}; the digest's are in digest/ of each.")
+    click.echo(say("templates.where", lang, folder=own or say("templates.folder_unset", lang),
+                   state=say("templates.found_first" if own and own.is_dir() else "templates.none_yet",
+                             lang), shipped=data.TEMPLATES))
 
 
 @templates.command("preview")
@@ -66,23 +76,24 @@ def templates_preview(obj, name: str, thread: str | None, language: str | None, 
             context = sample_context(wanted)
         chosen = choose_language({lang for n, lang in sources if n == name}, language or wanted)
         if chosen is None:
-            fail("Error", f"no template named {name!r} (see `followup templates list`)", 1)
+            obj.fail("cli.error", obj.say("hold.no_template", template=name), 1)
         rendered = renderer().render(sources[name, chosen], context)
     except (TemplateProblem, FollowupError) as exc:
-        fail("Template error", str(exc), 1)
-    click.echo(f"Subject: {rendered.subject}\n\n{rendered.body}")
+        obj.fail("cli.template_error", exc, 1)
+    click.echo(obj.say("cli.show.subject", subject=rendered.subject) + f"\n\n{rendered.body}")
 
 
 @templates.command("validate")
 @click.pass_obj
 def templates_validate(obj) -> None:
     """Render every template against sample data; exit 1 on any problem."""
-    problems = validate_templates(obj.settings(), obj.engine())
+    problems = validate_templates(obj.settings(), obj.engine(), obj.language)
+    label = click.style(obj.say("cli.template_error"), fg="red", bold=True)
     for problem in problems:
-        click.echo(f"{click.style('Template error', fg='red', bold=True)}: {problem}", err=True)
+        click.echo(f"{label}: {problem}", err=True)
     if problems:
         sys.exit(1)
-    click.echo("All templates render.")
+    click.echo(obj.say("templates.all_render"))
 
 
 @templates.command("save")
@@ -97,5 +108,5 @@ def templates_save(obj, name: str, file: str, language: str, author: str) -> Non
         version = save_template(obj.engine(), name, language,
                                 Path(file).read_text(encoding="utf-8"), author)
     except TemplateProblem as exc:
-        fail("Template error", f"not saved: {exc}", 1)
-    click.echo(f"Saved {name}.{language} version {version}.")
+        obj.fail("cli.template_error", obj.say("review.not_saved", error=exc.words(obj.language)), 1)
+    click.echo(obj.say("templates.saved", name=name, language=language, version=version))

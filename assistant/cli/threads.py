@@ -18,7 +18,7 @@ from assistant.services.inspection import inspect_files
 from assistant.services.rules import rules_from_settings
 from assistant.services.scan import storage_problems
 from assistant.settings import Settings
-from assistant.wording import day_time, due_words, say, snoozed_words, term, why_waiting
+from assistant.wording import day_time, due_words, say, snoozed_words, term, why_waiting, words_of
 
 __all__ = ["STATUS_LABEL", "STATUS_ORDER", "inspect", "print_scan", "rebuild", "scan"]
 
@@ -37,7 +37,7 @@ def scan(obj: Context, now_text: str | None, as_json: bool) -> None:
     now = parse_now(now_text, app.settings)
     reports = app.threads(now)
     for problem in storage_problems(app.engine)[:1]:
-        click.echo(f"warning: {problem} (these answers are those of the mail indexed before)",
+        click.echo(obj.say("cli.scan.storage_warning", problem=words_of(problem, obj.language)),
                    err=True)
     if as_json:
         emit_json({"now": now.isoformat(), "threads": [r.as_json() for r in reports]})
@@ -96,7 +96,7 @@ def print_scan(reports, settings: Settings, now: datetime, console: Console | No
 def rebuild(obj: Context) -> None:
     """Recompute every thread from all stored mail (the read model; sync keeps it current)."""
     result = obj.app().rebuild()
-    click.echo(f"Rebuilt the read model: {result.threads} lead threads.")
+    click.echo(obj.say("cli.rebuild.done", n=result.threads))
 
 
 @click.command()
@@ -112,15 +112,22 @@ def inspect(obj: Context, files: tuple[str, ...], as_json: bool) -> None:
     if as_json:
         emit_json({"messages": [r.as_json() for r in results]})
     else:
+        lang = obj.language  # without settings: English
         cells = []
         for r in results:
             notes = []
             if r.bounced_recipients:
-                notes.append("bounced: " + ", ".join(r.bounced_recipients)
-                             + (" (permanent)" if r.bounce_permanent else ""))
-            notes.extend(r.warnings)
-            cells.append([escape(r.file), r.kind or "[red]unreadable[/]", "yes" if r.is_quote else "",
-                          r.language or "", escape(r.subject or ""), escape("; ".join(notes))])
-        print_table(table_console(), None, ("File", "Kind", "Quote", "Lang", "Subject", "Notes"), cells)
+                notes.append(say("cli.inspect.bounced_permanent" if r.bounce_permanent
+                                 else "cli.inspect.bounced", lang,
+                                 who=", ".join(r.bounced_recipients)))
+            notes.extend(words_of(w, lang) for w in r.warnings)
+            kind = say(f"cli.inspect.kind.{r.kind}", lang) if r.kind else \
+                f"[red]{say('cli.inspect.unreadable', lang)}[/]"
+            cells.append([escape(r.file), kind,
+                          say("cli.yes", lang) if r.is_quote else "", r.language or "",
+                          escape(r.subject or ""), escape("; ".join(notes))])
+        print_table(table_console(), None, [say(f"cli.inspect.col.{column}", lang) for column in
+                                            ("file", "kind", "quote", "language", "subject", "notes")],
+                    cells)
     if any(r.kind is None for r in results):
         sys.exit(1)

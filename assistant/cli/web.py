@@ -10,8 +10,7 @@ from datetime import datetime, timezone
 
 import click
 
-from assistant.cli.context import fail, parse_now
-from assistant.wording import say
+from assistant.cli.context import parse_now
 
 __all__ = ["serve", "users"]
 
@@ -34,13 +33,14 @@ def set_password(obj, email: str, password_stdin: bool) -> None:
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        password = click.prompt(obj.say("users.password"), hide_input=True,
+                                confirmation_prompt=obj.say("users.repeat_password"))
     try:
         address = web_users.set_password(settings, engine, email, password,
                                          datetime.now(timezone.utc))
     except web_users.UserError as exc:
-        fail("Not set", str(exc), 2)
-    click.echo(f"Password set for {address}.")
+        obj.fail("cli.not_set", exc, 2)
+    click.echo(obj.say("users.password_set", email=address))
 
 
 @click.command("serve")
@@ -60,17 +60,16 @@ def serve(obj, host: str, port: int, now_text: str | None) -> None:
     try:
         secret_key(settings)
     except SecretFileError as exc:
-        click.echo(f"Unsafe secret: {exc}", err=True)
-        raise SystemExit(2) from None
+        obj.fail("cli.unsafe_secret", exc, 2)
     where = f"http://{'[' + host + ']' if ':' in host else host}:{port}/"
     clock = {}
     if now_text:
         fixed = parse_now(now_text, settings)
         clock = {"clock": lambda: fixed}
     server = make_server(settings, engine, host=host, port=port, **clock)  # a port in use: werkzeug says so
-    click.echo(f"Followup web app on {where} (Ctrl+C to stop); sign-in: {settings.web.auth}.")
+    click.echo(obj.say("serve.started", url=where, auth=obj.say(f"serve.auth.{settings.web.auth}")))
     if now_text:
-        click.echo(say("serve.now", "en", now=fixed.isoformat()))
+        click.echo(obj.say("serve.now", now=fixed.isoformat()))
     if host not in ("127.0.0.1", "localhost", "::1"):
-        click.echo("Listening beyond this machine: put a TLS proxy in front of it.", err=True)
+        click.echo(obj.say("serve.beyond"), err=True)
     server.serve_forever()  # werkzeug's: Ctrl+C stops it and closes the socket

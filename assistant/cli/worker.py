@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from assistant.cli.context import Context, fail, parse_now
-from assistant.wording import say
+from assistant.cli.context import Context, parse_now
+from assistant.wording import day_time
 
 __all__ = ["run"]
 
@@ -32,29 +32,30 @@ def run(obj: Context, once: bool, now_text: str | None) -> None:
         try:
             lock.acquire()
         except AnotherWorker as exc:
-            fail("Already running", str(exc), 1)
+            obj.fail("cli.already_running", exc, 1)
     runner = Runner(settings, engine)
     try:
         if once:
             outcome = runner.run_due(parse_now(now_text, settings) if now_text else None)
             for job in outcome.ran:
-                click.echo(f"{job}: done")
+                click.echo(obj.say("run.done", job=obj.say(f"run.job.{job}")))
             for job in outcome.failed:
-                click.echo(f"{job}: FAILED (see the log above)")
+                click.echo(obj.say("run.failed", job=obj.say(f"run.job.{job}")))
             for job in outcome.skipped:
-                click.echo(say("run.skipped", "en", job=job))
+                click.echo(obj.say("run.skipped", job=obj.say(f"run.job.{job}")))
             if not outcome.ran and not outcome.failed and not outcome.skipped:
-                click.echo("nothing due")
+                click.echo(obj.say("run.nothing_due"))
             if outcome.failed:
                 sys.exit(1)
             return
         zone = ZoneInfo(settings.team.timezone)
         upcoming = next_slots(runner.clock(), runner.timing)
-        click.echo(f"followup run: worker {runner.holder}, syncing every "
-                   f"{settings.schedule.sync_minutes} min; "
-                   + "; ".join(f"next {job} {at.astimezone(zone):%a %d %b %H:%M}"
-                               for job, at in upcoming.items())
-                   + f" ({settings.team.timezone}). Stop with Ctrl-C or SIGTERM.")
+        lang = obj.language
+        click.echo(obj.say("run.started", worker=runner.holder, minutes=settings.schedule.sync_minutes,
+                           next="; ".join(obj.say("run.next", job=obj.say(f"run.job.{job}"),
+                                                  at=day_time(at.astimezone(zone), lang))
+                                          for job, at in upcoming.items()),
+                           zone=settings.team.timezone))
         runner.run_forever()
     finally:
         if lock is not None:

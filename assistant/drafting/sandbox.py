@@ -251,6 +251,10 @@ class TemplateProblem(ValueError):
                  if self.line else self.label)
         return f"{where}: {text}"
 
+    def words(self, language: str | None = "en") -> str:
+        """:meth:`describe`: what a person reads (``assistant.wording.words_of``)."""
+        return self.describe(language or "en")
+
     def as_dict(self) -> dict:
         return {"message": self.text, "what": self.what, "label": self.label,
                 "line": self.line, "params": self.params}

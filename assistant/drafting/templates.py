@@ -55,7 +55,10 @@ class TemplateSource:
     version: int = 0
     """0: the shipped file; n: the n-th edited version stored in the database."""
     origin: str = ""
-    """Where it comes from, for messages: the file path or "database version n"."""
+    """Where it comes from, for messages, in no language's words (they quote it): a shipped
+    file's name, an admin's file's path, ``name.lang v2 (author)`` for a saved version."""
+    author: str = ""
+    """Who saved it (an edited version in the database)."""
 
     @property
     def label(self) -> str:
@@ -80,7 +83,7 @@ def shipped_templates(folder: Path = SHIPPED_DIR) -> dict[tuple[str, str], Templ
         if match:
             found[match["name"], match["lang"]] = TemplateSource(
                 match["name"], match["lang"], path.read_text(encoding="utf-8"), 0,
-                f"{path.name} (shipped)" if folder == SHIPPED_DIR else str(path))
+                path.name if folder == SHIPPED_DIR else str(path))
     return found
 
 

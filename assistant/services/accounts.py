@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from assistant.settings import Account, Settings
 from assistant.storage import repo
 from assistant.storage.db import unwritable
+from assistant.storage.errors import StorageError
 from assistant.storage.models import as_utc
 from connectors.base import ConfigurationError
 
@@ -25,9 +26,11 @@ class AccountState:
     """``never synced``, a sync status, or ``storage_error`` when nothing can be written."""
     last_sync_at: datetime | None
     """In the team's zone."""
-    error: str | None
+    error: str | StorageError | None
+    """The last error as recorded (a provider's text, or a stored reason), or why nothing
+    can be written now: :func:`assistant.wording.words_of` words either for its reader."""
     set_aside: list[tuple[str, str]]
-    """The first refused messages: (provider id, reason)."""
+    """The first refused messages: (provider id, reason as stored: ``reason_words``)."""
     set_aside_count: int
 
 

@@ -45,7 +45,7 @@ from assistant.services import snapshot
 from assistant.storage import crm as store
 from assistant.settings import Settings
 from assistant.storage import repo
-from assistant.wording import say
+from assistant.wording import Worded, stored
 from connectors.crm import (CRM, Activity, AuthExpired, CRMError, Deal, Organisation,
                             Person, Rejected, Throttled)
 
@@ -262,7 +262,7 @@ def pull_phones(engine: Engine, crm: CRM, now: datetime, result: SyncResult) -> 
     try:
         found = crm.contact_phones(emails) if emails else {}
     except Rejected as exc:
-        result.warnings.append(say("crm.phones_not_read", "en", error=str(exc)))
+        result.warnings.append(stored("crm.phones_not_read", error=str(exc)))
         return
     with engine.begin() as conn:
         result.phones = store.replace_phones(conn, found, now)
@@ -301,7 +301,7 @@ def sync(engine: Engine, rules: Rules, crm: CRM, now: datetime, *,
         reading_phones = True
         pull_phones(engine, crm, now, result)
     except CRMError as exc:
-        result.error = say("crm.phones_not_read", "en", error=str(exc)) if reading_phones \
+        result.error = stored("crm.phones_not_read", error=str(exc)) if reading_phones \
             else str(exc)
         result.reauthenticate = isinstance(exc, AuthExpired)
         failures += 1
@@ -358,23 +358,23 @@ def status(engine: Engine) -> CrmStatus:
                      errors, counts["phones"], state.get("phones_read_at"))
 
 
-class CrmSetupError(Exception):
-    """``[crm]`` names a CRM this build cannot reach, or its secret is not set (exit 2)."""
+class CrmSetupError(Worded):
+    """``[crm]`` names a CRM this build cannot reach, or its secret is not set (exit 2);
+    worded in the reader's language by :meth:`words`."""
 
 
 def open_crm(settings: Settings, environ: Mapping[str, str] = os.environ) -> CRM:
     """The connector ``[crm]`` describes, its secret read from the environment."""
     crm = settings.crm
     if crm is None:
-        raise CrmSetupError(say("crm.not_configured", "en", file=settings.path))
+        raise CrmSetupError("crm.not_configured", file=str(settings.path))
     if crm.kind not in ("tryton", "odoo", "hubspot"):
-        raise CrmSetupError(say("crm.kind_not_connected", "en", kind=crm.kind,
-                                file=settings.path))
+        raise CrmSetupError("crm.kind_not_connected", kind=crm.kind, file=str(settings.path))
     variable = crm.api_key_env if crm.kind in ("odoo", "hubspot") and crm.api_key_env else \
         (crm.password_env or crm.api_key_env)
     secret = environ.get(variable or "")
     if not secret:
-        raise CrmSetupError(say("crm.secret_missing", "en", variable=variable))
+        raise CrmSetupError("crm.secret_missing", variable=variable)
     if crm.kind == "hubspot":
         from connectors.crm.hubspot import HubSpotCRM
 

@@ -56,7 +56,7 @@ from assistant.domain.model import LoggedTouch, Mail, Rules, ThreadMark, ThreadR
 from assistant.domain.scope import OPEN_STATUSES, in_scope as thread_in_scope, scope_of
 from assistant.settings import Settings, Smtp
 from assistant.storage import models, repo
-from assistant.wording import digest_strings, say
+from assistant.wording import Worded, digest_strings, every_language, say
 
 log = logging.getLogger(__name__)
 
@@ -72,8 +72,9 @@ SCENARIO_COLORS = {"rep": "#12b76a", "manager": "#f79009", "nobody": "#d92d20",
                    "unclear": "#7f56d9"}
 
 
-class DigestError(Exception):
-    """The digest cannot be built or sent (no recipient, no SMTP server, a bad template)."""
+class DigestError(Worded):
+    """The digest cannot be built or sent (no recipient, no SMTP server, a bad template):
+    a catalogue code and its values (:meth:`words`), or a server's own sentence."""
 
 
 class NotSent(DigestError):
@@ -294,7 +295,7 @@ def load_strings(language: str, folder: Folders = TEMPLATES) -> dict:
         try:
             table = tomllib.loads(path.read_text(encoding="utf-8"))
         except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise DigestError(f"cannot read the digest wording {path}: {exc}") from exc
+            raise DigestError("digest.err.wording", path=str(path), error=str(exc)) from exc
         merged = _merged(merged, table)
     return merged
 
@@ -371,7 +372,7 @@ def _render(folder: Folders, context: dict, *, label: str, name: str | None = No
         return renderer().render_text(context, label=label, name=name, text=text, folder=folder,
                                       html_extensions=HTML_EXTENSIONS, keep_trailing_newline=True)
     except TemplateProblem as exc:  # it names the template and the line
-        raise DigestError(f"digest template error: {exc}") from None
+        raise DigestError("digest.err.template", error=every_language(exc)) from None
 
 
 def thread_url(settings: Settings, quote_message_id: str) -> str | None:
@@ -638,11 +639,10 @@ def build_digests(settings: Settings, engine: Engine, now: datetime, *,
     if manager is not None:
         chosen = [r for r in chosen if r.email == manager.strip().lower()]
         if not chosen:
-            names = ", ".join(r.email for r in recipients(settings)) or "none"
-            raise DigestError(f"{manager} receives no digest (recipients: {names})")
+            names = ", ".join(r.email for r in recipients(settings)) or "—"
+            raise DigestError("digest.err.not_a_recipient", manager=manager, names=names)
     if not chosen:
-        raise DigestError("nobody receives a digest: give a team member role = \"manager\" "
-                          "or name them as others' manager in settings.toml")
+        raise DigestError("digest.err.nobody")
     rules = rules_from_settings(settings)
     current = stored_moment(engine, rules, now)
     before = now - timedelta(days=7)
@@ -740,8 +740,7 @@ class SmtpSender:
         if smtp.username:
             password = self.environ.get(smtp.password_env or "")
             if not password:
-                raise NotSent(f"digest.smtp.password_env: the environment variable "
-                              f"{smtp.password_env} is not set")
+                raise NotSent("digest.err.smtp_password", variable=smtp.password_env)
         handing_over = False
         try:
             if smtp.security == "ssl":
@@ -783,10 +782,12 @@ class AccountSender:
         try:
             send_message = getattr(connector, "send_message", None)
             if send_message is None:
-                raise NotSent(f"account {self.account.name} ({self.account.kind}) cannot send mail")
+                raise NotSent("digest.err.cannot_send", account=self.account.name,
+                              kind=self.account.kind)
             send_message(message.as_bytes(policy=SMTP_POLICY))
         except ConnectorError as exc:
-            raise DigestError(f"account {self.account.name}: {exc}") from exc
+            raise DigestError("digest.err.account", account=self.account.name,
+                              error=str(exc)) from exc
         finally:
             connector.close()
 
@@ -801,13 +802,11 @@ def sender_for(settings: Settings) -> DigestSender:
     if settings.digest.send_with != "smtp":
         account = settings.account(settings.digest.send_with)
         if account is None:  # load_settings checks it; a hand-built Settings may not
-            raise DigestError(f"digest.send_with: no account named {settings.digest.send_with!r}")
+            raise DigestError("digest.err.send_with", name=settings.digest.send_with)
         return AccountSender(account)
     if settings.digest.smtp is not None:
         return SmtpSender(settings.digest.smtp)
-    raise DigestError("no way to send the digest: add a [digest.smtp] section to "
-                      f"{settings.path}, or send_with = \"<account name>\" under [digest] to send "
-                      "through a connected Gmail or Microsoft 365 account")
+    raise DigestError("digest.err.no_sender", file=str(settings.path))
 
 
 @dataclass(frozen=True)
@@ -816,6 +815,8 @@ class SendResult:
     status: str
     """sent | skipped (already sent for this period) | failed."""
     error: str | None = None
+    cause: BaseException | None = field(default=None, compare=False, repr=False)
+    """The error itself (:func:`assistant.wording.words_of` words it for its reader)."""
 
 
 def send_digests(settings: Settings, engine: Engine, now: datetime, sender: DigestSender, *,
@@ -837,7 +838,7 @@ def send_digests(settings: Settings, engine: Engine, now: datetime, sender: Dige
         except Exception as exc:  # noqa: BLE001 - one recipient's failure never stops the others
             log.error("digest for %s: %s", email, exc)
             _finish_digest(engine, email, period, "failed", now, str(exc))
-            results.append(SendResult(email, "failed", str(exc)))
+            results.append(SendResult(email, "failed", str(exc), exc))
             continue
         _finish_digest(engine, email, period, "sent", now, None)
         results.append(SendResult(email, "sent"))

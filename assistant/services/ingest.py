@@ -38,11 +38,12 @@ from assistant.mail.classify import classify
 from assistant.mail.message import ParsedMessage
 from assistant.mail.parse import parse_message
 from assistant.storage.db import where
-from assistant.storage.errors import StorageError, describe, is_refusal, refusal_reason
+from assistant.storage.errors import StorageError, failure, is_refusal, refusal_reason
 from assistant.storage.models import Account, IndexQueue, Message, MessageLocation, SetAsideMessage
 from assistant.storage.values import (FOLDER_CHARS, MESSAGE_ID_CHARS, THREAD_ID_CHARS,
                                       fit_identifier, make_storable, storable_location,
                                       storable_optional)
+from assistant.wording import every_language, reason_words
 from connectors.base import Batch, Connector, RawMessage, StoredLookup
 
 log = logging.getLogger(__name__)
@@ -65,12 +66,17 @@ class AccountResult:
     """``"<provider id>: <reason>"`` of each message the database refused in this run (kept
     out of the store, recorded in ``set_aside_messages``; the cursor moved past it)."""
     error: str | None = None
+    """What went wrong, in English: a provider's own message, or Followup's line."""
+    reason: str | None = None
+    """Followup's line as stored (a code and its values: :func:`assistant.wording.
+    reason_words` words it for its reader); ``None`` for a provider's message."""
     status: str = "ok"
     touches: int = 0
     """WhatsApp accounts: new WhatsApp touches logged from the rep's chat messages."""
-    chats_set_aside: list[str] = field(default_factory=list)
-    """WhatsApp accounts: ``"<file>: <reason>"`` of each chat export set aside (no contact
-    matched it, it could not be read); read again at the next sync."""
+    chats_set_aside: list[tuple[str, str]] = field(default_factory=list)
+    """WhatsApp accounts: ``(file, reason)`` of each chat export set aside (no contact
+    matched it, it could not be read; the reason stored, :func:`assistant.wording.
+    reason_words` words it); read again at the next sync."""
 
 
 def fingerprint(parsed: ParsedMessage) -> str:
@@ -303,10 +309,8 @@ def _write_one_by_one(engine: Engine, account_id: int, cursor: str,
                     raise
                 refused.append((location, refusal_reason(exc)))
         if refused and len(refused) == len(pairs) >= REFUSE_ALL_MIN:
-            raise StorageError(
-                f"the database {where(engine)} refused every message of a batch of {len(pairs)} "
-                f"({refused[0][1]}): nothing was stored or set aside; check the database "
-                "(its tables and server), then run the command again")
+            raise StorageError("storage.refused_all", where=where(engine), n=len(pairs),
+                               reason=every_language(refused[0][1]))
         if refused:
             conn.execute(_insert_ignoring_conflicts(engine, SetAsideMessage.__table__), [
                 {"account_id": account_id, "provider_id": location.provider_id,
@@ -314,7 +318,7 @@ def _write_one_by_one(engine: Engine, account_id: int, cursor: str,
                  "reason": reason, "set_aside_at": seen_at}
                 for location, reason in refused])
     for location, reason in refused:
-        log.info("set aside %s: %s", location.provider_id, reason)
+        log.info("set aside %s: %s", location.provider_id, reason_words(reason))
     return BatchOutcome(stored, _with_warnings(kept),
                         [f"{location.provider_id}: {reason}" for location, reason in refused])
 
@@ -410,7 +414,7 @@ def sync_account(engine: Engine, name: str, kind: str, connector: Connector, *,
                              folder_progress=folder_progress, clock=clock, workers=workers,
                              before_workers=before_workers)
     except SQLAlchemyError as exc:
-        raise StorageError(describe(exc, where(engine), doing=f"syncing account {name}")) from exc
+        raise failure(exc, where(engine), "storage.doing.syncing", account=name) from exc
 
 
 def _sync_account(engine: Engine, name: str, kind: str, connector: Connector, *,

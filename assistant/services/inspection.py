@@ -13,6 +13,7 @@ from assistant.mail.classify import classify
 from assistant.mail.parse import parse_message
 from assistant.mail.text import detect_language, reply_text
 from assistant.services.rules import default_rules
+from assistant.wording import Worded
 
 __all__ = ["Inspection", "inspect_files"]
 
@@ -26,7 +27,8 @@ class Inspection:
     bounce_permanent: bool | None
     is_quote: bool
     language: str | None
-    warnings: tuple[str, ...]
+    warnings: tuple[str | Worded, ...]
+    """The parser's own notes (technical, English), and this module's (worded)."""
     subject: str = ""
     from_addr: str | None = None
 
@@ -34,7 +36,7 @@ class Inspection:
         return {"file": self.file, "message_id": self.message_id, "kind": self.kind,
                 "bounced_recipients": list(self.bounced_recipients),
                 "bounce_permanent": self.bounce_permanent, "is_quote": self.is_quote,
-                "language": self.language, "warnings": list(self.warnings)}
+                "language": self.language, "warnings": [str(w) for w in self.warnings]}
 
 
 def inspect_files(paths: Iterable[str], rules: Rules | None) -> list[Inspection]:
@@ -49,13 +51,13 @@ def inspect_files(paths: Iterable[str], rules: Rules | None) -> list[Inspection]
             data = path.read_bytes()
         except OSError as exc:
             results.append(Inspection(name, None, None, (), None, False, None,
-                                      (f"cannot read file: {exc.strerror or exc}",)))
+                                      (Worded("inspect.unreadable_file",
+                                               error=exc.strerror or str(exc)),)))
             continue
         parsed = parse_message(data)
         warnings = list(parsed.warnings)
         if not parsed.reads_as_mail:
-            warnings.append("not an email message: no From, Subject, Date, Message-ID or "
-                            "Content-Type header")
+            warnings.append(Worded("inspect.not_mail"))
             results.append(Inspection(name, None, None, (), None, False, None, tuple(warnings)))
             continue
         kind = classify(parsed)

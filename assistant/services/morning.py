@@ -195,6 +195,8 @@ class SendResult:
     retried) | unknown (lost while handing it over: it may have arrived; not retried)."""
     items: int
     error: str | None = None
+    cause: BaseException | None = field(default=None, compare=False, repr=False)
+    """The error itself (:func:`assistant.wording.words_of` words it for its reader)."""
 
 
 def period_of(settings: Settings, now: datetime) -> str:
@@ -226,14 +228,14 @@ def send_lists(settings: Settings, engine: Engine, now: datetime, sender, *,
         except digests.NotSent as exc:  # it did not leave: the next run sends it
             log.error("morning list for %s: %s", morning.email, exc)
             claims.finish_send(engine, claims.MORNING_SEND, where, "failed", now, str(exc))
-            results.append(SendResult(morning.email, "failed", len(morning.items), str(exc)))
+            results.append(SendResult(morning.email, "failed", len(morning.items), str(exc), exc))
             continue
         except Exception as exc:  # noqa: BLE001 - one rep's failure never stops the others
             # Lost while handing it over: it may have arrived. Never sent again that day.
             log.error("morning list for %s may have been sent (not sent again today): %s",
                       morning.email, exc)
             claims.finish_send(engine, claims.MORNING_SEND, where, "unknown", now, str(exc))
-            results.append(SendResult(morning.email, "unknown", len(morning.items), str(exc)))
+            results.append(SendResult(morning.email, "unknown", len(morning.items), str(exc), exc))
             continue
         claims.finish_send(engine, claims.MORNING_SEND, where, "sent", now, None)
         results.append(SendResult(morning.email, "sent", len(morning.items)))

@@ -56,7 +56,7 @@ from assistant.services.templates import template_sources
 from assistant.settings import Settings
 from assistant.storage import claims, models, repo
 from assistant.storage.models import as_utc
-from assistant.wording import say, stored, stored_reason
+from assistant.wording import Worded, say, stored, stored_reason
 from connectors.base import ConnectorError, DraftMessage
 
 log = logging.getLogger(__name__)
@@ -318,7 +318,9 @@ class PlanResult:
     draft ref was recorded), finished by this run: draft adopted (also in ``reconciled``)
     or saved now."""
     settled: int = 0
-    problems: list[str] = field(default_factory=list)
+    problems: list = field(default_factory=list)
+    """What could not be done, each worded for its reader (``words``: a template's
+    problem, a :class:`~assistant.wording.Worded`)."""
     replanned: list[int] = field(default_factory=list)
     """Held follow-ups planned again because their cause is gone (a template fixed, a
     mailbox or a team member added): now drafted, their id kept (also in ``created``)."""
@@ -499,7 +501,7 @@ def _plan_one(settings: Settings, engine: Engine, world: _World, due: DueStep, a
             except TemplateProblem as exc:
                 hold = hold or stored("hold.template_error",
                                      error={lang: exc.describe(lang) for lang in ("en", "es")})
-                result.problems.append(str(exc))
+                result.problems.append(exc)
     if phone:
         row.phone = phone.e164
     if due.channel == "email" and row.subject:
@@ -621,9 +623,9 @@ def _resume_drafts(settings: Settings, engine: Engine, world: _World,
         account = settings.account(row.account) if row.account else None
         report = reports.get(row.quote_message_id)
         if account is None or report is None:
-            result.problems.append(f"follow-up {row.id}: its draft was never saved, and "
-                                   + ("its thread is gone" if account else
-                                      f"account {row.account!r} is not in settings.toml any more"))
+            result.problems.append(Worded("plan.draft_lost_thread" if account else
+                                          "plan.draft_lost_account", fid=row.id,
+                                          account=row.account))
             continue
         connector = _connector(account, connectors, open_connector)
         token = take_over_claim(engine, row.id, timeout)

@@ -237,7 +237,7 @@ def save_edit(settings: Settings, engine: Engine, fid: int, text: str, *,
         raise FollowupError("review.wrong_state", fid=fid, status=both(f"followup.{row.status}"),
                             verb=both("verb.edited"))
     try:
-        subject, body = split_subject(text, f"follow-up {fid}")
+        subject, body = split_subject(text, f"#{fid}")
     except TemplateProblem as exc:
         raise FollowupError("review.not_saved", error={lang: exc.describe(lang) for lang in ("en", "es")}) from None
     if row.channel == "email":

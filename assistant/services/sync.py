@@ -20,12 +20,18 @@ from assistant.services.ingest import AccountResult, ensure_account, mark_accoun
 from assistant.services.rules import rules_from_settings
 from assistant.settings import Settings
 from assistant.storage.db import where
-from assistant.storage.errors import StorageError, describe
+from assistant.storage.errors import StorageError, describe, failure
+from assistant.wording import Worded, every_language, reason_words, stored, stored_words
 from connectors.base import AuthenticationError, ConfigurationError, ConnectorError, TransientError
 
 log = logging.getLogger(__name__)
 
-__all__ = ["sync", "open_connector_for", "storage_line", "record_failure", "AccountResult"]
+__all__ = ["sync", "open_connector_for", "storage_line", "record_failure", "AccountResult",
+           "UnknownAccount"]
+
+
+class UnknownAccount(Worded, ConfigurationError):
+    """``--account`` names no account of the settings (worded: :meth:`words`)."""
 
 
 def sync(settings: Settings, engine: Engine, *, account: str | None = None,
@@ -47,9 +53,8 @@ def sync(settings: Settings, engine: Engine, *, account: str | None = None,
     # WhatsApp chats are matched against the lead threads: the mailboxes go first.
     accounts.sort(key=lambda a: a.kind == "whatsapp")
     if account is not None and not accounts:
-        names = ", ".join(a.name for a in settings.accounts) or "none"
-        raise ConfigurationError(f'no account named "{account}" in {settings.path} '
-                                 f"(accounts: {names})")
+        raise UnknownAccount("sync.unknown_account", name=account, file=str(settings.path),
+                             names=", ".join(a.name for a in settings.accounts) or "—")
     checker = None
     if check_storage:  # alongside the sync; waited for before forking parse workers
         from assistant.storage.db import IntegrityCheck
@@ -67,7 +72,7 @@ def sync(settings: Settings, engine: Engine, *, account: str | None = None,
             checker.result()
         except StorageError as exc:
             for acct in accounts:
-                record_failure(engine, acct.name, acct.kind, "storage_error", str(exc))
+                record_failure(engine, acct.name, acct.kind, "storage_error", stored_words(exc))
             raise
     if any(r.status == "storage_error" for r in results):
         return results
@@ -82,7 +87,7 @@ def sync(settings: Settings, engine: Engine, *, account: str | None = None,
             reconcile_changed(settings, engine, now,
                               None if refreshed.rebuilt else refreshed.changed)
         except SQLAlchemyError as exc:
-            raise StorageError(describe(exc, where(engine), doing="updating follow-ups")) from exc
+            raise failure(exc, where(engine), "storage.doing.reconciling") from exc
     return results
 
 
@@ -117,17 +122,20 @@ def _sync_one(settings: Settings, engine: Engine, acct, progress, folder_progres
         return AccountResult(account=acct.name, error=str(exc), status=status)
     except (StorageError, SQLAlchemyError) as exc:
         error = storage_line(exc, engine, acct.name)
-        log.info("account %s: %s", acct.name, error, exc_info=True)
+        log.info("account %s: %s", acct.name, reason_words(error), exc_info=True)
         if not record_failure(engine, acct.name, acct.kind, "storage_error", error):
-            error += " (the account's status could not be recorded either)"
-        return AccountResult(account=acct.name, error=error, status="storage_error")
+            error = stored("sync.not_recorded", error=every_language(error))
+        return AccountResult(account=acct.name, error=reason_words(error), reason=error,
+                             status="storage_error")
     except Exception as exc:  # noqa: BLE001 - one broken account must not stop the others
         # A fault nobody classified (a bug, an OS error in a connector): record it with
         # its type so it can be reported, and go on with the other accounts.
         log.exception("account %s: unexpected error", acct.name)
-        error = f"unexpected error: {type(exc).__name__}: {str(exc)[:200]}".splitlines()[0]
+        error = stored("sync.unexpected", kind=type(exc).__name__,
+                       error=str(exc)[:200].splitlines()[0] if str(exc).strip() else "")
         record_failure(engine, acct.name, acct.kind, "needs_attention", error)
-        return AccountResult(account=acct.name, error=error, status="needs_attention")
+        return AccountResult(account=acct.name, error=reason_words(error), reason=error,
+                             status="needs_attention")
 
 
 def _index(settings: Settings, engine: Engine, accounts, results: list[AccountResult]):
@@ -140,23 +148,24 @@ def _index(settings: Settings, engine: Engine, accounts, results: list[AccountRe
     try:
         refreshed = snapshot.ensure_current(engine, rules_from_settings(settings))
     except (StorageError, SQLAlchemyError) as exc:
-        error = storage_line(exc, engine, "the new mail", doing="indexing the new mail")
-        log.info("%s", error, exc_info=True)
+        error = storage_line(exc, engine, "", doing="storage.doing.indexing")
+        log.info("%s", reason_words(error), exc_info=True)
         waiting = [r for r in results if r.stored and not r.error] or results[-1:]
         for result in waiting:
             acct = next(a for a in accounts if a.name == result.account)
             record_failure(engine, acct.name, acct.kind, "storage_error", error)
-            result.error, result.status = error, "storage_error"
+            result.error, result.reason, result.status = reason_words(error), error, "storage_error"
         return False, None
     return True, refreshed
 
 
 def storage_line(exc: BaseException, engine: Engine, account: str, *,
                  doing: str | None = None) -> str:
-    """The one line a database failure is reported in."""
-    if isinstance(exc, StorageError):
-        return str(exc)
-    return describe(exc, where(engine), doing=doing or f"syncing account {account}")
+    """The one line a database failure is reported in: a stored reason (kept as the
+    account's last error, worded for its reader by :func:`assistant.wording.reason_words`)."""
+    if not isinstance(exc, StorageError):
+        exc = failure(exc, where(engine), doing or "storage.doing.syncing", account=account)
+    return stored_words(exc)
 
 
 def record_failure(engine: Engine, name: str, kind: str, status: str, error: str) -> bool:

@@ -18,6 +18,7 @@ from assistant.drafting.templates import (
 from assistant.rendering import renderer
 from assistant.settings import Settings
 from assistant.storage import models
+from assistant.wording import say
 
 __all__ = ["MissingTemplate", "missing_step_templates", "template_names", "template_sources",
            "save_template", "template_history", "validate_templates"]
@@ -38,7 +39,7 @@ def template_sources(engine: Engine, overrides: Path | None = None
                                    .order_by(models.TemplateVersion.version)):
             sources[row.name, row.language] = TemplateSource(
                 row.name, row.language, stored_text(row.subject, row.body), row.version,
-                f"{row.name}.{row.language} (version {row.version} by {row.author})")
+                f"{row.name}.{row.language} v{row.version} ({row.author})", row.author)
     return sources
 
 
@@ -48,7 +49,7 @@ def save_template(engine: Engine, name: str, language: str, text: str, author: s
     Raises :class:`TemplateProblem` (nothing stored) when it cannot be used."""
     if language not in LANGUAGES:
         raise TemplateProblem(f"{name}: language must be one of {', '.join(LANGUAGES)}")
-    label = f"{name}.{language} (edited)"
+    label = f"{name}.{language}"  # the edited text being saved
     stored = stored_form(text, label)  # exactly what is stored is what is validated
     problems = renderer().problems([TemplateSource(name, language, stored.text, 0, label)])
     if problems:
@@ -70,17 +71,17 @@ def template_history(engine: Engine) -> list[models.TemplateVersion]:
             models.TemplateVersion.version)))
 
 
-def validate_templates(settings: Settings, engine: Engine) -> list[str]:
-    """Every problem of the templates in use, plus protocol steps naming no template."""
+def validate_templates(settings: Settings, engine: Engine, language: str = "en") -> list[str]:
+    """Every problem of the templates in use, plus protocol steps naming no template,
+    worded in ``language``."""
     sources = template_sources(engine, settings.templates.folder)
-    problems = renderer().validate(list(sources.values()))
+    problems = [p.describe(language) for p in renderer().problems(list(sources.values()))]
     names = {name for name, _ in sources}
-    folder = settings.templates.folder or "named by [templates] folder"
+    folder = settings.templates.folder or say("templates.folder_unset", language)
     for number, step in enumerate(settings.protocol.steps, 1):
         if step.template not in names:
-            problems.append(f"protocol step {number}: no template named {step.template!r} "
-                            f"(add {step.template}.es.txt and {step.template}.en.txt to "
-                            f"the templates folder {folder})")
+            problems.append(say("templates.step_missing", language, number=number,
+                                template=step.template, folder=folder))
     return problems
 
 

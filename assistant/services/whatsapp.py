@@ -47,7 +47,7 @@ from assistant.services.rules import rules_from_settings
 from assistant.settings import Account, Settings
 from assistant.storage import crm as crm_store
 from assistant.storage import repo
-from assistant.wording import say
+from assistant.wording import reason_words, stored
 from connectors.whatsapp import ChatExport, WhatsAppConnector
 from connectors.whatsapp_parse import ChatMessage
 
@@ -154,10 +154,9 @@ def sync_whatsapp(settings: Settings, engine: Engine, account: Account,
     result = AccountResult(account=account.name)
     account_id, cursor = ensure_account(engine, account.name, account.kind)
     contacts = known_contacts(settings, engine)
-    language = settings.digest.language
     for export in connector.fetch(cursor):
         cursor = _one_export(settings, engine, account, account_id, cursor, export, contacts,
-                             language, result, clock())
+                             result, clock())
         if progress:
             progress(len(export.chat.messages) if export.chat else 0)
     mark_account(engine, account_id, status="ok", error=None)
@@ -171,16 +170,16 @@ def _set_aside(engine: Engine, account_id: int, cursor: str | None, export: Chat
         repo.set_aside_item(conn, account_id, export.provider_id, reason=reason, at=now,
                             folder="WhatsApp")
     write_batch(engine, account_id, cursor, [], [], seen_at=now)
-    result.chats_set_aside.append(f"{export.provider_id}: {reason}")
-    log.info("%s: set aside %s: %s", result.account, export.provider_id, reason)
+    result.chats_set_aside.append((export.provider_id, reason))
+    log.info("%s: set aside %s: %s", result.account, export.provider_id, reason_words(reason))
     return cursor
 
 
 def _one_export(settings: Settings, engine: Engine, account: Account, account_id: int,
                 cursor: str | None, export: ChatExport, contacts: list[KnownContact],
-                language: str, result: AccountResult, now: datetime) -> str:
+                result: AccountResult, now: datetime) -> str:
     if export.chat is None:
-        reason = say("whatsapp.unreadable", language, error=export.error or "?")
+        reason = stored("whatsapp.unreadable", error=export.error or "?")
         return _set_aside(engine, account_id, cursor, export, reason, result, now)
     chat = export.chat
     ours = _team_names(settings, account)
@@ -190,7 +189,7 @@ def _one_export(settings: Settings, engine: Engine, account: Account, account_id
                        contacts=contacts, region=settings.protocol.holidays_country)
     if match.contact is None:
         return _set_aside(engine, account_id, cursor, export,
-                          say(match.reason, language, **match.values), result, now)
+                          stored(match.reason, **match.values), result, now)
     contact = match.contact
     zone = settings.team.zone
     with engine.connect() as conn:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
 
-from assistant.storage.errors import StorageError, describe
+from assistant.storage.errors import StorageError, failure
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 _REVISION_RE = re.compile(r'^revision\s*=\s*["\']([^"\']+)["\']', re.M)
@@ -73,16 +73,15 @@ def make_engine(url: str) -> Engine:
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise StorageError(f"cannot create the folder {folder} of the database "
-                               f"({exc.strerror or exc}): create it, or point storage.url "
-                               "at a folder this user may write") from exc
+            raise StorageError("storage.no_folder", folder=str(folder),
+                               error=exc.strerror or str(exc)) from exc
     try:
         # hide_parameters: a database error's text never carries the values of the
         # statement (subjects, addresses, bodies), even in -v logs and tracebacks.
         engine = create_engine(url, future=True, hide_parameters=True)
     except Exception as exc:  # bad URL, missing driver
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise StorageError(f"cannot open database {redact(url)}: {first}") from exc
+        raise StorageError("storage.bad_url", where=redact(url), error=first) from exc
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     elif engine.dialect.name == "postgresql":
@@ -120,9 +119,9 @@ def where(engine_or_url) -> str:
     return redact(url)
 
 
-def unwritable(engine: Engine) -> str | None:
+def unwritable(engine: Engine) -> StorageError | None:
     """Why nothing can be written to this database right now (one line, as
-    :func:`assistant.storage.errors.describe` words it), or None. A cheap look, for
+    :func:`assistant.storage.errors.failure` words it), or None. A cheap look, for
     status displays: a SQLite file (or its folder, where the -wal and -shm files live)
     that this user may not write; a PostgreSQL server in read-only mode (a standby)."""
     import os
@@ -134,16 +133,13 @@ def unwritable(engine: Engine) -> str | None:
         folder = os.path.dirname(os.path.abspath(path))
         for target in (path, folder):
             if os.path.exists(target) and not os.access(target, os.W_OK):
-                return (f"the database {path} is read-only ({target} is not writable): make "
-                        "the file and its folder writable by the user running Followup "
-                        "(SQLite also writes -wal and -shm files next to it), then sync again")
+                return StorageError("storage.read_only_file", where=path, target=target)
         return None
     if engine.dialect.name == "postgresql":
         try:
             with engine.connect() as conn:
                 if conn.exec_driver_sql("SHOW transaction_read_only").scalar() == "on":
-                    return (f"the database {where(engine)} is read-only (the server accepts no "
-                            "writes: a standby?): point storage.url at the primary server")
+                    return StorageError("storage.read_only_server", where=where(engine))
         except Exception:  # noqa: BLE001 - unreachable: the caller's own query says it
             return None
     return None
@@ -167,12 +163,11 @@ def check_integrity(engine: Engine) -> None:
         finally:
             conn.close()
     except sqlite3.Error as exc:
-        raise StorageError(describe(exc, where(engine), doing="checking it")) from exc
+        raise failure(exc, where(engine), "storage.doing.checking") from exc
     if found != ["ok"]:
         problem = " ".join((found[0] if found else "no answer").split())
         problem = re.sub(r"^\*\*\* in database \w+ \*\*\*\s*", "", problem)[:120]
-        raise StorageError(describe(_Damaged(f"malformed: {problem}"), where(engine),
-                                    doing="checking it"))
+        raise failure(_Damaged(f"malformed: {problem}"), where(engine), "storage.doing.checking")
 
 
 class _Damaged(Exception):
@@ -196,7 +191,7 @@ class IntegrityCheck(threading.Thread):
         except StorageError as exc:
             self.error = exc
         except Exception as exc:  # noqa: BLE001 - told by result(), never as a thread traceback
-            self.error = StorageError(describe(exc, where(self.engine), doing="checking it"))
+            self.error = failure(exc, where(self.engine), "storage.doing.checking")
 
     def result(self) -> None:
         self.join()
@@ -226,7 +221,7 @@ def migrate(engine: Engine) -> None:
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
     except Exception as exc:
-        raise StorageError(describe(exc, where(engine), doing="preparing its tables")) from exc
+        raise failure(exc, where(engine), "storage.doing.migrating") from exc
 
 
 def open_database(url: str) -> Engine:

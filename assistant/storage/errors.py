@@ -7,7 +7,7 @@ values removed, behind a sentence that says what to do.
 
 Two families:
 
-* a **storage failure** (:func:`describe`): the database as a whole cannot go on — full,
+* a **storage failure** (:func:`failure`, :func:`describe` in English): the database as a whole cannot go on — full,
   read-only, damaged, unreachable. The command stops with this line and a non-zero exit;
   the account being synced is marked ``storage_error`` when the database can still record it.
 * a **refusal** (:func:`is_refusal`): the database refused one message's values (a data
@@ -20,10 +20,13 @@ import re
 
 from sqlalchemy import exc as sa_exc
 
+from assistant.wording import Worded, both, stored
 
-class StorageError(Exception):
+
+class StorageError(Worded):
     """The database cannot be opened, migrated or written (full, read-only, damaged,
-    unreachable). Its text is one line: what failed, where, what to do."""
+    unreachable): one line, what failed, where, what to do. A catalogue code and its
+    values (``str()`` is the English, :meth:`words` the reader's language)."""
 
 
 _QUOTED = re.compile(r'"([^"]*)"|\'([^\']*)\'')
@@ -68,51 +71,47 @@ def is_refusal(error: BaseException) -> bool:
 
 
 def refusal_reason(error: BaseException) -> str:
-    """Why a message was set aside, in one line without its content."""
-    kind = "a constraint" if isinstance(error, sa_exc.IntegrityError) else "a value"
-    return f"the database refused {kind} of this message: {driver_message(error)}"
+    """Why a message was set aside, in one line without its content: a stored reason
+    (:func:`assistant.wording.stored`), worded when read."""
+    code = "storage.refused_constraint" if isinstance(error, sa_exc.IntegrityError) \
+        else "storage.refused_value"
+    return stored(code, detail=driver_message(error))
 
 
-def describe(error: BaseException, where: str, *, doing: str = "") -> str:
-    """One line for a storage failure: what failed, where (``where``: the SQLite file or
-    the redacted URL), what to do. ``doing``: what the command was doing (optional)."""
+def failure(error: BaseException, where: str, doing: str | None = None, /,
+            **values) -> StorageError:
+    """A storage failure as one line: what failed, where (``where``: the SQLite file or
+    the redacted URL), what to do. ``doing``: what the command was doing, a catalogue code
+    (``storage.doing.*``) worded with ``values`` (optional)."""
     detail = driver_message(error)
     low = detail.lower()
     state = _sqlstate(error)
-    during = f" while {doing}" if doing else ""
+    during = both("storage.during", doing=both(doing, **values)) if doing else ""
     server = "://" in where  # a database server (PostgreSQL), not a SQLite file
+    on = "server" if server else "file"
+    facts = dict(where=where, during=during, detail=detail)
     if "disk is full" in low or "no space" in low or state in ("53100", "53200"):
-        room = ("free space on the database server's disk" if server
-                else "free space on its disk (or raise its size limit)")
-        return (f"the database {where} is full{during} ({detail}): {room}, then run the "
-                "command again; what was stored is kept and sync resumes after it")
+        return StorageError("storage.full", room=both(f"storage.full_fix.{on}"), **facts)
     if "readonly" in low or "read-only" in low or state == "25006":
-        fix = ("point storage.url at the primary server (this one accepts no writes)" if server
-               else "make the file and its folder writable by the user running Followup "
-                    "(SQLite also writes -wal and -shm files next to it)")
-        return f"the database {where} is read-only{during} ({detail}): {fix}, then run the command again"
+        return StorageError("storage.read_only", fix=both(f"storage.read_only_fix.{on}"), **facts)
     if ("malformed" in low or "not a database" in low or "corrupt" in low
             or state in ("XX001", "XX002")):
-        fix = ("have its administrator repair it or restore it from a backup" if server
-               else "stop Followup, restore the file from a backup (or rebuild it: "
-                    "sqlite3 FILE '.recover' | sqlite3 NEW), then point storage.url at the good copy")
-        return f"the database {where} is damaged{during} ({detail}): {fix}"
+        return StorageError("storage.damaged", fix=both(f"storage.damaged_fix.{on}"), **facts)
     if "unable to open database file" in low:
-        return (f"cannot open the database {where}{during} ({detail}): check that its folder "
-                "exists and is writable by this user (storage.url or FOLLOWUP_DATABASE_URL)")
+        return StorageError("storage.cannot_open", **facts)
     if "disk i/o error" in low:
-        return (f"cannot read or write the database {where}{during} ({detail}): check the disk "
-                "it lives on, then run the command again")
+        return StorageError("storage.io_error", **facts)
     if "locked" in low or "busy" in low:
-        return (f"the database {where} is busy{during} ({detail}): another Followup process "
-                "holds it; wait for it to finish, then run the command again")
+        return StorageError("storage.busy", **facts)
     if isinstance(error, sa_exc.OperationalError) or isinstance(
             getattr(error, "orig", None), ConnectionError):
-        return (f"cannot use the database {where}{during} ({detail}): check that the server is "
-                "running and reachable and that storage.url / FOLLOWUP_DATABASE_URL is right, "
-                "then run the command again")
-    return (f"the database {where} failed{during} ({type(error).__name__}: {detail}): run the "
-            "command again with -v for details; if it persists, report it")
+        return StorageError("storage.unreachable", **facts)
+    return StorageError("storage.failed", kind=type(error).__name__, **facts)
+
+
+def describe(error: BaseException, where: str, doing: str | None = None, /, **values) -> str:
+    """:func:`failure`'s line in English (for logs and for messages built from it)."""
+    return str(failure(error, where, doing, **values))
 
 
 DATABASE_ERRORS: tuple[type[BaseException], ...] = (sa_exc.SQLAlchemyError,)

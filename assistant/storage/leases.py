@@ -26,6 +26,7 @@ from sqlalchemy import Engine, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from assistant.storage import claims, models
+from assistant.wording import Worded
 
 Clock = Callable[[], datetime]
 
@@ -104,8 +105,9 @@ class LeaseManager:
             return dict(conn.execute(select(lease.account, lease.holder)).all())
 
 
-class AnotherWorker(Exception):
-    """Another ``followup run`` already works on this SQLite database."""
+class AnotherWorker(Worded):
+    """Another ``followup run`` already works on this SQLite database (worded:
+    :meth:`words`)."""
 
 
 class WorkerLock:
@@ -123,9 +125,7 @@ class WorkerLock:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             handle.close()
-            raise AnotherWorker(f"another `followup run` is already working on this SQLite "
-                                f"database (lock file {self.path}); run one worker per SQLite "
-                                "database, or use PostgreSQL for several") from None
+            raise AnotherWorker("run.another_worker", path=str(self.path)) from None
         handle.seek(0)
         handle.truncate()
         handle.write(f"{os.getpid()}\n")

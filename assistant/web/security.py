@@ -17,6 +17,7 @@ from pathlib import Path
 from flask import abort, request, session
 from flask.sessions import SecureCookieSessionInterface
 
+from assistant.wording import Worded
 from connectors._cloud import create_secret_file
 
 SECRET_ENV = "FOLLOWUP_SECRET_KEY"
@@ -39,8 +40,9 @@ def secret_key(settings, environ=os.environ) -> str:
     return _existing_secret(path)
 
 
-class SecretFileError(RuntimeError):
-    """The web secret file is unsafe or unusable; the message says how to fix it."""
+class SecretFileError(Worded, RuntimeError):
+    """The web secret file is unsafe or unusable; the message says how to fix it (in the
+    reader's language: :meth:`words`)."""
 
 
 def _existing_secret(path: Path) -> str:
@@ -51,22 +53,18 @@ def _existing_secret(path: Path) -> str:
                      | getattr(os, "O_CLOEXEC", 0))  # O_NONBLOCK: a planted FIFO never hangs us
     except OSError as exc:
         if path.is_symlink():
-            raise SecretFileError(f"{path} is a symbolic link, not the key file Followup made: "
-                                  f"delete it (a new key is made) or set {SECRET_ENV}") from None
-        raise SecretFileError(f"cannot read {path}: {exc.strerror}; delete it (a new key is "
-                              f"made) or set {SECRET_ENV}") from None
+            raise SecretFileError("secret.symlink", path=str(path), variable=SECRET_ENV) from None
+        raise SecretFileError("secret.unreadable", path=str(path), error=exc.strerror,
+                              variable=SECRET_ENV) from None
     with os.fdopen(fd, "rb") as handle:
         info = os.fstat(handle.fileno())
         if not stat.S_ISREG(info.st_mode):
-            raise SecretFileError(f"{path} is not a regular file: delete it (a new key is made) "
-                                  f"or set {SECRET_ENV}")
+            raise SecretFileError("secret.not_a_file", path=str(path), variable=SECRET_ENV)
         if info.st_mode & 0o077:
-            raise SecretFileError(f"{path} can be read by other users: run `chmod 600 {path}` "
-                                  f"(or set {SECRET_ENV})")
+            raise SecretFileError("secret.readable", path=str(path), variable=SECRET_ENV)
         key = handle.read(4096).decode("ascii", "replace").strip()
     if len(key) < 32:
-        raise SecretFileError(f"{path} holds no usable key: delete it (a new one is made) "
-                              f"or set {SECRET_ENV}")
+        raise SecretFileError("secret.no_key", path=str(path), variable=SECRET_ENV)
     return key
 
 

@@ -45,6 +45,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from assistant.settings import Member, Settings
 from assistant.storage import users as stored
 from assistant.storage.models import as_utc
+from assistant.wording import Worded
 
 if TYPE_CHECKING:  # the engine is passed through to storage.users, never queried here
     from sqlalchemy import Engine
@@ -75,8 +76,9 @@ def prepare() -> None:
     _dummy_hash()
 
 
-class UserError(ValueError):
-    """A refusal meant for the person at the keyboard (unknown member, short password)."""
+class UserError(Worded, ValueError):
+    """A refusal meant for the person at the keyboard (unknown member, short password):
+    worded in their language by :meth:`words`."""
 
 
 @dataclass(frozen=True)
@@ -123,10 +125,9 @@ def set_password(settings: Settings, engine: Engine, email: str, password: str,
     now = as_utc(now)  # SQLite keeps no offset: store UTC
     member = settings.team.member(email)
     if member is None:
-        raise UserError(f"{email} is not a team member in {settings.path}; add a "
-                        "[[team.members]] entry first")
+        raise UserError("users.not_member", email=email, file=str(settings.path))
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise UserError(f"the password is too short (at least {MIN_PASSWORD_LENGTH} characters)")
+        raise UserError("users.too_short", n=MIN_PASSWORD_LENGTH)
     stored.store_password(engine, member.email,
                           generate_password_hash(password, method=_HASH_METHOD), now)
     return member.email

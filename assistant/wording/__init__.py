@@ -14,6 +14,8 @@ code and its values (:func:`stored`) and worded when read (:func:`reason_words`)
 Where new text goes: one dict per area below (``_TERMS`` for identifiers shown as words,
 ``_WEB``, ``_CLI``, ``_REVIEW``, ``_PLANNING``, ``_DIGEST`` ...), each entry
 ``"area.name": {"en": ..., "es": ...}`` with the same ``{placeholders}`` (a test checks).
+What the command line prints (each command's lines, error labels, the services' errors a
+command reports: database, digest, web secret) is in :mod:`assistant.wording.commands`.
 The web templates call ``_("English text")``: the English of a ``web.``/``review.`` entry
 (:func:`web_text`); an English text missing from the catalogue is an error (a test walks
 every page). Spanish: Mexican business Spanish, "tú" in the UI.
@@ -28,11 +30,13 @@ from datetime import date, datetime, timedelta
 
 from assistant.domain.calendar import business_days_between, local_date
 from assistant.domain.model import ThreadReport
+from assistant.wording.commands import COMMANDS
 
-__all__ = ["CATALOGUE", "LANGUAGES", "TERM_KINDS", "Worded", "both", "closed_reason", "closed_words",
-           "day_month", "day_time", "digest_strings", "due_words", "hold_reason", "period_name",
-           "reason_code", "reason_words", "say", "settlement_reason", "short_day", "snoozed_words",
-           "stored", "stored_reason", "term", "web_text", "why_waiting"]
+__all__ = ["CATALOGUE", "LANGUAGES", "TERM_KINDS", "Worded", "both", "closed_reason",
+           "closed_words", "day_month", "day_time", "digest_strings", "due_words",
+           "every_language", "hold_reason", "period_name", "reason_code", "reason_words", "say",
+           "settlement_reason", "short_day", "snoozed_words", "stored", "stored_reason",
+           "stored_words", "term", "web_text", "why_waiting", "words_of"]
 
 LANGUAGES = ("en", "es")
 
@@ -637,14 +641,6 @@ _CLI: dict[str, dict[str, str]] = {
                          "es": "problema de plantilla: {problem}"},
     "cli.approve.done": {"en": "#{fid} {status}: {note}", "es": "#{fid} {status}: {note}"},
     "cli.error": {"en": "Error", "es": "Error"},
-    "cli.database_error": {"en": "Database error", "es": "Error de base de datos"},
-    # A command that reads the team's data, on a SQLite file that does not exist (a moved
-    # file, a typo in storage.url): never a new empty database that forgets every mark.
-    "cli.no_database": {
-        "en": "no database at {path}: run `followup sync` to create it from the mail, or fix "
-              "[storage] url in {file} if the file is elsewhere",
-        "es": "no hay base de datos en {path}: ejecuta `followup sync` para crearla a partir "
-              "del correo, o corrige [storage] url en {file} si el archivo está en otro lugar"},
     # ``accounts list``: the table's title and headers.
     "accounts.title": {"en": "Accounts ({n})", "es": "Cuentas ({n})"},
     "accounts.name": {"en": "Name", "es": "Nombre"},
@@ -676,6 +672,19 @@ _CLI: dict[str, dict[str, str]] = {
                      "es": "; borradores que ya estaban en un buzón: {n}"},
     "plan.closed": {"en": ", closed {n}", "es": "; cerrados: {n}"},
     "plan.held_line": {"en": "  held #{id}: {reason}", "es": "  retenido #{id}: {reason}"},
+    # Planning waits for a mailbox that could not be read or opened (a reply may be unread).
+    "plan.unread": {
+        "en": "not planned: {n} due threads in the {account} mailbox, whose last sync failed "
+              "(a client's answer may be unread there); they are planned once it syncs again: "
+              "see `followup accounts list`",
+        "es": "sin planear: {n} conversaciones pendientes en el buzón {account}, cuya última "
+              "sincronización falló (puede haber una respuesta del cliente sin leer); se planean "
+              "cuando vuelva a sincronizar: consulta `followup accounts list`"},
+    "plan.mailbox_error": {
+        "en": "a mailbox to draft in could not be opened ({error}); its follow-ups wait for the "
+              "next plan",
+        "es": "no se pudo abrir un buzón para guardar borradores ({error}); sus seguimientos "
+              "esperan al siguiente plan"},
     "cli.invalid_settings": {"en": "Invalid settings", "es": "Configuración no válida"},
     # A protocol step names a template that exists nowhere (checked before plan, serve, run).
     "settings.step_template": {
@@ -839,7 +848,7 @@ _OUTCOMES: dict[str, dict[str, str]] = {
 
 CATALOGUE: dict[str, dict[str, str]] = {**_TERMS, **_WAITING, **_PLANNING, **_DUE, **_REVIEW,
                                         **_DIGEST, **_DIGEST_VALUES, **_MORNING, **_WEB, **_CLI,
-                                        **_CRM, **_OUTCOMES}
+                                        **_CRM, **_OUTCOMES, **COMMANDS}
 
 
 def say(code: str, language: str | None = "en", /, **values) -> str:
@@ -992,6 +1001,16 @@ def stored(code: str, /, **values) -> str:
     return f"@{code}" + (" " + json.dumps(plain, ensure_ascii=False, sort_keys=True) if plain else "")
 
 
+def stored_words(value) -> str:
+    """A worded error or result (a catalogue ``code`` and its ``values``, e.g. a
+    :class:`Worded`) for a text column, worded again when read (:func:`reason_words`);
+    anything else as its text."""
+    code = getattr(value, "code", None)
+    if code in CATALOGUE:
+        return stored(code, **dict(getattr(value, "values", {}) or {}))
+    return str(value)
+
+
 def stored_reason(reason) -> str:
     """A domain reason (``.code``, ``.values``) for a text column."""
     return stored(reason.code, **dict(reason.values))
@@ -1032,6 +1051,23 @@ class Worded(Exception):
 
     def words(self, language: str | None = "en") -> str:
         return say(self.code, language, **self.values) if self.code else str(self)
+
+
+def words_of(value, language: str | None = "en") -> str:
+    """What a person reads of ``value``: a worded error or result (its ``words``), a
+    stored reason (:func:`reason_words`), or plain text as it is (a provider's or a
+    driver's own message)."""
+    if hasattr(value, "words"):
+        return value.words(language)
+    if isinstance(value, dict) and "en" in value:
+        return _in(value, language if language in LANGUAGES else "en")
+    return reason_words(str(value), language) or ""
+
+
+def every_language(value) -> dict[str, str]:
+    """``value`` (as :func:`words_of` reads it) in every language: a value of another
+    message, worded with it."""
+    return {language: words_of(value, language) for language in LANGUAGES}
 
 
 def day_time(moment, language: str | None = "en") -> str:
