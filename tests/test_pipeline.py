@@ -120,6 +120,15 @@ def test_init_writes_a_starter_that_loads_and_creates_the_database(tmp_path):
     assert (tmp_path / "settings.toml").exists() and (tmp_path / "followup.db").exists()
     assert run("init", cwd=tmp_path).returncode == 1  # never overwrites silently
     assert run("scan", "--json", cwd=tmp_path).returncode == 0
+    # --force starts over and keeps what the person wrote, each time in a file of its own
+    settings = tmp_path / "settings.toml"
+    for n, backup in ((1, "settings.toml.bak"), (2, "settings.toml.bak2")):
+        settings.write_text(settings.read_text(encoding="utf-8") + f"# edited {n}\n", encoding="utf-8")
+        edited = settings.read_text(encoding="utf-8")
+        forced = run("init", "--force", cwd=tmp_path)
+        assert forced.returncode == 0 and backup in forced.stdout, forced.stdout
+        assert (tmp_path / backup).read_text(encoding="utf-8") == edited
+        assert "# edited" not in settings.read_text(encoding="utf-8")
 
 
 def test_starter_settings_is_the_documented_root_example():

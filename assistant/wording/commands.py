@@ -248,6 +248,8 @@ _START: dict[str, dict[str, str]] = {
                     "es": "{path} ya existe; edítalo, o corre `followup init --force` para empezar de nuevo"},
     "init.wrote": {"en": "Wrote {path} and created the database ({url}).",
                    "es": "Se escribió {path} y se creó la base de datos ({url})."},
+    "init.kept": {"en": "The settings that were there are kept in {backup}.",
+                  "es": "La configuración que había se guardó en {backup}."},
     "init.next": {"en": "Next: edit the company, team and [[accounts]] sections, then run `followup sync`.",
                   "es": "Sigue: edita las secciones company, team y [[accounts]], y luego corre "
                         "`followup sync`."},
