@@ -47,9 +47,16 @@ def test_demo_force_writes_into_a_used_folder(tmp_path):
     folder = tmp_path / "work"
     folder.mkdir()
     (folder / "notes.txt").write_text("my notes", encoding="utf-8")
+    own = folder / "mail" / "pedro" / "cur"  # a mailbox the sample does not name
+    own.mkdir(parents=True)
+    (own / "1.eml").write_bytes(b"Subject: mine\n\nhola\n")
     result = run("demo", "--dir", str(folder), "--force")
     assert result.returncode == 0, result.stderr
     assert (folder / "settings.toml").is_file() and (folder / "notes.txt").is_file()
+    assert (own / "1.eml").read_bytes() == b"Subject: mine\n\nhola\n"
+    assert (folder / "mail" / "ana" / "cur").is_dir()
+    again = run("demo", "--dir", str(folder), "--force")  # its own mailboxes written anew
+    assert again.returncode == 0 and (own / "1.eml").exists()
 
 
 def test_demo_refuses_a_file_in_place_of_its_folder(tmp_path):

@@ -887,14 +887,17 @@ def generate_sample(dest: Path, *, threads: int | None = None, seed: int = 7,
     """Write ``settings.toml`` and ``mail/<account>/{cur,new,tmp}`` into ``dest``.
 
     Refuses (``FileExistsError``) to write into an existing non-empty ``dest/mail`` unless
-    ``overwrite=True``, which removes it first.
+    ``overwrite=True``, which removes the sample's own mailbox folders first (``ACCOUNT_ORDER``;
+    any other folder in ``mail/`` is left as it is).
     """
     dest = Path(dest)
     mail = dest / "mail"
     if mail.exists() and any(mail.iterdir()):
         if not overwrite:
             raise FileExistsError(f"{mail} exists and is not empty (use overwrite=True)")
-        shutil.rmtree(mail)
+        for acct in ACCOUNT_ORDER:
+            if (mail / acct).is_dir():
+                shutil.rmtree(mail / acct)
     now = suggested_now(base)
     book = _Book(seed)
     if threads is None:
