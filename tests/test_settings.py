@@ -345,6 +345,9 @@ def test_members_written_as_a_single_table(tmp_path):
     ('holidays_country = "MX"', 'holidays_country = "ZZ"', "protocol.holidays_country", '"MX"'),
     ('timezone = "America/Mexico_City"', 'timezone = "America/Mexico_Cty"', "team.timezone", '"America/Mexico_City"'),
     ('timezone = "America/Mexico_City"', 'timezone = "CST"', "team.timezone", "timezone ="),
+    # an offset is no place: never "UTC" for "UTC-6" (six hours off)
+    ('timezone = "America/Mexico_City"', 'timezone = "UTC-6"', "team.timezone", '"America/Mexico_City"'),
+    ('timezone = "America/Mexico_City"', 'timezone = "GMT+05:30"', "team.timezone", "Region/City"),
     ('holidays_country = "MX"', 'holidays_country = "MX"\nsend_window_start = "9am"',
      "protocol.send_window_start", '"09:00"'),
     ('holidays_country = "MX"', 'holidays_country = "MX"\nsend_window_start = "24:00"',
@@ -367,6 +370,13 @@ def test_wrong_values(tmp_path, old, new, key, in_fix):
     err = load_error(tmp_path, edited(old, new))
     assert err.key == key
     assert in_fix in err.fix, err.fix
+
+
+def test_a_byte_order_mark_is_read_as_no_text(tmp_path):
+    """Windows Notepad saves UTF-8 with a byte-order mark: the same settings."""
+    path = tmp_path / "settings.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + BASE.encode("utf-8"))
+    assert load_settings(path, environ={}).team.timezone == "America/Mexico_City"
 
 
 def test_digest_values(tmp_path):

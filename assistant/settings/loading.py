@@ -117,7 +117,7 @@ def load_settings(path: str | Path | None = None, *,
                 f"or pass --config PATH (or set {CONFIG_ENV}) to point at yours",
         )
     try:
-        text = file.read_text(encoding="utf-8")
+        text = file.read_text(encoding="utf-8-sig")  # a byte-order mark (Windows Notepad) is no text
     except UnicodeDecodeError:
         raise SettingsError("the file is not UTF-8 text", key=None, file=file,
                             fix="save the file with UTF-8 encoding") from None
@@ -183,6 +183,14 @@ def _team(r: Reader, t: dict) -> Team:
         valid = False
     if not valid:
         import difflib
+        import re
+        if re.fullmatch(r"(?i)(utc|gmt)\s*[+-]\s*\d{1,2}(:?\d{2})?", tz.strip()):
+            # An offset is no place: "UTC-6" would become "UTC", six hours off.
+            raise r.error("team.timezone", f'"{tz}" is a UTC offset, not a time zone (an offset '
+                          "does not follow daylight saving time or its changes)",
+                          'write the team\'s Region/City, e.g. timezone = "America/Mexico_City" '
+                          '(Mexico City, Monterrey, Guadalajara), "America/Bogota", "America/Lima", '
+                          '"America/Argentina/Buenos_Aires" or "Europe/Madrid"')
         close = difflib.get_close_matches(tz, sorted(available_timezones()), n=1, cutoff=0.6)
         suggestion = close[0] if close else "America/Mexico_City"
         raise r.error("team.timezone", f'"{tz}" is not an IANA time zone',
