@@ -65,7 +65,7 @@ def test_every_table_and_json_shows_the_short_id_and_touch_takes_it(demo):
     assert "Thread" in listing.stdout and rows[0]["thread_id"] in listing.stdout
     call = next(r for r in rows if r["channel"] == "phone" and r["status"] == "drafted")
     touched = cli(demo, "touch", call["thread_id"], "--channel", "phone", "--now", NOW)
-    assert touched.returncode == 0 and "1 follow-up(s) done" in touched.stdout
+    assert touched.returncode == 0 and "follow-ups done: 1" in touched.stdout
 
 
 def test_mark_won_by_short_id_closes_the_thread_and_undo_puts_it_back(demo):

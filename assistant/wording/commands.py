@@ -64,7 +64,7 @@ _DRAFTS: dict[str, dict[str, str]] = {
     "cli.touch.done": {"en": "Logged a {channel} touch on {thread}.",
                        "es": "Se registró un contacto por {channel} en {thread}."},
     "cli.touch.done_closed": {
-        "en": "Logged a {channel} touch on {thread}; {n} follow-up(s) done.",
+        "en": "Logged a {channel} touch on {thread}; follow-ups done: {n}.",
         "es": "Se registró un contacto por {channel} en {thread}; seguimientos hechos: {n}."},
 }
 
