@@ -140,3 +140,17 @@ def test_templates_list_validate_preview_and_refused_save(demo, tmp_path):
                   "--author", "marta@aceros.example")
     assert refused.returncode == 1 and "no se guardó" in refused.stderr and "línea 3" in refused.stderr
     assert cli(folder, "templates", "validate").returncode == 0
+
+
+def test_drafts_list_status_takes_the_word_people_read_in_either_language(demo):
+    folder, _ = demo
+    every = listed(folder)
+    def ids(status: str) -> list[int]:
+        result = cli(folder, "drafts", "list", "--json", "--status", status)
+        assert result.returncode == 0, result.stderr
+        return [r["id"] for r in json.loads(result.stdout)["followups"]]
+    held = [r["id"] for r in every if r["status"] == "held"]
+    assert held and ids("held") == held == ids("retenido") == ids("Retenido")
+    assert ids("por revisar") == ids("ready for review") == [r["id"] for r in every if r["status"] == "drafted"]
+    bogus = cli(folder, "drafts", "list", "--status", "listo")
+    assert bogus.returncode == 2 and "retenido, por revisar, aprobado" in bogus.stderr

@@ -107,6 +107,8 @@ def print_followups(rows, settings, console: Console | None = None, now: datetim
 def drafts_list(obj, as_json: bool, status: str | None, now_text: str | None) -> None:
     """Follow-ups and their status."""
     settings, engine = obj.settings(), obj.engine()
+    if status is not None:
+        status = _status_key(obj, status)
     reconcile(settings, engine, parse_now(now_text, settings) if now_text else None)
     rows = list_followups(engine, status=status)
     if as_json:
@@ -117,6 +119,20 @@ def drafts_list(obj, as_json: bool, status: str | None, now_text: str | None) ->
         print_followups(rows, settings, now=parse_now(now_text, settings), names=people.names(
             settings, engine, {a for r in rows for a in (r.assignee, r.contact)},
             {r.quote_message_id for r in rows}), engine=engine)
+
+
+def _status_key(obj, text: str) -> str:
+    """A follow-up status as typed: its key (``held``) or its word in either language
+    (``retenido``, ``Retenido``); anything else is a usage error naming the choices."""
+    from assistant.domain.followups import FOLLOWUP_STATUSES
+    from assistant.wording import LANGUAGES, term
+
+    typed = text.strip().lower()
+    for key in FOLLOWUP_STATUSES:
+        if typed == key or typed in {term("followup", key, lang).lower() for lang in LANGUAGES}:
+            return key
+    choices = ", ".join(term("followup", key, obj.language) for key in FOLLOWUP_STATUSES)
+    raise click.BadParameter(f"{text!r}: {choices}", param_hint="--status")
 
 
 def _named(names: dict, address: str | None) -> str:
