@@ -207,6 +207,20 @@ def test_an_unmatched_chat_is_set_aside_then_taken_once_the_settings_name_its_co
     assert _scan(root)[QUOTE_ID]["status"] in ("waiting", "silent")
 
 
+def test_a_chat_is_matched_by_the_name_the_quote_gave_its_contact(tmp_path):
+    """Roberto never wrote by mail and has no [[contacts]] entry: the only name Followup has
+    for him is the one Ana's quote wrote in To. His chat (saved under that name) is his."""
+    root = _team(tmp_path, contacts="")
+    quote = raw_message(frm="Ana Pérez <ana@acme.example>", to="Roberto Salinas <roberto@valvulasnorte.example>",
+                        subject="Cotización COT-2291 válvulas", date=local(2026, 11, 12, 8, 50),
+                        mid=QUOTE_ID, body="Buen día Roberto, adjunto la cotización.")
+    (root / "mail" / "ana" / "cur" / "1.quote:2,S").write_bytes(quote)
+    shutil.copy(ES_ANDROID, root / "whatsapp" / "ana" / ES_ANDROID.name)
+    out = _sync(root)
+    assert "apartado" not in out, out
+    assert _rows(root, "select count(*) from messages where message_id like '<wa.%'")[0][0] == 2
+
+
 def test_a_whatsapp_answer_cancels_the_drafted_email_follow_up(tmp_path):
     root = _team(tmp_path)
     config = str(root / "settings.toml")

@@ -96,7 +96,7 @@ def known_contacts(settings: Settings, engine: Engine) -> list[KnownContact]:
     """Every client a chat may be with: the ``[[contacts]]`` entries, the contacts the CRM
     gave phone numbers for (the last ``followup crm sync``, while ``[crm]`` is set), and
     the contacts of stored lead threads with the phone in their mail's signature and their
-    display name. Numbers are read in the team's country (``protocol.holidays_country``)."""
+    display name (their own From, or the name the quote's To gave them). Numbers are read in the team's country (``protocol.holidays_country``)."""
     region = settings.protocol.holidays_country
     names: dict[str, list[str]] = {}
     explicit: dict[str, list[str]] = {}
@@ -115,10 +115,12 @@ def known_contacts(settings: Settings, engine: Engine) -> list[KnownContact]:
                 add(crm, email, normalise_phone(number, region))
         leads = repo.lead_contacts(conn)
         display = repo.latest_names(conn, leads)
+        given = repo.recipient_names(conn, repo.lead_quotes(conn))  # the name a rep wrote them under
         for email in leads:
             names.setdefault(email, [])
             if display.get(email):
                 names[email].append(display[email])
+            names[email].extend(given.get(email, ()))
             found = find_phone(repo.texts_from(conn, email, limit=SIGNATURE_TEXTS), region)
             add(signature, email, found.e164 if found else None)
 

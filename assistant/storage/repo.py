@@ -1048,6 +1048,11 @@ def lead_contacts(conn: Connection) -> list[str]:
         select(t.contact).where(t.contact.is_not(None)).distinct()) if c})
 
 
+def lead_quotes(conn: Connection) -> list[str]:
+    """The quote Message-ID of every stored lead thread."""
+    return list(conn.scalars(select(models.ThreadRow.quote_message_id)))
+
+
 def lead_threads_of(conn: Connection, contact: str) -> list[tuple[str, datetime | None, str]]:
     """(quote Message-ID, quote sent at (UTC), base status) of ``contact``'s lead threads,
     oldest quote first."""
