@@ -260,6 +260,18 @@ def test_text_part_columns_stay_apart():
     assert lines[-1] == "  https://f.example/t/1"
 
 
+def test_the_text_digest_shows_each_contacts_address_whole_on_its_own_line(marta):
+    """Under each thread: the contact's name in the subject's column, the address whole on
+    a line of its own (never cut after its @ into a narrow column), then the link."""
+    import re
+
+    text = marta.text
+    addresses = re.findall(r"^  (\S+@\S+)$", text, re.M)
+    assert addresses, text[:2000]
+    assert all("\n" not in a and a.count("@") == 1 and not a.endswith("@") for a in addresses)
+    assert not re.search(r"^\S+@ *$", text, re.M)  # no address broken after its @
+
+
 def test_digest_is_email_safe_html_with_a_plain_text_twin(marta):
     page = Page(marta.html)
     assert page.lang == "es"

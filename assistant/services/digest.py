@@ -413,10 +413,11 @@ def wrap_cell(text: str, width: int) -> list[str]:
 
 def text_table(headers: Sequence[str], rows: Sequence[Sequence[str]], widths: Sequence[int],
                right: Sequence[int] = (), links: Sequence[str | None] = (),
-               gap: bool = True) -> list[str]:
+               gap: bool = True, lines_after: Sequence[str | None] = ()) -> list[str]:
     """Rows as aligned plain-text columns (a cell wraps inside its width, never into the
-    next column: :func:`wrap_cell`), a rule under the headers, each row's link on a line
-    of its own."""
+    next column: :func:`wrap_cell`), a rule under the headers; under each row, its
+    ``lines_after`` entry (an address: whole, never broken into a column) and its link,
+    each on a line of its own."""
     def lines(cells: Sequence[str]) -> list[str]:
         wrapped = [wrap_cell(cell, width) for cell, width in zip(cells, widths)]
         out = []
@@ -434,6 +435,9 @@ def text_table(headers: Sequence[str], rows: Sequence[Sequence[str]], widths: Se
         if i and gap:
             out.append("")
         out += lines(row)
+        after = lines_after[i] if i < len(lines_after) else None
+        if after:
+            out.append(f"  {after}")
         link = links[i] if i < len(links) else None
         if link:
             out.append(f"  {link}")
@@ -562,28 +566,35 @@ def render(settings: Settings, recipient: Recipient, current: Snapshot, previous
     subject = " ".join(_render(folder, values, label=f"{strings}: subject", text=t["subject"]).split())
     shown_overdue = overdue[:MAX_ROWS]
 
-    def who(r: dict) -> str:  # the contact's name, the address on the next line
-        return f'{r["contact_name"]}\n{r["contact"]}' if r["contact_name"] else r["contact"]
+    def who(r: dict) -> str:  # the contact's name; the address goes on a line of its own
+        return r["contact_name"] or ""
+
+    def addresses(rows: list[dict]) -> list[str]:
+        return [r["contact"] for r in rows]
+
+    def under(subject: str, r: dict) -> str:
+        return subject + (f'\n{who(r)}' if who(r) else "")
 
     text_tables = {
         "overdue": text_table(
             [t["subject_col"], t["owner_col"], t["step_col"], t["due_col"], t["late_short"]],
-            [[f'{r["subject"]}\n{who(r)}' + (f'\n({r["why"]})' if r["why"] else ""),
+            [[under(r["subject"], r) + (f'\n({r["why"]})' if r["why"] else ""),
               r["owner"], r["step"], r["due"], str(r["late"])]
              for r in shown_overdue], (30, 13, 11, 10, 6), right=(4,),
-            links=[r["url"] for r in shown_overdue]),
+            links=[r["url"] for r in shown_overdue], lines_after=addresses(shown_overdue)),
         "unclear": text_table(
             [t["subject_col"], t["contact_col"], t["candidates_col"]],
-            [[r["subject"], who(r), r["candidates"]] for r in unclear], (30, 22, 22),
-            links=[r["url"] for r in unclear]),
+            [[r["subject"], who(r) or "—", r["candidates"]] for r in unclear], (30, 22, 22),
+            links=[r["url"] for r in unclear], lines_after=addresses(unclear)),
         "waiting": text_table(
             [t["subject_col"], t["owner_col"], t["since_col"], t["late_short"]],
-            [[f'{r["subject"]}\n{who(r)}', r["owner"], r["since"], str(r["days"])]
-             for r in waiting], (34, 16, 14, 6), right=(3,), links=[r["url"] for r in waiting]),
+            [[under(r["subject"], r), r["owner"], r["since"], str(r["days"])]
+             for r in waiting], (34, 16, 14, 6), right=(3,), links=[r["url"] for r in waiting],
+            lines_after=addresses(waiting)),
         "promised": text_table(
             [t["subject_col"], t["owner_col"], t["promised_col"], t["next_col"]],
-            [[f'{r["subject"]}\n{who(r)}', r["owner"], r["why"], r["due"]] for r in promised],
-            (30, 14, 18, 12), links=[r["url"] for r in promised]),
+            [[under(r["subject"], r), r["owner"], r["why"], r["due"]] for r in promised],
+            (30, 14, 18, 12), links=[r["url"] for r in promised], lines_after=addresses(promised)),
         "numbers": text_table(
             ["", periods["week_short"], periods["previous_short"], ""],
             [[r["label"], r["week"], r["previous"], r["arrow"]] for r in numbers],
