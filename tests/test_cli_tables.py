@@ -95,3 +95,15 @@ def test_a_table_too_narrow_for_a_word_becomes_one_block_per_row():
     text = out.getvalue()
     assert address in text and "│" not in text
     assert "ID: 12 · Status: held" in text
+
+
+def test_a_person_in_a_block_reads_name_then_address_in_brackets():
+    """A person cell (the name over the address in a table) never leaves its address to
+    run into the next field of a block."""
+    out = io.StringIO()
+    console = Console(file=out, width=40, color_system=None)
+    address = "gerardo.trevino@grupoindustrialrio.example"
+    print_table(console, "T", ("ID", "Owner", "Next"), [["12", f"Gerardo Treviño\n{address}", "nobody"]])
+    text = out.getvalue()
+    assert f"Owner: Gerardo Treviño ({address})" in text.replace("\n    ", " ")
+    assert f"{address} · Next" not in text

@@ -84,12 +84,19 @@ def _widths(minimum: list[int], widest: list[int], room: int) -> list[int]:
 
 def _block(headers: Sequence[str], cells: Sequence[str], width: int) -> list[str]:
     """One row as lines of ``Header: value`` fragments joined by `` · ``, as many on a
-    line as fit; a fragment longer than a line wraps at spaces (indented)."""
+    line as fit; a fragment longer than a line wraps at spaces (indented). A cell of two
+    lines (a person's name over their address) reads ``Name (address)``: never an address
+    left to run into the next field."""
     lines: list[str] = []
     current = ""
     for header, cell in zip(headers, cells):
         if not cell.strip():
             continue
+        parts = [p.strip() for p in cell.split("\n") if p.strip()]
+        if len(parts) == 2:  # a person: the name, the address below it in a table
+            cell = f"{parts[0]} ({parts[1]})"
+        else:
+            cell = " ".join(parts)
         fragment = f"{header}: {cell}"
         joined = f"{current} · {fragment}" if current else fragment
         if len(joined) <= width:
