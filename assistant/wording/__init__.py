@@ -353,10 +353,10 @@ _MORNING: dict[str, dict[str, str]] = {
         "es": "Recibes este correo cada mañana hábil en que tienes seguimientos pendientes. "
               "Para dejar de recibirlo, desactívalo en Mis ajustes: {url}"},
     "morning.opt_out_no_link": {
-        "en": "You get this email each business morning you have follow-ups due; ask your "
-              "admin to turn it off for you.",
-        "es": "Recibes este correo cada mañana hábil en que tienes seguimientos pendientes; "
-              "pide a tu administrador que lo desactive."},
+        "en": "You get this email each business morning you have follow-ups due. To stop it, "
+              "turn it off in My settings in Followup's web app.",
+        "es": "Recibes este correo cada mañana hábil en que tienes seguimientos pendientes. "
+              "Para dejar de recibirlo, desactívalo en Mis ajustes de la aplicación web de Followup."},
     "morning.footer": {"en": "Sent by Followup · {company}", "es": "Enviado por Followup · {company}"},
     # CLI: ``followup morning``.
     "morning.cli.none": {"en": "Nobody has follow-ups due at {time}.",
