@@ -147,6 +147,10 @@ def test_bad_ids_dates_and_usage_are_clear_errors_that_change_nothing(demo):
     assert usage.returncode == 2 and "give either won or lost, or --undo" in usage.stderr
     nothing = cli(demo, "snooze", short, "--undo", "--now", NOW)
     assert nothing.returncode == 1 and "has no snooze to undo" in nothing.stderr
+    stranger = cli(demo, "mark", short, "lost", "--by", "pepe@otro.example", "--now", NOW)
+    assert stranger.returncode == 2 and "ana@aceros.example" in stranger.stderr  # the team, listed
+    touched = cli(demo, "touch", short, "--channel", "phone", "--by", "nadie", "--now", NOW)
+    assert touched.returncode == 2 and "--by" in touched.stderr
     assert scanned(demo) == before
 
 

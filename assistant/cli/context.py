@@ -132,6 +132,17 @@ class Context:
                 for m in missing), 2)
         return app
 
+    def member(self, text: str, option: str = "--by") -> str:
+        """The team member ``text`` names: their email (any case), or the part before
+        the @ when one member has it (``ana``); anything else is a usage error listing
+        the team (a history names people, never a typo)."""
+        members = self.settings().team.members
+        typed = text.strip().lower()
+        found = [m.email for m in members if typed in (m.email.lower(), m.email.lower().split("@")[0])]
+        if len(found) == 1:
+            return found[0]
+        raise click.BadParameter(f"{text!r}: " + ", ".join(m.email for m in members), param_hint=option)
+
     def database(self) -> str:
         """The database, as messages name it (the SQLite file, or the redacted URL)."""
         if self._app is not None:

@@ -248,6 +248,7 @@ def touch(obj, thread: str, channel: str, note: str | None, by: str | None, now_
     unambiguous prefix of either."""
     settings, engine = obj.settings(), obj.engine()
     now = parse_now(now_text, settings)
+    by = obj.member(by) if by else None
     try:
         thread_id, closed = review.touch(settings, engine, thread, channel, note=note, by=by, now=now)
     except FollowupError as exc:

@@ -25,7 +25,7 @@ _NOW = click.option("--now", "now_text", default=None, help="when (ISO 8601, def
 def _who(obj: Context, by: str | None, thread: str) -> str | None:
     """``--by``, else ``$FOLLOWUP_USER``, else the thread's owner (like ``touch``)."""
     if by or os.environ.get("FOLLOWUP_USER"):
-        return by or os.environ["FOLLOWUP_USER"]
+        return obj.member(by or os.environ["FOLLOWUP_USER"], "--by" if by else "FOLLOWUP_USER")
     app = obj.app()
     try:
         quote = outcomes.resolve(app.settings, app.engine, thread)
