@@ -239,3 +239,43 @@ def test_the_table_reads_lazy_and_relative_imports():
     assert against_the_table(Import("assistant.services.app", "assistant.cli.context", 1))
     assert against_the_table(Import("connectors.imap", "assistant.settings", 1))
     assert against_the_table(Import("assistant.cli.threads", "assistant.services.app", 1)) is None
+
+
+# --- SQL only in storage: services build no query (issue 12) --------------------------------
+
+SQL_BUILDERS = {"select", "update", "delete", "insert", "func", "text"}
+"""What a module writes SQL with: SQLAlchemy's statement builders, functions and raw text."""
+
+BULK_WRITERS = {"assistant.services.ingest", "assistant.services.snapshot"}
+"""The two exceptions (docs/architecture.md): the bulk write paths, whose statements are
+tuned to their batches (sync's stores, the read model's refresh)."""
+
+
+def sql_builders_imported(module: str) -> list[str]:
+    """``file:line: name`` for each of :data:`SQL_BUILDERS` ``module`` imports from
+    SQLAlchemy (anywhere in the module, ``TYPE_CHECKING`` blocks too: they are code)."""
+    path = MODULES[module]
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and not node.level and (
+                _top(node.module or "") == "sqlalchemy"):
+            found += [f"{path_of(module)}:{node.lineno}: {alias.name} from {node.module}"
+                      for alias in node.names if alias.name in SQL_BUILDERS]
+    return found
+
+
+def test_services_build_no_sql_but_the_bulk_writers():
+    services = [m for m in MODULES if layer_of(m) == "services" and m.startswith(
+        "assistant.services") and m not in BULK_WRITERS]
+    assert "assistant.services.reconcile" in services
+    found = [hit for module in services for hit in sql_builders_imported(module)]
+    assert found == [], ("SQL in services (move the query into assistant/storage/):\n"
+                         + "\n".join(found))
+
+
+def test_the_sql_check_sees_a_builder_import():
+    # The bulk writers do import them: the check reads them, and names file and line.
+    hits = sql_builders_imported("assistant.services.snapshot")
+    assert hits and all(hit.startswith("assistant/services/snapshot.py:") for hit in hits)
+    assert sql_builders_imported("assistant.storage.templates")

@@ -37,7 +37,7 @@ from typing import Callable
 from uuid import uuid4
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, and_, select
+from sqlalchemy import Engine, and_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -368,11 +368,8 @@ def plan(settings: Settings, engine: Engine, now: datetime, *,
     due_reports = _threads(settings, engine, now,
                            and_(t.base_status == "open", t.due_at <= _utc(now + timedelta(days=1))),
                            rules)
-    with Session(engine, expire_on_commit=False) as session:
-        unfinished = list(session.scalars(select(models.Followup).where(
-            models.Followup.channel == "email", models.Followup.status == "drafted",
-            models.Followup.draft_ref.is_(None)).order_by(models.Followup.id)))
     with engine.connect() as conn:
+        unfinished = repo.unsaved_drafts(conn)
         unread = repo.threads_in_unread_mailboxes(conn, [r.quote_message_id for r in due_reports],
                                                   [a.name for a in settings.accounts])
     for thread, account in unread.items():

@@ -18,7 +18,7 @@ import logging
 from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from assistant.domain.followups import PENDING, settle
@@ -55,7 +55,6 @@ def settle_reports(engine: Engine, reports: Iterable[ThreadReport], now: datetim
     from assistant.wording import stored_reason
 
     by_thread = {r.quote_message_id: r for r in reports}
-    f = models.Followup
     changed = 0
     with Session(engine) as session, session.begin():
         legacy = repo.legacy_followups(session.connection())
@@ -64,10 +63,7 @@ def settle_reports(engine: Engine, reports: Iterable[ThreadReport], now: datetim
         else:
             parts = list(repo.chunks(list(dict.fromkeys(threads))))
         for part in parts:
-            query = select(f).where(f.status.in_(OPEN))
-            if part is not None:
-                query = query.where(f.quote_message_id.in_(part))
-            for row in session.scalars(query.order_by(f.id)):
+            for row in repo.followups_to_settle(session, OPEN, part):
                 outcome = settle(row.status, row.step, by_thread.get(row.quote_message_id), row.key,
                                  as_utc(row.created_at), legacy=row.id <= legacy)
                 if outcome is None:
@@ -135,8 +131,7 @@ def reconcile(settings: Settings, engine: Engine, now: datetime | None = None) -
     """Apply the stop rules and close taken steps; return how many follow-ups changed.
     Reads the reports of the open follow-ups' threads only."""
     now = now or _now()
-    f, t = models.Followup, models.ThreadRow
-    where = t.quote_message_id.in_(select(f.quote_message_id).where(f.status.in_(OPEN)))
+    where = repo.with_followups_clause(OPEN)
     changed = settle_reports(engine, _reports(settings, engine, now, where), now)
     trash_cancelled_drafts(settings, engine, now)
     return changed
@@ -145,8 +140,7 @@ def reconcile(settings: Settings, engine: Engine, now: datetime | None = None) -
 def reconcile_if_pending(settings: Settings, engine: Engine, now: datetime | None = None) -> int:
     """:func:`reconcile` when some follow-up could change (cheap otherwise)."""
     with engine.connect() as conn:
-        pending = conn.scalar(select(func.count()).select_from(models.Followup).where(
-            models.Followup.status.in_(OPEN)))
+        pending = repo.count_followups(conn, OPEN)
     if pending:
         return reconcile(settings, engine, now)
     trash_cancelled_drafts(settings, engine, now or _now())
@@ -169,12 +163,9 @@ def reconcile_changed(settings: Settings, engine: Engine, now: datetime | None,
 def _settle_changed(settings: Settings, engine: Engine, now: datetime, wanted: list[str]) -> int:
     if not wanted:
         return 0
-    f, t = models.Followup, models.ThreadRow
+    t = models.ThreadRow
     with engine.connect() as conn:
-        open_threads: list[str] = []
-        for part in repo.chunks(wanted):
-            open_threads.extend(conn.scalars(select(f.quote_message_id).distinct().where(
-                f.status.in_(OPEN), f.quote_message_id.in_(part))))
+        open_threads = repo.threads_with_followups(conn, OPEN, wanted)
     if not open_threads:
         return 0
     reports: list[ThreadReport] = []

@@ -12,7 +12,7 @@ from functools import partial
 from typing import Callable
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from assistant.domain.followups import PENDING
@@ -85,11 +85,8 @@ def thread_ids(engine: Engine, rows) -> dict[str, str]:
 
 
 def list_followups(engine: Engine, *, status: str | None = None) -> list[models.Followup]:
-    with Session(engine, expire_on_commit=False) as session:
-        query = select(models.Followup).order_by(models.Followup.id)
-        if status:
-            query = query.where(models.Followup.status == status)
-        return list(session.scalars(query))
+    with engine.connect() as conn:
+        return repo.followups_where(conn, statuses=[status] if status else None)
 
 
 def get(engine: Engine, fid: int) -> models.Followup:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from assistant.drafting.templates import (
@@ -18,6 +18,7 @@ from assistant.drafting.templates import (
 from assistant.rendering import renderer
 from assistant.settings import Settings
 from assistant.storage import models
+from assistant.storage import templates as stored_templates
 from assistant.wording import say
 
 __all__ = ["MissingTemplate", "missing_step_templates", "template_names", "template_sources",
@@ -35,8 +36,7 @@ def template_sources(engine: Engine, overrides: Path | None = None
     shipped file."""
     sources = file_templates(overrides)
     with Session(engine) as session:
-        for row in session.scalars(select(models.TemplateVersion)
-                                   .order_by(models.TemplateVersion.version)):
+        for row in stored_templates.versions_oldest_first(session):
             sources[row.name, row.language] = TemplateSource(
                 row.name, row.language, stored_text(row.subject, row.body), row.version,
                 f"{row.name}.{row.language} v{row.version} ({row.author})", row.author)
@@ -56,19 +56,14 @@ def save_template(engine: Engine, name: str, language: str, text: str, author: s
         raise stored.locate(problems[0])
     subject, body = stored.subject, stored.body
     with Session(engine) as session, session.begin():
-        current = session.scalar(select(func.max(models.TemplateVersion.version)).where(
-            models.TemplateVersion.name == name, models.TemplateVersion.language == language)) or 0
-        session.add(models.TemplateVersion(name=name, language=language, version=current + 1,
-                                           subject=subject, body=body, author=author,
-                                           created_at=_utc(now or datetime.now(timezone.utc))))
-    return current + 1
+        return stored_templates.add_version(session, name, language, subject=subject, body=body,
+                                            author=author,
+                                            at=_utc(now or datetime.now(timezone.utc)))
 
 
 def template_history(engine: Engine) -> list[models.TemplateVersion]:
     with Session(engine) as session:
-        return list(session.scalars(select(models.TemplateVersion).order_by(
-            models.TemplateVersion.name, models.TemplateVersion.language,
-            models.TemplateVersion.version)))
+        return stored_templates.versions_by_template(session)
 
 
 def validate_templates(settings: Settings, engine: Engine, language: str = "en") -> list[str]:
@@ -100,7 +95,7 @@ def template_names(engine: Engine, overrides: Path | None = None) -> dict[str, l
     overrides folder) and ``saved`` (edited versions in the database), each sorted."""
     own = shipped_templates(overrides) if overrides is not None and overrides.is_dir() else {}
     with Session(engine) as session:
-        saved = set(session.scalars(select(models.TemplateVersion.name).distinct()))
+        saved = stored_templates.saved_names(session)
     return {"shipped": sorted({name for name, _ in shipped_templates()}),
             "folder": sorted({name for name, _ in own}),
             "saved": sorted(saved)}

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timezone
 
 from sqlalchemy import Connection, Engine, Text, delete, func, select, text, type_coerce, update
+from sqlalchemy.orm import Session
 
 from assistant.domain.ids import thread_digest
 from assistant.domain.model import LoggedTouch, Mail, NextStep, ThreadMark, ThreadReport, Touchpoint
@@ -965,8 +966,6 @@ def followups_where(conn: Connection, *, assignees: Iterable[str] | None = None,
                     fid: int | None = None, order_by=None) -> list[models.Followup]:
     """Follow-up rows (detached, readable after the connection closes) by assignee,
     status, thread or id; by id unless ``order_by`` says otherwise."""
-    from sqlalchemy.orm import Session
-
     f = models.Followup
     query = select(f)
     if assignees is not None:
@@ -977,10 +976,59 @@ def followups_where(conn: Connection, *, assignees: Iterable[str] | None = None,
         query = query.where(f.quote_message_id.in_(list(dict.fromkeys(threads))))
     if fid is not None:
         query = query.where(f.id == fid)
+    return _detached(conn, query.order_by(*(order_by or (f.id,))))
+
+
+def _detached(conn: Connection, query) -> list[models.Followup]:
+    """The follow-up rows ``query`` selects, detached (readable after ``conn`` closes)."""
     with Session(bind=conn, expire_on_commit=False) as session:
-        rows = list(session.scalars(query.order_by(*(order_by or (f.id,)))))
+        rows = list(session.scalars(query))
         session.expunge_all()
     return rows
+
+
+def unsaved_drafts(conn: Connection) -> list[models.Followup]:
+    """The email follow-ups drafted but with no draft saved in the mailbox yet
+    (``draft_ref`` NULL: a planner died before saving or recording it), by id; detached."""
+    f = models.Followup
+    return _detached(conn, select(f).where(f.channel == "email", f.status == "drafted",
+                                           f.draft_ref.is_(None)).order_by(f.id))
+
+
+def followups_to_settle(session: Session, statuses: Iterable[str],
+                        threads: Iterable[str] | None = None) -> list[models.Followup]:
+    """The follow-ups in one of ``statuses`` (of ``threads`` only, when given), by id, as
+    rows of ``session``: the caller changes them in place and its transaction commits
+    them."""
+    f = models.Followup
+    query = select(f).where(f.status.in_(statuses))
+    if threads is not None:
+        query = query.where(f.quote_message_id.in_(threads))
+    return list(session.scalars(query.order_by(f.id)))
+
+
+def count_followups(conn: Connection, statuses: Iterable[str]) -> int:
+    """How many follow-ups are in one of ``statuses``."""
+    f = models.Followup
+    return conn.scalar(select(func.count()).select_from(f).where(f.status.in_(statuses)))
+
+
+def threads_with_followups(conn: Connection, statuses: Iterable[str],
+                           threads: Iterable[str]) -> list[str]:
+    """Those of ``threads`` (distinct) with a follow-up in one of ``statuses``."""
+    f = models.Followup
+    out: list[str] = []
+    for part in chunks(threads):
+        out.extend(conn.scalars(select(f.quote_message_id).distinct().where(
+            f.status.in_(statuses), f.quote_message_id.in_(part))))
+    return out
+
+
+def with_followups_clause(statuses: Iterable[str]):
+    """A ``where`` on the read model's threads: those with a follow-up in one of
+    ``statuses`` (for :func:`assistant.services.snapshot.reports`)."""
+    f, t = models.Followup, models.ThreadRow
+    return t.quote_message_id.in_(select(f.quote_message_id).where(f.status.in_(statuses)))
 
 
 def replace_held(conn: Connection, fid: int, values: dict) -> bool:
