@@ -121,13 +121,17 @@ def inspect(obj: Context, files: tuple[str, ...], as_json: bool) -> None:
                                  else "cli.inspect.bounced", lang,
                                  who=", ".join(r.bounced_recipients)))
             notes.extend(words_of(w, lang) for w in r.warnings)
-            kind = say(f"cli.inspect.kind.{r.kind}", lang) if r.kind else \
+            # A stored kind reads as the timeline words it (``event.*``); a person's message
+            # has no event of its own there (it is a quote, a reply or ours by its thread).
+            kind = (say("cli.inspect.kind.message", lang) if r.kind == "message"
+                    else say(f"event.{r.kind}", lang)) if r.kind else \
                 f"[red]{say('cli.inspect.unreadable', lang)}[/]"
             cells.append([escape(r.file), kind,
                           say("cli.yes", lang) if r.is_quote else "", r.language or "",
                           escape(r.subject or ""), escape("; ".join(notes))])
         print_table(table_console(), None, [say(f"cli.inspect.col.{column}", lang) for column in
-                                            ("file", "kind", "quote", "language", "subject", "notes")],
+                                            ("file", "kind", "quote", "language")]
+                    + [say("cli.col.subject", lang), say("cli.inspect.col.notes", lang)],
                     cells)
     if any(r.kind is None for r in results):
         sys.exit(1)
