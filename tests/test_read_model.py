@@ -201,3 +201,41 @@ def test_a_20000_message_mailbox_incremental_equals_rebuild(tmp_path):
     assert answers(scan(settings, engine, info.now)) == incremental
     with engine.connect() as conn:
         assert repo.thread_touchpoints(conn, incremental) == events
+
+
+def _read_model_tables(engine) -> dict:
+    """Everything a rebuild writes, in a comparable order."""
+    with engine.connect() as conn:
+        return {
+            "threads": conn.execute(text("SELECT * FROM threads ORDER BY quote_message_id")).all(),
+            "join_keys": conn.execute(text("SELECT key, conversation_id FROM join_keys "
+                                           "ORDER BY key, conversation_id")).all(),
+            "refs": conn.execute(text("SELECT ref_id, message_pk FROM message_refs "
+                                      "ORDER BY ref_id, message_pk")).all(),
+            "messages": conn.execute(text("SELECT id, conversation_id, thread_key FROM messages "
+                                          "ORDER BY id")).all(),
+        }
+
+
+def test_a_rebuild_in_forked_workers_stores_what_one_process_stores(sample):
+    info, settings = sample
+    engine = open_store(settings)
+    sync(settings, engine)
+    rules = rules_from_settings(settings)
+    snapshot.rebuild(engine, rules, workers=0)
+    alone = _read_model_tables(engine)
+    assert len(alone["threads"]) >= 20 and alone["join_keys"] and alone["refs"]
+    snapshot.rebuild(engine, rules, workers=2)
+    assert _read_model_tables(engine) == alone
+    assert answers(scan(settings, engine, info.now)) == answers(scan_from_mail(settings, engine, info.now))
+
+
+def test_a_thread_row_holds_exactly_the_columns_the_fast_insert_writes(sample):
+    info, settings = sample
+    engine = open_store(settings)
+    sync(settings, engine)
+    report = scan_from_mail(settings, engine, info.now)[0]
+    assert tuple(repo.thread_row(report)) == repo.THREAD_COLUMNS
+    with engine.connect() as conn:
+        stored = {row[1] for row in conn.execute(text("PRAGMA table_info(threads)"))}
+    assert set(repo.THREAD_COLUMNS) <= stored

@@ -18,18 +18,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import multiprocessing
-import os
-import signal
-import sys
-import threading
 from collections import Counter, deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Callable, NamedTuple, Sequence
 
-from sqlalchemy import Column, Engine, MetaData, Table, Text, select, union_all, update
+from sqlalchemy import Engine, select, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -37,6 +32,8 @@ from assistant.mail.bulk import is_list_or_bulk
 from assistant.mail.classify import classify
 from assistant.mail.message import ParsedMessage
 from assistant.mail.parse import parse_message
+from assistant.services.workers import fewer_collections, worker_count
+from assistant.services.workers import pool as worker_pool
 from assistant.storage.db import where
 from assistant.storage.errors import StorageError, failure, is_refusal, refusal_reason
 from assistant.storage.models import Account, IndexQueue, Message, MessageLocation, SetAsideMessage
@@ -151,43 +148,52 @@ JSON_COLUMNS = ("to_addrs", "cc_addrs", "bcc_addrs", "references", "bounced_reci
 
 
 def prepare_rows(raws: list[RawMessage], seen_at: datetime, *,
-                 encode_json: bool = False) -> list[dict]:
+                 for_sqlite: bool = False) -> list[dict]:
     """Parse and classify raw messages into rows (pure CPU work: runs in worker processes
-    during large syncs). ``encode_json``: serialise the JSON columns here, in the worker,
-    rather than in the writing process (see :func:`_messages_table`)."""
+    during large syncs). ``for_sqlite``: the values as SQLite stores them, made here, in
+    the worker, rather than in the writing process (see :func:`storable_rows`)."""
     rows = [_message_row(parse_message(raw.data), raw, seen_at) for raw in raws]
-    return storable_rows(rows, encode_json=encode_json)
+    return storable_rows(rows, for_sqlite=for_sqlite)
 
 
-def storable_rows(rows: list[dict], *, encode_json: bool = False) -> list[dict]:
+def storable_rows(rows: list[dict], *, for_sqlite: bool = False) -> list[dict]:
     """Message rows made storable (:func:`prepare_rows`), also rows built without raw
-    mail (WhatsApp messages)."""
+    mail (WhatsApp messages). ``for_sqlite``: each value already as SQLite stores it (JSON
+    as text, times and booleans as SQLAlchemy's own processors write them), so the writer
+    hands the rows straight to the driver (:func:`_store`); PostgreSQL takes the rows as
+    they are, through SQLAlchemy (the JSON type checks the values)."""
     for row in rows:
         make_storable(row)  # the same values on every backend (NUL, lengths, surrogates)
-    if encode_json:
+    if for_sqlite:
         dumps = json.JSONEncoder(ensure_ascii=False).encode
+        processors = _sqlite_processors()
         for row in rows:
             for column in JSON_COLUMNS:
                 value = row[column]
                 row[column] = dumps(value) if value else "[]"
+            for column, process in processors:
+                row[column] = process(row[column])
     return rows
 
 
-def _messages_table(engine: Engine):
-    """The table rows are inserted through. On SQLite, where JSON is stored as text, a
-    twin of ``messages`` whose JSON columns are plain Text takes rows whose JSON the
-    workers already encoded; PostgreSQL keeps the JSON type (it checks the values)."""
-    if engine.dialect.name != "sqlite":
-        return Message.__table__
-    global _SQLITE_MESSAGES
-    if _SQLITE_MESSAGES is None:
-        columns = [Column(c.name, Text if c.name in JSON_COLUMNS else c.type, primary_key=c.primary_key)
-                   for c in Message.__table__.columns]
-        _SQLITE_MESSAGES = Table(Message.__tablename__, MetaData(), *columns)
-    return _SQLITE_MESSAGES
+_PROCESSORS: list | None = None
 
 
-_SQLITE_MESSAGES = None
+def _sqlite_processors() -> list:
+    """``(column, SQLAlchemy's SQLite bind processor)`` for each non-JSON message column
+    that has one (times, booleans): the exact text and numbers SQLAlchemy would write."""
+    global _PROCESSORS
+    if _PROCESSORS is None:
+        dialect = sqlite.dialect()
+        found = []
+        for column in Message.__table__.columns:
+            if column.name in JSON_COLUMNS:
+                continue
+            process = column.type.dialect_impl(dialect).bind_processor(dialect)
+            if process is not None:
+                found.append((column.name, process))
+        _PROCESSORS = found
+    return _PROCESSORS
 
 
 class Location(NamedTuple):
@@ -262,7 +268,7 @@ def store_batch(engine: Engine, account_id: int, batch: Batch, *,
                 seen_at: datetime) -> BatchOutcome:
     """Parse and store one batch and its cursor atomically."""
     fresh = unseen(engine, account_id, batch)
-    rows = prepare_rows(fresh, seen_at, encode_json=engine.dialect.name == "sqlite")
+    rows = prepare_rows(fresh, seen_at, for_sqlite=engine.dialect.name == "sqlite")
     return write_batch(engine, account_id, batch.cursor, [location_of(raw) for raw in fresh],
                        rows, seen_at=seen_at)
 
@@ -334,14 +340,14 @@ def _advance(conn, account_id: int, cursor: str, seen_at: datetime) -> None:
 
 def _store(conn, engine: Engine, account_id: int, pairs: list[tuple[Location, dict]]) -> int:
     """Insert the messages not stored yet and every location; return how many new. The
-    rows are not changed (a refused batch is retried with them as they came)."""
+    rows are not changed (a refused batch is retried with them as they came). On SQLite
+    the rows already hold its own values (:func:`storable_rows`) and go straight to the
+    driver: SQLAlchemy's per-row processing cost more than SQLite's own writing."""
+    raw = engine.dialect.name == "sqlite"
     existing: dict[str, tuple[int, str]] = {}
     ids = list({row["message_id"] for _, row in pairs})
-    for chunk in _chunks(ids, 500):
-        for pk, mid, fp in conn.execute(select(Message.id, Message.message_id,
-                                               Message.fingerprint)
-                                        .where(Message.message_id.in_(chunk))):
-            existing[mid] = (pk, fp)
+    for pk, mid, fp in _messages_by_id(conn, raw, ids, with_fingerprint=True):
+        existing[mid] = (pk, fp)
     to_insert: dict[str, dict] = {}
     stored_as: list[str] = []  # the Message-ID each pair is stored under
     for _, row in pairs:
@@ -362,24 +368,65 @@ def _store(conn, engine: Engine, account_id: int, pairs: list[tuple[Location, di
         elif previous is None:
             to_insert[mid] = row
         stored_as.append(mid)
-    if to_insert:
-        conn.execute(_insert_ignoring_conflicts(engine, _messages_table(engine)),
+    if to_insert and raw:
+        rows = list(to_insert.values())
+        names = list(rows[0])
+        columns = ", ".join(f'"{name}"' for name in names)  # "references" is an SQL keyword
+        _execute_many(conn, f"INSERT INTO messages ({columns}) VALUES "
+                            f"({', '.join('?' for _ in names)}) ON CONFLICT DO NOTHING",
+                      [tuple(row[name] for name in names) for row in rows])
+    elif to_insert:
+        conn.execute(_insert_ignoring_conflicts(engine, Message.__table__),
                      list(to_insert.values()))
     pks: dict[str, int] = {mid: pk for mid, (pk, _) in existing.items()}
-    missing = [mid for mid in stored_as if mid not in pks]
-    for chunk in _chunks(list(set(missing)), 500):
-        pks.update({mid: pk for pk, mid in conn.execute(
-            select(Message.id, Message.message_id).where(Message.message_id.in_(chunk)))})
-    locations = [{"account_id": account_id, "provider_id": location.provider_id,
-                  "message_pk": pks[mid], "thread_id": location.thread_id,
-                  "folder": location.folder} for (location, _), mid in zip(pairs, stored_as)]
-    if locations:
-        conn.execute(_insert_ignoring_conflicts(engine, MessageLocation.__table__), locations)
-        # The read model indexes what this batch stored or saw again (a copy in another
-        # mailbox may bring a provider conversation id): queued in the same transaction.
+    missing = list({mid for mid in stored_as if mid not in pks})
+    pks.update({mid: pk for pk, mid in _messages_by_id(conn, raw, missing)})
+    locations = [(account_id, location.provider_id, pks[mid], location.thread_id, location.folder)
+                 for (location, _), mid in zip(pairs, stored_as)]
+    if not locations:
+        return len(to_insert)
+    # The read model indexes what this batch stored or saw again (a copy in another
+    # mailbox may bring a provider conversation id): queued in the same transaction.
+    queued = sorted({location[2] for location in locations})
+    if raw:
+        _execute_many(conn, "INSERT INTO message_locations (account_id, provider_id, message_pk, "
+                            "thread_id, folder) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                      locations)
+        _execute_many(conn, "INSERT INTO index_queue (message_pk) VALUES (?) "
+                            "ON CONFLICT DO NOTHING", [(pk,) for pk in queued])
+    else:
+        conn.execute(_insert_ignoring_conflicts(engine, MessageLocation.__table__), [
+            dict(zip(_LOCATION_COLUMNS, location)) for location in locations])
         conn.execute(_insert_ignoring_conflicts(engine, IndexQueue.__table__),
-                     [{"message_pk": pk} for pk in sorted({row["message_pk"] for row in locations})])
+                     [{"message_pk": pk} for pk in queued])
     return len(to_insert)
+
+
+_LOCATION_COLUMNS = ("account_id", "provider_id", "message_pk", "thread_id", "folder")
+
+
+def _messages_by_id(conn, raw: bool, message_ids: list[str], *,
+                    with_fingerprint: bool = False) -> list[tuple]:
+    """``(pk, Message-ID[, fingerprint])`` of the stored messages among ``message_ids``
+    (``raw``: SQLite, asked through the driver)."""
+    found: list[tuple] = []
+    for chunk in _chunks(message_ids, 500):
+        if raw:
+            columns = "id, message_id, fingerprint" if with_fingerprint else "id, message_id"
+            found.extend(conn.exec_driver_sql(
+                f"SELECT {columns} FROM messages WHERE message_id IN "
+                f"({', '.join('?' for _ in chunk)})", tuple(chunk)).all())
+        else:
+            columns = ((Message.id, Message.message_id, Message.fingerprint) if with_fingerprint
+                       else (Message.id, Message.message_id))
+            found.extend(conn.execute(select(*columns).where(Message.message_id.in_(chunk))).all())
+    return found
+
+
+def _execute_many(conn, sql: str, rows: list[tuple]) -> None:
+    """One SQLite statement for many rows, through the driver's own ``executemany``."""
+    if rows:
+        conn.exec_driver_sql(sql, rows)
 
 
 def _chunks(items: Sequence, size: int):
@@ -398,21 +445,21 @@ def sync_account(engine: Engine, name: str, kind: str, connector: Connector, *,
     Large syncs are pipelined: while the main process writes batch N (database work),
     worker processes parse batch N+1 and N+2 (CPU work). Batches are still written in
     order, each with its own cursor, so the crash guarantees are those of a serial sync.
-    ``workers=0`` forces a serial sync; ``None`` reads ``$FOLLOWUP_SYNC_WORKERS``, else uses
-    one worker per CPU (none on a
-    single-CPU machine: there is nothing to overlap), started only once a sync proves
-    large. Measured on 2 CPUs: 2 workers beat 1 (the main process mostly waits on SQLite).
-    Workers die with the process that started them, even on ``kill -9``;
-    ``before_workers`` is called before they are forked (to let a thread finish first).
+    ``workers=0`` forces a serial sync; ``None``: :func:`assistant.services.workers.
+    worker_count` (``$FOLLOWUP_SYNC_WORKERS``, else one per CPU), started only once a
+    sync proves large. Measured on 2 CPUs: 2 workers beat 1. Workers die with the process
+    that started them, even on ``kill -9``; ``before_workers`` is called before they are
+    forked (to let a thread finish first).
 
     A database failure (full, read-only, damaged, unreachable) raises
     :class:`~assistant.storage.errors.StorageError` with one line saying what to do; what
     was stored before it stays stored, with its cursor.
     """
     try:
-        return _sync_account(engine, name, kind, connector, progress=progress,
-                             folder_progress=folder_progress, clock=clock, workers=workers,
-                             before_workers=before_workers)
+        with fewer_collections():
+            return _sync_account(engine, name, kind, connector, progress=progress,
+                                 folder_progress=folder_progress, clock=clock, workers=workers,
+                                 before_workers=before_workers)
     except SQLAlchemyError as exc:
         raise failure(exc, where(engine), "storage.doing.syncing", account=name) from exc
 
@@ -421,10 +468,7 @@ def _sync_account(engine: Engine, name: str, kind: str, connector: Connector, *,
                   progress, folder_progress, clock, workers, before_workers) -> AccountResult:
     result = AccountResult(account=name)
     account_id, cursor = ensure_account(engine, name, kind)
-    if workers is None:
-        override = os.environ.get("FOLLOWUP_SYNC_WORKERS", "").strip()
-        cpus = os.cpu_count() or 1
-        workers = int(override) if override.isdigit() else (cpus if cpus > 1 else 0)
+    workers = worker_count(workers)
     pool: ProcessPoolExecutor | None = None
     pending: deque = deque()
     aside = [has_set_aside(engine, account_id)]  # whether unseen() must look there too
@@ -466,14 +510,13 @@ def _sync_account(engine: Engine, name: str, kind: str, connector: Connector, *,
             if pool is None and workers and len(fresh) >= PIPELINE_MIN_BATCH:
                 if before_workers is not None:
                     before_workers()
-                pool = ProcessPoolExecutor(max_workers=workers, mp_context=_mp_context(),
-                                           initializer=_die_with_parent, initargs=(os.getpid(),))
+                pool = worker_pool(workers)
             encode = engine.dialect.name == "sqlite"
             if pool is not None and fresh:
                 rows: Future | list[dict] = pool.submit(prepare_rows, fresh, clock(),
-                                                        encode_json=encode)
+                                                        for_sqlite=encode)
             else:
-                rows = prepare_rows(fresh, clock(), encode_json=encode)
+                rows = prepare_rows(fresh, clock(), for_sqlite=encode)
             # Only what writing needs is kept while the batch waits: not the raw bytes.
             folders = Counter(raw.folder or "" for raw in batch.messages)
             pending.append((batch.cursor, batch.skipped, len(batch.messages), folders,
@@ -488,41 +531,6 @@ def _sync_account(engine: Engine, name: str, kind: str, connector: Connector, *,
             pool.shutdown(wait=True, cancel_futures=True)
     mark_account(engine, account_id, status="ok", error=None, synced_at=clock())
     return result
-
-
-def _die_with_parent(parent: int) -> None:
-    """Parse worker initializer: a worker never outlives the sync that started it. A
-    ``kill -9`` of sync gives its workers no goodbye: blocked on their task queue, they
-    would wait for ever. On Linux the kernel kills them with their parent
-    (``PR_SET_PDEATHSIG``); elsewhere, and for a parent that died before that was set,
-    a watcher thread sees the parent change and exits."""
-    if sys.platform.startswith("linux"):
-        try:
-            import ctypes
-
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
-        except (OSError, AttributeError):
-            pass
-    if os.getppid() != parent:
-        os._exit(1)
-    threading.Thread(target=_watch_parent, args=(parent,), daemon=True,
-                     name="followup-parent-watch").start()
-
-
-def _watch_parent(parent: int) -> None:
-    import time
-
-    while os.getppid() == parent:
-        time.sleep(1.0)
-    os._exit(1)
-
-
-def _mp_context():
-    # fork is cheap on Linux and the workers only run pure parsing code; elsewhere the
-    # platform default (spawn) is used.
-    methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("fork" if "fork" in methods else None)
 
 
 def mark_account(engine: Engine, account_id: int, *, status: str, error: str | None,

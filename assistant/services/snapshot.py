@@ -23,7 +23,7 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
-from typing import Iterable
+from typing import Callable, Iterable
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine, delete, func, insert, select, text, update
@@ -33,6 +33,7 @@ from assistant.domain.joining import conversation_keys
 from assistant.domain.metrics import thread_events
 from assistant.domain.model import LoggedTouch, Mail, Rules, ThreadMark, ThreadReport
 from assistant.domain.threading import group_conversations
+from assistant.services.workers import can_fork, fewer_collections, forked_map, spans, worker_count
 from assistant.storage import models, repo
 from assistant.storage.models import as_utc
 
@@ -137,11 +138,13 @@ def refresh(engine: Engine, rules: Rules) -> RefreshResult:
         return RefreshResult(len(queued), len(changed), changed=frozenset(changed))
 
 
-def rebuild(engine: Engine, rules: Rules) -> RefreshResult:
-    """Recompute every thread from all stored mail (``followup rebuild``)."""
+def rebuild(engine: Engine, rules: Rules, *, workers: int | None = None) -> RefreshResult:
+    """Recompute every thread from all stored mail (``followup rebuild``). ``workers``:
+    how many forked processes compute the reports (``None``: one per CPU for a mailbox of
+    at least :data:`PARALLEL_MIN_THREADS` threads, when this process may fork; 0: here)."""
     with engine.begin() as conn:
         _lock(conn)
-        return _rebuild(conn, engine, rules)
+        return _rebuild(conn, engine, rules, workers=workers)
 
 
 def reports(engine: Engine, rules: Rules, now: datetime, *, where=None,
@@ -181,7 +184,8 @@ def thread_mails(engine: Engine, quote_message_ids: Iterable[str]) -> dict[str, 
 
 @dataclass
 class _Computed:
-    rows: list[dict]
+    rows: list[tuple[str, object]]
+    """``(quote Message-ID, the thread's row as repo.insert_thread_values takes it)``."""
     thread_of: dict[int, str | None]
     """Message pk -> its lead thread's key (``None`` outside lead threads)."""
     keys: dict[int, set[str]]
@@ -194,40 +198,96 @@ def base_report(thread: list[Mail], rules: Rules, *, mark: ThreadMark | None,
     return analyze_thread(thread, rules, NEVER, mark=mark, touches=touches, facts=facts)
 
 
+PARALLEL_MIN_THREADS = 2000
+"""Below this many threads, computing them in one process beats forking workers."""
+
+
 def _compute(mails: list[Mail], rules: Rules, marks: dict[str, ThreadMark],
              touches: list[LoggedTouch], conversation_of: dict[int, int], *,
-             conversations: list[list[Mail]] | None = None) -> _Computed:
+             dialect: str, conversations: list[list[Mail]] | None = None,
+             workers: int | None = 0,
+             meanwhile: Callable[[], None] | None = None) -> _Computed:
+    """Every lead thread's row and each conversation's join keys. The threads are built
+    here (rules 4 and 5 join across the whole mailbox); their reports, and the
+    conversations' keys, are computed in ``workers`` forked processes when there are
+    many (:func:`assistant.services.workers.forked_map`; ``None``: as :func:`rebuild`
+    says): the same rows, in the same order, as in one process. ``meanwhile``: this
+    process's own work while they compute (a rebuild writes what does not depend on the
+    reports)."""
     facts = Facts(rules)
     touches_by: dict[str, list[LoggedTouch]] = defaultdict(list)
     for touch in touches:
         touches_by[touch.thread].append(touch)
-    rows: list[dict] = []
-    thread_of: dict[int, str | None] = {m.key: None for m in mails}
-    for thread in build_threads(mails, rules, marks=marks, touches=touches_by, facts=facts,
-                                conversations=conversations):
-        quote = first_quote(thread, rules, facts)
-        if quote is None:
-            continue
-        report = base_report(thread, rules, mark=marks.get(quote.message_id),
-                             touches=touches_by.get(quote.message_id, ()), facts=facts)
-        if report is None:
-            continue
-        events = thread_events(report, {m.key: m for m in thread},
-                               touches_by.get(quote.message_id, ()), facts)
-        rows.append(repo.thread_row(report, events))
-        for mail in thread:
-            thread_of[mail.key] = report.quote_message_id
-    keys: dict[int, set[str]] = {}
+    threads = build_threads(mails, rules, marks=marks, touches=touches_by, facts=facts,
+                            conversations=conversations)
     by_conversation: dict[int, list[Mail]] = defaultdict(list)
     for mail in mails:
         by_conversation[conversation_of[mail.key]].append(mail)
-    for cid, conversation in by_conversation.items():
+    grouped = list(by_conversation.items())
+    for _cid, conversation in grouped:
         conversation.sort(key=lambda m: (m.date, m.message_id))
-        quote = first_quote(conversation, rules, facts)
-        keys[cid] = stored_keys(*conversation_keys(
-            conversation, rules, quote=quote, contact=contact_of(quote, rules) if quote else None,
-            inbound=facts.inbound))
+    if workers is None:
+        workers = worker_count() if can_fork() and len(threads) >= PARALLEL_MIN_THREADS else 0
+    count = max(1, workers)
+    parts = ([("threads", span) for span in spans([len(t) for t in threads], count)]
+             + [("keys", span) for span in spans([len(c) for _, c in grouped], count)])
+    state = _Work(threads, grouped, rules, marks, touches_by, facts, dialect)
+    rows: list[tuple[str, object]] = []
+    thread_of: dict[int, str | None] = {m.key: None for m in mails}
+    keys: dict[int, set[str]] = {}
+    done = forked_map(_compute_part, state, parts, workers=workers, meanwhile=meanwhile)
+    for (what, (start, _stop)), found in zip(parts, done):
+        if what == "threads":
+            for index, quote_id, value in found:
+                rows.append((quote_id, value))
+                for mail in threads[start + index]:
+                    thread_of[mail.key] = quote_id
+        else:
+            keys.update(found)
     return _Computed(rows, thread_of, keys)
+
+
+@dataclass
+class _Work:
+    """What :func:`_compute_part` reads (in a forked worker: inherited, not copied)."""
+    threads: list[list[Mail]]
+    conversations: list[tuple[int, list[Mail]]]
+    rules: Rules
+    marks: dict[str, ThreadMark]
+    touches: dict[str, list[LoggedTouch]]
+    facts: Facts
+    dialect: str
+
+
+def _compute_part(work: _Work, part: tuple[str, tuple[int, int]]):
+    """``("threads", span)``: ``[(index in the span, quote Message-ID, thread row as
+    stored)]`` of the lead threads among ``work.threads[span]``; ``("keys", span)``: ``{conversation id: its join keys}``
+    of ``work.conversations[span]``."""
+    what, (start, stop) = part
+    rules, facts = work.rules, work.facts
+    if what == "keys":
+        keys: dict[int, set[str]] = {}
+        for cid, conversation in work.conversations[start:stop]:
+            quote = first_quote(conversation, rules, facts)
+            keys[cid] = stored_keys(*conversation_keys(
+                conversation, rules, quote=quote,
+                contact=contact_of(quote, rules) if quote else None, inbound=facts.inbound))
+        return keys
+    out: list[tuple[int, str, object]] = []
+    for index, thread in enumerate(work.threads[start:stop]):
+        quote = first_quote(thread, rules, facts)
+        if quote is None:
+            continue
+        touches = work.touches.get(quote.message_id, ())
+        report = base_report(thread, rules, mark=work.marks.get(quote.message_id),
+                             touches=touches, facts=facts)
+        if report is None:
+            continue
+        events = thread_events(report, {m.key: m for m in thread}, touches, facts)
+        out.append((index, report.quote_message_id, repo.thread_row(report, events)))
+    # Stored values (SQLite's text, not datetimes) travel back from a worker faster.
+    stored = repo.thread_values([row for _, _, row in out], work.dialect)
+    return [(index, quote_id, value) for (index, quote_id, _), value in zip(out, stored)]
 
 
 def _nodes(mail: Mail) -> tuple[set[str], set[str]]:
@@ -256,8 +316,8 @@ def _write(conn: Connection, computed: _Computed, old_threads: set[str],
     """Store what was computed; the threads it changed. ``emptied``: a rebuild, which
     emptied the read model's tables first (nothing to delete row by row)."""
     if not emptied:
-        repo.delete_threads(conn, old_threads | {row["quote_message_id"] for row in computed.rows})
-    repo.insert_threads(conn, computed.rows)
+        repo.delete_threads(conn, old_threads | {quote_id for quote_id, _ in computed.rows})
+    repo.insert_thread_values(conn, [value for _, value in computed.rows])
     repo.execute_many(conn, "UPDATE messages SET conversation_id = ?, thread_key = ? WHERE id = ?",
                       [(conversation_of[pk], key, pk) for pk, key in computed.thread_of.items()])
     if not emptied:
@@ -266,10 +326,12 @@ def _write(conn: Connection, computed: _Computed, old_threads: set[str],
     repo.execute_many(conn, "INSERT INTO join_keys (key, conversation_id) VALUES (?, ?)",
                       [(key, cid) for cid, keys in computed.keys.items()
                        for key in keys])
-    return old_threads | {row["quote_message_id"] for row in computed.rows}
+    return old_threads | {quote_id for quote_id, _ in computed.rows}
 
 
-def _rebuild(conn: Connection, engine: Engine, rules: Rules) -> RefreshResult:
+@fewer_collections()
+def _rebuild(conn: Connection, engine: Engine, rules: Rules, *,
+             workers: int | None = None) -> RefreshResult:
     mails = repo.load_mails(conn, engine)
     conversations = group_conversations(mails)
     conversation_of = {}
@@ -277,12 +339,16 @@ def _rebuild(conn: Connection, engine: Engine, rules: Rules) -> RefreshResult:
         cid = min(m.key for m in conversation)
         for mail in conversation:
             conversation_of[mail.key] = cid
+
+    def empty_and_link() -> None:  # what does not wait for the reports
+        conn.execute(delete(models.ThreadRow))
+        conn.execute(delete(models.JoinKey))
+        conn.execute(delete(models.MessageRef))
+        _insert_refs(conn, _refs_rows(mails))
+
     computed = _compute(mails, rules, repo.load_marks(conn), repo.load_touches(conn),
-                        conversation_of, conversations=conversations)
-    conn.execute(delete(models.ThreadRow))
-    conn.execute(delete(models.JoinKey))
-    conn.execute(delete(models.MessageRef))
-    _insert_refs(conn, _refs_rows(mails))
+                        conversation_of, dialect=engine.dialect.name, conversations=conversations,
+                        workers=workers, meanwhile=empty_and_link)
     threads = len(_write(conn, computed, set(), conversation_of, emptied=True))
     queued = conn.execute(delete(models.IndexQueue)).rowcount
     _set_state(conn, "rules", fingerprint(rules))
@@ -399,7 +465,8 @@ def _refresh(conn: Connection, rules: Rules, queued: list[int]) -> set[str]:
     old_threads = set(_thread_keys(conn, [mail.key for mail in mails]))
     candidates = {mail.message_id for mail in mails} | old_threads
     computed = _compute(mails, rules, repo.load_marks(conn, candidates),
-                        repo.load_touches(conn, candidates), conversation_of)
+                        repo.load_touches(conn, candidates), conversation_of,
+                        dialect=conn.dialect.name)
     return _write(conn, computed, old_threads, conversation_of)
 
 

@@ -220,7 +220,7 @@ def _one_export(settings: Settings, engine: Engine, account: Account, account_id
         rows.append(_row(key, contact, account.owner, message, at, thread, now))
         locations.append(Location(f"wa:{key[:40]}", None, "WhatsApp",
                                   len(message.text.encode("utf-8", "surrogatepass"))))
-    rows = storable_rows(rows, encode_json=engine.dialect.name == "sqlite")
+    rows = storable_rows(rows, for_sqlite=engine.dialect.name == "sqlite")
     touches = 0
     with engine.begin() as conn:  # before the messages and the cursor: a rerun redoes both
         for at, texts, by in runs:

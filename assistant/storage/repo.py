@@ -201,6 +201,14 @@ def thread_row(report: ThreadReport, events: Iterable[Touchpoint] = ()) -> dict:
     }
 
 
+THREAD_COLUMNS = ("quote_message_id", "subject", "contact", "owner", "owner_candidates",
+                  "scenario_base", "touches", "base_status", "closed_reason", "next_number",
+                  "next_channel", "next_template", "due_at", "last_outbound_at",
+                  "last_reply_at", "quote_sent_at", "promised_date", "promised_reason",
+                  "bounced_recipients", "thread_id", "snoozed_until", "events")
+"""The columns of :func:`thread_row`, in its order."""
+
+
 def closed_column(code: str | None, value: str | None) -> str | None:
     """The ``threads.closed_reason`` column: ``code:value`` (``marked:won``,
     ``declined:ya no lo necesitamos``), no wording."""
@@ -636,16 +644,13 @@ _TIME_COLUMNS = ("due_at", "last_outbound_at", "last_reply_at", "quote_sent_at")
 _JSON_COLUMNS = ("owner_candidates", "bounced_recipients", "events")
 
 
-def insert_threads(conn: Connection, rows: list[dict]) -> None:
-    """Store thread rows (:func:`thread_row`)."""
-    if not rows:
-        return
-    if conn.dialect.name != "sqlite":
-        for part in chunks(rows, 1000):
-            conn.execute(models.ThreadRow.__table__.insert(), part)
-        return
-    names = list(rows[0])
-    sql = (f"INSERT INTO threads ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})")
+def thread_values(rows: list[dict], dialect: str) -> list:
+    """Thread rows (:func:`thread_row`) as :func:`insert_thread_values` writes them: on
+    SQLite, tuples of its own values in the rows' column order (made where the rows are
+    computed: a rebuild's workers); elsewhere the rows themselves."""
+    if dialect != "sqlite" or not rows:
+        return rows
+    names = THREAD_COLUMNS
     dumps = json.JSONEncoder(ensure_ascii=False).encode
 
     def day(v):
@@ -654,8 +659,25 @@ def insert_threads(conn: Connection, rows: list[dict]) -> None:
     # One converter per column, chosen once (a rebuild stores tens of thousands of rows).
     convert = [(n, _sqlite_time if n in _TIME_COLUMNS else dumps if n in _JSON_COLUMNS
                 else day if n in ("promised_date", "snoozed_until") else None) for n in names]
-    execute_many(conn, sql, [tuple(row[n] if f is None else f(row[n]) for n, f in convert)
-                             for row in rows])
+    return [tuple(row[n] if f is None else f(row[n]) for n, f in convert) for row in rows]
+
+
+def insert_thread_values(conn: Connection, values: list) -> None:
+    """Store :func:`thread_values`."""
+    if not values:
+        return
+    if conn.dialect.name != "sqlite":
+        for part in chunks(values, 1000):
+            conn.execute(models.ThreadRow.__table__.insert(), part)
+        return
+    names = THREAD_COLUMNS
+    execute_many(conn, f"INSERT INTO threads ({', '.join(names)}) "
+                       f"VALUES ({', '.join('?' for _ in names)})", values)
+
+
+def insert_threads(conn: Connection, rows: list[dict]) -> None:
+    """Store thread rows (:func:`thread_row`)."""
+    insert_thread_values(conn, thread_values(rows, conn.dialect.name))
 
 
 # --- Accounts (`followup accounts list`) -----------------------------------------------
