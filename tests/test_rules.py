@@ -7,7 +7,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from assistant.domain.analysis import (
-    analyze_thread, contact_of, first_quote, is_inbound, is_outbound, is_quote, is_real_reply, scan,
+    Facts, analyze_thread, contact_of, first_quote, first_quote_index, is_inbound, is_outbound,
+    is_quote, is_real_reply, scan,
 )
 from assistant.domain.model import LoggedTouch, ThreadMark
 from tests.builders import MX, Thread, dsn_bounce, local, raw_message, read, team_rules
@@ -431,3 +432,19 @@ def test_scan_orders_threads_by_quote_date_and_reports_times_in_team_zone():
     assert [r.quote_message_id for r in reports] == ["<q9@acme.example>", "<q1@acme.example>"]
     assert reports[0].last_outbound_at.tzinfo.key == MX.key
     assert first_quote(one.mails, RULES).message_id == "<q1@acme.example>"
+
+
+def test_a_first_quote_found_elsewhere_is_learned_without_reading_the_messages_again():
+    one = quote_thread()
+    follow_up(one, 2, local(2026, 11, 10))
+    mails = one.mails
+    assert first_quote_index(mails, RULES) == 0
+    facts = Facts(RULES)
+    # Told (by a rebuild's worker) that the second message is the first quote, a Facts
+    # answers from what it was told: no message before it is a quote, it is one.
+    facts.learn_first_quote(mails, 1)
+    assert first_quote(mails, RULES, facts) is mails[1]
+    assert facts.quote(mails[0]) is False and facts.quote(mails[1]) is True
+    nothing = Facts(RULES)
+    nothing.learn_first_quote(mails, None)
+    assert first_quote(mails, RULES, nothing) is None

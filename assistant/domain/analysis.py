@@ -80,6 +80,15 @@ class Facts:
             value = self._quote[key] = is_quote(mail, self.rules, outbound=self.outbound(mail))
         return value
 
+    def learn_first_quote(self, mails: list[Mail], index: int | None) -> None:
+        """Record what :func:`first_quote` found in ``mails`` when it was asked elsewhere
+        (a rebuild's worker): no message before ``index`` is a quote, the one at it is."""
+        stop = len(mails) if index is None else index
+        for mail in mails[:stop]:
+            self._quote[id(mail)] = False
+        if index is not None:
+            self._quote[id(mails[index])] = True
+
     def declines(self, mail: Mail) -> str | None:
         key = id(mail)
         if key not in self._decline:
@@ -89,10 +98,16 @@ class Facts:
 
 def first_quote(mails: list[Mail], rules: Rules, facts: Facts | None = None) -> Mail | None:
     """The earliest quote of a conversation."""
+    index = first_quote_index(mails, rules, facts)
+    return None if index is None else mails[index]
+
+
+def first_quote_index(mails: list[Mail], rules: Rules, facts: Facts | None = None) -> int | None:
+    """Where :func:`first_quote` is in ``mails`` (``None``: there is none)."""
     facts = facts or Facts(rules)
-    for mail in mails:
+    for index, mail in enumerate(mails):
         if facts.quote(mail):
-            return mail
+            return index
     return None
 
 

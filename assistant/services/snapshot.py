@@ -28,7 +28,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine, delete, func, insert, select, text, update
 
-from assistant.domain.analysis import Facts, analyze_thread, build_threads, contact_of, first_quote
+from assistant.domain.analysis import (Facts, analyze_thread, build_threads, contact_of, first_quote,
+                                       first_quote_index)
 from assistant.domain.joining import conversation_keys
 from assistant.domain.metrics import thread_events
 from assistant.domain.model import LoggedTouch, Mail, Rules, ThreadMark, ThreadReport
@@ -141,7 +142,8 @@ def refresh(engine: Engine, rules: Rules) -> RefreshResult:
 def rebuild(engine: Engine, rules: Rules, *, workers: int | None = None) -> RefreshResult:
     """Recompute every thread from all stored mail (``followup rebuild``). ``workers``:
     how many forked processes compute the reports (``None``: one per CPU for a mailbox of
-    at least :data:`PARALLEL_MIN_THREADS` threads, when this process may fork; 0: here)."""
+    at least :data:`PARALLEL_MIN_CONVERSATIONS` conversations, when this process may fork;
+    0: here)."""
     with engine.begin() as conn:
         _lock(conn)
         return _rebuild(conn, engine, rules, workers=workers)
@@ -198,8 +200,8 @@ def base_report(thread: list[Mail], rules: Rules, *, mark: ThreadMark | None,
     return analyze_thread(thread, rules, NEVER, mark=mark, touches=touches, facts=facts)
 
 
-PARALLEL_MIN_THREADS = 2000
-"""Below this many threads, computing them in one process beats forking workers."""
+PARALLEL_MIN_CONVERSATIONS = 2000
+"""Below this many conversations, computing in one process beats forking workers."""
 
 
 def _compute(mails: list[Mail], rules: Rules, marks: dict[str, ThreadMark],
@@ -218,6 +220,17 @@ def _compute(mails: list[Mail], rules: Rules, marks: dict[str, ThreadMark],
     touches_by: dict[str, list[LoggedTouch]] = defaultdict(list)
     for touch in touches:
         touches_by[touch.thread].append(touch)
+    if workers is None:
+        workers = (worker_count() if can_fork() and len(conversations or ()) >= PARALLEL_MIN_CONVERSATIONS
+                   else 0)
+    if workers and conversations:
+        # Rules 4 and 5 ask each conversation's first quote: found in the workers first.
+        quote_parts = spans([len(c) for c in conversations], workers)
+        found = forked_map(_first_quotes, (conversations, rules, facts), quote_parts,
+                           workers=workers)
+        for (start, stop), indexes in zip(quote_parts, found):
+            for conversation, index in zip(conversations[start:stop], indexes):
+                facts.learn_first_quote(conversation, index)
     threads = build_threads(mails, rules, marks=marks, touches=touches_by, facts=facts,
                             conversations=conversations)
     by_conversation: dict[int, list[Mail]] = defaultdict(list)
@@ -226,8 +239,6 @@ def _compute(mails: list[Mail], rules: Rules, marks: dict[str, ThreadMark],
     grouped = list(by_conversation.items())
     for _cid, conversation in grouped:
         conversation.sort(key=lambda m: (m.date, m.message_id))
-    if workers is None:
-        workers = worker_count() if can_fork() and len(threads) >= PARALLEL_MIN_THREADS else 0
     count = max(1, workers)
     parts = ([("threads", span) for span in spans([len(t) for t in threads], count)]
              + [("keys", span) for span in spans([len(c) for _, c in grouped], count)])
@@ -245,6 +256,12 @@ def _compute(mails: list[Mail], rules: Rules, marks: dict[str, ThreadMark],
         else:
             keys.update(found)
     return _Computed(rows, thread_of, keys)
+
+
+def _first_quotes(state, span: tuple[int, int]) -> list[int | None]:
+    """Where each conversation of ``span`` has its first quote (a worker's part)."""
+    conversations, rules, facts = state
+    return [first_quote_index(c, rules, facts) for c in conversations[span[0]:span[1]]]
 
 
 @dataclass
