@@ -625,3 +625,25 @@ def test_threads_in_a_mailbox_whose_sync_failed_wait_until_it_is_read_again(team
     second = plan(settings, engine, now)
     assert second.unread == {}
     assert set(first.unread["ana"]) <= {r.quote_message_id for r in list_followups(engine)}
+
+
+def test_a_quote_from_the_shared_mailbox_is_the_quote_we_sent_not_the_one_i_sent(team):
+    settings, engine, now, _root = team
+    plan(settings, engine, now)
+    quotes = {r.quote_message_id: r for r in scan(settings, engine, now)}
+    firsts = [f for f in list_followups(engine) if f.step == 1 and f.body]
+    from_shared = [f for f in firsts if _quote_sender(engine, f.quote_message_id) == "ventas@aceros.example"]
+    own = [f for f in firsts if _quote_sender(engine, f.quote_message_id) == f.assignee]
+    assert from_shared and own, "the sample plans first steps of both kinds"
+    # (a later round's first step speaks of the client's reply instead, sending unsaid)
+    assert not any("envié" in f.body for f in from_shared)  # handed to a rep: "we sent"
+    assert any("enviamos" in f.body for f in from_shared)
+    assert not any("enviamos" in f.body for f in own)
+    assert any("envié" in f.body for f in own)
+    assert all(f.quote_message_id in quotes for f in firsts)
+
+
+def _quote_sender(engine, quote_message_id: str) -> str | None:
+    with engine.connect() as conn:
+        return conn.scalar(select(models.Message.from_addr)
+                           .where(models.Message.message_id == quote_message_id))

@@ -177,7 +177,8 @@ def sample_context(language: str = "es") -> dict:
     return {
         "contact": contact,
         "quote": {"subject": "Cotización CN-2026-0401 lámina galvanizada", "sent_date": date,
-                  "number": "CN-2026-0401", "attachments": ["CN-2026-0401.pdf"]},
+                  "number": "CN-2026-0401", "attachments": ["CN-2026-0401.pdf"],
+                  "sent_by_owner": True},
         "owner": {"name": "Ana Pérez", "first_name": "Ana", "email": "ana@acme.example",
                   "signature": "Ana Pérez\nEjecutiva de cuenta | Acme\nTel. +52 81 8300 1020"},
         "step": {"number": 1, "total": 5},
@@ -190,10 +191,11 @@ def sample_context(language: str = "es") -> dict:
 
 def validation_contexts(language: str) -> list[dict]:
     """What :func:`validate` renders a template against: the sample values, then the same
-    without the optional parts (no phone, no company, no quote number, no attachment)."""
+    without the optional parts (no phone, no company, no quote number, no attachment, a
+    quote somebody else sent), then a later round (the client replied since the quote)."""
     sparse = sample_context(language)
     sparse["contact"] = dict(sparse["contact"], phone=None, company=None)
-    sparse["quote"] = dict(sparse["quote"], number=None, attachments=[])
+    sparse["quote"] = dict(sparse["quote"], number=None, attachments=[], sent_by_owner=False)
     answered = sample_context(language)  # a later round: the client replied since the quote
     answered["reply"] = {"date": "viernes 27 de noviembre" if language != "en" else "Fri 27 Nov"}
     return [sample_context(language), sparse, answered]

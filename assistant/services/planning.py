@@ -283,7 +283,11 @@ def thread_context(settings: Settings, world: _World, report: ThreadReport, step
         "quote": {"subject": report.subject,
                   "sent_date": _spanish_date(sent) if language != "en" else _english_date(sent),
                   "number": contacts.quote_number(report.subject, quote.attachment_names if quote else ()),
-                  "attachments": list(quote.attachment_names) if quote else []},
+                  "attachments": list(quote.attachment_names) if quote else [],
+                  # "the quote I sent" only when the one following up sent it (a quote
+                  # from a shared mailbox handed to a rep is "the quote we sent").
+                  "sent_by_owner": bool(quote and quote.from_addr
+                                        and quote.from_addr.lower() == actor.lower())},
         "owner": _person(settings, world, actor),
         "step": {"number": step, "total": len(settings.protocol.steps)},
         "reply": _reply(report, language, zone),
