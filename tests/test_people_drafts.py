@@ -166,3 +166,40 @@ def test_a_contacts_phone_from_settings_is_the_one_a_call_task_dials(tmp_path, d
     assert raul_phone.e164 == "+528122334455"            # from his signature
     assert raul_context["contact"]["formal"] is True
     assert raul_context["contact"]["company"] == "Barandales MX"
+
+
+def test_a_contacts_names_follow_new_mail_newest_name_first(tmp_path, database_url):
+    """Names are read once per read-model generation (a page asked again and again reads
+    the contacts' mail once); new mail that names the contact anew moves them on."""
+    from assistant.services.app import Followup
+    from assistant.storage import repo
+    from tests.builders import local, raw_message
+
+    settings = load_settings(write_team(tmp_path), environ={"FOLLOWUP_DATABASE_URL": database_url})
+    engine = open_store(settings)
+    app = Followup(settings, engine, clock=lambda: NOW)
+    diego = "diego@constructoranorte.example"
+    inbox = tmp_path / "mail" / "ana" / "new"
+
+    def deliver(name: str, day: int, n: int) -> None:
+        (inbox / f"diego-{n}").write_bytes(raw_message(
+            frm=f"{name} <{diego}>", to="ana@acerosbajio.example", subject="Otra consulta",
+            date=local(2026, 11, day, 10), mid=f"<diego-{n}@constructoranorte.example>"))
+
+    try:
+        sync(settings, engine)
+        before = app.names([diego])[diego]
+        assert app.names([diego.upper()])[diego] == before  # the same answer, asked again
+        deliver("Diego Salinas", 20, 1)
+        sync(settings, engine)
+        assert app.names([diego])[diego].name == "Diego Salinas" != before.name
+        with engine.connect() as conn:
+            assert repo.sender_names(conn, [diego])[diego][0] == "Diego Salinas"
+        deliver("Diego Ramírez | Constructora del Norte", 21, 2)  # the old name, newest again
+        sync(settings, engine)
+        with engine.connect() as conn:
+            assert repo.sender_names(conn, [diego])[diego] == [
+                "Diego Ramírez | Constructora del Norte", "Diego Salinas"]
+        assert app.names([diego])[diego] == before
+    finally:
+        engine.dispose()

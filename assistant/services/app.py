@@ -9,6 +9,7 @@ and digest reads the same world.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 from functools import cached_property
@@ -19,6 +20,9 @@ from assistant.domain.model import Mail, Rules, ThreadReport
 from assistant.settings import Settings
 
 __all__ = ["Followup", "utc_now"]
+
+NAMES_KEPT = 64
+"""How many answers of :meth:`Followup.names` are kept (a page's addresses each)."""
 
 
 def utc_now() -> datetime:
@@ -33,6 +37,8 @@ class Followup:
         self.settings = settings
         self.engine = engine
         self.clock = clock
+        self._names: dict[tuple, dict] = {}
+        self._names_lock = threading.Lock()
 
     @classmethod
     def open(cls, settings: Settings, clock: Callable[[], datetime] = utc_now) -> "Followup":
@@ -75,10 +81,26 @@ class Followup:
 
     def names(self, addresses: Iterable[str | None], message_ids: Iterable[str] = ()):
         """Who these addresses are (:func:`assistant.services.people.names`): members by
-        their settings name, contacts by ``[[contacts]]`` or their mail's names."""
+        their settings name, contacts by ``[[contacts]]`` or their mail's names. Kept
+        while the read model's generation holds (names come from stored mail, and new
+        mail moves the generation on): a page asked again and again by a team reads the
+        contacts' mail once, however much of it there is."""
         from assistant.services import people
+        from assistant.storage import repo
 
-        return people.names(self.settings, self.engine, addresses, message_ids)
+        wanted = tuple(sorted({a.lower() for a in addresses if a}))
+        ids = tuple(sorted({i for i in message_ids if i}))
+        with self.engine.connect() as conn:
+            key = (wanted, ids, repo.read_model_generation(conn))
+        with self._names_lock:
+            found = self._names.get(key)
+        if found is None:
+            found = people.names(self.settings, self.engine, wanted, ids)
+            with self._names_lock:
+                if len(self._names) >= NAMES_KEPT:
+                    self._names.clear()
+                self._names[key] = found
+        return dict(found)
 
     def thread_mails(self, quote_message_ids: Iterable[str]) -> dict[str, list[Mail]]:
         """The messages of these threads, each in timeline order."""

@@ -723,16 +723,19 @@ def latest_names(conn: Connection, addresses: Iterable[str]) -> dict[str, str]:
 
 def sender_names(conn: Connection, addresses: Iterable[str]) -> dict[str, list[str]]:
     """Every display name each address sent mail under (``From``), newest first, by
-    lower-case address; addresses that never named themselves are left out."""
+    lower-case address; addresses that never named themselves are left out. One row per
+    (address, name) with its newest date: a page naming a client costs the names they
+    used, not every message they sent."""
     m = models.Message
     out: dict[str, list[str]] = {}
     wanted = sorted({a.lower() for a in addresses if a})
+    newest = type_coerce(func.max(func.coalesce(m.sent_at, m.first_seen_at)), Text)
     for part in chunks(wanted):
-        rows = conn.execute(select(m.from_addr, m.from_name, type_coerce(m.sent_at, Text),
-                                   type_coerce(m.first_seen_at, Text))
-                            .where(m.from_addr.in_(part), m.from_name.is_not(None))).all()
-        dated = sorted(((_instant(sent or seen), address.lower(), name)
-                        for address, name, sent, seen in rows if address and name), reverse=True)
+        rows = conn.execute(select(m.from_addr, m.from_name, newest)
+                            .where(m.from_addr.in_(part), m.from_name.is_not(None))
+                            .group_by(m.from_addr, m.from_name)).all()
+        dated = sorted(((_instant(at), address.lower(), name)
+                        for address, name, at in rows if address and name), reverse=True)
         for _, address, name in dated:
             if name not in out.setdefault(address, []):
                 out[address].append(name)
