@@ -66,3 +66,36 @@ def test_one_new_reply_recomputes_its_thread_not_the_store(tmp_path):
     stored = answers(snapshot.reports(engine, rules, info.now))
     assert stored == answers(scan_from_mail(settings, engine, info.now))
     assert stored[quote_id]["status"] != "waiting"  # the decline closed it
+
+
+def _stored(engine) -> tuple:
+    """Every message (without when it was first seen) and where each was seen."""
+    m, loc = models.Message, models.MessageLocation
+    skip = {"id", "first_seen_at", "conversation_id", "thread_key"}
+    columns = [c for c in m.__table__.columns if c.name not in skip]
+    with engine.connect() as conn:
+        messages = sorted(tuple(row) for row in conn.execute(select(*columns)))
+        where = sorted(conn.execute(select(models.Account.name, loc.provider_id, m.message_id)
+                                    .join(loc, loc.account_id == models.Account.id)
+                                    .join(m, m.id == loc.message_pk)).all())
+    return messages, where
+
+
+def test_a_sync_that_recognises_copies_stores_what_a_sync_of_each_account_alone_stores(tmp_path):
+    """One run remembers what it stored by its bytes, so a manager's and a shared
+    mailbox's copies are not parsed again: the store is the same as accounts synced one
+    run each (each run starts knowing nothing)."""
+    info = generate_sample(tmp_path / "team")
+    together = load_settings(info.settings_path, environ={
+        "FOLLOWUP_DATABASE_URL": f"sqlite:///{tmp_path / 'together.db'}"})
+    alone = load_settings(info.settings_path, environ={
+        "FOLLOWUP_DATABASE_URL": f"sqlite:///{tmp_path / 'alone.db'}"})
+    one, other = open_database(together.storage.url), open_database(alone.storage.url)
+    results = sync(together, one)
+    # Every message read again (the sample's copies are the same bytes) was recognised.
+    assert sum(r.copies for r in results) == sum(r.read - r.stored for r in results) >= 3
+    for account in alone.accounts:
+        assert all(r.copies == 0 for r in sync(alone, other, account=account.name))
+    assert _stored(one) == _stored(other)
+    assert answers(scan_from_mail(together, one, info.now)) == answers(
+        scan_from_mail(alone, other, info.now))

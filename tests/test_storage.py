@@ -252,3 +252,55 @@ def test_stored_string_lists_read_back_exactly_whatever_their_encoding():
         for text in (json.dumps(value), json.dumps(value, ensure_ascii=False),
                      json.dumps(value, separators=(",", ":")), json.dumps(value, indent=1)):
             assert _tuple(text) == tuple(value), text
+
+
+def _delivered(data: bytes, to: str) -> bytes:
+    """``data`` as a recipient's server delivers it: trace fields prepended (RFC 5321 §4.4)."""
+    return (f"Return-Path: <ana@acme.example>\nDelivered-To: {to}\n"
+            "Received: from mx.acme.example (mx.acme.example [192.0.2.7])\n"
+            "\tby imap.acme.example with LMTP; Tue, 03 Nov 2026 10:00:02 -0600\n").encode() + data
+
+
+def test_copies_delivered_to_other_mailboxes_are_recognised_and_stored_as_one_message(
+        database_url, tmp_path):
+    engine = open_database(database_url)
+    sent = {f"s{n:03}": message(n) for n in range(300)}  # enough for the worker processes
+    copies: dict = {}
+    ana = sync_account(engine, "ana", "maildir",
+                       MaildirConnector(maildir(tmp_path / "ana", sent), settle_seconds=0),
+                       workers=2, copies=copies)
+    assert (ana.stored, ana.copies) == (300, 0) and len(copies) == 300
+    received = {name: _delivered(data, "marta@acme.example") for name, data in sent.items()}
+    received["new"] = message(999)
+    marta = sync_account(engine, "marta", "maildir",
+                         MaildirConnector(maildir(tmp_path / "marta", received), settle_seconds=0),
+                         workers=2, copies=copies)
+    assert (marta.read, marta.stored, marta.copies) == (301, 1, 300)
+    assert count(engine, Message) == 301 and count(engine, MessageLocation) == 601
+    with engine.connect() as conn:  # each copy's location points at the one stored message
+        pairs = conn.execute(select(Account.name, Message.message_id)
+                             .join(MessageLocation, MessageLocation.account_id == Account.id)
+                             .join(Message, Message.id == MessageLocation.message_pk)).all()
+    assert {mid for name, mid in pairs if name == "marta"} == (
+        {f"<m{n}@acme.example>" for n in range(300)} | {"<m999@acme.example>"})
+
+
+def test_a_copy_of_a_message_gone_from_the_database_records_nothing_and_a_rerun_stores_it(
+        database_url, tmp_path):
+    from assistant.mail.copies import delivered_identity
+    from assistant.services.ingest import CopyVanished
+
+    engine = open_database(database_url)
+    data = message(1)
+    box = maildir(tmp_path / "marta", {"one": _delivered(data, "marta@acme.example")})
+    # What the sync remembers of a message stored earlier in the run that is no longer there.
+    gone = {delivered_identity(data): ("<m1@acme.example>", "0" * 64)}
+    with pytest.raises(CopyVanished) as raised:
+        sync_account(engine, "marta", "maildir", MaildirConnector(box, settle_seconds=0),
+                     copies=gone)
+    assert "<m1@acme.example>" in str(raised.value)
+    assert count(engine, MessageLocation) == 0
+    with engine.connect() as conn:
+        assert conn.scalar(select(Account.cursor).where(Account.name == "marta")) is None
+    again = sync_account(engine, "marta", "maildir", MaildirConnector(box, settle_seconds=0))
+    assert (again.stored, again.copies) == (1, 0) and count(engine, MessageLocation) == 1

@@ -22,7 +22,7 @@ from collections import Counter, deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Callable, NamedTuple, Sequence
+from typing import Callable, Mapping, NamedTuple, Sequence
 
 from sqlalchemy import Engine, select, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -30,6 +30,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from assistant.mail.bulk import is_list_or_bulk
 from assistant.mail.classify import classify
+from assistant.mail.copies import delivered_identity
 from assistant.mail.message import ParsedMessage
 from assistant.mail.parse import parse_message
 from assistant.services.workers import fewer_collections, worker_count
@@ -49,6 +50,9 @@ SYNTHETIC_DOMAIN = "synthetic.followup.invalid"
 MAX_BODY_CHARS = 4000
 PIPELINE_MIN_BATCH = 200
 """Below this many new messages in a batch, parsing in-process beats starting workers."""
+COPIES_KEPT = 200_000
+"""How many stored messages one sync remembers by their bytes (:mod:`assistant.mail.
+copies`): about 20 MB; later copies of the rest are parsed as usual."""
 
 
 @dataclass
@@ -58,6 +62,9 @@ class AccountResult:
     stored: int = 0
     """New message rows (a message already stored from another mailbox is not new)."""
     warnings: int = 0
+    copies: int = 0
+    """Messages read that were copies of one this sync stored from another mailbox,
+    recognised by their bytes (not parsed again; their location is stored)."""
     skipped: list[str] = field(default_factory=list)
     set_aside: list[str] = field(default_factory=list)
     """``"<provider id>: <reason>"`` of each message the database refused in this run (kept
@@ -147,13 +154,57 @@ JSON_COLUMNS = ("to_addrs", "cc_addrs", "bcc_addrs", "references", "bounced_reci
                 "attachment_names", "warnings", "recipient_names")
 
 
-def prepare_rows(raws: list[RawMessage], seen_at: datetime, *,
-                 for_sqlite: bool = False) -> list[dict]:
+def prepare_rows(raws: list[RawMessage], seen_at: datetime, *, for_sqlite: bool = False,
+                 copies: Mapping[bytes, tuple[str, str]] | None = None) -> list[dict]:
     """Parse and classify raw messages into rows (pure CPU work: runs in worker processes
-    during large syncs). ``for_sqlite``: the values as SQLite stores them, made here, in
-    the worker, rather than in the writing process (see :func:`storable_rows`)."""
-    rows = [_message_row(parse_message(raw.data), raw, seen_at) for raw in raws]
-    return storable_rows(rows, for_sqlite=for_sqlite)
+    during large syncs), one per raw message, in order. ``for_sqlite``: the values as
+    SQLite stores them, made here, in the worker, rather than in the writing process (see
+    :func:`storable_rows`).
+
+    ``copies``: the :func:`~assistant.mail.copies.delivered_identity` of messages this
+    sync stored, and the Message-ID and fingerprint each was stored under. A raw message
+    with one of those identities is another copy of a stored message: it is not parsed,
+    and its row is ``{"message_id", "fingerprint", "copy": True, "warnings": []}``
+    (only its location is stored). Every parsed row carries its ``"identity"`` (or
+    ``None``), for the writer to record (:attr:`BatchOutcome.delivered`)."""
+    rows: list[dict] = []
+    parsed_rows: list[dict] = []
+    for raw in raws:
+        identity = delivered_identity(raw.data) if copies is not None else None
+        stored = copies.get(identity) if identity is not None else None
+        if stored is not None:
+            rows.append({"message_id": stored[0], "fingerprint": stored[1], "copy": True,
+                         "warnings": "[]" if for_sqlite else []})
+            continue
+        row = _message_row(parse_message(raw.data), raw, seen_at)
+        row["identity"] = identity
+        rows.append(row)
+        parsed_rows.append(row)
+    storable_rows(parsed_rows, for_sqlite=for_sqlite)
+    return rows
+
+
+_INHERITED_COPIES: Mapping[bytes, tuple[str, str]] | None = None
+"""What :func:`_prepare_in_worker` reads: the sync's ``copies`` as they stood when its
+workers were forked (each account's pool is forked at its start, so it knows what the
+accounts before it stored)."""
+
+
+def _forked_pool(workers: int, copies: Mapping[bytes, tuple[str, str]]) -> ProcessPoolExecutor:
+    """Parse workers, forked now: they inherit ``copies`` as it stands."""
+    global _INHERITED_COPIES
+    _INHERITED_COPIES = copies
+    try:
+        pool = worker_pool(workers)
+        pool.submit(int).result()  # the first task forks every worker (fork context)
+        return pool
+    finally:
+        _INHERITED_COPIES = None
+
+
+def _prepare_in_worker(raws: list[RawMessage], seen_at: datetime,
+                       for_sqlite: bool) -> list[dict]:
+    return prepare_rows(raws, seen_at, for_sqlite=for_sqlite, copies=_INHERITED_COPIES)
 
 
 def storable_rows(rows: list[dict], *, for_sqlite: bool = False) -> list[dict]:
@@ -218,6 +269,15 @@ class BatchOutcome(NamedTuple):
     warnings: int
     set_aside: list[str]
     """``"<provider id>: <reason>"`` for each message set aside."""
+    delivered: list[tuple[bytes, str, str]] = []
+    """``(identity, Message-ID, fingerprint)`` of each parsed message now stored under its
+    own Message-ID: what later copies of it are recognised by (``prepare_rows(copies=)``)."""
+
+
+class CopyVanished(StorageError):
+    """A copy recognised by its bytes names a message this sync stored that is no longer
+    in the database (deleted behind the sync's back): the batch is not recorded, and the
+    next sync reads it again."""
 
 
 REFUSE_ALL_MIN = 3
@@ -284,32 +344,43 @@ def write_batch(engine: Engine, account_id: int, cursor: str, locations: list[Lo
     with the database's reason and the rest of the mailbox goes on. Any other database
     error (full, read-only, damaged, unreachable) propagates: nothing is set aside then.
     """
+    identities = [row.pop("identity", None) for row in prepared]
     pairs = list(zip(locations, prepared))
     try:
         with engine.begin() as conn:
-            stored = _store(conn, engine, account_id, pairs)
+            stored, stored_as = _store(conn, engine, account_id, pairs)
             _advance(conn, account_id, cursor, seen_at)
-        return BatchOutcome(stored, _with_warnings(pairs), [])
+        return BatchOutcome(stored, _with_warnings(pairs), [],
+                            _delivered(prepared, identities, stored_as))
     except SQLAlchemyError as exc:
         if not is_refusal(exc) or not pairs:
             raise
         log.info("the database refused a batch of %d messages; storing them one by one",
                  len(pairs))
-    return _write_one_by_one(engine, account_id, cursor, pairs, seen_at=seen_at)
+    return _write_one_by_one(engine, account_id, cursor, pairs, identities, seen_at=seen_at)
+
+
+def _delivered(rows: list[dict], identities: list, stored_as: list[str]) -> list:
+    return [(identity, row["message_id"], row["fingerprint"])
+            for row, identity, mid in zip(rows, identities, stored_as)
+            if identity is not None and mid == row["message_id"]]
 
 
 def _write_one_by_one(engine: Engine, account_id: int, cursor: str,
-                      pairs: list[tuple[Location, dict]], *, seen_at: datetime) -> BatchOutcome:
-    stored, kept, refused = 0, [], []
+                      pairs: list[tuple[Location, dict]], identities: list, *,
+                      seen_at: datetime) -> BatchOutcome:
+    stored, kept, refused, delivered = 0, [], [], []
     with engine.begin() as conn:
         # The cursor first: on SQLite this statement opens the transaction, so each
         # SAVEPOINT below nests in it instead of committing on release.
         _advance(conn, account_id, cursor, seen_at)
-        for location, row in pairs:
+        for (location, row), identity in zip(pairs, identities):
             try:
                 with conn.begin_nested():
-                    stored += _store(conn, engine, account_id, [(location, row)])
+                    new, stored_as = _store(conn, engine, account_id, [(location, row)])
+                stored += new
                 kept.append((location, row))
+                delivered.extend(_delivered([row], [identity], stored_as))
             except SQLAlchemyError as exc:
                 if not is_refusal(exc):
                     raise
@@ -326,7 +397,8 @@ def _write_one_by_one(engine: Engine, account_id: int, cursor: str,
     for location, reason in refused:
         log.info("set aside %s: %s", location.provider_id, reason_words(reason))
     return BatchOutcome(stored, _with_warnings(kept),
-                        [f"{location.provider_id}: {reason}" for location, reason in refused])
+                        [f"{location.provider_id}: {reason}" for location, reason in refused],
+                        delivered)
 
 
 def _with_warnings(pairs) -> int:
@@ -338,8 +410,10 @@ def _advance(conn, account_id: int, cursor: str, seen_at: datetime) -> None:
                  .values(cursor=cursor, last_sync_at=seen_at))
 
 
-def _store(conn, engine: Engine, account_id: int, pairs: list[tuple[Location, dict]]) -> int:
-    """Insert the messages not stored yet and every location; return how many new. The
+def _store(conn, engine: Engine, account_id: int,
+           pairs: list[tuple[Location, dict]]) -> tuple[int, list[str]]:
+    """Insert the messages not stored yet and every location; return how many new, and
+    the Message-ID each pair is stored under. The
     rows are not changed (a refused batch is retried with them as they came). On SQLite
     the rows already hold its own values (:func:`storable_rows`) and go straight to the
     driver: SQLAlchemy's per-row processing cost more than SQLite's own writing."""
@@ -352,6 +426,11 @@ def _store(conn, engine: Engine, account_id: int, pairs: list[tuple[Location, di
     stored_as: list[str] = []  # the Message-ID each pair is stored under
     for _, row in pairs:
         mid = row["message_id"]
+        if row.get("copy"):  # recognised by its bytes: stored earlier in this sync
+            if existing.get(mid, (None, None))[1] != row["fingerprint"]:
+                raise CopyVanished("storage.copy_vanished", message_id=mid, where=where(engine))
+            stored_as.append(mid)
+            continue
         previous = existing.get(mid) or (
             (None, to_insert[mid]["fingerprint"]) if mid in to_insert else None)
         if previous is not None and previous[1] != row["fingerprint"]:
@@ -384,7 +463,7 @@ def _store(conn, engine: Engine, account_id: int, pairs: list[tuple[Location, di
     locations = [(account_id, location.provider_id, pks[mid], location.thread_id, location.folder)
                  for (location, _), mid in zip(pairs, stored_as)]
     if not locations:
-        return len(to_insert)
+        return len(to_insert), stored_as
     # The read model indexes what this batch stored or saw again (a copy in another
     # mailbox may bring a provider conversation id): queued in the same transaction.
     queued = sorted({location[2] for location in locations})
@@ -399,7 +478,7 @@ def _store(conn, engine: Engine, account_id: int, pairs: list[tuple[Location, di
             dict(zip(_LOCATION_COLUMNS, location)) for location in locations])
         conn.execute(_insert_ignoring_conflicts(engine, IndexQueue.__table__),
                      [{"message_pk": pk} for pk in queued])
-    return len(to_insert)
+    return len(to_insert), stored_as
 
 
 _LOCATION_COLUMNS = ("account_id", "provider_id", "message_pk", "thread_id", "folder")
@@ -439,7 +518,8 @@ def sync_account(engine: Engine, name: str, kind: str, connector: Connector, *,
                  folder_progress: Callable[[str, int], None] | None = None,
                  clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
                  workers: int | None = None,
-                 before_workers: Callable[[], None] | None = None) -> AccountResult:
+                 before_workers: Callable[[], None] | None = None,
+                 copies: dict[bytes, tuple[str, str]] | None = None) -> AccountResult:
     """Pull everything new from one account into the store.
 
     Large syncs are pipelined: while the main process writes batch N (database work),
@@ -459,13 +539,15 @@ def sync_account(engine: Engine, name: str, kind: str, connector: Connector, *,
         with fewer_collections():
             return _sync_account(engine, name, kind, connector, progress=progress,
                                  folder_progress=folder_progress, clock=clock, workers=workers,
-                                 before_workers=before_workers)
+                                 before_workers=before_workers,
+                                 copies={} if copies is None else copies)
     except SQLAlchemyError as exc:
         raise failure(exc, where(engine), "storage.doing.syncing", account=name) from exc
 
 
 def _sync_account(engine: Engine, name: str, kind: str, connector: Connector, *,
-                  progress, folder_progress, clock, workers, before_workers) -> AccountResult:
+                  progress, folder_progress, clock, workers, before_workers,
+                  copies: dict[bytes, tuple[str, str]]) -> AccountResult:
     result = AccountResult(account=name)
     account_id, cursor = ensure_account(engine, name, kind)
     workers = worker_count(workers)
@@ -477,10 +559,15 @@ def _sync_account(engine: Engine, name: str, kind: str, connector: Connector, *,
         cursor, skipped, read, folders, locations, rows = pending.popleft()
         prepared = rows.result() if isinstance(rows, Future) else rows
         outcome = write_batch(engine, account_id, cursor, locations, prepared, seen_at=clock())
+        for identity, message_id, fp in outcome.delivered:
+            if len(copies) >= COPIES_KEPT:
+                break
+            copies[identity] = (message_id, fp)
         aside[0] = aside[0] or bool(outcome.set_aside)
         result.read += read
         result.stored += outcome.stored
         result.warnings += outcome.warnings
+        result.copies += sum(1 for row in prepared if row.get("copy"))
         result.set_aside.extend(outcome.set_aside)
         for reason in skipped:
             log.warning("%s: skipped %s", name, reason)
@@ -510,13 +597,12 @@ def _sync_account(engine: Engine, name: str, kind: str, connector: Connector, *,
             if pool is None and workers and len(fresh) >= PIPELINE_MIN_BATCH:
                 if before_workers is not None:
                     before_workers()
-                pool = worker_pool(workers)
+                pool = _forked_pool(workers, copies)
             encode = engine.dialect.name == "sqlite"
             if pool is not None and fresh:
-                rows: Future | list[dict] = pool.submit(prepare_rows, fresh, clock(),
-                                                        for_sqlite=encode)
+                rows: Future | list[dict] = pool.submit(_prepare_in_worker, fresh, clock(), encode)
             else:
-                rows = prepare_rows(fresh, clock(), for_sqlite=encode)
+                rows = prepare_rows(fresh, clock(), for_sqlite=encode, copies=copies)
             # Only what writing needs is kept while the batch waits: not the raw bytes.
             folders = Counter(raw.folder or "" for raw in batch.messages)
             pending.append((batch.cursor, batch.skipped, len(batch.messages), folders,

@@ -62,8 +62,9 @@ def sync(settings: Settings, engine: Engine, *, account: str | None = None,
         checker = IntegrityCheck(engine)
         checker.start()
     results = []
+    copies: dict = {}  # messages stored by this run, by their bytes: later copies skip parsing
     for acct in accounts:
-        result = _sync_one(settings, engine, acct, progress, folder_progress, checker)
+        result = _sync_one(settings, engine, acct, progress, folder_progress, checker, copies)
         results.append(result)
         if result.status == "storage_error":
             break  # the database itself failed: every account would fail the same way
@@ -92,7 +93,7 @@ def sync(settings: Settings, engine: Engine, *, account: str | None = None,
 
 
 def _sync_one(settings: Settings, engine: Engine, acct, progress, folder_progress,
-              checker) -> AccountResult:
+              checker, copies: dict) -> AccountResult:
     """One account's sync; every failure becomes its result (and is recorded)."""
     try:
         if acct.kind == "whatsapp":
@@ -110,7 +111,8 @@ def _sync_one(settings: Settings, engine: Engine, acct, progress, folder_progres
                                 progress=progress(acct.name) if progress else None,
                                 folder_progress=(folder_progress(acct.name)
                                                  if folder_progress else None),
-                                before_workers=checker.join if checker else None)
+                                before_workers=checker.join if checker else None,
+                                copies=copies)
         finally:
             connector.close()
     except ConnectorError as exc:

@@ -420,6 +420,13 @@ _STORAGE: dict[str, dict[str, str]] = {
     "storage.refused_constraint": {
         "en": "the database refused a constraint of this message: {detail}",
         "es": "la base de datos rechazó este mensaje por una restricción: {detail}"},
+    "storage.copy_vanished": {
+        "en": "message {message_id} was stored earlier in this sync and is no longer in the "
+              "database {where} (deleted while the sync ran?): this batch was not recorded; "
+              "run sync again and it is read anew",
+        "es": "el mensaje {message_id} se guardó antes en esta misma sincronización y ya no "
+              "está en la base de datos {where} (¿se borró mientras corría?): este lote no se "
+              "registró; vuelve a sincronizar y se lee de nuevo"},
     "storage.refused_all": {
         "en": "the database {where} refused every message of a batch of {n} ({reason}): nothing "
               "was stored or set aside; check the database (its tables and server), then run the "
