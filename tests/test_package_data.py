@@ -219,3 +219,17 @@ def test_the_digest_reads_the_templates_folder_first_and_its_wording_key_by_key(
     (own / "digest.txt.j2").write_text("{{ t.titel }}\n", encoding="utf-8")
     with pytest.raises(D.DigestError, match="titel"):
         D.build_digests(settings, engine, info.now)
+
+
+def test_the_starter_settings_detect_what_the_documented_defaults_detect(tmp_path):
+    """A team that starts from ``followup init`` must see the quotes the defaults see: a
+    detection list written in the starter file would replace the default, so none is."""
+    from dataclasses import fields
+
+    from assistant.settings import load_settings
+    from assistant.settings.model import Detection
+
+    loaded = load_settings(_settings_file(tmp_path), environ={}).detection
+    for f in fields(Detection):
+        assert getattr(loaded, f.name) == getattr(Detection(), f.name), f.name
+    assert {"quotation", "estimate"} <= set(loaded.quote_keywords)
