@@ -647,3 +647,19 @@ def _quote_sender(engine, quote_message_id: str) -> str | None:
     with engine.connect() as conn:
         return conn.scalar(select(models.Message.from_addr)
                            .where(models.Message.message_id == quote_message_id))
+
+
+def test_a_skipped_email_follow_up_leaves_drafts_for_the_trash(team):
+    from assistant.services.review import skip
+
+    settings, engine, now, root = team
+    plan(settings, engine, now)
+    rosa = by_contact(engine, "rosa.elizondo@constructoramty.example")
+    assert [p for p in drafts_in(root, "ana") if rosa.key in p.read_text()]
+    skip(engine, rosa.id, reason="ya hablé con ella", by="ana@aceros.example", now=now)
+    reconcile.reconcile_if_pending(settings, engine, now)  # what the next sync, plan or list runs
+    # A rep who skipped the step must not find "¿te llegó la cotización?" ready to send.
+    assert not [p for p in drafts_in(root, "ana") if rosa.key in p.read_text()]
+    trashed = [p for p in (root / "mail" / "ana" / ".Trash" / "cur").iterdir() if rosa.key in p.read_text()]
+    assert len(trashed) == 1 and get(engine, rosa.id).draft_trash == "trashed"
+    assert reconcile.trash_cancelled_drafts(settings, engine, now) == 0  # once

@@ -76,9 +76,9 @@ def settle_reports(engine: Engine, reports: Iterable[ThreadReport], now: datetim
 
 def trash_cancelled_drafts(settings: Settings, engine: Engine, now: datetime, *,
                            open_connector: Callable | None = None) -> int:
-    """Move the draft of every cancelled email follow-up not handled yet to its mailbox's
-    Trash (:meth:`connectors.base.Connector.trash_draft`: only a draft still carrying the
-    follow-up's key); return how many were recorded. A draft not at its ref any more (a
+    """Move the draft of every cancelled or skipped email follow-up not handled yet to its
+    mailbox's Trash (:meth:`connectors.base.Connector.trash_draft`: only a draft still
+    carrying the follow-up's key); return how many were recorded. A draft not at its ref any more (a
     mail client that saves an edit as a new message) is looked for by its key. One that
     is gone (the rep sent or deleted it) is recorded ``gone``. A connector error leaves
     the account's drafts for the next run, logged once; the other accounts go on. Only

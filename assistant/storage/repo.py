@@ -468,19 +468,19 @@ def restore_followups(conn: Connection, cancelled: Iterable, *, at: datetime) ->
 
 
 def drafts_to_trash(conn: Connection) -> list:
-    """Cancelled email follow-ups whose saved draft was not handled yet (id, key, account,
-    draft_ref), oldest first."""
+    """Cancelled or skipped email follow-ups whose saved draft was not handled yet (id,
+    key, account, draft_ref), oldest first."""
     f = models.Followup
     return list(conn.execute(select(f.id, f.key, f.account, f.draft_ref).where(
-        f.status == "cancelled", f.channel == "email", f.draft_ref.is_not(None),
+        f.status.in_(("cancelled", "skipped")), f.channel == "email", f.draft_ref.is_not(None),
         f.draft_trashed_at.is_(None)).order_by(f.id)))
 
 
 def record_draft_trash(conn: Connection, fid: int, outcome: str, *, at: datetime) -> int:
-    """Record what became of a cancelled follow-up's draft (``trashed`` | ``gone``), once
-    and only while it is still cancelled; 1 if recorded."""
+    """Record what became of a cancelled or skipped follow-up's draft (``trashed`` |
+    ``gone``), once and only while it is still so; 1 if recorded."""
     f = models.Followup
-    return conn.execute(update(f).where(f.id == fid, f.status == "cancelled",
+    return conn.execute(update(f).where(f.id == fid, f.status.in_(("cancelled", "skipped")),
                                         f.draft_trashed_at.is_(None)).values(
         draft_trash=outcome, draft_trashed_at=as_utc(at))).rowcount
 
