@@ -279,6 +279,20 @@ def test_followup_page_shows_draft_timeline_and_actions(web):
         assert f"/{action}" in page.text
 
 
+def test_an_approved_email_draft_is_still_the_reps_to_send(web):
+    client = web.client(REP)
+    row = next(f for f in web.followups_of(REP, "drafted") if f.channel == "email" and f.draft_ref)
+    token = csrf(client.get(f"/followups/{row.id}").text)
+    approved = client.post(f"/followups/{row.id}/approve", data={"csrf_token": token},
+                           follow_redirects=True)
+    assert web.get(row.id).status == "approved"
+    # The note after "Approved." is a sentence of its own; approving sent nothing.
+    assert f"Approved. The draft is in the {row.account} mailbox&#39;s Drafts folder" in approved.text
+    page = client.get(f"/followups/{row.id}").text
+    assert f"Approved: the draft is in the {row.account} mailbox&#39;s Drafts folder" in page
+    assert "nothing left to do" not in page
+
+
 def test_rep_approves_skips_and_edits_their_followups(web):
     client = web.client(REP)
     first, second, third = web.followups_of(REP, "drafted")[:3]

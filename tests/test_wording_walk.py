@@ -213,8 +213,8 @@ def test_the_review_actions_flash_in_the_readers_language(web, language):
     token = csrf(client.get(f"/followups/{email.id}").text)
     pages = [client.post(f"/followups/{email.id}/approve", data={"csrf_token": token},
                          follow_redirects=True)]
-    assert ("Aprobado. el borrador está en la carpeta Borradores" if language == "es"
-            else "Approved. the draft is in the") in pages[0].text
+    assert ("Aprobado. El borrador está en la carpeta Borradores" if language == "es"
+            else "Approved. The draft is in the") in pages[0].text
     again = client.post(f"/followups/{email.id}/approve", data={"csrf_token": token},
                         follow_redirects=True)  # refused: already approved
     assert ("está aprobado: no se puede aprobar" if language == "es"

@@ -257,7 +257,7 @@ def _act(fid: int, action) -> object:
 def approve(fid: int):
     def run():
         note = services.approve(settings(), engine(), g.viewer, fid, now(), g.lang)
-        return t("Approved.") + (f" {note}" if note else "")
+        return t("Approved.") + (f" {note[:1].upper()}{note[1:]}" if note else "")
     return _act(fid, run)
 
 

@@ -481,6 +481,11 @@ _WEB: dict[str, dict[str, str]] = {
     "web.next_step": {"en": "Next step", "es": "Siguiente paso"},
     "web.thread_followups": {"en": "Follow-ups of this thread",
                              "es": "Seguimientos de esta conversación"},
+    "web.approved_in_drafts": {
+        "en": "Approved: the draft is in the {account} mailbox's Drafts folder; send it from "
+              "your mail client.",
+        "es": "Aprobado: el borrador está en la carpeta Borradores del buzón {account}; "
+              "envíalo desde tu correo."},
     "web.nothing_left": {"en": "This follow-up is {status}: nothing left to do.",
                          "es": "Este seguimiento está {status}: no queda nada por hacer."},
     "web.nobody": {"en": "nobody", "es": "nadie"},
