@@ -132,6 +132,12 @@ def test_templates_list_validate_preview_and_refused_save(demo, tmp_path):
                   rosa["quote_message_id"][:18], "--now", NOW)
     assert preview.returncode == 0 and preview.stdout.startswith("Asunto: Re: Material para obra Cumbres")
     assert "Rosa, retomo la cotización CN-2026-0412" in preview.stdout
+    assert "de noviembre" in preview.stdout
+    # The English template on this Spanish thread words its dates in English.
+    in_english = cli(folder, "templates", "preview", "followup_2", "--thread",
+                     rosa["quote_message_id"][:18], "--lang", "en", "--now", NOW)
+    assert in_english.returncode == 0 and "coming back to the quote" in in_english.stdout
+    assert "November" in in_english.stdout and "noviembre" not in in_english.stdout
     english = cli(folder, "templates", "preview", "call_1", "--lang", "en")
     assert "Call Diego Morales" in english.stdout
     bad = tmp_path / "bad.txt"

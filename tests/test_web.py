@@ -636,3 +636,16 @@ def test_pages_carry_no_external_urls(web):
         assert not re.search(r'(src|href)="(https?:)?//', html), url
     css = client.get("/static/app.css").text
     assert "@media" in css and "http" not in css
+
+
+def test_the_english_preview_of_a_spanish_thread_words_its_dates_in_english(web):
+    client = web.client(MANAGER)
+    page = client.get("/admin/templates/followup_1/en").text
+    spanish = next(r for r in scan(web.settings, web.engine, web.now)
+                   if r.subject == "Material para obra Cumbres")  # Rosa writes in Spanish
+    data = client.post("/admin/templates/followup_1/en/preview", data={
+        "csrf_token": csrf(page), "thread": thread_slug(spanish.quote_message_id),
+        "text": "Subject: x\n\nSent {{ quote.sent_date }}{% if reply %}, replied {{ reply.date }}{% endif %}.\n"
+    }).get_json()
+    assert data["error"] is None and data["thread"] == spanish.subject
+    assert "November" in data["body"] and "noviembre" not in data["body"], data["body"]

@@ -77,6 +77,8 @@ def templates_preview(obj, name: str, thread: str | None, language: str | None, 
         chosen = choose_language({lang for n, lang in sources if n == name}, language or wanted)
         if chosen is None:
             obj.fail("cli.error", obj.say("hold.no_template", template=name), 1)
+        if thread and chosen != wanted:  # the dates in the template's language
+            context, _ = preview_context(settings, engine, thread, now, template_language=chosen)
         rendered = renderer().render(sources[name, chosen], context)
     except (TemplateProblem, FollowupError) as exc:
         obj.fail("cli.template_error", exc, 1)

@@ -183,10 +183,12 @@ class Followup:
         return review.touch(self.settings, self.engine, thread, channel, note=note, by=by,
                             now=self.now())
 
-    def preview_context(self, thread: str, now: datetime | None = None):
+    def preview_context(self, thread: str, now: datetime | None = None, *,
+                        template_language: str | None = None):
         from assistant.services import review
 
-        return review.preview_context(self.settings, self.engine, thread, now or self.now())
+        return review.preview_context(self.settings, self.engine, thread, now or self.now(),
+                                      template_language=template_language)
 
     def templates(self):
         from assistant.services import templates

@@ -275,13 +275,14 @@ def thread_context(settings: Settings, world: _World, report: ThreadReport, step
         prefer_mobile=channel == "whatsapp")
     zone = ZoneInfo(settings.team.timezone)
     sent = (report.quote_sent_at or now).astimezone(zone)
+    dates = dates_in(settings, report, language, now)
     context = {
         "contact": {"name": who.name or first, "first_name": first, "email": contact,
                     "company": who.company,
                     "phone": phone.display if phone else None,
                     "formal": language != "en" and thread_formal(settings, world, report, mails)},
         "quote": {"subject": report.subject,
-                  "sent_date": _spanish_date(sent) if language != "en" else _english_date(sent),
+                  "sent_date": dates["sent_date"],
                   "number": contacts.quote_number(report.subject, quote.attachment_names if quote else ()),
                   "attachments": list(quote.attachment_names) if quote else [],
                   # "the quote I sent" only when the one following up sent it (a quote
@@ -290,12 +291,32 @@ def thread_context(settings: Settings, world: _World, report: ThreadReport, step
                                         and quote.from_addr.lower() == actor.lower())},
         "owner": _person(settings, world, actor),
         "step": {"number": step, "total": len(settings.protocol.steps)},
-        "reply": _reply(report, language, zone),
+        "reply": dates["reply"],
         "days_since_quote": max(0, (now.astimezone(zone).date() - sent.date()).days),
         "language": language or "es",
         "company": settings.company.name,
     }
     return context, phone, language
+
+
+def dates_in(settings: Settings, report: ThreadReport, language: str | None,
+             now: datetime) -> dict:
+    """The context's dates worded in ``language``: ``sent_date`` (the quote's) and
+    ``reply`` (see :func:`_reply`)."""
+    zone = ZoneInfo(settings.team.timezone)
+    sent = (report.quote_sent_at or now).astimezone(zone)
+    return {"sent_date": _spanish_date(sent) if language != "en" else _english_date(sent),
+            "reply": _reply(report, language, zone)}
+
+
+def in_language(context: dict, settings: Settings, report: ThreadReport, language: str | None,
+                now: datetime) -> dict:
+    """``context`` with its dates worded in ``language``: the template's, which is not the
+    thread's when a template exists only in the other language (or a preview asks for
+    it) -- never "que te envié el Tuesday, November 3"."""
+    dates = dates_in(settings, report, language, now)
+    return dict(context, quote=dict(context["quote"], sent_date=dates["sent_date"]),
+                reply=dates["reply"])
 
 
 def choose_template(sources, template: str, language: str | None, formal: bool) -> tuple[str, str | None]:
@@ -493,6 +514,8 @@ def _plan_one(settings: Settings, engine: Engine, world: _World, due: DueStep, a
             hold = hold or stored("hold.no_template", template=due.template)
         else:
             source = world.sources[name, chosen]
+            if chosen != language:
+                context = in_language(context, settings, report, chosen, now)
             row.template = name
             row.template_version = source.version
             row.language = chosen

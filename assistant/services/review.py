@@ -21,7 +21,7 @@ from assistant.drafting import compose
 from assistant.drafting.templates import TemplateProblem, split_subject
 from assistant.services.planning import (
     DRAFT_CLAIM_TIMEOUT, draft_bytes, fill_claimed_draft, load_world, mailbox_owner,
-    open_connector_for, take_over_claim, thread_context,
+    in_language, open_connector_for, take_over_claim, thread_context,
 )
 from assistant.services.reconcile import reconcile, rules_for
 from assistant.settings import Settings
@@ -308,8 +308,10 @@ def find_thread(reports: list[ThreadReport], thread: str) -> ThreadReport:
     return matches[0]
 
 
-def preview_context(settings: Settings, engine: Engine, thread: str, now: datetime) -> tuple[dict, str]:
-    """The template variables of a real thread (``templates preview --thread``)."""
+def preview_context(settings: Settings, engine: Engine, thread: str, now: datetime, *,
+                    template_language: str | None = None) -> tuple[dict, str]:
+    """The template variables of a real thread (``templates preview --thread``), and the
+    thread's language; ``template_language``: the template's, the dates worded in it."""
     report = _named(settings, engine, thread, now)
     world = load_world(settings, engine, now, [report])
     step = report.next_step.number if report.next_step else min(report.touches + 1, len(settings.protocol.steps))
@@ -317,4 +319,6 @@ def preview_context(settings: Settings, engine: Engine, thread: str, now: dateti
     context, _, language = thread_context(settings, world, report, step,
                                           report.next_step.channel if report.next_step else "email",
                                           actor, now)
+    if template_language is not None:
+        context = in_language(context, settings, report, template_language, now)
     return context, language or "es"

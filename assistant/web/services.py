@@ -20,7 +20,7 @@ from assistant.domain.model import ThreadReport
 from assistant.domain.timeline import Event
 from assistant.drafting.templates import FORMAL_SUFFIX
 from assistant.services import outcomes, pages, review, templates
-from assistant.services.planning import thread_context
+from assistant.services.planning import in_language, thread_context
 from assistant.services.outcomes import ActionError
 from assistant.services.review import FollowupError, save_edit, touch
 from assistant.services.rules import rules_from_settings
@@ -326,4 +326,4 @@ def preview_context(settings: Settings, engine: Engine, name: str, language: str
     channel = settings.protocol.steps[step - 1].channel if settings.protocol.steps else "email"
     world = pages.PreviewWorld(settings, engine, mails, _rules(settings))
     context, _, _ = thread_context(settings, world, report, step, channel, report.owner, now)
-    return dict(context, language=language), report
+    return dict(in_language(context, settings, report, language, now), language=language), report
