@@ -136,6 +136,19 @@ def test_starter_settings_is_the_documented_root_example():
     assert (root / "settings.toml").read_text() == (root / "assistant/data/settings.toml").read_text()
 
 
+def test_the_readme_lists_every_command():
+    from assistant.cli import main
+
+    text = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    block = text.split("## Command line", 1)[1].split("```", 2)[1]
+    lines = [line for line in block.splitlines() if line.startswith("  ") and not line.startswith("   ")]
+    # A command starts its line, or follows " | " on it ("mark THREAD --undo | unmark THREAD").
+    listed = {part.split()[0] for line in lines for part in line.split(" | ") if part.strip()}
+    listed &= set(main.commands) | {line.split()[0] for line in lines}
+    assert set(main.commands) - listed == set(), "commands missing from the README"
+    assert listed - set(main.commands) == set(), "the README lists commands that do not exist"
+
+
 def test_dead_account_is_reported_and_the_others_sync(basic_team):
     shutil.rmtree(basic_team / "mail" / "jorge")
     result = run("--config", str(basic_team / "settings.toml"), "sync")
