@@ -266,3 +266,18 @@ def test_a_password_in_the_database_url_query_is_refused_in_settings(basic_team)
     result = run("--config", str(settings), "scan")
     assert result.returncode == 2 and "storage.url" in result.stderr
     assert "FOLLOWUP_DATABASE_URL" in result.stderr
+
+
+def test_a_step_naming_no_template_is_a_settings_error_counted_as_the_settings_are(tmp_path):
+    from assistant.demo.sample import generate_sample
+
+    info = generate_sample(tmp_path / "team")
+    text = info.settings_path.read_text(encoding="utf-8")
+    info.settings_path.write_text(text.replace('template = "followup_1"', 'template = "seguimiento_1"', 1),
+                                  encoding="utf-8")
+    assert run("--config", str(info.settings_path), "sync").returncode == 0
+    refused = run("--config", str(info.settings_path), "drafts", "plan", "--now", info.now.isoformat())
+    assert refused.returncode == 2
+    # Steps count from 1 here as in every settings error (and the docs); the channel in words.
+    assert "protocol.steps[1] (paso 1, correo)" in refused.stderr, refused.stderr
+    assert "seguimiento_1" in refused.stderr and str(info.settings_path) in refused.stderr

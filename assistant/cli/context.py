@@ -126,8 +126,9 @@ class Context:
             names = "; ".join(self.say(f"settings.names_{where}", names=", ".join(found[where]))
                               for where in ("shipped", "folder", "saved") if found[where])
             self.fail("cli.invalid_settings", "\n".join(  # the settings loaded: their language
-                self.say("settings.step_template", index=m.number - 1, number=m.number,
-                         channel=m.channel, file=str(self.config_path), template=m.template,
+                self.say("settings.step_template", index=m.number, number=m.number,
+                         channel=self.say(f"channel.{m.channel}"), file=str(self.config_path),
+                         template=m.template,
                          names=names, folder=str(folder) if folder else self.say("settings.no_folder"))
                 for m in missing), 2)
         return app
