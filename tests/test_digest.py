@@ -117,8 +117,8 @@ def test_the_sample_manager_gets_the_company_wide_digest(team, marta):
     _, _, settings, _ = team
     assert [(r.email, r.scope) for r in D.recipients(settings)] == [("marta@aceros.example", None)]
     assert marta.language == "es"
-    assert f"{len(SILENT)} vencidos" in marta.subject
-    assert f"{len(WAITING)} clientes esperan" in marta.subject
+    assert f"vencidos {len(SILENT)} · " in marta.subject
+    assert f"clientes esperando {len(WAITING)} — " in marta.subject
 
 
 def test_digest_says_which_clients_promised_an_answer_and_when(marta):
@@ -296,7 +296,7 @@ def test_english_digest(team):
     page = Page(english.html)
     assert page.lang == "en"
     assert english.subject.startswith(
-        f"Quote follow-up (whole company): {len(SILENT)} overdue, {len(WAITING)} clients waiting")
+        f"Quote follow-up (whole company): overdue {len(SILENT)} · clients waiting {len(WAITING)}")
     share = digest.current.quarter.team.abandoned
     assert page.quarter["abandoned"][1] == f"{round(100 * share.value)}% ({share.numerator}/{share.denominator})"
     assert "Overdue follow-ups" in english.html and "Seguimientos" not in english.html
@@ -396,7 +396,7 @@ def test_digest_received_by_a_loopback_smtp_server(team, tmp_path, smtp_server):
     message = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
     assert message["To"] == "Marta Garza <marta@aceros.example>"
     assert message["Subject"].startswith(
-        f"Seguimiento de cotizaciones (toda la empresa): {len(SILENT)} vencidos")
+        f"Seguimiento de cotizaciones (toda la empresa): vencidos {len(SILENT)}")
     assert message.get_content_type() == "multipart/alternative"
     plain = message.get_body(("plain",)).get_content()
     html = message.get_body(("html",)).get_content()

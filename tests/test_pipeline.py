@@ -281,3 +281,14 @@ def test_a_step_naming_no_template_is_a_settings_error_counted_as_the_settings_a
     # Steps count from 1 here as in every settings error (and the docs); the channel in words.
     assert "protocol.steps[1] (paso 1, correo)" in refused.stderr, refused.stderr
     assert "seguimiento_1" in refused.stderr and str(info.settings_path) in refused.stderr
+
+
+def test_a_morning_with_nothing_due_says_when_in_the_teams_words(tmp_path):
+    from assistant.demo.sample import generate_sample
+
+    info = generate_sample(tmp_path / "team")
+    config = str(info.settings_path)
+    assert run("--config", config, "sync").returncode == 0  # nothing planned: nothing due
+    quiet = run("--config", config, "morning", "--now", "2026-11-26T09:00:00-06:00")
+    assert quiet.returncode == 0, quiet.stderr
+    assert "Nadie tiene seguimientos pendientes para el jue 26 nov 09:00." in quiet.stdout

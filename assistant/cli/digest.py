@@ -5,11 +5,12 @@ morning lists; printed, written to files or sent. The lines this command prints 
 from __future__ import annotations
 
 import sys
+from zoneinfo import ZoneInfo
 
 import click
 
 from assistant.cli.context import Context, parse_now
-from assistant.wording import say, words_of
+from assistant.wording import day_time, say, words_of
 
 __all__ = ["digest", "morning"]
 
@@ -79,7 +80,8 @@ def morning(obj: Context, now_text: str | None, out: str | None, send: bool,
     try:
         built = mornings.build_lists(settings, engine, now, rep=rep)
         if not built:
-            click.echo(obj.say("morning.cli.none", time=now.isoformat()))
+            local = now.astimezone(ZoneInfo(settings.team.timezone))
+            click.echo(obj.say("morning.cli.none", time=day_time(local, obj.language)))
         if settings.web.base_url is None:
             click.echo(obj.say("morning.no_links", path=settings.path), err=True)
         if out:

@@ -207,8 +207,9 @@ _REVIEW: dict[str, dict[str, str]] = {
 # ``digest.<table>.<key>``; ``subject``, ``and_more`` and ``footer`` are rendered with their
 # values. Admins change keys with digest/strings.<language>.toml in their templates folder.
 _DIGEST: dict[str, dict[str, str]] = {
-    "digest.subject": {"en": 'Quote follow-up ({scope}): {overdue} overdue, {waiting} clients waiting — {date}',
-                       "es": 'Seguimiento de cotizaciones ({scope}): {overdue} vencidos, {waiting} clientes esperan — {date}'},
+    # Counts after their label: "1 vencidos" / "1 clients" never read right for one.
+    "digest.subject": {"en": 'Quote follow-up ({scope}): overdue {overdue} · clients waiting {waiting} — {date}',
+                       "es": 'Seguimiento de cotizaciones ({scope}): vencidos {overdue} · clientes esperando {waiting} — {date}'},
     "digest.title": {"en": 'Weekly follow-up digest', "es": 'Resumen semanal de seguimiento'},
     "digest.company_wide": {"en": 'whole company', "es": 'toda la empresa'},
     "digest.team_of": {"en": 'team of', "es": 'equipo de'},
@@ -359,8 +360,8 @@ _MORNING: dict[str, dict[str, str]] = {
               "Para dejar de recibirlo, desactívalo en Mis ajustes de la aplicación web de Followup."},
     "morning.footer": {"en": "Sent by Followup · {company}", "es": "Enviado por Followup · {company}"},
     # CLI: ``followup morning``.
-    "morning.cli.none": {"en": "Nobody has follow-ups due at {time}.",
-                         "es": "Nadie tiene seguimientos pendientes a las {time}."},
+    "morning.cli.none": {"en": "Nobody has follow-ups due by {time}.",
+                         "es": "Nadie tiene seguimientos pendientes para el {time}."},
     "morning.cli.wrote": {"en": "{email}: wrote {path}", "es": "{email}: se escribió {path}"},
     "morning.cli.result.sent": {"en": "{email}: sent (follow-ups: {n})",
                                 "es": "{email}: enviado (seguimientos: {n})"},
