@@ -204,8 +204,8 @@ def test_demo_runs_twice_from_scratch(tmp_path):
     for _ in range(2):
         result = run("demo", "--dir", str(tmp_path / "demo"), cwd=tmp_path)
         assert result.returncode == 0, result.stderr
-        assert "se sincronizó ana: leídos" in result.stdout
-        assert "nuevos 0" not in result.stdout.split("se sincronizó ana")[1].split("\n")[0]
+        assert "Sincronizado ana: leídos" in result.stdout
+        assert "nuevos 0" not in result.stdout.split("Sincronizado ana")[1].split("\n")[0]
         assert "Sin respuesta —" in result.stdout and "Agotada —" in result.stdout
 
 
@@ -238,7 +238,7 @@ def test_same_mail_as_mbox_and_eml_folder_gives_the_same_scan(basic_team):
     settings = str(basic_team / "settings.toml")
     first = run("--config", settings, "sync")
     assert first.returncode == 0, first.stderr
-    assert "camila: leídos 9" in first.stdout and "1 con avisos al leerlos" in first.stdout
+    assert "camila: leídos 9" in first.stdout and "con avisos al leerlos 1" in first.stdout
     got = json.loads(run("--config", settings, "scan", "--now", NOW, "--json").stdout)
     assert_matches_expected(got, json.loads((basic_team / "expected.json").read_text()))
     again = run("--config", settings, "sync")

@@ -99,7 +99,7 @@ def test_a_step_naming_a_missing_template_stops_plan_serve_and_run(tmp_path):
         result = run("--config", config, *args)
         assert result.returncode == 2, (args, result.stdout, result.stderr)
         err = result.stderr
-        assert "protocol.steps[1] (step 2, phone)" in err and "'cal_1'" in err, err
+        assert "protocol.steps[2] (step 2, call)" in err and "'cal_1'" in err, err
         assert config in err and "call_1" in err and "followup_1" in err  # what exists
         assert "Traceback" not in err
     # nothing was planned

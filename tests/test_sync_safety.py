@@ -180,7 +180,7 @@ def test_a_refused_message_is_set_aside_and_the_rest_of_the_mailbox_syncs(databa
     second = run("--config", str(settings), "sync", env=env)
     assert second.returncode == 1  # something was not stored: said, and the exit says it
     line = assert_one_clean_line(second, "camila:")
-    assert line.startswith("camila: read 12, new 11") and "1 set aside" in line
+    assert line.startswith("camila: read 12, new 11") and "set aside 1" in line
     assert secret not in second.stdout + second.stderr
     assert "jorge: read 0, new 0" in second.stdout
 

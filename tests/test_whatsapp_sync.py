@@ -141,7 +141,7 @@ def test_a_whatsapp_answer_turns_the_thread_awaiting_us_and_a_reexport_adds_only
     # The same chat exported again a day later, with Ana's answer: only that is new.
     shutil.copy(ES_ANDROID, chat)
     out = _sync(root)
-    assert "ana-whatsapp: leídos 5, nuevos 0, 1 contactos por WhatsApp" in out
+    assert "ana-whatsapp: leídos 5, nuevos 0, contactos por WhatsApp 1" in out
     assert _rows(root, "select count(*) from messages where message_id like '<wa.%'")[0][0] == 2
     assert len(_rows(root, "select id from touches")) == 2
     thread = _scan(root)[QUOTE_ID]
@@ -180,7 +180,7 @@ def test_chats_matched_by_the_phone_in_the_contacts_signature_and_by_their_mail_
     with zipfile.ZipFile(root / "whatsapp" / "ana" / "WhatsApp Chat - Harbor Logistics.zip", "w") as z:
         z.writestr("_chat.txt", EN_IPHONE.read_bytes())
         z.writestr("00000004-Q-7710 Pallet racks.pdf", b"%PDF-1.4 not read")
-    assert "ana-whatsapp: leídos 4, nuevos 2, 1 contactos por WhatsApp" in _sync(root)  # not the Android zip again
+    assert "ana-whatsapp: leídos 4, nuevos 2, contactos por WhatsApp 1" in _sync(root)  # not the Android zip again
     thread = _scan(root, "2026-11-23T15:00:00+00:00")[PROPOSAL_ID]
     assert thread["status"] == "awaiting_us"
     assert thread["last_reply_at"] == "2026-11-21T08:03:10-06:00"  # the image; the deleted one is not
@@ -266,9 +266,9 @@ def test_the_same_on_postgresql(tmp_path, postgres_url):
     env = {"FOLLOWUP_DATABASE_URL": postgres_url}
     chat = root / "whatsapp" / "ana" / ES_ANDROID.name
     chat.write_text(_lines(ES_ANDROID, 11), encoding="utf-8")
-    assert "ana-whatsapp: leídos 4, nuevos 2, 1 contactos por WhatsApp" in _sync(root, env)
+    assert "ana-whatsapp: leídos 4, nuevos 2, contactos por WhatsApp 1" in _sync(root, env)
     assert _scan(root, env=env)[QUOTE_ID]["status"] == "awaiting_us"
     shutil.copy(ES_ANDROID, chat)
-    assert "ana-whatsapp: leídos 5, nuevos 0, 1 contactos por WhatsApp" in _sync(root, env)
+    assert "ana-whatsapp: leídos 5, nuevos 0, contactos por WhatsApp 1" in _sync(root, env)
     assert "ana-whatsapp: leídos 0, nuevos 0\n" in _sync(root, env)
     assert _scan(root, env=env)[QUOTE_ID]["status"] in ("waiting", "silent")

@@ -110,12 +110,13 @@ _ACCOUNTS: dict[str, dict[str, str]] = {
     "sync.root_folder": {"en": "(root)", "es": "(raíz)"},
     "sync.done": {"en": "{account}: read {read}, new {new}",
                   "es": "{account}: leídos {read}, nuevos {new}"},
-    "sync.touches": {"en": "{n} WhatsApp touches", "es": "{n} contactos por WhatsApp"},
-    "sync.parse_warnings": {"en": "{n} with parse warnings", "es": "{n} con avisos al leerlos"},
-    "sync.skipped": {"en": "{n} skipped", "es": "{n} omitidos"},
+    # Counts after their label, as "read {read}": "1 omitidos" never reads right for one.
+    "sync.touches": {"en": "WhatsApp touches {n}", "es": "contactos por WhatsApp {n}"},
+    "sync.parse_warnings": {"en": "with parse warnings {n}", "es": "con avisos al leerlos {n}"},
+    "sync.skipped": {"en": "skipped {n}", "es": "omitidos {n}"},
     "sync.set_aside": {
-        "en": "{n} set aside (refused by the database; see `followup accounts list`)",
-        "es": "{n} apartados (la base de datos los rechazó; consulta `followup accounts list`)"},
+        "en": "set aside {n} (refused by the database; see `followup accounts list`)",
+        "es": "apartados {n} (la base de datos los rechazó; consulta `followup accounts list`)"},
     "sync.chats_set_aside": {"en": "{n} chats set aside (see `followup accounts list`)",
                              "es": "{n} chats apartados (consulta `followup accounts list`)"},
     "sync.failed": {"en": "{account}: FAILED ({hint}): {error}",
@@ -304,8 +305,8 @@ _START: dict[str, dict[str, str]] = {
 _DEMO: dict[str, dict[str, str]] = {
     "demo.written": {"en": "Sample team written to {folder} ({n} message files).",
                      "es": "Equipo de ejemplo escrito en {folder} ({n} archivos de mensajes)."},
-    "demo.synced": {"en": "synced {account}: read {read}, new {new}",
-                    "es": "se sincronizó {account}: leídos {read}, nuevos {new}"},
+    "demo.synced": {"en": "Synced {account}: read {read}, new {new}",
+                    "es": "Sincronizado {account}: leídos {read}, nuevos {new}"},
     "demo.planned": {
         "en": "Planned {created} follow-ups due at {at} (held {held}): email drafts are in each "
               "rep's Maildir Drafts folder ({folder}); calls and WhatsApp have links.",
