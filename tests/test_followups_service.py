@@ -663,3 +663,34 @@ def test_a_skipped_email_follow_up_leaves_drafts_for_the_trash(team):
     trashed = [p for p in (root / "mail" / "ana" / ".Trash" / "cur").iterdir() if rosa.key in p.read_text()]
     assert len(trashed) == 1 and get(engine, rosa.id).draft_trash == "trashed"
     assert reconcile.trash_cancelled_drafts(settings, engine, now) == 0  # once
+
+
+def test_a_skipped_step_moves_the_cadence_on_to_the_next_one(team):
+    """The rep decided against step 1 ("ya hablé con ella"): the thread does not stay
+    overdue on it for ever; step 2 comes due its after_days after the skip, and is
+    planned then. No touch is counted (nobody was contacted)."""
+    from assistant.services import snapshot
+    from assistant.services.review import skip
+    from assistant.services.rules import rules_from_settings
+    from tests.test_read_model import answers
+
+    settings, engine, now, _root = team
+    plan(settings, engine, now)
+    rosa = by_contact(engine, "rosa.elizondo@constructoramty.example")
+    before = next(r for r in scan(settings, engine, now) if r.quote_message_id == rosa.quote_message_id)
+    assert (before.status, before.next_step.number, rosa.step) == ("silent", 1, 1)
+    skip(engine, rosa.id, reason="ya hablé con ella", by="ana@aceros.example", now=now)
+    after = next(r for r in scan(settings, engine, now) if r.quote_message_id == rosa.quote_message_id)
+    second = settings.protocol.steps[1]
+    assert after.next_step.number == 2 and after.next_step.channel == second.channel
+    assert after.status == "waiting" and after.next_step.due_at > now
+    assert after.touches == before.touches  # a skip is no touch
+    # The rebuild reads the skip the same way as the incremental index did.
+    incremental = answers(scan(settings, engine, now))
+    snapshot.rebuild(engine, rules_from_settings(settings))
+    assert answers(scan(settings, engine, now)) == incremental
+    # When step 2 comes due, it is planned (the skipped step 1 is not planned again).
+    due = after.next_step.due_at
+    plan(settings, engine, due)
+    steps = sorted(f.step for f in list_followups(engine) if f.quote_message_id == rosa.quote_message_id)
+    assert steps == [1, 2]

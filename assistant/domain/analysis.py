@@ -234,6 +234,11 @@ def analyze_thread(mails: list[Mail], rules: Rules, now: datetime, *,
     else:
         ask_index = next(i for i, e in enumerate(outbound) if e is open_ask)
         touch_count = len(outbound) - ask_index - 1
+    # Steps a rep skipped since the open ask (or the client's last reply) count as steps
+    # taken for the cadence, not as touches.
+    since = last_reply.at if last_reply is not None else (outbound[0].at if outbound else quote.date)
+    skips = [at for at in (mark.skipped if mark else ()) if at > since]
+    steps_taken = touch_count + len(skips)
     last_outbound_event = outbound[-1] if outbound else None
     outbound_mails = [e.mail for e in outbound if e.mail is not None]
     last_outbound_mail = outbound_mails[-1] if outbound_mails else None
@@ -265,14 +270,16 @@ def analyze_thread(mails: list[Mail], rules: Rules, now: datetime, *,
         status = "bounced"
     elif last_meaningful is not None and not last_meaningful.outbound and held is None:
         status = "awaiting_us"
-    elif touch_count >= len(rules.steps):
+    elif steps_taken >= len(rules.steps):
         status = "exhausted"
     else:
-        step = rules.steps[touch_count]
+        step = rules.steps[steps_taken]
         assert last_outbound_event is not None
         window = dict(timezone=rules.timezone, country=rules.holidays_country,
                       window_start=rules.send_window_start)
-        if held is not None:
+        if skips and skips[-1] > last_outbound_event.at:
+            due = due_at(skips[-1], step.after_days, **window)  # counted from the skip
+        elif held is not None:
             due = due_on(held.promised, step.after_days, **window)
             promised = ("promised", held.promised)
         else:
@@ -287,7 +294,7 @@ def analyze_thread(mails: list[Mail], rules: Rules, now: datetime, *,
         if snoozed is not None and snoozed > due:
             due, promised = snoozed, None
             snoozed_until = mark.snoozed_until
-        next_step = NextStep(touch_count + 1, step.channel, step.template, due)
+        next_step = NextStep(steps_taken + 1, step.channel, step.template, due)
         status = "silent" if now >= due else "waiting"
 
     tz = _zone(rules.timezone)

@@ -86,6 +86,10 @@ class ThreadMark:
     owner: str | None = None
     snoozed_until: date | None = None
     """No follow-up is due before this local date (at the send window)."""
+    skipped: tuple[datetime, ...] = ()
+    """When a rep skipped a step of the protocol (``drafts skip``), oldest first: the
+    cadence moves on to the next step as after a touch, counted from the skip, though
+    nobody was contacted (no touch is counted)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -98,7 +98,11 @@ def get(engine: Engine, fid: int) -> models.Followup:
 
 
 def _change(engine: Engine, fid: int, allowed: tuple[str, ...], verb: str,
-            apply: Callable[[models.Followup], None]) -> models.Followup:
+            apply: Callable[[models.Followup], None], *,
+            requeue: bool = False) -> models.Followup:
+    """``apply`` to follow-up ``fid`` if its status is one of ``allowed``. ``requeue``: the
+    change moves its thread's cadence on: its thread is queued for the read model in the
+    same transaction."""
     with Session(engine, expire_on_commit=False) as session, session.begin():
         row = session.get(models.Followup, fid)
         if row is None:
@@ -107,6 +111,9 @@ def _change(engine: Engine, fid: int, allowed: tuple[str, ...], verb: str,
             raise FollowupError("review.wrong_state", fid=fid, status=both(f"followup.{row.status}"),
                                 verb=both(f"verb.{verb}"))
         apply(row)
+        if requeue:
+            session.flush()
+            repo.queue_thread(session.connection(), row.quote_message_id)
         return row
 
 
@@ -212,10 +219,14 @@ def _approve_and_send(settings: Settings, engine: Engine, fid: int, connector, d
 
 def skip(engine: Engine, fid: int, *, reason: str | None = None, by: str | None = None,
          now: datetime | None = None) -> models.Followup:
+    """The rep decided against this step: it is ``skipped`` and the thread's cadence moves
+    on to the next step, due its ``after_days`` after the skip (``ThreadMark.skipped``);
+    an email draft goes to the Trash (:func:`assistant.services.reconcile.
+    trash_cancelled_drafts`)."""
     def apply(r: models.Followup) -> None:
         r.status, r.closed_reason, r.decided_by, r.updated_at = (
             "skipped", reason or stored("skip.by_rep"), by, _utc(now or _now()))
-    return _change(engine, fid, PENDING, "skipped", apply)
+    return _change(engine, fid, PENDING, "skipped", apply, requeue=True)
 
 
 def edit_text(row: models.Followup) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import date, datetime, timezone
 
 from sqlalchemy import Connection, Engine, Text, delete, func, select, text, type_coerce, update
@@ -124,8 +125,13 @@ def _tuple(json_text) -> tuple:
 # --- What users said -----------------------------------------------------------------------
 
 def load_marks(conn: Connection, threads: Iterable[str] | None = None) -> dict[str, ThreadMark]:
+    """What users said about each thread (``thread_marks``), with the times its skipped
+    follow-ups were skipped (``ThreadMark.skipped``)."""
     query = select(models.ThreadMark)
+    f = models.Followup
+    skips = select(f.quote_message_id, f.updated_at).where(f.status == "skipped")
     out: dict[str, ThreadMark] = {}
+    skipped: dict[str, list[datetime]] = {}
     if threads is None:
         parts = [None]
     else:
@@ -135,6 +141,12 @@ def load_marks(conn: Connection, threads: Iterable[str] | None = None) -> dict[s
         for row in conn.execute(q):
             out[row.quote_message_id] = ThreadMark(row.quote_message_id, row.outcome, row.owner,
                                                    _day(row.snoozed_until))
+        s = skips if part is None else skips.where(f.quote_message_id.in_(part))
+        for thread, at in conn.execute(s):
+            skipped.setdefault(thread, []).append(as_utc(at))
+    for thread, times in skipped.items():
+        mark = out.get(thread) or ThreadMark(thread)
+        out[thread] = replace(mark, skipped=tuple(sorted(times)))
     return out
 
 
