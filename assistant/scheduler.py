@@ -48,7 +48,7 @@ from connectors.base import TransientError
 from assistant.storage.leases import LeaseManager, utcnow, worker_id
 from assistant.settings import WEEKDAYS, Settings
 from assistant.storage import claims, models
-from assistant.wording import say
+from assistant.wording import reason_words, say
 
 log = logging.getLogger(__name__)
 
@@ -302,7 +302,8 @@ class Runner:
             try:
                 for result in self.app.sync(name, progress=self._renewer, now=now):
                     if result.error:
-                        failures.append(f"{result.account}: {result.error}")
+                        failures.append(f"{result.account}: "
+                                        f"{reason_words(result.reason or result.error, self.settings.team.language)}")
             except Exception as exc:  # noqa: BLE001 - one account never stops the others
                 log.error("account %s: %s", name, exc, exc_info=True)
                 failures.append(f"{name}: {exc}")

@@ -18,6 +18,7 @@ import email.utils
 import logging
 import os
 import random
+import re
 import secrets
 import stat
 import time
@@ -143,18 +144,23 @@ def check_secret_mode(path: Path) -> None:
     try:
         mode = path.stat().st_mode
     except FileNotFoundError:
-        raise ConfigurationError(f"token file {path} not found") from None
+        raise ConfigurationError(f"token file {path} not found", code="token.missing",
+                                 path=path) from None
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise ConfigurationError(
             f"token file {path} is readable by other users (mode {stat.S_IMODE(mode):04o}); "
-            f"run `chmod 600 {path}`")
+            f"run `chmod 600 {path}`", code="token.readable", path=path,
+            mode=f"{stat.S_IMODE(mode):04o}")
 
 
 def read_secret_file(path: Path, *, fix: str) -> str:
     """The text of a 0600 token file; ``fix`` says how to create it when it is missing."""
     path = Path(path)
     if not path.exists():
-        raise ConfigurationError(f"token file {path} not found; {fix}")
+        command = re.search(r"`([^`]+)`", fix)  # the command the fix names, for any language
+        raise ConfigurationError(f"token file {path} not found; {fix}",
+                                 **({"code": "token.missing_run", "command": command[1]} if command
+                                    else {"code": "token.missing"}), path=path)
     check_secret_mode(path)
     try:
         return path.read_text(encoding="utf-8")

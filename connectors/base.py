@@ -20,6 +20,12 @@ Errors are sorted by what the user does next (the Home Assistant convention)::
      └── TransientError        retry later: timeout, connection dropped, throttled
           └── SendOutcomeUnknown   a send may have gone out: looked for before any retry
 
+Each error's ``str()`` is an English sentence for logs. An error a person is likely to
+meet (a path that is not there, a refused login) also carries ``code``, a plain name such
+as ``"maildir.missing"``, and ``values`` (the path, the host): whoever shows it words it in
+the reader's language from those. Connectors import nothing of the product, so the codes
+are only strings here; the product's catalogue words each one (a test checks every code).
+
 Sends are not idempotent: a connector retries one only when the provider refused it
 before accepting it (429, throttling); after an unclear failure it looks for the sent copy.
 """
@@ -31,7 +37,19 @@ from typing import Callable, Iterator, Protocol, runtime_checkable
 
 
 class ConnectorError(Exception):
-    """Base of every error a connector raises on purpose."""
+    """Base of every error a connector raises on purpose.
+
+    ``ConnectorError("Maildir not found: /x", code="maildir.missing", path="/x")``: the
+    English sentence, and optionally the code and values a catalogue words it from."""
+
+    code: str | None = None
+    values: dict[str, str] = {}
+
+    def __init__(self, message: str = "", *, code: str | None = None, **values: object) -> None:
+        super().__init__(message)
+        if code:
+            self.code = f"connector.{code}"
+            self.values = {k: str(v) for k, v in values.items()}
 
 
 class AuthenticationError(ConnectorError):

@@ -168,7 +168,8 @@ class ImapConnector:
                                            ssl_context=ctx if self.tls == "ssl" else None,
                                            timeout=self.timeout)
         except socket.gaierror as exc:
-            raise TransientError(f"cannot resolve IMAP host {self.host}: {exc}") from exc
+            raise TransientError(f"cannot resolve IMAP host {self.host}: {exc}",
+                                 code="imap.unknown_host", host=self.host) from exc
         except ssl.SSLCertVerificationError as exc:
             raise self._certificate_error(exc) from exc
         try:
@@ -196,7 +197,9 @@ class ImapConnector:
         except LoginError as exc:
             _quietly_close(client)
             raise AuthenticationError(
-                f"IMAP login to {self.host} as {self.username} was refused: {_text(exc)}") from exc
+                f"IMAP login to {self.host} as {self.username} was refused: {_text(exc)}",
+                code="imap.login_refused", host=self.host, user=self.username,
+                error=_text(exc)) from exc
         except BaseException:
             _quietly_close(client)
             raise
@@ -266,7 +269,9 @@ class ImapConnector:
                 self._drop()
                 if attempt > self.retries:
                     raise TransientError(
-                        f"IMAP {self.host}: {what} failed {attempt} times: {_text(exc)}") from exc
+                        f"IMAP {self.host}: {what} failed {attempt} times: {_text(exc)}",
+                        code="imap.failed", host=self.host, times=attempt,
+                        error=_text(exc)) from exc
                 delay = self.backoff * 2 ** (attempt - 1)
                 log.warning("IMAP %s: %s failed (%s); retry %d/%d in %.1fs", self.host, what,
                             _text(exc), attempt, self.retries, delay)
@@ -300,7 +305,9 @@ class ImapConnector:
             if missing:
                 raise ConfigurationError(
                     f"IMAP folder {missing[0]!r} not found on {self.host} for {self.username} "
-                    f"(folders there: {', '.join(sorted(existing))})")
+                    f"(folders there: {', '.join(sorted(existing))})", code="imap.no_folder",
+                    folder=missing[0], host=self.host, user=self.username,
+                    folders=", ".join(sorted(existing)))
             return list(self.configured_folders)
         if self.gmail:
             all_mail = self._special(b"\\All", ALL_MAIL_NAMES)
@@ -935,7 +942,8 @@ def open_imap_connector(account, *, token_provider: Callable[[], str] | None = N
         if not password:
             raise ConfigurationError(
                 f'account "{account.name}": the environment variable {account.password_env} '
-                "(its password_env) is not set; set it to the account's (app) password")
+                "(its password_env) is not set; set it to the account's (app) password",
+                code="secret.unset", account=account.name, variable=account.password_env)
     return ImapConnector(account.host, account.username, password=password,
                          token_provider=token_provider, port=account.port, tls=account.tls,
                          folders=account.folders, ca_file=getattr(account, "ca_file", None),

@@ -651,7 +651,9 @@ def _visible(folder: str) -> Iterator[os.DirEntry]:
     except (FileNotFoundError, NotADirectoryError):
         return
     except OSError as exc:  # permissions, a symlink loop: the user must fix the folder
-        raise ConfigurationError(f"cannot read the folder {folder}: {exc.strerror or exc}") from None
+        raise ConfigurationError(f"cannot read the folder {folder}: {exc.strerror or exc}",
+                                 code="path.unreadable", path=folder,
+                                 error=exc.strerror or exc) from None
     with it:
         for entry in it:
             if not entry.name.startswith("."):
@@ -805,10 +807,13 @@ class MaildirConnector(_ScannedFolder):
 
     def _check(self) -> None:
         if not self.path.is_dir():
-            what = "is not a folder" if self.path.exists() else "not found"
-            raise ConfigurationError(f"Maildir {what}: {self.path}")
+            missing = not self.path.exists()
+            raise ConfigurationError(f"Maildir {'not found' if missing else 'is not a folder'}: {self.path}",
+                                     code="maildir.missing" if missing else "path.not_folder",
+                                     kind="Maildir", path=self.path)
         if not ((self.path / "cur").is_dir() or (self.path / "new").is_dir()):
-            raise ConfigurationError(f"not a Maildir (no cur/ or new/ folder): {self.path}")
+            raise ConfigurationError(f"not a Maildir (no cur/ or new/ folder): {self.path}",
+                                     code="maildir.not_maildir", path=self.path)
 
     def folders(self) -> list[tuple[str, Path]]:
         """The (folder name, folder path) pairs that ``fetch`` reads."""
@@ -816,7 +821,9 @@ class MaildirConnector(_ScannedFolder):
         try:
             it = os.scandir(self.path)
         except OSError as exc:
-            raise ConfigurationError(f"cannot read the Maildir {self.path}: {exc.strerror or exc}") from None
+            raise ConfigurationError(f"cannot read the Maildir {self.path}: {exc.strerror or exc}",
+                                     code="path.unreadable", path=self.path,
+                                     error=exc.strerror or exc) from None
         with it:
             for entry in it:
                 name = entry.name
@@ -942,8 +949,10 @@ class EmlFolderConnector(_ScannedFolder, _DraftsInFolder):
 
     def _check(self) -> None:
         if not self.path.is_dir():
-            what = "is not a folder" if self.path.exists() else "not found"
-            raise ConfigurationError(f".eml folder {what}: {self.path}")
+            missing = not self.path.exists()
+            raise ConfigurationError(f".eml folder {'not found' if missing else 'is not a folder'}: {self.path}",
+                                     code="eml.missing" if missing else "path.not_folder",
+                                     kind=".eml", path=self.path)
 
     def _entries(self, listing: _Listing) -> Iterator[_Entry]:
         mark = listing.mark
@@ -1017,9 +1026,11 @@ class MboxConnector(_DraftsInFolder):
 
     def _check(self) -> None:
         if not self.path.exists():
-            raise ConfigurationError(f"mbox file not found: {self.path}")
+            raise ConfigurationError(f"mbox file not found: {self.path}",
+                                     code="mbox.missing", path=self.path)
         if not self.path.is_file():
-            raise ConfigurationError(f"mbox path is not a file: {self.path}")
+            raise ConfigurationError(f"mbox path is not a file: {self.path}",
+                                     code="mbox.not_file", path=self.path)
 
     @staticmethod
     def _head_hash(fh, size: int) -> str:
@@ -1044,7 +1055,8 @@ class MboxConnector(_DraftsInFolder):
         try:
             fh = open(self.path, "rb", buffering=1024 * 1024)
         except FileNotFoundError as exc:
-            raise ConfigurationError(f"mbox file not found: {self.path}") from exc
+            raise ConfigurationError(f"mbox file not found: {self.path}",
+                                     code="mbox.missing", path=self.path) from exc
         with fh:
             st = os.fstat(fh.fileno())
             size = st.st_size

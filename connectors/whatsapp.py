@@ -83,7 +83,8 @@ class WhatsAppConnector:
 
     def _check(self) -> None:
         if not self.path.exists():
-            raise ConfigurationError(f"WhatsApp export folder not found: {self.path}")
+            raise ConfigurationError(f"WhatsApp export folder not found: {self.path}",
+                                     code="whatsapp.missing", path=self.path)
 
     def files(self) -> list[tuple[str, Path]]:
         """(provider id, path) of every export file, sorted."""

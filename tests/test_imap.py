@@ -470,15 +470,16 @@ def test_failed_login_marks_the_account_needs_reauth_and_the_others_sync(dovecot
     run = _followup("--config", str(settings), "sync", env=env)
     assert run.returncode == 1
     assert "good: leídos 2, nuevos 2" in run.stdout and "camila: leídos 8, nuevos 8" in run.stdout
-    assert re.search(rf"bad: FALLÓ \(vuelve a autenticar esta cuenta de correo\): IMAP login to 127.0.0.1 as {bad} "
-                     r"was refused", run.stdout), run.stdout
+    assert re.search(rf"bad: FALLÓ \(vuelve a autenticar esta cuenta de correo\): el servidor IMAP "
+                     rf"127.0.0.1 rechazó el inicio de sesión de {bad}", run.stdout), run.stdout
+    assert "IMAP login" not in run.stdout + run.stderr  # one line, in the team's language
     engine = open_database(f"sqlite:///{basic_team / 'followup.db'}")
     with engine.connect() as c:
         status = dict(c.execute(select(Account.name, Account.status)).all())
         error = c.scalar(select(Account.last_error).where(Account.name == "bad"))
     assert status["bad"] == "needs_reauth" and status["good"] == "ok" and "wrong" not in error
     missing = _followup("--config", str(settings), "sync", "--account", "good", env={})
-    assert "FOLLOWUP_TEST_GOOD" in missing.stdout and "is not set" in missing.stdout
+    assert "FOLLOWUP_TEST_GOOD" in missing.stdout and "no está definida" in missing.stdout
 
 
 @pytest.mark.parametrize("ci", ["1", None])

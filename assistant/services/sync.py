@@ -119,9 +119,12 @@ def _sync_one(settings: Settings, engine: Engine, acct, progress, folder_progres
         status = ("needs_reauth" if isinstance(exc, AuthenticationError)
                   else "retrying" if isinstance(exc, TransientError)
                   else "needs_attention")
-        log.error("account %s: %s", acct.name, exc)
-        record_failure(engine, acct.name, acct.kind, status, str(exc))
-        return AccountResult(account=acct.name, error=str(exc), status=status)
+        # Logged at info: the command's own line (and the scheduler's) already reports it.
+        log.info("account %s: %s", acct.name, exc)
+        reason = stored_words(exc)
+        record_failure(engine, acct.name, acct.kind, status, reason)
+        return AccountResult(account=acct.name, error=str(exc), status=status,
+                             reason=reason if reason != str(exc) else None)
     except (StorageError, SQLAlchemyError) as exc:
         error = storage_line(exc, engine, acct.name)
         log.info("account %s: %s", acct.name, reason_words(error), exc_info=True)

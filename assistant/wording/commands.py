@@ -133,6 +133,50 @@ _ACCOUNTS: dict[str, dict[str, str]] = {
                                    "(cuentas: {names})"},
     "sync.not_recorded": {"en": "{error} (the account's status could not be recorded either)",
                           "es": "{error} (tampoco se pudo registrar el estado de la cuenta)"},
+    # A connector's error (connectors/base.py: ``code`` and ``values``, the code prefixed
+    # "connector."): what a person meets setting an account up, in their language.
+    "connector.maildir.missing": {"en": "Maildir not found: {path}",
+                                  "es": "no se encontró el Maildir: {path}"},
+    "connector.eml.missing": {"en": ".eml folder not found: {path}",
+                              "es": "no se encontró la carpeta de archivos .eml: {path}"},
+    "connector.mbox.missing": {"en": "mbox file not found: {path}",
+                               "es": "no se encontró el archivo mbox: {path}"},
+    "connector.whatsapp.missing": {"en": "WhatsApp export folder not found: {path}",
+                                   "es": "no se encontró la carpeta de exportaciones de WhatsApp: {path}"},
+    "connector.path.not_folder": {"en": "{kind} path is not a folder: {path}",
+                                  "es": "la ruta de {kind} no es una carpeta: {path}"},
+    "connector.maildir.not_maildir": {"en": "not a Maildir (no cur/ or new/ folder): {path}",
+                                      "es": "no es un Maildir (no tiene carpeta cur/ ni new/): {path}"},
+    "connector.path.unreadable": {"en": "cannot read the folder {path}: {error}",
+                                  "es": "no se puede leer la carpeta {path}: {error}"},
+    "connector.mbox.not_file": {"en": "mbox path is not a file: {path}",
+                                "es": "la ruta del mbox no es un archivo: {path}"},
+    "connector.token.missing": {"en": "token file {path} not found",
+                                "es": "no se encontró el archivo de token {path}"},
+    "connector.token.missing_run": {"en": "token file {path} not found; run `{command}` to sign in",
+                                    "es": "no se encontró el archivo de token {path}; corre "
+                                          "`{command}` para iniciar sesión"},
+    "connector.token.readable": {"en": "token file {path} is readable by other users (mode {mode}); "
+                                       "run `chmod 600 {path}`",
+                                 "es": "otros usuarios pueden leer el archivo de token {path} "
+                                       "(modo {mode}); corre `chmod 600 {path}`"},
+    "connector.secret.unset": {"en": 'account "{account}": the environment variable {variable} '
+                                     "(its password_env) is not set; set it to the account's "
+                                     "(app) password",
+                               "es": 'cuenta "{account}": la variable de entorno {variable} (su '
+                                     "password_env) no está definida; ponle la contraseña (de "
+                                     "aplicación) de la cuenta"},
+    "connector.imap.unknown_host": {"en": "cannot resolve IMAP host {host}",
+                                    "es": "no se encuentra el servidor IMAP {host} (revisa el nombre)"},
+    "connector.imap.login_refused": {"en": "IMAP login to {host} as {user} was refused: {error}",
+                                     "es": "el servidor IMAP {host} rechazó el inicio de sesión de "
+                                           "{user}: {error}"},
+    "connector.imap.failed": {"en": "IMAP {host}: failed {times} times: {error}",
+                              "es": "IMAP {host}: falló {times} veces: {error}"},
+    "connector.imap.no_folder": {"en": "IMAP folder {folder!r} not found on {host} for {user} "
+                                       "(folders there: {folders})",
+                                 "es": "la carpeta IMAP {folder!r} no existe en {host} para {user} "
+                                       "(carpetas que hay: {folders})"},
     "sync.unexpected": {"en": "unexpected error: {kind}: {error}",
                         "es": "error inesperado: {kind}: {error}"},
     "accounts.state.ok": {"en": "ok", "es": "al día"},
