@@ -46,6 +46,7 @@ from sqlalchemy.exc import IntegrityError
 from assistant.domain.calendar import is_business_day
 from connectors.base import TransientError
 from assistant.storage.leases import LeaseManager, utcnow, worker_id
+from assistant.services.ingest import skipped_note
 from assistant.settings import WEEKDAYS, Settings
 from assistant.storage import claims, models
 from assistant.wording import reason_words, say
@@ -301,9 +302,13 @@ class Runner:
             pending.remove(name)
             try:
                 for result in self.app.sync(name, progress=self._renewer, now=now):
+                    language = self.settings.team.language
                     if result.error:
                         failures.append(f"{result.account}: "
-                                        f"{reason_words(result.reason or result.error, self.settings.team.language)}")
+                                        f"{reason_words(result.reason or result.error, language)}")
+                    elif result.skipped:  # the run goes on; the log and `accounts list` say it
+                        log.warning("%s: %s", result.account,
+                                    reason_words(skipped_note(result.skipped), language))
             except Exception as exc:  # noqa: BLE001 - one account never stops the others
                 log.error("account %s: %s", name, exc, exc_info=True)
                 failures.append(f"{name}: {exc}")

@@ -100,6 +100,22 @@ about this many bytes, whichever comes first: the memory a sync holds stays flat
 the size of the mail."""
 
 
+class Skipped(str):
+    """One item a connector could not read at all, for :attr:`Batch.skipped`: its English
+    sentence (it *is* that ``str``), and like :class:`ConnectorError` an optional
+    ``code`` and ``values`` a catalogue words it from."""
+
+    code: str | None = None
+    values: dict[str, str] = {}
+
+    def __new__(cls, text: str, *, code: str | None = None, **values: object) -> "Skipped":
+        self = super().__new__(cls, text)
+        if code:
+            self.code = f"connector.{code}"
+            self.values = {k: str(v) for k, v in values.items()}
+        return self
+
+
 @dataclass(frozen=True, slots=True)
 class Batch:
     """Messages plus the cursor that resumes after them."""
@@ -107,7 +123,8 @@ class Batch:
     messages: list[RawMessage]
     cursor: str
     skipped: list[str] = field(default_factory=list)
-    """Human-readable reasons for items that could not be read at all (logged)."""
+    """Why each item that could not be read at all was skipped (English; a
+    :class:`Skipped` also carries its code): sync reports them, in the reader's language."""
 
 
 @dataclass(frozen=True, slots=True)

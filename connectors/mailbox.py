@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from .base import BATCH_BYTES, Batch, ConfigurationError, Connector, DraftMessage, RawMessage
+from .base import BATCH_BYTES, Batch, ConfigurationError, Connector, DraftMessage, RawMessage, Skipped
 
 __all__ = [
     "MaildirConnector",
@@ -514,9 +514,10 @@ class _CtimeScan:
     Files that vanish between listing and reading (a client moved them) are skipped
     silently and not remembered: their new location has a ctime above the mark, so the
     next run reads them there. Unreadable files go to ``Batch.skipped`` and are not
-    remembered either (fixing their permissions changes their ctime: they are retried);
-    the cursor keeps their ids and directories (``retry``, ``retry_dirs``) until they are
-    read or gone, so their directories are listed whole meanwhile.
+    remembered either; the cursor keeps their ids and directories (``retry``,
+    ``retry_dirs``) until they are read or gone, so their directories are listed whole
+    meanwhile, and each sync tries them again (and reports them again while they stay
+    unreadable: the user is told until the file is fixed or removed).
     """
 
     def __init__(
@@ -558,9 +559,10 @@ class _CtimeScan:
             if entry.key in seen_keys:  # mid-rename: listed in new/ and cur/
                 continue
             seen_keys.add(entry.key)
-            if retry0 and entry.hash in retry0:
+            again = bool(retry0) and entry.hash in retry0
+            if again:
                 retry[entry.hash] = os.path.dirname(entry.path)
-            if entry.ctime < mark0:
+            if entry.ctime < mark0 and not again:
                 if entry.sticky:
                     covered_sticky.append(entry)
             elif entry.hash in listing.known:
@@ -623,7 +625,9 @@ class _CtimeScan:
             except FileNotFoundError:
                 pass  # moved away since listing: read at its new place next run
             except OSError as exc:
-                skipped.append(f"{entry.path}: cannot read: {exc.strerror or exc}")
+                skipped.append(Skipped(f"{entry.path}: cannot read: {exc.strerror or exc}",
+                                       code="skip.unreadable", path=entry.path,
+                                       error=exc.strerror or exc))
                 retry[entry.hash] = os.path.dirname(entry.path)
             else:
                 retry.pop(entry.hash, None)
@@ -631,7 +635,8 @@ class _CtimeScan:
                     messages.append(RawMessage(entry.key, data, folder=entry.folder, size=size))
                     held += len(data)
                 else:
-                    skipped.append(f"{entry.path}: empty file")
+                    skipped.append(Skipped(f"{entry.path}: empty file", code="skip.empty",
+                                           path=entry.path))
                 done.append(entry)
                 if entry.sticky and room > 0:
                     sticky.setdefault(entry.dir_path, []).append(entry.hash)
@@ -1114,10 +1119,10 @@ class MboxConnector(_DraftsInFolder):
                     finish()
                 elif garbage:
                     if garbage_text:
-                        skipped.append(
+                        skipped.append(Skipped(
                             f"{self.path}: {garbage} bytes before the first 'From ' line"
-                            f" at offset {start} skipped (not mbox data)"
-                        )
+                            f" at offset {start} skipped (not mbox data)", code="skip.not_mbox",
+                            path=self.path, bytes=garbage, offset=start))
                     garbage, garbage_text = 0, False
                 if len(messages) + len(skipped) >= self.batch_size or held >= self.batch_bytes:
                     yield Batch(messages, self._state(fh, st, pos, pos), skipped)
@@ -1152,7 +1157,9 @@ class MboxConnector(_DraftsInFolder):
                 resume = msg_start  # possibly still being written: re-read it if the file grows
             finish()
         elif garbage and garbage_text:
-            skipped.append(f"{self.path}: {garbage} bytes at offset {start} hold no 'From ' line (not mbox data)")
+            skipped.append(Skipped(
+                f"{self.path}: {garbage} bytes at offset {start} hold no 'From ' line (not mbox data)",
+                code="skip.not_mbox", path=self.path, bytes=garbage, offset=start))
         if messages or skipped:
             yield Batch(messages, self._state(fh, st, resume, end), skipped)
 

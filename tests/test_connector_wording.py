@@ -9,6 +9,7 @@ say them in the team's language, once.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -114,3 +115,37 @@ def test_sync_says_a_missing_maildir_once_in_spanish_and_accounts_list_keeps_it(
     english = run("--config", settings, "sync", "--account", "ana")
     assert f"ana: FAILED (check this account in settings.toml): Maildir not found: " \
            f"{folder / 'mail' / 'ana'}" in english.stdout, english.stdout
+
+
+def test_an_unreadable_file_is_named_at_each_sync_and_kept_in_accounts_list_until_fixed(tmp_path):
+    """Mail left out is never silent: sync names the file under the account's line, in
+    the team's language, exits 1, and ``accounts list`` keeps a note; the next syncs say
+    it again while it stays unreadable; once it reads, the note and the exit code clear."""
+    folder = tmp_path / "team"
+    folder.mkdir()
+    assert run("init", cwd=folder).returncode == 0
+    settings = str(folder / "settings.toml")
+    for name in ("ana", "luis", "sofia", "marta"):
+        for sub in ("cur", "new", "tmp"):
+            (folder / "mail" / name / sub).mkdir(parents=True)
+    link = folder / "mail" / "ana" / "cur" / "1.loop.host:2,S"
+    link.symlink_to(link.name)  # unreadable, even for root
+    for attempt in range(2):
+        sync = run("--config", settings, "sync")
+        assert sync.returncode == 1, (attempt, sync.stdout, sync.stderr)
+        assert "ana: leídos 0, nuevos 0, omitidos 1" in sync.stdout, sync.stdout
+        assert f"  omitido: {link}: no se puede leer: " in sync.stdout, sync.stdout
+        assert "cannot read" not in sync.stdout + sync.stderr
+        listed = run("--config", settings, "accounts", "list", "--json")
+        ana = next(a for a in json.loads(listed.stdout)["accounts"] if a["name"] == "ana")
+        assert ana["status"] == "ok"
+        assert ana["error"].startswith(f"un archivo no se pudo leer en la última sincronización: {link}")
+    link.unlink()
+    link.write_bytes(b"From: Ana <ana@solana.example>\r\nTo: c@client.example\r\n"
+                     b"Subject: hola\r\nMessage-ID: <fixed@solana.example>\r\n"
+                     b"Date: Tue, 01 Dec 2026 10:00:00 -0600\r\n\r\nhola\r\n")
+    fixed = run("--config", settings, "sync")
+    assert fixed.returncode == 0 and "ana: leídos 1, nuevos 1" in fixed.stdout, fixed.stdout
+    listed = run("--config", settings, "accounts", "list", "--json")
+    ana = next(a for a in json.loads(listed.stdout)["accounts"] if a["name"] == "ana")
+    assert ana["error"] is None

@@ -816,3 +816,29 @@ def test_generated_mime_reads_the_same_reduced_as_whole(tmp_path):
         reduced, _size = _read_message(str(path), whole=0)
         assert _parsed(reduced) == _parsed(data), n
         path.unlink()
+
+
+def test_maildir_unreadable_file_is_reported_at_every_sync_until_it_is_fixed(tmp_path):
+    """Not once only: while a file stays unreadable, each sync tries it and says so (its
+    ctime below the mark, it would otherwise never be looked at again); once it reads,
+    it is a message like any other and the reports stop."""
+    root = make_maildir(tmp_path / "mail")
+    link = root / "cur" / "1.loop.host:2,S"
+    os.symlink(link.name, link)  # unreadable, even for root
+    deliver(root, 2, sub="cur")
+    conn = MaildirConnector(root, settle_seconds=0)
+    batches, cursor = run(conn, None)
+    assert message_ids(batches) == ["<m2@acme.example>"]
+    for _ in range(2):
+        time.sleep(0.01)  # the mark passes the link's ctime
+        batches, cursor = run(conn, cursor)
+        reasons = [r for b in batches for r in b.skipped]
+        assert message_ids(batches) == [] and len(reasons) == 1 and "1.loop.host" in reasons[0]
+    target = root / "fixed"
+    target.write_bytes(make_message(1))
+    link.unlink()
+    os.symlink(target, link)
+    batches, cursor = run(conn, cursor)
+    assert message_ids(batches) == ["<m1@acme.example>"] and not [r for b in batches for r in b.skipped]
+    assert "retry" not in json.loads(cursor)
+    assert list(conn.fetch(cursor)) == []

@@ -23,7 +23,7 @@ from assistant.cli.context import console as table_console
 from assistant.cli.tables import print_table
 from assistant.services import sync as sync_service
 from assistant.storage.errors import StorageError
-from assistant.wording import reason_words, say, words_of
+from assistant.wording import coded_words, reason_words, say, words_of
 from connectors.base import AuthenticationError, ConnectorError, TransientError
 
 __all__ = ["SET_ASIDE_SHOWN", "accounts", "sync"]
@@ -97,10 +97,15 @@ def sync(obj: Context, account: str | None) -> None:
                    result.chats_set_aside)]
         click.echo(say("sync.done", lang, account=result.account, read=result.read,
                        new=result.stored) + "".join(", " + words for words, shown in counts if shown))
+        for reason in result.skipped[:SKIPPED_SHOWN]:
+            click.echo(say("sync.skipped_line", lang, reason=coded_words(reason, lang)))
+        if len(result.skipped) > SKIPPED_SHOWN:
+            click.echo(say("sync.skipped_more", lang, n=len(result.skipped) - SKIPPED_SHOWN))
         for provider_id, reason in result.chats_set_aside:
             click.echo(say("accounts.set_aside", lang, id=provider_id,
                            reason=reason_words(reason, lang)))
-        failed += bool(result.set_aside)
+        # mail left out (set aside by the database, or a file that cannot be read): exit 1
+        failed += bool(result.set_aside) or bool(result.skipped)
     if failed:
         sys.exit(1)
 
@@ -109,6 +114,9 @@ def sync(obj: Context, account: str | None) -> None:
 def accounts() -> None:
     """List, sign in and test the mailboxes of settings.toml."""
 
+
+SKIPPED_SHOWN = 5
+"""At most this many skipped files are named under an account's sync line (then a count)."""
 
 SET_ASIDE_SHOWN = 20
 """At most this many set-aside messages are listed per account (then a count)."""

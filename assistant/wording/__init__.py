@@ -32,7 +32,8 @@ from assistant.domain.calendar import business_days_between, local_date
 from assistant.domain.model import ThreadReport
 from assistant.wording.commands import COMMANDS
 
-__all__ = ["CATALOGUE", "LANGUAGES", "TERM_KINDS", "Worded", "both", "closed_reason",
+__all__ = ["CATALOGUE", "LANGUAGES", "TERM_KINDS", "Worded", "both", "closed_reason", "coded",
+           "coded_words",
            "closed_words", "day_month", "day_time", "digest_strings", "due_words",
            "every_language", "hold_reason", "period_name", "reason_code", "reason_words", "say",
            "settlement_reason", "short_day", "snoozed_words", "stored", "stored_reason",
@@ -1068,6 +1069,22 @@ def words_of(value, language: str | None = "en") -> str:
     if isinstance(value, dict) and "en" in value:
         return _in(value, language if language in LANGUAGES else "en")
     return reason_words(str(value), language) or ""
+
+
+def coded(value) -> dict | str:
+    """A connector's error or skip reason (``.code``, ``.values``) as a value a stored
+    reason can hold (``{"code": .., "values": ..}``, worded when read); else its text."""
+    code = getattr(value, "code", None)
+    if code in CATALOGUE:
+        return {"code": code, "values": dict(getattr(value, "values", {}) or {})}
+    return str(value)
+
+
+def coded_words(value, language: str | None = "en") -> str:
+    """A connector's skip reason (or error) in the reader's ``language``; its English
+    sentence when it carries no code the catalogue knows."""
+    found = coded(value)
+    return _worded(found["code"], found["values"], language) if isinstance(found, dict) else found
 
 
 def every_language(value) -> dict[str, str]:

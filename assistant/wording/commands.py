@@ -114,6 +114,14 @@ _ACCOUNTS: dict[str, dict[str, str]] = {
     "sync.touches": {"en": "WhatsApp touches {n}", "es": "contactos por WhatsApp {n}"},
     "sync.parse_warnings": {"en": "with parse warnings {n}", "es": "con avisos al leerlos {n}"},
     "sync.skipped": {"en": "skipped {n}", "es": "omitidos {n}"},
+    "sync.skipped_line": {"en": "  skipped: {reason}", "es": "  omitido: {reason}"},
+    "sync.skipped_more": {"en": "  … and {n} more skipped (run `followup -v sync` to see each)",
+                          "es": "  … y {n} omitidos más (corre `followup -v sync` para verlos todos)"},
+    "sync.skipped_note": {"en": "{n} files could not be read at the last sync, e.g. {first}",
+                          "es": "{n} archivos no se pudieron leer en la última sincronización, "
+                                "p. ej. {first}"},
+    "sync.skipped_note_one": {"en": "a file could not be read at the last sync: {first}",
+                              "es": "un archivo no se pudo leer en la última sincronización: {first}"},
     "sync.set_aside": {
         "en": "set aside {n} (refused by the database; see `followup accounts list`)",
         "es": "apartados {n} (la base de datos los rechazó; consulta `followup accounts list`)"},
@@ -166,6 +174,13 @@ _ACCOUNTS: dict[str, dict[str, str]] = {
                                "es": 'cuenta "{account}": la variable de entorno {variable} (su '
                                      "password_env) no está definida; ponle la contraseña (de "
                                      "aplicación) de la cuenta"},
+    "connector.skip.unreadable": {"en": "{path}: cannot read: {error}",
+                                  "es": "{path}: no se puede leer: {error}"},
+    "connector.skip.empty": {"en": "{path}: empty file", "es": "{path}: archivo vacío"},
+    "connector.skip.not_mbox": {"en": "{path}: {bytes} bytes at offset {offset} are not mbox data "
+                                      "(no 'From ' line)",
+                                "es": "{path}: {bytes} bytes en la posición {offset} no son datos "
+                                      "mbox (sin línea 'From ')"},
     "connector.imap.unknown_host": {"en": "cannot resolve IMAP host {host}",
                                     "es": "no se encuentra el servidor IMAP {host} (revisa el nombre)"},
     "connector.imap.login_refused": {"en": "IMAP login to {host} as {user} was refused: {error}",
