@@ -13,7 +13,8 @@ import pytest
 from assistant.drafting.compose import email_draft, reply_subject, whatsapp_link
 from assistant.drafting.contacts import find_phone, greeting_name, quote_number, signature_of
 from assistant.drafting.templates import (
-    LANGUAGES, TemplateProblem, TemplateSource, render, sample_context, shipped_templates, validate,
+    FIELDS, LANGUAGES, TemplateProblem, TemplateSource, render, sample_context, shipped_templates,
+    validate, validation_contexts,
 )
 from assistant import data
 from assistant.settings import load_settings
@@ -63,6 +64,31 @@ def test_missing_variable_is_an_error_with_template_name_and_line_never_hola_bla
     with pytest.raises(TemplateProblem) as err:
         render(source, sample_context("es"))
     assert "templates/saludo.es.txt line 4" in str(err.value) and "nombre" in str(err.value)
+
+
+def test_a_field_the_variable_does_not_have_is_refused_naming_its_fields():
+    """``contact.nombre``: refused when read (even inside a branch a sample would not
+    take), in words naming the variable's real fields, not "dict object has no attribute"."""
+    source = TemplateSource("x", "es", "Subject: a\n\n{% if false %}{{ contact.nombre }}{% endif %}"
+                            "{{ quote['totl'] }}", 0, "x.es.txt")
+    with pytest.raises(TemplateProblem) as err:
+        render(source, sample_context("es"))
+    assert str(err.value).startswith("x.es.txt line 3: contact has no field nombre (contact's fields: "
+                                     "name, first_name, email, company, phone, formal)")
+    assert "dict object" not in err.value.words("es")
+    assert "contact no tiene el campo nombre (campos de contact: name, first_name" in err.value.words("es")
+    fine = TemplateSource("y", "es", "Subject: a\n\n{{ contact.get('first_name') }} {{ quote['number'] }}"
+                          "{% for contact in [{'x': 1}] %}{{ contact.x }}{% endfor %}"
+                          "{% if reply %}{{ reply.date }}{% endif %}", 0, "y.es.txt")
+    assert validate([fine]) == []
+
+
+def test_the_planners_context_has_exactly_the_fields_templates_may_use():
+    contexts = validation_contexts("es") + validation_contexts("en")
+    for context in contexts:
+        for name, fields in FIELDS.items():
+            if context[name] is not None:
+                assert tuple(context[name]) == fields, name
 
 
 def test_unknown_top_level_variable_is_refused_before_rendering():
@@ -253,8 +279,8 @@ def test_problems_are_told_in_spanish_and_english_with_their_line():
     missing = TemplateSource("y", "es", "Subject: a\n\n{{ contact.nombre }}\n", 0, "y.es")
     with pytest.raises(TemplateProblem) as err:
         render(missing, sample_context("es"))
-    assert err.value.describe("es") == ("y.es línea 3: dict object no tiene nombre (una variable "
-                                        "que usa la plantilla no tiene valor)")
+    assert err.value.describe("es") == ("y.es línea 3: contact no tiene el campo nombre (campos de "
+                                        "contact: name, first_name, email, company, phone, formal)")
 
 
 def test_limits_are_the_documented_values():

@@ -170,3 +170,22 @@ def test_migration_0017_has_the_read_model_rebuilt_with_every_threads_events(web
     with web.engine.connect() as conn:
         assert conn.scalar(select(func.count()).where(t.events.is_(None))) == 0
     assert {r.quote_message_id: r.as_json() for r in scan(web.settings, web.engine, web.now)} == before
+
+
+def test_the_planners_context_of_a_real_thread_has_exactly_the_fields_templates_may_use(web):
+    """``templates.FIELDS`` is what a template may name (``contact.nombre`` is refused as
+    it is read): the context the planner builds from a real thread must hold those
+    fields, no more and no fewer, or a valid template would fail on real mail."""
+    from assistant.drafting.templates import FIELDS, VARIABLES
+    from assistant.services.app import Followup
+
+    app = Followup(web.settings, web.engine, lambda: web.now)
+    threads = [r for r in scan(web.settings, web.engine, web.now) if r.status == "silent"]
+    assert threads
+    for report in threads[:3]:
+        context = app.preview_context(report.quote_message_id, web.now)
+        context, _language = context
+        assert set(context) == set(VARIABLES)
+        for name, fields in FIELDS.items():
+            if context[name] is not None:
+                assert set(context[name]) == set(fields), name

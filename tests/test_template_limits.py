@@ -398,7 +398,7 @@ def test_save_stores_exactly_the_text_it_validated(team, tmp_path):
     wrong = tmp_path / "wrong.txt"
     wrong.write_text("{# header\n   two lines #}\nSubject: a\n\nHola\n{{ contact.nombre }}\n", encoding="utf-8")
     run = team.cli("templates", "save", "followup_1", str(wrong), "--lang", "es", "--author", MANAGER)
-    assert "followup_1.es line 6: dict object has no nombre" in run.stderr
+    assert "followup_1.es line 6: contact has no field nombre (contact's fields: name," in run.stderr
 
 
 def _plan_groups(hostiles: list[Hostile]) -> list[list[Hostile]]:

@@ -93,6 +93,7 @@ _MESSAGES = {
     "en": {
         "syntax": "syntax error: {detail}",
         "unknown_variable": "unknown variable {names} (available: {available})",
+        "unknown_field": "{variable} has no field {name} ({variable}'s fields: {available})",
         "undefined": "{detail} (a variable the template uses has no value)",
         "no_attribute": "{owner} has no {name} (a variable the template uses has no value)",
         "not_defined": "{name} is not defined (a variable the template uses has no value)",
@@ -127,6 +128,7 @@ _MESSAGES = {
     "es": {
         "syntax": "error de sintaxis: {detail}",
         "unknown_variable": "variable desconocida {names} (disponibles: {available})",
+        "unknown_field": "{variable} no tiene el campo {name} (campos de {variable}: {available})",
         "undefined": "{detail} (una variable que usa la plantilla no tiene valor)",
         "no_attribute": "{owner} no tiene {name} (una variable que usa la plantilla no tiene "
                         "valor)",

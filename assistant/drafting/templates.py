@@ -110,13 +110,46 @@ def compile_template(source: TemplateSource, limits: Limits = FOLLOWUP_LIMITS) -
         except TemplateSyntaxError as exc:
             raise TemplateProblem(what="syntax", label=source.label, line=exc.lineno,
                                   detail=exc.message) from None
-        unknown = sorted(meta.find_undeclared_variables(ast) - set(VARIABLES))
+        used = meta.find_undeclared_variables(ast)
+        unknown = sorted(used - set(VARIABLES))
         if unknown:
             raise TemplateProblem(what="unknown_variable", label=source.label,
                                   line=_first_line_mentioning(source.text, unknown[0]),
                                   names=", ".join(unknown), available=", ".join(VARIABLES))
+        _check_fields(ast, used, source)
         code = _ENV.compile(ast, name=source.label, filename=source.label)
     return _ENV.template_class.from_code(_ENV, code, _ENV.make_globals(None), None)
+
+
+_DICT_METHODS = frozenset({"get", "items", "keys", "values"})
+
+
+def _check_fields(ast, used: set[str], source: TemplateSource) -> None:
+    """``contact.nombre`` (a field the variable does not have) is refused when the
+    template is read, naming the variable's fields, rather than failing at render time
+    as "dict object has no attribute"; a variable the template assigns itself is its own."""
+    from jinja2 import nodes
+
+    # A name the template binds itself anywhere (a loop, a set, a macro's argument) is
+    # left alone everywhere: this check does not follow scopes.
+    bound = {n.name for n in ast.find_all(nodes.Name) if n.ctx in ("store", "param")}
+    for node in ast.find_all((nodes.Getattr, nodes.Getitem)):
+        target = node.node
+        if not (isinstance(target, nodes.Name) and target.name in FIELDS
+                and target.name in used and target.name not in bound):
+            continue
+        if isinstance(node, nodes.Getattr):
+            name = node.attr
+            if name in _DICT_METHODS:
+                continue
+        elif isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str):
+            name = node.arg.value
+        else:
+            continue
+        if name not in FIELDS[target.name]:
+            raise TemplateProblem(what="unknown_field", label=source.label, line=node.lineno,
+                                  variable=target.name, name=name,
+                                  available=", ".join(FIELDS[target.name]))
 
 
 def _first_line_mentioning(text: str, name: str) -> int | None:
@@ -187,6 +220,14 @@ def sample_context(language: str = "es") -> dict:
         "language": language,
         "company": "Acme",
     }
+
+
+FIELDS: dict[str, tuple[str, ...]] = {
+    **{name: tuple(value) for name, value in sample_context().items() if isinstance(value, dict)},
+    "reply": ("date",),  # None on a first round (see validation_contexts)
+}
+"""The fields of each variable that holds some (``contact.first_name``); the planner's
+context has exactly these (a test compares them)."""
 
 
 def validation_contexts(language: str) -> list[dict]:
