@@ -119,9 +119,18 @@ def measured(*args: str) -> Run:
                    err.read().decode(), data["wall"], data["max_rss"], data["cpu"])
 
 
+WALL_SLACK = 2.0
+"""The wall clock may exceed the baseline by the 2 s cut-off plus this much: on 2 busy cores
+(the suite's other worker, a machine slower than the one the cut-off was set on) a command
+waits for a core as long again. The command's CPU is held to the 2 s alone, and the
+render worker's own clock to 2 s in ``test_every_hostile_template_in_the_worker``; a
+template run outside the bounded worker would take the 120 s timeout, not 4 s."""
+
+
 def assert_bounded(run: Run, baseline: Run) -> None:
-    """Within 2 s of what the same command takes on a harmless template, within 256 MB."""
-    assert run.wall - baseline.wall < SECONDS, (run.wall, baseline.wall)
+    """Within 2 s of what the same command takes on a harmless template (its CPU; the wall
+    clock within ``WALL_SLACK`` more), within 256 MB."""
+    assert run.wall - baseline.wall < SECONDS + WALL_SLACK, (run.wall, baseline.wall)
     assert run.cpu - baseline.cpu < SECONDS, (run.cpu, baseline.cpu)
     assert run.max_rss <= MEMORY, run.max_rss
 
@@ -349,26 +358,47 @@ def test_templates_validate_refuses_every_hostile_stored_version(team):
     assert (run.wall - timed.wall) / len(HOSTILE) < 0.1, (run.wall, timed.wall)
 
 
+_BASELINES: dict[str, Run] = {}
+"""The harmless command each hostile case is measured against, run once per test worker
+(each run of it costs a process: ~2.5 s on a slow machine, 13 cases a test)."""
+
+
+def baseline_save(team: Team, tmp_path: Path) -> Run:
+    if "save" not in _BASELINES:
+        harmless = tmp_path / "harmless.txt"
+        harmless.write_text("Subject: Re: {{ quote.subject }}\n\nHola {{ contact.first_name }}\n",
+                            encoding="utf-8")
+        run = team.cli("templates", "save", "followup_1", str(harmless), "--lang", "es",
+                       "--author", MANAGER)
+        assert run.returncode == 0 and "version 1" in run.stdout, run.stderr
+        _BASELINES["save"] = run
+    return _BASELINES["save"]
+
+
+def baseline_preview(team: Team) -> Run:
+    if "preview" not in _BASELINES:
+        run = team.cli("templates", "preview", "followup_1", "--lang", "es")
+        assert run.returncode == 0 and run.stdout.startswith("Subject: Re: "), run.stderr
+        _BASELINES["preview"] = run
+    return _BASELINES["preview"]
+
+
 @pytest.mark.parametrize("hostile", [*REPRESENTATIVE, CLOCK], ids=lambda h: h.id)
 def test_templates_save_refuses_a_hostile_file_and_stores_nothing(team, hostile, tmp_path):
-    harmless = tmp_path / "harmless.txt"
-    harmless.write_text("Subject: Re: {{ quote.subject }}\n\nHola {{ contact.first_name }}\n", encoding="utf-8")
-    baseline = team.cli("templates", "save", "followup_1", str(harmless), "--lang", "es",
-                        "--author", MANAGER)
-    assert baseline.returncode == 0 and "version 1" in baseline.stdout, baseline.stderr
+    baseline = baseline_save(team, tmp_path)
+    versions = team.versions()
     bad = tmp_path / "bad.txt"
     bad.write_text(hostile.text, encoding="utf-8")
     run = team.cli("templates", "save", "followup_1", str(bad), "--lang", "es", "--author", MANAGER)
     assert run.returncode == 1 and "not saved" in run.stderr and "Traceback" not in run.stderr
     assert_problem(run.stderr, hostile, label="followup_1.es")
     assert_bounded(run, baseline)
-    assert team.versions() == 1
+    assert team.versions() == versions
 
 
 @pytest.mark.parametrize("hostile", [*REPRESENTATIVE, CLOCK], ids=lambda h: h.id)
 def test_templates_preview_refuses_a_hostile_stored_version(team, hostile):
-    baseline = team.cli("templates", "preview", "followup_1", "--lang", "es")
-    assert baseline.returncode == 0 and baseline.stdout.startswith("Subject: Re: "), baseline.stderr
+    baseline = baseline_preview(team)
     team.store("followup_1", "es", hostile)
     run = team.cli("templates", "preview", "followup_1", "--lang", "es")
     assert run.returncode == 1 and "Traceback" not in run.stderr
@@ -421,8 +451,10 @@ def _assert_held(team: Team, group: list[Hostile]) -> None:
                          ids=lambda g: "+".join(h.id for h in g))
 def test_drafts_plan_holds_the_follow_ups_of_hostile_templates(unplanned, tmp_path, group):
     source, now = unplanned
-    runs = {}
+    runs = {"baseline": _BASELINES["plan"]} if "plan" in _BASELINES else {}
     for kind in ("baseline", "hostile"):
+        if kind in runs:
+            continue
         folder = tmp_path / kind
         shutil.copytree(source, folder)
         settings = load_settings(folder / "settings.toml", environ={})
@@ -432,6 +464,9 @@ def test_drafts_plan_holds_the_follow_ups_of_hostile_templates(unplanned, tmp_pa
                 team.store(name, language, hostile)
         runs[kind] = team.cli("drafts", "plan", "--now", now.isoformat())
         assert runs[kind].returncode == 0, runs[kind].stderr
+        if kind == "baseline":
+            _BASELINES["plan"] = runs[kind]
+            team.engine.dispose()
     assert runs["baseline"].stdout.startswith("Planned 12 follow-ups, held 1")  # [team] en
     held = sum(1 for r in list_followups(team.engine) if r.status == "held")
     assert held >= 1 + len(group) and "template problem: " in runs["hostile"].stderr
