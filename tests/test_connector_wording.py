@@ -107,8 +107,9 @@ def test_sync_says_a_missing_maildir_once_in_spanish_and_accounts_list_keeps_it(
                      f"no se encontró el Maildir: {folder / 'mail' / 'ana'}"], sync.stdout
     assert "not found" not in sync.stdout + sync.stderr
     assert "ERROR" not in sync.stderr  # the command's line says it; no second, English line
-    listed = run("--config", settings, "accounts", "list", env={"COLUMNS": "250"})
-    assert f"no se encontró el Maildir: {folder / 'mail' / 'ana'}" in listed.stdout, listed.stdout
+    listed = run("--config", settings, "accounts", "list", "--json")
+    ana = next(a for a in json.loads(listed.stdout)["accounts"] if a["name"] == "ana")
+    assert ana["error"] == f"no se encontró el Maildir: {folder / 'mail' / 'ana'}", ana
 
     text = Path(settings).read_text(encoding="utf-8")
     Path(settings).write_text(text.replace('language = "es"', 'language = "en"', 1), encoding="utf-8")
