@@ -211,3 +211,22 @@ def test_a_missing_database_file_is_refused_not_made_anew_empty(tmp_path):
     assert run("--config", config, "sync").returncode == 0
     assert (root / "followup.db").exists()
     assert run("--config", config, "scan", "--now", NOW).returncode == 0
+
+
+def test_an_empty_database_file_is_refused_as_a_missing_one_is(tmp_path):
+    """A database file of 0 bytes (a copy that failed, a `touch`): SQLite would take it as a
+    new database and the command would set it up empty, every mark forgotten. Refused
+    with exit 1 and left as it is; ``sync`` builds it from the mail."""
+    root = sample_team(tmp_path)
+    config = str(root / "settings.toml")
+    db = root / "followup.db"
+    db.unlink()
+    db.write_bytes(b"")
+    for command in (["scan"], ["drafts", "list"]):
+        result = run("--config", config, *command)
+        assert result.returncode == 1, (command, result.stdout, result.stderr)
+        assert f"the database file {db} is empty (0 bytes)" in result.stderr, result.stderr
+        assert db.stat().st_size == 0, command
+    assert run("--config", config, "sync").returncode == 0
+    assert db.stat().st_size > 0
+    assert run("--config", config, "scan", "--now", NOW).returncode == 0

@@ -67,7 +67,8 @@ class Context:
 
     CREATES_DATABASE = frozenset(("sync", "run", "demo", "init", "users", "accounts", "templates"))
     """The commands that may create a missing SQLite database: they fill or set it up.
-    Every other one reads the team's data and refuses a file that is not there (exit 1)."""
+    Every other one reads the team's data and refuses a file that is not there, or empty
+    (0 bytes), with exit 1."""
 
     @property
     def language(self) -> str:
@@ -98,10 +99,16 @@ class Context:
             while ctx is not None:  # the command and the groups above it
                 names.add(ctx.info_name)
                 ctx = ctx.parent
-            if (settings.storage.url.startswith("sqlite:///") and not Path(path).exists()
-                    and path != ":memory:" and not (names & self.CREATES_DATABASE)):
-                self.fail("cli.database_error",
-                          self.say("cli.no_database", path=path, file=str(self.config_path)), 1)
+            if (settings.storage.url.startswith("sqlite:///") and path != ":memory:"
+                    and not (names & self.CREATES_DATABASE)):
+                # A file of 0 bytes (a copy that failed, a `touch`) is no database either:
+                # opened, it would be set up anew, empty, every mark forgotten.
+                if not Path(path).exists():
+                    self.fail("cli.database_error",
+                              self.say("cli.no_database", path=path, file=str(self.config_path)), 1)
+                if Path(path).is_file() and Path(path).stat().st_size == 0:
+                    self.fail("cli.database_error",
+                              self.say("cli.empty_database", path=path, file=str(self.config_path)), 1)
             try:
                 self._app = Followup.open(settings)
             except StorageError as exc:

@@ -16,6 +16,12 @@ _LABELS: dict[str, dict[str, str]] = {
     "cli.database_error": {"en": "Database error", "es": "Error de base de datos"},
     # A command that reads the team's data, on a SQLite file that does not exist (a moved
     # file, a typo in storage.url): never a new empty database that forgets every mark.
+    "cli.empty_database": {
+        "en": "the database file {path} is empty (0 bytes): restore it from a backup, run "
+              "`followup sync` to build it anew from the mail, or fix [storage] url in {file}",
+        "es": "el archivo de base de datos {path} está vacío (0 bytes): restáuralo de un respaldo, "
+              "ejecuta `followup sync` para crearlo de nuevo a partir del correo, o corrige "
+              "[storage] url en {file}"},
     "cli.no_database": {
         "en": "no database at {path}: run `followup sync` to create it from the mail, or fix "
               "[storage] url in {file} if the file is elsewhere",
