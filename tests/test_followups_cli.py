@@ -71,6 +71,9 @@ def test_show_approve_skip_and_touch(demo):
     shown = cli(folder, "drafts", "show", str(wa["id"]))
     assert shown.returncode == 0 and "enlace: https://wa.me/528115552030?text=Hola%20Diego" in shown.stdout
     assert "plantilla: whatsapp_1 (es, versión 0)" in shown.stdout
+    # the thread by the short id `drafts list` and `scan` show (and every command takes)
+    assert f"conversación: {wa['thread_id']}  contacto: Diego Morales" in shown.stdout, shown.stdout
+    assert wa["quote_message_id"] not in shown.stdout
 
     mail = find(rows, "email", "Cotización pedido 4471")
     approved = cli(folder, "drafts", "approve", str(mail["id"]))
@@ -87,6 +90,7 @@ def test_show_approve_skip_and_touch(demo):
     touched = cli(folder, "touch", prefix, "--channel", "phone", "--note", "Revisa el lunes",
                   "--now", "2026-11-26T17:00:00-06:00")
     assert touched.returncode == 0 and "seguimientos hechos: 1" in touched.stdout
+    assert f"en {call['thread_id']};" in touched.stdout, touched.stdout  # not its Message-ID
     after = {r["id"]: r["status"] for r in listed(folder)}
     assert (after[mail["id"]], after[wa["id"]], after[call["id"]]) == ("approved", "skipped", "done")
     assert cli(folder, "drafts", "show", "999").returncode == 1

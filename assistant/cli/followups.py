@@ -142,8 +142,10 @@ def _named(names: dict, address: str | None) -> str:
     return f"{found.name} ({address})" if found and found.name else address
 
 
-def show_one(row, echo=click.echo, names: dict | None = None, language: str = "en") -> None:
-    """One follow-up in full, its labels in ``language``."""
+def show_one(row, echo=click.echo, names: dict | None = None, language: str = "en",
+             thread: str | None = None) -> None:
+    """One follow-up in full, its labels in ``language``; ``thread``: the thread's short id
+    (what `scan` and `drafts list` show and every command takes), else its Message-ID."""
     names = names or {}
 
     def line(code: str, **values) -> None:
@@ -151,7 +153,7 @@ def show_one(row, echo=click.echo, names: dict | None = None, language: str = "e
 
     line("cli.show.head", id=row.id, step=row.step, what=say(f"cli.show.kind.{row.channel}", language),
          status=term("followup", row.status, language), assignee=_named(names, row.assignee))
-    line("cli.show.thread", thread=row.quote_message_id, contact=_named(names, row.contact))
+    line("cli.show.thread", thread=thread or row.quote_message_id, contact=_named(names, row.contact))
     line("cli.show.template", template=row.template, language=row.language or "?",
          version=row.template_version)
     if row.hold_reason:
@@ -178,7 +180,8 @@ def drafts_show(obj, fid: int) -> None:
     try:
         row = get(obj.engine(), fid)
         show_one(row, names=people.names(obj.settings(), obj.engine(), [row.assignee, row.contact],
-                                         [row.quote_message_id]), language=obj.language)
+                                         [row.quote_message_id]), language=obj.language,
+                 thread=review.thread_ids(obj.engine(), [row]).get(row.quote_message_id))
     except FollowupError as exc:
         obj.fail("cli.error", exc, 1)
 
@@ -250,7 +253,8 @@ def touch(obj, thread: str, channel: str, note: str | None, by: str | None, now_
     now = parse_now(now_text, settings)
     by = obj.member(by) if by else None
     try:
-        thread_id, closed = review.touch(settings, engine, thread, channel, note=note, by=by, now=now)
+        quote_id, closed = review.touch(settings, engine, thread, channel, note=note, by=by, now=now)
+        thread_id = review.short_thread_id(engine, quote_id)
     except FollowupError as exc:
         obj.fail("cli.error", exc, 1)
     channel_words = say(f"outcome.channel.{channel}", obj.language)

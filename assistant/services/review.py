@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import partial
+from types import SimpleNamespace
 from typing import Callable
 from zoneinfo import ZoneInfo
 
@@ -29,7 +30,7 @@ from assistant.storage import models, repo
 from assistant.wording import Worded, both, reason_words, say, stored
 from connectors.base import ConnectorError, DraftMessage, DraftSender, DraftUpdater
 
-__all__ = ["FollowupError", "Approval", "as_json", "thread_ids", "list_followups", "get", "approve", "skip",
+__all__ = ["FollowupError", "Approval", "as_json", "thread_ids", "short_thread_id", "list_followups", "get", "approve", "skip",
            "edit_text", "save_edit", "touch", "find_thread", "preview_context"]
 
 
@@ -82,6 +83,11 @@ def thread_ids(engine: Engine, rows) -> dict[str, str]:
     with engine.connect() as conn:
         shown = repo.short_ids(conn, digests.values())
     return {quote: shown.get(digest, digest) for quote, digest in digests.items()}
+
+
+def short_thread_id(engine: Engine, quote_message_id: str) -> str:
+    """The short id a person knows a thread by (`scan`'s ID column)."""
+    return thread_ids(engine, [SimpleNamespace(quote_message_id=quote_message_id)])[quote_message_id]
 
 
 def list_followups(engine: Engine, *, status: str | None = None) -> list[models.Followup]:
