@@ -98,9 +98,9 @@ def _read(engine: Engine, rules: Rules, now: datetime, where, *, order_by=None,
     """Stored reports at ``now``; ``short_ids``: with the ids people type (what a page
     shows; not what counts need)."""
     with engine.connect() as conn:
-        found = [repo.report_from_row(row, now, _zone(rules))
-                 for row in repo.read_threads(conn, where=where, order_by=order_by, limit=limit)]
-        return repo.with_short_ids(conn, found) if short_ids else found
+        return repo.reports_from_rows(
+            conn, repo.read_threads(conn, where=where, order_by=order_by, limit=limit), now,
+            _zone(rules), shorten=short_ids)
 
 
 def _by_ids(engine: Engine, rules: Rules, now: datetime, ids: list[str]) -> list[ThreadReport]:

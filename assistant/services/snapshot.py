@@ -158,8 +158,7 @@ def reports(engine: Engine, rules: Rules, now: datetime, *, where=None,
         ensure_current(engine, rules)
     zone = ZoneInfo(rules.timezone)
     with engine.connect() as conn:
-        found = repo.with_short_ids(conn, [repo.report_from_row(row, now, zone)
-                                           for row in repo.read_threads(conn, where=where)])
+        found = repo.reports_from_rows(conn, repo.read_threads(conn, where=where), now, zone)
         if mail_keys and found:
             members = repo.thread_members(conn, None if where is None
                                           else [r.quote_message_id for r in found])

@@ -22,7 +22,7 @@ from assistant.storage import models
 from assistant.storage.models import as_utc
 
 __all__ = [
-    "load_mails", "load_marks", "load_touches", "chunks", "thread_row", "report_from_row",
+    "load_mails", "load_marks", "load_touches", "chunks", "thread_row", "report_from_row", "reports_from_rows",
     "key_digest",
 ]
 
@@ -253,7 +253,20 @@ _RAW_COLUMNS = frozenset(("owner_candidates", "bounced_recipients", "due_at", "l
                           "last_reply_at", "quote_sent_at", "promised_date", "snoozed_until"))
 
 
-def report_from_row(row, now: datetime, zone) -> ThreadReport:
+def reports_from_rows(conn: Connection, rows, now: datetime, zone, *,
+                      shorten: bool = True) -> list[ThreadReport]:
+    """:func:`report_from_row` of each row; ``shorten``: each with the id people type
+    (found for all rows at once and given as each report is made, not copied in after)."""
+    rows = list(rows)
+    if not shorten:
+        return [report_from_row(row, now, zone) for row in rows]
+    at = _THREAD_COLUMNS.index("thread_id")
+    digests = [row[at] or thread_digest(row[0]) for row in rows]
+    shown = short_ids(conn, digests)
+    return [report_from_row(row, now, zone, thread_id=shown.get(d, d)) for row, d in zip(rows, digests)]
+
+
+def report_from_row(row, now: datetime, zone, *, thread_id: str | None = None) -> ThreadReport:
     """The report of a stored thread at ``now``: ``silent`` once its step is due, else
     ``waiting``; ``nobody`` for a silent thread never followed up (DESIGN.md "Ownership").
     ``row``: a tuple in :data:`_THREAD_COLUMNS` order, times and JSON as stored."""
@@ -283,7 +296,7 @@ def report_from_row(row, now: datetime, zone) -> ThreadReport:
         closed_code=closed_code, closed_value=closed_value,
         bounced_recipients=_tuple(bounced), promised_date=promised,
         promised_reason=promised_reason, snoozed_until=snoozed,
-        thread_id=digest or thread_digest(quote_id))
+        thread_id=thread_id or digest or thread_digest(quote_id))
 
 
 def _when(value) -> datetime | None:
