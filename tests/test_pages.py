@@ -189,3 +189,28 @@ def test_the_planners_context_of_a_real_thread_has_exactly_the_fields_templates_
         for name, fields in FIELDS.items():
             if context[name] is not None:
                 assert set(context[name]) == set(fields), name
+
+
+def test_pages_word_times_in_the_readers_language_with_the_year_only_when_not_this_one(web):
+    """A rep reads "vie 04 dic 09:00", not "2026-12-04 09:00"; a time of another year
+    says its year; a form's ISO value is still ISO."""
+    from zoneinfo import ZoneInfo
+
+    from flask import g
+
+    from assistant.web import create_app
+    from assistant.web.views import local
+    from assistant.wording import day_time
+
+    app = create_app(web.settings, web.engine, clock=lambda: web.now, secret="x" * 32)
+    zone = ZoneInfo(web.settings.team.timezone)
+    here = web.now.astimezone(zone)
+    this_year = here.replace(hour=15, minute=0)
+    later = here.replace(year=here.year + 1, hour=9, minute=0)
+    with app.test_request_context():
+        g.lang = "es"
+        assert local(this_year) == day_time(this_year, "es") and "-" not in local(this_year)
+        assert local(later) == f"{day_time(later, 'es')} {here.year + 1}"
+        g.lang = "en"
+        assert local(this_year) == day_time(this_year, "en")
+        assert local(this_year, "%Y-%m-%d") == this_year.strftime("%Y-%m-%d")

@@ -195,7 +195,7 @@ def test_rep_marks_won_logs_a_phone_answer_and_snoozes_seen_at_once_everywhere(
     assert row_of[won.quote_message_id].id not in ids          # cancelled: won
     assert row_of[answered.quote_message_id].id not in ids     # cancelled: the client answered
     assert row_of[snoozed.quote_message_id].id in ids and "pospuesta hasta el vie 15 ene" in queue
-    assert "2027-01-15 09:00" in queue  # its follow-up due then, at the send window
+    assert "vie 15 ene 09:00 2027" in queue  # its follow-up due then, at the send window (next year)
 
     manager.goto(f"{server}/team")
     manager.wait_for_selector("#scenario-chart")

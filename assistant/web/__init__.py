@@ -60,7 +60,7 @@ def create_app(settings: Settings, engine: Engine, *,
         return {"_": lambda text, **kw: i18n.translate(lang, text, **kw), "lang": lang,
                 "csrf_token": security.csrf_token, "viewer": g.get("viewer"),
                 "settings": settings, "auth_mode": settings.web.auth,
-                "local": lambda moment, fmt="%Y-%m-%d %H:%M": views.local(moment, fmt),
+                "local": lambda moment, fmt=None: views.local(moment, fmt),
                 "why_waiting": lambda report: why_waiting(report, lang),
                 "due": lambda moment: due_words(
                     moment, clock(), timezone=settings.team.timezone,

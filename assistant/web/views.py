@@ -49,11 +49,20 @@ def now() -> datetime:
     return as_utc(_ctx().now())
 
 
-def local(moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+def local(moment: datetime | None, fmt: str | None = None) -> str:
+    """A time in the team's zone: by default in the reader's words (``vie 04 dic 09:00``,
+    the year added when it is not this one), else as ``fmt`` says (a form's ISO day)."""
     if moment is None:
         return "—"
     from assistant.storage.models import as_utc
-    return as_utc(moment).astimezone(ZoneInfo(settings().team.timezone)).strftime(fmt)
+    from assistant.wording import day_time
+
+    zone = ZoneInfo(settings().team.timezone)
+    shown = as_utc(moment).astimezone(zone)
+    if fmt is not None:
+        return shown.strftime(fmt)
+    words = day_time(shown, g.get("lang", "es"))
+    return words if shown.year == now().astimezone(zone).year else f"{words} {shown.year}"
 
 
 def t(text: str, **kw) -> str:
