@@ -11,6 +11,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Callable
 
 import click
 from rich.console import Console
@@ -56,27 +57,40 @@ def sync(obj: Context, account: str | None) -> None:
     lang = obj.language
     console = Console(stderr=True)
     messages = escape(say("sync.progress_messages", lang))
+    # Redrawn when something moves, not by a thread of its own: with no other thread
+    # alive, indexing may fork its workers (assistant.services.workers.can_fork).
     with Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(),
-                  TextColumn("{task.completed} " + messages), TimeElapsedColumn(),
-                  console=console, transient=not console.is_terminal) as progress:
+                  TextColumn("{task.fields[counted]}"), TimeElapsedColumn(),
+                  console=console, transient=not console.is_terminal,
+                  auto_refresh=False) as progress:
 
-        def tracker(name: str):
-            task = progress.add_task(name, total=None)
-            return lambda count: progress.advance(task, count)
+        def counter(description: str):
+            task = progress.add_task(description, total=None, counted=f"0 {messages}")
+            done = [0]
+
+            def advance(count: int) -> None:
+                done[0] += count
+                progress.update(task, completed=done[0], counted=f"{done[0]} {messages}",
+                                refresh=True)
+            return advance
 
         def folder_tracker(name: str):
-            tasks: dict[str, object] = {}
+            tasks: dict[str, Callable[[int], None]] = {}
 
             def advance(folder: str, count: int) -> None:
                 if folder not in tasks:
-                    tasks[folder] = progress.add_task(
-                        f"  {name} › {folder or say('sync.root_folder', lang)}", total=None)
-                progress.advance(tasks[folder], count)
+                    tasks[folder] = counter(f"  {name} › {folder or say('sync.root_folder', lang)}")
+                tasks[folder](count)
             return advance
 
+        def indexing() -> None:
+            progress.add_task(escape(say("sync.indexing", lang)), total=None, counted="")
+            progress.refresh()
+
         try:
-            results = sync_service.sync(settings, engine, account=account, progress=tracker,
-                                   folder_progress=folder_tracker, check_storage=True)
+            results = sync_service.sync(settings, engine, account=account, progress=counter,
+                                        folder_progress=folder_tracker, check_storage=True,
+                                        indexing=indexing)
         except ConnectorError as exc:
             obj.fail("cli.error", exc, 2)
         except StorageError as exc:

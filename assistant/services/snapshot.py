@@ -106,15 +106,19 @@ def _set_state(conn: Connection, key: str, value: str) -> None:
 
 # --- Entry points ------------------------------------------------------------------------------
 
-def ensure_current(engine: Engine, rules: Rules) -> RefreshResult | None:
+def ensure_current(engine: Engine, rules: Rules, *,
+                   starting: Callable[[], None] | None = None) -> RefreshResult | None:
     """Bring the read model up to date before reading it: a rebuild when the rules
     changed, else the queue indexed. ``None`` when nothing had to be done (the common
-    case: a couple of cheap queries)."""
+    case: a couple of cheap queries). ``starting()`` is called first when there is work
+    (a command shows it is indexing)."""
     with engine.connect() as conn:
         current = _state(conn, "rules") == fingerprint(rules)
         queued = conn.scalar(select(models.IndexQueue.message_pk).limit(1)) is not None
     if current and not queued:
         return None
+    if starting is not None:
+        starting()
     if not current:
         return rebuild(engine, rules)
     return refresh(engine, rules)
@@ -220,8 +224,13 @@ def _compute(mails: list[Mail], rules: Rules, marks: dict[str, ThreadMark],
     for touch in touches:
         touches_by[touch.thread].append(touch)
     if workers is None:
-        workers = (worker_count() if can_fork() and len(conversations or ()) >= PARALLEL_MIN_CONVERSATIONS
-                   else 0)
+        large = len(conversations or ()) >= PARALLEL_MIN_CONVERSATIONS
+        workers = worker_count() if large and can_fork() else 0
+        if large and not workers and worker_count():
+            log.info("computing %d conversations in this process: another thread is running, "
+                     "so no worker may be forked", len(conversations or ()))
+    if workers and conversations:
+        log.info("computing %d conversations in %d worker processes", len(conversations), workers)
     if workers and conversations:
         # Rules 4 and 5 ask each conversation's first quote: found in the workers first.
         quote_parts = spans([len(c) for c in conversations], workers)

@@ -37,7 +37,8 @@ class UnknownAccount(Worded, ConfigurationError):
 def sync(settings: Settings, engine: Engine, *, account: str | None = None,
          progress: Callable[[str], Callable[[int], None]] | None = None,
          folder_progress: Callable[[str], Callable[[str, int], None]] | None = None,
-         now: datetime | None = None, check_storage: bool = False) -> list[AccountResult]:
+         now: datetime | None = None, check_storage: bool = False,
+         indexing: Callable[[], None] | None = None) -> list[AccountResult]:
     """Sync every account (or one). A failing account is reported and the others go on.
     ``now`` (the scheduler's clock, or ``--now``) is the time follow-ups are reconciled at.
     ``progress(account)`` and ``folder_progress(account)`` return that account's
@@ -48,7 +49,9 @@ def sync(settings: Settings, engine: Engine, *, account: str | None = None,
     (also recorded on the account when the database can still take it), and the accounts
     after it are not tried, since they would fail the same way. ``check_storage``: first
     check the whole database for damage (SQLite), so a sync with nothing new still
-    reports a damaged file -- :class:`StorageError`, each account marked when possible."""
+    reports a damaged file -- :class:`StorageError`, each account marked when possible.
+    ``indexing()`` is called when the read model starts indexing what was stored (only
+    when there is something to index)."""
     accounts = [a for a in settings.accounts if account is None or a.name == account]
     # WhatsApp chats are matched against the lead threads: the mailboxes go first.
     accounts.sort(key=lambda a: a.kind == "whatsapp")
@@ -77,7 +80,7 @@ def sync(settings: Settings, engine: Engine, *, account: str | None = None,
             raise
     if any(r.status == "storage_error" for r in results):
         return results
-    indexed, refreshed = _index(settings, engine, accounts, results)
+    indexed, refreshed = _index(settings, engine, accounts, results, indexing)
     if not indexed:
         return results
     if refreshed is not None and any(r.stored or r.touches for r in results if not r.error):
@@ -143,7 +146,8 @@ def _sync_one(settings: Settings, engine: Engine, acct, progress, folder_progres
                              status="needs_attention")
 
 
-def _index(settings: Settings, engine: Engine, accounts, results: list[AccountResult]):
+def _index(settings: Settings, engine: Engine, accounts, results: list[AccountResult],
+           indexing: Callable[[], None] | None = None):
     """Index what is queued (what this run stored, and anything an earlier run stored but
     could not index): cheap when nothing is. ``(indexed, the refresh's result or None when
     nothing was queued)``; not indexed when the database failed: the mail is stored (and
@@ -151,7 +155,8 @@ def _index(settings: Settings, engine: Engine, accounts, results: list[AccountRe
     from assistant.services import snapshot
 
     try:
-        refreshed = snapshot.ensure_current(engine, rules_from_settings(settings))
+        refreshed = snapshot.ensure_current(engine, rules_from_settings(settings),
+                                            starting=indexing)
     except (StorageError, SQLAlchemyError) as exc:
         error = storage_line(exc, engine, "", doing="storage.doing.indexing")
         log.info("%s", reason_words(error), exc_info=True)

@@ -114,6 +114,7 @@ _THREADS: dict[str, dict[str, str]] = {
 _ACCOUNTS: dict[str, dict[str, str]] = {
     "sync.progress_messages": {"en": "messages", "es": "mensajes"},
     "sync.root_folder": {"en": "(root)", "es": "(raíz)"},
+    "sync.indexing": {"en": "indexing threads", "es": "indexando conversaciones"},
     "sync.done": {"en": "{account}: read {read}, new {new}",
                   "es": "{account}: leídos {read}, nuevos {new}"},
     # Counts after their label, as "read {read}": "1 omitidos" never reads right for one.
