@@ -842,3 +842,48 @@ def test_maildir_unreadable_file_is_reported_at_every_sync_until_it_is_fixed(tmp
     assert message_ids(batches) == ["<m1@acme.example>"] and not [r for b in batches for r in b.skipped]
     assert "retry" not in json.loads(cursor)
     assert list(conn.fetch(cursor)) == []
+
+
+# ------------------------------------------------- reading ahead of the files being read
+
+
+def test_a_maildir_larger_than_the_read_ahead_window_hands_over_every_file_exactly(tmp_path):
+    """Files are announced to the kernel ``PREFETCH_FILES`` at a time ahead of the one
+    read (``posix_fadvise(WILLNEED)``, so mail out of the page cache is fetched from disk
+    many at a time); every file of a mailbox several windows long still comes once, with
+    its exact bytes, also one removed after listing (skipped, silently, as before) and a
+    directory where a file was (reported)."""
+    from connectors import mailbox as mb
+
+    root = make_maildir(tmp_path / "md")
+    count = mb.PREFETCH_FILES * 2 + 37
+    written = {}
+    for n in range(count):
+        data = make_message(n, body=f"línea {n}\n" * (n % 7 + 1))
+        name = f"{1700000000 + n}.M{n}P1.host"
+        (root / "cur" / f"{name}:2,S").write_bytes(data)
+        written[name] = data
+    (root / "cur" / "1800000000.M1P1.host:2,S").mkdir()  # not a file: not listed at all
+    conn = MaildirConnector(root, settle_seconds=0, batch_size=300)
+    batches = list(conn.fetch(None))
+    got = {m.provider_id.split("/", 1)[-1]: m.data for b in batches for m in b.messages}
+    assert len(got) == count and got == written
+    assert [s for b in batches for s in b.skipped] == []
+
+
+def test_announcing_files_never_fails_whatever_the_file(tmp_path):
+    """Reading ahead is a hint: a vanished file, a folder, a dangling link are left for
+    the read itself to report (or skip), and nothing is raised or kept open."""
+    from connectors import mailbox as mb
+
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
+    (tmp_path / "real").write_bytes(make_message(1))
+    entries = [mb._Entry(f"k{i}", str(tmp_path / name), 0, None)
+               for i, name in enumerate(["gone", "folder", "dangling", "real"])]
+    before = len(os.listdir("/proc/self/fd"))
+    mb._will_need(entries)
+    assert len(os.listdir("/proc/self/fd")) == before
+    assert mb._read_message(str(tmp_path / "real")) == (make_message(1), None)
+    with pytest.raises(OSError):
+        mb._read_message(str(tmp_path / "folder"))
