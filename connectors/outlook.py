@@ -540,6 +540,11 @@ def _draft_update(draft: DraftMessage):
     recipients = [{"emailAddress": {"address": a}} for _, a in getaddresses(msg.get_all("To", [])) if a]
     if recipients:  # the draft's own To (createReply would address the original sender)
         update["toRecipients"] = recipients
+    # The draft's own Cc, also when empty: createReply copies no one, and an update must
+    # take back a copy the draft no longer has (the message resource's ccRecipients,
+    # learn.microsoft.com/graph/api/resources/message).
+    update["ccRecipients"] = [{"emailAddress": {"address": a, **({"name": n} if n else {})}}
+                              for n, a in getaddresses(msg.get_all("Cc", [])) if a]
     return msg, update
 
 

@@ -207,6 +207,30 @@ def test_draft_is_created_in_the_quote_thread_and_found_again(provider, engine):
     assert counts(engine) == (8, 8)  # drafts are never read back as mail
 
 
+def test_a_draft_copies_whom_its_cc_names_on_every_provider(provider, engine):
+    """The draft's Cc reaches the provider: Gmail keeps the raw message it is given
+    (its Cc header); Graph builds the draft from fields, so the connector sends
+    ``ccRecipients`` (learn.microsoft.com/graph/api/resources/message), with each name."""
+    quote_id = "<179586352451.22711.13998848030045958784@andina.example>"
+    draft = EmailMessage()
+    draft["From"] = "camila@andina.example"
+    draft["To"] = "andres@uno.example"
+    draft["Cc"] = "Lucía Ortiz <lucia@uno.example>, compras@uno.example"
+    draft["Subject"] = "Re: Cotización CT-2026-311 tubería PVC"
+    draft["In-Reply-To"] = quote_id
+    draft.set_content("Hola Andrés, ¿pudo revisar la cotización?")
+    provider.connector().save_draft(DraftMessage("fu-8-1", bytes(draft)))
+    saved = provider.fake.drafts()[0]
+    if provider.kind == "outlook":
+        assert provider.fake.copied[saved.id] == "lucia@uno.example, compras@uno.example"
+    else:
+        from email import message_from_bytes
+        from email.policy import default
+        cc = message_from_bytes(saved.raw, policy=default)["Cc"]
+        assert [(a.display_name, a.addr_spec) for a in cc.addresses] == [
+            ("Lucía Ortiz", "lucia@uno.example"), ("", "compras@uno.example")]
+
+
 def test_token_file_readable_by_others_is_refused(provider):
     os.chmod(provider.token, 0o644)
     with pytest.raises(ConfigurationError, match="chmod 600"):

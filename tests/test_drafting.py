@@ -374,3 +374,66 @@ def test_a_set_before_the_subject_line_is_refused_not_silently_dropped():
     assert "line 2: only {# comments #} may come before the 'Subject:' line" in str(err.value)
     with pytest.raises(TemplateProblem, match="first line must be 'Subject"):
         stored_form("Hola\n", "f.es (edited)")
+
+
+# ------------------------------------------------------------- who a follow-up copies
+
+
+def _mail(sender, to=(), cc=(), bcc=()):
+    from datetime import datetime, timezone
+
+    from assistant.domain.model import Mail
+    return Mail(key=1, message_id="<m@x>", date=datetime(2026, 11, 2, tzinfo=timezone.utc),
+                from_addr=sender, to=tuple(to), cc=tuple(cc), bcc=tuple(bcc))
+
+
+def _external(address: str) -> bool:
+    """As the demo team's rules read addresses: aceros.example (and its subdomains) is
+    ours; a domain cut short or without a dot is malformed."""
+    domain = address.rpartition("@")[2]
+    return "." in domain and not domain.endswith("aceros.example") and domain != "aceros.ex"
+
+
+def test_a_follow_up_copies_the_clients_people_on_the_message_it_answers():
+    from assistant.drafting.compose import reply_cc
+
+    # Our quote to the buyer, the buyer's boss and our own colleague in copy.
+    quote = _mail("ana@aceros.example", to=["rosa@cliente.example"],
+                  cc=["Jefe@Cliente.example", "marta@aceros.example", "luis@planta.aceros.example"])
+    assert reply_cc(quote, "rosa@cliente.example", external=_external) == ("jefe@cliente.example",)
+    # The client's answer came from a colleague, the contact in copy: the colleague is
+    # copied, the contact is the To; Bcc is never anyone's business.
+    answer = _mail("compras@cliente.example", to=["ana@aceros.example"],
+                   cc=["rosa@cliente.example", "otra@proveedor.example"], bcc=["oculto@cliente.example"])
+    assert reply_cc(answer, "rosa@cliente.example", external=_external) == (
+        "compras@cliente.example", "otra@proveedor.example")
+    # Robots, bounced and malformed addresses, and repeats are left out; at most CC_MAX.
+    noisy = _mail("noreply@cliente.example",
+                  to=["rosa@cliente.example", "no-reply@portal.example", "postmaster@cliente.example"],
+                  cc=["rebotado@cliente.example", "ana@aceros.ex", "x@localhost", "JEFE@cliente.example",
+                      "jefe@cliente.example"] + [f"p{n}@cliente.example" for n in range(12)])
+    got = reply_cc(noisy, "rosa@cliente.example", external=_external, left_out=["Rebotado@cliente.example"])
+    assert got[0] == "jefe@cliente.example" and len(got) == 10
+    assert not {"noreply@cliente.example", "no-reply@portal.example", "postmaster@cliente.example",
+                "rebotado@cliente.example", "ana@aceros.ex", "x@localhost"} & set(got)
+    assert reply_cc(None, "rosa@cliente.example", external=_external) == ()
+
+
+def test_the_draft_carries_the_copied_people_with_their_names():
+    from datetime import datetime, timezone
+    from email import message_from_bytes
+    from email.policy import default
+
+    from assistant.drafting.compose import email_draft
+    data = email_draft(key="k1", sender="ana@aceros.example", sender_name="Ana Pérez",
+                       to="rosa@cliente.example", to_name="Rosa", subject="Re: Cotización",
+                       body="Hola\n", in_reply_to="<q@aceros.example>", references=(),
+                       date=datetime(2026, 11, 2, tzinfo=timezone.utc), message_domain="aceros.example",
+                       cc=[("Jesús Peña", "jefe@cliente.example"), (None, "compras@cliente.example")])
+    msg = message_from_bytes(data, policy=default)
+    assert [(a.display_name, a.addr_spec) for a in msg["Cc"].addresses] == [
+        ("Jesús Peña", "jefe@cliente.example"), ("", "compras@cliente.example")]
+    plain = email_draft(key="k2", sender="ana@aceros.example", sender_name=None, to="rosa@cliente.example",
+                        to_name=None, subject="Re: x", body="b\n", in_reply_to=None, references=(),
+                        date=datetime(2026, 11, 2, tzinfo=timezone.utc), message_domain="aceros.example")
+    assert message_from_bytes(plain, policy=default)["Cc"] is None

@@ -56,7 +56,7 @@ def test_list_json_is_the_contracts_shape_and_plan_again_adds_nothing(demo):
     folder, _ = demo
     rows = listed(folder)
     keys = ["id", "thread_id", "quote_message_id", "step", "channel", "assignee", "status", "due_at",
-            "subject", "body", "link", "hold_reason"]
+            "subject", "body", "link", "hold_reason", "cc"]
     assert rows and all(list(r) == keys for r in rows)
     assert {r["status"] for r in rows} <= {"held", "drafted", "approved", "sent", "done", "skipped", "cancelled"}
     again = cli(folder, "drafts", "plan", "--now", NOW)

@@ -104,7 +104,7 @@ def test_plan_creates_one_follow_up_per_due_step_on_every_channel(team):
 
     document = [as_json(r) for r in rows]
     assert all(list(d) == ["id", "thread_id", "quote_message_id", "step", "channel", "assignee", "status",
-                           "due_at", "subject", "body", "link", "hold_reason"] for d in document)
+                           "due_at", "subject", "body", "link", "hold_reason", "cc"] for d in document)
     assert all(datetime.fromisoformat(d["due_at"]).tzinfo is not None for d in document)
 
 
@@ -694,3 +694,43 @@ def test_a_skipped_step_moves_the_cadence_on_to_the_next_one(team):
     plan(settings, engine, due)
     steps = sorted(f.step for f in list_followups(engine) if f.quote_message_id == rosa.quote_message_id)
     assert steps == [1, 2]
+
+
+def test_the_draft_copies_the_clients_boss_who_was_on_the_quote_and_drafts_show_says_so(
+        tmp_path, database_url):
+    """Rosa's quote went to her with her boss and an Aceros colleague in copy: the
+    follow-up draft in Ana's Drafts copies the boss (by name), not the colleague, and the
+    rep sees it before approving (``drafts show``, the follow-up's page)."""
+    from click.testing import CliRunner
+
+    from assistant.cli import main
+
+    info = generate_sample(tmp_path / "demo")
+    quote = next(p for p in (tmp_path / "demo" / "mail" / "ana" / "cur").iterdir()
+                 if b"Subject: Material para obra Cumbres" in p.read_bytes())
+    data = quote.read_bytes()
+    quote.write_bytes(data.replace(b"\nSubject: Material para obra Cumbres", (
+        b"\nCc: =?utf-8?q?Jes=C3=BAs_Pe=C3=B1a?= <jesus.pena@constructoramty.example>, "
+        b"Marta Garza <marta@aceros.example>, avisos <noreply@constructoramty.example>"
+        b"\nSubject: Material para obra Cumbres"), 1))
+    environ = {"FOLLOWUP_DATABASE_URL": database_url}
+    settings = load_settings(info.settings_path, environ=environ)
+    engine = open_store(settings)
+    try:
+        sync(settings, engine)
+        plan(settings, engine, info.now)
+        rosa = by_contact(engine, "rosa.elizondo@constructoramty.example")
+        assert rosa.cc == ["jesus.pena@constructoramty.example"]
+        saved = [email.message_from_bytes(p.read_bytes(), policy=default_policy)
+                 for p in drafts_in(tmp_path / "demo", "ana")]
+        mine = next(m for m in saved if m["X-Followup-Id"] == rosa.key)
+        assert [(a.display_name, a.addr_spec) for a in mine["Cc"].addresses] == [
+            ("Jesús Peña", "jesus.pena@constructoramty.example")]
+        others = [m for m in saved if m["X-Followup-Id"] != rosa.key]
+        assert others and all(m["Cc"] is None for m in others)  # no one copied on the rest
+        shown = CliRunner().invoke(main, ["--config", str(info.settings_path), "drafts", "show",
+                                          str(rosa.id)], env=environ)
+        assert shown.exit_code == 0, shown.output
+        assert "con copia a: Jesús Peña (jesus.pena@constructoramty.example)" in shown.output
+    finally:
+        engine.dispose()

@@ -649,3 +649,18 @@ def test_the_english_preview_of_a_spanish_thread_words_its_dates_in_english(web)
     }).get_json()
     assert data["error"] is None and data["thread"] == spanish.subject
     assert "November" in data["body"] and "noviembre" not in data["body"], data["body"]
+
+
+def test_the_follow_up_page_shows_whom_the_draft_copies(web):
+    """What the rep approves is what is sent: the people a draft copies are on its page
+    (planned by ``compose.reply_cc``; set here on one of Ana's follow-ups)."""
+    from sqlalchemy import update
+
+    row = next(r for r in web.followups_of(REP, "drafted") if r.channel == "email")
+    with web.engine.begin() as conn:
+        conn.execute(update(models.Followup).where(models.Followup.id == row.id)
+                     .values(cc=["jefe.compras@cliente.example"]))
+    page = web.client(REP, lang="es").get(f"/followups/{row.id}").text
+    assert "Con copia a" in page and "jefe.compras@cliente.example" in page
+    other = next(r for r in web.followups_of(REP, "drafted") if r.id != row.id)
+    assert "Con copia a" not in web.client(REP, lang="es").get(f"/followups/{other.id}").text

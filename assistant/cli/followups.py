@@ -154,6 +154,8 @@ def show_one(row, echo=click.echo, names: dict | None = None, language: str = "e
     line("cli.show.head", id=row.id, step=row.step, what=say(f"cli.show.kind.{row.channel}", language),
          status=term("followup", row.status, language), assignee=_named(names, row.assignee))
     line("cli.show.thread", thread=thread or row.quote_message_id, contact=_named(names, row.contact))
+    if row.cc:
+        line("cli.show.cc", cc=", ".join(_named(names, address) for address in row.cc))
     line("cli.show.template", template=row.template, language=row.language or "?",
          version=row.template_version)
     if row.hold_reason:
@@ -179,7 +181,8 @@ def drafts_show(obj, fid: int) -> None:
     """One follow-up in full."""
     try:
         row = get(obj.engine(), fid)
-        show_one(row, names=people.names(obj.settings(), obj.engine(), [row.assignee, row.contact],
+        show_one(row, names=people.names(obj.settings(), obj.engine(),
+                                         [row.assignee, row.contact, *(row.cc or ())],
                                          [row.quote_message_id]), language=obj.language,
                  thread=review.thread_ids(obj.engine(), [row]).get(row.quote_message_id))
     except FollowupError as exc:

@@ -528,6 +528,8 @@ def _plan_one(settings: Settings, engine: Engine, world: _World, due: DueStep, a
                 result.problems.append(exc)
     if phone:
         row.phone = phone.e164
+    if due.channel == "email":
+        row.cc = list(_copied(world, report)) or None
     if due.channel == "email" and row.subject:
         row.subject = compose.reply_subject(row.subject, report.subject)
     elif due.channel == "phone":
@@ -574,7 +576,7 @@ def _plan_one(settings: Settings, engine: Engine, world: _World, due: DueStep, a
 
 _REPLANNED = ("assignee", "assigned_via", "status", "due_at", "contact", "language", "template",
               "template_version", "subject", "body", "link", "phone", "hold_reason", "account",
-              "draft_message_id", "draft_claim", "draft_claimed_at")
+              "draft_message_id", "draft_claim", "draft_claimed_at", "cc")
 
 
 def _replace_held(engine: Engine, held_row: models.Followup, row: models.Followup,
@@ -673,9 +675,7 @@ def draft_bytes(settings: Settings, world: _World, row: models.Followup, report:
     from assistant.services import people
 
     mails = world.thread_mails(report)
-    rules = world.rules
-    last = compose.reply_target(mails, lambda m: rules.is_external(m.from_addr) or any(
-        map(rules.is_external, m.recipients)))
+    last = _answered(world, report)
     refs: list[str] = []
     if last is not None:
         refs = list(last.references) or ([last.in_reply_to] if last.in_reply_to else [])
@@ -683,11 +683,29 @@ def draft_bytes(settings: Settings, world: _World, row: models.Followup, report:
     with world.engine.connect() as conn:
         to_name = people.contact(settings, conn, report.contact,
                                  message_ids=[m.message_id for m in mails]).name
+        copied = people.names(settings, conn, row.cc or (), [m.message_id for m in mails])
     return compose.email_draft(
         key=row.key, sender=sender, sender_name=member.name if member else None,
         to=report.contact or "", to_name=to_name,
         subject=row.subject, body=row.body,
         in_reply_to=last.message_id if last else report.quote_message_id,
-        references=tuple(refs), date=row.created_at, message_domain=_domain(sender))
+        references=tuple(refs), date=row.created_at, message_domain=_domain(sender),
+        cc=[(copied[address].name if address in copied else None, address)
+            for address in row.cc or ()])
+
+
+def _answered(world: _World, report: ThreadReport):
+    """The message an email follow-up of this thread replies to (its In-Reply-To)."""
+    rules = world.rules
+    return compose.reply_target(world.thread_mails(report), lambda m: rules.is_external(
+        m.from_addr) or any(map(rules.is_external, m.recipients)))
+
+
+def _copied(world: _World, report: ThreadReport) -> tuple[str, ...]:
+    """Whom an email follow-up of this thread copies: the client's people on the message
+    it answers, but for the contact and any address that bounced in the thread."""
+    bounced = [a for m in world.thread_mails(report) for a in m.bounced_recipients]
+    return compose.reply_cc(_answered(world, report), report.contact,
+                            external=world.rules.is_external, left_out=bounced)
 
 

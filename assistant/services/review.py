@@ -72,7 +72,7 @@ def as_json(row: models.Followup, timezone: str | None = None,
             "channel": row.channel, "assignee": row.assignee, "status": row.status,
             "due_at": due.isoformat() if due else None, "subject": row.subject,
             "body": row.body, "link": row.link,
-            "hold_reason": reason_words(row.hold_reason, language)}
+            "hold_reason": reason_words(row.hold_reason, language), "cc": list(row.cc or ())}
 
 
 def thread_ids(engine: Engine, rows) -> dict[str, str]:

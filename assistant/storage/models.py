@@ -225,6 +225,8 @@ class Followup(Base):
     """When a cancelled follow-up's email draft was handled: moved to the mailbox's Trash
     (``draft_trash = "trashed"``) or found gone from Drafts (``"gone"``: sent or deleted)."""
     draft_trash: Mapped[str | None] = mapped_column(String(20))
+    cc: Mapped[list | None] = mapped_column(JSON)
+    """Email: the addresses the draft copies (migration 0022; NULL: none, as planned before)."""
 
 
 class TemplateVersion(Base):

@@ -244,7 +244,8 @@ def followup(fid: int):
     events = services.timeline(settings(), engine(), report)
     return render_template("followup.html", row=row, report=report, events=events,
                            slug=services.thread_slug(row.quote_message_id),
-                           people=people({row.contact, row.assignee, report.owner} | {e.who for e in events},
+                           people=people({row.contact, row.assignee, report.owner, *(row.cc or ())}
+                                         | {e.who for e in events},
                                          [report.quote_message_id]))
 
 

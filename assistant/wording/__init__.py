@@ -446,6 +446,7 @@ _WEB: dict[str, dict[str, str]] = {
     "web.step": {"en": "Step", "es": "Paso"},
     "web.channel": {"en": "Channel", "es": "Canal"},
     "web.contact": {"en": "Contact", "es": "Contacto"},
+    "web.copied": {"en": "Cc", "es": "Con copia a"},
     "web.subject": {"en": "Subject", "es": "Asunto"},
     "web.status": {"en": "Status", "es": "Estado"},
     "web.open": {"en": "Open", "es": "Abrir"},

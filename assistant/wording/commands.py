@@ -54,6 +54,7 @@ _DRAFTS: dict[str, dict[str, str]] = {
     "cli.show.kind.whatsapp": {"en": "WhatsApp message", "es": "mensaje de WhatsApp"},
     "cli.show.thread": {"en": "thread: {thread}  contact: {contact}",
                         "es": "conversación: {thread}  contacto: {contact}"},
+    "cli.show.cc": {"en": "copied: {cc}", "es": "con copia a: {cc}"},
     "cli.show.template": {"en": "template: {template} ({language}, version {version})",
                           "es": "plantilla: {template} ({language}, versión {version})"},
     "cli.show.held": {"en": "held: {reason}", "es": "retenido: {reason}"},

@@ -71,6 +71,7 @@ class FakeGraph(FakeService):
         self.bodies: dict[str, str] = {}
         self.subjects: dict[str, str] = {}
         self.recipients: dict[str, str] = {}
+        self.copied: dict[str, str] = {}  # draft id -> its Cc addresses
         self.sent: list = []  # messages sent (messages/{id}/send, sendMail), in order
         self.lingering: dict[str, list] = {}  # a sent draft's id -> [reads left, its resource]
         self.linger_reads = 2
@@ -369,6 +370,8 @@ class FakeGraph(FakeService):
         msg = EmailMessage()
         msg["From"] = str(h.get("From") or self.upn)
         msg["To"] = self.recipients.get(found.id) or str(h.get("To") or "")
+        if self.copied.get(found.id):
+            msg["Cc"] = self.copied[found.id]
         msg["Subject"] = self.subjects.get(found.id, str(h.get("Subject") or ""))
         msg["Date"] = email.utils.formatdate(time.time(), usegmt=True)
         msg["Message-ID"] = found.message_id or f"<sent-{secrets.token_hex(6)}@fake.example>"
@@ -416,6 +419,8 @@ class FakeGraph(FakeService):
     def apply(self, m, data: dict) -> None:
         if "toRecipients" in data:
             self.recipients[m.id] = ", ".join(r["emailAddress"]["address"] for r in data["toRecipients"])
+        if "ccRecipients" in data:  # (learn.microsoft.com/graph/api/resources/message)
+            self.copied[m.id] = ", ".join(r["emailAddress"]["address"] for r in data["ccRecipients"])
         for p in data.get("singleValueExtendedProperties", []):
             self.props.setdefault(m.id, {})[p["id"]] = p["value"]
         if "body" in data:
