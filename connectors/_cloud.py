@@ -79,7 +79,8 @@ class Backoff:
         """Sleep before retry ``attempt + 1``, or raise TransientError when out of tries."""
         if attempt + 1 >= self.tries:
             raise TransientError(f"{what}: still failing after {self.tries} tries; "
-                                 "the next sync will retry")
+                                 "the next sync will retry", code="retry.exhausted", what=what,
+                                 tries=self.tries)
         wait = self.delay(attempt, retry_after)
         log.info("%s: retrying in %.1f s", what, wait)
         self.sleep(wait)

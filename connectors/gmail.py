@@ -105,6 +105,14 @@ def reauth_hint(name: str | None) -> str:
     return f"run `followup accounts add gmail --name {name or 'NAME'}` to sign in again"
 
 
+def _refused(exc: Exception, account: str | None) -> AuthenticationError:
+    """Google refused the saved sign-in (a revoked or expired refresh token)."""
+    detail = _short(exc)
+    return AuthenticationError(f"Google refused the saved sign-in ({detail}); {reauth_hint(account)}",
+                               code="signin.refused", provider="Google", detail=detail,
+                               command=f"followup accounts add gmail --name {account or 'NAME'}")
+
+
 class _NotFound(ConfigurationError):
     """HTTP 404 (an expired history id, a message deleted since it was listed)."""
 
@@ -159,10 +167,11 @@ class GoogleTokenProvider:
         try:
             self.credentials.refresh(Request())
         except google.auth.exceptions.RefreshError as exc:
-            raise AuthenticationError(
-                f"Google refused the saved sign-in ({_short(exc)}); {reauth_hint(self.account)}") from None
+            raise _refused(exc, self.account) from None
         except google.auth.exceptions.TransportError as exc:
-            raise TransientError(f"cannot reach Google's token endpoint: {_short(exc)}") from None
+            raise TransientError(f"cannot reach Google's token endpoint: {_short(exc)}",
+                                 code="signin.unreachable", provider="Google",
+                                 detail=_short(exc)) from None
         self.save()
 
     def save(self) -> None:
@@ -236,8 +245,7 @@ class GmailConnector:
                     continue
                 raise self._error(error, what) from None
             except google.auth.exceptions.RefreshError as exc:
-                raise AuthenticationError(
-                    f"Google refused the saved sign-in ({_short(exc)}); {reauth_hint(self.account)}") from None
+                raise _refused(exc, self.account) from None
             except (OSError, google.auth.exceptions.TransportError) as exc:
                 self.backoff.wait(attempt, None, f"Gmail {what} ({_short(exc)})")
                 attempt += 1
@@ -504,8 +512,7 @@ class GmailConnector:
         except requests.Timeout:
             raise Unclear("no answer in time") from None
         except google.auth.exceptions.RefreshError as exc:
-            raise AuthenticationError(
-                f"Google refused the saved sign-in ({_short(exc)}); {reauth_hint(self.account)}") from None
+            raise _refused(exc, self.account) from None
         if resp.status_code < 300:
             return resp.json()
         error = GoogleError.parse(resp.status_code, resp.content, resp.headers.get("Retry-After"))

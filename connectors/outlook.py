@@ -155,15 +155,20 @@ class MicrosoftTokenProvider:
                         list(scopes or self.scopes), account=accounts[0], force_refresh=force_refresh)
                         if accounts else None)
             except requests.RequestException as exc:
-                raise TransientError(f"cannot reach the Microsoft sign-in service: {type(exc).__name__}") from None
+                raise TransientError(f"cannot reach the Microsoft sign-in service: {type(exc).__name__}",
+                                     code="signin.unreachable", provider="Microsoft",
+                                     detail=type(exc).__name__) from None
             except ValueError as exc:  # msal: authority discovery failed
                 raise TransientError(f"Microsoft sign-in service: {str(exc)[:200]}") from None
             self._save()
             if not result or "access_token" not in result:
                 reason = (result or {}).get("error_description") or (result or {}).get("error") \
                     or "no saved sign-in"
-                raise AuthenticationError(f"Microsoft refused the saved sign-in "
-                                          f"({str(reason).splitlines()[0][:200]}); {reauth_hint(self.account)}")
+                detail = str(reason).splitlines()[0][:200]
+                raise AuthenticationError(
+                    f"Microsoft refused the saved sign-in ({detail}); {reauth_hint(self.account)}",
+                    code="signin.refused", provider="Microsoft", detail=detail,
+                    command=f"followup accounts add outlook --name {self.account or 'NAME'}")
             return result["access_token"]
 
     def _save(self) -> None:

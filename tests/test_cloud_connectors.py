@@ -175,6 +175,23 @@ def test_revoked_token_asks_for_the_command_that_fixes_it(provider, engine):
     assert not re.search(r"ya29\.|eyJ\.|rt-|refresh-", message)  # never a token
 
 
+def test_a_refused_sign_in_and_exhausted_retries_are_worded_in_the_teams_language(provider):
+    """What a rep meets most on a cloud mailbox reaches them in Spanish too: the
+    connector's error carries a code and values the catalogue words."""
+    from assistant.wording import say
+
+    provider.fake.revoke_all()
+    with pytest.raises(AuthenticationError) as info:
+        list(provider.connector().fetch(None))
+    exc = info.value
+    assert exc.code == "connector.signin.refused"
+    spanish = say(exc.code, "es", **exc.values)
+    assert "rechazó el inicio de sesión guardado" in spanish
+    assert f"`followup accounts add {provider.kind} --name ana`" in spanish
+    assert not re.search(r"ya29\.|eyJ\.|rt-|refresh-", spanish)  # never a token
+    assert say(exc.code, "en", **exc.values) == str(exc)  # the same sentence in English
+
+
 def test_expired_access_token_is_refreshed_silently(provider, engine):
     sync(engine, provider.connector())
     provider.fake.expire_access_tokens()

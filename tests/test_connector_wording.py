@@ -150,3 +150,21 @@ def test_an_unreadable_file_is_named_at_each_sync_and_kept_in_accounts_list_unti
     listed = run("--config", settings, "accounts", "list", "--json")
     ana = next(a for a in json.loads(listed.stdout)["accounts"] if a["name"] == "ana")
     assert ana["error"] is None
+
+
+def test_a_call_still_failing_after_every_try_is_worded_with_its_count():
+    from connectors._cloud import Backoff
+    from connectors.base import TransientError
+
+    slept: list[float] = []
+    backoff = Backoff(tries=3, base=0.5, sleep=slept.append)
+    backoff.wait(0, None, "Gmail messages.list (HTTP 503)")
+    backoff.wait(1, 2.0, "Gmail messages.list (HTTP 503)")
+    with pytest.raises(TransientError) as info:
+        backoff.wait(2, None, "Gmail messages.list (HTTP 503)")
+    assert len(slept) == 2 and slept[1] == 2.0  # Retry-After honoured
+    exc = info.value
+    assert exc.code == "connector.retry.exhausted"
+    assert worded(exc, "es") == ("Gmail messages.list (HTTP 503): sigue fallando después de 3 "
+                                 "intentos; el siguiente sync lo volverá a intentar")
+    assert worded(exc, "en") == str(exc)

@@ -182,6 +182,17 @@ _ACCOUNTS: dict[str, dict[str, str]] = {
                                "es": 'cuenta "{account}": la variable de entorno {variable} (su '
                                      "password_env) no está definida; ponle la contraseña (de "
                                      "aplicación) de la cuenta"},
+    "connector.signin.refused": {"en": "{provider} refused the saved sign-in ({detail}); run "
+                                       "`{command}` to sign in again",
+                                 "es": "{provider} rechazó el inicio de sesión guardado ({detail}); "
+                                       "corre `{command}` para volver a iniciar sesión"},
+    "connector.signin.unreachable": {"en": "cannot reach {provider}'s sign-in service: {detail}",
+                                     "es": "no se pudo contactar el servicio de inicio de sesión "
+                                           "de {provider}: {detail}"},
+    "connector.retry.exhausted": {"en": "{what}: still failing after {tries} tries; the next sync "
+                                        "will retry",
+                                  "es": "{what}: sigue fallando después de {tries} intentos; el "
+                                        "siguiente sync lo volverá a intentar"},
     "connector.skip.unreadable": {"en": "{path}: cannot read: {error}",
                                   "es": "{path}: no se puede leer: {error}"},
     "connector.skip.empty": {"en": "{path}: empty file", "es": "{path}: archivo vacío"},
