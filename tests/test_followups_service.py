@@ -649,6 +649,27 @@ def _quote_sender(engine, quote_message_id: str) -> str | None:
                            .where(models.Message.message_id == quote_message_id))
 
 
+def test_drafts_skip_moves_the_draft_to_the_trash_at_once(team):
+    """`drafts skip` (and the web's Skip) trash the draft in the same command: a rep who
+    skips and opens their mail client must not find it in Drafts, ready to send."""
+    from click.testing import CliRunner
+
+    from assistant.cli import main
+
+    settings, engine, now, root = team
+    plan(settings, engine, now)
+    rosa = by_contact(engine, "rosa.elizondo@constructoramty.example")
+    assert [p for p in drafts_in(root, "ana") if rosa.key in p.read_text()]
+    result = CliRunner().invoke(main, ["--config", str(settings.path), "drafts", "skip",
+                                       str(rosa.id), "--reason", "ya llamé"],
+                                env={"FOLLOWUP_DATABASE_URL": str(engine.url)})
+    assert result.exit_code == 0, result.output
+    assert not [p for p in drafts_in(root, "ana") if rosa.key in p.read_text()]
+    assert get(engine, rosa.id).draft_trash == "trashed"
+    trashed = [p for p in (root / "mail" / "ana" / ".Trash" / "cur").iterdir() if rosa.key in p.read_text()]
+    assert len(trashed) == 1
+
+
 def test_a_skipped_email_follow_up_leaves_drafts_for_the_trash(team):
     from assistant.services.review import skip
 

@@ -216,7 +216,7 @@ def drafts_skip(obj, fid: int, reason: str | None) -> None:
     """Skip a follow-up."""
     settings, engine = obj.settings(), obj.engine()
     try:
-        skip(engine, fid, reason=reason, by=_by(settings))
+        skip(engine, fid, reason=reason, by=_by(settings), settings=settings)
     except FollowupError as exc:
         obj.fail("cli.error", exc, 1)
     click.echo(obj.say("cli.skip.done_why", fid=fid, reason=reason) if reason

@@ -170,7 +170,8 @@ class Followup:
     def skip(self, fid: int, *, reason: str | None = None, by: str | None = None):
         from assistant.services import review
 
-        return review.skip(self.engine, fid, reason=reason, by=by, now=self.now())
+        return review.skip(self.engine, fid, reason=reason, by=by, now=self.now(),
+                           settings=self.settings)
 
     def edit(self, fid: int, text: str, **options):
         from assistant.services import review

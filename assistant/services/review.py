@@ -24,7 +24,7 @@ from assistant.services.planning import (
     DRAFT_CLAIM_TIMEOUT, draft_bytes, fill_claimed_draft, load_world, mailbox_owner,
     in_language, open_connector_for, take_over_claim, thread_context,
 )
-from assistant.services.reconcile import reconcile, rules_for
+from assistant.services.reconcile import reconcile, rules_for, trash_cancelled_drafts
 from assistant.settings import Settings
 from assistant.storage import models, repo
 from assistant.wording import Worded, both, reason_words, say, stored
@@ -224,15 +224,22 @@ def _approve_and_send(settings: Settings, engine: Engine, fid: int, connector, d
 
 
 def skip(engine: Engine, fid: int, *, reason: str | None = None, by: str | None = None,
-         now: datetime | None = None) -> models.Followup:
+         now: datetime | None = None, settings: Settings | None = None) -> models.Followup:
     """The rep decided against this step: it is ``skipped`` and the thread's cadence moves
     on to the next step, due its ``after_days`` after the skip (``ThreadMark.skipped``);
     an email draft goes to the Trash (:func:`assistant.services.reconcile.
-    trash_cancelled_drafts`)."""
+    trash_cancelled_drafts`): at once with ``settings`` (the mailboxes), so a skipped
+    draft never waits in Drafts ready to send; else at the next sync, plan or list."""
+    now = now or _now()
+
     def apply(r: models.Followup) -> None:
         r.status, r.closed_reason, r.decided_by, r.updated_at = (
-            "skipped", reason or stored("skip.by_rep"), by, _utc(now or _now()))
-    return _change(engine, fid, PENDING, "skipped", apply, requeue=True)
+            "skipped", reason or stored("skip.by_rep"), by, _utc(now))
+    row = _change(engine, fid, PENDING, "skipped", apply, requeue=True)
+    if settings is not None and row.channel == "email" and row.draft_ref:
+        trash_cancelled_drafts(settings, engine, now)
+        row = get(engine, fid)
+    return row
 
 
 def edit_text(row: models.Followup) -> str:

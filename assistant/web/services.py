@@ -96,12 +96,14 @@ def approve(settings: Settings, engine: Engine, viewer: Viewer, fid: int, now: d
         raise Refused.of(exc) from None
 
 
-def skip(engine: Engine, viewer: Viewer, fid: int, reason: str, now: datetime) -> None:
+def skip(settings: Settings, engine: Engine, viewer: Viewer, fid: int, reason: str,
+         now: datetime) -> None:
     followup_for(engine, viewer, fid)
     if not reason.strip():
         raise Refused("web.say_why_skip")
     try:
-        review.skip(engine, fid, reason=reason.strip(), by=viewer.email, now=now)
+        review.skip(engine, fid, reason=reason.strip(), by=viewer.email, now=now,
+                    settings=settings)
     except FollowupError as exc:
         raise Refused.of(exc) from None
 

@@ -275,7 +275,7 @@ def approve(fid: int):
 @signed_in
 def skip(fid: int):
     def run():
-        services.skip(engine(), g.viewer, fid, request.form.get("reason", ""), now())
+        services.skip(settings(), engine(), g.viewer, fid, request.form.get("reason", ""), now())
         return t("Skipped.")
     return _act(fid, run)
 
