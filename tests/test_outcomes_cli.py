@@ -140,7 +140,11 @@ def test_bad_ids_dates_and_usage_are_clear_errors_that_change_nothing(demo):
     assert sum(short in ambiguous.stderr for short in before) >= 2  # the candidates, by id
     short = next(s for s, t in before.items() if t["status"] == "silent")
     bad_day = cli(demo, "snooze", short, "--until", "15/01/2027", "--now", NOW)
-    assert bad_day.returncode == 1 and "is not a date: write it as YYYY-MM-DD" in bad_day.stderr
+    # Not a date at all is a usage error, like a bad --now (exit 2); a real day that
+    # cannot be used (in the past) is refused (exit 1).
+    assert bad_day.returncode == 2 and "is not a date: write it as YYYY-MM-DD" in bad_day.stderr
+    no_such_day = cli(demo, "snooze", short, "--until", "2027-02-30", "--now", NOW)
+    assert no_such_day.returncode == 2 and "'2027-02-30' is not a date" in no_such_day.stderr
     past = cli(demo, "snooze", short, "--until", "2026-11-01", "--now", NOW)
     assert past.returncode == 1 and "is before today (Thu 26 Nov)" in past.stderr
     usage = cli(demo, "mark", short, "--now", NOW)

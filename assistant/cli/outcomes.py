@@ -49,7 +49,7 @@ def _do_or_undo(obj: Context, thread: str, kind: str, value, undo: bool, usage: 
         else:
             done = action(app, who, now)
     except ActionError as exc:
-        obj.fail("cli.error", exc, 1)
+        obj.fail("cli.error", exc, 2 if isinstance(exc, outcomes.BadValue) else 1)
     click.echo(done.words(obj.language))  # the CLI's language: [team] language
 
 

@@ -152,6 +152,11 @@ def _about(report: ThreadReport) -> dict:
     return {"subject": report.subject or "—", "id": report.thread_id}
 
 
+class BadValue(ActionError):
+    """What the user typed is not a value of its kind (a date that is not one): a usage
+    error, which commands answer with exit status 2."""
+
+
 # --- The actions -------------------------------------------------------------------------------
 
 def parse_day(text: str) -> date:
@@ -159,7 +164,7 @@ def parse_day(text: str) -> date:
     try:
         return date.fromisoformat(text.strip())
     except (ValueError, AttributeError):
-        raise ActionError("outcome.bad_date", value=text) from None
+        raise BadValue("outcome.bad_date", value=text) from None
 
 
 def _act(settings: Settings, engine: Engine, quote_id: str, action: str, value: str | None, *,
