@@ -458,6 +458,13 @@ def test_digest_command_writes_files_and_refuses_an_unknown_manager(team, tmp_pa
     assert unknown.exit_code == 1 and "no recibe resumen" in unknown.output  # team.language
     no_smtp = cli.invoke(main, base + ["--send"])
     assert no_smtp.exit_code == 1 and "[digest.smtp]" in no_smtp.output
+    # A file the digest cannot be (a PDF) is refused before anything is written, exit 2,
+    # in the team's language: it used to get the HTML under a .pdf name.
+    pdf = tmp_path / "resumen.pdf"
+    refused = cli.invoke(main, base + ["--out", str(pdf)])
+    assert refused.exit_code == 2 and "el resumen se escribe como .html, .htm, .txt, .eml" \
+        in refused.output, refused.output
+    assert not pdf.exists()
 
 
 @pytest.fixture(scope="module")

@@ -5,6 +5,7 @@ morning lists; printed, written to files or sent. The lines this command prints 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import click
@@ -20,6 +21,10 @@ def _email(to: str, subject: str, text: str, language: str) -> str:
     client shows them to the team, then its text."""
     return "\n".join([say("cli.email.to", language, to=to),
                       say("cli.show.subject", language, subject=subject), "", text])
+
+
+DIGEST_SUFFIXES = (".html", ".htm", ".txt", ".eml")
+"""What ``digest --out`` writes: the HTML, the plain text, the whole message."""
 
 
 @click.command()
@@ -38,6 +43,9 @@ def digest(obj: Context, now_text: str | None, out: str | None, send: bool,
 
     settings, engine = obj.settings(), obj.engine()
     now = parse_now(now_text, settings)
+    if out and Path(out).suffix.lower() not in DIGEST_SUFFIXES:
+        raise click.BadParameter(obj.say("digest.bad_suffix", path=out,
+                                         suffixes=", ".join(DIGEST_SUFFIXES)), param_hint="--out")
     try:
         built = digests.build_digests(settings, engine, now, manager=manager)
         if settings.web.base_url is None:
@@ -71,7 +79,6 @@ def digest(obj: Context, now_text: str | None, out: str | None, send: bool,
 def morning(obj: Context, now_text: str | None, out: str | None, send: bool,
             rep: str | None) -> None:
     """The reps' morning lists of their due follow-ups: print, write or send them."""
-    from pathlib import Path
 
     from assistant.services import digest as digests, morning as mornings
 

@@ -115,6 +115,10 @@ _THREADS: dict[str, dict[str, str]] = {
 _ACCOUNTS: dict[str, dict[str, str]] = {
     "sync.progress_messages": {"en": "messages", "es": "mensajes"},
     "sync.root_folder": {"en": "(root)", "es": "(raíz)"},
+    "digest.bad_suffix": {"en": "{path}: a digest is written as {suffixes} (HTML, plain text or "
+                                "the whole message); name the file with one of them",
+                          "es": "{path}: el resumen se escribe como {suffixes} (HTML, texto o el "
+                                "mensaje completo); nombra el archivo con una de ellas"},
     "sync.indexing": {"en": "indexing threads", "es": "indexando conversaciones"},
     "sync.done": {"en": "{account}: read {read}, new {new}",
                   "es": "{account}: leídos {read}, nuevos {new}"},
