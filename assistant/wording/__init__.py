@@ -557,7 +557,7 @@ _WEB: dict[str, dict[str, str]] = {
     "web.time_zone": {"en": "Time zone", "es": "Zona horaria"},
     "web.holidays_of": {"en": "Holidays of", "es": "Días festivos de"},
     "web.send_window": {"en": "Send window starts", "es": "Hora de inicio de envíos"},
-    "web.belong_to": {"en": "Follow-ups belong to", "es": "Los seguimientos le tocan a"},
+    "web.belong_to": {"en": "Who follows up", "es": "Quién da los seguimientos"},
     "web.auto_send": {"en": "Automatic sending", "es": "Envío automático"},
     "web.yes": {"en": "yes", "es": "sí"},
     "web.no": {"en": "no", "es": "no"},
