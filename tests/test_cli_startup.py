@@ -9,8 +9,10 @@ commands it names and keep the start-up free of the services a command does not 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import click
 
@@ -46,3 +48,23 @@ def test_a_command_loads_its_own_module_only():
                             "main.get_command(None, 'scan')")
     assert "assistant.cli.threads" in loaded
     assert "assistant.cli.followups" not in loaded and "assistant.cli.web" not in loaded
+
+
+def test_the_demos_hints_name_followup_as_this_shell_can_run_it(tmp_path, monkeypatch):
+    """``make demo`` runs ``.venv/bin/followup``, which a fresh shell does not find by
+    name: the hints print that path then, and plain ``followup`` when the PATH's
+    ``followup`` is this very program."""
+    from assistant.cli.demo import command_name
+
+    program = Path(sys.prefix) / "bin" / "followup"
+    monkeypatch.setenv("PATH", str(tmp_path))  # no followup on the PATH
+    assert command_name(str(program)) == str(program)
+    assert command_name(".venv/bin/followup") == ".venv/bin/followup"
+    monkeypatch.setenv("PATH", f"{program.parent}{os.pathsep}{tmp_path}")
+    assert command_name(str(program)) == "followup"
+    assert command_name("followup") == "followup"
+    other = tmp_path / "followup"  # another followup first on the PATH: not this one
+    other.write_text("#!/bin/sh\n")
+    other.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{program.parent}")
+    assert command_name(str(program)) == str(program)

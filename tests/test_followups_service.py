@@ -668,6 +668,10 @@ def test_drafts_skip_moves_the_draft_to_the_trash_at_once(team):
     assert get(engine, rosa.id).draft_trash == "trashed"
     trashed = [p for p in (root / "mail" / "ana" / ".Trash" / "cur").iterdir() if rosa.key in p.read_text()]
     assert len(trashed) == 1
+    shown = CliRunner().invoke(main, ["--config", str(settings.path), "drafts", "show", str(rosa.id)],
+                               env={"FOLLOWUP_DATABASE_URL": str(engine.url)}).output
+    assert "omitido: ya llamé" in shown and "cerrado:" not in shown  # the rep's skip, not a cancel
+    assert "se movió a la Papelera del buzón ana al cerrarse el seguimiento" in shown
 
 
 def test_a_skipped_email_follow_up_leaves_drafts_for_the_trash(team):

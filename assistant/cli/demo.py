@@ -4,6 +4,10 @@ team's ``[team] language``."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import sys
+
 import click
 
 from assistant.cli.context import UNKNOWN_LANGUAGE, Context, fail
@@ -13,6 +17,18 @@ from assistant.demo import pipeline
 from assistant.wording import day_time, say
 
 __all__ = ["demo"]
+
+
+def command_name(argv0: str | None = None) -> str:
+    """How to run ``followup`` again, as the hints print it: ``followup`` when that name on
+    the PATH is this very program, else the path this one was started by (``make demo``
+    runs ``.venv/bin/followup``, which a fresh shell does not find by name)."""
+    argv0 = argv0 if argv0 is not None else sys.argv[0]
+    here = shutil.which(argv0) if os.sep not in argv0 else argv0
+    on_path = shutil.which("followup")
+    if here and on_path and os.path.realpath(on_path) == os.path.realpath(here):
+        return "followup"
+    return argv0 if os.sep in argv0 else "followup"
 
 
 @click.command()
@@ -49,15 +65,16 @@ def demo(obj: Context, folder: str, force: bool) -> None:
     planned = done.planned
     click.echo("")
     echo("demo.planned", created=len(planned.created), held=len(planned.held),
-         at=day_time(info.now, lang), folder=done.drafts_folder)
+         at=day_time(info.now, lang), folder=done.drafts_folder(say("demo.account", lang)))
     print_followups(done.followups, settings, now=info.now, names=names, engine=done.app.engine)
     for name, path in done.digests:
         click.echo("")
         echo("demo.digest", name=name, path=path)
     click.echo("")
-    echo("demo.try_scan", config=config, now=info.now.isoformat())
-    echo("demo.try_show", config=config, fid=planned.created[0] if planned.created else 1)
+    cmd = command_name()
+    echo("demo.try_scan", cmd=cmd, config=config, now=info.now.isoformat())
+    echo("demo.try_show", cmd=cmd, config=config, fid=planned.created[0] if planned.created else 1)
     admins = ", ".join(m.email for m in settings.team.members if m.admin) or "—"
     click.echo("")
-    echo("demo.web", config=config, now=info.now.isoformat(), url="http://127.0.0.1:8000/",
+    echo("demo.web", cmd=cmd, config=config, now=info.now.isoformat(), url="http://127.0.0.1:8000/",
          password=pipeline.DEMO_PASSWORD, rep="ana@aceros.example", admins=admins)

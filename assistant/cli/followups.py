@@ -160,8 +160,9 @@ def show_one(row, echo=click.echo, names: dict | None = None, language: str = "e
          version=row.template_version)
     if row.hold_reason:
         line("cli.show.held", reason=reason_words(row.hold_reason, language))
-    if row.closed_reason:
-        line("cli.show.closed", reason=reason_words(row.closed_reason, language))
+    if row.closed_reason:  # a skip's reason is the rep's own: "omitido: ya llamé"
+        line("cli.show.skipped" if row.status == "skipped" else "cli.show.closed",
+             reason=reason_words(row.closed_reason, language))
     if row.draft_trash in ("trashed", "gone"):
         echo(say(f"cli.drafts.{row.draft_trash}", language, account=row.account))
     elif row.draft_ref:

@@ -50,10 +50,10 @@ class DemoRun:
     def settings(self) -> Settings:
         return self.app.settings
 
-    @property
-    def drafts_folder(self) -> Path:
-        """Where email drafts land: each rep's Maildir ``.Drafts`` folder."""
-        return self.folder / "mail" / "<account>" / ".Drafts"
+    def drafts_folder(self, account: str = "<account>") -> Path:
+        """Where email drafts land: each rep's Maildir ``.Drafts`` folder (``account``:
+        the name shown for the account's folder)."""
+        return self.folder / "mail" / account / ".Drafts"
 
 
 class FolderInUse(Exception):

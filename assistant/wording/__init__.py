@@ -633,14 +633,14 @@ _CLI: dict[str, dict[str, str]] = {
     "cli.drafts.title": {"en": "Follow-ups ({n})", "es": "Seguimientos ({n})"},
     "cli.drafts.in_drafts": {"en": "{account} Drafts", "es": "Borradores de {account}"},
     "cli.drafts.trashed": {
-        "en": "draft: moved to the Trash of the {account} mailbox when the follow-up was cancelled "
+        "en": "draft: moved to the Trash of the {account} mailbox when the follow-up closed "
               "(it can be taken back from there)",
-        "es": "borrador: se movió a la Papelera del buzón {account} al cancelarse el seguimiento "
+        "es": "borrador: se movió a la Papelera del buzón {account} al cerrarse el seguimiento "
               "(ahí se puede recuperar)"},
     "cli.drafts.gone": {
-        "en": "draft: no longer in the {account} Drafts when the follow-up was cancelled "
+        "en": "draft: no longer in the {account} Drafts when the follow-up closed "
               "(already sent or deleted)",
-        "es": "borrador: ya no estaba en Borradores de {account} al cancelarse el seguimiento "
+        "es": "borrador: ya no estaba en Borradores de {account} al cerrarse el seguimiento "
               "(ya se había enviado o eliminado)"},
     "cli.drafts.links": {
         "en": "Links (open on the phone or computer that makes the call / sends the message):",

@@ -59,6 +59,7 @@ _DRAFTS: dict[str, dict[str, str]] = {
                           "es": "plantilla: {template} ({language}, versión {version})"},
     "cli.show.held": {"en": "held: {reason}", "es": "retenido: {reason}"},
     "cli.show.closed": {"en": "closed: {reason}", "es": "cerrado: {reason}"},
+    "cli.show.skipped": {"en": "skipped: {reason}", "es": "omitido: {reason}"},
     "cli.show.draft": {"en": "draft: {account} mailbox, {ref}",
                        "es": "borrador: buzón {account}, {ref}"},
     "cli.show.link": {"en": "link: {link}", "es": "enlace: {link}"},
@@ -393,19 +394,20 @@ _DEMO: dict[str, dict[str, str]] = {
         "en": "Planned {created} follow-ups due at {at} (held {held}): email drafts are in each "
               "rep's Maildir Drafts folder ({folder}); calls and WhatsApp have links.",
         "es": "Seguimientos planeados al {at}: {created} (retenidos: {held}); los borradores de "
-              "correo están en la carpeta Drafts del Maildir de cada representante ({folder}); "
-              "las llamadas y los WhatsApp tienen enlaces."},
+              "correo están en la carpeta de borradores (.Drafts) del Maildir de cada "
+              "representante ({folder}); las llamadas y los WhatsApp tienen enlaces."},
+    "demo.account": {"en": "<account>", "es": "<cuenta>"},
     "demo.digest": {"en": "Weekly digest for {name}: {path} (open it in a browser)",
                     "es": "Resumen semanal para {name}: {path} (ábrelo en un navegador)"},
-    "demo.try_scan": {"en": "Try: followup --config {config} scan --now {now} --json",
-                      "es": "Prueba: followup --config {config} scan --now {now} --json"},
-    "demo.try_show": {"en": "     followup --config {config} drafts show {fid}",
-                      "es": "        followup --config {config} drafts show {fid}"},
+    "demo.try_scan": {"en": "Try: {cmd} --config {config} scan --now {now} --json",
+                      "es": "Prueba: {cmd} --config {config} scan --now {now} --json"},
+    "demo.try_show": {"en": "     {cmd} --config {config} drafts show {fid}",
+                      "es": "        {cmd} --config {config} drafts show {fid}"},
     "demo.web": {
-        "en": "Web app: followup --config {config} serve --now {now}   then open {url} and sign "
+        "en": "Web app: {cmd} --config {config} serve --now {now}   then open {url} and sign "
               'in as any team member with the password "{password}" (rep: {rep}, manager and '
               "admin: {admins}).",
-        "es": "Aplicación web: followup --config {config} serve --now {now}   luego abre {url} "
+        "es": "Aplicación web: {cmd} --config {config} serve --now {now}   luego abre {url} "
               'e inicia sesión como cualquier persona del equipo con la contraseña "{password}" '
               "(representante: {rep}, gerente y administradora: {admins})."},
 }
