@@ -3,6 +3,8 @@ in the right language, and a digest received by a real SMTP server on loopback (
 
 from __future__ import annotations
 
+import re
+
 import email
 import email.policy
 import os
@@ -119,6 +121,8 @@ def test_the_sample_manager_gets_the_company_wide_digest(team, marta):
     assert marta.language == "es"
     assert f"vencidos {len(SILENT)} · " in marta.subject
     assert f"clientes esperando {len(WAITING)} — " in marta.subject
+    # The longest wait says its unit: not "(máx. 6)", which reads as "at most 6 clients".
+    assert re.search(rf"{len(WAITING)} \(la más larga: \d+ días hábiles\)", marta.text), marta.text
 
 
 def test_digest_says_which_clients_promised_an_answer_and_when(marta):

@@ -318,7 +318,8 @@ _DIGEST: dict[str, dict[str, str]] = {
 
 # Values the digest formats itself (not in its ``t`` table).
 _DIGEST_VALUES: dict[str, dict[str, str]] = {
-    "digest_max": {"en": "{n} (max {days})", "es": "{n} (máx. {days})"},
+    "digest_max": {"en": "{n} (the longest: {days} business days)",
+                   "es": "{n} (la más larga: {days} días hábiles)"},
     # A named period: :func:`period_name`.
     "period.week": {"en": "Week of {start}–{end}", "es": "Semana del {start} al {end}"},
     "period.days": {"en": "{days} days: {start} – {end}", "es": "{days} días: del {start} al {end}"},
