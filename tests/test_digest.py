@@ -3,11 +3,10 @@ in the right language, and a digest received by a real SMTP server on loopback (
 
 from __future__ import annotations
 
-import re
-
 import email
 import email.policy
 import os
+import re
 import shutil
 import socket
 from html.parser import HTMLParser
