@@ -120,8 +120,12 @@ def test_the_sample_manager_gets_the_company_wide_digest(team, marta):
     assert marta.language == "es"
     assert f"vencidos {len(SILENT)} · " in marta.subject
     assert f"clientes esperando {len(WAITING)} — " in marta.subject
-    # The longest wait says its unit: not "(máx. 6)", which reads as "at most 6 clients".
-    assert re.search(rf"{len(WAITING)} \(la más larga: \d+ días hábiles\)", marta.text), marta.text
+    # Its figures' time in words, as the web shows times: "el jue 26 nov 16:00 2026".
+    assert re.search(r"Cifras calculadas el [a-zé]{3} \d\d [a-z]{3} \d\d:\d\d 20\d\d "
+                     r"\(America/Mexico_City\)", marta.text), marta.text[-300:]
+    # The longest wait says its unit: not "(máx. 6)", which reads as "at most 6 clients"
+    # (short: the cell must fit a phone, tests/test_digest_links.py).
+    assert re.search(rf"{len(WAITING)} \(máx\. \d+ días háb\.\)", marta.text), marta.text
 
 
 def test_digest_says_which_clients_promised_an_answer_and_when(marta):

@@ -56,7 +56,7 @@ from assistant.domain.model import LoggedTouch, Mail, Rules, ThreadMark, ThreadR
 from assistant.domain.scope import OPEN_STATUSES, in_scope as thread_in_scope, scope_of
 from assistant.settings import Settings, Smtp
 from assistant.storage import models, repo
-from assistant.wording import Worded, digest_strings, every_language, say
+from assistant.wording import Worded, day_time, digest_strings, every_language, say
 
 log = logging.getLogger(__name__)
 
@@ -611,7 +611,7 @@ def render(settings: Settings, recipient: Recipient, current: Snapshot, previous
         unclear=unclear, waiting=waiting, promised=promised, numbers=numbers, status_bars=status_bars,
         scenario_bars=scenario_bars, reply_bars=reply_bars, owners=owners, trend=trend,
         text_tables=text_tables,
-        footer=_render(folder, {"time": f"{local_now:%Y-%m-%d %H:%M}",
+        footer=_render(folder, {"time": f"{day_time(local_now, language)} {local_now.year}",
                                 "timezone": settings.team.timezone},
                        label=f"{strings}: footer", text=t["footer"]),
     )

@@ -280,8 +280,8 @@ _DIGEST: dict[str, dict[str, str]] = {
     "digest.touch_n": {"en": 'Follow-up', "es": 'Seguimiento'},
     "digest.by_owner": {"en": 'By owner (90 days)', "es": 'Por responsable (90 días)'},
     "digest.none": {"en": '—', "es": '—'},
-    "digest.footer": {"en": 'Sent by Followup. Figures computed at {time} ({timezone}).',
-                      "es": 'Enviado por Followup. Cifras calculadas a las {time} ({timezone}).'},
+    "digest.footer": {"en": 'Sent by Followup. Figures computed on {time} ({timezone}).',
+                      "es": 'Enviado por Followup. Cifras calculadas el {time} ({timezone}).'},
     "digest.why.snoozed": {"en": "snoozed until {day}", "es": "pospuesto hasta el {day}"},
     "digest.status.silent": {"en": 'Silent (follow-up due)',
                              "es": 'Sin respuesta (seguimiento vencido)'},
@@ -318,8 +318,7 @@ _DIGEST: dict[str, dict[str, str]] = {
 
 # Values the digest formats itself (not in its ``t`` table).
 _DIGEST_VALUES: dict[str, dict[str, str]] = {
-    "digest_max": {"en": "{n} (the longest: {days} business days)",
-                   "es": "{n} (la más larga: {days} días hábiles)"},
+    "digest_max": {"en": "{n} (max {days} bus. days)", "es": "{n} (máx. {days} días háb.)"},
     # A named period: :func:`period_name`.
     "period.week": {"en": "Week of {start}–{end}", "es": "Semana del {start} al {end}"},
     "period.days": {"en": "{days} days: {start} – {end}", "es": "{days} días: del {start} al {end}"},
