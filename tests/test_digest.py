@@ -123,6 +123,8 @@ def test_the_sample_manager_gets_the_company_wide_digest(team, marta):
     # Its figures' time in words, as the web shows times: "el jue 26 nov 16:00 2026".
     assert re.search(r"Cifras calculadas el [a-zé]{3} \d\d [a-z]{3} \d\d:\d\d 20\d\d "
                      r"\(America/Mexico_City\)", marta.text), marta.text[-300:]
+    # One word for a silent thread all through: the by-owner lines say it as the rest do.
+    assert "Silenciosas" not in marta.text and re.search(r", Sin respuesta \d+, ", marta.text)
     # The longest wait says its unit: not "(máx. 6)", which reads as "at most 6 clients"
     # (short: the cell must fit a phone, tests/test_digest_links.py).
     assert re.search(rf"{len(WAITING)} \(máx\. \d+ días háb\.\)", marta.text), marta.text

@@ -310,7 +310,7 @@ _DIGEST: dict[str, dict[str, str]] = {
     "digest.business_days": {"en": "business days", "es": "días hábiles"},
     "digest.step_due_col": {"en": "Step · was due", "es": "Paso · vencía"},
     "digest.col_quotes": {"en": "Quotes", "es": "Cotizaciones"},
-    "digest.col_silent": {"en": "Silent", "es": "Silenciosas"},
+    "digest.col_silent": {"en": "Silent", "es": "Sin respuesta"},
     "digest.col_waiting": {"en": "Waiting", "es": "Esperando"},
     "digest.col_debt_days": {"en": "Days late", "es": "Días de atraso"},
     "digest.col_abandoned": {"en": "Abandoned", "es": "Abandonadas"},
