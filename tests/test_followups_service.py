@@ -661,9 +661,10 @@ def test_drafts_skip_moves_the_draft_to_the_trash_at_once(team):
     rosa = by_contact(engine, "rosa.elizondo@constructoramty.example")
     assert [p for p in drafts_in(root, "ana") if rosa.key in p.read_text()]
     result = CliRunner().invoke(main, ["--config", str(settings.path), "drafts", "skip",
-                                       str(rosa.id), "--reason", "ya llamé"],
+                                       str(rosa.id), "--reason", "ya llamé", "--now", now.isoformat()],
                                 env={"FOLLOWUP_DATABASE_URL": str(engine.url)})
     assert result.exit_code == 0, result.output
+    assert models.as_utc(get(engine, rosa.id).updated_at) == now  # skipped as of --now
     assert not [p for p in drafts_in(root, "ana") if rosa.key in p.read_text()]
     assert get(engine, rosa.id).draft_trash == "trashed"
     trashed = [p for p in (root / "mail" / "ana" / ".Trash" / "cur").iterdir() if rosa.key in p.read_text()]

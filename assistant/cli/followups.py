@@ -212,12 +212,16 @@ def drafts_approve(obj, fid: int) -> None:
 @drafts.command("skip")
 @click.argument("fid", type=int)
 @click.option("--reason", default=None, help="why (kept with the follow-up)")
+@click.option("--now", "now_text", default=None,
+              help="skip as of this ISO 8601 time (default: now): the next step is due its "
+                   "after_days after it")
 @click.pass_obj
-def drafts_skip(obj, fid: int, reason: str | None) -> None:
+def drafts_skip(obj, fid: int, reason: str | None, now_text: str | None) -> None:
     """Skip a follow-up."""
     settings, engine = obj.settings(), obj.engine()
+    now = parse_now(now_text, settings)
     try:
-        skip(engine, fid, reason=reason, by=_by(settings), settings=settings)
+        skip(engine, fid, reason=reason, by=_by(settings), settings=settings, now=now)
     except FollowupError as exc:
         obj.fail("cli.error", exc, 1)
     click.echo(obj.say("cli.skip.done_why", fid=fid, reason=reason) if reason
