@@ -72,3 +72,17 @@ def basic_team(tmp_path) -> Path:
     dest = tmp_path / "basic-team"
     shutil.copytree(FIXTURES / "examples" / "basic-team", dest)
     return dest
+
+
+SLOW_MODULES_FIRST = ("test_wheel.py", "test_read_model.py", "test_web_layout.py",
+                      "test_crm_sync.py", "test_whatsapp_sync.py", "test_outcomes_cli.py",
+                      "test_web_browser.py")
+"""Modules holding the suite's longest tests (``make test`` prints them: --durations=25).
+Collected first, so pytest-xdist hands them out at the start and the last minutes are
+short tests on every worker, not one long test on one while the other waits. Only the
+order changes; each module's own order is kept."""
+
+
+def pytest_collection_modifyitems(items):
+    first = {name: rank for rank, name in enumerate(SLOW_MODULES_FIRST)}
+    items.sort(key=lambda item: first.get(item.path.name, len(first)))
