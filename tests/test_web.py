@@ -664,3 +664,10 @@ def test_the_follow_up_page_shows_whom_the_draft_copies(web):
     assert "Con copia a" in page and "jefe.compras@cliente.example" in page
     other = next(r for r in web.followups_of(REP, "drafted") if r.id != row.id)
     assert "Con copia a" not in web.client(REP, lang="es").get(f"/followups/{other.id}").text
+
+
+def test_the_team_page_writes_its_median_as_a_spanish_reader_does(web):
+    page = web.client(MANAGER, lang="es").get("/team").text
+    median = re.search(r"Mediana de días hábiles al primer seguimiento</dt><dd>([^<]*)</dd>", page)
+    assert median, page[:2000]
+    assert re.fullmatch(r"—|\d+(,\d)?", median.group(1)), median.group(1)  # not "20.0"

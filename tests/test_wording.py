@@ -89,3 +89,12 @@ def test_due_words_count_business_days_of_the_teams_calendar_in_both_languages()
     # Friday to Tuesday after a weekend: not "tomorrow", 2 business days
     assert due_words(datetime(2026, 12, 1, 9, 0, tzinfo=zone), friday,
                      timezone="America/Mexico_City", country="MX") == "due in 2 business days"
+
+
+def test_figures_are_written_as_their_reader_writes_numbers():
+    from assistant.wording import figure
+
+    assert figure(20.0, "es") == "20" and figure(20, "en") == "20"
+    assert figure(2.5, "es") == "2,5" and figure(2.5, "en") == "2.5"
+    assert figure(2.25, "es") == "2,2" or figure(2.25, "es") == "2,3"  # one decimal
+    assert figure(None, "es") == "—"

@@ -44,7 +44,8 @@ def create_app(settings: Settings, engine: Engine, *,
 
     app.extensions["followup"] = Followup(settings, engine, clock)
 
-    from assistant.wording import due_words, reason_words, say, snoozed_words, term, why_waiting
+    from assistant.wording import (due_words, figure, reason_words, say, snoozed_words, term,
+                                   why_waiting)
     from assistant.web import users, views
     users.prepare()
     app.register_blueprint(views.auth)
@@ -69,7 +70,8 @@ def create_app(settings: Settings, engine: Engine, *,
                 "pop_undo": lambda: session.pop("undo", None),
                 "say": lambda code, **values: say(code, lang, **values),
                 "term": lambda kind, value: term(kind, value, lang),
-                "reason": lambda text: reason_words(text, lang)}
+                "reason": lambda text: reason_words(text, lang),
+                "figure": lambda value: figure(value, lang)}
 
     @app.after_request
     def _headers(response):

@@ -1094,6 +1094,17 @@ def every_language(value) -> dict[str, str]:
     return {language: words_of(value, language) for language in LANGUAGES}
 
 
+def figure(value, language: str | None = "en") -> str:
+    """A number as a reader writes it: ``20`` for 20.0, ``2,5`` (Spanish) / ``2.5``
+    (English) with one decimal otherwise; ``—`` for none."""
+    if value is None:
+        return "—"
+    if float(value).is_integer():
+        return str(int(value))
+    shown = f"{value:.1f}"
+    return shown.replace(".", ",") if language == "es" else shown
+
+
 def day_time(moment, language: str | None = "en") -> str:
     """A local time as the CLI tables show it: ``Fri 04 Dec 09:00`` / ``vie 04 dic 09:00``."""
     language = language if language in _DAYS else "en"
